@@ -1,0 +1,29 @@
+"""Shared test set-up: every test runs with no real config, no provider keys and no clipboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_chat.providers.registry import PROVIDERS
+
+_KEY_VARS = {var for spec in PROVIDERS.values() for var in spec.key_env} | {
+    "OPENAI_BASE_URL",
+    "AZURE_OPENAI_ENDPOINT",
+    "OPENAI_API_VERSION",
+    "OLLAMA_HOST",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+    "TUI_CHAT_CONFIG",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the config dir at an empty temporary folder and remove every provider key."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    for var in _KEY_VARS:
+        monkeypatch.delenv(var, raising=False)

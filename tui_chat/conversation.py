@@ -1,0 +1,198 @@
+"""A chat with one provider: the history, the active prompt, and one `Reply` per turn.
+
+`Conversation.send(text)` returns a `Reply`, an async iterator of chunks. While it is iterated it
+collects the reply text; when it ends, however it ends (finished, failed, cut off, cancelled by the
+consumer), the assistant message goes into the history with its status, so nothing is lost.
+Model text is cleaned of terminal control sequences here, once, for every consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
+from typing import Any, AsyncGenerator, AsyncIterator, Mapping
+
+from .chunks import (
+    Chunk,
+    Done,
+    ErrorChunk,
+    FinishReason,
+    Interrupted,
+    Message,
+    ReplyStatus,
+    Role,
+    TextDelta,
+    ToolCall,
+    ToolCallChunk,
+    ToolSpec,
+    TranscriptChunk,
+    Usage,
+    UsageChunk,
+)
+from .errors import ProviderError
+from .providers.base import ChatRequest, Provider
+from .safe_text import clean
+
+
+@dataclass(slots=True)
+class PromptSettings:
+    """The active system prompt and the parameters that go with it (usually from a prompt pack)."""
+
+    system: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    tools: tuple[ToolSpec, ...] = ()
+    label: str = ""
+
+
+def _cleaned(chunk: Chunk) -> Chunk:
+    """The chunk with any untrusted text in it cleaned of control sequences."""
+    if isinstance(chunk, TextDelta):
+        return TextDelta(clean(chunk.text))
+    if isinstance(chunk, TranscriptChunk):
+        return replace(chunk, text=clean(chunk.text))
+    if isinstance(chunk, ErrorChunk):
+        return ErrorChunk(clean(chunk.message), clean(chunk.hint), chunk.retryable)
+    if isinstance(chunk, Interrupted):
+        return Interrupted(clean(chunk.reason))
+    return chunk
+
+
+class Reply:
+    """One assistant turn. Iterate it (once) for its chunks; afterwards it keeps what came.
+
+    `status` is STREAMING while it runs, then COMPLETE, CANCELLED, INTERRUPTED or ERROR.
+    """
+
+    def __init__(self, conversation: Conversation, request: ChatRequest) -> None:
+        self._conversation = conversation
+        self.request = request
+        self._parts: list[str] = []
+        self.status = ReplyStatus.STREAMING
+        self.finish_reason: FinishReason | None = None
+        self.error: str | None = None
+        self.usage = Usage()
+        self.tool_calls: list[ToolCall] = []
+        self._stream: AsyncGenerator[Chunk, None] | None = None
+
+    @property
+    def text(self) -> str:
+        """The reply text received so far."""
+        return "".join(self._parts)
+
+    def __aiter__(self) -> AsyncIterator[Chunk]:
+        if self._stream is not None:
+            raise RuntimeError("a Reply can be iterated only once")
+        self._stream = self._run()
+        return self._stream
+
+    async def aclose(self) -> None:
+        """Stop the reply early (a consumer that breaks out of its loop calls this); it is kept as cancelled."""
+        if self._stream is not None:
+            await self._stream.aclose()
+
+    async def _run(self) -> AsyncGenerator[Chunk, None]:
+        try:
+            async with aclosing(self._conversation.provider.stream(self.request)) as stream:
+                async for raw in stream:
+                    chunk = _cleaned(raw)
+                    self._take(chunk)
+                    yield chunk
+                    if isinstance(chunk, (Done, ErrorChunk, Interrupted)):
+                        break
+            if self.status is ReplyStatus.STREAMING:
+                self._fail(ReplyStatus.INTERRUPTED, "the stream ended before the reply was finished")
+                yield Interrupted(self.error or "")
+        except ProviderError as error:
+            self._fail(ReplyStatus.ERROR, str(error))
+            yield ErrorChunk(error.message, error.hint, error.retryable)
+        except (asyncio.CancelledError, GeneratorExit):
+            self._fail(ReplyStatus.CANCELLED, "cancelled")
+            raise
+        except Exception as error:  # noqa: BLE001 - a bug or an unwrapped library error must not crash the UI
+            self._fail(ReplyStatus.ERROR, f"unexpected error: {type(error).__name__}: {error}")
+            yield ErrorChunk(self.error or "", "this is a bug in tui-chat; please report it")
+        finally:
+            if self.status is ReplyStatus.STREAMING:
+                # The consumer stopped iterating before the end (it broke out of its loop).
+                self._fail(ReplyStatus.CANCELLED, "cancelled")
+            self._conversation._record(self)
+
+    def _take(self, chunk: Chunk) -> None:
+        if isinstance(chunk, TextDelta):
+            self._parts.append(chunk.text)
+        elif isinstance(chunk, ToolCallChunk):
+            self.tool_calls.append(chunk.call)
+        elif isinstance(chunk, UsageChunk):
+            self.usage = self.usage + chunk.usage
+        elif isinstance(chunk, Done):
+            self.finish_reason = chunk.finish_reason
+            self.status = ReplyStatus.COMPLETE
+        elif isinstance(chunk, ErrorChunk):
+            self._fail(ReplyStatus.ERROR, chunk.message)
+        elif isinstance(chunk, Interrupted):
+            self._fail(ReplyStatus.INTERRUPTED, chunk.reason)
+
+    def _fail(self, status: ReplyStatus, reason: str) -> None:
+        self.status = status
+        self.error = reason
+        self.finish_reason = FinishReason.CANCELLED if status is ReplyStatus.CANCELLED else FinishReason.ERROR
+
+    def as_message(self) -> Message:
+        """The assistant message this reply leaves in the history."""
+        return Message(Role.ASSISTANT, self.text, tuple(self.tool_calls), status=self.status)
+
+
+class Conversation:
+    """History plus the active prompt, talking to one provider."""
+
+    def __init__(self, provider: Provider, prompt: PromptSettings | None = None) -> None:
+        self.provider = provider
+        self.prompt = prompt or PromptSettings()
+        self.history: list[Message] = []
+        self.usage = Usage()
+
+    def use_prompt(self, prompt: PromptSettings) -> None:
+        """Switch the system prompt and parameters; the history stays."""
+        self.prompt = prompt
+
+    def use_provider(self, provider: Provider) -> None:
+        """Talk to another provider from the next turn on; the history stays."""
+        self.provider = provider
+
+    def request(self) -> ChatRequest:
+        """The request for the next model call, built from the history and the active prompt."""
+        messages = tuple(
+            m for m in self.history if m.role is not Role.ASSISTANT or m.content or m.tool_calls
+        )
+        return ChatRequest(
+            model=self.provider.model,
+            messages=messages,
+            system=self.prompt.system,
+            parameters=dict(self.prompt.parameters),
+            tools=self.prompt.tools,
+        )
+
+    def send(self, text: str) -> Reply:
+        """Add the user's message and return the reply stream for it."""
+        self.history.append(Message(Role.USER, text))
+        return Reply(self, self.request())
+
+    def retry(self) -> Reply:
+        """Ask again for the last user message, dropping the reply that followed it."""
+        while self.history and self.history[-1].role is not Role.USER:
+            self.history.pop()
+        if not self.history:
+            raise ValueError("there is no message to retry")
+        return Reply(self, self.request())
+
+    def clear(self) -> None:
+        """Forget the history (the prompt stays)."""
+        self.history.clear()
+        self.usage = Usage()
+
+    def _record(self, reply: Reply) -> None:
+        self.usage = self.usage + reply.usage
+        message = reply.as_message()
+        if message.content or message.tool_calls or reply.status is not ReplyStatus.COMPLETE:
+            self.history.append(message)

@@ -1,0 +1,158 @@
+"""The offline demo provider: no network, no key, a real Markdown reply to what was typed.
+
+It is the default when no key is configured, so that a fresh install shows every part of the UI
+at once, and it is the provider the UI tests and benchmarks use. Its replies depend only on the
+conversation, never on the clock or chance, so snapshots are stable.
+
+Options (config `[providers.demo]` or `--speed`):
+- `speed`: tokens per second (default 60); 0 streams as fast as the consumer takes them.
+- `first_token_delay`: seconds of "thinking" before the first token (default 0.4; 0 at speed 0).
+- `reply_chunks`: when set, reply with a long generated Markdown document of that many chunks.
+- `fail_after_chunks`: when set, fail with an error after that many chunks (to show errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, AsyncIterator
+
+from ..chunks import Chunk, Done, ErrorChunk, FinishReason, Role, TextDelta, Usage, UsageChunk
+from .base import Capabilities, ChatRequest, ModelInfo
+from .registry import ProviderSettings
+
+DEFAULT_SPEED = 60.0
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """Split text into word-sized pieces, each keeping the white space in front of it."""
+    return _TOKEN.findall(text)
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    """The user's text as a Markdown block quote, shortened to `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return "> " + (flat or "(nothing)")
+
+
+def compose_reply(prompt: str, turn: int) -> str:
+    """The demo's Markdown reply to `prompt`, the `turn`-th user message of the chat."""
+    words = prompt.split()
+    lines = prompt.count("\n") + 1 if prompt else 0
+    lowered = prompt.lower()
+    parts = [
+        "**This is tui-chat's offline demo.** No model is involved: this reply is put together "
+        "from what you typed. To talk to a real model, set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` "
+        "or `GEMINI_API_KEY` and start again, or choose one with `tui-chat --provider NAME`.",
+        f"You wrote {len(words)} word{'s' if len(words) != 1 else ''} (message {turn} of this chat):",
+        _quote(prompt),
+    ]
+    if "?" in prompt:
+        parts.append(
+            "That reads like a question. A real model would answer it; the demo can only show "
+            "how an answer *looks* while it streams in."
+        )
+    if any(word in lowered for word in ("hello", "hi ", "hey")) or lowered.strip() in ("hi", "hey"):
+        parts.append("Hello to you too! 👋")
+    parts.append(
+        "Things to try while a reply streams:\n\n"
+        "- **Esc** stops the reply; what was written stays, marked *cancelled*.\n"
+        "- **Up** in an empty prompt recalls what you sent before.\n"
+        "- **Ctrl+P** opens the command palette: themes, prompt packs, copying.\n"
+        "- **F1** lists every key."
+    )
+    sample = [word.strip("\"'`") for word in words[:5]] or ["hello"]
+    parts.append(
+        "Your words, as code:\n\n"
+        "```python\n"
+        f"words = {sample!r}\n"
+        "longest = max(words, key=len)\n"
+        "print(f\"{len(words)} words, the longest is {longest!r}\")\n"
+        "```"
+    )
+    parts.append(
+        "| measure | value |\n"
+        "| --- | ---: |\n"
+        f"| words | {len(words)} |\n"
+        f"| characters | {len(prompt)} |\n"
+        f"| lines | {lines} |\n"
+        f"| provider | demo |"
+    )
+    return "\n\n".join(parts) + "\n"
+
+
+def long_markdown(chunks: int) -> list[str]:
+    """A long Markdown document cut into exactly `chunks` pieces: paragraphs, lists and code fences.
+
+    Used by `reply_chunks` and by the rendering benchmark, so the app and its baseline are fed the
+    same pieces.
+    """
+    section = 0
+    tokens: list[str] = []
+    while len(tokens) < chunks:
+        section += 1
+        text = (
+            f"## Section {section}\n\n"
+            f"This is paragraph {section} of a long streamed reply, with **bold**, *italic* and "
+            f"`inline code` in it, long enough to wrap across the width of a terminal window.\n\n"
+            f"- first point of section {section}\n- second point, a little longer than the first\n"
+            f"- third point\n\n"
+            f"```python\ndef section_{section}(x: int) -> int:\n    return x * {section}\n```\n\n"
+        )
+        tokens.extend(split_tokens(text))
+    return tokens[:chunks]
+
+
+class DemoProvider:
+    """Streams composed Markdown replies at a realistic pace, fully offline."""
+
+    name = "demo"
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        settings = settings or ProviderSettings()
+        options: dict[str, Any] = dict(settings.options)
+        self.model = settings.model or "demo-1"
+        self.speed = float(options.get("speed", DEFAULT_SPEED))
+        if self.speed < 0:
+            raise ValueError("speed must be 0 (as fast as possible) or a number of tokens per second")
+        self.first_token_delay = float(options.get("first_token_delay", 0.4 if self.speed else 0.0))
+        self.reply_chunks: int | None = options.get("reply_chunks")
+        self.fail_after_chunks: int | None = options.get("fail_after_chunks")
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.model, Capabilities(streaming=True), description="offline demo")
+
+    async def list_models(self) -> list[ModelInfo]:
+        return [self.info()]
+
+    async def aclose(self) -> None:
+        return None
+
+    def _reply_for(self, request: ChatRequest) -> list[str]:
+        if self.reply_chunks:
+            return long_markdown(self.reply_chunks)
+        user_messages = [m for m in request.messages if m.role is Role.USER]
+        prompt = user_messages[-1].content if user_messages else ""
+        return split_tokens(compose_reply(prompt, len(user_messages)))
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        tokens = self._reply_for(request)
+        if self.first_token_delay:
+            await asyncio.sleep(self.first_token_delay)
+        interval = 1.0 / self.speed if self.speed else 0.0
+        for index, token in enumerate(tokens):
+            if self.fail_after_chunks is not None and index == self.fail_after_chunks:
+                yield ErrorChunk(
+                    "the demo provider failed on purpose",
+                    hint="this is the demo's fail_after_chunks option; remove it to get whole replies",
+                )
+                return
+            yield TextDelta(token)
+            # Even at speed 0 the stream hands the loop back once per chunk, as a network stream would.
+            await asyncio.sleep(interval)
+        prompt_tokens = sum(len(split_tokens(m.content)) for m in request.messages)
+        yield UsageChunk(Usage(input_tokens=prompt_tokens, output_tokens=len(tokens)))
+        yield Done(FinishReason.STOP)

@@ -1,0 +1,44 @@
+"""Make untrusted text (model output, tool output, transcripts, file names) safe for a terminal.
+
+Such text is data: it must never carry escape or control sequences to the terminal, and it must
+never be parsed as Rich/Textual markup. `clean()` removes every C0 control except newline and tab,
+DEL, the C1 range (which includes the 8-bit CSI and OSC introducers) and the Unicode bidi
+overrides and isolates that can make text display in another order than it runs. What is left
+of an escape sequence after its ESC is gone is printable text and is shown literally.
+"""
+
+from __future__ import annotations
+
+_REMOVED = (
+    [c for c in range(0x00, 0x20) if c not in (0x09, 0x0A)]
+    + [0x7F]
+    + list(range(0x80, 0xA0))
+    + [0x200E, 0x200F, 0x061C]  # directional marks
+    + list(range(0x202A, 0x202F))  # LRE RLE PDF LRO RLO
+    + list(range(0x2066, 0x206A))  # LRI RLI FSI PDI
+)
+_TABLE = dict.fromkeys(_REMOVED)
+
+
+def clean(text: str) -> str:
+    """Return `text` without terminal control characters and bidi controls.
+
+    Carriage returns are dropped too: a lone CR would let text overwrite what is already on
+    a line. CRLF line ends therefore become LF.
+    """
+    return text.translate(_TABLE)
+
+
+def escape_controls(text: str) -> str:
+    """Show control and bidi characters as visible escapes (`\\x1b`, `\\u202e`) instead of removing them.
+
+    For places where a person must see exactly what would run, such as an approval dialog.
+    """
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code in _TABLE:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
