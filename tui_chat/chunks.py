@@ -133,7 +133,11 @@ class UsageChunk:
 
 @dataclass(frozen=True, slots=True)
 class RetryNotice:
-    """The provider is waiting before trying the request again (nothing reached the user yet)."""
+    """The provider is waiting `delay` seconds before trying the request again.
+
+    Nothing has reached the user yet. `attempt` is the number of the attempt that will follow the
+    wait (2 for the first retry), out of `attempts` in all.
+    """
 
     delay: float
     attempt: int
@@ -175,3 +179,37 @@ Chunk: TypeAlias = (
     | ErrorChunk
     | Interrupted
 )
+
+
+_CHUNK_TYPES: dict[type, str] = {
+    TextDelta: "text",
+    ToolCallChunk: "tool_call",
+    AudioChunk: "audio",
+    TranscriptChunk: "transcript",
+    UsageChunk: "usage",
+    RetryNotice: "retry",
+    Done: "done",
+    ErrorChunk: "error",
+    Interrupted: "interrupted",
+}
+
+
+def chunk_to_dict(chunk: Chunk) -> dict[str, Any]:
+    """A JSON-ready dict of `chunk` with a `type` field, for `--json` output.
+
+    Audio is given as its byte count and rate, not its samples.
+    """
+    out: dict[str, Any] = {"type": _CHUNK_TYPES[type(chunk)]}
+    if isinstance(chunk, ToolCallChunk):
+        out.update(id=chunk.call.id, name=chunk.call.name, arguments=chunk.call.arguments)
+    elif isinstance(chunk, AudioChunk):
+        out.update(bytes=len(chunk.pcm), rate=chunk.rate)
+    elif isinstance(chunk, UsageChunk):
+        out.update(input_tokens=chunk.usage.input_tokens, output_tokens=chunk.usage.output_tokens)
+    elif isinstance(chunk, TranscriptChunk):
+        out.update(text=chunk.text, role=chunk.role.value, final=chunk.final)
+    else:
+        for name in chunk.__slots__:  # type: ignore[union-attr]
+            value = getattr(chunk, name)
+            out[name] = value.value if isinstance(value, enum.Enum) else value
+    return out

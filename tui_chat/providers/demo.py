@@ -9,6 +9,8 @@ Options (config `[providers.demo]` or `--speed`):
 - `first_token_delay`: seconds of "thinking" before the first token (default 0.4; 0 at speed 0).
 - `reply_chunks`: when set, reply with a long generated Markdown document of that many chunks.
 - `fail_after_chunks`: when set, fail with an error after that many chunks (to show errors).
+- `hold_after_chunks`: when set, stop after that many chunks and wait until cancelled (to show a
+  reply mid-stream in screenshots and tests).
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ class DemoProvider:
         self.first_token_delay = float(options.get("first_token_delay", 0.4 if self.speed else 0.0))
         self.reply_chunks: int | None = options.get("reply_chunks")
         self.fail_after_chunks: int | None = options.get("fail_after_chunks")
+        self.hold_after_chunks: int | None = options.get("hold_after_chunks")
 
     def info(self) -> ModelInfo:
         return ModelInfo(self.name, self.model, Capabilities(streaming=True), description="offline demo")
@@ -150,6 +153,8 @@ class DemoProvider:
                     hint="this is the demo's fail_after_chunks option; remove it to get whole replies",
                 )
                 return
+            if index == self.hold_after_chunks:
+                await asyncio.Event().wait()
             yield TextDelta(token)
             # Even at speed 0 the stream hands the loop back once per chunk, as a network stream would.
             await asyncio.sleep(interval)

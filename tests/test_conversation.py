@@ -1,0 +1,209 @@
+"""The conversation keeps every reply, however it ends, with its status and cleaned text."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+import pytest
+
+from tui_chat.chunks import (
+    Chunk,
+    Done,
+    ErrorChunk,
+    FinishReason,
+    Interrupted,
+    ReplyStatus,
+    Role,
+    TextDelta,
+    Usage,
+    UsageChunk,
+)
+from tui_chat.conversation import Conversation, PromptSettings
+from tui_chat.errors import ProviderError
+from tui_chat.providers.base import ChatRequest, ModelInfo
+from tui_chat.providers.demo import DemoProvider
+from tui_chat.providers.registry import ProviderSettings
+
+
+class ScriptedProvider:
+    """A provider that yields a fixed list of chunks (or raises), recording each request."""
+
+    name = "scripted"
+    model = "script-1"
+
+    def __init__(self, *script: Chunk | BaseException, gate: asyncio.Event | None = None) -> None:
+        self.script = script
+        self.gate = gate
+        self.requests: list[ChatRequest] = []
+        self.closed_streams = 0
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.model)
+
+    async def list_models(self) -> list[ModelInfo]:
+        return [self.info()]
+
+    async def aclose(self) -> None:
+        return None
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        self.requests.append(request)
+        try:
+            for index, item in enumerate(self.script):
+                if self.gate is not None and index == 1:
+                    await self.gate.wait()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.closed_streams += 1
+
+
+async def drain(reply) -> list[Chunk]:
+    return [chunk async for chunk in reply]
+
+
+async def test_complete_reply_goes_into_history_with_usage() -> None:
+    provider = ScriptedProvider(TextDelta("Hel"), TextDelta("lo"), UsageChunk(Usage(3, 2)), Done())
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    chunks = await drain(reply)
+    assert [type(c) for c in chunks] == [TextDelta, TextDelta, UsageChunk, Done]
+    assert reply.status is ReplyStatus.COMPLETE and reply.finish_reason is FinishReason.STOP
+    assert [(m.role, m.content, m.status) for m in conversation.history] == [
+        (Role.USER, "hi", ReplyStatus.COMPLETE),
+        (Role.ASSISTANT, "Hello", ReplyStatus.COMPLETE),
+    ]
+    assert conversation.usage == Usage(3, 2)
+
+
+async def test_model_text_is_cleaned_of_control_sequences() -> None:
+    provider = ScriptedProvider(TextDelta("a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\u202e"), Done())
+    conversation = Conversation(provider)
+    chunks = await drain(conversation.send("x"))
+    assert chunks[0] == TextDelta("a]52;c;ZXZpbA==b[2J")
+    assert conversation.history[-1].content == "a]52;c;ZXZpbA==b[2J"
+
+
+async def test_cancelling_mid_stream_keeps_the_partial_reply_as_cancelled() -> None:
+    gate = asyncio.Event()  # never set: the stream hangs after its first chunk
+    provider = ScriptedProvider(TextDelta("partial"), TextDelta(" never"), Done(), gate=gate)
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    first = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in reply:
+            first.set()
+
+    task = asyncio.create_task(consume())
+    await first.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert reply.status is ReplyStatus.CANCELLED
+    assert conversation.history[-1].content == "partial"
+    assert conversation.history[-1].status is ReplyStatus.CANCELLED
+    assert provider.closed_streams == 1
+
+
+async def test_breaking_out_and_closing_marks_the_reply_cancelled() -> None:
+    provider = ScriptedProvider(TextDelta("one"), TextDelta("two"), Done())
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    async for _ in reply:
+        break
+    await reply.aclose()
+    assert reply.status is ReplyStatus.CANCELLED
+    assert conversation.history[-1].content == "one"
+    assert provider.closed_streams == 1
+
+
+async def test_provider_error_before_the_first_chunk_becomes_an_error_chunk() -> None:
+    provider = ScriptedProvider(ProviderError("bad key", hint="set OPENAI_API_KEY", status=401))
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    chunks = await drain(reply)
+    assert chunks == [ErrorChunk("bad key", "set OPENAI_API_KEY", False)]
+    assert reply.status is ReplyStatus.ERROR
+    assert conversation.history[0].content == "hi"
+    assert conversation.history[-1].status is ReplyStatus.ERROR
+
+
+async def test_error_chunk_after_text_keeps_the_partial_text() -> None:
+    provider = ScriptedProvider(TextDelta("half"), ErrorChunk("overloaded"))
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    await drain(reply)
+    assert (reply.status, reply.error, reply.text) == (ReplyStatus.ERROR, "overloaded", "half")
+    assert conversation.history[-1].content == "half"
+
+
+async def test_stream_ending_without_done_is_interrupted() -> None:
+    provider = ScriptedProvider(TextDelta("cut"))
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    chunks = await drain(reply)
+    assert isinstance(chunks[-1], Interrupted)
+    assert reply.status is ReplyStatus.INTERRUPTED
+    assert conversation.history[-1].status is ReplyStatus.INTERRUPTED
+
+
+async def test_unexpected_exception_is_an_error_not_a_crash() -> None:
+    provider = ScriptedProvider(TextDelta("x"), KeyError("boom"))
+    conversation = Conversation(provider)
+    reply = conversation.send("hi")
+    chunks = await drain(reply)
+    assert isinstance(chunks[-1], ErrorChunk)
+    assert "KeyError" in chunks[-1].message
+    assert reply.status is ReplyStatus.ERROR
+
+
+async def test_request_carries_history_system_prompt_and_parameters() -> None:
+    provider = ScriptedProvider(TextDelta("ok"), Done())
+    prompt = PromptSettings(system="Be brief.", parameters={"temperature": 0.2}, label="p")
+    conversation = Conversation(provider, prompt)
+    await drain(conversation.send("one"))
+    await drain(conversation.send("two"))
+    request = provider.requests[-1]
+    assert request.system == "Be brief."
+    assert request.parameters == {"temperature": 0.2}
+    assert request.model == "script-1"
+    assert [(m.role, m.content) for m in request.messages] == [
+        (Role.USER, "one"),
+        (Role.ASSISTANT, "ok"),
+        (Role.USER, "two"),
+    ]
+
+
+async def test_retry_replaces_the_failed_reply() -> None:
+    provider = ScriptedProvider(TextDelta("half"), ErrorChunk("overloaded"))
+    conversation = Conversation(provider)
+    await drain(conversation.send("question"))
+    provider.script = (TextDelta("whole"), Done())
+    reply = conversation.retry()
+    await drain(reply)
+    assert [(m.role, m.content) for m in provider.requests[-1].messages] == [(Role.USER, "question")]
+    assert [m.content for m in conversation.history] == ["question", "whole"]
+
+
+async def test_retry_without_history_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Conversation(ScriptedProvider()).retry()
+
+
+async def test_a_reply_iterates_only_once() -> None:
+    reply = Conversation(ScriptedProvider(Done())).send("x")
+    await drain(reply)
+    with pytest.raises(RuntimeError):
+        reply.__aiter__()
+
+
+async def test_demo_conversation_end_to_end() -> None:
+    conversation = Conversation(DemoProvider(ProviderSettings(options={"speed": 0})))
+    reply = conversation.send("hello demo")
+    await drain(reply)
+    assert reply.status is ReplyStatus.COMPLETE
+    assert "hello demo" in reply.text
+    assert reply.usage.output_tokens > 0

@@ -1,0 +1,284 @@
+"""The `tui-chat` command: the TUI by default, and `ask`, `packs`, `config`, `themes`, `models`.
+
+Each subcommand imports what it needs when it runs, so `tui-chat ask` never loads Textual and the
+TUI never loads a provider it does not use. Errors meant for the user end the program with one
+line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import TuiChatError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options shared by the TUI and `ask`. SUPPRESS keeps a subcommand from resetting them."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", type=Path, metavar="FILE", help="config file to use instead of the default")
+    common.add_argument("--provider", "-p", metavar="NAME", help="provider (demo, openai, anthropic, gemini, ...)")
+    common.add_argument("--model", "-m", metavar="MODEL", help="model name")
+    common.add_argument("--base-url", metavar="URL", help="API base URL (proxies, compatible servers, tests)")
+    common.add_argument("--pack", metavar="FILE|ID", help="prompt pack file, or the id of a bundled pack")
+    common.add_argument("--prompt", metavar="NAME", help="prompt of the pack to use")
+    common.add_argument("--var", action="append", metavar="KEY=VALUE", help="pack variable (repeatable)")
+    common.add_argument("--speed", type=float, metavar="N", help="demo provider pace in tokens/s (0 = no delay)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="tui-chat",
+        description="A keyboard-driven terminal chat client for large language models.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", parents=[common], help="send one prompt and stream the reply to stdout")
+    ask.add_argument("text", metavar="PROMPT", help="the prompt; '-' reads it from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per chunk per line")
+    ask.set_defaults(run=_cmd_ask)
+
+    packs = commands.add_parser("packs", help="list, show and validate prompt packs")
+    packs_commands = packs.add_subparsers(dest="packs_command", metavar="ACTION", required=True)
+    packs_commands.add_parser("list", help="the bundled packs").set_defaults(run=_cmd_packs_list)
+    show = packs_commands.add_parser("show", help="prompts, variables and parameters of a pack")
+    show.add_argument("pack", metavar="FILE|ID")
+    show.set_defaults(run=_cmd_packs_show)
+    validate = packs_commands.add_parser("validate", help="check pack files")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.set_defaults(run=_cmd_packs_validate)
+
+    config = commands.add_parser("config", help="where the config is, what it says, a starting file")
+    config.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_commands.add_parser("path", help="print the config file's path").set_defaults(run=_cmd_config_path)
+    config_commands.add_parser("show", help="print the effective config, keys masked").set_defaults(run=_cmd_config_show)
+    init = config_commands.add_parser("init", help="write a commented starting config")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(run=_cmd_config_init)
+
+    themes = commands.add_parser("themes", help="list the available themes")
+    themes.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
+    themes.set_defaults(run=_cmd_themes)
+
+    models = commands.add_parser("models", parents=[common], help="list a provider's models")
+    models.set_defaults(run=_cmd_models)
+    return parser
+
+
+def choices_from(args: argparse.Namespace) -> Any:
+    """The session choices the command line made."""
+    from .packs import parse_var_assignments
+    from .session import Choices
+
+    options: dict[str, Any] = {}
+    if (speed := getattr(args, "speed", None)) is not None:
+        options["speed"] = speed
+    return Choices(
+        config_path=getattr(args, "config", None),
+        provider=getattr(args, "provider", None),
+        model=getattr(args, "model", None),
+        base_url=getattr(args, "base_url", None),
+        pack=getattr(args, "pack", None),
+        prompt=getattr(args, "prompt", None),
+        variables=parse_var_assignments(getattr(args, "var", None) or []),
+        provider_options=options,
+    )
+
+
+def _warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"tui-chat: warning: {line}", file=sys.stderr)
+
+
+# --- the TUI ------------------------------------------------------------------------------------
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from .session import build_session
+
+    session = build_session(choices_from(args))
+    from .ui.app import TuiChatApp
+
+    TuiChatApp(session).run()
+    return EXIT_OK
+
+
+# --- ask ----------------------------------------------------------------------------------------
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from .session import build_session
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise TuiChatError("the prompt is empty", hint="pass the prompt as an argument, or '-' and text on stdin")
+    session = build_session(choices_from(args))
+    _warn(session.warnings)
+    return asyncio.run(_ask(session, text, as_json=args.json))
+
+
+async def _ask(session: Any, text: str, *, as_json: bool) -> int:
+    from .chunks import ErrorChunk, Interrupted, RetryNotice, TextDelta, chunk_to_dict
+
+    out = sys.stdout
+    reply = session.conversation.send(text)
+    try:
+        async for chunk in reply:
+            if as_json:
+                out.write(json.dumps(chunk_to_dict(chunk), ensure_ascii=False) + "\n")
+                out.flush()
+            elif isinstance(chunk, TextDelta):
+                out.write(chunk.text)
+                out.flush()
+            elif isinstance(chunk, RetryNotice):
+                print(
+                    f"tui-chat: retrying in {chunk.delay:.0f} s (attempt {chunk.attempt} of {chunk.attempts}): {chunk.reason}",
+                    file=sys.stderr,
+                )
+            elif isinstance(chunk, (ErrorChunk, Interrupted)):
+                pass  # reported below, once the partial text is out
+    finally:
+        await session.provider.aclose()
+    if not as_json and reply.text and not reply.text.endswith("\n"):
+        out.write("\n")
+    out.flush()
+    if reply.error:
+        status = reply.status.value
+        print(f"tui-chat: error: reply {status}: {reply.error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# --- packs --------------------------------------------------------------------------------------
+
+
+def _cmd_packs_list(args: argparse.Namespace) -> int:
+    from .packs import bundled_pack_paths, load_pack
+
+    for path in bundled_pack_paths():
+        pack = load_pack(path)
+        prompts = ", ".join(pack.prompts)
+        print(f"{pack.id:<20} {pack.name}  [{prompts}]")
+    return EXIT_OK
+
+
+def _cmd_packs_show(args: argparse.Namespace) -> int:
+    from .packs import find_pack, load_pack
+
+    pack = load_pack(find_pack(args.pack))
+    print(f"{pack.name} ({pack.id}, version {pack.version})")
+    if pack.description:
+        print(f"  {pack.description}")
+    print(f"  file: {pack.path}")
+    for prompt in pack.prompts.values():
+        print(f"\nprompt {prompt.id}: {prompt.name}")
+        for variable in prompt.variables:
+            need = "required" if variable.required else f"default {variable.default!r}"
+            print(f"  var {variable.name} ({variable.type}, {need})")
+        if prompt.parameters:
+            print("  parameters: " + ", ".join(f"{k}={v}" for k, v in prompt.parameters.items()))
+        if prompt.tools:
+            print("  tools: " + ", ".join(prompt.tools))
+    return EXIT_OK
+
+
+def _cmd_packs_validate(args: argparse.Namespace) -> int:
+    from .packs import validate_pack
+
+    failed = 0
+    for path in args.files:
+        problems = validate_pack(path)
+        if problems:
+            failed += 1
+            for problem in problems:
+                print(f"{path}: {problem}")
+        else:
+            print(f"{path}: ok")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# --- config and themes --------------------------------------------------------------------------
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    from .config import default_config_path
+
+    return getattr(args, "config", None) or default_config_path()
+
+
+def _cmd_config_path(args: argparse.Namespace) -> int:
+    print(_config_path(args))
+    return EXIT_OK
+
+
+def _cmd_config_show(args: argparse.Namespace) -> int:
+    from .config import load_config, masked_toml
+
+    loaded = load_config(_config_path(args))
+    _warn(loaded.warnings)
+    print(masked_toml(loaded.config), end="")
+    return EXIT_OK
+
+
+def _cmd_config_init(args: argparse.Namespace) -> int:
+    from .config import write_default_config
+
+    print(f"wrote {write_default_config(_config_path(args), force=args.force)}")
+    return EXIT_OK
+
+
+def _cmd_themes(args: argparse.Namespace) -> int:
+    from textual.theme import BUILTIN_THEMES
+
+    from .ui.themes import discover_themes, theme_dirs
+
+    themes, warnings = discover_themes(theme_dirs(_config_path(args)))
+    _warn(warnings)
+    for name in sorted(BUILTIN_THEMES):
+        print(f"{name}  (built in)")
+    for theme in themes:
+        print(f"{theme.name}  ({'dark' if theme.dark else 'light'})")
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from .session import build_session
+
+    session = build_session(choices_from(args))
+    _warn(session.warnings)
+
+    async def listing() -> list[Any]:
+        try:
+            return await session.provider.list_models()
+        finally:
+            await session.provider.aclose()
+
+    for model in asyncio.run(listing()):
+        print(model.id)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = getattr(args, "run", _cmd_tui)
+    try:
+        return run(args)
+    except TuiChatError as error:
+        print(f"tui-chat: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("tui-chat: cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,94 @@
+"""Turn command-line choices and the config file into a ready `Conversation`.
+
+Both front ends (the TUI and `tui-chat ask`) start here, so they pick the provider, model and
+prompt pack by the same rules: the command line wins over the config file, and the config file
+wins over the defaults (the first provider with a key in the environment, else `demo`; the
+bundled general-assistant pack).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import Config, default_config_path, load_config
+from .conversation import Conversation
+from .packs import DEFAULT_PACK_ID, Pack, RenderedPrompt, find_pack, load_pack
+from .providers.base import Provider
+from .providers.registry import create_provider, default_provider_name, spec_for
+
+
+@dataclass(slots=True)
+class Choices:
+    """What the person asked for on the command line; None means "use the config or the default"."""
+
+    config_path: Path | None = None
+    provider: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    pack: str | None = None
+    prompt: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    provider_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Session:
+    """A configured conversation and what it was built from."""
+
+    config: Config
+    config_path: Path
+    provider_name: str
+    conversation: Conversation
+    pack: Pack | None
+    rendered: RenderedPrompt | None
+    warnings: list[str]
+
+    @property
+    def provider(self) -> Provider:
+        return self.conversation.provider
+
+
+def build_provider(config: Config, name: str, choices: Choices) -> Provider:
+    """Build provider `name` from the config, with the command line's model, URL and options on top."""
+    spec_for(name)  # fail early, with suggestions, on an unknown name
+    settings = config.provider_settings(
+        name,
+        model=choices.model,
+        base_url=choices.base_url,
+        options=dict(choices.provider_options),
+    )
+    return create_provider(name, settings)
+
+
+def render_prompt(config: Config, choices: Choices) -> tuple[Pack, RenderedPrompt]:
+    """Load the chosen pack (command line, config, or the bundled default) and render its prompt."""
+    pack = load_pack(find_pack(choices.pack or config.pack or DEFAULT_PACK_ID))
+    prompt_name = choices.prompt or (config.prompt if not choices.pack else None)
+    variables = {**config.variables, **choices.variables}
+    return pack, pack.render(prompt_name, variables)
+
+
+def build_session(choices: Choices) -> Session:
+    """Load the config and build the conversation the person asked for.
+
+    Raises `TuiChatError` subclasses for an unknown provider or a bad pack; a broken config file
+    only adds warnings (the defaults are used and the file is left alone).
+    """
+    loaded = load_config(choices.config_path)
+    config = loaded.config
+    name = choices.provider or config.provider or default_provider_name()
+    provider = build_provider(config, name, choices)
+    pack, rendered = render_prompt(config, choices)
+    conversation = Conversation(provider, rendered.settings())
+    return Session(
+        config=config,
+        config_path=config.path or choices.config_path or default_config_path(),
+        provider_name=name,
+        conversation=conversation,
+        pack=pack,
+        rendered=rendered,
+        warnings=list(loaded.warnings),
+    )
+

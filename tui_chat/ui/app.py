@@ -1,0 +1,91 @@
+"""The Textual application: themes, the command palette, and the chat screen.
+
+The app owns the `Session` (config, conversation, pack) built by the core; screens read it and
+ask the app to change it. Saving a setting (the theme) happens in a thread so the event loop
+never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..config import set_value
+from ..errors import TuiChatError
+from ..packs import load_pack
+from ..session import Session
+from .screens.chat import ChatScreen
+from .themes import discover_themes, theme_dirs
+
+
+class TuiChatApp(App[None]):
+    """tui-chat's terminal UI."""
+
+    TITLE = "tui-chat"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        save_settings: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock
+        self.save_settings = save_settings
+        self._startup_warnings = list(session.warnings)
+
+    def get_default_screen(self) -> Screen:
+        return ChatScreen()
+
+    def on_mount(self) -> None:
+        themes, warnings = discover_themes(theme_dirs(self.session.config_path))
+        for theme in themes:
+            self.register_theme(theme)
+        self._startup_warnings += warnings
+        wanted = self.session.config.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self._startup_warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
+        for warning in self._startup_warnings:
+            self.notify(warning, title="Warning", severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
+
+    def _save_setting(self, key: str, value: str) -> None:
+        """Write one setting to the config file, off the event loop."""
+        if self.save_settings:
+            self.run_worker(partial(self._write_setting, key, value), thread=True, group="settings")
+
+    def _write_setting(self, key: str, value: str) -> None:
+        try:
+            set_value(self.session.config_path, key, value)
+        except TuiChatError as error:
+            self.call_from_thread(self.notify, str(error), title=f"{key} not saved", severity="warning")
+
+    def use_pack(self, path: Path, prompt_id: str) -> None:
+        """Switch the chat to a pack's prompt (raises PackError when it cannot be rendered)."""
+        pack = load_pack(path)
+        rendered = pack.render(prompt_id, self.session.config.variables)
+        self.session.conversation.use_prompt(rendered.settings())
+        self.session.pack, self.session.rendered = pack, rendered
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ChatScreen):
+            yield SystemCommand("Prompt pack", "Choose the prompt pack and prompt", screen.action_pick_pack)
+            yield SystemCommand("Copy reply", "Copy the last reply to the clipboard", screen.action_copy_reply)
+            yield SystemCommand("Copy code block", "Copy the last code block of the last reply", screen.action_copy_code)
+            yield SystemCommand("Stop reply", "Stop the reply that is streaming", screen.action_cancel)
+            yield SystemCommand("Retry", "Ask again for the last message", screen.action_retry)
+            yield SystemCommand("Clear chat", "Forget the conversation so far", screen.action_clear)
+            yield SystemCommand("Help", "List every key", screen.action_help)

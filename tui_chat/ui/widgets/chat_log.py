@@ -1,0 +1,61 @@
+"""The scrolling list of messages. It follows new text only while the view is at the bottom.
+
+Scrolling up releases the anchor so a person can read back while a reply streams; returning to
+the bottom takes it again (Textual's anchor does exactly this).
+"""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from .message import AssistantMessage, UserMessage
+
+WELCOME = (
+    "Type a message and press Enter to send it.\n"
+    "Shift+Enter or Ctrl+J starts a new line · Esc stops a reply · F1 lists every key · Ctrl+P opens the command palette"
+)
+
+
+class ChatLog(VerticalScroll):
+    """Messages, oldest first."""
+
+    DEFAULT_CSS = """
+    ChatLog {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    ChatLog > .welcome {
+        width: 100%;
+        margin: 1 2;
+        color: $text-muted;
+        text-align: center;
+    }
+    """
+
+    def compose(self):  # type: ignore[override]
+        yield Static(WELCOME, classes="welcome", markup=False)
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    async def add_user(self, text: str) -> UserMessage:
+        self.query(".welcome").remove()
+        message = UserMessage(text)
+        await self.mount(message)
+        return message
+
+    async def add_reply(self) -> AssistantMessage:
+        reply = AssistantMessage()
+        await self.mount(reply)
+        self.anchor()
+        return reply
+
+    @property
+    def replies(self) -> list[AssistantMessage]:
+        return list(self.query(AssistantMessage))
+
+    async def clear(self) -> None:
+        await self.remove_children()
+        await self.mount(Static(WELCOME, classes="welcome", markup=False))

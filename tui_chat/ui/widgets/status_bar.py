@@ -1,0 +1,133 @@
+"""One line under the prompt: provider, model, prompt pack, reply state and elapsed time.
+
+States: idle, waiting for the first token (with a spinner), streaming (characters and tokens per
+second), retrying, done, cancelled, interrupted, error. Time comes from the app's clock so that
+snapshot tests can fix it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from rich.text import Text
+from textual.widget import Widget
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+@dataclass(slots=True)
+class ReplyStats:
+    """What is known about the reply being shown."""
+
+    state: str = "idle"
+    started: float = 0.0
+    first_token: float | None = None
+    ended: float | None = None
+    chars: int = 0
+    tokens: int = 0
+    detail: str = ""
+
+
+class StatusBar(Widget):
+    """Shows where the chat goes and how the current reply is doing."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.provider = ""
+        self.model = ""
+        self.prompt_label = ""
+        self.stats = ReplyStats()
+        self._ticker = None
+
+    def describe(self, provider: str, model: str, prompt_label: str) -> None:
+        """Set what the left side says."""
+        self.provider, self.model, self.prompt_label = provider, model, prompt_label
+        self.refresh()
+
+    # --- the reply's life ---------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.stats = ReplyStats(state="waiting", started=self.clock())
+        if self._ticker is None:
+            self._ticker = self.set_interval(1 / 10, self.refresh)
+        self.refresh()
+
+    def text_received(self, text: str) -> None:
+        stats = self.stats
+        if stats.first_token is None:
+            stats.first_token = self.clock()
+        stats.state = "streaming"
+        stats.chars += len(text)
+        stats.tokens += 1
+
+    def retrying(self, delay: float, attempt: int, attempts: int) -> None:
+        self.stats.state = "retrying"
+        self.stats.detail = f"retrying in {delay:.0f} s (attempt {attempt} of {attempts})"
+        self.refresh()
+
+    def end(self, state: str, *, tokens: int | None = None, detail: str = "") -> None:
+        """The reply ended as `state` (done, cancelled, interrupted, error)."""
+        stats = self.stats
+        stats.state, stats.ended, stats.detail = state, self.clock(), detail
+        if tokens:
+            stats.tokens = tokens
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        self.refresh()
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def _rate(self, now: float) -> float:
+        stats = self.stats
+        if stats.first_token is None:
+            return 0.0
+        span = (stats.ended or now) - stats.first_token
+        return stats.tokens / span if span > 0 else 0.0
+
+    def _state_text(self, now: float) -> tuple[str, str]:
+        stats = self.stats
+        elapsed = (stats.ended or now) - stats.started
+        match stats.state:
+            case "idle":
+                return "ready", ""
+            case "waiting":
+                return f"{SPINNER[int(elapsed * 10) % len(SPINNER)]} waiting for the first token", "$accent"
+            case "streaming":
+                return f"streaming {stats.chars:,} chars · {self._rate(now):.0f} tok/s", "$accent"
+            case "retrying":
+                return stats.detail, "$warning"
+            case "done":
+                return f"done · {stats.tokens:,} tokens · {self._rate(now):.0f} tok/s", "$success"
+            case "error":
+                return f"error: {stats.detail}", "$error"
+            case _:
+                return stats.state + (f": {stats.detail}" if stats.detail else ""), "$warning"
+
+    def render(self) -> Text:
+        now = self.clock()
+        state, colour = self._state_text(now)
+        styles = self.app.theme_variables
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(self.provider, style="bold")
+        text.append(f" · {self.model}")
+        if self.prompt_label:
+            text.append(f" · {self.prompt_label}")
+        text.append("  │  ")
+        text.append(state, style=styles.get(colour.lstrip("$"), "") if colour else "")
+        if self.stats.state != "idle":
+            elapsed = (self.stats.ended or now) - self.stats.started
+            text.append(f"  │  {elapsed:.1f} s")
+        return text
