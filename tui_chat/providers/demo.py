@@ -7,6 +7,7 @@ conversation, never on the clock or chance, so snapshots are stable.
 Options (config `[providers.demo]` or `--speed`):
 - `speed`: tokens per second (default 60); 0 streams as fast as the consumer takes them.
 - `first_token_delay`: seconds of "thinking" before the first token (default 0.4; 0 at speed 0).
+- `reply`: when set, always reply with this text (for tests and screenshots).
 - `reply_chunks`: when set, reply with a long generated Markdown document of that many chunks.
 - `fail_after_chunks`: when set, fail with an error after that many chunks (to show errors).
 - `hold_after_chunks`: when set, stop after that many chunks and wait until cancelled (to show a
@@ -121,6 +122,7 @@ class DemoProvider:
         if self.speed < 0:
             raise ValueError("speed must be 0 (as fast as possible) or a number of tokens per second")
         self.first_token_delay = float(options.get("first_token_delay", 0.4 if self.speed else 0.0))
+        self.fixed_reply: str | None = options.get("reply")
         self.reply_chunks: int | None = options.get("reply_chunks")
         self.fail_after_chunks: int | None = options.get("fail_after_chunks")
         self.hold_after_chunks: int | None = options.get("hold_after_chunks")
@@ -135,6 +137,8 @@ class DemoProvider:
         return None
 
     def _reply_for(self, request: ChatRequest) -> list[str]:
+        if self.fixed_reply is not None:
+            return split_tokens(self.fixed_reply)
         if self.reply_chunks:
             return long_markdown(self.reply_chunks)
         user_messages = [m for m in request.messages if m.role is Role.USER]

@@ -1,0 +1,28 @@
+"""Building the app for UI tests: the demo provider, a fixed clock, no settings written by default."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from tui_chat.session import Choices, build_session
+from tui_chat.ui.app import TuiChatApp
+
+SIZE = (100, 32)
+
+
+def fixed_clock() -> float:
+    return 1000.0
+
+
+def make_app(*, save_settings: bool = False, pack: str | None = None, **demo_options: Any) -> TuiChatApp:
+    """The real app on the demo provider; `demo_options` go to the provider (speed defaults to 0)."""
+    options = {"speed": 0, **demo_options}
+    session = build_session(Choices(provider="demo", pack=pack, provider_options=options))
+    return TuiChatApp(session, clock=fixed_clock, save_settings=save_settings)
+
+
+@pytest.fixture
+def app_factory() -> Callable[..., TuiChatApp]:
+    return make_app
