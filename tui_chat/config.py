@@ -18,6 +18,7 @@ import difflib
 import os
 import re
 import tempfile
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -48,7 +49,8 @@ def default_config_path() -> Path:
 class ProviderConfig:
     """One `[providers.NAME]` table: the keys every provider knows, and the rest as `options`."""
 
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    """Never shown: kept out of `repr` so a logged config cannot leak it."""
     base_url: str | None = None
     model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -59,7 +61,7 @@ class Config:
     """The settings read from the config file; every field has a default."""
 
     provider: str | None = None
-    """None: `registry.default_provider_name()`, the first provider with a key in the environment."""
+    """None: chosen by `effective_provider()`."""
     model: str | None = None
     """The model of `provider` (or of the provider chosen by default); None: the provider's default."""
     theme: str = DEFAULT_THEME
@@ -71,6 +73,17 @@ class Config:
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""
     _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def effective_provider(self) -> str:
+        """`provider`, else the first of `registry.DEFAULT_ORDER` with a key in this file or the
+        environment, else "demo". Like `registry.default_provider_name()`, but a key written in
+        the file counts too."""
+        if self.provider:
+            return self.provider
+        for name in registry.DEFAULT_ORDER:
+            if _clean_key(self.provider_config(name).api_key) or registry.env_key(registry.PROVIDERS[name]):
+                return name
+        return "demo"
 
     def provider_config(self, name: str) -> ProviderConfig:
         """The `[providers.NAME]` table, or an empty one."""
@@ -92,9 +105,8 @@ class Config:
         """
         spec = registry.spec_for(name)
         own = self.provider_config(name)
-        chosen = self.provider or registry.default_provider_name()
         return ProviderSettings(
-            model=model or (self.model if name == chosen else None) or own.model,
+            model=model or (self.model if name == self.effective_provider() else None) or own.model,
             base_url=base_url or own.base_url,
             api_key=_KeySource(spec, self.path, own.api_key, self._stamp),
             options={**own.options, **(options or {})},
@@ -117,7 +129,9 @@ class _KeySource:
     of one `stat` per request. A file that does not parse (say, half-saved) keeps the last key.
     """
 
-    def __init__(self, spec: ProviderSpec, path: Path | None, key: str | None, stamp: tuple[int, int, int] | None) -> None:
+    def __init__(
+        self, spec: ProviderSpec, path: Path | None, key: str | None, stamp: tuple[int, int, int] | None
+    ) -> None:
         self._spec = spec
         self._path = path
         self._key = _clean_key(key)
@@ -155,7 +169,7 @@ def _dig(data: Any, *keys: str) -> Any:
 
 def _clean_key(key: Any) -> str | None:
     """A usable key: a non-blank string, stripped."""
-    return key.strip() or None if isinstance(key, str) else None
+    return (key.strip() or None) if isinstance(key, str) else None
 
 
 def _stamp_of(path: Path) -> tuple[int, int, int]:
@@ -469,8 +483,9 @@ def _edit_line(text: str, keys: tuple[str, ...], value: Any) -> str | None:
         lines.insert(last_line + 1, new_line)
     else:
         at = len(lines) if first_header is None else first_header
-        while first_header is not None and at > 0 and (not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")):
-            at -= 1
+        if first_header is not None:
+            while at > 0 and (not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")):
+                at -= 1  # above the comments that introduce the first table
         lines[at:at] = [new_line] + (["\n"] if at < len(lines) else [])
     return "".join(lines)
 
@@ -484,9 +499,9 @@ _TEMPLATE = """\
 # environment variable, and a changed key applies to the next request without a restart.
 # This file was created readable by you alone (mode 0600); keep it so if it holds a key.
 
-# The provider to talk to. Unset: the first of openai, anthropic and gemini whose key is in the
-# environment, else the offline demo.
-# Known: {providers}.
+# The provider to talk to. Unset: the first of openai, anthropic and gemini with a key, here or in
+# the environment, else the offline demo.
+{providers}
 # provider = "openai"
 
 # The model of that provider. Unset: the provider's own default.
@@ -533,7 +548,9 @@ def write_default_config(path: Path, *, force: bool = False) -> Path:
     """Write a commented template config to `path`; an existing file is kept unless `force`."""
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists", hint="use --force to replace it")
-    atomic_write_secret(path, _TEMPLATE.format(providers=", ".join(registry.PROVIDERS), theme=DEFAULT_THEME))
+    known = textwrap.fill(", ".join(registry.PROVIDERS) + ".", 98, initial_indent="# Known: ", subsequent_indent="#   ")
+    text = _TEMPLATE.format(providers=known, theme=DEFAULT_THEME)
+    atomic_write_secret(path, text)
     return path
 
 
@@ -575,7 +592,7 @@ def _key_report(config: Config) -> list[str]:
 
 def masked_toml(config: Config) -> str:
     """The settings in effect as TOML, every API key and secret-named option masked."""
-    data: dict[str, Any] = {"provider": config.provider or registry.default_provider_name()}
+    data: dict[str, Any] = {"provider": config.effective_provider()}
     for key in ("model", "theme", "pack", "prompt", "workspace"):
         if value := getattr(config, key):
             data[key] = value
@@ -596,6 +613,6 @@ def masked_toml(config: Config) -> str:
         source = f"# Settings in effect, from {config.path}."
     else:
         source = f"# Settings in effect: built-in defaults ({config.path or 'no config file'} does not exist)."
-    chosen = "" if config.provider else "# provider: not set, so chosen from the keys in the environment.\n"
+    chosen = "" if config.provider else "# provider: not set, so chosen by which keys are set.\n"
     header = "\n".join([source, "# API keys, masked:", *_key_report(config)])
     return f"{header}\n{chosen}\n{tomli_w.dumps(data)}"

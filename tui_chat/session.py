@@ -16,7 +16,7 @@ from .config import Config, default_config_path, load_config
 from .conversation import Conversation
 from .packs import DEFAULT_PACK_ID, Pack, RenderedPrompt, find_pack, load_pack
 from .providers.base import Provider
-from .providers.registry import create_provider, default_provider_name, spec_for
+from .providers.registry import create_provider, spec_for
 
 
 @dataclass(slots=True)
@@ -78,7 +78,7 @@ def build_session(choices: Choices) -> Session:
     """
     loaded = load_config(choices.config_path)
     config = loaded.config
-    name = choices.provider or config.provider or default_provider_name()
+    name = choices.provider or config.effective_provider()
     provider = build_provider(config, name, choices)
     pack, rendered = render_prompt(config, choices)
     conversation = Conversation(provider, rendered.settings())

@@ -123,7 +123,8 @@ def discover_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
                 warnings.append(str(error))
                 continue
             if theme.name in seen:
-                warnings.append(f"{path}: name: {theme.name!r} is also the name in {seen[theme.name].name}; using {path.name}")
+                first = seen[theme.name].name
+                warnings.append(f"{path}: name: {theme.name!r} is also the name in {first}; using {path.name}")
             seen[theme.name] = path
             themes[theme.name] = theme
     return list(themes.values()), warnings

@@ -1,0 +1,152 @@
+"""The command line: `ask`, `packs`, `config`, `themes`, `models`, and one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui_chat.cli import main
+from tui_chat.providers.demo import compose_reply
+
+FAST = ["--provider", "demo", "--speed", "0"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_streams_the_reply_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", *FAST, "hello there")
+    assert code == 0, err
+    assert out == compose_reply("hello there", 1)
+    assert err == ""
+
+
+def test_ask_reads_the_prompt_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("from stdin\n"))
+    code, out, _ = run(capsys, "ask", *FAST, "-")
+    assert code == 0
+    assert "> from stdin" in out
+
+
+def test_ask_json_prints_one_object_per_chunk(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", *FAST, "--json", "hi")
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    assert {e["type"] for e in events} == {"text", "usage", "done"}
+    assert "".join(e["text"] for e in events if e["type"] == "text") == compose_reply("hi", 1)
+    assert events[-1] == {"type": "done", "finish_reason": "stop"}
+
+
+def test_ask_failure_keeps_partial_text_and_exits_non_zero(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[providers.demo]\nfail_after_chunks = 4\n")
+    code, out, err = run(capsys, "ask", *FAST, "--config", str(config), "hello")
+    assert code == 1
+    assert out.startswith("**This is tui-chat's")
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("tui-chat: error: reply error: the demo provider failed on purpose")
+
+
+def test_unknown_provider_is_one_line_with_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", "--provider", "opnai", "x")
+    assert code == 1 and out == ""
+    assert err.strip() == "tui-chat: error: unknown provider 'opnai' (did you mean openai?)"
+
+
+def test_empty_prompt_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "ask", *FAST, "   ")
+    assert code == 1 and "prompt is empty" in err
+
+
+def test_pack_and_variables_reach_the_request(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", *FAST, "--pack", "storyteller", "--json", "once upon a time")
+    assert code == 0, err
+
+
+def test_missing_pack_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "ask", *FAST, "--pack", str(tmp_path / "nope.pack.json"), "x")
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "nope.pack.json" in err
+
+
+def test_invalid_pack_names_file_line_and_column(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pack.json"
+    bad.write_text('{"id": "x",\n  "name": }')
+    code, _, err = run(capsys, "ask", *FAST, "--pack", str(bad), "x")
+    assert code == 1
+    assert "bad.pack.json" in err and "line 2" in err
+
+
+def test_bad_variable_assignment_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "ask", *FAST, "--var", "novalue", "x")
+    assert code == 1 and "novalue" in err
+
+
+def test_packs_list_show_validate(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "packs", "list")
+    assert code == 0
+    ids = [line.split()[0] for line in out.splitlines()]
+    assert {"assistant", "storyteller", "voice-assistant", "tools-demo"} <= set(ids)
+    code, out, _ = run(capsys, "packs", "show", "storyteller")
+    assert code == 0 and "temperature" in out
+    bad = tmp_path / "bad.pack.json"
+    bad.write_text("[]")
+    from tui_chat.packs import find_pack
+
+    good = find_pack("assistant")
+    code, out, _ = run(capsys, "packs", "validate", str(good), str(bad))
+    assert code == 1
+    assert f"{good}: ok" in out and f"{bad}:" in out
+
+
+def test_config_path_init_show(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    code, out, _ = run(capsys, "config", "--config", str(path), "path")
+    assert (code, out.strip()) == (0, str(path))
+    code, out, _ = run(capsys, "config", "--config", str(path), "init")
+    assert code == 0 and path.exists()
+    assert path.stat().st_mode & 0o777 == 0o600
+    code, _, err = run(capsys, "config", "--config", str(path), "init")
+    assert code == 1 and "exists" in err
+    with path.open("a") as file:
+        file.write('\n[providers.anthropic]\napi_key = "sk-ant-SECRET-1234"\n')
+    code, out, _ = run(capsys, "config", "--config", str(path), "show")
+    assert code == 0
+    assert "SECRET" not in out
+
+
+def test_default_config_path_is_in_the_platform_config_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    code, out, _ = run(capsys, "config", "path")
+    assert code == 0
+    assert out.strip() == str(Path(os.environ["XDG_CONFIG_HOME"]) / "tui-chat" / "config.toml")
+
+
+def test_themes_lists_builtin_and_bundled(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "themes")
+    assert code == 0
+    assert "textual-dark  (built in)" in out
+    assert "tui-chat-paper  (light)" in out
+
+
+def test_models_lists_the_demo_model(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "models", "--provider", "demo")
+    assert (code, out.strip()) == (0, "demo-1")
+
+
+def test_python_dash_m_runs_ask_in_a_real_process() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_chat", "ask", *FAST, "hi"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == compose_reply("hi", 1)
+    assert "textual" not in result.stderr
