@@ -66,9 +66,23 @@ def test_empty_prompt_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "prompt is empty" in err
 
 
-def test_pack_and_variables_reach_the_request(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "ask", *FAST, "--pack", "storyteller", "--json", "once upon a time")
-    assert code == 0, err
+def test_pack_prompt_and_variables_reach_the_conversation() -> None:
+    from tui_chat.cli import build_parser, choices_from
+    from tui_chat.session import build_session
+
+    args = build_parser().parse_args(["--pack", "storyteller", "--prompt", "story", "--var", "genre=mystery"])
+    session = build_session(choices_from(args))
+    prompt = session.conversation.prompt
+    assert session.pack is not None and session.pack.id == "storyteller"
+    assert "mystery" in (prompt.system or "")
+    assert prompt.parameters["temperature"] > 1
+    assert session.conversation.request().system == prompt.system
+
+
+def test_variable_failing_validation_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "ask", *FAST, "--pack", "storyteller", "--var", "genre=not-a-genre", "x")
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "genre" in err
 
 
 def test_missing_pack_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

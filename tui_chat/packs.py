@@ -23,7 +23,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .chunks import ToolSpec
 from .errors import PackError
@@ -41,6 +41,7 @@ DEFAULT_PACK_ID = "assistant"
 PACK_SUFFIX = ".pack.json"
 
 _MAX_RENDERED_CHARS = 1_000_000  # fragments that expand to each other many times over are refused
+_MAX_PLACEHOLDERS = 10_000  # ... or that use a very great many placeholders
 _MAX_FRAGMENT_DEPTH = 32
 _MAX_PROBLEMS_SHOWN = 3
 
@@ -213,35 +214,33 @@ class Pack:
         """Fill in prompt `prompt_name` (None: the default) with `variables` and the declared defaults.
 
         Values are usually text (from `--var`); other JSON values (from a config file) are taken
-        as they are. Raises `PackError` for a required variable with no value or a value that
-        breaks its variable's type or validation rules.
+        as they are. Raises `PackError` for an unknown prompt, a required variable with no value,
+        or a value that breaks its variable's type or validation rules.
         """
         prompt = self.prompt(prompt_name)
-        where = f"{self.source}: prompt {prompt.id!r}"
+        try:
+            return self._render(prompt, variables)
+        except _Invalid as error:
+            raise PackError(f"{self.source}: prompt {prompt.id!r}: {error}", hint=error.hint) from None
+
+    def _render(self, prompt: PackPrompt, variables: Mapping[str, Any]) -> RenderedPrompt:
         values: dict[str, str] = {}
         for variable in prompt.variables:
             if variable.name in variables:
-                value = variables[variable.name]
+                values[variable.name] = _value_text(variable, variables[variable.name])
             elif variable.default is not None:
-                value = variable.default
+                values[variable.name] = _value_text(variable, variable.default)
             elif variable.required:
-                raise PackError(
-                    f"{where} needs variable {variable.name!r}"
-                    + (f" ({variable.description})" if variable.description else ""),
-                    hint=f"give it a value: --var {variable.name}=VALUE",
+                about = f" ({variable.description})" if variable.description else ""
+                raise _Invalid(
+                    f"variable {variable.name!r} is required and has no value{about}",
+                    hint=f"give it one: --var {variable.name}=VALUE",
                 )
             else:
-                value = ""
-            try:
-                values[variable.name] = _value_text(variable, value)
-            except _Invalid as error:
-                raise PackError(f"{where}: {error}") from None
+                values[variable.name] = ""
         declared = set(values)
         values.update((k, v if isinstance(v, str) else _json_text(v)) for k, v in variables.items() if k not in declared)
-        try:
-            system, used, missing = _fill(prompt.system_template, self.fragments, values)
-        except _Invalid as error:
-            raise PackError(f"{where}: system_template: {error}") from None
+        system, used, missing = _fill(prompt.system_template, self.fragments, values)
         warnings = [f"{{{{{name}}}}} has no value and is left as it is" for name in sorted(missing)]
         warnings += [
             f"variable {name!r} is not used by prompt {prompt.id!r}; ignored"
@@ -294,9 +293,9 @@ def validate_pack(path: str | Path) -> list[str]:
         if any(v.required and v.default is None for v in prompt.variables):
             continue
         try:
-            pack.render(key)
-        except PackError as error:
-            problems.append(f"prompts.{key}: {error}")
+            pack._render(prompt, {})
+        except _Invalid as error:
+            problems.append(f"{_join('prompts', key)}: {error}")
     return problems
 
 
@@ -323,8 +322,10 @@ def _read(path: Path) -> tuple[Pack | None, list[str]]:
         return None, [f"is not UTF-8 text (byte {error.start})"]
     except json.JSONDecodeError as error:
         return None, [f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"]
-    except (ValueError, RecursionError) as error:
-        return None, [f"invalid JSON: {error}" if isinstance(error, ValueError) else "invalid JSON: nested too deeply"]
+    except ValueError as error:  # NaN or Infinity, or an integer too long to read
+        return None, [f"invalid JSON: {error}"]
+    except RecursionError:
+        return None, ["invalid JSON: nested too deeply"]
     checker = _Checker()
     pack = checker.pack(data, path)
     return (pack, []) if not checker.problems else (None, checker.problems)
@@ -387,14 +388,16 @@ class _Checker:
         top = self.object(data, "", _PACK_KEYS, required=("id", "name", "version", "template_engine", "prompts"))
         self.matches(top.get("id"), "id", _PACK_ID, "a pack id (lowercase letters, digits and -)")
         self.matches(top.get("version"), "version", _SEMVER, "a semantic version like 1.0.0")
+        if top.get("name") == "":
+            self.problem("name", "must not be empty")
         if "template_engine" in top:
             self.template_engine(top["template_engine"])
         fragments = self.object(top.get("fragments", {}), "fragments", {key: "string" for key in top.get("fragments", {})})
-        tools = {key: spec for key, raw in top.get("tools", {}).items() if (spec := self.tool(raw, f"tools.{key}"))}
+        tools = {key: spec for key, raw in top.get("tools", {}).items() if (spec := self.tool(raw, _join("tools", key)))}
         names: dict[str, str] = {}
         for key, spec in tools.items():
             if spec.name in names:
-                self.problem(_join(_join("tools", key), "name"), f"{spec.name!r} is also the name of tools.{names[spec.name]}")
+                self.problem(_join(_join("tools", key), "name"), f"{spec.name!r} is also the name of {_join('tools', names[spec.name])}")
             names.setdefault(spec.name, key)
         if "prompts" in top and not top["prompts"]:
             self.problem("prompts", "must hold at least one prompt")
@@ -403,8 +406,10 @@ class _Checker:
             for key, raw in top.get("prompts", {}).items()
             if (prompt := self.prompt(raw, _join("prompts", key), tools, fragments))
         }
-        for name, text in fragments.items():
-            self.template(text, _join("fragments", name), fragments)
+        for name, text in fragments.items():  # loops show up where a prompt uses the fragment
+            for match in _PLACEHOLDER.finditer(text):
+                if match["fragment"] is not None and match["fragment"] not in fragments:
+                    self.problem(_join("fragments", name), _undefined_fragment(match["fragment"], fragments))
         if self.problems:
             return None
         return Pack(
@@ -445,13 +450,15 @@ class _Checker:
                 self.problem(_join(here, "required"), "must be a list of parameter names")
         if "name" not in tool or "description" not in tool:
             return None
-        return ToolSpec(tool["name"], tool["description"], parameters or ToolSpec(tool["name"]).parameters)
+        if parameters is None:
+            return ToolSpec(tool["name"], tool["description"])
+        return ToolSpec(tool["name"], tool["description"], parameters)
 
     def prompt(self, data: Any, path: str, tools: Mapping[str, ToolSpec], fragments: Mapping[str, str]) -> PackPrompt | None:
         prompt = self.object(data, path, _PROMPT_KEYS, required=("id", "name", "version", "system_template"))
         self.matches(prompt.get("id"), _join(path, "id"), _PROMPT_ID, "a prompt id (lowercase letters, digits, _ and -)")
         self.matches(prompt.get("version"), _join(path, "version"), _SEMVER, "a semantic version like 1.0.0")
-        for key in ("name", "system_template"):
+        for key in ("name", "system_template"):  # the schema's minLength: 1
             if prompt.get(key) == "":
                 self.problem(_join(path, key), "must not be empty")
         variables = [
@@ -465,7 +472,7 @@ class _Checker:
                 self.problem(f"{_join(path, 'variables')}[{index}].name", f"{variable.name!r} is declared twice")
             seen.add(variable.name)
         for index, name in enumerate(prompt.get("tools", [])):
-            if name not in tools:
+            if not isinstance(name, str) or name not in tools:
                 defined = ", ".join(tools) or "none"
                 self.problem(f"{_join(path, 'tools')}[{index}]", f"{name!r} is not in the pack's tools (defined: {defined})")
         parameters = self.ranges(prompt.get("parameters", {}), _join(path, "parameters"), _PARAMETERS)
@@ -473,9 +480,9 @@ class _Checker:
         if "tool_policy" in prompt:
             policy = self.ranges(prompt["tool_policy"], _join(path, "tool_policy"), _TOOL_POLICY)
             if policy.get("tool_choice", "auto") not in _TOOL_CHOICES:
-                self.problem(_join(path, "tool_policy.tool_choice"), "must be one of " + ", ".join(_TOOL_CHOICES))
+                self.problem(f"{path}.tool_policy.tool_choice", "must be one of " + ", ".join(_TOOL_CHOICES))
             if not all(isinstance(name, str) for name in policy.get("blocklist", [])):
-                self.problem(_join(path, "tool_policy.blocklist"), "must be a list of tool names")
+                self.problem(f"{path}.tool_policy.blocklist", "must be a list of tool names")
         if "system_template" in prompt:
             self.template(prompt["system_template"], _join(path, "system_template"), fragments)
         if any(key not in prompt for key in ("id", "name", "version", "system_template")):
@@ -501,12 +508,13 @@ class _Checker:
         rules = self.ranges(raw.get("validation", {}), _join(path, "validation"), _VALIDATION_RULES)
         for rule in ("minimum", "maximum"):
             if rule in rules and raw.get("type") != "number":
-                self.problem(_join(path, f"validation.{rule}"), "applies only to variables of type number")
+                self.problem(f"{path}.validation.{rule}", "applies only to variables of type number")
+                del rules[rule]
         if "pattern" in rules:
             try:
                 re.compile(rules["pattern"])
             except re.error as error:
-                self.problem(_join(path, "validation.pattern"), f"is not a valid regular expression: {error}")
+                self.problem(f"{path}.validation.pattern", f"is not a valid regular expression: {error}")
                 del rules["pattern"]
         if any(key not in raw for key in ("name", "type", "required")):
             return None
@@ -527,7 +535,7 @@ class _Checker:
         return variable
 
     def template(self, text: str, path: str, fragments: Mapping[str, str]) -> None:
-        """Check that a template's fragment references resolve, without a loop or a blow-up."""
+        """Check that a prompt's template expands: its fragments exist, without a loop or a blow-up."""
         try:
             _fill(text, fragments, {})
         except _Invalid as error:
@@ -540,6 +548,10 @@ class _Checker:
 class _Invalid(Exception):
     """A value or template is wrong; the message says how, the caller says where."""
 
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
 
 def _fill(template: str, fragments: Mapping[str, str], values: Mapping[str, str]) -> tuple[str, set[str], set[str]]:
     """Expand fragments and substitute `values` in `template`, in one pass.
@@ -548,7 +560,7 @@ def _fill(template: str, fragments: Mapping[str, str], values: Mapping[str, str]
     Values are inserted as they are: text that looks like a placeholder inside a value stays.
     """
     parts: list[str] = []
-    size = 0
+    size = steps = 0
     used: set[str] = set()
     missing: set[str] = set()
 
@@ -560,8 +572,12 @@ def _fill(template: str, fragments: Mapping[str, str], values: Mapping[str, str]
         parts.append(text)
 
     def walk(text: str, chain: tuple[str, ...]) -> None:
+        nonlocal steps
         position = 0
         for match in _PLACEHOLDER.finditer(text):
+            steps += 1
+            if steps > _MAX_PLACEHOLDERS:
+                raise _Invalid(f"uses more than {_MAX_PLACEHOLDERS:,} placeholders once fragments are expanded")
             emit(text[position : match.start()])
             position = match.end()
             fragment, variable = match["fragment"], match["variable"]
@@ -569,7 +585,7 @@ def _fill(template: str, fragments: Mapping[str, str], values: Mapping[str, str]
                 if fragment in chain:
                     raise _Invalid("fragments refer to each other in a loop: " + " -> ".join((*chain, fragment)))
                 if fragment not in fragments:
-                    raise _Invalid(f"refers to fragment {fragment!r}, which the pack does not define{_did_you_mean(fragment, fragments)}")
+                    raise _Invalid(_undefined_fragment(fragment, fragments))
                 if len(chain) >= _MAX_FRAGMENT_DEPTH:
                     raise _Invalid(f"fragments are nested more than {_MAX_FRAGMENT_DEPTH} deep")
                 walk(fragments[fragment], (*chain, fragment))
@@ -586,6 +602,10 @@ def _fill(template: str, fragments: Mapping[str, str], values: Mapping[str, str]
     return "".join(parts), used, missing
 
 
+def _undefined_fragment(name: str, fragments: Mapping[str, str]) -> str:
+    return f"refers to fragment {name!r}, which the pack does not define{_did_you_mean(name, fragments)}"
+
+
 def _value_text(variable: Variable, value: Any) -> str:
     """`value` as it goes into the template, once checked against the variable's type and rules.
 
@@ -593,8 +613,8 @@ def _value_text(variable: Variable, value: Any) -> str:
     object or array) and inserted as written; other JSON values are checked by type and written
     out (true, 3, {"a": 1}). Raises `_Invalid` naming the variable, the value and the rule.
     """
-    shown = _shorten(value if isinstance(value, str) else _json_text(value))
-    subject = f"variable {variable.name!r} = {shown!r}"
+    shown = repr(_shorten(value)) if isinstance(value, str) else _shorten(_json_text(value))
+    subject = f"variable {variable.name!r} = {shown}"
     typed = _typed(variable.type, value)
     if typed is None:
         raise _Invalid(f"{subject} is not {_a(variable.type)}")
@@ -608,40 +628,33 @@ def _value_text(variable: Variable, value: Any) -> str:
 
 def _typed(kind: str, value: Any) -> Any:
     """`value` as a JSON value of type `kind`, reading text where needed; None if it is not one."""
-    if kind == "string":
-        return value if isinstance(value, str) else None
-    if isinstance(value, str) and kind == "number":
-        try:
-            number: float = int(value.strip())
-        except ValueError:
-            try:
-                number = float(value.strip())
-            except ValueError:
-                return None
-        return number if math.isfinite(number) else None
     if isinstance(value, str) and kind == "boolean":
         return {"true": True, "false": False}.get(value.strip().lower())
-    if isinstance(value, str):
+    if isinstance(value, str) and kind != "string":
         try:
-            value = json.loads(value)
+            value = json.loads(value, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             return None
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999 reads as infinity
+        return None
     return value if _is(value, kind) else None
 
 
 def _breaks(rule: str, limit: Any, typed: Any, text: str) -> str:
     """How `typed` (written as `text`) breaks validation `rule`, or "" if it keeps it."""
-    checks: dict[str, Callable[[], str]] = {
-        "pattern": lambda: "" if re.search(limit, text) else f"does not match the pattern {limit!r}",
-        "min_length": lambda: "" if len(text) >= limit else f"is shorter than {limit} characters",
-        "max_length": lambda: "" if len(text) <= limit else f"is longer than {limit} characters",
-        "minimum": lambda: "" if typed >= limit else f"is less than the minimum, {limit}",
-        "maximum": lambda: "" if typed <= limit else f"is more than the maximum, {limit}",
-        "enum": lambda: ""
-        if any(_same(typed, allowed) for allowed in limit)
-        else "is not one of the allowed values: " + ", ".join(_json_text(allowed) for allowed in limit),
-    }
-    return checks[rule]()
+    if rule == "pattern" and not re.search(limit, text):
+        return f"does not match the pattern {limit!r}"
+    if rule == "min_length" and len(text) < limit:
+        return f"is shorter than {limit} characters"
+    if rule == "max_length" and len(text) > limit:
+        return f"is longer than {limit} characters"
+    if rule == "minimum" and typed < limit:
+        return f"is less than the minimum, {limit}"
+    if rule == "maximum" and typed > limit:
+        return f"is more than the maximum, {limit}"
+    if rule == "enum" and not any(_same(typed, allowed) for allowed in limit):
+        return "is not one of the allowed values: " + ", ".join(_json_text(allowed) for allowed in limit)
+    return ""
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -671,7 +684,7 @@ def find_pack(name_or_path: str) -> Path:
             pass  # a broken bundled pack can still be found by its file name, and fail on load
     if name_or_path in names:
         return names[name_or_path]
-    if path.suffix == ".json" or len(path.parts) > 1:
+    if path.suffix == ".json" or path.name != name_or_path:  # it was meant as a path
         raise PackError(f"no pack file at {name_or_path}", hint="check the path")
     raise PackError(
         f"no pack named {name_or_path!r}{_did_you_mean(name_or_path, names)}",

@@ -89,6 +89,6 @@ def build_session(choices: Choices) -> Session:
         conversation=conversation,
         pack=pack,
         rendered=rendered,
-        warnings=list(loaded.warnings),
+        warnings=[*loaded.warnings, *(f"{pack.path}: {w}" for w in rendered.warnings)],
     )
 
