@@ -26,3 +26,15 @@ def make_app(*, save_settings: bool = False, pack: str | None = None, **demo_opt
 @pytest.fixture
 def app_factory() -> Callable[..., TuiChatApp]:
     return make_app
+
+
+def screen_text(app: TuiChatApp) -> str:
+    """The plain text the terminal would show now (what a person reads), line by line."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

@@ -15,7 +15,7 @@ from tui_chat.ui.widgets.message import AssistantMessage, UserMessage
 from tui_chat.ui.widgets.prompt_input import PromptInput
 from tui_chat.ui.widgets.status_bar import StatusBar
 
-from .conftest import SIZE, make_app
+from .conftest import SIZE, make_app, screen_text
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], turns: int = 3000) -> None:
@@ -145,13 +145,13 @@ async def test_retry_asks_again_after_an_error() -> None:
 async def test_copy_reply_and_code_block() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+t")
         assert app.clipboard == ""
         await type_and_send(pilot, "alpha beta")
         await app.workers.wait_for_complete()
-        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+t")
         assert app.clipboard == compose_reply("alpha beta", 1)
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+b")
         assert app.clipboard.startswith("words = ['alpha', 'beta']\n")
         assert "```" not in app.clipboard
 
@@ -168,11 +168,15 @@ async def test_model_markup_and_escapes_render_literally_and_run_nothing() -> No
         await pilot.pause()
         view = last_reply(app)
         assert "\x1b" not in view.text and "\x9b" not in view.text and "\u202e" not in view.text
-        screen_text = "\n".join(line.text for line in app.screen._compositor.render_update(full=True).strips)  # type: ignore[attr-defined]
-        assert "[bold]not bold[/]" in screen_text or "[bold]not bold[/]" in view.text
-        await pilot.click(AssistantMessage, offset=(30, 0))
+        shown = screen_text(app)
+        assert "[bold]not bold[/] arr[i] [@click=app.quit]click me[/]" in shown
+        assert "osc ]52;c;ZXZpbA== clear [2J c1 31m bidi evil end" in shown
+        assert "\x1b" not in shown and "\u202e" not in shown
+        column = next(line for line in shown.splitlines() if "click me" in line).index("click me")
+        row = next(i for i, line in enumerate(shown.splitlines()) if "click me" in line)
+        await pilot.click(offset=(column + 2, row))
         await pilot.pause()
-        assert app.is_running
+        assert app.is_running and app.return_code is None
 
 
 async def test_pick_pack_changes_the_system_prompt() -> None:
@@ -202,11 +206,11 @@ async def test_switching_theme_from_the_palette_persists_it() -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"theme")
-        await wait_for(pilot, lambda: "Theme" in str(app.screen.query("CommandList").first().render()) if app.screen.query("CommandList") else False)
+        await wait_for(pilot, lambda: "Change the current theme" in screen_text(app))
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press(*"paper")
-        await wait_for(pilot, lambda: bool(app.screen.query("CommandList")) and "paper" in str(app.screen.query_one("CommandList").render()).lower())
+        await wait_for(pilot, lambda: "  tui-chat-paper " in screen_text(app))
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.theme == "tui-chat-paper")
         await app.workers.wait_for_complete()

@@ -35,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: Iterable[Binding]) -> None:
         super().__init__()
-        self._bindings = [b for b in bindings if b.description]
+        self._listed = [b for b in bindings if b.description]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -43,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
             table: DataTable[str] = DataTable(cursor_type="none", zebra_stripes=True, show_header=False)
             table.add_columns("key", "action")
             seen: set[str] = set()
-            for binding in [*PromptInput.BINDINGS, *self._bindings]:
+            for binding in [*PromptInput.BINDINGS, *self._listed]:
                 assert isinstance(binding, Binding)
                 if binding.description in seen:
                     continue
