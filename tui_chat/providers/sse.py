@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ class EventTooLarge(Exception):
 class SSEParser:
     """Feed it bytes as they arrive; it returns the events completed by them."""
 
-    __slots__ = ("max_event_bytes", "_tail", "_pending_cr", "_event", "_data", "_id", "_retry", "_size", "_started", "comments")
+    __slots__ = ("max_event_bytes", "_tail", "_pending_cr", "_event", "_data", "_id", "_retry", "_size", "_started", "_head", "comments")
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         self.max_event_bytes = max_event_bytes
@@ -52,6 +53,7 @@ class SSEParser:
         self._retry: int | None = None
         self._size = 0
         self._started = False
+        self._head = b""
         self.comments = 0
         """How many comment lines (keep-alives) were seen."""
 
@@ -60,9 +62,17 @@ class SSEParser:
         if not chunk:
             return []
         if not self._started:
+            # Skip a UTF-8 byte order mark, which may itself arrive split across reads.
+            chunk = self._head + chunk
+            if len(chunk) < 3 and BOM.startswith(chunk):
+                self._head = chunk
+                return []
             self._started = True
-            if chunk.startswith(b"\xef\xbb\xbf"):
+            self._head = b""
+            if chunk.startswith(BOM):
                 chunk = chunk[3:]
+            if not chunk:
+                return []
         if self._pending_cr:
             # The previous chunk ended with CR: a LF now belongs to it (CRLF), anything else starts a line.
             self._pending_cr = False
@@ -79,10 +89,26 @@ class SSEParser:
             self._reset()
             raise EventTooLarge(self.max_event_bytes)
         events: list[SSEEvent] = []
+        limit = self.max_event_bytes
         for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+            # The two common lines, "data: ..." and the blank line, are handled inline (this is the hot loop).
+            if line[:6] == b"data: ":
+                self._size += len(line)
+                if self._size > limit:
+                    self._reset()
+                    raise EventTooLarge(limit)
+                self._data.append(line[6:])
+            elif not line and self._data:
+                data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
+                events.append(SSEEvent(self._event or "message", data.decode("utf-8", "replace"), self._id, self._retry))
+                self._event = ""
+                self._data = []
+                self._retry = None
+                self._size = 0
+            else:
+                event = self._line(line)
+                if event is not None:
+                    events.append(event)
         return events
 
     def close(self) -> list[SSEEvent]:

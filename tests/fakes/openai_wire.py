@@ -1,0 +1,211 @@
+"""OpenAI Chat Completions streaming, and the services that reuse it (Azure, Mistral, Ollama, others).
+
+Shapes follow OpenAI's API reference for `POST /v1/chat/completions` with `stream: true`
+(the "chat completion chunk object"): `data: {"id", "object": "chat.completion.chunk",
+"choices": [{"index": 0, "delta": {"role"?, "content"?, "tool_calls"?: [{"index", "id"?,
+"type"?, "function": {"name"?, "arguments"}}]}, "finish_reason": null | "stop" | "length" |
+"tool_calls" | "content_filter"}]}`; with `stream_options.include_usage` a last chunk with
+`"choices": []` and `"usage": {"prompt_tokens", "completion_tokens", "total_tokens"}`; then
+`data: [DONE]`. Errors: `{"error": {"message", "type", "param", "code"}}` (also sent as a
+`data:` event mid-stream). Azure: `/openai/deployments/{deployment}/chat/completions?api-version=`
+with an `api-key` header (Azure OpenAI REST reference). Mistral: `/v1/chat/completions`, usage in
+the last chunk without stream_options, `random_seed` (Mistral API reference). Ollama: its
+OpenAI-compatible `/v1/chat/completions` (Ollama docs, "OpenAI compatibility").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .server import FakeServer, Recorded, sse
+from .wire import Call, Wire, pieces
+
+
+def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> bytes:
+    return sse(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion.chunk",
+            "created": 1700000000,
+            "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            **extra,
+        }
+    )
+
+
+class OpenAIWire(Wire):
+    provider = "openai"
+    key_env = "OPENAI_API_KEY"
+    model = "gpt-4o-mini"
+    usage_in_stream = True
+    index_in_tool_calls = True
+    models_path = "/v1/models"
+    models_body = {"object": "list", "data": [
+        {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
+        {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"},
+    ]}
+    models_expected = ["gpt-4o", "gpt-4o-mini"]
+
+    def base_url(self, server: FakeServer) -> str:
+        return server.url + "/v1"
+
+    def start(self) -> list[bytes]:
+        return [chunk({"role": "assistant", "content": ""})]
+
+    def text(self, text: str) -> list[bytes]:
+        return [chunk({"content": text})]
+
+    def tool_calls(self, calls: Sequence[Call], split: int = 1) -> list[bytes]:
+        events = []
+        for index, (call_id, name, arguments) in enumerate(calls):
+            first: dict[str, Any] = {"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+            if self.index_in_tool_calls:
+                first["index"] = index
+            events.append(chunk({"tool_calls": [first]}))
+            for piece in pieces(arguments, split):
+                more: dict[str, Any] = {"function": {"arguments": piece}}
+                if self.index_in_tool_calls:
+                    more["index"] = index
+                events.append(chunk({"tool_calls": [more]}))
+        return events
+
+    def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
+        events = [chunk({}, "tool_calls" if tool_calls else reason)]
+        if self.usage_in_stream:
+            events.append(
+                sse({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [],
+                     "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}})
+            )
+        return events + [b"data: [DONE]\n\n"]
+
+    def error_event(self, message: str) -> list[bytes]:
+        return [sse({"error": {"message": message, "type": "server_error", "param": None, "code": None}})]
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": status}}
+
+    # -- checks --
+
+    def path(self) -> str:
+        return "/v1/chat/completions"
+
+    def check_auth(self, request: Recorded, key: str) -> None:
+        assert request.headers["authorization"] == f"Bearer {key}"
+
+    def check_request(self, request: Recorded, key: str) -> None:
+        assert request.method == "POST"
+        assert request.path == self.path()
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["accept"] == "text/event-stream"
+        self.check_auth(request, key)
+
+    max_tokens_field = "max_completion_tokens"
+    seed_field = "seed"
+    sends_stream_options = True
+    sends_model = True
+    top_k = False
+
+    def check_body(self, body: dict[str, Any]) -> None:
+        assert body["stream"] is True
+        if self.sends_stream_options:
+            assert body["stream_options"] == {"include_usage": True}
+        else:
+            assert "stream_options" not in body
+        if self.sends_model:
+            assert body["model"] == self.model
+        else:
+            assert "model" not in body
+        assert body["messages"] == [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi there"},
+        ]
+        assert body["temperature"] == 0.3
+        assert body[self.max_tokens_field] == 99
+        assert body["top_p"] == 0.9
+        assert body["stop"] == ["END"]
+        assert body[self.seed_field] == 7
+        assert ("top_k" in body) is self.top_k
+        assert body["tools"] == [
+            {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
+                                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+        ]
+
+    def check_tool_history(self, body: dict[str, Any]) -> None:
+        messages = body["messages"]
+        assert messages[1] == {"role": "user", "content": "Weather in Paris?"}
+        assert messages[2] == {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}],
+        }
+        assert messages[3] == {"role": "tool", "tool_call_id": "call_1", "content": "no such city"}
+
+
+class AzureWire(OpenAIWire):
+    provider = "azure"
+    key_env = "AZURE_OPENAI_API_KEY"
+    model = "dep1"
+    models_path = None
+    models_expected = ["dep1"]
+    max_tokens_field = "max_tokens"
+    sends_model = False
+
+    def base_url(self, server: FakeServer) -> str:
+        return server.url
+
+    def path(self) -> str:
+        return "/openai/deployments/dep1/chat/completions"
+
+    def check_auth(self, request: Recorded, key: str) -> None:
+        assert request.headers["api-key"] == key
+        assert "authorization" not in request.headers
+        assert request.query == {"api-version": "2024-10-21"}
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        return {"error": {"code": str(status), "message": message}}
+
+
+class MistralWire(OpenAIWire):
+    provider = "mistral"
+    key_env = "MISTRAL_API_KEY"
+    model = "mistral-small-latest"
+    models_body = {"object": "list", "data": [
+        {"id": "mistral-small-latest", "object": "model", "max_context_length": 32768,
+         "capabilities": {"completion_chat": True, "function_calling": True, "vision": False}},
+    ]}
+    models_expected = ["mistral-small-latest"]
+    max_tokens_field = "max_tokens"
+    seed_field = "random_seed"
+    sends_stream_options = False
+    index_in_tool_calls = False  # exercise the id / position fallback
+
+    def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
+        # Mistral puts usage into the chunk with the finish reason.
+        last = chunk({}, "tool_calls" if tool_calls else reason,
+                     usage={"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)})
+        return [last, b"data: [DONE]\n\n"]
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        return {"object": "error", "message": message, "type": "invalid_request_error", "code": status}
+
+
+class OllamaWire(OpenAIWire):
+    provider = "ollama"
+    key_env = ""
+    model = "llama3.2"
+    max_tokens_field = "max_tokens"
+    top_k = True
+
+    def check_auth(self, request: Recorded, key: str) -> None:
+        assert request.headers.get("authorization") == f"Bearer {key}"
+
+
+class CompatibleWire(OllamaWire):
+    provider = "openai-compatible"
+    model = "local-model"
+
+    def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
+        # Some compatible servers end the body without a blank line after [DONE].
+        events = super().finish(tool_calls=tool_calls, usage=usage, reason=reason)
+        return events[:-1] + [b"data: [DONE]\n"]

@@ -1,0 +1,81 @@
+"""Fixtures for the provider suite: one fake server per test, a provider built against it, no real waits."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator
+
+import pytest
+
+from tests.fakes.anthropic_wire import AnthropicWire
+from tests.fakes.cohere_wire import CohereWire
+from tests.fakes.gemini_wire import GeminiWire, VertexWire
+from tests.fakes.openai_wire import AzureWire, CompatibleWire, MistralWire, OllamaWire, OpenAIWire
+from tests.fakes.replicate_wire import ReplicateWire
+from tests.fakes.server import FakeServer
+from tests.fakes.wire import Wire
+from tui_chat.chunks import Chunk
+from tui_chat.providers.base import ChatRequest, Provider
+from tui_chat.providers.registry import create_provider
+
+WIRES: list[type[Wire]] = [
+    OpenAIWire, AzureWire, MistralWire, OllamaWire, CompatibleWire,
+    AnthropicWire, GeminiWire, VertexWire, CohereWire, ReplicateWire,
+]
+
+KEY = "sk-test-SECRET-key-0123456789"
+SAFETY = 10.0
+"""Seconds after which a test that should have finished long ago fails instead of hanging."""
+
+
+class Sleeps:
+    """A stand-in for asyncio.sleep that records the waits and does not wait."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture(params=WIRES, ids=[wire.provider for wire in WIRES])
+def wire(request: pytest.FixtureRequest) -> Wire:
+    return request.param()
+
+
+@pytest.fixture
+async def server(wire: Wire) -> AsyncIterator[FakeServer]:
+    async with FakeServer() as fake:
+        wire.install(fake)
+        yield fake
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def make(wire: Wire, server: FakeServer, sleeps: Sleeps) -> AsyncIterator[Any]:
+    """`make(key, **options)` builds the wire's provider against the fake server; all are closed after the test."""
+    built: list[Provider] = []
+
+    def build(key: str | None = KEY, **options: Any) -> Provider:
+        options.setdefault("sleep", sleeps)
+        provider = create_provider(wire.provider, wire.settings(server, key, **options))
+        built.append(provider)
+        return provider
+
+    yield build
+    for provider in built:
+        await provider.aclose()
+
+
+async def collect(provider: Provider, request: ChatRequest) -> list[Chunk]:
+    """All chunks of one stream (exceptions propagate), failing the test if it hangs."""
+    chunks: list[Chunk] = []
+    async with asyncio.timeout(SAFETY):
+        async for chunk in provider.stream(request):
+            chunks.append(chunk)
+    return chunks

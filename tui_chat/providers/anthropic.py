@@ -1,0 +1,272 @@
+"""The Anthropic Messages wire format.
+
+Request: `POST {base}/v1/messages` (base https://api.anthropic.com) with `x-api-key`,
+`anthropic-version: 2023-06-01`, `stream: true`; `system` at the top level; `max_tokens`
+required (the `max_tokens` parameter, else the `default_max_tokens` option, 4096); messages
+alternate user / assistant with content blocks: `text`, `tool_use {id, name, input}` in
+assistant turns and `tool_result {tool_use_id, content, is_error}` in user turns; tools as
+`{name, description, input_schema}`.
+
+Reply (named SSE events): `message_start` (message.usage.input_tokens), `content_block_start`
+(a `text` block, or a `tool_use` block with id and name), `content_block_delta` (`text_delta`
+text, or `input_json_delta` partial_json that together make the tool input), `content_block_stop`,
+`message_delta` (delta.stop_reason end_turn / max_tokens / stop_sequence / tool_use / refusal,
+usage.output_tokens so far), `message_stop` (the end); `ping` keep-alives; `error` with
+`{"type": "error", "error": {"type": "overloaded_error", "message": ...}}`. HTTP 529 means
+overloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Iterable
+
+from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
+from .base import Capabilities, ChatRequest, ModelInfo
+from .encoding import JSON_HEADERS, arguments_object, dumps, map_parameters, new_call_id
+from .registry import PROVIDERS, ProviderSettings
+from .sse import SSEEvent
+from .transport import HTTPProvider, StreamFailure, load_json, trim
+
+API_VERSION = "2023-06-01"
+STOP_REASONS = {
+    "end_turn": FinishReason.STOP,
+    "stop_sequence": FinishReason.STOP,
+    "pause_turn": FinishReason.STOP,
+    "max_tokens": FinishReason.LENGTH,
+    "model_context_window_exceeded": FinishReason.LENGTH,
+    "tool_use": FinishReason.TOOL_CALLS,
+    "refusal": FinishReason.CONTENT_FILTER,
+}
+RETRYABLE_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+PARAMETERS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "stop": "stop_sequences"}
+
+
+@dataclass(slots=True)
+class _Block:
+    kind: str
+    id: str = ""
+    name: str = ""
+    json: str = ""
+    input: Any = None
+
+
+class AnthropicDecoder:
+    """Messages stream events -> chunks."""
+
+    def __init__(self, label: str = "Anthropic") -> None:
+        self.label = label
+        self.complete = False
+        self.terminal = False
+        self._blocks: dict[int, _Block] = {}
+        self._input_tokens = 0
+        self._output_tokens = 0
+        self._has_usage = False
+        self._stop: FinishReason | None = None
+        self._tool_calls = 0
+
+    def is_keepalive(self, event: SSEEvent) -> bool:
+        return event.event == "ping" or not event.data or event.data.isspace()
+
+    def feed(self, event: SSEEvent) -> list[Chunk]:
+        if self.terminal:
+            return []
+        payload = load_json(event)
+        if not isinstance(payload, dict):
+            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+        kind = payload.get("type") or event.event
+        if kind == "content_block_delta":
+            delta = payload.get("delta") or {}
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                text = delta.get("text")
+                return [TextDelta(text)] if isinstance(text, str) and text else []
+            if dtype == "input_json_delta":
+                block = self._blocks.get(payload.get("index", -1))
+                if block is not None and isinstance(delta.get("partial_json"), str):
+                    block.json += delta["partial_json"]
+            return []  # thinking_delta, signature_delta, citations_delta: not shown
+        if kind == "content_block_start":
+            block = payload.get("content_block") or {}
+            index = payload.get("index", len(self._blocks))
+            if block.get("type") == "tool_use":
+                self._blocks[index] = _Block("tool_use", str(block.get("id") or ""), str(block.get("name") or ""), input=block.get("input"))
+            else:
+                self._blocks[index] = _Block(str(block.get("type") or ""))
+                text = block.get("text") if block.get("type") == "text" else None
+                if isinstance(text, str) and text:
+                    return [TextDelta(text)]
+            return []
+        if kind == "content_block_stop":
+            block = self._blocks.pop(payload.get("index", -1), None)
+            if block is not None and block.kind == "tool_use":
+                self._tool_calls += 1
+                arguments = block.json
+                if not arguments.strip():
+                    arguments = json.dumps(block.input if isinstance(block.input, dict) else {}, ensure_ascii=False)
+                return [ToolCallChunk(ToolCall(block.id or new_call_id(), block.name, arguments))]
+            return []
+        if kind == "message_start":
+            usage = (payload.get("message") or {}).get("usage")
+            self._take_usage(usage, input_too=True)
+            return []
+        if kind == "message_delta":
+            reason = (payload.get("delta") or {}).get("stop_reason")
+            if reason:
+                self._stop = STOP_REASONS.get(reason, FinishReason.STOP)
+                self.complete = True
+            self._take_usage(payload.get("usage"), input_too=False)
+            return []
+        if kind == "message_stop":
+            self.complete = True
+            self.terminal = True
+            return []
+        if kind == "error":
+            error = payload.get("error") or {}
+            etype = str(error.get("type") or "error")
+            message = error.get("message") or etype
+            return self._fail(etype, message)
+        return []
+
+    def _fail(self, etype: str, message: str) -> list[Chunk]:
+        raise StreamFailure(
+            f"{self.label} reported an error mid-stream ({etype}): {trim(str(message))}",
+            hint="the service is busy; try again shortly" if etype == "overloaded_error" else "",
+            retryable=etype in RETRYABLE_ERRORS,
+        )
+
+    def _take_usage(self, usage: Any, *, input_too: bool) -> None:
+        if not isinstance(usage, dict):
+            return
+        self._has_usage = True
+        if input_too or usage.get("input_tokens"):
+            self._input_tokens = sum(
+                int(usage.get(key) or 0) for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+            )
+        if "output_tokens" in usage:
+            self._output_tokens = int(usage.get("output_tokens") or 0)
+
+    def finish(self) -> Iterable[Chunk]:
+        if self._has_usage:
+            yield UsageChunk(Usage(self._input_tokens, self._output_tokens))
+        yield Done(self._stop or (FinishReason.TOOL_CALLS if self._tool_calls else FinishReason.STOP))
+
+
+def encode_messages(messages: Iterable[Message]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The history as Messages-API turns (same-role turns merged), and any system messages in it."""
+    turns: list[dict[str, Any]] = []
+    system: list[str] = []
+
+    def add(role: str, blocks: list[dict[str, Any]]) -> None:
+        if not blocks:
+            return
+        if turns and turns[-1]["role"] == role:
+            merged = turns[-1]["content"] + blocks
+            # Tool results must come first in a user turn.
+            merged.sort(key=lambda block: block.get("type") != "tool_result")
+            turns[-1]["content"] = merged
+        else:
+            turns.append({"role": role, "content": blocks})
+
+    for message in messages:
+        if message.role is Role.SYSTEM:
+            if message.content:
+                system.append(message.content)
+        elif message.role is Role.USER:
+            add("user", [{"type": "text", "text": message.content}] if message.content else [])
+        elif message.role is Role.ASSISTANT:
+            blocks: list[dict[str, Any]] = []
+            text = message.content.rstrip()  # the API refuses a final assistant turn ending in white space
+            if text:
+                blocks.append({"type": "text", "text": text})
+            for call in message.tool_calls:
+                blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments_object(call.arguments)})
+            add("assistant", blocks)
+        elif message.role is Role.TOOL:
+            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id or "", "content": message.content}
+            if message.is_error:
+                block["is_error"] = True
+            add("user", [block])
+    return turns, system
+
+
+class AnthropicProvider(HTTPProvider):
+    """Anthropic's Messages API."""
+
+    name = "anthropic"
+    label = "Anthropic"
+    default_base_url = "https://api.anthropic.com"
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        super().__init__(settings)
+        spec = PROVIDERS[self.name]
+        self.key_env = spec.key_env
+        self.model = self.settings.model or spec.default_model
+        self.base_url = (self.settings.base_url or self.default_base_url).rstrip("/")
+        self.default_max_tokens = int(self.options.get("default_max_tokens", 4096))
+        self.version = str(self.options.get("anthropic_version", API_VERSION))
+
+    def capabilities(self, model: str) -> Capabilities:
+        legacy = model.startswith(("claude-2", "claude-instant"))
+        return Capabilities(streaming=True, tools=not legacy, vision=not legacy)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.model, self.capabilities(self.model), 200_000)
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        headers = {"anthropic-version": self.version}
+        if key:
+            headers["x-api-key"] = key
+        return headers
+
+    async def list_models(self) -> list[ModelInfo]:
+        async def fetch() -> Any:
+            request = self.client.build_request(
+                "GET", self.base_url + "/v1/models", params={"limit": 1000}, headers=self.headers(self.api_key())
+            )
+            return await self.request_json(request)
+
+        data = await self.with_retries(fetch)
+        models = []
+        for item in (data.get("data") if isinstance(data, dict) else None) or ():
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                models.append(
+                    ModelInfo(self.name, item["id"], self.capabilities(item["id"]), 200_000, str(item.get("display_name") or ""))
+                )
+        return models
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        messages, system = encode_messages(request.messages)
+        if request.system:
+            system.insert(0, request.system)
+        parameters = dict(request.parameters)
+        max_tokens = parameters.pop("max_tokens", None) or self.default_max_tokens
+        body: dict[str, Any] = {"model": request.model or self.model, "max_tokens": int(max_tokens), "messages": messages, "stream": True}
+        if system:
+            body["system"] = "\n\n".join(system)
+        body.update(map_parameters(parameters, PARAMETERS, self.name))
+        if request.tools:
+            body["tools"] = [
+                {"name": tool.name, "description": tool.description, "input_schema": dict(tool.parameters)} for tool in request.tools
+            ]
+            if request.tool_choice:
+                choice = request.tool_choice
+                body["tool_choice"] = (
+                    {"type": choice}
+                    if choice in ("auto", "any", "none")
+                    else {"type": "any"}
+                    if choice == "required"
+                    else {"type": "tool", "name": choice}
+                )
+        return body
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        content = dumps(self.body(request))
+        url = self.base_url + "/v1/messages"
+
+        async def build(deadline: float | None) -> Any:
+            headers = {**JSON_HEADERS, **self.headers(self.api_key())}
+            return self.client.build_request("POST", url, headers=headers, content=content)
+
+        return self.stream_sse(build, lambda: AnthropicDecoder(self.label))

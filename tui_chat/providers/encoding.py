@@ -1,0 +1,79 @@
+"""Small helpers the wire formats share: parameters, tool arguments, call ids, body encoding."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any, Iterable, Mapping
+
+from ..chunks import Message, Role
+
+log = logging.getLogger("tui_chat.providers")
+
+GENERATED_ID_PREFIX = "tc_"
+"""Prefix of tool call ids made up here, for wire formats that send none (never sent back as ids)."""
+
+
+def new_call_id() -> str:
+    """A fresh tool call id, for a call the server sent without one."""
+    return GENERATED_ID_PREFIX + uuid.uuid4().hex[:20]
+
+
+def is_generated_id(call_id: str | None) -> bool:
+    return bool(call_id) and call_id.startswith(GENERATED_ID_PREFIX)  # type: ignore[union-attr]
+
+
+def stop_list(value: Any) -> list[str] | None:
+    """The `stop` parameter as a list of strings (it may be given as one string)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value] if value else None
+    if isinstance(value, (list, tuple)):
+        items = [str(item) for item in value if str(item)]
+        return items or None
+    return [str(value)]
+
+
+def map_parameters(parameters: Mapping[str, Any], names: Mapping[str, str], provider: str) -> dict[str, Any]:
+    """`parameters` renamed by `names` (PromptPack name -> wire name); unknown ones are skipped (logged)."""
+    out: dict[str, Any] = {}
+    for key, value in parameters.items():
+        if value is None:
+            continue
+        wire = names.get(key)
+        if wire is None:
+            log.debug("%s: parameter %r is not supported and was not sent", provider, key)
+            continue
+        out[wire] = stop_list(value) if key == "stop" else value
+    return out
+
+
+def arguments_object(arguments: str) -> dict[str, Any]:
+    """A tool call's JSON argument text as an object (for formats that send arguments as objects)."""
+    if not arguments.strip():
+        return {}
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return {"_raw_arguments": arguments}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def tool_names(messages: Iterable[Message]) -> dict[str, str]:
+    """Tool call id -> tool name, from the assistant messages of a history."""
+    names: dict[str, str] = {}
+    for message in messages:
+        if message.role is Role.ASSISTANT:
+            for call in message.tool_calls:
+                names[call.id] = call.name
+    return names
+
+
+def dumps(body: Any) -> bytes:
+    """A request body as compact UTF-8 JSON."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+JSON_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}

@@ -1,0 +1,379 @@
+"""The Gemini `streamGenerateContent` wire format, on Google AI Studio and on Vertex AI.
+
+Request: `POST {base}/models/{model}:streamGenerateContent?alt=sse` (base
+https://generativelanguage.googleapis.com/v1beta) with `x-goog-api-key` (the key is never put in
+the URL); on Vertex `POST https://{location}-aiplatform.googleapis.com/v1/projects/{project}/
+locations/{location}/publishers/google/models/{model}:streamGenerateContent?alt=sse` with
+`Authorization: Bearer {token}`. Body: `contents[]` of `{role: user|model, parts[]}` (parts
+`text`, `functionCall {name, args, id?}` with its `thoughtSignature`, `functionResponse
+{name, response, id?}`), `systemInstruction`, `generationConfig` (temperature, topP, topK,
+maxOutputTokens, stopSequences, ...), `tools[].functionDeclarations[]` (parameters given as
+`parametersJsonSchema`), `toolConfig.functionCallingConfig.mode`.
+
+Reply: `data:` events, each a whole `GenerateContentResponse`: `candidates[0].content.parts[]`
+with `text` (parts marked `thought` are skipped) or a whole `functionCall` (given an id here
+when it has none); `candidates[0].finishReason` (STOP, MAX_TOKENS, SAFETY, ...) on the last;
+`usageMetadata` (promptTokenCount, candidatesTokenCount, thoughtsTokenCount); `promptFeedback.
+blockReason` when the prompt itself was refused; `{"error": {code, message, status}}` on failure.
+There is no closing event: the body ends after the chunk with the finish reason.
+
+Gemini 3 requires the `thoughtSignature` of each function call to be sent back with it; the
+provider keeps them (by call id) for the following turns.
+
+Vertex options: `project` (or GOOGLE_CLOUD_PROJECT), `location` (or GOOGLE_CLOUD_LOCATION,
+default us-central1), `token_command` (e.g. "gcloud auth print-access-token", run without a
+shell, its output cached for `token_ttl` seconds, default 3000). The token is taken from the key
+source first, then GOOGLE_CLOUD_ACCESS_TOKEN, then the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+from collections import OrderedDict
+from typing import Any, AsyncIterator, Iterable
+
+from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
+from ..errors import ProviderError
+from .base import Capabilities, ChatRequest, ModelInfo
+from .encoding import JSON_HEADERS, arguments_object, dumps, is_generated_id, map_parameters, new_call_id, tool_names
+from .registry import PROVIDERS, ProviderSettings
+from .sse import SSEEvent
+from .transport import HTTPProvider, RequestFailed, Secrets, StreamFailure, load_json, trim
+
+FINISH_REASONS = {
+    "STOP": FinishReason.STOP,
+    "MAX_TOKENS": FinishReason.LENGTH,
+    "SAFETY": FinishReason.CONTENT_FILTER,
+    "RECITATION": FinishReason.CONTENT_FILTER,
+    "BLOCKLIST": FinishReason.CONTENT_FILTER,
+    "PROHIBITED_CONTENT": FinishReason.CONTENT_FILTER,
+    "SPII": FinishReason.CONTENT_FILTER,
+    "IMAGE_SAFETY": FinishReason.CONTENT_FILTER,
+}
+FAILED_FINISH = {"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"}
+RETRYABLE_STATUS = {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL", "DEADLINE_EXCEEDED"}
+PARAMETERS = {
+    "temperature": "temperature",
+    "top_p": "topP",
+    "top_k": "topK",
+    "max_tokens": "maxOutputTokens",
+    "stop": "stopSequences",
+    "presence_penalty": "presencePenalty",
+    "frequency_penalty": "frequencyPenalty",
+    "seed": "seed",
+}
+SIGNATURES_KEPT = 512
+
+
+class GeminiDecoder:
+    """GenerateContentResponse events -> chunks. Function calls come whole and are passed on at once."""
+
+    def __init__(self, label: str, signatures: OrderedDict[str, str]) -> None:
+        self.label = label
+        self.complete = False
+        self.terminal = False
+        self._signatures = signatures
+        self._usage: Usage | None = None
+        self._finish: str | None = None
+        self._calls = 0
+
+    def is_keepalive(self, event: SSEEvent) -> bool:
+        return not event.data or event.data.isspace()
+
+    def feed(self, event: SSEEvent) -> list[Chunk]:
+        payload = load_json(event)
+        if isinstance(payload, list):  # a JSON array framing, should a server use it inside SSE
+            payload = payload[0] if payload else {}
+        if not isinstance(payload, dict):
+            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+        error = payload.get("error")
+        if error:
+            if not isinstance(error, dict):
+                error = {"message": str(error)}
+            status = str(error.get("status") or "")
+            code = error.get("code")
+            raise StreamFailure(
+                f"{self.label} reported an error mid-stream ({status or code}): {trim(str(error.get('message') or status))}",
+                retryable=status in RETRYABLE_STATUS or code in (429, 500, 503, 504),
+            )
+        usage = payload.get("usageMetadata")
+        if isinstance(usage, dict):
+            self._usage = Usage(
+                int(usage.get("promptTokenCount") or 0),
+                int(usage.get("candidatesTokenCount") or 0) + int(usage.get("thoughtsTokenCount") or 0),
+            )
+        candidates = payload.get("candidates") or []
+        if not candidates:
+            block = (payload.get("promptFeedback") or {}).get("blockReason")
+            if block:
+                raise StreamFailure(f"{self.label} refused the prompt ({block})", hint="rephrase the message")
+            return []
+        candidate = candidates[0] if isinstance(candidates[0], dict) else {}
+        out: list[Chunk] = []
+        for part in (candidate.get("content") or {}).get("parts") or ():
+            if not isinstance(part, dict):
+                continue
+            call = part.get("functionCall")
+            if isinstance(call, dict):
+                call_id = str(call.get("id") or "") or new_call_id()
+                signature = part.get("thoughtSignature")
+                if isinstance(signature, str) and signature:
+                    self._signatures[call_id] = signature
+                    while len(self._signatures) > SIGNATURES_KEPT:
+                        self._signatures.popitem(last=False)
+                args = call.get("args")
+                arguments = json.dumps(args if isinstance(args, dict) else {}, ensure_ascii=False)
+                self._calls += 1
+                out.append(ToolCallChunk(ToolCall(call_id, str(call.get("name") or ""), arguments)))
+                continue
+            text = part.get("text")
+            if isinstance(text, str) and text and not part.get("thought"):
+                out.append(TextDelta(text))
+        reason = candidate.get("finishReason")
+        if reason and reason != "FINISH_REASON_UNSPECIFIED":
+            self._finish = str(reason)
+            self.complete = True
+        return out
+
+    def finish(self) -> Iterable[Chunk]:
+        if self._finish in FAILED_FINISH:
+            raise StreamFailure(f"{self.label} stopped: {self._finish}", hint="try again, or rephrase the request")
+        if self._usage is not None:
+            yield UsageChunk(self._usage)
+        reason = FINISH_REASONS.get(self._finish or "STOP", FinishReason.STOP)
+        if reason is FinishReason.STOP and self._calls:
+            reason = FinishReason.TOOL_CALLS
+        yield Done(reason)
+
+
+def _response_object(message: Message) -> dict[str, Any]:
+    """A tool result as the object `functionResponse.response` must be."""
+    try:
+        value = json.loads(message.content)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return value
+    key = "error" if message.is_error else "output"
+    return {key: value if value is not None else message.content}
+
+
+def encode_contents(messages: Iterable[Message], signatures: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The history as `contents` (same-role turns merged), and any system messages in it."""
+    messages = list(messages)
+    names = tool_names(messages)
+    contents: list[dict[str, Any]] = []
+    system: list[str] = []
+
+    def add(role: str, parts: list[dict[str, Any]]) -> None:
+        if not parts:
+            return
+        if contents and contents[-1]["role"] == role:
+            contents[-1]["parts"].extend(parts)
+        else:
+            contents.append({"role": role, "parts": parts})
+
+    for message in messages:
+        if message.role is Role.SYSTEM:
+            if message.content:
+                system.append(message.content)
+        elif message.role is Role.USER:
+            add("user", [{"text": message.content}] if message.content else [])
+        elif message.role is Role.ASSISTANT:
+            parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
+            for call in message.tool_calls:
+                function: dict[str, Any] = {"name": call.name, "args": arguments_object(call.arguments)}
+                if not is_generated_id(call.id):
+                    function["id"] = call.id
+                part: dict[str, Any] = {"functionCall": function}
+                if call.id in signatures:
+                    part["thoughtSignature"] = signatures[call.id]
+                parts.append(part)
+            add("model", parts)
+        elif message.role is Role.TOOL:
+            call_id = message.tool_call_id or ""
+            response: dict[str, Any] = {"name": message.name or names.get(call_id, ""), "response": _response_object(message)}
+            if call_id and not is_generated_id(call_id):
+                response["id"] = call_id
+            add("user", [{"functionResponse": response}])
+    return contents, system
+
+
+class GeminiProvider(HTTPProvider):
+    """Gemini through Google AI Studio's API."""
+
+    name = "gemini"
+    label = "Gemini"
+    default_base_url = "https://generativelanguage.googleapis.com/v1beta"
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        super().__init__(settings)
+        spec = PROVIDERS[self.name]
+        self.key_env = spec.key_env
+        model = self.settings.model or spec.default_model
+        self.model = model[len("models/") :] if model.startswith("models/") else model
+        self.base_url = (self.settings.base_url or self.default_base_url).rstrip("/")
+        self._signatures: OrderedDict[str, str] = OrderedDict()
+
+    def capabilities(self, model: str) -> Capabilities:
+        return Capabilities(streaming=True, tools=True, vision=True, audio_input=True)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.model, self.capabilities(self.model), 1_048_576)
+
+    async def auth_headers(self) -> dict[str, str]:
+        key = self.api_key()
+        return {"x-goog-api-key": key} if key else {}
+
+    def url(self, model: str) -> str:
+        return f"{self.base_url}/models/{model}:streamGenerateContent?alt=sse"
+
+    async def list_models(self) -> list[ModelInfo]:
+        async def fetch() -> Any:
+            request = self.client.build_request(
+                "GET", self.base_url + "/models", params={"pageSize": 1000}, headers=await self.auth_headers()
+            )
+            return await self.request_json(request)
+
+        data = await self.with_retries(fetch)
+        models = []
+        for item in (data.get("models") if isinstance(data, dict) else None) or ():
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            methods = item.get("supportedGenerationMethods") or []
+            if methods and "generateContent" not in methods:
+                continue
+            model = item["name"].removeprefix("models/")
+            limit = item.get("inputTokenLimit")
+            models.append(
+                ModelInfo(self.name, model, self.capabilities(model), limit if isinstance(limit, int) else None, str(item.get("description") or ""))
+            )
+        return models
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        contents, system = encode_contents(request.messages, self._signatures)
+        if request.system:
+            system.insert(0, request.system)
+        body: dict[str, Any] = {"contents": contents}
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+        config = map_parameters(request.parameters, PARAMETERS, self.name)
+        if config:
+            body["generationConfig"] = config
+        if request.tools:
+            body["tools"] = [
+                {
+                    "functionDeclarations": [
+                        {"name": tool.name, "description": tool.description, "parametersJsonSchema": dict(tool.parameters)}
+                        for tool in request.tools
+                    ]
+                }
+            ]
+            if request.tool_choice:
+                choice = request.tool_choice
+                mode = {"auto": "AUTO", "none": "NONE", "required": "ANY", "any": "ANY"}.get(choice)
+                config_ = {"mode": mode} if mode else {"mode": "ANY", "allowedFunctionNames": [choice]}
+                body["toolConfig"] = {"functionCallingConfig": config_}
+        return body
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        content = dumps(self.body(request))
+        model = (request.model or self.model).removeprefix("models/")
+        url = self.url(model)
+
+        async def build(deadline: float | None) -> Any:
+            headers = {**JSON_HEADERS, **(await self.auth_headers())}
+            return self.client.build_request("POST", url, headers=headers, content=content)
+
+        return self.stream_sse(build, lambda: GeminiDecoder(self.label, self._signatures))
+
+
+class VertexProvider(GeminiProvider):
+    """Gemini on Vertex AI, with an OAuth access token."""
+
+    name = "vertex"
+    label = "Vertex AI"
+    key_env_names = ("GOOGLE_CLOUD_ACCESS_TOKEN",)
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        super().__init__(settings)
+        self.key_env = self.key_env_names
+        self.project = str(self.options.get("project") or os.environ.get("GOOGLE_CLOUD_PROJECT") or "")
+        self.location = str(self.options.get("location") or os.environ.get("GOOGLE_CLOUD_LOCATION") or "us-central1")
+        if not self.project:
+            raise ProviderError("Vertex AI needs a Google Cloud project", hint="set GOOGLE_CLOUD_PROJECT or the 'project' option")
+        if self.settings.base_url:
+            self.base_url = self.settings.base_url.rstrip("/")
+        elif self.location == "global":
+            self.base_url = "https://aiplatform.googleapis.com/v1"
+        else:
+            self.base_url = f"https://{self.location}-aiplatform.googleapis.com/v1"
+        command = self.options.get("token_command")
+        self.token_command: list[str] = shlex.split(command) if isinstance(command, str) else list(command or [])
+        self.token_ttl = float(self.options.get("token_ttl", 3000))
+        self._token: Secrets | None = None
+        self._token_expires = 0.0
+
+    def key_hint(self) -> str:
+        return (
+            "give an access token through the key setting or GOOGLE_CLOUD_ACCESS_TOKEN, or set "
+            "token_command = \"gcloud auth print-access-token\" in [providers.vertex]"
+        )
+
+    def url(self, model: str) -> str:
+        return (
+            f"{self.base_url}/projects/{self.project}/locations/{self.location}"
+            f"/publishers/google/models/{model}:streamGenerateContent?alt=sse"
+        )
+
+    async def auth_headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {await self.access_token()}"}
+
+    async def access_token(self) -> str:
+        """The token for the next request: key source, environment, or the (cached) token command."""
+        token = self.api_key(required=False)
+        token = token or os.environ.get("GOOGLE_CLOUD_ACCESS_TOKEN", "").strip() or None
+        if token:
+            self.remember_secret(token)
+            return token
+        if not self.token_command:
+            raise ProviderError("no access token for Vertex AI", hint=self.key_hint())
+        loop = asyncio.get_running_loop()
+        if self._token and self._token_expires > loop.time():
+            return self._token[0]
+        token = await self._run_token_command()
+        self.remember_secret(token)
+        self._token = Secrets([token])
+        self._token_expires = loop.time() + self.token_ttl
+        return token
+
+    async def _run_token_command(self) -> str:
+        program = self.token_command[0]
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self.token_command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+        except OSError as error:
+            raise ProviderError(f"could not run the Vertex AI token_command {program!r}: {error.strerror}", hint=self.key_hint()) from None
+        try:
+            async with asyncio.timeout(30):
+                out, err = await process.communicate()
+        except TimeoutError:
+            process.kill()
+            raise ProviderError(f"the Vertex AI token_command {program!r} took more than 30 s", hint=self.key_hint()) from None
+        token = out.decode("utf-8", "replace").strip()
+        if process.returncode != 0 or not token:
+            detail = trim(err.decode("utf-8", "replace"), 200) or f"exit status {process.returncode}"
+            raise ProviderError(f"the Vertex AI token_command {program!r} failed: {detail}", hint=self.key_hint())
+        return token
+
+    def status_failure(self, response: Any, body: str) -> RequestFailed:
+        if response.status_code == 401:
+            self._token = None  # an expired token: run the command again next time
+        return super().status_failure(response, body)
+
+    async def list_models(self) -> list[ModelInfo]:
+        return [self.info()]

@@ -1,0 +1,434 @@
+"""The OpenAI Chat Completions wire format, and the services that speak it.
+
+Request: `POST {base}/chat/completions` with `stream: true` (and `stream_options:
+{include_usage: true}` where the service supports it); messages with roles system / user /
+assistant (with `tool_calls`) / tool (with `tool_call_id`); tools as
+`{"type": "function", "function": {name, description, parameters}}`.
+
+Reply: `data:` events of `chat.completion.chunk` objects. Text in `choices[0].delta.content`;
+tool calls in `choices[0].delta.tool_calls[]` as fragments keyed by `index` (the first fragment
+has `id` and `function.name`, later ones add to `function.arguments`), assembled here into whole
+calls (by `id` or position when a compatible server leaves out `index`); `finish_reason` stop /
+length / tool_calls / content_filter; a last chunk with empty `choices` and `usage`
+(`prompt_tokens`, `completion_tokens`); then `data: [DONE]`. A mid-stream failure arrives as
+`data: {"error": {...}}`.
+
+Services:
+- `openai`: https://api.openai.com/v1 (or `OPENAI_BASE_URL`), `Authorization: Bearer`.
+- `azure`: `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=...` with an
+  `api-key` header; endpoint from base_url or `AZURE_OPENAI_ENDPOINT`, deployment from the
+  `deployment` option or the model, version from `api_version` or `OPENAI_API_VERSION`.
+- `mistral`: https://api.mistral.ai/v1; usage arrives without `stream_options`.
+- `ollama`: http://localhost:11434/v1 (or `OLLAMA_HOST`), no key needed.
+- `openai-compatible`: any base URL (`--base-url`, or `OPENAI_BASE_URL`), key optional.
+
+Options besides the transport ones: `include_usage` (send `stream_options`), `extra_body`
+(merged into every request body).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Iterable
+
+from ..chunks import (
+    Chunk,
+    Done,
+    FinishReason,
+    Role,
+    TextDelta,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+    UsageChunk,
+)
+from ..errors import ProviderError
+from .base import Capabilities, ChatRequest, ModelInfo
+from .encoding import JSON_HEADERS, dumps, map_parameters, new_call_id
+from .registry import PROVIDERS, ProviderSettings
+from .sse import SSEEvent
+from .transport import HTTPProvider, StreamFailure, load_json, trim
+
+FINISH_REASONS = {
+    "stop": FinishReason.STOP,
+    "length": FinishReason.LENGTH,
+    "tool_calls": FinishReason.TOOL_CALLS,
+    "function_call": FinishReason.TOOL_CALLS,
+    "content_filter": FinishReason.CONTENT_FILTER,
+}
+
+RETRYABLE_ERROR_TYPES = {"server_error", "rate_limit_exceeded", "overloaded_error", "service_unavailable", "timeout"}
+
+
+@dataclass(slots=True)
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+class OpenAIDecoder:
+    """Chat-completion chunks -> chunks. Tool calls and usage are held until the end."""
+
+    def __init__(self, label: str = "OpenAI") -> None:
+        self.label = label
+        self.complete = False
+        self.terminal = False
+        self._calls: list[_PartialCall] = []
+        self._by_index: dict[int, int] = {}
+        self._by_id: dict[str, int] = {}
+        self._by_position: dict[int, int] = {}
+        self._finish: FinishReason | None = None
+        self._usage: Usage | None = None
+
+    def is_keepalive(self, event: SSEEvent) -> bool:
+        return not event.data or event.data.isspace()
+
+    def feed(self, event: SSEEvent) -> list[Chunk]:
+        if self.terminal:
+            return []
+        data = event.data
+        if data[:1] != "{" and data.strip() == "[DONE]":
+            self.terminal = True
+            self.complete = True
+            return []
+        payload = load_json(event)
+        if type(payload) is not dict:
+            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+        error = payload.get("error")
+        if error or event.event == "error":
+            raise self._error(error if error is not None else payload)
+        usage = payload.get("usage")
+        if usage and type(usage) is dict:
+            self._usage = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        choices = payload.get("choices")
+        if not choices:
+            return []
+        out: list[Chunk] = []
+        for choice in choices:
+            if type(choice) is not dict or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta")
+            if delta:
+                text = delta.get("content")
+                if text and type(text) is str:
+                    out.append(TextDelta(text))
+                if len(delta) > 1 or text is None:  # anything besides text? (usually not)
+                    refusal = delta.get("refusal")
+                    if refusal and type(refusal) is str:
+                        out.append(TextDelta(refusal))
+                    for position, fragment in enumerate(delta.get("tool_calls") or ()):
+                        if type(fragment) is dict:
+                            self._take_call(position, fragment)
+            reason = choice.get("finish_reason")
+            if reason:
+                self._finish = FINISH_REASONS.get(reason, FinishReason.STOP)
+                self.complete = True
+        return out
+
+    def _error(self, error: Any) -> StreamFailure:
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("type") or "unknown error"
+            kind = str(error.get("type") or error.get("code") or "")
+        else:
+            message, kind = str(error), ""
+        return StreamFailure(
+            f"{self.label} reported an error mid-stream: {trim(str(message))}",
+            retryable=kind in RETRYABLE_ERROR_TYPES,
+        )
+
+    def _slot(self, position: int, fragment: dict[str, Any]) -> int:
+        index = fragment.get("index")
+        call_id = fragment.get("id") or ""
+        has_index = isinstance(index, int) and not isinstance(index, bool)
+        if call_id and call_id in self._by_id:
+            slot = self._by_id[call_id]
+        elif has_index and index in self._by_index and not (
+            call_id and self._calls[self._by_index[index]].id not in ("", call_id)
+        ):
+            slot = self._by_index[index]
+        elif has_index or call_id or not self._calls:
+            # A new call. (A server that reuses one index for every call is told apart by the new id.)
+            self._calls.append(_PartialCall())
+            slot = len(self._calls) - 1
+            if has_index:
+                self._by_index[index] = slot
+        else:
+            # No index and no id: a continuation of the call at this position (or of the last one).
+            slot = self._by_position.get(position, len(self._calls) - 1)
+        if call_id:
+            self._by_id[call_id] = slot
+            if not self._calls[slot].id:
+                self._calls[slot].id = call_id
+        self._by_position[position] = slot
+        return slot
+
+    def _take_call(self, position: int, fragment: dict[str, Any]) -> None:
+        call = self._calls[self._slot(position, fragment)]
+        function = fragment.get("function") or {}
+        name = function.get("name")
+        if isinstance(name, str) and name and name != call.name:
+            call.name = name if not call.name else call.name + name
+        arguments = function.get("arguments")
+        if isinstance(arguments, str):
+            call.arguments += arguments
+        elif isinstance(arguments, dict):  # some servers send an object instead of JSON text
+            call.arguments += dumps(arguments).decode("utf-8")
+
+    def finish(self) -> Iterable[Chunk]:
+        for call in self._calls:
+            yield ToolCallChunk(ToolCall(call.id or new_call_id(), call.name, call.arguments or "{}"))
+        if self._usage is not None:
+            yield UsageChunk(self._usage)
+        reason = self._finish or (FinishReason.TOOL_CALLS if self._calls else FinishReason.STOP)
+        yield Done(reason)
+
+
+def encode_messages(request: ChatRequest) -> list[dict[str, Any]]:
+    """The history in Chat Completions form, with the system prompt first."""
+    out: list[dict[str, Any]] = []
+    if request.system:
+        out.append({"role": "system", "content": request.system})
+    for message in request.messages:
+        if message.role is Role.SYSTEM:
+            out.append({"role": "system", "content": message.content})
+        elif message.role is Role.USER:
+            out.append({"role": "user", "content": message.content})
+        elif message.role is Role.ASSISTANT:
+            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+            if message.tool_calls:
+                item["tool_calls"] = [
+                    {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+                    for call in message.tool_calls
+                ]
+            out.append(item)
+        elif message.role is Role.TOOL:
+            out.append({"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content})
+    return out
+
+
+def encode_tools(request: ChatRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": tool.name, "description": tool.description, "parameters": dict(tool.parameters)},
+        }
+        for tool in request.tools
+    ]
+
+
+def _vision(model: str) -> bool:
+    m = model.lower()
+    return m.startswith(("gpt-4o", "gpt-4.1", "gpt-4-turbo", "gpt-5", "chatgpt-4o", "o3", "o4")) or (
+        m.startswith("o1") and "mini" not in m
+    )
+
+
+def _context(model: str) -> int | None:
+    m = model.lower()
+    for prefix, size in (("gpt-4.1", 1_047_576), ("gpt-5", 400_000), ("gpt-4o", 128_000), ("o3", 200_000), ("o4", 200_000), ("o1", 200_000)):
+        if m.startswith(prefix):
+            return size
+    return None
+
+
+class OpenAIProvider(HTTPProvider):
+    """OpenAI's Chat Completions API."""
+
+    name = "openai"
+    label = "OpenAI"
+    default_base_url = "https://api.openai.com/v1"
+    base_url_env: str | None = "OPENAI_BASE_URL"
+    include_usage_default = True
+    max_tokens_field = "max_completion_tokens"
+    parameter_names = {
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "stop": "stop",
+        "presence_penalty": "presence_penalty",
+        "frequency_penalty": "frequency_penalty",
+        "seed": "seed",
+    }
+    required_tool_choice = "required"
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        super().__init__(settings)
+        spec = PROVIDERS.get(self.name)
+        self.key_env = spec.key_env if spec else ()
+        self.model = self.settings.model or (spec.default_model if spec else "")
+        base = self.settings.base_url or (os.environ.get(self.base_url_env) if self.base_url_env else None) or self.default_base_url
+        if not base:
+            raise ProviderError(f"{self.label} needs a base URL", hint="pass --base-url or set base_url in the config")
+        self.base_url = base.rstrip("/")
+        self.include_usage = bool(self.options.get("include_usage", self.include_usage_default))
+        self.extra_body = dict(self.options.get("extra_body") or {})
+
+    # -- what the model can do --
+
+    def capabilities(self, model: str) -> Capabilities:
+        return Capabilities(streaming=True, tools=True, vision=_vision(model))
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.model, self.capabilities(self.model), _context(self.model))
+
+    async def list_models(self) -> list[ModelInfo]:
+        async def fetch() -> Any:
+            request = self.client.build_request("GET", self.base_url + "/models", headers=self.auth_headers(self.api_key()))
+            return await self.request_json(request)
+
+        data = await self.with_retries(fetch)
+        models = []
+        for item in (data.get("data") if isinstance(data, dict) else None) or ():
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                models.append(self._model_info(item))
+        return sorted(models, key=lambda info: info.id)
+
+    def _model_info(self, item: dict[str, Any]) -> ModelInfo:
+        model = item["id"]
+        return ModelInfo(self.name, model, self.capabilities(model), _context(model))
+
+    # -- requests --
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"} if key else {}
+
+    def url(self, request: ChatRequest) -> str:
+        return self.base_url + "/chat/completions"
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": request.model or self.model, "messages": encode_messages(request), "stream": True}
+        if self.include_usage:
+            body["stream_options"] = {"include_usage": True}
+        names = dict(self.parameter_names)
+        names["max_tokens"] = self.max_tokens_field
+        body.update(map_parameters(request.parameters, names, self.name))
+        if request.tools:
+            body["tools"] = encode_tools(request)
+            if request.tool_choice:
+                body["tool_choice"] = self.tool_choice(request.tool_choice)
+        body.update(self.extra_body)
+        return body
+
+    def tool_choice(self, choice: str) -> Any:
+        if choice in ("auto", "none"):
+            return choice
+        if choice in ("required", "any"):
+            return self.required_tool_choice
+        return {"type": "function", "function": {"name": choice}}
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        content = dumps(self.body(request))
+        url = self.url(request)
+
+        async def build(deadline: float | None) -> Any:
+            headers = {**JSON_HEADERS, **self.auth_headers(self.api_key())}
+            return self.client.build_request("POST", url, headers=headers, content=content)
+
+        return self.stream_sse(build, lambda: OpenAIDecoder(self.label))
+
+
+class AzureOpenAIProvider(OpenAIProvider):
+    """Azure OpenAI: a deployment's Chat Completions, with an `api-key` header."""
+
+    max_tokens_field = "max_tokens"
+    name = "azure"
+    label = "Azure OpenAI"
+    default_base_url = ""
+    base_url_env = "AZURE_OPENAI_ENDPOINT"
+    default_api_version = "2024-10-21"
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        super().__init__(settings)
+        self.deployment = str(self.options.get("deployment") or self.model or "")
+        if not self.deployment:
+            raise ProviderError("Azure OpenAI needs a deployment name", hint="set the model or the 'deployment' option")
+        self.model = self.model or self.deployment
+        self.api_version = str(self.options.get("api_version") or os.environ.get("OPENAI_API_VERSION") or self.default_api_version)
+        if self.base_url.endswith("/openai"):
+            self.base_url = self.base_url[: -len("/openai")]
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"api-key": key} if key else {}
+
+    def url(self, request: ChatRequest) -> str:
+        return f"{self.base_url}/openai/deployments/{self.deployment}/chat/completions?api-version={self.api_version}"
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        body = super().body(request)
+        body.pop("model", None)  # the deployment names the model
+        return body
+
+    async def list_models(self) -> list[ModelInfo]:
+        return [self.info()]
+
+
+class MistralProvider(OpenAIProvider):
+    """Mistral's chat API (OpenAI-shaped; usage comes without stream_options)."""
+
+    max_tokens_field = "max_tokens"
+    name = "mistral"
+    label = "Mistral"
+    default_base_url = "https://api.mistral.ai/v1"
+    base_url_env = None
+    include_usage_default = False
+    parameter_names = {**OpenAIProvider.parameter_names, "seed": "random_seed"}
+    required_tool_choice = "any"
+
+    def capabilities(self, model: str) -> Capabilities:
+        m = model.lower()
+        return Capabilities(streaming=True, tools=True, vision=m.startswith(("pixtral", "mistral-medium", "mistral-small-2503", "mistral-large-2411")))
+
+    def _model_info(self, item: dict[str, Any]) -> ModelInfo:
+        caps = item.get("capabilities")
+        if isinstance(caps, dict):
+            capabilities = Capabilities(
+                streaming=True,
+                tools=bool(caps.get("function_calling", True)),
+                vision=bool(caps.get("vision", False)),
+            )
+        else:
+            capabilities = self.capabilities(item["id"])
+        context = item.get("max_context_length")
+        return ModelInfo(self.name, item["id"], capabilities, context if isinstance(context, int) else None, str(item.get("description") or ""))
+
+
+class OllamaProvider(OpenAIProvider):
+    """A local Ollama server, through its OpenAI-compatible endpoint."""
+
+    max_tokens_field = "max_tokens"
+    name = "ollama"
+    label = "Ollama"
+    default_base_url = "http://localhost:11434/v1"
+    base_url_env = None
+    requires_key = False
+    parameter_names = {**OpenAIProvider.parameter_names, "top_k": "top_k"}
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        settings = settings or ProviderSettings()
+        if not settings.base_url and (host := os.environ.get("OLLAMA_HOST", "").strip()):
+            if "://" not in host:
+                host = "http://" + host
+            settings = ProviderSettings(settings.model, host.rstrip("/") + "/v1", settings.api_key, dict(settings.options))
+        super().__init__(settings)
+
+    def key_hint(self) -> str:
+        return "Ollama needs no key unless a proxy in front of it does; set the api key in the [providers.ollama] config"
+
+
+class OpenAICompatibleProvider(OpenAIProvider):
+    """Any server that speaks Chat Completions (vLLM, llama.cpp, LM Studio, gateways...)."""
+
+    max_tokens_field = "max_tokens"
+    name = "openai-compatible"
+    label = "the OpenAI-compatible server"
+    default_base_url = ""
+    requires_key = False
+    parameter_names = {**OpenAIProvider.parameter_names, "top_k": "top_k"}
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        super().__init__(settings)
+        self.model = self.model or "default"
+
+    def key_hint(self) -> str:
+        return "set the api key in the [providers.openai-compatible] config, if the server needs one"
