@@ -12,15 +12,33 @@ Options (config `[providers.demo]` or `--speed`):
 - `fail_after_chunks`: when set, fail with an error after that many chunks (to show errors).
 - `hold_after_chunks`: when set, stop after that many chunks and wait until cancelled (to show a
   reply mid-stream in screenshots and tests).
+
+Tool calling: when the request offers the tool, "what time is it" calls `current_time`,
+"calculate 17*23" calls `calculator` and "list the files here" calls `list_directory`; the reply
+then ends with `Done(TOOL_CALLS)`. When the history ends with tool results, the reply is a short
+Markdown answer made from them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any, AsyncIterator
 
-from ..chunks import Chunk, Done, ErrorChunk, FinishReason, Role, TextDelta, Usage, UsageChunk
+from ..chunks import (
+    Chunk,
+    Done,
+    ErrorChunk,
+    FinishReason,
+    Message,
+    Role,
+    TextDelta,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+    UsageChunk,
+)
 from .base import Capabilities, ChatRequest, ModelInfo
 from .registry import ProviderSettings
 
@@ -109,6 +127,76 @@ def long_markdown(chunks: int) -> list[str]:
     return tokens[:chunks]
 
 
+_ASKS_TIME = re.compile(r"\bwhat(?:'s| is)? the time\b|\bwhat time is it\b|\b(?:current|local) time\b", re.IGNORECASE)
+_ASKS_SUM = re.compile(r"\b(?:calculate|compute|evaluate|work out)\s+(?P<expression>[-+*/%^().\d\s]*\d[-+*/%^().\d\s]*)", re.IGNORECASE)
+_ASKS_FILES = re.compile(r"\b(?:list|show)(?: me)? (?:the |all |my )?files\b|\bwhat files\b", re.IGNORECASE)
+
+DEMO_TOOL_HINT = (
+    "*This is the offline demo: with the tools offered, it calls them for \u201cwhat time is it\u201d, "
+    "\u201ccalculate 17\\*23\u201d and \u201clist the files here\u201d.*"
+)
+
+
+def tool_call_for(request: ChatRequest) -> ToolCall | None:
+    """The tool call the demo makes for the request's last message, if it is a user message asking
+    for something an offered tool does."""
+    if not request.messages or request.messages[-1].role is not Role.USER:
+        return None
+    offered = {tool.name for tool in request.tools}
+    prompt = request.messages[-1].content
+    call_id = f"demo-call-{len(request.messages)}"
+    if "calculator" in offered and (match := _ASKS_SUM.search(prompt)):
+        expression = " ".join(match.group("expression").split()).replace("^", "**")
+        return ToolCall(call_id, "calculator", json.dumps({"expression": expression}))
+    if "current_time" in offered and _ASKS_TIME.search(prompt):
+        return ToolCall(call_id, "current_time", "{}")
+    if "list_directory" in offered and _ASKS_FILES.search(prompt):
+        return ToolCall(call_id, "list_directory", json.dumps({"path": "."}))
+    return None
+
+
+def _fenced(text: str) -> str:
+    """`text` in a code fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text.rstrip()}\n{fence}"
+
+
+def compose_tool_answer(messages: tuple[Message, ...]) -> str:
+    """The demo's Markdown answer from the tool results at the end of `messages`."""
+    results: list[Message] = []
+    for message in reversed(messages):
+        if message.role is not Role.TOOL:
+            break
+        results.insert(0, message)
+    calls = {call.id: call for m in messages if m.role is Role.ASSISTANT for call in m.tool_calls}
+    parts: list[str] = []
+    for result in results:
+        call = calls.get(result.tool_call_id or "")
+        name = result.name or (call.name if call else "tool")
+        content = result.content.strip()
+        if result.is_error:
+            if content.startswith("denied"):
+                parts.append(f"The `{name}` call was not run ({content}), so I cannot answer that part.")
+            else:
+                parts.append(f"The `{name}` tool failed, so I cannot answer that part:\n\n{_fenced(content)}")
+        elif name == "calculator":
+            try:
+                expression = json.loads(call.arguments).get("expression", "") if call else ""
+            except (ValueError, AttributeError):
+                expression = ""
+            shown = f"{expression} = {content}" if expression else content
+            parts.append(f"The `calculator` tool says:\n\n{_fenced(shown)}\n\nSo the answer is **{content}**.")
+        elif name == "current_time":
+            parts.append(f"According to the `current_time` tool it is **{content}**.")
+        elif name == "list_directory":
+            parts.append(f"Here is what the `list_directory` tool found:\n\n{_fenced(content)}")
+        else:
+            parts.append(f"The `{name}` tool returned:\n\n{_fenced(content)}")
+    parts.append(DEMO_TOOL_HINT)
+    return "\n\n".join(parts) + "\n"
+
+
 class DemoProvider:
     """Streams composed Markdown replies at a realistic pace, fully offline."""
 
@@ -128,7 +216,7 @@ class DemoProvider:
         self.hold_after_chunks: int | None = options.get("hold_after_chunks")
 
     def info(self) -> ModelInfo:
-        return ModelInfo(self.name, self.model, Capabilities(streaming=True), description="offline demo")
+        return ModelInfo(self.name, self.model, Capabilities(streaming=True, tools=True), description="offline demo")
 
     async def list_models(self) -> list[ModelInfo]:
         return [self.info()]
@@ -141,12 +229,15 @@ class DemoProvider:
             return split_tokens(self.fixed_reply)
         if self.reply_chunks:
             return long_markdown(self.reply_chunks)
+        if request.messages and request.messages[-1].role is Role.TOOL:
+            return split_tokens(compose_tool_answer(request.messages))
         user_messages = [m for m in request.messages if m.role is Role.USER]
         prompt = user_messages[-1].content if user_messages else ""
         return split_tokens(compose_reply(prompt, len(user_messages)))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        tokens = self._reply_for(request)
+        call = tool_call_for(request) if self.fixed_reply is None and not self.reply_chunks else None
+        tokens = split_tokens(f"Let me use the `{call.name}` tool for that.\n") if call else self._reply_for(request)
         if self.first_token_delay:
             await asyncio.sleep(self.first_token_delay)
         interval = 1.0 / self.speed if self.speed else 0.0
@@ -162,6 +253,8 @@ class DemoProvider:
             yield TextDelta(token)
             # Even at speed 0 the stream hands the loop back once per chunk, as a network stream would.
             await asyncio.sleep(interval)
+        if call is not None:
+            yield ToolCallChunk(call)
         prompt_tokens = sum(len(split_tokens(m.content)) for m in request.messages)
         yield UsageChunk(Usage(input_tokens=prompt_tokens, output_tokens=len(tokens)))
-        yield Done(FinishReason.STOP)
+        yield Done(FinishReason.TOOL_CALLS if call is not None else FinishReason.STOP)
