@@ -189,7 +189,7 @@ async def test_pick_pack_changes_the_system_prompt() -> None:
 
         picker = app.screen
         assert isinstance(picker, PackPickerScreen)
-        target = next(i for i, c in enumerate(picker._choices) if "storyteller" in c.path.name)
+        target = next(i for i, c in enumerate(picker.values) if "storyteller" in c.path.name)
         picker.query_one("OptionList").highlighted = target
         await pilot.press("enter")
         await pilot.pause()
@@ -198,6 +198,22 @@ async def test_pick_pack_changes_the_system_prompt() -> None:
         assert prompt.parameters.get("temperature", 0) > 1
         assert "Storyteller" in prompt.label or "storyteller" in prompt.label.lower()
         assert prompt.label in str(app.query_one(StatusBar).render())
+
+
+async def test_pick_model_from_the_providers_list() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        from tui_chat.ui.screens.model_picker import ModelPickerScreen
+
+        picker = app.screen
+        assert isinstance(picker, ModelPickerScreen)
+        await wait_for(pilot, lambda: picker.values == ["demo-1"])
+        assert "1 model" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.provider.model == "demo-1"
+        assert isinstance(app.screen, type(app.get_default_screen()))
 
 
 async def test_switching_theme_from_the_palette_persists_it() -> None:

@@ -52,7 +52,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ProviderSpec("openai-compatible", "tui_chat.providers.openai", "OpenAICompatibleProvider", "any OpenAI-compatible server (--base-url)", (), ""),
         ProviderSpec("anthropic", "tui_chat.providers.anthropic", "AnthropicProvider", "Anthropic Messages", ("ANTHROPIC_API_KEY",), "claude-sonnet-4-5"),
         ProviderSpec("gemini", "tui_chat.providers.gemini", "GeminiProvider", "Google Gemini (AI Studio)", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "gemini-2.5-flash"),
-        ProviderSpec("vertex", "tui_chat.providers.gemini", "VertexProvider", "Gemini on Vertex AI", (), "gemini-2.5-flash"),
+        ProviderSpec("vertex", "tui_chat.providers.gemini", "VertexProvider", "Gemini on Vertex AI", ("GOOGLE_CLOUD_ACCESS_TOKEN",), "gemini-2.5-flash"),
         ProviderSpec("cohere", "tui_chat.providers.cohere", "CohereProvider", "Cohere Chat v2", ("CO_API_KEY",), "command-r-plus"),
         ProviderSpec("replicate", "tui_chat.providers.replicate", "ReplicateProvider", "Replicate predictions", ("REPLICATE_API_TOKEN",), "meta/meta-llama-3-8b-instruct"),
     )

@@ -83,6 +83,7 @@ class TuiChatApp(App[None]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, ChatScreen):
             yield SystemCommand("Prompt pack", "Choose the prompt pack and prompt", screen.action_pick_pack)
+            yield SystemCommand("Model", "Choose the provider's model", screen.action_pick_model)
             yield SystemCommand("Copy reply", "Copy the last reply to the clipboard", screen.action_copy_reply)
             yield SystemCommand("Copy code block", "Copy the last code block of the last reply", screen.action_copy_code)
             yield SystemCommand("Stop reply", "Stop the reply that is streaming", screen.action_cancel)

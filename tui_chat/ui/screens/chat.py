@@ -25,6 +25,7 @@ from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
 from .help import HelpScreen
+from .model_picker import ModelPickerScreen
 from .pack_picker import PackChoice, PackPickerScreen
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+b", "copy_code", "Copy code"),
         Binding("ctrl+r", "retry", "Retry"),
         Binding("ctrl+o", "pick_pack", "Pack"),
+        Binding("ctrl+n", "pick_model", "Model"),
         Binding("ctrl+l", "clear", "Clear", show=False),
     ]
 
@@ -176,6 +178,16 @@ class ChatScreen(Screen[None]):
             return
         self.refresh_description()
         self.notify(f"Now using {self.chat_app.session.conversation.prompt.label}.")
+
+    def action_pick_model(self) -> None:
+        self.app.push_screen(ModelPickerScreen(self.chat_app.session.provider), self._use_model)
+
+    def _use_model(self, model: str | None) -> None:
+        if model is None:
+            return
+        self.chat_app.session.provider.model = model
+        self.refresh_description()
+        self.notify(f"Now using {model}.")
 
     # --- links in replies ---------------------------------------------------------------------
 

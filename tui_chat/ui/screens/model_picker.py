@@ -1,0 +1,32 @@
+"""Choose the model: the list comes from the provider's models endpoint, fetched when opened."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.content import Content
+
+from ...errors import TuiChatError
+from ...providers.base import Provider
+from .picker import PickerScreen
+
+
+class ModelPickerScreen(PickerScreen[str]):
+    """The provider's models; the one in use highlighted."""
+
+    def __init__(self, provider: Provider) -> None:
+        super().__init__(f"Model ({provider.name})", current=provider.model)
+        self.provider = provider
+
+    def on_mount(self) -> None:
+        self.show_note("Asking the provider for its models…")
+        self._load()
+
+    @work(exclusive=True)
+    async def _load(self) -> None:
+        try:
+            models = await self.provider.list_models()
+        except TuiChatError as error:
+            self.show_note(f"Could not list the models: {error}")
+            return
+        self.show_choices([(Content(model.id), model.id) for model in models])
+        self.show_note(f"{len(models)} model{'s' if len(models) != 1 else ''}" if models else "The provider listed no models.")
