@@ -207,3 +207,36 @@ async def test_demo_conversation_end_to_end() -> None:
     assert reply.status is ReplyStatus.COMPLETE
     assert "hello demo" in reply.text
     assert reply.usage.output_tokens > 0
+
+
+async def test_unanswered_tool_call_gets_a_cancelled_result_in_the_next_request() -> None:
+    from tui_chat.chunks import Message, ToolCall, ToolCallChunk
+
+    call = ToolCall("call-1", "run_shell", '{"command": "ls"}')
+    provider = ScriptedProvider(ToolCallChunk(call), Done(FinishReason.TOOL_CALLS))
+    conversation = Conversation(provider)
+    await drain(conversation.send("list files"))
+    provider.script = (TextDelta("ok"), Done())
+    await drain(conversation.send("never mind"))
+    messages = provider.requests[-1].messages
+    assert [(m.role, m.tool_call_id, m.is_error) for m in messages] == [
+        (Role.USER, None, False),
+        (Role.ASSISTANT, None, False),
+        (Role.TOOL, "call-1", True),
+        (Role.USER, None, False),
+    ]
+    assert conversation.history[2] == Message(Role.USER, "never mind")  # the history itself is untouched
+
+
+async def test_continue_reply_sends_no_new_user_message_and_offers_given_tools() -> None:
+    from tui_chat.chunks import Message, ToolSpec
+
+    provider = ScriptedProvider(TextDelta("ok"), Done())
+    conversation = Conversation(provider, PromptSettings(tools=(ToolSpec("pack_tool"),)))
+    conversation.append(Message(Role.USER, "hi"))
+    await drain(conversation.continue_reply(tools=(ToolSpec("calculator"),), tool_choice="auto"))
+    request = provider.requests[-1]
+    assert [m.content for m in request.messages] == ["hi"]
+    assert [t.name for t in request.tools] == ["calculator"] and request.tool_choice == "auto"
+    await drain(conversation.send("again"))
+    assert [t.name for t in provider.requests[-1].tools] == ["pack_tool"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any, AsyncGenerator, AsyncIterator, Mapping
+from typing import Any, AsyncGenerator, AsyncIterator, Iterable, Mapping
 
 from .chunks import (
     Chunk,
@@ -42,6 +42,7 @@ class PromptSettings:
     system: str | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     tools: tuple[ToolSpec, ...] = ()
+    tool_policy: Mapping[str, Any] | None = None
     label: str = ""
 
 
@@ -56,6 +57,28 @@ def _cleaned(chunk: Chunk) -> Chunk:
     if isinstance(chunk, Interrupted):
         return Interrupted(clean(chunk.reason))
     return chunk
+
+
+def _answered(messages: Iterable[Message]) -> tuple[Message, ...]:
+    """`messages` with a "cancelled" error result after each tool call that has none."""
+    out: list[Message] = []
+    pending: dict[str, ToolCall] = {}
+
+    def close_pending() -> None:
+        for call in pending.values():
+            out.append(Message(Role.TOOL, "cancelled: no result", tool_call_id=call.id, name=call.name, is_error=True))
+        pending.clear()
+
+    for message in messages:
+        if message.role is Role.TOOL and message.tool_call_id is not None:
+            pending.pop(message.tool_call_id, None)
+        else:
+            close_pending()
+        out.append(message)
+        if message.role is Role.ASSISTANT:
+            pending = {call.id: call for call in message.tool_calls}
+    close_pending()
+    return tuple(out)
 
 
 class Reply:
@@ -160,31 +183,44 @@ class Conversation:
         """Talk to another provider from the next turn on; the history stays."""
         self.provider = provider
 
-    def request(self) -> ChatRequest:
-        """The request for the next model call, built from the history and the active prompt."""
-        messages = tuple(
-            m for m in self.history if m.role is not Role.ASSISTANT or m.content or m.tool_calls
-        )
+    def request(self, *, tools: tuple[ToolSpec, ...] | None = None, tool_choice: str | None = None) -> ChatRequest:
+        """The request for the next model call, built from the history and the active prompt.
+
+        `tools` replaces the prompt's tools (the tool loop offers only what its policy allows).
+        A tool call left without a result (a turn stopped half-way) gets a "cancelled" error
+        result here, since providers refuse a history with an unanswered call.
+        """
         return ChatRequest(
             model=self.provider.model,
-            messages=messages,
+            messages=_answered(m for m in self.history if m.role is not Role.ASSISTANT or m.content or m.tool_calls),
             system=self.prompt.system,
             parameters=dict(self.prompt.parameters),
-            tools=self.prompt.tools,
+            tools=self.prompt.tools if tools is None else tools,
+            tool_choice=tool_choice,
         )
 
-    def send(self, text: str) -> Reply:
+    def send(self, text: str, *, tools: tuple[ToolSpec, ...] | None = None, tool_choice: str | None = None) -> Reply:
         """Add the user's message and return the reply stream for it."""
         self.history.append(Message(Role.USER, text))
-        return Reply(self, self.request())
+        return Reply(self, self.request(tools=tools, tool_choice=tool_choice))
 
-    def retry(self) -> Reply:
-        """Ask again for the last user message, dropping the reply that followed it."""
+    def retry(self, *, tools: tuple[ToolSpec, ...] | None = None, tool_choice: str | None = None) -> Reply:
+        """Ask again for the last user message, dropping everything that followed it."""
         while self.history and self.history[-1].role is not Role.USER:
             self.history.pop()
         if not self.history:
             raise ValueError("there is no message to retry")
-        return Reply(self, self.request())
+        return Reply(self, self.request(tools=tools, tool_choice=tool_choice))
+
+    def continue_reply(
+        self, *, tools: tuple[ToolSpec, ...] | None = None, tool_choice: str | None = None
+    ) -> Reply:
+        """A reply to the history as it stands, with no new user message (after tool results)."""
+        return Reply(self, self.request(tools=tools, tool_choice=tool_choice))
+
+    def append(self, message: Message) -> None:
+        """Add a message that is not a model reply, such as a tool result."""
+        self.history.append(message)
 
     def clear(self) -> None:
         """Forget the history (the prompt stays)."""

@@ -165,6 +165,7 @@ class RenderedPrompt:
             system=self.system,
             parameters=dict(self.parameters),
             tools=self.tools,
+            tool_policy=self.tool_policy,
             label=f"{self.pack_name} / {self.prompt_name}",
         )
 

@@ -29,7 +29,6 @@ from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, TypeAl
 
 from ..chunks import Chunk, Message, ReplyStatus, Role, ToolCall, ToolSpec, chunk_to_dict
 from ..conversation import Conversation, Reply
-from ..providers.base import ChatRequest
 from ..safe_text import clean, escape_controls
 from .approval import ApprovalRequest, Approver, Decision, DecisionKind, DenyingApprover, denial_text
 from .policy import ApprovalPolicy
@@ -155,15 +154,11 @@ class ToolLoop:
 
     def send(self, text: str) -> Turn:
         """Add the user's message and return the turn that answers it."""
-        reply = self.conversation.send(text)
-        reply.request = self.adjust_request(reply.request, first=True)
-        return Turn(self, reply)
+        return Turn(self, self.conversation.send(text, **self.request_tools(first=True)))
 
     def retry(self) -> Turn:
         """Answer the last user message again, dropping everything after it (tool results too)."""
-        reply = self.conversation.retry()
-        reply.request = self.adjust_request(reply.request, first=True)
-        return Turn(self, reply)
+        return Turn(self, self.conversation.retry(**self.request_tools(first=True)))
 
     def resume(self) -> Turn:
         """Let the model carry on from the history as it is (say, after a turn cut short by a limit)."""
@@ -175,20 +170,17 @@ class ToolLoop:
             tool.spec for tool in self.registry if self.policy.rule(tool).mode is not Approval.DENY
         )
 
-    def adjust_request(self, request: ChatRequest, *, first: bool) -> ChatRequest:
-        """`request` with this loop's tools and tool choice."""
+    def request_tools(self, *, first: bool) -> dict[str, Any]:
+        """The tools and tool choice for a model call of this loop (the first of a turn, or a later one)."""
         tools = self.offered()
         choice = self.limits.tool_choice
         if choice == "required" and not first:
             choice = "auto"
-        return replace(request, tools=tools, tool_choice=choice if tools else None)
+        return {"tools": tools, "tool_choice": choice if tools else None}
 
     def next_reply(self) -> Reply:
-        """A reply continuing the history as it stands (no new user message).
-
-        Stands in for a `Conversation.continue_reply()`, which the conversation does not have yet.
-        """
-        return Reply(self.conversation, self.adjust_request(self.conversation.request(), first=False))
+        """A reply continuing the history as it stands (no new user message)."""
+        return self.conversation.continue_reply(**self.request_tools(first=False))
 
 
 _END = object()
@@ -293,11 +285,10 @@ class Turn:
 
     def _answer(self, calls: list[ToolCall], results: Mapping[int, ToolResult], missing: str) -> None:
         """Put a result for every call into the history, in the model's order."""
-        history = self.loop.conversation.history
         for index, call in enumerate(calls, start=1):
             result = results.get(index) or error_result(missing)
             self.results[call.id] = result
-            history.append(
+            self.loop.conversation.append(
                 Message(Role.TOOL, result.content, tool_call_id=call.id, name=call.name, is_error=result.is_error)
             )
 
