@@ -164,3 +164,73 @@ def test_python_dash_m_runs_ask_in_a_real_process() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == compose_reply("hi", 1)
     assert "textual" not in result.stderr
+
+
+TOOLS = [*FAST, "--pack", "tools-demo"]
+
+
+def test_ask_runs_an_auto_approved_tool(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", *TOOLS, "calculate 17*23")
+    assert code == 0, err
+    assert "17*23 = 391" in out
+    assert "tui-chat: tool calculator: done" in err
+
+
+def test_ask_without_a_terminal_denies_calls_that_need_approval(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, out, err = run(capsys, "ask", *TOOLS, "list the files here")
+    assert code == 0
+    assert "not reading from a terminal" in err and "--yes" in err
+    assert "tui-chat: tool list_directory: denied" in err
+    assert "was not run" in out
+
+
+def test_ask_yes_approves_list_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "marker-file.txt").write_text("x")
+    code, out, err = run(capsys, "ask", *TOOLS, "--yes", "--workspace", str(tmp_path), "list the files here")
+    assert code == 0, err
+    assert "marker-file.txt" in out
+    assert "list_directory: done" in err
+
+
+def test_ask_json_includes_tool_events(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", *TOOLS, "--json", "calculate 17*23")
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    tool_events = [e for e in events if e["type"] == "tool_event"]
+    assert tool_events[-1]["status"] == "done" and tool_events[-1]["name"] == "calculator"
+    assert [e["type"] for e in events].count("done") == 2  # the call round, then the answer
+
+
+def test_ask_asks_for_approval_on_a_terminal(tmp_path: Path) -> None:
+    """A real pseudo-terminal: the question appears, 'y' is typed, the tool runs."""
+    import os
+    import pty
+    import select
+
+    (tmp_path / "seen-by-the-tool.txt").write_text("x")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui_chat", "ask", *TOOLS, "--workspace", str(tmp_path), "list the files here"],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    shown = b""
+    try:
+        while b"Run it?" not in shown:
+            ready, _, _ = select.select([leader], [], [], 60)
+            assert ready, f"no approval question; the terminal showed: {shown!r}"
+            shown += os.read(leader, 4096)
+        assert b"list_directory" in shown
+        os.write(leader, b"y\n")
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill() if process.poll() is None else None
+        os.close(leader)
+    assert process.returncode == 0
+    assert "seen-by-the-tool.txt" in out

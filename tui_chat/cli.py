@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import TuiChatError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -30,6 +31,10 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--prompt", metavar="NAME", help="prompt of the pack to use")
     common.add_argument("--var", action="append", metavar="KEY=VALUE", help="pack variable (repeatable)")
     common.add_argument("--speed", type=float, metavar="N", help="demo provider pace in tokens/s (0 = no delay)")
+    common.add_argument("--workspace", metavar="DIR", help="folder that file tools are confined to (default: here)")
+    common.add_argument(
+        "--yes", "-y", action="store_true", help="approve tool calls without asking (never run_shell or write_file)"
+    )
     return common
 
 
@@ -93,6 +98,8 @@ def choices_from(args: argparse.Namespace) -> Any:
         prompt=getattr(args, "prompt", None),
         variables=parse_var_assignments(getattr(args, "var", None) or []),
         provider_options=options,
+        workspace=getattr(args, "workspace", None),
+        yes=getattr(args, "yes", False),
     )
 
 
@@ -120,42 +127,66 @@ def _cmd_tui(args: argparse.Namespace) -> int:
 def _cmd_ask(args: argparse.Namespace) -> int:
     from .session import build_session
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    from_stdin = args.text == "-"
+    text = sys.stdin.read() if from_stdin else args.text
     if not text.strip():
         raise TuiChatError("the prompt is empty", hint="pass the prompt as an argument, or '-' and text on stdin")
     session = build_session(choices_from(args))
-    _warn(session.warnings)
-    return asyncio.run(_ask(session, text, as_json=args.json))
+    return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(from_stdin)))
 
 
-async def _ask(session: Any, text: str, *, as_json: bool) -> int:
-    from .chunks import ErrorChunk, Interrupted, RetryNotice, TextDelta, chunk_to_dict
-
-    out = sys.stdout
-    reply = session.conversation.send(text)
+def _terminal_input(prompt_from_stdin: bool) -> Any:
+    """Where tool approvals are read from: stdin, or the terminal itself when stdin held the prompt."""
+    if not prompt_from_stdin:
+        return sys.stdin
     try:
-        async for chunk in reply:
-            if as_json:
-                out.write(json.dumps(chunk_to_dict(chunk), ensure_ascii=False) + "\n")
-                out.flush()
-            elif isinstance(chunk, TextDelta):
-                out.write(chunk.text)
-                out.flush()
-            elif isinstance(chunk, RetryNotice):
-                print(
-                    f"tui-chat: retrying in {chunk.delay:.0f} s (attempt {chunk.attempt} of {chunk.attempts}): {chunk.reason}",
-                    file=sys.stderr,
-                )
-            elif isinstance(chunk, (ErrorChunk, Interrupted)):
-                pass  # reported below, once the partial text is out
+        return open("/dev/tty", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
+    except OSError:
+        return None  # no terminal: every call that needs approval is refused, with a message
+
+
+async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
+    from contextlib import aclosing
+
+    from .chunks import RetryNotice, TextDelta
+    from .tools.loop import LoopNote, ToolEvent, item_to_dict
+    from .tools.terminal import TerminalApprover
+
+    approver = TerminalApprover(answers, sys.stderr, interactive=None if answers is not None else False)
+    loop = session.tool_loop(approver)
+    _warn(session.warnings)
+    out = sys.stdout
+    turn = loop.send(text)
+    at_line_start = True
+    try:
+        async with aclosing(turn) as items:
+            async for item in items:
+                if as_json:
+                    out.write(json.dumps(item_to_dict(item), ensure_ascii=False) + "\n")
+                    out.flush()
+                elif isinstance(item, TextDelta):
+                    out.write(item.text)
+                    out.flush()
+                    at_line_start = item.text.endswith("\n")
+                elif isinstance(item, RetryNotice):
+                    print(
+                        f"tui-chat: retrying in {item.delay:.0f} s (attempt {item.attempt} of {item.attempts}): {item.reason}",
+                        file=sys.stderr,
+                    )
+                elif isinstance(item, ToolEvent) and item.final:
+                    if not at_line_start:  # the model's next words start on a line of their own
+                        out.write("\n")
+                        at_line_start = True
+                    print(f"tui-chat: tool {item.title}: {item.status.value}", file=sys.stderr)
+                elif isinstance(item, LoopNote):
+                    print(f"tui-chat: {item.message}", file=sys.stderr)
     finally:
         await session.provider.aclose()
-    if not as_json and reply.text and not reply.text.endswith("\n"):
+    if not as_json and turn.text and not turn.text.endswith("\n"):
         out.write("\n")
     out.flush()
-    if reply.error:
-        status = reply.status.value
-        print(f"tui-chat: error: reply {status}: {reply.error}", file=sys.stderr)
+    if turn.error:
+        print(f"tui-chat: error: reply {turn.status.value}: {turn.error}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -282,3 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tui-chat: cancelled", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`tui-chat ask ... | head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

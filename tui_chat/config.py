@@ -70,6 +70,8 @@ class Config:
     variables: dict[str, str] = field(default_factory=dict)
     workspace: str | None = None
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
+    tools: dict[str, Any] = field(default_factory=dict)
+    """The `[tools.<name>]` tables, raw: `tui_chat.tools.settings` checks them when tools are built."""
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""
     _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
@@ -181,7 +183,7 @@ def _stamp_of(path: Path) -> tuple[int, int, int]:
 # Reading and validating.
 
 _STRING_KEYS = ("provider", "model", "theme", "pack", "prompt", "workspace")
-_TOP_LEVEL_KEYS = (*_STRING_KEYS, "variables", "providers")
+_TOP_LEVEL_KEYS = (*_STRING_KEYS, "variables", "providers", "tools")
 
 _Check = tuple[str, Callable[[Any], bool]]
 
@@ -250,6 +252,11 @@ class _Validator:
                 config.variables = self.variables(value)
             elif key == "providers":
                 config.providers = self.providers(value)
+            elif key == "tools":
+                if isinstance(value, dict):
+                    config.tools = value
+                else:
+                    self.wrong_type((key,), "a table", value)
             else:
                 self.warn((key,), f"unknown setting{_suggest(key, _TOP_LEVEL_KEYS)}; ignored")
         return config
@@ -519,6 +526,14 @@ _TEMPLATE = """\
 # [variables]
 # name = "Ada"
 
+# How each tool is approved (ask, auto or deny); run_shell and write_file always ask.
+# A pack tool can be bound to a command, which gets the arguments as JSON on stdin.
+# [tools.list_directory]
+# approval = "auto"
+# [tools.lookup_order]
+# command = ["python3", "/home/me/bin/lookup_order.py"]
+# timeout = 30
+
 # One table per provider. Each knows model, base_url and api_key, plus options of its own.
 
 [providers.demo]
@@ -609,6 +624,8 @@ def masked_toml(config: Config) -> str:
             providers[name] = table
     if providers:
         data["providers"] = providers
+    if config.tools:
+        data["tools"] = config.tools
     if config.path is not None and config.path.is_file():
         source = f"# Settings in effect, from {config.path}."
     else:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import Config, default_config_path, load_config
 from .conversation import Conversation
 from .packs import DEFAULT_PACK_ID, Pack, RenderedPrompt, find_pack, load_pack
 from .providers.base import Provider
 from .providers.registry import create_provider, spec_for
+
+if TYPE_CHECKING:
+    from .tools.approval import Approver
+    from .tools.loop import ToolLoop
 
 
 @dataclass(slots=True)
@@ -31,6 +35,8 @@ class Choices:
     prompt: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     provider_options: Mapping[str, Any] = field(default_factory=dict)
+    workspace: str | None = None
+    yes: bool = False
 
 
 @dataclass(slots=True)
@@ -44,10 +50,30 @@ class Session:
     pack: Pack | None
     rendered: RenderedPrompt | None
     warnings: list[str]
+    workspace: str | None = None
+    yes: bool = False
+    always_allowed: set[str] = field(default_factory=set)
+    """Tools the person allowed "for this chat"; kept when the pack changes."""
 
     @property
     def provider(self) -> Provider:
         return self.conversation.provider
+
+    def tool_loop(self, approver: Approver) -> ToolLoop:
+        """The tool loop for the active prompt, asking `approver`; its warnings join `warnings`."""
+        from .tools.setup import build_tool_loop
+
+        loop, warnings = build_tool_loop(
+            self.conversation,
+            tool_policy=self.conversation.prompt.tool_policy,
+            settings=self.config.tools,
+            workspace=self.workspace,
+            approver=approver,
+            yes=self.yes,
+            always_allowed=self.always_allowed,
+        )
+        self.warnings.extend(warnings)
+        return loop
 
 
 def build_provider(config: Config, name: str, choices: Choices) -> Provider:
@@ -90,5 +116,7 @@ def build_session(choices: Choices) -> Session:
         pack=pack,
         rendered=rendered,
         warnings=[*loaded.warnings, *(f"{pack.path}: {w}" for w in rendered.warnings)],
+        workspace=choices.workspace or config.workspace,
+        yes=choices.yes,
     )
 
