@@ -16,11 +16,16 @@ def fixed_clock() -> float:
     return 1000.0
 
 
-def make_app(*, save_settings: bool = False, pack: str | None = None, **demo_options: Any) -> TuiChatApp:
-    """The real app on the demo provider; `demo_options` go to the provider (speed defaults to 0)."""
+def make_app(
+    *, save_settings: bool = False, pack: str | None = None, workspace: str | None = None, **demo_options: Any
+) -> TuiChatApp:
+    """The real app on the demo provider; `demo_options` go to the provider (speed defaults to 0).
+
+    Approval dialogs take keys at once (no arming delay), so tests need not wait for it.
+    """
     options = {"speed": 0, **demo_options}
-    session = build_session(Choices(provider="demo", pack=pack, provider_options=options))
-    return TuiChatApp(session, clock=fixed_clock, save_settings=save_settings)
+    session = build_session(Choices(provider="demo", pack=pack, provider_options=options, workspace=workspace))
+    return TuiChatApp(session, clock=fixed_clock, save_settings=save_settings, approval_arm_delay=0)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from ..config import set_value
 from ..errors import TuiChatError
 from ..packs import load_pack
 from ..session import Session
+from ..tools.loop import ToolLoop
+from .approver import ARM_DELAY, ModalApprover, registry_check
 from .screens.chat import ChatScreen
 from .themes import discover_themes, theme_dirs
 
@@ -37,12 +39,20 @@ class TuiChatApp(App[None]):
         *,
         clock: Callable[[], float] = time.monotonic,
         save_settings: bool = True,
+        approval_arm_delay: float = ARM_DELAY,
     ) -> None:
         super().__init__()
         self.session = session
         self.clock = clock
         self.save_settings = save_settings
-        self._startup_warnings = list(session.warnings)
+        self.approver = ModalApprover(self, arm_delay=approval_arm_delay)
+        self.tool_loop = self._build_tool_loop()
+
+    def _build_tool_loop(self) -> ToolLoop:
+        """The tool loop for the active prompt; edited arguments are checked against its tools."""
+        loop = self.session.tool_loop(self.approver)
+        self.approver.check = registry_check(loop.registry)
+        return loop
 
     def get_default_screen(self) -> Screen:
         return ChatScreen()
@@ -51,14 +61,13 @@ class TuiChatApp(App[None]):
         themes, warnings = discover_themes(theme_dirs(self.session.config_path))
         for theme in themes:
             self.register_theme(theme)
-        self._startup_warnings += warnings
+        self.session.warnings += warnings
         wanted = self.session.config.theme
         if wanted in self.available_themes:
             self.theme = wanted
         else:
-            self._startup_warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
-        for warning in self._startup_warnings:
-            self.notify(warning, title="Warning", severity="warning", timeout=10)
+            self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
+        self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
 
     def _save_setting(self, key: str, value: str) -> None:
@@ -78,6 +87,14 @@ class TuiChatApp(App[None]):
         rendered = pack.render(prompt_id, self.session.config.variables)
         self.session.conversation.use_prompt(rendered.settings())
         self.session.pack, self.session.rendered = pack, rendered
+        self.tool_loop = self._build_tool_loop()
+        self._show_warnings()
+
+    def _show_warnings(self) -> None:
+        """Notify the session's warnings once each."""
+        for warning in self.session.warnings:
+            self.notify(warning, title="Warning", severity="warning", timeout=10)
+        self.session.warnings.clear()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

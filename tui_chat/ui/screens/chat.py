@@ -1,12 +1,14 @@
 """The main screen: the chat log, the prompt, the status bar and the keys that drive them.
 
-Each reply runs in a Textual worker on the app's loop. The worker consumes the conversation's
-chunk stream and hands text to the reply widget, which coalesces it into at most one render per
-frame; nothing here parses a wire format or blocks the loop.
+Each turn runs in a Textual worker on the app's loop. The worker consumes the tool loop's stream
+(chunks, tool events, notes) and hands text to the reply widget, which coalesces it into at most
+one render per frame, and tool events to tool items; approvals are asked by the app's modal
+approver. Nothing here parses a wire format or blocks the loop.
 """
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -16,13 +18,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown
 from textual.worker import Worker
 
-from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta
-from ...conversation import Reply
+from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
+from ...tools.loop import LoopNote, ToolEvent, Turn
 from ..code_blocks import code_blocks
 from ..widgets.chat_log import ChatLog
 from ..widgets.message import AssistantMessage
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
+from ..widgets.tool_item import ToolItem
 from .confirm import ConfirmScreen
 from .help import HelpScreen
 from .model_picker import ModelPickerScreen
@@ -84,35 +87,59 @@ class ChatScreen(Screen[None]):
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
         await self.query_one(ChatLog).add_user(event.text)
-        await self._start(self.chat_app.session.conversation.send(event.text))
+        await self._start(self.chat_app.tool_loop.send(event.text))
 
-    async def _start(self, reply: Reply) -> None:
+    async def _start(self, turn: Turn) -> None:
         view = await self.query_one(ChatLog).add_reply()
         self.query_one(StatusBar).begin()
-        self._reply_worker = self._stream(reply, view)
+        self._reply_worker = self._stream(turn, view)
 
     @work(group="reply", exclusive=True)
-    async def _stream(self, reply: Reply, view: AssistantMessage) -> None:
+    async def _stream(self, turn: Turn, view: AssistantMessage) -> None:
+        """Show one turn: the model's text, each tool call as an item, the model's text after them."""
+        log = self.query_one(ChatLog)
         status = self.query_one(StatusBar)
+        tools: dict[str, ToolItem] = {}
         hint = ""
+        new_view_needed = False
         try:
-            async for chunk in reply:
-                if isinstance(chunk, TextDelta):
-                    view.append(chunk.text)
-                    status.text_received(chunk.text)
-                elif isinstance(chunk, RetryNotice):
-                    status.retrying(chunk.delay, chunk.attempt, chunk.attempts)
-                elif isinstance(chunk, (ErrorChunk, Interrupted)):
-                    hint = getattr(chunk, "hint", "")
+            async with aclosing(turn) as items:
+                async for item in items:
+                    if isinstance(item, TextDelta):
+                        if new_view_needed:
+                            await view.finish(ReplyStatus.COMPLETE)
+                            view = await log.add_reply()
+                            new_view_needed = False
+                        view.append(item.text)
+                        status.text_received(item.text)
+                    elif isinstance(item, ToolCallChunk):
+                        tools[item.call.id] = await log.add_tool(ToolItem(item.call))
+                        new_view_needed = True
+                    elif isinstance(item, ToolEvent):
+                        if (tool := tools.get(item.call.id)) is None or tool.final:
+                            tools[item.call.id] = tool = await log.add_tool(ToolItem.from_event(item))
+                        tool.update(item)
+                        new_view_needed = True
+                    elif isinstance(item, LoopNote):
+                        self.notify(item.message, title="Tools", severity="warning")
+                    elif isinstance(item, RetryNotice):
+                        status.retrying(item.delay, item.attempt, item.attempts)
+                    elif isinstance(item, (ErrorChunk, Interrupted)):
+                        hint = getattr(item, "hint", "")
         finally:
             # Runs on completion, failure and cancellation (Esc, quitting) alike: the partial text
-            # is rendered in full and marked with how the reply ended.
-            ended = reply.status if reply.status is not ReplyStatus.STREAMING else ReplyStatus.CANCELLED
+            # is rendered in full and marked with how the turn ended; unfinished tool calls too.
+            for tool in tools.values():
+                tool.abandon(turn.results.get(tool.call_id))
+            ended = turn.status if turn.status is not ReplyStatus.STREAMING else ReplyStatus.CANCELLED
             if ended in (ReplyStatus.ERROR, ReplyStatus.INTERRUPTED):
                 hint = f"{hint}; {RETRY_HINT}" if hint else RETRY_HINT
-            await view.finish(ended, reply.error or "", hint)
+            await view.finish(ended, turn.error or "", hint)
+            if not view.text and ended is ReplyStatus.COMPLETE:
+                await view.remove()  # a reply that only called tools leaves no empty box
             state = "done" if ended is ReplyStatus.COMPLETE else ended.value
-            status.end(state, tokens=reply.usage.output_tokens or None, detail=reply.error or "")
+            tokens = sum(reply.usage.output_tokens for reply in turn.replies)
+            status.end(state, tokens=tokens or None, detail=turn.error or "")
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -150,13 +177,12 @@ class ChatScreen(Screen[None]):
         if self.streaming:
             self.notify("A reply is still streaming: Esc stops it first.", severity="warning")
             return
-        conversation = self.chat_app.session.conversation
         try:
-            reply = conversation.retry()
+            turn = self.chat_app.tool_loop.retry()
         except ValueError:
             self.notify("There is nothing to retry yet.", severity="warning")
             return
-        await self._start(reply)
+        await self._start(turn)
 
     async def action_clear(self) -> None:
         self.action_cancel()

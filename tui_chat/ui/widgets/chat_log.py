@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from .message import AssistantMessage, UserMessage
+from .tool_item import ToolItem
 
 WELCOME = (
     "Type a message and press Enter to send it.\n"
@@ -51,6 +52,10 @@ class ChatLog(VerticalScroll):
         await self.mount(reply)
         self.anchor()
         return reply
+
+    async def add_tool(self, item: ToolItem) -> ToolItem:
+        await self.mount(item)
+        return item
 
     @property
     def replies(self) -> list[AssistantMessage]:
