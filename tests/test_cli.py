@@ -234,3 +234,47 @@ def test_ask_asks_for_approval_on_a_terminal(tmp_path: Path) -> None:
         os.close(leader)
     assert process.returncode == 0
     assert "seen-by-the-tool.txt" in out
+
+
+def test_voice_without_bidirectional_support_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import wave
+
+    silence = tmp_path / "silence.wav"
+    with wave.open(str(silence), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+        out.writeframes(b"\0\0" * 1600)
+    code, _, err = run(capsys, "voice", "--provider", "openai", "--audio-in", str(silence), "--fast")
+    assert code == 1
+    assert err.strip().splitlines() == ["tui-chat: error: provider 'openai' has no bidirectional (voice) sessions (voice works with: demo)"]
+
+
+def test_voice_on_the_demo_answers_a_spoken_turn(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt install espeak-ng)")
+    speech, reply = tmp_path / "speech.wav", tmp_path / "reply.wav"
+    subprocess.run(["espeak-ng", "-w", str(speech), "What is the weather like today?"], check=True)
+    code, out, err = run(capsys, "voice", "--audio-in", str(speech), "--audio-out", str(reply), "--fast", "--json")
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "turn_started" and "turn_ended" in kinds and kinds[-1] == "session_ended"
+    [ended] = [e for e in events if e["type"] == "reply_ended"]
+    assert ended["status"] == "complete" and ended["audio_s"] > 0.5
+    assert reply.stat().st_size > 48000  # the reply's audio was written, not just the input's
+
+
+def test_devices_lists_what_portaudio_sees(capsys: pytest.CaptureFixture[str]) -> None:
+    """`devices` prints exactly the list the audio layer finds, or says how to get devices."""
+    from tui_chat.audio.devices import format_devices, list_devices
+
+    try:
+        expected = format_devices(list_devices())
+    except Exception as error:  # PortAudio missing: the command must say so in one line
+        code, out, err = run(capsys, "devices")
+        assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+        assert str(error).split("(")[0].strip() in err
+        return
+    code, out, _ = run(capsys, "devices")
+    assert (code, out) == (0, expected)

@@ -240,3 +240,20 @@ async def test_continue_reply_sends_no_new_user_message_and_offers_given_tools()
     assert [t.name for t in request.tools] == ["calculator"] and request.tool_choice == "auto"
     await drain(conversation.send("again"))
     assert [t.name for t in provider.requests[-1].tools] == ["pack_tool"]
+
+
+async def test_open_bidi_on_the_demo_talks_and_on_a_text_provider_names_the_voice_ones() -> None:
+    from tui_chat.chunks import TranscriptChunk
+
+    session = await Conversation(DemoProvider(ProviderSettings(options={"speed": 0}))).open_bidi()
+    try:
+        await session.send_text("hello")
+        async for chunk in session.output():
+            if isinstance(chunk, TranscriptChunk) and chunk.role is Role.ASSISTANT and chunk.final:
+                assert chunk.text
+                break
+    finally:
+        await session.close()
+    with pytest.raises(ProviderError) as caught:
+        await Conversation(ScriptedProvider()).open_bidi()
+    assert "demo" in caught.value.hint

@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", parents=[common], help="list a provider's models")
     models.set_defaults(run=_cmd_models)
+
+    from .audio.headless import add_voice_arguments  # light: no numpy or sounddevice
+
+    voice = commands.add_parser("voice", parents=[common], help="talk with a model by voice, without the TUI")
+    add_voice_arguments(voice)
+    voice.set_defaults(run=_cmd_voice)
+    commands.add_parser("devices", help="list microphones and speakers").set_defaults(run=_cmd_devices)
     return parser
 
 
@@ -298,6 +305,28 @@ def _cmd_models(args: argparse.Namespace) -> int:
     for model in asyncio.run(listing()):
         print(model.id)
     return EXIT_OK
+
+
+# --- voice --------------------------------------------------------------------------------------
+
+
+def _cmd_voice(args: argparse.Namespace) -> int:
+    from .audio.headless import run_voice_from_args
+    from .config import load_config
+
+    loaded = load_config(getattr(args, "config", None))
+    _warn(loaded.warnings)
+    name = getattr(args, "provider", None) or "demo"
+    settings = loaded.config.provider_settings(
+        name, model=getattr(args, "model", None), base_url=getattr(args, "base_url", None)
+    )
+    return asyncio.run(run_voice_from_args(args, name, settings))
+
+
+def _cmd_devices(args: argparse.Namespace) -> int:
+    from .audio.headless import run_devices
+
+    return run_devices()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

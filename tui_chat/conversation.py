@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any, AsyncGenerator, AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Iterable, Mapping
 
 from .chunks import (
     Chunk,
@@ -33,6 +33,10 @@ from .chunks import (
 from .errors import ProviderError
 from .providers.base import ChatRequest, Provider
 from .safe_text import clean
+
+if TYPE_CHECKING:
+    from .providers.registry import ProviderSettings
+    from .realtime.base import BidiSession
 
 
 @dataclass(slots=True)
@@ -221,6 +225,15 @@ class Conversation:
     def append(self, message: Message) -> None:
         """Add a message that is not a model reply, such as a tool result."""
         self.history.append(message)
+
+    async def open_bidi(self, settings: ProviderSettings | None = None) -> BidiSession:
+        """Open a bidirectional (voice) session with this conversation's provider.
+
+        Fails with a `ProviderError` naming the providers that have such sessions when this one has none.
+        """
+        from .realtime import open_bidi
+
+        return await open_bidi(self.provider.name, settings)
 
     def clear(self) -> None:
         """Forget the history (the prompt stays)."""

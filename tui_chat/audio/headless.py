@@ -1,0 +1,246 @@
+"""`tui-chat voice`: a voice session without the TUI.
+
+`run_voice(...)` opens a voice session with a provider, listens to the microphone or a WAV file,
+plays replies on the speaker or records them to a WAV file, and prints what happens: readable
+lines, or with `json_out` one JSON object per line (turns with their audio times, transcripts,
+replies with their audio durations, barge-ins, warnings, errors). It ends when the input ends and
+the last reply is done, and returns the exit code (0, or 1 after an error).
+
+`add_voice_arguments(parser)` adds the command's options to an argparse parser, and
+`run_voice_from_args(args, provider, settings)` runs it from them, for the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Awaitable, Callable, TextIO
+
+from ..chunks import Done, ErrorChunk, Role, TranscriptChunk, UsageChunk
+from ..errors import TuiChatError
+from ..providers.registry import ProviderSettings
+from ..safe_text import clean
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_voice_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `tui-chat voice` (the provider options come from the common ones)."""
+    parser.add_argument("--audio-in", type=Path, metavar="FILE.wav", help="read speech from a WAV file instead of the microphone")
+    parser.add_argument("--audio-out", type=Path, metavar="FILE.wav", help="record what would be played to a WAV file instead of the speaker")
+    parser.add_argument("--fast", action="store_true", help="with --audio-in: read the file as fast as possible, not in real time")
+    parser.add_argument("--json", action="store_true", help="print one JSON event per line")
+    parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone to use (see `tui-chat devices`)")
+    parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker to use (see `tui-chat devices`)")
+    parser.add_argument("--no-playback", action="store_true", help="do not play replies (they are still received)")
+    parser.add_argument(
+        "--interruption",
+        choices=("ignore", "immediate", "deferred"),
+        default="immediate",
+        help="what speaking over a reply does (default: immediate)",
+    )
+    parser.add_argument("--max-seconds", type=float, metavar="S", help="stop listening after S seconds of input")
+    parser.add_argument("--vad-threshold", type=float, metavar="DB", help="dB above the noise floor that starts speech (default 12)")
+    parser.add_argument("--vad-stop", type=float, metavar="S", help="seconds of silence that end a turn (default 0.8)")
+
+
+def options_from_args(args: argparse.Namespace) -> Any:
+    """`VoiceOptions` from the parsed command line."""
+    from dataclasses import replace
+
+    from .session import VoiceOptions
+    from .vad import VadParams
+
+    vad = VadParams()
+    if getattr(args, "vad_threshold", None) is not None:
+        vad = replace(vad, threshold_db=args.vad_threshold, release_db=min(vad.release_db, args.vad_threshold))
+    if getattr(args, "vad_stop", None) is not None:
+        vad = replace(vad, stop_s=args.vad_stop)
+    return VoiceOptions(
+        vad=vad,
+        interruption=getattr(args, "interruption", "immediate"),
+        levels=False,
+        max_input_s=getattr(args, "max_seconds", None),
+    )
+
+
+async def run_voice_from_args(args: argparse.Namespace, provider: str, settings: ProviderSettings | None = None) -> int:
+    """Run `tui-chat voice` with the options `add_voice_arguments` defined."""
+    return await run_voice(
+        provider,
+        settings=settings,
+        audio_in=args.audio_in,
+        audio_out=args.audio_out,
+        fast=args.fast,
+        json_out=args.json,
+        input_device=args.input_device,
+        output_device=args.output_device,
+        play=not args.no_playback,
+        options=options_from_args(args),
+    )
+
+
+def _stamp(at: float) -> str:
+    return f"[{at:7.2f}]"
+
+
+class _Printer:
+    def __init__(self, out: TextIO, err: TextIO, json_out: bool) -> None:
+        self.out, self.err, self.json_out = out, err, json_out
+
+    def _line(self, stream: TextIO, text: str) -> None:
+        # File names, transcripts and provider messages are untrusted: no control sequences out.
+        stream.write(clean(text) + "\n")
+        stream.flush()
+
+    def event(self, event: Any) -> None:
+        from .events import (
+            BargeIn,
+            InputWarning,
+            LevelReading,
+            ProviderChunk,
+            ReplyEnded,
+            ReplyStarted,
+            SessionEnded,
+            SessionError,
+            TurnEnded,
+            TurnStarted,
+            event_to_dict,
+        )
+
+        if isinstance(event, LevelReading):
+            return
+        if isinstance(event, ProviderChunk):
+            chunk = event.chunk
+            if isinstance(chunk, (Done, UsageChunk)) or (isinstance(chunk, TranscriptChunk) and not chunk.final):
+                return
+        if self.json_out:
+            self._line(self.out, json.dumps(event_to_dict(event), ensure_ascii=False))
+            return
+        at = _stamp(event.at)
+        if isinstance(event, TurnStarted):
+            self._line(self.out, f"{at} you: speaking")
+        elif isinstance(event, TurnEnded):
+            self._line(self.out, f"{at} you: turn of {event.duration:.2f} s ended ({event.reason})")
+        elif isinstance(event, ReplyStarted):
+            pass
+        elif isinstance(event, ReplyEnded):
+            line = f"{at} reply {event.reply}: {event.audio_s:.2f} s of audio, {event.status}"
+            if event.status != "complete":
+                line += f" after {event.played_s:.2f} s heard: {event.text!r}"
+            self._line(self.out, line)
+        elif isinstance(event, BargeIn):
+            self._line(self.out, f"{at} barge-in ({event.strategy}): {event.flushed_s:.2f} s of reply audio dropped")
+        elif isinstance(event, InputWarning):
+            self._line(self.err, f"tui-chat: warning: {event.message}")
+        elif isinstance(event, SessionError):
+            hint = f" ({event.hint})" if event.hint else ""
+            self._line(self.err, f"tui-chat: error: {event.message}{hint}")
+        elif isinstance(event, SessionEnded):
+            self._line(self.out, f"{at} session ended: {event.turns} turns, {event.replies} replies")
+        elif isinstance(event, ProviderChunk):
+            chunk = event.chunk
+            if isinstance(chunk, TranscriptChunk):
+                who = "you (heard)" if chunk.role is Role.USER else "assistant"
+                self._line(self.out, f"{at} {who}: {chunk.text}")
+            elif isinstance(chunk, ErrorChunk):
+                hint = f" ({chunk.hint})" if chunk.hint else ""
+                self._line(self.err, f"tui-chat: warning: {chunk.message}{hint}")
+            else:
+                self._line(self.out, f"{at} {json.dumps(event_to_dict(event), ensure_ascii=False)}")
+
+
+async def run_voice(
+    provider: str = "demo",
+    *,
+    settings: ProviderSettings | None = None,
+    audio_in: str | Path | None = None,
+    audio_out: str | Path | None = None,
+    fast: bool = False,
+    json_out: bool = False,
+    input_device: int | str | None = None,
+    output_device: int | str | None = None,
+    play: bool = True,
+    options: Any = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+) -> int:
+    """Run a voice session without the TUI; the exit code (see the module text).
+
+    Without `audio_in` the microphone (`input_device`) is listened to; without `audio_out` replies
+    are played on the speaker (`output_device`), unless `fast` or not `play`. `clock`/`sleep` pace
+    a file in real time (tests inject their own).
+    """
+    from ..realtime import open_bidi
+    from .playback import ClockedSink
+    from .session import VoiceOptions, VoiceSession
+
+    printer = _Printer(out or sys.stdout, err or sys.stderr, json_out)
+    options = options or VoiceOptions(levels=False)
+    try:
+        if fast and audio_in is None:
+            raise TuiChatError("--fast needs --audio-in: a microphone cannot be read faster than it hears")
+        bidi = await open_bidi(provider, settings)
+    except TuiChatError as error:
+        _report_start_failure(printer, error)
+        return EXIT_FAILED
+
+    sink: Any = None
+    try:
+        if audio_in is not None:
+            from .sources import open_wav_source
+
+            pacing: dict[str, Any] = {}
+            if clock is not None:
+                pacing["clock"] = clock
+            if sleep is not None:
+                pacing["sleep"] = sleep
+            source: Any = open_wav_source(audio_in, bidi.input_rate, fast=fast, **pacing)
+        else:
+            from .devices import MicrophoneSource
+
+            source = MicrophoneSource(input_device, bidi.input_rate)
+        if audio_out is not None:
+            from .wav import WavWriter
+
+            sink = ClockedSink(bidi.output_rate, WavWriter(audio_out, bidi.output_rate))
+        elif fast or not play:
+            sink = ClockedSink(bidi.output_rate)
+        else:
+            from .devices import SpeakerSink
+
+            sink = await SpeakerSink.open(output_device, bidi.output_rate)
+            for warning in sink.warnings:
+                printer._line(printer.err, f"tui-chat: warning: {warning}")
+    except TuiChatError as error:
+        await bidi.close()
+        if sink is not None:
+            await sink.aclose()
+        _report_start_failure(printer, error)
+        return EXIT_FAILED
+
+    voice = VoiceSession(bidi, source, sink, options)
+    async for event in voice.run():
+        printer.event(event)
+    return EXIT_OK if voice.error is None else EXIT_FAILED
+
+
+def _report_start_failure(printer: _Printer, error: TuiChatError) -> None:
+    from .events import SessionError, event_to_dict
+
+    if printer.json_out:
+        printer._line(printer.out, json.dumps(event_to_dict(SessionError(0.0, error.message, error.hint)), ensure_ascii=False))
+    else:
+        printer._line(printer.err, f"tui-chat: error: {error}")
+
+
+def run_devices(out: TextIO | None = None) -> int:
+    """`tui-chat devices`: print the sound devices ('<' default input, '>' default output)."""
+    from .devices import format_devices, list_devices
+
+    (out or sys.stdout).write(clean(format_devices(list_devices())))
+    return EXIT_OK

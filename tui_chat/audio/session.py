@@ -1,0 +1,360 @@
+"""A voice session: microphone frames -> VAD -> turns -> a `BidiSession`, and its replies -> speaker.
+
+`VoiceSession(bidi, source, sink, options).run()` is an async iterator of `VoiceEvent`s for a UI
+or the headless runner; it ends when the input has ended and the last reply is done (and heard),
+when the model's session ends, or when a device fails (a `SessionError` says why). Whatever way
+it ends, the source, the sink and the model's session are closed.
+
+Time is audio time: the samples taken from the source, so a file read fast behaves as it would
+live. The sink is advanced by the input (a virtual speaker) or keeps its own time (a device).
+
+Interruption, when the user starts speaking while the assistant is talking (a reply in progress
+or reply audio still queued):
+  ignore     nothing happens; the user's speech is still a turn
+  immediate  playback is flushed at once and the model told to stop (`BidiSession.interrupt`)
+  deferred   the piece of audio being played plays to its end, the rest is flushed; the model
+             is told at once
+Audio and assistant transcript of the interrupted reply that arrive afterwards are dropped.
+
+With `auto_complete` the end of each turn is sent to the model as soon as the turn detector
+reports it; without it the front end calls `end_turn()` (push-to-talk style). The end of the
+input always ends an open turn and sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from typing import AsyncIterator
+
+import numpy as np
+
+from ..chunks import AudioChunk, Chunk, Done, ErrorChunk, Interrupted, Role, TextDelta, TranscriptChunk
+from ..errors import TuiChatError
+from ..realtime.base import BidiSession
+from ..safe_text import clean
+from .events import (
+    BargeIn,
+    InputWarning,
+    LevelReading,
+    ProviderChunk,
+    ReplyEnded,
+    ReplyStarted,
+    SessionEnded,
+    SessionError,
+    TurnEnded,
+    TurnStarted,
+    VoiceEvent,
+)
+from .levels import LevelMeter
+from .pcm import array_to_pcm, pcm_to_array
+from .playback import PlaybackSink
+from .sources import AudioSource
+from .turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart, TurnTaker
+from .vad import EnergyVad, VadParams, VadState, VoiceActivityDetector
+
+INTERRUPTIONS = ("ignore", "immediate", "deferred")
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceOptions:
+    """How a voice session listens and when it lets itself be interrupted."""
+
+    vad: VadParams = field(default_factory=VadParams)
+    turns: TurnParams = field(default_factory=TurnParams)
+    interruption: str = "immediate"
+    auto_complete: bool = True
+    levels: bool = True
+    """Report a `LevelReading` for every frame (a meter needs them; the headless runner does not)."""
+    max_input_s: float | None = None
+    """Stop listening after this much input audio (None: until the input ends or `stop()`)."""
+    reply_timeout: float = 60.0
+    """Wall-clock seconds to wait for outstanding replies once the input has ended."""
+    silence_warning_s: float = 2.0
+    clipping_warning_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.interruption not in INTERRUPTIONS:
+            raise ValueError(f"interruption must be one of {', '.join(INTERRUPTIONS)}, not {self.interruption!r}")
+
+
+def _cleaned(chunk: Chunk) -> Chunk:
+    if isinstance(chunk, TextDelta):
+        return TextDelta(clean(chunk.text))
+    if isinstance(chunk, TranscriptChunk):
+        return replace(chunk, text=clean(chunk.text))
+    if isinstance(chunk, ErrorChunk):
+        return ErrorChunk(clean(chunk.message), clean(chunk.hint), chunk.retryable)
+    if isinstance(chunk, Interrupted):
+        return Interrupted(clean(chunk.reason))
+    return chunk
+
+
+_END = object()
+
+
+class VoiceSession:
+    """Runs one voice conversation over `bidi` (see the module text)."""
+
+    def __init__(
+        self,
+        bidi: BidiSession,
+        source: AudioSource,
+        sink: PlaybackSink,
+        options: VoiceOptions | None = None,
+        *,
+        vad: VoiceActivityDetector | None = None,
+        turns: TurnTaker | None = None,
+    ) -> None:
+        self.bidi = bidi
+        self.source = source
+        self.sink = sink
+        self.options = options or VoiceOptions()
+        self.rate = source.rate
+        self.vad = vad or EnergyVad(self.rate, self.options.vad)
+        self.turns: TurnTaker = turns or TurnDetector(self.vad, self.options.turns)
+        self.meter = LevelMeter(self.rate)
+        self.error: TuiChatError | None = None
+        self.turn_count = 0
+        self.reply_count = 0
+        self._samples = 0
+        self._events: asyncio.Queue[object] = asyncio.Queue()
+        self._pending = 0  # turns and texts sent and not yet answered
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._discarding = False
+        self._reply: int | None = None  # the number of the reply in progress
+        self._reply_audio = 0.0
+        self._reply_text: list[str] = []
+        self._reply_final: str | None = None
+        self._unsent_audio = False
+        self._stop = False
+        self._heard_sound = False
+        self._silence_warned = False
+        self._clipped_s = 0.0
+        self._clip_warned = False
+        self._ran = False
+
+    # --- the front end's side -------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """Audio time: seconds of input taken so far."""
+        return self._samples / self.rate
+
+    @property
+    def assistant_active(self) -> bool:
+        """A reply is in progress or its audio is still playing."""
+        return self._pending > 0 or self.sink.pending_s > 0
+
+    async def end_turn(self) -> None:
+        """Send the end of the user's turn now (when `auto_complete` is off)."""
+        if self._unsent_audio:
+            await self._commit_turn()
+
+    async def send_text(self, text: str) -> None:
+        """Say something in text in the middle of the voice session."""
+        await self.bidi.send_text(text)
+        self._expect_reply()
+
+    def stop(self) -> None:
+        """Stop listening; the session ends once the outstanding replies are done."""
+        self._stop = True
+
+    async def run(self) -> AsyncIterator[VoiceEvent]:
+        """The session's events until it ends (see the module text). Iterate once."""
+        if self._ran:
+            raise RuntimeError("a VoiceSession runs only once")
+        self._ran = True
+        runner = asyncio.create_task(self._main(), name="voice-session")
+        try:
+            while True:
+                event = await self._events.get()
+                if event is _END:
+                    break
+                yield event  # type: ignore[misc]
+        finally:
+            if not runner.done():
+                runner.cancel()
+            await asyncio.wait({runner})
+
+    # --- inside ---------------------------------------------------------------------------------
+
+    def _emit(self, event: VoiceEvent) -> None:
+        self._events.put_nowait(event)
+
+    def _fail(self, message: str, hint: str = "", error: TuiChatError | None = None) -> None:
+        if self.error is None:
+            self.error = error or TuiChatError(message, hint=hint)
+            self._emit(SessionError(self.now, message, hint))
+
+    async def _main(self) -> None:
+        listening = asyncio.create_task(self._input(), name="voice-input")
+        answering = asyncio.create_task(self._output(), name="voice-output")
+        try:
+            await asyncio.wait({listening, answering}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (listening, answering):
+                task.cancel()
+            await asyncio.wait({listening, answering})
+            for close in (self.source.aclose, self.sink.aclose, self.bidi.close):
+                try:
+                    await close()
+                except Exception as error:  # noqa: BLE001 - closing must not hide how the session ended
+                    self._emit(InputWarning(self.now, f"while closing: {error}"))
+            if self.bidi.error is not None and self.error is None:
+                self._fail(self.bidi.error.message, self.bidi.error.hint, self.bidi.error)
+            self._emit(SessionEnded(self.now, self.turn_count, self.reply_count, str(self.error) if self.error else None))
+            self._events.put_nowait(_END)
+
+    async def _input(self) -> None:
+        try:
+            first = True
+            async for frame in self.source.frames():
+                if first:
+                    for warning in self.source.warnings:
+                        self._emit(InputWarning(self.now, warning))
+                    first = False
+                await self._frame(frame)
+                if self._stop or (self.options.max_input_s is not None and self.now >= self.options.max_input_s):
+                    break
+            for event in self.turns.finish():
+                await self._turn_event(event)
+            if self._unsent_audio:
+                await self._commit_turn()
+            try:
+                await asyncio.wait_for(self._idle.wait(), self.options.reply_timeout)
+            except (TimeoutError, asyncio.TimeoutError):
+                self._fail(
+                    f"no reply from {self.bidi.provider or 'the provider'} within {self.options.reply_timeout:g} s",
+                    hint="the connection may be stalled; try again",
+                )
+                return
+            await self.sink.drain()
+            if self.sink.error is not None:
+                raise self.sink.error
+        except TuiChatError as error:  # a device lost, a bad file, a send on a dead session
+            if self.bidi.error is None:
+                self._fail(error.message, error.hint, error)
+
+    async def _frame(self, frame: np.ndarray) -> None:
+        self._samples += frame.size
+        self.sink.advance(frame.size, self.rate)
+        if self.sink.error is not None:
+            raise self.sink.error
+        level = self.meter.measure(frame)
+        self._watch_input(frame, level.clipped)
+        events = self.turns.process(frame)
+        if self.options.levels:
+            speaking = self.vad.state is not VadState.QUIET
+            self._emit(LevelReading(self.now, level.rms_db, level.peak_db, level.hold_db, level.clipped, speaking))
+        for event in events:
+            await self._turn_event(event)
+
+    def _watch_input(self, frame: np.ndarray, clipped: bool) -> None:
+        duration = frame.size / self.rate
+        if not self._heard_sound:
+            if frame.any():
+                self._heard_sound = True
+            elif not self._silence_warned and self.now >= self.options.silence_warning_s:
+                self._silence_warned = True
+                self._emit(InputWarning(self.now, f"the input has been digital silence for {self.now:.1f} s: is the microphone muted?"))
+        self._clipped_s = self._clipped_s + duration if clipped else 0.0
+        if self._clipped_s >= self.options.clipping_warning_s and not self._clip_warned:
+            self._clip_warned = True
+            self._emit(InputWarning(self.now, "the input is clipping: lower the microphone's gain or move it away"))
+
+    async def _turn_event(self, event: object) -> None:
+        if isinstance(event, TurnStart):
+            self.turn_count += 1
+            self._emit(TurnStarted(event.at, event.detected_at))
+            if self.options.interruption != "ignore" and self.assistant_active and not event.continued:
+                await self._barge_in()
+        elif isinstance(event, TurnAudio):
+            if event.samples.size:
+                await self.bidi.send_audio(array_to_pcm(event.samples), self.rate)
+                self._unsent_audio = True
+        elif isinstance(event, TurnEnd):
+            send = (self.options.auto_complete or event.reason == "input_end") and self._unsent_audio
+            self._emit(TurnEnded(event.at, event.start, event.detected_at, event.reason, send))
+            if send:
+                await self._commit_turn()
+
+    async def _commit_turn(self) -> None:
+        self._unsent_audio = False
+        await self.bidi.end_turn()
+        self._expect_reply()
+
+    def _expect_reply(self) -> None:
+        self._pending += 1
+        self._idle.clear()
+
+    def _reply_answered(self) -> None:
+        self._pending = max(0, self._pending - 1)
+        if not self._pending:
+            self._idle.set()
+
+    async def _barge_in(self) -> None:
+        strategy = self.options.interruption
+        playing = self.sink.playing
+        reply = playing if isinstance(playing, int) else self._reply
+        played = self.sink.played_s(reply) if reply is not None else 0.0
+        flushed = self.sink.flush(keep_current=strategy == "deferred")
+        if self._reply is not None:
+            self._discarding = True  # what is still on its way from the interrupted reply is dropped
+        self._emit(BargeIn(self.now, strategy, reply, flushed, played))
+        await self.bidi.interrupt(played=played)
+
+    def _start_reply(self) -> None:
+        if self._reply is None:
+            self.reply_count += 1
+            self._reply = self.reply_count
+            self._reply_audio = 0.0
+            self._reply_text = []
+            self._reply_final = None
+            self._emit(ReplyStarted(self.now, self._reply))
+
+    def _end_reply(self, status: str) -> None:
+        if self._reply is None:
+            self._start_reply()
+        assert self._reply is not None
+        text = self._reply_final if self._reply_final is not None else "".join(self._reply_text)
+        self._emit(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), text))
+        self._reply = None
+
+    async def _output(self) -> None:
+        async for raw in self.bidi.output():
+            chunk = _cleaned(raw)
+            if isinstance(chunk, ErrorChunk) and self.bidi.error is not None and chunk.message == clean(self.bidi.error.message):
+                continue  # the error that ended the session: reported once, as a SessionError
+            if isinstance(chunk, AudioChunk):
+                if self._discarding:
+                    continue
+                self._start_reply()
+                samples = pcm_to_array(chunk.pcm)
+                self.sink.write(samples, chunk.rate, tag=self._reply)
+                self._reply_audio += samples.size / chunk.rate
+                continue
+            if isinstance(chunk, (TranscriptChunk, TextDelta)):
+                assistant = isinstance(chunk, TextDelta) or chunk.role is Role.ASSISTANT
+                if assistant:
+                    if self._discarding:
+                        continue
+                    self._start_reply()
+                    if isinstance(chunk, TranscriptChunk) and chunk.final:
+                        self._reply_final = chunk.text
+                    else:
+                        self._reply_text.append(chunk.text)
+            self._emit(ProviderChunk(self.now, chunk))
+            if isinstance(chunk, Done):
+                self._discarding = False
+                self._end_reply("complete")
+                self._reply_answered()
+            elif isinstance(chunk, Interrupted):
+                self._discarding = False
+                self._end_reply("interrupted")
+                self._reply_answered()
+        if self._reply is not None:
+            self._end_reply("error")
+        if self.bidi.error is not None:
+            self._fail(self.bidi.error.message, self.bidi.error.hint, self.bidi.error)

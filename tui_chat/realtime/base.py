@@ -1,0 +1,214 @@
+"""Bidirectional sessions: talk and listen at once, with a model that speaks.
+
+A `BidiSession` is one live connection. The person's side goes in with `send_text`,
+`send_audio` / `send_chunk` and `end_turn` (and `interrupt` when they talk over the reply); the
+model's side comes out of `output()`, one async iterator of chunks for the whole session:
+
+  TextDelta        reply text (models that answer in text)
+  TranscriptChunk  what was said aloud, by the user (role USER) or the assistant (role ASSISTANT);
+                   `final=True` carries the whole text of that utterance
+  AudioChunk       reply audio, 16-bit mono PCM at `chunk.rate`
+  ToolCallChunk    the model wants a tool run
+  Interrupted      the reply in progress was cut off (barge-in); no more audio of it follows
+  Done             the reply to one turn is finished (the session goes on)
+  ErrorChunk       something went wrong that did not end the session (bad audio from the
+                   provider, say): the bad part is dropped and the session continues
+
+`output()` ends when the session ends: after `close()`, or when the connection failed, in
+which case `error` says why (and an `ErrorChunk` with the same message came last). Several sessions
+can run at once; they share nothing.
+
+A provider module subclasses `BidiSession`: it implements `_connect`, `_send_audio`,
+`_send_text`, `_end_turn`, `_interrupt` and `_disconnect`, and reports what it receives with
+`_emit`, `_emit_audio_base64` and `_fail`. Wire formats stay in the provider module.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import base64
+import binascii
+from typing import AsyncIterator, Final
+
+from ..chunks import AudioChunk, Chunk, ErrorChunk, TextDelta
+from ..errors import ProviderError, TuiChatError
+
+
+class SessionClosedError(ProviderError):
+    """Something was sent to a session that has ended."""
+
+
+_END: Final = object()
+
+
+def decode_audio_base64(data: object, rate: int) -> AudioChunk:
+    """A provider's base64 audio payload as an `AudioChunk`; `ProviderError` for anything malformed.
+
+    The payload must be valid base64 of 16-bit PCM: an odd number of bytes is an error.
+    """
+    if not isinstance(data, str):
+        raise ProviderError(f"the provider sent audio that is not a base64 string but {type(data).__name__}")
+    try:
+        pcm = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ProviderError(f"the provider sent audio that is not valid base64 ({error})") from None
+    if len(pcm) % 2:
+        raise ProviderError(
+            f"the provider sent {len(pcm)} bytes of 16-bit audio, an odd number; the piece was dropped"
+        )
+    return AudioChunk(pcm, rate)
+
+
+class BidiSession(abc.ABC):
+    """One live two-way session with a model (see the module text)."""
+
+    provider: str = ""
+    """The registry name of the provider."""
+    input_rate: int = 16000
+    """The sample rate the model wants its audio in; `send_audio` at another rate is converted."""
+    output_rate: int = 24000
+    """The sample rate the model's audio usually comes at."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._opened = False
+        self._closed = False
+        self.error: TuiChatError | None = None
+        """The error that ended the session, or None while it runs and after a clean close."""
+
+    # --- the public side ------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def open(self) -> BidiSession:
+        """Connect; `open_bidi` calls this. Raises `ProviderError` when the connection fails."""
+        if not self._opened:
+            self._opened = True
+            await self._connect()
+        return self
+
+    async def send_text(self, text: str) -> None:
+        """Say something in text; the model answers it as one turn."""
+        self._check_open()
+        await self._send_text(text)
+
+    async def send_audio(self, pcm: bytes, rate: int) -> None:
+        """Send 16-bit mono PCM of the current user turn (any rate; converted if the model needs it)."""
+        self._check_open()
+        if len(pcm) % 2:
+            raise ValueError(f"16-bit PCM has an even number of bytes, not {len(pcm)}")
+        if rate <= 0:
+            raise ValueError(f"sample rate must be positive, not {rate}")
+        if pcm:
+            await self._send_audio(bytes(pcm), rate)
+
+    async def send_chunk(self, chunk: Chunk) -> None:
+        """Send an `AudioChunk` (as `send_audio`) or a `TextDelta` (as `send_text`)."""
+        if isinstance(chunk, AudioChunk):
+            await self.send_audio(chunk.pcm, chunk.rate)
+        elif isinstance(chunk, TextDelta):
+            await self.send_text(chunk.text)
+        else:
+            raise TypeError(f"a session takes audio or text chunks, not {type(chunk).__name__}")
+
+    async def end_turn(self) -> None:
+        """The user has finished speaking: the model should answer the audio sent since the last turn."""
+        self._check_open()
+        await self._end_turn()
+
+    async def interrupt(self, *, played: float | None = None) -> None:
+        """The user talked over the reply: stop it. `played` is how many seconds of it were heard.
+
+        A reply in progress ends with `Interrupted`; when no reply is in progress nothing is emitted.
+        """
+        if not self._closed:
+            await self._interrupt(played)
+
+    async def output(self) -> AsyncIterator[Chunk]:
+        """Everything the model sends, until the session ends.
+
+        One consumer at a time: each chunk is delivered once. A consumer may stop (break out of
+        its loop) and call `output()` again later to go on where it stopped.
+        """
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                self._queue.put_nowait(_END)  # every later iteration ends too
+                return
+            yield item  # type: ignore[misc]
+
+    async def close(self) -> None:
+        """End the session (idempotent); `output()` ends after what was already received."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._disconnect()
+        finally:
+            self._queue.put_nowait(_END)
+
+    async def __aenter__(self) -> BidiSession:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- for provider modules -------------------------------------------------------------------
+
+    def _emit(self, chunk: Chunk) -> None:
+        """Deliver a chunk to `output()`. Audio with an odd byte count loses its last byte, with an error."""
+        if self._closed:
+            return
+        if isinstance(chunk, AudioChunk) and len(chunk.pcm) % 2:
+            self._queue.put_nowait(
+                ErrorChunk(f"the provider sent {len(chunk.pcm)} bytes of 16-bit audio, an odd number; the last byte was dropped")
+            )
+            chunk = AudioChunk(chunk.pcm[:-1], chunk.rate)
+        self._queue.put_nowait(chunk)
+
+    def _emit_audio_base64(self, data: object, rate: int) -> None:
+        """Deliver a base64 audio payload; a malformed one becomes an `ErrorChunk` and is dropped."""
+        try:
+            chunk = decode_audio_base64(data, rate)
+        except ProviderError as error:
+            self._emit(ErrorChunk(error.message, error.hint))
+            return
+        self._emit(chunk)
+
+    def _fail(self, error: TuiChatError) -> None:
+        """The session cannot go on: report `error` and end `output()`. Call `close()` afterwards."""
+        if self._closed:
+            return
+        self.error = error
+        hint = getattr(error, "hint", "")
+        self._queue.put_nowait(ErrorChunk(error.message, hint, bool(getattr(error, "retryable", False))))
+        self._closed = True
+        self._queue.put_nowait(_END)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            reason = f": {self.error}" if self.error else ""
+            raise SessionClosedError(f"the {self.provider or 'voice'} session has ended{reason}")
+
+    # --- what a provider implements -------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _send_audio(self, pcm: bytes, rate: int) -> None: ...
+
+    @abc.abstractmethod
+    async def _send_text(self, text: str) -> None: ...
+
+    @abc.abstractmethod
+    async def _end_turn(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _interrupt(self, played: float | None) -> None: ...
+
+    @abc.abstractmethod
+    async def _disconnect(self) -> None: ...
