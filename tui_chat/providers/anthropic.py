@@ -91,6 +91,9 @@ class AnthropicDecoder:
             block = payload.get("content_block") or {}
             index = payload.get("index", len(self._blocks))
             if block.get("type") == "tool_use":
+                # Its input may become the call's argument text: take it from the standard library's
+                # parse, which keeps integers beyond 64 bits exact.
+                block = load_json(event, exact=True).get("content_block") or {}
                 self._blocks[index] = _Block("tool_use", str(block.get("id") or ""), str(block.get("name") or ""), input=block.get("input"))
             else:
                 self._blocks[index] = _Block(str(block.get("type") or ""))

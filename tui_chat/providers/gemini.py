@@ -83,8 +83,8 @@ class GeminiDecoder:
     def is_keepalive(self, event: SSEEvent) -> bool:
         return not event.data or event.data.isspace()
 
-    def feed(self, event: SSEEvent) -> list[Chunk]:
-        payload = load_json(event)
+    def feed(self, event: SSEEvent, *, exact: bool = False) -> list[Chunk]:
+        payload = load_json(event, exact=exact)
         if isinstance(payload, list):  # a JSON array framing, should a server use it inside SSE
             payload = payload[0] if payload else {}
         if not isinstance(payload, dict):
@@ -118,6 +118,10 @@ class GeminiDecoder:
                 continue
             call = part.get("functionCall")
             if isinstance(call, dict):
+                if not exact:
+                    # The args become the call's argument text: start again from the standard library's
+                    # parse, which keeps integers beyond 64 bits exact (nothing has been changed yet).
+                    return self.feed(event, exact=True)
                 call_id = str(call.get("id") or "") or new_call_id()
                 signature = part.get("thoughtSignature")
                 if isinstance(signature, str) and signature:

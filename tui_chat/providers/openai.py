@@ -61,6 +61,12 @@ FINISH_REASONS = {
 RETRYABLE_ERROR_TYPES = {"server_error", "rate_limit_exceeded", "overloaded_error", "service_unavailable", "timeout"}
 
 
+def _object_arguments(fragment: Any) -> bool:
+    """Whether a tool call fragment carries its arguments as an object rather than as JSON text."""
+    function = fragment.get("function") if type(fragment) is dict else None
+    return type(function) is dict and type(function.get("arguments")) is dict
+
+
 @dataclass(slots=True)
 class _PartialCall:
     id: str = ""
@@ -85,7 +91,7 @@ class OpenAIDecoder:
     def is_keepalive(self, event: SSEEvent) -> bool:
         return not event.data or event.data.isspace()
 
-    def feed(self, event: SSEEvent) -> list[Chunk]:
+    def feed(self, event: SSEEvent, *, exact: bool = False) -> list[Chunk]:
         if self.terminal:
             return []
         data = event.data
@@ -93,7 +99,7 @@ class OpenAIDecoder:
             self.terminal = True
             self.complete = True
             return []
-        payload = load_json(event)
+        payload = load_json(event, exact=exact)
         if type(payload) is not dict:
             raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
         error = payload.get("error")
@@ -106,6 +112,7 @@ class OpenAIDecoder:
         if not choices:
             return []
         out: list[Chunk] = []
+        taken = False
         for choice in choices:
             if type(choice) is not dict or choice.get("index", 0) != 0:
                 continue
@@ -118,9 +125,15 @@ class OpenAIDecoder:
                     refusal = delta.get("refusal")
                     if refusal and type(refusal) is str:
                         out.append(TextDelta(refusal))
-                    for position, fragment in enumerate(delta.get("tool_calls") or ()):
+                    fragments = delta.get("tool_calls") or ()
+                    if not exact and not taken and any(_object_arguments(fragment) for fragment in fragments):
+                        # Arguments sent as an object are turned back into text: start again from the
+                        # standard library's parse, which keeps integers beyond 64 bits exact.
+                        return self.feed(event, exact=True)
+                    for position, fragment in enumerate(fragments):
                         if type(fragment) is dict:
                             self._take_call(position, fragment)
+                            taken = True
             reason = choice.get("finish_reason")
             if reason:
                 self._finish = FINISH_REASONS.get(reason, FinishReason.STOP)

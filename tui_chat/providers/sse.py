@@ -14,20 +14,27 @@ a leading UTF-8 BOM is skipped. Comments are counted (they are keep-alives) but 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
 BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
-    """One dispatched event. `event` is "message" when the stream named none."""
+class SSEEvent(NamedTuple):
+    """One dispatched event. `event` is "message" when the stream named none.
+
+    A named tuple rather than a frozen dataclass: just as immutable, and one is made per event, so
+    its cost counts (a frozen dataclass takes four `object.__setattr__` calls to build).
+    """
 
     event: str
     data: str
     id: str = ""
     retry: int | None = None
+
+
+_new_event = tuple.__new__
+"""`_new_event(SSEEvent, (event, data, id, retry))` builds an event without the named tuple's Python-level `__new__`."""
 
 
 class EventTooLarge(Exception):
@@ -91,7 +98,7 @@ class SSEParser:
         events: list[SSEEvent] = []
         limit = self.max_event_bytes
         for line in lines:
-            # The two common lines, "data: ..." and the blank line, are handled inline (this is the hot loop).
+            # The common lines, "data: ...", the blank line and "event: ...", are handled inline (this is the hot loop).
             if line[:6] == b"data: ":
                 self._size += len(line)
                 if self._size > limit:
@@ -100,11 +107,17 @@ class SSEParser:
                 self._data.append(line[6:])
             elif not line and self._data:
                 data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
-                events.append(SSEEvent(self._event or "message", data.decode("utf-8", "replace"), self._id, self._retry))
+                events.append(_new_event(SSEEvent, (self._event or "message", data.decode("utf-8", "replace"), self._id, self._retry)))
                 self._event = ""
                 self._data = []
                 self._retry = None
                 self._size = 0
+            elif line[:7] == b"event: ":  # named events (Anthropic, Cohere, Replicate): one such line each
+                self._size += len(line)
+                if self._size > limit:
+                    self._reset()
+                    raise EventTooLarge(limit)
+                self._event = line[7:].decode("utf-8", "replace")
             else:
                 event = self._line(line)
                 if event is not None:

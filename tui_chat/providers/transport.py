@@ -46,6 +46,7 @@ import httpx
 
 from ..chunks import Chunk, ErrorChunk, Interrupted, RetryNotice
 from ..errors import ProviderError
+from .encoding import loads
 from .registry import ProviderSettings
 from .sse import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, SSEEvent, SSEParser
 
@@ -274,10 +275,14 @@ class StreamDecoder(Protocol):
     def is_keepalive(self, event: SSEEvent) -> bool: ...
 
 
-def load_json(event: SSEEvent) -> Any:
-    """The JSON in an event's data, or a `StreamFailure` naming the event."""
+def load_json(event: SSEEvent, *, exact: bool = False) -> Any:
+    """The JSON in an event's data, or a `StreamFailure` naming the event.
+
+    `exact` parses with the standard library, which keeps integers beyond 64 bits exact (see
+    `encoding.loads`): for the rare events whose parsed values are turned back into JSON text.
+    """
     try:
-        return json.loads(event.data)
+        return json.loads(event.data) if exact else loads(event.data)
     except ValueError as error:
         raise StreamFailure(
             f"the server sent an event that is not valid JSON ({event.event!r}: {trim(event.data, 120)!r}): {error}",
@@ -518,9 +523,10 @@ class HTTPProvider:
         attempt = 1
         while True:
             try:
-                async with aclosing(self._attempt(build, decoder, deadline)) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
+                async with aclosing(self._attempt(build, decoder, deadline)) as batches:
+                    async for batch in batches:
+                        for chunk in batch:
+                            yield chunk
                 return
             except RequestFailed as failure:
                 delay = self._retry_delay(failure, attempt, attempts)
@@ -538,8 +544,8 @@ class HTTPProvider:
         build: Callable[[float | None], Awaitable[httpx.Request]],
         make_decoder: Callable[[], StreamDecoder],
         deadline: float | None,
-    ) -> AsyncIterator[Chunk]:
-        """One attempt. Raises `RequestFailed` only if it has yielded nothing."""
+    ) -> AsyncIterator[list[Chunk]]:
+        """One attempt, as lists of chunks (see `_events`). Raises `RequestFailed` only if it has yielded nothing."""
         request = await build(deadline)
         response = await self.send(request, deadline)
         try:
@@ -556,21 +562,26 @@ class HTTPProvider:
                 )
             delivered = False
             try:
-                async with aclosing(self._events(response, make_decoder(), deadline)) as chunks:
-                    async for chunk in chunks:
+                async with aclosing(self._events(response, make_decoder(), deadline)) as batches:
+                    async for batch in batches:
                         delivered = True
-                        yield chunk
+                        yield batch
             except StreamFailure as failure:
                 message = self.redact(failure.message)
                 if not delivered:
                     raise RequestFailed(message, hint=failure.hint, retryable=failure.auto_retry) from None
                 failure.message = message
-                yield failure.chunk()
+                yield [failure.chunk()]
         finally:
             await response.aclose()
 
-    async def _events(self, response: httpx.Response, decoder: StreamDecoder, deadline: float | None) -> AsyncIterator[Chunk]:
-        """The chunks of one event-stream response; failures raise `StreamFailure`."""
+    async def _events(self, response: httpx.Response, decoder: StreamDecoder, deadline: float | None) -> AsyncIterator[list[Chunk]]:
+        """The chunks of one event-stream response, in one list per network read (never an empty list).
+
+        Lists rather than single chunks because every async generator a chunk passes through costs
+        time per chunk, and a read often holds many events. Failures raise `StreamFailure`, after
+        the chunks that came before them in the same read have been yielded.
+        """
         body = response.aiter_bytes()
         try:
             loop = asyncio.get_running_loop()
@@ -606,34 +617,64 @@ class HTTPProvider:
                         f"{self.label} sent an event larger than {error.limit} bytes (max_event_bytes); the reply was stopped",
                         hint="raise max_event_bytes if this is expected",
                     ) from None
+                chunks: list[Chunk] = []
                 active = False
-                for event in events:
-                    if decoder.is_keepalive(event):
-                        continue
-                    active = True
-                    for chunk in decoder.feed(event):
-                        yield chunk  # time the consumer spends here is not the server's idleness: see below
-                    if decoder.terminal:
-                        await self._drain(body)
-                        for chunk in decoder.finish():
-                            yield chunk
-                        return
+                try:
+                    for event in events:
+                        if decoder.is_keepalive(event):
+                            continue
+                        active = True
+                        chunks += decoder.feed(event)
+                        if decoder.terminal:
+                            break
+                except Exception:  # a StreamFailure, or a bug: either way what came before it is delivered first
+                    if chunks:
+                        yield chunks
+                    raise
+                if chunks:
+                    yield chunks  # time the consumer spends here is not the server's idleness: see below
+                if decoder.terminal:
+                    await self._drain(body)
+                    async for batch in self._finish(decoder):
+                        yield batch
+                    return
                 if active:
                     last_activity = loop.time()
-            for event in parser.close():
-                if not decoder.is_keepalive(event):
-                    for chunk in decoder.feed(event):
-                        yield chunk
+            chunks = []
+            try:
+                for event in parser.close():
+                    if not decoder.is_keepalive(event):
+                        chunks += decoder.feed(event)
+            except Exception:
+                if chunks:
+                    yield chunks
+                raise
+            if chunks:
+                yield chunks
             if not decoder.complete:
                 raise StreamFailure(
                     f"the {self.label} stream ended before the reply was finished",
                     retryable=True,
                     interrupted=True,
                 )
-            for chunk in decoder.finish():
-                yield chunk
+            async for batch in self._finish(decoder):
+                yield batch
         finally:
             await body.aclose()  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _finish(decoder: StreamDecoder) -> AsyncIterator[list[Chunk]]:
+        """The decoder's last chunks as one list; if it fails part way, what it gave before the failure first."""
+        chunks: list[Chunk] = []
+        try:
+            for chunk in decoder.finish():
+                chunks.append(chunk)
+        except Exception:
+            if chunks:
+                yield chunks
+            raise
+        if chunks:
+            yield chunks
 
     async def _drain(self, body: AsyncIterator[bytes]) -> None:
         """Read what is left of the body after the closing event, so the connection can be reused."""

@@ -1,0 +1,227 @@
+"""`tui-chat ask --json` and `tui-chat models`, end to end: the real command in a subprocess, each provider's fake.
+
+The fake server (tests/fakes/server.py, asyncio) runs in this process on 127.0.0.1, on its own event
+loop in a background thread; the test waits on a readiness event, never on a sleep. The command is
+`python -m tui_chat ...` with the key in the provider's environment variable (a config file for the
+providers that have none) and `--base-url` pointing at the fake, so everything the person would
+run is exercised: argument parsing, config and key lookup, session set-up, the provider over a real
+socket, the JSON-lines output, stderr and the exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import pytest
+
+from tests.fakes.openai_wire import OpenAIWire
+from tests.fakes.server import FakeServer, Recorded, Script, json_response, stream
+from tests.fakes.wire import Wire
+from tui_chat.providers.registry import PROVIDERS
+
+from .conftest import KEY, WIRES
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 10.0
+"""Seconds for the fake to start, stop or answer a call from the test thread (only reached on a bug)."""
+COMMAND_TIMEOUT = 60.0
+"""Seconds after which a hung command fails the test instead of hanging it."""
+PROMPT = "Say hello"
+TEXTS = ["Hel", "lo, ", "wörld"]
+USAGE = (11, 29)  # Anthropic's fake reports 11 input tokens in message_start whatever is asked
+
+T = TypeVar("T")
+
+
+class LiveFake:
+    """A `FakeServer` on its own event loop in a background thread, for a client in another process."""
+
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=f"fake-{wire.provider}", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._server: FakeServer | None = None
+        self._error: BaseException | None = None
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:  # noqa: BLE001 - reported to the test thread
+            self._error = error
+        finally:
+            self._ready.set()  # if it failed before it was ready, do not leave the test waiting
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with FakeServer() as server:
+            self.wire.install(server)
+            self._server = server
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> LiveFake:
+        self._thread.start()
+        if not self._ready.wait(WAIT) or self._server is None:
+            raise RuntimeError(f"the fake server did not start: {self._error!r}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():  # else it has already failed, and `_error` says how
+            assert self._loop is not None and self._stop is not None
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(WAIT)
+            assert not self._thread.is_alive(), "the fake server did not stop"
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+    @property
+    def server(self) -> FakeServer:
+        assert self._server is not None
+        return self._server
+
+    @property
+    def base_url(self) -> str:
+        return self.wire.base_url(self.server)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the server's loop (its state belongs to that thread) and return its result."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(WAIT)
+
+    def enqueue(self, *scripts: Script) -> None:
+        self.call(lambda: self.server.enqueue(*scripts))
+
+    def stream_requests(self) -> list[Recorded]:
+        return self.call(lambda: self.wire.stream_requests(self.server))
+
+
+@pytest.fixture
+def fake(wire: Wire) -> Iterator[LiveFake]:
+    with LiveFake(wire) as live:
+        yield live
+
+
+def key_setup(wire: Wire, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
+    """Environment and extra arguments that give the command this provider's key (and Vertex its project).
+
+    The key goes into the provider's environment variable; providers that read none (Ollama, any
+    OpenAI-compatible server) get it from a config file's `[providers.NAME]` table instead.
+    """
+    env: dict[str, str] = {}
+    args: list[str] = []
+    if wire.key_env:
+        env[wire.key_env] = KEY
+    else:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[providers.{wire.provider}]\napi_key = "{KEY}"\n', encoding="utf-8")
+        config.chmod(0o600)
+        args = ["--config", str(config)]
+    if wire.provider == "vertex":
+        env.update(GOOGLE_CLOUD_PROJECT="p1", GOOGLE_CLOUD_LOCATION="us-central1")
+    return env, args
+
+
+def tui_chat(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tui_chat ARGS` with the test's (isolated) environment plus `env`."""
+    full_env = {
+        **os.environ,  # HOME and the XDG dirs point at an empty folder, no provider keys (tests/conftest.py)
+        "PYTHONIOENCODING": "utf-8",
+        "NO_PROXY": "127.0.0.1,localhost",  # a proxy set in the environment must not stand between us and the fake
+        "no_proxy": "127.0.0.1,localhost",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tui_chat", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+def ask(fake: LiveFake, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env, args = key_setup(fake.wire, tmp_path)
+    return tui_chat(
+        "ask", "--provider", fake.wire.provider, "--base-url", fake.base_url, "--model", fake.wire.model,
+        *args, "--json", PROMPT, env=env,
+    )  # fmt: skip
+
+
+def json_lines(out: str) -> list[dict[str, Any]]:
+    assert out.endswith("\n"), out
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_every_http_provider_has_a_fake() -> None:
+    assert sorted(wire.provider for wire in WIRES) == sorted(set(PROVIDERS) - {"demo"})
+
+
+def test_ask_json_streams_the_reply(wire: Wire, fake: LiveFake, tmp_path: Path) -> None:
+    # "length" shows the provider's own finish reason reaching the output; Replicate reports none.
+    reason = "stop" if wire.provider == "replicate" else "length"
+    events = wire.start()
+    for text in TEXTS:
+        events += wire.text(text)
+    fake.enqueue(stream(events + wire.finish(usage=USAGE, reason=reason)))
+
+    result = ask(fake, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = json_lines(result.stdout)
+    assert {line["type"] for line in lines} == {"text", "usage", "done"}
+    assert "".join(line["text"] for line in lines if line["type"] == "text") == "".join(TEXTS)
+    assert [line for line in lines if line["type"] == "usage"] == [{"type": "usage", "input_tokens": USAGE[0], "output_tokens": USAGE[1]}]
+    assert lines[-1] == {"type": "done", "finish_reason": reason}
+    [request] = fake.stream_requests()
+    wire.check_request(request, KEY)  # the key from the environment (or config), in the provider's header
+    assert PROMPT in request.body.decode("utf-8")
+
+
+def test_ask_unauthorized_is_one_line_naming_the_key_setting(wire: Wire, fake: LiveFake, tmp_path: Path) -> None:
+    fake.enqueue(json_response(wire.error_body(401, f"Incorrect API key provided: {KEY}."), 401))
+
+    result = ask(fake, tmp_path)
+
+    assert result.returncode == 1
+    stderr_lines = result.stderr.splitlines()
+    assert len(stderr_lines) == 1, result.stderr
+    [line] = stderr_lines
+    assert line.startswith("tui-chat: error: ") and "401" in line and "Incorrect API key provided" in line
+    assert (wire.key_env or f"[providers.{wire.provider}]") in line
+    assert KEY not in result.stderr and KEY not in result.stdout
+    [error] = json_lines(result.stdout)
+    assert error["type"] == "error" and "401" in error["message"] and error["retryable"] is False
+    assert len(fake.stream_requests()) == 1  # not retried
+
+
+@pytest.mark.parametrize("wire", [OpenAIWire], indirect=True, ids=["openai"])
+def test_models_lists_the_fakes_model_ids(wire: Wire, fake: LiveFake, tmp_path: Path) -> None:
+    fake.enqueue(json_response(wire.models_body))
+    env, args = key_setup(wire, tmp_path)
+
+    result = tui_chat("models", "--provider", wire.provider, "--base-url", fake.base_url, *args, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == ["gpt-4o", "gpt-4o-mini"]
+    [request] = fake.call(lambda: list(fake.server.requests))
+    assert (request.method, request.path) == ("GET", "/v1/models")
+    assert request.headers["authorization"] == f"Bearer {KEY}"
