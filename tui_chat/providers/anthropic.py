@@ -25,7 +25,7 @@ from typing import Any, AsyncIterator, Iterable
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
 from .encoding import JSON_HEADERS, arguments_object, dumps, map_parameters, new_call_id
-from .registry import PROVIDERS, ProviderSettings
+from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
 
@@ -203,10 +203,6 @@ class AnthropicProvider(HTTPProvider):
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
-        spec = PROVIDERS[self.name]
-        self.key_env = spec.key_env
-        self.model = self.settings.model or spec.default_model
-        self.base_url = (self.settings.base_url or self.default_base_url).rstrip("/")
         self.default_max_tokens = int(self.options.get("default_max_tokens", 4096))
         self.version = str(self.options.get("anthropic_version", API_VERSION))
 

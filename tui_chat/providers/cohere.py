@@ -18,13 +18,12 @@ TIMEOUT), `delta.usage` (`tokens` / `billed_units` input_tokens, output_tokens) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import JSON_HEADERS, dumps, map_parameters, new_call_id
-from .registry import PROVIDERS, ProviderSettings
+from .encoding import JSON_HEADERS, PartialCall, dumps, map_parameters, new_call_id
+from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
 
@@ -46,13 +45,6 @@ PARAMETERS = {
 }
 
 
-@dataclass(slots=True)
-class _Call:
-    id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
 class CohereDecoder:
     """Chat v2 stream events -> chunks."""
 
@@ -60,7 +52,7 @@ class CohereDecoder:
         self.label = label
         self.complete = False
         self.terminal = False
-        self._calls: dict[int, _Call] = {}
+        self._calls: dict[int, PartialCall] = {}
         self._usage: Usage | None = None
         self._finish = FinishReason.STOP
         self._call_count = 0
@@ -94,7 +86,7 @@ class CohereDecoder:
             call = call if isinstance(call, dict) else {}
             function = call.get("function") or {}
             index = payload.get("index", len(self._calls))
-            self._calls[index] = _Call(str(call.get("id") or ""), str(function.get("name") or ""), str(function.get("arguments") or ""))
+            self._calls[index] = PartialCall(str(call.get("id") or ""), str(function.get("name") or ""), str(function.get("arguments") or ""))
             return []
         if kind == "tool-call-delta":
             call = self._message(payload).get("tool_calls")
@@ -179,10 +171,6 @@ class CohereProvider(HTTPProvider):
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
-        spec = PROVIDERS[self.name]
-        self.key_env = spec.key_env
-        self.model = self.settings.model or spec.default_model
-        self.base_url = (self.settings.base_url or self.default_base_url).rstrip("/")
 
     def capabilities(self, model: str, features: Iterable[str] | None = None) -> Capabilities:
         if features is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..chunks import Message, Role
@@ -106,3 +107,12 @@ def dumps(body: Any) -> bytes:
 
 
 JSON_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
+
+
+@dataclass(slots=True)
+class PartialCall:
+    """A tool call being assembled from a stream's fragments: id, name and argument text so far."""
+
+    id: str = ""
+    name: str = ""
+    arguments: str = ""

@@ -39,7 +39,7 @@ from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCa
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
 from .encoding import JSON_HEADERS, arguments_object, dumps, is_generated_id, map_parameters, new_call_id, tool_names
-from .registry import PROVIDERS, ProviderSettings
+from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, RequestFailed, Secrets, StreamFailure, load_json, trim
 
@@ -215,11 +215,7 @@ class GeminiProvider(HTTPProvider):
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
-        spec = PROVIDERS[self.name]
-        self.key_env = spec.key_env
-        model = self.settings.model or spec.default_model
-        self.model = model[len("models/") :] if model.startswith("models/") else model
-        self.base_url = (self.settings.base_url or self.default_base_url).rstrip("/")
+        self.model = self.model.removeprefix("models/")
         self._signatures: OrderedDict[str, str] = OrderedDict()
 
     def capabilities(self, model: str) -> Capabilities:

@@ -29,7 +29,6 @@ Options besides the transport ones: `include_usage` (send `stream_options`), `ex
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import (
@@ -45,8 +44,8 @@ from ..chunks import (
 )
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import JSON_HEADERS, dumps, map_parameters, new_call_id
-from .registry import PROVIDERS, ProviderSettings
+from .encoding import JSON_HEADERS, PartialCall, dumps, map_parameters, new_call_id
+from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
 
@@ -67,13 +66,6 @@ def _object_arguments(fragment: Any) -> bool:
     return type(function) is dict and type(function.get("arguments")) is dict
 
 
-@dataclass(slots=True)
-class _PartialCall:
-    id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
 class OpenAIDecoder:
     """Chat-completion chunks -> chunks. Tool calls and usage are held until the end."""
 
@@ -81,7 +73,7 @@ class OpenAIDecoder:
         self.label = label
         self.complete = False
         self.terminal = False
-        self._calls: list[_PartialCall] = []
+        self._calls: list[PartialCall] = []
         self._by_index: dict[int, int] = {}
         self._by_id: dict[str, int] = {}
         self._by_position: dict[int, int] = {}
@@ -163,7 +155,7 @@ class OpenAIDecoder:
             slot = self._by_index[index]
         elif has_index or call_id or not self._calls:
             # A new call. (A server that reuses one index for every call is told apart by the new id.)
-            self._calls.append(_PartialCall())
+            self._calls.append(PartialCall())
             slot = len(self._calls) - 1
             if has_index:
                 self._by_index[index] = slot
@@ -267,9 +259,6 @@ class OpenAIProvider(HTTPProvider):
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
-        spec = PROVIDERS.get(self.name)
-        self.key_env = spec.key_env if spec else ()
-        self.model = self.settings.model or (spec.default_model if spec else "")
         base = self.settings.base_url or (os.environ.get(self.base_url_env) if self.base_url_env else None) or self.default_base_url
         if not base:
             raise ProviderError(f"{self.label} needs a base URL", hint="pass --base-url or set base_url in the config")

@@ -30,7 +30,7 @@ from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, Usage, UsageChu
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
 from .encoding import dumps, map_parameters, stop_list
-from .registry import PROVIDERS, ProviderSettings
+from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, RequestFailed, StreamFailure, trim
 
@@ -125,10 +125,6 @@ class ReplicateProvider(HTTPProvider):
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
-        spec = PROVIDERS[self.name]
-        self.key_env = spec.key_env
-        self.model = self.settings.model or spec.default_model
-        self.base_url = (self.settings.base_url or self.default_base_url).rstrip("/")
         self.fetch_usage = bool(self.options.get("fetch_usage", True))
         self.collection = str(self.options.get("collection", "language-models"))
 

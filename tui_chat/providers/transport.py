@@ -47,7 +47,7 @@ import httpx
 from ..chunks import Chunk, ErrorChunk, Interrupted, RetryNotice
 from ..errors import ProviderError
 from .encoding import loads
-from .registry import ProviderSettings
+from .registry import PROVIDERS, ProviderSettings
 from .sse import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, SSEEvent, SSEParser
 
 log = logging.getLogger("tui_chat.providers")
@@ -302,10 +302,15 @@ class HTTPProvider:
     key_env: tuple[str, ...] = ()
     """Environment variables the key comes from, named in hints when the key is missing or refused."""
     requires_key: bool = True
+    default_base_url: str = ""
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         self.settings = settings or ProviderSettings()
         self.options: dict[str, Any] = dict(self.settings.options)
+        spec = PROVIDERS.get(self.name)
+        self.key_env = spec.key_env if spec else ()
+        self.model: str = self.settings.model or (spec.default_model if spec else "")
+        self.base_url: str = (self.settings.base_url or self.default_base_url).rstrip("/")
         self.transport = TransportOptions.from_options(self.options)
         self._client: httpx.AsyncClient | None = None
         self._secrets = Secrets()
