@@ -10,6 +10,7 @@ call is refused. Cancelling the waiting task (the turn was stopped) takes the di
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Callable
 
 from ..chunks import ToolCall
@@ -85,13 +86,8 @@ class ModalApprover:
             if not answer.done():
                 answer.set_result(decision)
 
-        check: Check | None = None
-        if self.check is not None:
-            request_check = self.check
-
-            def check(text: str) -> list[str] | str | None:
-                return request_check(request, text)
-
+        request_check = self.check
+        check: Check | None = partial(request_check, request) if request_check is not None else None
         screen = ApprovalScreen(request, check=check, on_decided=settled, arm_delay=self.arm_delay)
         try:
             self.app.push_screen(screen)
