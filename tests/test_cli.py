@@ -243,9 +243,12 @@ def test_voice_without_bidirectional_support_is_one_line(capsys: pytest.CaptureF
     with wave.open(str(silence), "wb") as out:
         out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
         out.writeframes(b"\0\0" * 1600)
-    code, _, err = run(capsys, "voice", "--provider", "openai", "--audio-in", str(silence), "--fast")
+    code, _, err = run(capsys, "voice", "--provider", "anthropic", "--audio-in", str(silence), "--fast")
     assert code == 1
-    assert err.strip().splitlines() == ["tui-chat: error: provider 'openai' has no bidirectional (voice) sessions (voice works with: demo)"]
+    assert err.strip().splitlines() == [
+        "tui-chat: error: provider 'anthropic' has no bidirectional (voice) sessions"
+        " (voice works with: demo, openai-realtime, gemini-live)"
+    ]
 
 
 def test_voice_on_the_demo_answers_a_spoken_turn(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

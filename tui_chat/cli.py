@@ -310,17 +310,28 @@ def _cmd_models(args: argparse.Namespace) -> int:
 # --- voice --------------------------------------------------------------------------------------
 
 
+VOICE_PACK = "voice-assistant"
+"""The pack `voice` uses when none is chosen: short answers meant to be heard."""
+
+
 def _cmd_voice(args: argparse.Namespace) -> int:
     from .audio.headless import run_voice_from_args
     from .config import load_config
+    from .realtime import bidi_spec_for
+    from .session import render_prompt
 
     loaded = load_config(getattr(args, "config", None))
     _warn(loaded.warnings)
-    name = getattr(args, "provider", None) or "demo"
-    settings = loaded.config.provider_settings(
-        name, model=getattr(args, "model", None), base_url=getattr(args, "base_url", None)
-    )
-    return asyncio.run(run_voice_from_args(args, name, settings))
+    spec = bidi_spec_for(getattr(args, "provider", None) or "demo")
+    # The key, endpoint and options come from the text side's config (openai for openai-realtime);
+    # its model is a text model the realtime service would refuse, so only --model names one.
+    settings = loaded.config.provider_settings(spec.text_provider or spec.name, base_url=getattr(args, "base_url", None))
+    settings.model = getattr(args, "model", None)
+    choices = choices_from(args)
+    if not choices.pack and not loaded.config.pack:
+        choices.pack = VOICE_PACK
+    _, rendered = render_prompt(loaded.config, choices)
+    return asyncio.run(run_voice_from_args(args, spec.name, settings, instructions=rendered.system))
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:

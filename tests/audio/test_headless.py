@@ -134,7 +134,7 @@ async def test_fast_needs_a_file() -> None:
 
 
 async def test_a_provider_without_voice(speech_file: Path) -> None:
-    code, _, err = await voice("openai", audio_in=speech_file, fast=True)
+    code, _, err = await voice("anthropic", audio_in=speech_file, fast=True)
     assert code == 1 and "no bidirectional (voice) sessions" in err and "voice works with: demo" in err
 
 

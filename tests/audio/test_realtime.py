@@ -51,7 +51,7 @@ async def test_open_bidi_with_a_provider_without_voice_names_those_that_have_it(
         await open_bidi("anthropic")
     assert "'anthropic' has no bidirectional (voice) sessions" in str(caught.value)
     assert "voice works with: demo" in caught.value.hint
-    assert bidi_provider_names() == ["demo"]
+    assert bidi_provider_names() == ["demo", "openai-realtime", "gemini-live"]
 
 
 async def test_open_bidi_with_an_unknown_name_suggests() -> None:

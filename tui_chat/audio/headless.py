@@ -66,11 +66,14 @@ def options_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-async def run_voice_from_args(args: argparse.Namespace, provider: str, settings: ProviderSettings | None = None) -> int:
+async def run_voice_from_args(
+    args: argparse.Namespace, provider: str, settings: ProviderSettings | None = None, *, instructions: str = ""
+) -> int:
     """Run `tui-chat voice` with the options `add_voice_arguments` defined."""
     return await run_voice(
         provider,
         settings=settings,
+        instructions=instructions,
         audio_in=args.audio_in,
         audio_out=args.audio_out,
         fast=args.fast,
@@ -156,6 +159,7 @@ async def run_voice(
     provider: str = "demo",
     *,
     settings: ProviderSettings | None = None,
+    instructions: str = "",
     audio_in: str | Path | None = None,
     audio_out: str | Path | None = None,
     fast: bool = False,
@@ -173,9 +177,10 @@ async def run_voice(
 
     Without `audio_in` the microphone (`input_device`) is listened to; without `audio_out` replies
     are played on the speaker (`output_device`), unless `fast` or not `play`. `clock`/`sleep` pace
-    a file in real time (tests inject their own).
+    a file in real time (tests inject their own). `instructions` is the system prompt.
     """
     from ..realtime import open_bidi
+    from ..realtime.base import BidiConfig
     from .playback import ClockedSink
     from .session import VoiceOptions, VoiceSession
 
@@ -184,7 +189,12 @@ async def run_voice(
     try:
         if fast and audio_in is None:
             raise TuiChatError("--fast needs --audio-in: a microphone cannot be read faster than it hears")
-        bidi = await open_bidi(provider, settings)
+        # This loop detects turns itself (hands-free by its VAD), so the provider's turn detection
+        # stays off; barge-in follows --interruption.
+        config = BidiConfig(
+            instructions=instructions, turn_detection="manual", barge_in=options.interruption != "ignore"
+        )
+        bidi = await open_bidi(provider, settings, config=config)
     except TuiChatError as error:
         _report_start_failure(printer, error)
         return EXIT_FAILED

@@ -2,7 +2,9 @@
 
 Import-light: provider session modules (and numpy, websockets) are imported only by `open_bidi`.
 A text provider's name may be given where it has a voice counterpart (`openai` ->
-`openai-realtime` once that exists); a provider without one fails with the list of those that have.
+`openai-realtime`, `gemini` -> `gemini-live`); a provider without one fails with the list of those
+that have. A voice provider uses its text provider's key (`BidiSpec.text_provider`: the CLI looks
+the settings up under that name).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ..errors import ProviderError, UnknownProviderError
 from ..providers.registry import PROVIDERS, ProviderSettings
 
 if TYPE_CHECKING:
-    from .base import BidiSession
+    from .base import BidiConfig, BidiSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,14 @@ BIDI_PROVIDERS: dict[str, BidiSpec] = {
     spec.name: spec
     for spec in (
         BidiSpec("demo", "tui_chat.realtime.demo", "DemoBidiSession", "offline voice demo, no key needed", "demo"),
-        # Planned, same shape: openai-realtime (text_provider "openai"), gemini-live ("gemini").
+        BidiSpec(
+            "openai-realtime", "tui_chat.realtime.openai_realtime", "OpenAIRealtimeSession",
+            "OpenAI Realtime (gpt-realtime) over a WebSocket, OPENAI_API_KEY", "openai",
+        ),
+        BidiSpec(
+            "gemini-live", "tui_chat.realtime.gemini_live", "GeminiLiveSession",
+            "Gemini Live API over a WebSocket, GEMINI_API_KEY or GOOGLE_API_KEY", "gemini",
+        ),
     )
 }
 
@@ -63,15 +72,20 @@ def bidi_spec_for(name: str) -> BidiSpec:
     raise UnknownProviderError(f"unknown provider {name!r}", hint=f"{hint}voice works with: {have}")
 
 
-async def open_bidi(provider_name: str, settings: ProviderSettings | None = None) -> BidiSession:
+async def open_bidi(
+    provider_name: str, settings: ProviderSettings | None = None, *, config: BidiConfig | None = None
+) -> BidiSession:
     """Open a voice session with `provider_name`, connected and ready; close it with `close()`.
 
-    Raises `UnknownProviderError` for an unknown name, `ProviderError` for a provider without
-    voice sessions (naming those that have them) or a failed connection.
+    `config` sets the session up (system prompt, hands-free or push-to-talk, voice, tools: see
+    `base.BidiConfig`). Raises `UnknownProviderError` for an unknown name, `ProviderError` for a
+    provider without voice sessions (naming those that have them) or a failed connection.
     """
     spec = bidi_spec_for(provider_name)
     module = importlib.import_module(spec.module)
     session: BidiSession = getattr(module, spec.class_name)(settings or ProviderSettings())
+    if config is not None:
+        session.config = config
     return await session.open()
 
 

@@ -21,6 +21,13 @@ can run at once; they share nothing.
 A provider module subclasses `BidiSession`: it implements `_connect`, `_send_audio`,
 `_send_text`, `_end_turn`, `_interrupt` and `_disconnect`, and reports what it receives with
 `_emit`, `_emit_audio_base64` and `_fail`. Wire formats stay in the provider module.
+
+How a session is set up besides its provider settings is a `BidiConfig` (`open_bidi(...,
+config=...)`): the system prompt, hands-free or push-to-talk turn taking, the voice, whether the
+user may talk over a reply, and the tools it may call (`realtime.tools.SessionTools`). A provider
+whose own voice detection hears the user start speaking over a reply calls `on_user_speech` (set by
+the front end that plays the audio), so that playback is flushed at once and `interrupt` is told
+how much of the reply was heard.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ import abc
 import asyncio
 import base64
 import binascii
-from typing import AsyncIterator, Final
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable, Final
 
 from ..chunks import AudioChunk, Chunk, ErrorChunk, TextDelta
 from ..errors import ProviderError, TuiChatError
@@ -40,6 +48,39 @@ class SessionClosedError(ProviderError):
 
 
 _END: Final = object()
+
+TURN_DETECTIONS = ("server", "manual")
+
+
+@dataclass(frozen=True, slots=True)
+class BidiConfig:
+    """How a voice session is set up, besides the provider settings. Every field is optional.
+
+    `turn_detection`:
+      manual  the front end says where each turn ends with `end_turn()` (its own voice detection,
+              hands-free, or push-to-talk); audio sent between two `end_turn()` calls is one turn,
+              and each `end_turn()` is answered by one reply (`Done` or `Interrupted`)
+      server  hands-free by the provider's own voice detection: it decides where turns end and
+              answers each; `end_turn()` only makes sure the end of the audio is heard (the input
+              ended). The front end then counts replies by the `Done`/`Interrupted` it receives (a
+              reply may come before, or without, an `end_turn()`), and should send all the audio
+    `barge_in`: the user may talk over a reply and cut it (with server turn detection the provider
+    stops the reply by itself when it hears the user). `tools`: a `realtime.tools.SessionTools`; the
+    session then offers its tools, puts each call through its approval policy and approver, runs
+    the approved ones and gives the model the results. Without it the model is offered no tools.
+    """
+
+    instructions: str = ""
+    """The system prompt (a pack's, rendered)."""
+    turn_detection: str = "manual"
+    voice: str | None = None
+    """The provider's voice name; None: the provider option `voice`, else the provider's default."""
+    barge_in: bool = True
+    tools: Any = None
+
+    def __post_init__(self) -> None:
+        if self.turn_detection not in TURN_DETECTIONS:
+            raise ValueError(f"turn_detection must be one of {', '.join(TURN_DETECTIONS)}, not {self.turn_detection!r}")
 
 
 def decode_audio_base64(data: object, rate: int) -> AudioChunk:
@@ -74,8 +115,19 @@ class BidiSession(abc.ABC):
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._opened = False
         self._closed = False
+        self._disconnected = False
         self.error: TuiChatError | None = None
         """The error that ended the session, or None while it runs and after a clean close."""
+        self.config = BidiConfig()
+        """Set before `open()` (`open_bidi` does); providers read it when they connect."""
+        self.on_user_speech: Callable[[], Awaitable[None]] | None = None
+        """Called when the provider hears the user start speaking over a reply (server voice detection).
+
+        The front end that plays the reply sets it: it should flush playback at once and call
+        `interrupt(played=...)` with the seconds of the reply heard (so the provider can cut the
+        model's memory of the reply there), or do nothing if it lets the reply go on. Without it
+        the session calls `interrupt()` itself, knowing nothing of what was heard.
+        """
 
     # --- the public side ------------------------------------------------------------------------
 
@@ -141,9 +193,13 @@ class BidiSession(abc.ABC):
             yield item  # type: ignore[misc]
 
     async def close(self) -> None:
-        """End the session (idempotent); `output()` ends after what was already received."""
-        if self._closed:
+        """End the session (idempotent); `output()` ends after what was already received.
+
+        After a failure (`error` set) this still releases the connection and the session's tasks.
+        """
+        if self._disconnected:
             return
+        self._disconnected = True
         self._closed = True
         try:
             await self._disconnect()
@@ -177,6 +233,19 @@ class BidiSession(abc.ABC):
             self._emit(ErrorChunk(error.message, error.hint))
             return
         self._emit(chunk)
+
+    async def _user_speech(self) -> None:
+        """The provider heard the user start speaking: let the front end act (`on_user_speech`)."""
+        if self._closed or not self.config.barge_in:
+            return
+        hook = self.on_user_speech
+        if hook is None:
+            await self.interrupt()
+            return
+        try:
+            await hook()
+        except Exception as error:  # noqa: BLE001 - a broken front-end hook must not end the session
+            self._emit(ErrorChunk(f"handling the user's speech over the reply failed: {type(error).__name__}: {error}"))
 
     def _fail(self, error: TuiChatError) -> None:
         """The session cannot go on: report `error` and end `output()`. Call `close()` afterwards."""
