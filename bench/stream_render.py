@@ -1,0 +1,478 @@
+"""Streaming Markdown render benchmark: our StreamingMarkdown against Textual's MarkdownStream.
+
+Run:  python bench/stream_render.py [--chunks 2000,8000] [--repeat 3] [--flush timer|refresh]
+                                   [--size 120x40] [--gc-freeze] [--no-compare]
+
+Every measurement runs in a fresh Python process (this script with --run), one app per process as
+in real use: an app's objects outlive it in the process and would slow the garbage collector, and
+so the runs measured after it. Each app and count is run --repeat times: the time shown is the
+median, and the key-press and garbage-collector samples of all the runs are pooled (one run of
+2000 chunks lasts about a second, so it holds only a handful of key presses).
+
+For each chunk count it feeds the pieces of `long_markdown(n)` (the demo provider's long reply)
+to two apps of the same size and layout, headless, in one run:
+
+  ours      the app under test (`ours_app`): a VerticalScroll holding one `StreamingMarkdown`,
+            with a focused TextArea prompt under it. Each chunk: `append(chunk)`, then
+            `await asyncio.sleep(0)`; at the end `await finish()`.
+  baseline  the same layout with a plain `Markdown` fed through `Markdown.get_stream`: each chunk
+            `await stream.write(chunk)` (which yields to the loop once); at the end `stop()`.
+
+Both feeders run as Textual workers on the app's loop, as the real app runs its streams, and both
+hand the loop back exactly once per chunk, as the demo provider does at speed 0.
+
+Figures, per app and chunk count:
+  total s    from the first chunk to the frame that shows the finished reply
+  chunks/s   chunks / total s
+  key p50/p90  key-press latency: every 100 ms while the reply streams and finishes, an "x" key
+             event is sent through the driver (as a terminal's input thread does); the latency is
+             the time from sending it to the end of the first frame whose prompt lines were
+             rendered from a document that contains it. "Frame" means `App._display` was called
+             with the compositor update: headless Textual skips the terminal write, so the probe
+             does the rest of that work itself (`render_segments`, turning the update into the
+             escape sequences a terminal would get), so both apps pay for their frames. The prompt
+             lines being "rendered from a document that contains it" is observed by wrapping the
+             prompt's `render_line`, which the compositor calls while building that very update.
+  frames     frames displayed during the run
+  gc2        the garbage collector's full collections during the run: count, total and longest
+             pause (they stop the loop, so they are the worst key latencies of both apps)
+
+Then: ours/baseline chunks/s at the largest count (target >= 1.5x), ours time(max)/time(min)
+(target <= 4.4x for 8000/2000), ours key p90 (target <= 100 ms), and whether the final screen of
+ours equals the whole reply rendered at once by a plain `Markdown` (compared page by page, every
+cell's character and style, scrolling the log from top to bottom).
+
+The app under test is built by `ours_app`; to drive another app (the real `TuiChatApp`), give it
+the same shape: an `App` plus `start_reply(app) -> Reply`, `scroller(app)` and `prompt(app)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Protocol
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from textual import __version__ as textual_version  # noqa: E402
+from textual import events  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.containers import VerticalScroll  # noqa: E402
+from textual.widget import Widget  # noqa: E402
+from textual.widgets import Markdown, TextArea  # noqa: E402
+
+from tui_chat.providers.demo import long_markdown  # noqa: E402
+from tui_chat.ui.widgets.streaming_markdown import StreamingMarkdown  # noqa: E402
+
+KEY_INTERVAL = 0.1
+
+
+# -- the apps -------------------------------------------------------------------------------
+
+
+class Reply(Protocol):
+    """Where the benchmark feeds one reply."""
+
+    async def write(self, chunk: str) -> None: ...
+    async def close(self) -> None: ...
+
+
+class HarnessApp(App[None]):
+    """A chat log (VerticalScroll) with one reply widget in it, and a focused prompt."""
+
+    # A stable scrollbar gutter, as a chat log should have: otherwise the whole log re-wraps
+    # (and a long reply's parked parts are measured again) when the scrollbar first appears.
+    CSS = "#log { height: 1fr; scrollbar-gutter: stable; } #prompt { height: 3; }"
+
+    def __init__(self, body: Widget) -> None:
+        super().__init__()
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            yield self.body
+        yield TextArea(id="prompt")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt").focus()
+        self.query_one("#log").anchor()
+
+
+@dataclass
+class AppUnderTest:
+    """An app and how to reach its parts."""
+
+    app: App
+    start_reply: Callable[[App], Awaitable[Reply]]
+    scroller: Callable[[App], Widget] = lambda app: app.query_one("#log")
+    prompt: Callable[[App], TextArea] = lambda app: app.query_one("#prompt", TextArea)
+
+
+class _OursReply:
+    def __init__(self, widget: StreamingMarkdown) -> None:
+        self.widget = widget
+
+    async def write(self, chunk: str) -> None:
+        self.widget.append(chunk)
+        await asyncio.sleep(0)
+
+    async def close(self) -> None:
+        await self.widget.finish()
+
+
+class _BaselineReply:
+    def __init__(self, widget: Markdown) -> None:
+        self.stream = Markdown.get_stream(widget)
+
+    async def write(self, chunk: str) -> None:
+        await self.stream.write(chunk)  # appends, then `await asyncio.sleep(0)`
+
+    async def close(self) -> None:
+        await self.stream.stop()
+
+
+def ours_app() -> AppUnderTest:
+    """The app under test: our widget in the harness. Swap this for the real app when it exists."""
+
+    async def start_reply(app: App) -> Reply:
+        return _OursReply(app.query_one(StreamingMarkdown))
+
+    return AppUnderTest(HarnessApp(StreamingMarkdown()), start_reply)
+
+
+def baseline_app() -> AppUnderTest:
+    async def start_reply(app: App) -> Reply:
+        return _BaselineReply(app.query_one(Markdown))
+
+    return AppUnderTest(HarnessApp(Markdown()), start_reply)
+
+
+# -- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    label: str
+    chunks: int
+    seconds: float
+    frames: int
+    key_latencies: list[float] = field(default_factory=list)
+    gc_pauses: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.chunks / self.seconds
+
+    def key(self, quantile: float) -> float | None:
+        if not self.key_latencies:
+            return None
+        ordered = sorted(self.key_latencies)
+        return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
+
+
+class GcProbe:
+    """Records the garbage collector's full (generation 2) pauses: they show up as key latency."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> "GcProbe":
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self)
+
+
+class FrameProbe:
+    """Counts frames and times key presses from sending to the frame that shows them."""
+
+    def __init__(self, app: App, prompt: TextArea) -> None:
+        self.app = app
+        self.prompt = prompt
+        self.frames = 0
+        self.last_frame = 0.0
+        self.outstanding: list[tuple[int, float]] = []  # (prompt length that shows it, sent at)
+        self.latencies: list[float] = []
+        self._rendered_length = -1
+        self._sent = 0
+        original_display = app._display
+        original_render_line = prompt.render_line
+
+        def render_line(y: int):  # called by the compositor while it builds an update
+            self._rendered_length = len(prompt.text)
+            return original_render_line(y)
+
+        def display(screen, renderable) -> None:
+            original_display(screen, renderable)
+            if renderable is None or app._batch_count:
+                return
+            # Headless skips the terminal write; do the encoding a terminal write would need.
+            if hasattr(renderable, "render_segments"):
+                renderable.render_segments(app.console)
+            now = time.perf_counter()
+            self.frames += 1
+            self.last_frame = now
+            if self._rendered_length >= 0 and self.outstanding:
+                shown = [item for item in self.outstanding if item[0] <= self._rendered_length]
+                for item in shown:
+                    self.latencies.append(now - item[1])
+                    self.outstanding.remove(item)
+            self._rendered_length = -1
+
+        app._display = display  # type: ignore[method-assign]
+        prompt.render_line = render_line  # type: ignore[method-assign]
+
+    async def press_keys(self, stop: asyncio.Event) -> None:
+        """Send an "x" every KEY_INTERVAL seconds, as the driver's input thread would."""
+        driver = self.app._driver
+        assert driver is not None
+        base = len(self.prompt.text)
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), KEY_INTERVAL)
+            except asyncio.TimeoutError:
+                self._sent += 1
+                self.outstanding.append((base + self._sent, time.perf_counter()))
+                driver.send_message(events.Key("x", "x"))
+
+
+async def wait_for_frame(app: App, probe: FrameProbe, after: float) -> None:
+    """Wait until a frame has been displayed after the time `after`."""
+    while probe.last_frame <= after:
+        await app.screen.wait_for_refresh()
+        if probe.last_frame <= after:
+            await asyncio.sleep(0.001)
+
+
+async def run_one(label: str, target: AppUnderTest, chunks: list[str], size: tuple[int, int]) -> tuple[Result, list]:
+    app = target.app
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        probe = FrameProbe(app, target.prompt(app))
+        reply = await target.start_reply(app)
+        stop = asyncio.Event()
+        keys = asyncio.create_task(probe.press_keys(stop))
+
+        async def feed() -> float:
+            for chunk in chunks:
+                await reply.write(chunk)
+            await reply.close()
+            return time.perf_counter()
+
+        with GcProbe() as gc_probe:
+            started = time.perf_counter()
+            worker = app.run_worker(feed(), exclusive=False)
+            closed_at = await worker.wait()
+            await wait_for_frame(app, probe, closed_at)
+            seconds = probe.last_frame - started
+        stop.set()
+        await keys
+        await pilot.pause()  # let keys still on their way arrive before the app closes
+        result = Result(label, len(chunks), seconds, probe.frames, probe.latencies, gc_probe.pauses)
+        pages = await capture_pages(app, target.scroller(app)) if label == "ours" else []
+    return result, pages
+
+
+# -- comparing screens ----------------------------------------------------------------------
+
+
+def region_cells(app: App, widget: Widget) -> list[tuple]:
+    """Every line of the screen inside `widget`'s region, as (text, style) runs."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    return [
+        tuple((segment.text, str(segment.style)) for segment in strip.crop(region.x, region.right).simplify())
+        for strip in strips
+    ]
+
+
+async def capture_pages(app: App, scroller: Widget) -> list[list[tuple]]:
+    """The screen at each page of the scroller, from the top to the end."""
+    pages = []
+    y = 0
+    await app.screen.wait_for_refresh()
+    while True:
+        scroller.scroll_to(y=y, animate=False, immediate=True)
+        # Parts of a long reply scrolled back into view are rebuilt over a frame or two: take the
+        # page once it is the same on two refreshes in a row.
+        page = None
+        for _ in range(20):
+            await app.screen.wait_for_refresh()
+            await asyncio.sleep(0.02)
+            latest = region_cells(app, scroller)
+            if latest == page:
+                break
+            page = latest
+        pages.append(page)
+        if y >= scroller.max_scroll_y:
+            return pages
+        y = min(y + scroller.size.height, scroller.max_scroll_y)
+
+
+async def reference_pages(text: str, size: tuple[int, int]) -> list[list[tuple]]:
+    """The pages of the whole reply rendered at once by a plain Markdown, in the same layout."""
+    app = HarnessApp(Markdown(text))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        return await capture_pages(app, app.query_one("#log"))
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def fmt_ms(value: float | None) -> str:
+    return "   n/a" if value is None else f"{value * 1000:6.1f}"
+
+
+def page_digests(pages: list[list[tuple]]) -> list[str]:
+    return [hashlib.sha256(repr(page).encode()).hexdigest()[:16] for page in pages]
+
+
+async def run_in_this_process(what: str, count: int, size: tuple[int, int], compare: bool) -> dict:
+    """One measurement (or the reference pages), as a dict for the parent process."""
+    chunks = long_markdown(count)
+    if what == "reference":
+        return {"pages": page_digests(await reference_pages("".join(chunks), size))}
+    make = ours_app if what == "ours" else baseline_app
+    result, pages = await run_one(what, make(), chunks, size)
+    return {
+        "seconds": result.seconds,
+        "frames": result.frames,
+        "keys": result.key_latencies,
+        "gc": result.gc_pauses,
+        "pages": page_digests(pages) if compare else [],
+    }
+
+
+def run_in_child(what: str, count: int, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, "--run", what, "--chunks", str(count), "--size", args.size, "--flush", args.flush]
+    if args.gc_freeze:
+        command.append("--gc-freeze")
+    if args.no_compare:
+        command.append("--no-compare")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{what} {count} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", default="2000,8000", help="comma-separated chunk counts")
+    parser.add_argument("--flush", choices=("refresh", "timer"), default=StreamingMarkdown.FLUSH_MODE)
+    parser.add_argument("--size", default="120x40", help="terminal size, WIDTHxHEIGHT")
+    parser.add_argument("--no-compare", action="store_true", help="skip the final screen comparison")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() once everything is imported (what an app can do at start), for both apps",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per app and count: median time, key and gc samples pooled"
+    )
+    parser.add_argument("--run", choices=("ours", "baseline", "reference"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    counts = [int(part) for part in args.chunks.split(",") if part.strip()]
+    width, height = (int(part) for part in args.size.lower().split("x"))
+    size = (width, height)
+    StreamingMarkdown.FLUSH_MODE = args.flush
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
+
+    if args.run:  # a child: one measurement, printed as JSON
+        print(json.dumps(asyncio.run(run_in_this_process(args.run, counts[0], size, not args.no_compare))))
+        return 0
+
+    try:
+        from tui_chat.ui import app as real_app_module
+
+        real = "TuiChatApp found in tui_chat.ui.app (not driven yet: ours_app is the harness)"
+        if not hasattr(real_app_module, "TuiChatApp"):
+            real = "tui_chat.ui.app has no TuiChatApp: using the harness"
+    except Exception as error:  # noqa: BLE001 - only reported
+        real = f"tui_chat.ui.app not importable ({type(error).__name__}): using the harness"
+
+    print(
+        f"stream_render: {size[0]}x{size[1]}, flush mode {args.flush!r}, gc.freeze {'on' if args.gc_freeze else 'off'},"
+        f" python {sys.version.split()[0]}, textual {textual_version}, {args.repeat} runs each, one process per run"
+    )
+    print(f"app under test: harness (VerticalScroll + StreamingMarkdown + focused TextArea); {real}")
+    print()
+    print(
+        f"{'app':<9}{'chunks':>7}{'total s':>9}{'chunks/s':>10}{'frames':>8}{'keys':>6}{'key p50 ms':>12}"
+        f"{'key p90 ms':>12}{'gc2 n/s/max ms':>18}"
+    )
+    results: dict[tuple[str, int], Result] = {}
+    equal: dict[int, str] = {}
+    for count in counts:
+        for label in ("ours", "baseline"):
+            runs = [run_in_child(label, count, args) for _ in range(args.repeat)]
+            seconds = statistics.median(run["seconds"] for run in runs)
+            frames = int(statistics.median(run["frames"] for run in runs))
+            keys = [latency for run in runs for latency in run["keys"]]
+            pauses = [pause for run in runs for pause in run["gc"]]
+            result = Result(label, count, seconds, frames, keys, pauses)
+            results[label, count] = result
+            print(
+                f"{label:<9}{count:>7}{result.seconds:>9.3f}{result.rate:>10.0f}{result.frames:>8}"
+                f"{len(result.key_latencies):>6}{fmt_ms(result.key(0.5)):>12}{fmt_ms(result.key(0.9)):>12}"
+                f"{len(result.gc_pauses):>7}/{sum(result.gc_pauses):5.2f}/{max(result.gc_pauses, default=0) * 1000:4.0f}",
+                flush=True,
+            )
+            if label == "ours" and not args.no_compare:
+                reference = run_in_child("reference", count, args)["pages"]
+                for ours in (run["pages"] for run in runs):
+                    if ours != reference:
+                        first = next(
+                            (i for i, (a, b) in enumerate(zip(ours, reference)) if a != b), min(len(ours), len(reference))
+                        )
+                        equal[count] = f"NO (pages {len(ours)} vs {len(reference)}, first difference on page {first})"
+                        break
+                else:
+                    equal[count] = f"yes ({len(reference)} pages, every run)"
+
+    print()
+    low, high = min(counts), max(counts)
+    ours_high, base_high = results["ours", high], results["baseline", high]
+    ratio = ours_high.rate / base_high.rate
+    print(f"ours/baseline chunks/s at {high}: {ratio:.2f}x   (target >= 1.5x)  {'OK' if ratio >= 1.5 else 'MISSED'}")
+    if high != low:
+        growth = ours_high.seconds / results["ours", low].seconds
+        limit = 4.4 * (high / low) / 4
+        print(
+            f"ours time({high})/time({low}): {growth:.2f}x   (target <= {limit:.1f}x)  "
+            f"{'OK' if growth <= limit else 'MISSED'}"
+        )
+    p90s = [r.key(0.9) for (label, _), r in results.items() if label == "ours" and r.key(0.9) is not None]
+    if p90s:
+        worst = max(p90s)
+        print(f"ours key p90 (worst run): {worst * 1000:.1f} ms   (target <= 100 ms)  {'OK' if worst <= 0.1 else 'MISSED'}")
+    else:
+        print("ours key p90: no key press fell inside a run (runs shorter than 100 ms)")
+    for count, same in equal.items():
+        print(f"final screen of ours == Markdown(whole reply) at {count} chunks: {same}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

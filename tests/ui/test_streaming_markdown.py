@@ -1,0 +1,285 @@
+"""StreamingMarkdown: coalescing, the final render equal to a plain Markdown, untrusted text, links."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Markdown, Tooltip
+from textual.widgets._markdown import MarkdownBlock, MarkdownTableCellContents
+
+from tui_chat.providers.demo import long_markdown
+from tui_chat.ui.widgets.streaming_markdown import StreamingMarkdown
+
+DOCUMENT = """# A reply
+
+Some *text* with **bold**, `code` and a [link](https://example.com/a) that is long enough to wrap \
+across the width of the screen at least once, maybe twice, when the screen is narrow.
+
+- first point
+- second point, with a nested list:
+  - nested one
+  - nested two
+- third point
+
+1. ordered
+2. list
+
+```python
+def greet(name: str) -> str:
+    return f"hello {name}"
+
+
+print(greet("world"))
+```
+
+> A quote
+> on two lines.
+
+| measure | value |
+| --- | ---: |
+| words | 12 |
+| lines | 3 |
+
+---
+
+Setext heading
+--------------
+
+    indented code
+
+Last paragraph.
+"""
+
+
+class Harness(App[None]):
+    """A chat-log-like column holding one Markdown widget."""
+
+    CSS = "#log { height: 1fr; scrollbar-gutter: stable; }"
+
+    def __init__(self, body: Widget) -> None:
+        super().__init__()
+        self.body = body
+        self.links: list[str] = []
+        self.opened: list[str] = []
+        self.actions: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            yield self.body
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        self.links.append(event.href)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        self.opened.append(url)
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.actions.append("quit")
+
+
+def chunks_of(text: str, size: int) -> Iterable[str]:
+    return (text[index : index + size] for index in range(0, len(text), size))
+
+
+def region_lines(app: App, widget: Widget) -> list[tuple]:
+    """The screen inside `widget`'s region: every line as (text, style) runs."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    return [
+        tuple((segment.text, str(segment.style)) for segment in strip.crop(region.x, region.right).simplify())
+        for strip in strips
+    ]
+
+
+def plain_lines(app: App, widget: Widget) -> list[str]:
+    return ["".join(text for text, _ in line) for line in region_lines(app, widget)]
+
+
+async def pages(app: App, pilot) -> list[list[tuple]]:
+    """Every page of the log, from the top, each once it is stable (parked parts rebuilt)."""
+    log = app.query_one("#log")
+    result = []
+    y = 0
+    while True:
+        log.scroll_to(y=y, animate=False, immediate=True)
+        page = None
+        for _ in range(20):
+            await pilot.pause()
+            await app.screen.wait_for_refresh()
+            latest = region_lines(app, log)
+            if latest == page:
+                break
+            page = latest
+        result.append(page)
+        if y >= log.max_scroll_y:
+            return result
+        y = min(y + log.size.height, log.max_scroll_y)
+
+
+async def reference_pages(text: str, size: tuple[int, int]) -> list[list[tuple]]:
+    app = Harness(Markdown(text))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        return await pages(app, pilot)
+
+
+async def stream(pilot, widget: StreamingMarkdown, pieces: Iterable[str], pause_every: int = 0) -> None:
+    for index, piece in enumerate(pieces, 1):
+        widget.append(piece)
+        if pause_every and index % pause_every == 0:
+            await pilot.pause()
+
+
+async def test_appends_within_a_frame_make_one_update() -> None:
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        parses: list[int] = []
+        parse = widget._parser.parse
+        widget._parser.parse = lambda text, env=None: parses.append(len(text)) or parse(text, env)  # type: ignore[method-assign]
+        for word in ("Hello", " streaming", " world,", " in", " many", " small", " pieces.") * 20:
+            widget.append(word)  # no await in between: all of it arrives within one frame
+        await widget.wait_flushed()
+        await pilot.pause()
+        assert widget.flush_count == 1
+        assert len(parses) == 1
+        assert "Hello streaming world, in many small pieces." in "\n".join(plain_lines(app, widget))
+
+
+async def test_final_screen_equals_plain_markdown() -> None:
+    size = (90, 90)
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        # Three characters at a time, with frames in between: the fence, the lists and the table
+        # are each split across many chunks and flushes.
+        await stream(pilot, widget, chunks_of(DOCUMENT, 3), pause_every=7)
+        await widget.finish()
+        await pilot.pause()
+        assert widget.flush_count > 5
+        assert widget.source == DOCUMENT
+        ours = await pages(app, pilot)
+    assert ours == await reference_pages(DOCUMENT, size)
+
+
+async def test_a_long_reply_parks_far_parts_and_still_shows_the_same() -> None:
+    size = (80, 16)
+    text = "".join(long_markdown(1200))
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await stream(pilot, widget, long_markdown(1200))  # all at once: it has to catch up
+        await widget.finish()
+        await pilot.pause()
+        await app.screen.wait_for_refresh()
+        shown_blocks = len(widget.query(MarkdownBlock).filter(".level-0"))
+        assert shown_blocks < text.count("## Section") * 2  # far parts are parked, not shown
+        ours = await pages(app, pilot)
+    assert ours == await reference_pages(text, size)
+
+
+async def test_an_unclosed_fence_still_shows_its_code() -> None:
+    text = "Here is the code:\n\n```python\nprint('hi')\nanswer = 42"
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        await stream(pilot, widget, chunks_of(text, 4), pause_every=2)
+        await widget.finish()
+        await pilot.pause()
+        shown = "\n".join(plain_lines(app, widget))
+        assert "print('hi')" in shown
+        assert "answer = 42" in shown
+        ours = await pages(app, pilot)
+    assert ours == await reference_pages(text, (60, 20))
+
+
+UNTRUSTED = """# [bold]Title[/bold]
+
+Text with [bold]not bold[/bold], [/] and arr[i] and [@click=app.quit]press me[/] here.
+
+- [red]item[/red] and [@click=app.bell]x[/]
+
+| [b]head[/b] | col |
+| --- | --- |
+| [/] | [@click=app.quit]cell[/] |
+"""
+
+
+async def test_markup_in_model_text_is_shown_literally_and_never_runs() -> None:
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=(100, 30), tooltips=True) as pilot:
+        await pilot.pause()
+        await stream(pilot, widget, chunks_of("\x1b[31m" + UNTRUSTED + "\x9b2J\u202e", 5), pause_every=3)
+        await widget.finish()
+        await pilot.pause()
+        assert "\x1b" not in widget.source and "\x9b" not in widget.source and "\u202e" not in widget.source
+        lines = plain_lines(app, widget)
+        shown = "\n".join(lines)
+        for literal in ("[31m", "[bold]Title[/bold]", "[bold]not bold[/bold], [/] and arr[i]", "[@click=app.quit]press me[/]",
+                        "[red]item[/red]", "[b]head[/b]", "[@click=app.quit]cell[/]"):
+            assert literal in shown, literal
+
+        # Click right on the text that looks like a click action.
+        row = next(index for index, line in enumerate(lines) if "press me" in line)
+        column = lines[row].index("press me")
+        await pilot.click(offset=(widget.region.x + column, widget.region.y + row))
+        await pilot.pause()
+
+        # Hover a table cell whose text looks like markup: its tooltip is plain text.
+        cells = list(widget.query(MarkdownTableCellContents))
+        assert cells and all(isinstance(cell.tooltip, Content) for cell in cells)
+        closing = next(cell for cell in cells if cell.tooltip is not None and cell.tooltip.plain == "[/]")
+        await pilot.hover(closing)
+        app.screen._handle_tooltip_timer(closing)  # what the tooltip timer does, without waiting
+        await pilot.pause()
+        tooltip = app.screen.query_one(Tooltip)
+        assert tooltip.display
+        assert "[/]" in tooltip.render().plain
+        assert app.is_running
+        assert app.actions == []
+        assert app.links == [] and app.opened == []
+
+
+async def test_a_clicked_link_is_reported_not_opened() -> None:
+    text = "Go to [the site](https://example.com/page?a=1) now.\n"
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        await stream(pilot, widget, chunks_of(text, 4), pause_every=2)
+        await widget.finish()
+        await pilot.pause()
+        lines = plain_lines(app, widget)
+        row = next(index for index, line in enumerate(lines) if "the site" in line)
+        column = lines[row].index("the site") + 2
+        await pilot.click(offset=(widget.region.x + column, widget.region.y + row))
+        await pilot.pause()
+        assert app.links == ["https://example.com/page?a=1"]
+        assert app.opened == []
+
+
+async def test_text_before_mount_and_after_finish() -> None:
+    widget = StreamingMarkdown("Already **here**.\n")
+    widget.append("And more.\n")
+    app = Harness(widget)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        await widget.wait_flushed()
+        await widget.finish()
+        await widget.finish()  # twice is fine
+        await pilot.pause()
+        assert widget.finished
+        assert "Already here." in "\n".join(plain_lines(app, widget))
+        with pytest.raises(RuntimeError):
+            widget.append("too late")
+        assert widget.source == "Already **here**.\nAnd more.\n"
