@@ -9,17 +9,18 @@ so the runs measured after it. Each app and count is run --repeat times: the tim
 median, and the key-press and garbage-collector samples of all the runs are pooled (one run of
 2000 chunks lasts about a second, so it holds only a handful of key presses).
 
-For each chunk count it feeds the pieces of `long_markdown(n)` (the demo provider's long reply)
-to two apps of the same size and layout, headless, in one run:
+For each chunk count, two apps of the same size show the pieces of `long_markdown(n)` (the demo
+provider's long reply), headless, in one run:
 
-  ours      the app under test (`ours_app`): a VerticalScroll holding one `StreamingMarkdown`,
-            with a focused TextArea prompt under it. Each chunk: `append(chunk)`, then
-            `await asyncio.sleep(0)`; at the end `await finish()`.
-  baseline  the same layout with a plain `Markdown` fed through `Markdown.get_stream`: each chunk
-            `await stream.write(chunk)` (which yields to the loop once); at the end `stop()`.
+  ours      tui-chat itself (`TuiChatApp`) on the demo provider at speed 0 with `reply_chunks=n`:
+            a message is sent from the prompt and the app streams the reply exactly as it does
+            for a person (conversation, tool loop, worker, `StreamingMarkdown`).
+  baseline  a bare Textual app: a VerticalScroll holding one plain `Markdown` fed through
+            `Markdown.get_stream`, a focused TextArea under it; each chunk `await stream.write(chunk)`
+            (which yields to the loop once), at the end `stop()`, in a worker.
 
-Both feeders run as Textual workers on the app's loop, as the real app runs its streams, and both
-hand the loop back exactly once per chunk, as the demo provider does at speed 0.
+Both streams run as Textual workers on the app's loop and hand the loop back once per chunk (the
+demo provider does at speed 0).
 
 Figures, per app and chunk count:
   total s    from the first chunk to the frame that shows the finished reply
@@ -39,11 +40,9 @@ Figures, per app and chunk count:
 
 Then: ours/baseline chunks/s at the largest count (target >= 1.5x), ours time(max)/time(min)
 (target <= 4.4x for 8000/2000), ours key p90 (target <= 100 ms), and whether the final screen of
-ours equals the whole reply rendered at once by a plain `Markdown` (compared page by page, every
-cell's character and style, scrolling the log from top to bottom).
-
-The app under test is built by `ours_app`; to drive another app (the real `TuiChatApp`), give it
-the same shape: an `App` plus `start_reply(app) -> Reply`, `scroller(app)` and `prompt(app)`.
+ours equals the whole reply rendered at once: the same tui-chat screen, with the reply's
+`StreamingMarkdown` swapped for a plain `Markdown` that is given the whole text once at the end
+(compared page by page, every cell's character and style, scrolling the log from top to bottom).
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable, Protocol
+from typing import Awaitable, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -71,19 +70,17 @@ from textual.widget import Widget  # noqa: E402
 from textual.widgets import Markdown, TextArea  # noqa: E402
 
 from tui_chat.providers.demo import long_markdown  # noqa: E402
+from tui_chat.session import Choices, build_session  # noqa: E402
+from tui_chat.ui import app as app_module  # noqa: E402
+from tui_chat.ui.widgets import message as message_module  # noqa: E402
+from tui_chat.ui.widgets.chat_log import ChatLog  # noqa: E402
+from tui_chat.ui.widgets.prompt_input import PromptInput  # noqa: E402
 from tui_chat.ui.widgets.streaming_markdown import StreamingMarkdown  # noqa: E402
 
 KEY_INTERVAL = 0.1
 
 
 # -- the apps -------------------------------------------------------------------------------
-
-
-class Reply(Protocol):
-    """Where the benchmark feeds one reply."""
-
-    async def write(self, chunk: str) -> None: ...
-    async def close(self) -> None: ...
 
 
 class HarnessApp(App[None]):
@@ -109,51 +106,67 @@ class HarnessApp(App[None]):
 
 @dataclass
 class AppUnderTest:
-    """An app and how to reach its parts."""
+    """An app, how to make it stream the whole reply (`stream` returns once it is finished), and its parts."""
 
     app: App
-    start_reply: Callable[[App], Awaitable[Reply]]
-    scroller: Callable[[App], Widget] = lambda app: app.query_one("#log")
-    prompt: Callable[[App], TextArea] = lambda app: app.query_one("#prompt", TextArea)
+    stream: Callable[[App], Awaitable[None]]
+    scroller: Callable[[App], Widget]
+    prompt: Callable[[App], TextArea]
 
 
-class _OursReply:
-    def __init__(self, widget: StreamingMarkdown) -> None:
-        self.widget = widget
+class WholeAtOnce(Markdown):
+    """A plain Markdown that takes a reply's pieces but renders the whole text once, at the end."""
 
-    async def write(self, chunk: str) -> None:
-        self.widget.append(chunk)
-        await asyncio.sleep(0)
+    def __init__(self, markdown: str = "", **_: object) -> None:
+        super().__init__(markdown, open_links=False)
+        self._parts = [markdown]
 
-    async def close(self) -> None:
-        await self.widget.finish()
+    def append(self, text: str) -> None:
+        self._parts.append(text)
 
+    @property
+    def source(self) -> str:
+        return "".join(self._parts)
 
-class _BaselineReply:
-    def __init__(self, widget: Markdown) -> None:
-        self.stream = Markdown.get_stream(widget)
-
-    async def write(self, chunk: str) -> None:
-        await self.stream.write(chunk)  # appends, then `await asyncio.sleep(0)`
-
-    async def close(self) -> None:
-        await self.stream.stop()
+    async def finish(self) -> None:
+        await self.update(self.source)
 
 
-def ours_app() -> AppUnderTest:
-    """The app under test: our widget in the harness. Swap this for the real app when it exists."""
+def ours_app(count: int) -> AppUnderTest:
+    """tui-chat on the demo provider, replying with `long_markdown(count)` as fast as it can."""
+    choices = Choices(
+        config_path=Path("/nonexistent/tui-chat-bench.toml"),  # the defaults, not the person's config
+        provider="demo",
+        provider_options={"speed": 0, "reply_chunks": count},
+    )
+    app = app_module.TuiChatApp(build_session(choices), save_settings=False)
 
-    async def start_reply(app: App) -> Reply:
-        return _OursReply(app.query_one(StreamingMarkdown))
+    async def stream(app: App) -> None:
+        app.query_one(PromptInput).insert("benchmark")
+        app.query_one(PromptInput).action_submit()
+        chat = app.screen
+        while not chat.streaming:
+            await asyncio.sleep(0)
+        await chat._reply_worker.wait()
 
-    return AppUnderTest(HarnessApp(StreamingMarkdown()), start_reply)
+    return AppUnderTest(app, stream, lambda app: app.query_one(ChatLog), lambda app: app.query_one(PromptInput))
 
 
-def baseline_app() -> AppUnderTest:
-    async def start_reply(app: App) -> Reply:
-        return _BaselineReply(app.query_one(Markdown))
+def baseline_app(chunks: list[str]) -> AppUnderTest:
+    """A bare Textual app feeding the same pieces to one Markdown through MarkdownStream."""
 
-    return AppUnderTest(HarnessApp(Markdown()), start_reply)
+    async def stream(app: App) -> None:
+        async def feed() -> None:
+            markdown_stream = Markdown.get_stream(app.query_one(Markdown))
+            for chunk in chunks:
+                await markdown_stream.write(chunk)  # appends, then `await asyncio.sleep(0)`
+            await markdown_stream.stop()
+
+        await app.run_worker(feed(), exclusive=False).wait()
+
+    return AppUnderTest(
+        HarnessApp(Markdown()), stream, lambda app: app.query_one("#log"), lambda app: app.query_one("#prompt", TextArea)
+    )
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -263,31 +276,23 @@ async def wait_for_frame(app: App, probe: FrameProbe, after: float) -> None:
             await asyncio.sleep(0.001)
 
 
-async def run_one(label: str, target: AppUnderTest, chunks: list[str], size: tuple[int, int]) -> tuple[Result, list]:
+async def run_one(label: str, target: AppUnderTest, count: int, size: tuple[int, int]) -> tuple[Result, list]:
     app = target.app
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         probe = FrameProbe(app, target.prompt(app))
-        reply = await target.start_reply(app)
         stop = asyncio.Event()
         keys = asyncio.create_task(probe.press_keys(stop))
-
-        async def feed() -> float:
-            for chunk in chunks:
-                await reply.write(chunk)
-            await reply.close()
-            return time.perf_counter()
-
         with GcProbe() as gc_probe:
             started = time.perf_counter()
-            worker = app.run_worker(feed(), exclusive=False)
-            closed_at = await worker.wait()
+            await target.stream(app)
+            closed_at = time.perf_counter()
             await wait_for_frame(app, probe, closed_at)
             seconds = probe.last_frame - started
         stop.set()
         await keys
         await pilot.pause()  # let keys still on their way arrive before the app closes
-        result = Result(label, len(chunks), seconds, probe.frames, probe.latencies, gc_probe.pauses)
+        result = Result(label, count, seconds, probe.frames, probe.latencies, gc_probe.pauses)
         pages = await capture_pages(app, target.scroller(app)) if label == "ours" else []
     return result, pages
 
@@ -328,12 +333,15 @@ async def capture_pages(app: App, scroller: Widget) -> list[list[tuple]]:
         y = min(y + scroller.size.height, scroller.max_scroll_y)
 
 
-async def reference_pages(text: str, size: tuple[int, int]) -> list[list[tuple]]:
-    """The pages of the whole reply rendered at once by a plain Markdown, in the same layout."""
-    app = HarnessApp(Markdown(text))
-    async with app.run_test(size=size) as pilot:
+async def reference_pages(count: int, size: tuple[int, int]) -> list[list[tuple]]:
+    """The pages of the same tui-chat screen with the reply rendered at once by a plain Markdown."""
+    message_module.StreamingMarkdown = WholeAtOnce  # type: ignore[misc, assignment]
+    target = ours_app(count)
+    async with target.app.run_test(size=size) as pilot:
         await pilot.pause()
-        return await capture_pages(app, app.query_one("#log"))
+        await target.stream(target.app)
+        await pilot.pause()
+        return await capture_pages(target.app, target.scroller(target.app))
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -349,11 +357,10 @@ def page_digests(pages: list[list[tuple]]) -> list[str]:
 
 async def run_in_this_process(what: str, count: int, size: tuple[int, int], compare: bool) -> dict:
     """One measurement (or the reference pages), as a dict for the parent process."""
-    chunks = long_markdown(count)
     if what == "reference":
-        return {"pages": page_digests(await reference_pages("".join(chunks), size))}
-    make = ours_app if what == "ours" else baseline_app
-    result, pages = await run_one(what, make(), chunks, size)
+        return {"pages": page_digests(await reference_pages(count, size))}
+    target = ours_app(count) if what == "ours" else baseline_app(long_markdown(count))
+    result, pages = await run_one(what, target, count, size)
     return {
         "seconds": result.seconds,
         "frames": result.frames,
@@ -403,20 +410,11 @@ def main() -> int:
         print(json.dumps(asyncio.run(run_in_this_process(args.run, counts[0], size, not args.no_compare))))
         return 0
 
-    try:
-        from tui_chat.ui import app as real_app_module
-
-        real = "TuiChatApp found in tui_chat.ui.app (not driven yet: ours_app is the harness)"
-        if not hasattr(real_app_module, "TuiChatApp"):
-            real = "tui_chat.ui.app has no TuiChatApp: using the harness"
-    except Exception as error:  # noqa: BLE001 - only reported
-        real = f"tui_chat.ui.app not importable ({type(error).__name__}): using the harness"
-
     print(
         f"stream_render: {size[0]}x{size[1]}, flush mode {args.flush!r}, gc.freeze {'on' if args.gc_freeze else 'off'},"
         f" python {sys.version.split()[0]}, textual {textual_version}, {args.repeat} runs each, one process per run"
     )
-    print(f"app under test: harness (VerticalScroll + StreamingMarkdown + focused TextArea); {real}")
+    print("ours: TuiChatApp on the demo provider (speed 0); baseline: bare Textual app, one Markdown fed by MarkdownStream")
     print()
     print(
         f"{'app':<9}{'chunks':>7}{'total s':>9}{'chunks/s':>10}{'frames':>8}{'keys':>6}{'key p50 ms':>12}"

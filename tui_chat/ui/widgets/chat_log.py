@@ -26,6 +26,8 @@ class ChatLog(VerticalScroll):
         height: 1fr;
         padding: 0 1;
         scrollbar-size-vertical: 1;
+        /* A fixed gutter: otherwise the whole log re-wraps when the scrollbar first appears. */
+        scrollbar-gutter: stable;
     }
     ChatLog > .welcome {
         width: 100%;
