@@ -279,3 +279,26 @@ async def test_links_ask_before_opening_and_only_for_http() -> None:
         await pilot.press("y")
         await pilot.pause()
         assert opened == ["https://example.com/x"]
+
+
+async def test_broken_config_starts_on_defaults_and_says_where(tmp_path) -> None:
+    from tui_chat.session import Choices, build_session
+    from tui_chat.ui.app import TuiChatApp
+
+    from .conftest import fixed_clock
+
+    config = tmp_path / "config.toml"
+    broken = 'theme = "tui-chat-paper"\n[providers.demo\nspeed = 0\n'
+    config.write_text(broken)
+    session = build_session(Choices(config_path=config, provider="demo", provider_options={"speed": 0}))
+    app = TuiChatApp(session, clock=fixed_clock, save_settings=True, approval_arm_delay=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = [str(n.message) for n in app._notifications]
+        assert any(str(config) in message and "line 2" in message for message in shown), shown
+        assert app.theme == "textual-dark"  # the defaults, not the broken file's theme
+        app.theme = "tui-chat-dusk"  # a change the app would save...
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("not saved" in str(n.title) for n in app._notifications)
+    assert config.read_text() == broken  # ...but a broken file is never overwritten
