@@ -2,7 +2,8 @@
 
 The app owns the `Session` (config, conversation, pack) built by the core; screens read it and
 ask the app to change it. Saving a setting (the theme) happens in a thread so the event loop
-never waits on the disk.
+never waits on the disk. Voice mode lives on the chat screen; `voice_setup` says which devices
+(or, in tests, which generated audio) it uses.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -24,6 +25,10 @@ from ..tools.loop import ToolLoop
 from .approver import ARM_DELAY, ModalApprover, registry_check
 from .screens.chat import ChatScreen
 from .themes import discover_themes, theme_dirs
+from .widgets.audio_meter import VOICE_MODES
+
+if TYPE_CHECKING:
+    from .voice import VoiceSetup
 
 
 class TuiChatApp(App[None]):
@@ -40,9 +45,12 @@ class TuiChatApp(App[None]):
         clock: Callable[[], float] = time.monotonic,
         save_settings: bool = True,
         approval_arm_delay: float = ARM_DELAY,
+        voice_setup: VoiceSetup | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        self.voice_setup = voice_setup
+        """What voice mode uses (devices, the voice provider's options); None: the defaults."""
         self.clock = clock
         self.save_settings = save_settings
         self.approver = ModalApprover(self, arm_delay=approval_arm_delay)
@@ -107,3 +115,6 @@ class TuiChatApp(App[None]):
             yield SystemCommand("Retry", "Ask again for the last message", screen.action_retry)
             yield SystemCommand("Clear chat", "Forget the conversation so far", screen.action_clear)
             yield SystemCommand("Help", "List every key", screen.action_help)
+            yield SystemCommand("Voice", "Turn voice on or off (F5)", screen.action_voice)
+            for mode, label in VOICE_MODES.items():
+                yield SystemCommand(f"Voice mode: {label}", f"Talk {label} (F3 cycles the modes)", partial(screen.set_voice_mode, mode))

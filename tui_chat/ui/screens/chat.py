@@ -4,12 +4,18 @@ Each turn runs in a Textual worker on the app's loop. The worker consumes the to
 (chunks, tool events, notes) and hands text to the reply widget, which coalesces it into at most
 one render per frame, and tool events to tool items; approvals are asked by the app's modal
 approver. Nothing here parses a wire format or blocks the loop.
+
+Voice mode (F5) runs a `voice.VoiceController` in a worker of its own; the controller posts
+`Voice*` messages, handled here by name (`on_voice_...`): transcripts become user messages,
+replies become replies, readings go to the meter above the status bar. The voice module (numpy,
+the audio layer) is imported only when voice is turned on. While voice is on, what is typed goes
+to the voice session; when voice stops, for whatever reason, text chat goes on as before.
 """
 
 from __future__ import annotations
 
 from contextlib import aclosing
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,8 +25,10 @@ from textual.widgets import Footer, Markdown
 from textual.worker import Worker
 
 from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
+from ...errors import TuiChatError
 from ...tools.loop import LoopNote, ToolEvent, Turn
 from ..code_blocks import code_blocks
+from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.message import AssistantMessage
 from ..widgets.prompt_input import PromptInput
@@ -33,6 +41,18 @@ from .pack_picker import PackChoice, PackPickerScreen
 
 if TYPE_CHECKING:
     from ..app import TuiChatApp
+    from ..voice import (
+        VoiceController,
+        VoiceHeard,
+        VoiceInterrupted,
+        VoiceMeter,
+        VoiceNotice,
+        VoiceReplyEnded,
+        VoiceReplyStarted,
+        VoiceReplyText,
+        VoiceStarted,
+        VoiceStopped,
+    )
 
 RETRY_HINT = "Ctrl+R asks again"
 
@@ -44,6 +64,9 @@ class ChatScreen(Screen[None]):
         Binding("escape", "cancel", "Stop reply"),
         Binding("f1", "help", "Keys"),
         Binding("question_mark", "help", "Keys", show=False),
+        Binding("f5", "voice", "Voice"),
+        Binding("f4", "talk", "Talk"),
+        Binding("f3", "voice_mode", "Voice mode"),
         Binding("ctrl+t", "copy_reply", "Copy reply"),
         Binding("ctrl+b", "copy_code", "Copy code"),
         Binding("ctrl+r", "retry", "Retry"),
@@ -52,9 +75,17 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+l", "clear", "Clear", show=False),
     ]
 
+    VOICE_ACTIONS = frozenset({"talk", "voice_mode"})
+    """Keys that act (and show in the footer) only while voice is on."""
+
     def __init__(self) -> None:
         super().__init__()
         self._reply_worker: Worker[None] | None = None
+        self.voice: VoiceController | None = None
+        """The voice session's controller while voice is on."""
+        self.voice_mode = "push-to-talk"
+        self._voice_worker: Worker[None] | None = None
+        self._voice_views: dict[tuple[int, int], AssistantMessage] = {}  # (id(controller), reply) -> view
 
     @property
     def chat_app(self) -> TuiChatApp:
@@ -63,6 +94,7 @@ class ChatScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ChatLog(id="log")
         yield PromptInput(id="prompt", placeholder="Message (Enter sends, Shift+Enter new line, F1 keys)")
+        yield AudioMeter(id="meter")
         yield StatusBar(id="status", clock=self.chat_app.clock)
         yield Footer()
 
@@ -83,6 +115,9 @@ class ChatScreen(Screen[None]):
 
     @on(PromptInput.Submitted)
     async def send(self, event: PromptInput.Submitted) -> None:
+        if self.voice is not None and self.voice.running:
+            await self._send_to_voice(event.text)
+            return
         if self.streaming:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
@@ -186,6 +221,7 @@ class ChatScreen(Screen[None]):
 
     async def action_clear(self) -> None:
         self.action_cancel()
+        self._voice_views.clear()  # a voice reply in progress goes on, unseen
         self.chat_app.session.conversation.clear()
         await self.query_one(ChatLog).clear()
 
@@ -214,6 +250,166 @@ class ChatScreen(Screen[None]):
         self.chat_app.session.provider.model = model
         self.refresh_description()
         self.notify(f"Now using {model}.")
+
+    # --- voice --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.VOICE_ACTIONS:
+            return self.voice is not None
+        return True
+
+    def action_voice(self) -> None:
+        """Turn voice on (a session with the chat's provider, or the demo) or off."""
+        if self.voice is not None:
+            self._voice_off()
+            self.notify("Voice off.")
+            return
+        from ..voice import VoiceController, VoiceSetup
+
+        session = self.chat_app.session
+        controller = VoiceController(
+            self,
+            self.chat_app.voice_setup or VoiceSetup(),
+            chat_provider=session.provider_name,
+            chat_settings=session.config.provider_settings,
+            instructions=session.conversation.prompt.system or "",
+            mode=self.voice_mode,
+        )
+        self.voice = controller
+        self._voice_worker = self.run_worker(controller.run(), name="voice", group="voice", exclusive=True, exit_on_error=False)
+        self.refresh_bindings()
+
+    def _voice_off(self) -> None:
+        """Stop the session (its worker is cancelled; the microphone and the speaker are closed)."""
+        self.voice = None
+        if self._voice_worker is not None:
+            self._voice_worker.cancel()
+            self._voice_worker = None
+        self.query_one(AudioMeter).display = False
+        self.refresh_bindings()
+
+    def action_talk(self) -> None:
+        """The talk key: toggles talking (push-to-talk), keeps talking (hold), mutes (hands-free)."""
+        if self.voice is not None:
+            self.voice.talk()
+
+    def action_voice_mode(self) -> None:
+        """Switch to the next voice mode."""
+        modes = list(VOICE_MODES)
+        self.set_voice_mode(modes[(modes.index(self.voice_mode) + 1) % len(modes)])
+
+    def set_voice_mode(self, mode: str) -> None:
+        """Use voice mode `mode` (a key of `VOICE_MODES`) now if voice is on, and from now on."""
+        if mode not in VOICE_MODES:
+            raise ValueError(f"unknown voice mode {mode!r}")
+        self.voice_mode = mode
+        self.query_one(AudioMeter).set_mode(mode)
+        if self.voice is not None:
+            self.voice.set_mode(mode)
+        self.notify(f"Voice mode: {VOICE_MODES[mode]}. {self._talk_hint(mode)}")
+
+    @staticmethod
+    def _talk_hint(mode: str) -> str:
+        return {
+            "push-to-talk": "F4 starts and stops talking.",
+            "hold": "Hold F4 while talking.",
+            "hands-free": "Just talk; F4 mutes.",
+        }[mode]
+
+    async def _send_to_voice(self, text: str) -> None:
+        assert self.voice is not None
+        await self.query_one(ChatLog).add_user(text)
+        try:
+            await self.voice.send_text(text)
+        except TuiChatError as error:
+            self.notify(str(error), title="Not sent to the voice session", severity="warning")
+
+    def _is_current(self, controller: Any) -> bool:
+        return controller is self.voice
+
+    def on_voice_started(self, message: VoiceStarted) -> None:
+        if not self._is_current(message.controller):
+            return
+        meter = self.query_one(AudioMeter)
+        meter.set_mode(self.voice_mode)
+        meter.reset()
+        meter.display = True
+        note = f" ({message.note})" if message.note else ""
+        self.notify(
+            f"Voice on with {message.provider}{note}: {VOICE_MODES[self.voice_mode]}. "
+            f"{self._talk_hint(self.voice_mode)} F3 changes the mode, F5 turns voice off.",
+            title="Voice",
+        )
+
+    def on_voice_meter(self, message: VoiceMeter) -> None:
+        if self._is_current(message.controller):
+            self.query_one(AudioMeter).show(message.input, message.output, message.state)
+
+    async def on_voice_heard(self, message: VoiceHeard) -> None:
+        log = self.query_one(ChatLog)
+        user = await log.add_user(message.text)
+        # A transcript may come after its reply began: it goes before that reply.
+        replies = [view for (owner, _reply), view in self._voice_views.items() if owner == id(message.controller)]
+        if replies and replies[-1].status is ReplyStatus.STREAMING and replies[-1].parent is log:
+            log.move_child(user, before=replies[-1])
+
+    async def on_voice_reply_started(self, message: VoiceReplyStarted) -> None:
+        self._voice_views[(id(message.controller), message.reply)] = await self.query_one(ChatLog).add_reply()
+
+    def on_voice_reply_text(self, message: VoiceReplyText) -> None:
+        if message.reply is None:
+            return
+        view = self._voice_views.get((id(message.controller), message.reply))
+        if view is None or view.status is not ReplyStatus.STREAMING:
+            return
+        if not message.final:
+            view.append(message.text)
+        elif not view.text:
+            view.append(message.text)
+
+    async def on_voice_reply_ended(self, message: VoiceReplyEnded) -> None:
+        view = self._voice_views.get((id(message.controller), message.reply))
+        if view is None or view.status is not ReplyStatus.STREAMING:
+            return
+        if not view.text and message.text:
+            view.append(message.text)
+        try:
+            status = ReplyStatus(message.status)
+        except ValueError:
+            status = ReplyStatus.ERROR
+        reason = ""
+        if status is ReplyStatus.INTERRUPTED:
+            reason = f"you spoke over it after {message.played_s:.1f} s of its audio"
+        elif status is ReplyStatus.ERROR:
+            reason = "the voice session ended"
+        await view.finish(status, reason)
+
+    async def on_voice_interrupted(self, message: VoiceInterrupted) -> None:
+        # A reply whose text was complete but whose audio was cut is marked too (one still in
+        # progress is marked when it ends).
+        view = self._voice_views.get((id(message.controller), message.reply)) if message.reply is not None else None
+        if view is not None and view.status is ReplyStatus.COMPLETE:
+            await view.finish(ReplyStatus.INTERRUPTED, f"you spoke over it after {message.played_s:.1f} s of its audio")
+
+    def on_voice_notice(self, message: VoiceNotice) -> None:
+        severity = message.severity if message.severity in ("information", "warning", "error") else "warning"
+        self.notify(message.message, title="Voice", severity=severity)  # type: ignore[arg-type]
+
+    async def on_voice_stopped(self, message: VoiceStopped) -> None:
+        owner = id(message.controller)
+        for key in [key for key in self._voice_views if key[0] == owner]:
+            view = self._voice_views.pop(key)
+            if view.status is ReplyStatus.STREAMING:
+                ended = ReplyStatus.ERROR if message.error else ReplyStatus.CANCELLED
+                await view.finish(ended, message.error or "")
+        if not self._is_current(message.controller):
+            return  # turned off by the person, who was told
+        self._voice_off()
+        if message.error:
+            hint = f"\n{message.hint}" if message.hint else ""
+            self.notify(f"{message.error}{hint}\nText chat still works.", title="Voice off", severity="error", timeout=20)
+        else:
+            self.notify("The voice session ended.", title="Voice off")
 
     # --- links in replies ---------------------------------------------------------------------
 

@@ -1,0 +1,512 @@
+"""Voice mode in the chat screen, on the demo voice provider, with generated audio and no sound card.
+
+The microphone is a `FedSource`: frames come only when the test feeds them, so audio time (which
+drives turns, key timing and the meter) is the test's, and nothing waits on the wall clock. The
+speaker is the virtual `ClockedSink`, advanced by the input. Device failures use a source that
+raises the audio layer's `AudioDeviceError`, or the real device classes on a fake sounddevice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import sys
+from typing import Any, AsyncIterator
+
+import numpy as np
+import pytest
+from textual.pilot import Pilot
+
+from tests.audio.fake_sounddevice import FakeDevice, FakeSoundDevice
+from tui_chat.audio.errors import AudioDeviceError
+from tui_chat.audio.playback import ClockedSink
+from tui_chat.audio.synth import speech_like
+from tui_chat.audio.vad import EnergyVad
+from tui_chat.chunks import ReplyStatus
+from tui_chat.providers.demo import compose_reply
+from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.voice import KeyTiming, ModalTurns, VoiceController, VoiceSetup
+from tui_chat.ui.widgets.audio_meter import AudioMeter
+from tui_chat.ui.widgets.chat_log import ChatLog
+from tui_chat.ui.widgets.message import AssistantMessage, UserMessage
+from tui_chat.ui.widgets.prompt_input import PromptInput
+
+from .conftest import SIZE, make_app, screen_text
+from .test_chat_screen import wait_for
+
+RATE = 16000
+FRAME = RATE // 50
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(round(seconds * RATE)), dtype=np.int16)
+
+
+def speech(seconds: float, text: str = "Hello there, how are you today? Tell me a story about the sea.") -> np.ndarray:
+    """Exactly `seconds` of the demo's speech-like voice."""
+    voice = speech_like(text, RATE)
+    return np.resize(voice, int(round(seconds * RATE)))
+
+
+class FedSource:
+    """A microphone stand-in: frames come when the test feeds them; `lose()` fails it like a lost device."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.frame_samples = rate // 50
+        self.warnings: list[str] = []
+        self.fed = 0
+        self.taken = 0
+        self.closed = False
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def feed(self, samples: np.ndarray) -> None:
+        n = self.frame_samples
+        samples = np.asarray(samples, dtype=np.int16)
+        samples = np.concatenate((samples, np.zeros((-samples.size) % n, dtype=np.int16)))
+        for first in range(0, samples.size, n):
+            self._queue.put_nowait(samples[first : first + n])
+            self.fed += 1
+
+    def lose(self) -> None:
+        self._queue.put_nowait(AudioDeviceError("the microphone 'USB mic' stopped: the device was lost or failed", hint="check that it is connected"))
+
+    async def frames(self) -> AsyncIterator[np.ndarray]:
+        while not self.closed:
+            item = await self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            self.taken += 1
+            yield item
+
+    async def aclose(self) -> None:
+        self.closed = True
+        self._queue.put_nowait(None)
+
+
+class Rig:
+    """The injected audio: every source made, and the sinks."""
+
+    def __init__(self) -> None:
+        self.sources: list[FedSource] = []
+        self.sinks: list[ClockedSink] = []
+
+    def source(self, rate: int) -> FedSource:
+        source = FedSource(rate)
+        self.sources.append(source)
+        return source
+
+    async def sink(self, rate: int) -> ClockedSink:
+        sink = ClockedSink(rate)
+        self.sinks.append(sink)
+        return sink
+
+
+def voice_app(*, timing: KeyTiming | None = None, **provider_options: Any) -> tuple[TuiChatApp, Rig]:
+    rig = Rig()
+    app = make_app()
+    app.voice_setup = VoiceSetup(
+        source_factory=rig.source,
+        sink_factory=rig.sink,
+        provider_options=provider_options,
+        timing=timing or KeyTiming(),
+    )
+    return app, rig
+
+
+def chat(app: TuiChatApp) -> ChatScreen:
+    assert isinstance(app.screen, ChatScreen)
+    return app.screen
+
+
+def controller(app: TuiChatApp) -> VoiceController:
+    voice = chat(app).voice
+    assert voice is not None
+    return voice
+
+
+def meter(app: TuiChatApp) -> AudioMeter:
+    return app.query_one(AudioMeter)
+
+
+def notices(app: TuiChatApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def voice_on(pilot: Pilot, rig: Rig) -> FedSource:
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: chat(pilot.app).voice is not None and chat(pilot.app).voice.running and meter(pilot.app).display)  # type: ignore[union-attr]
+    return rig.sources[-1]
+
+
+async def feed(pilot: Pilot, source: FedSource, samples: np.ndarray) -> None:
+    """Feed audio and let the session take all of it (each frame is processed as it is taken)."""
+    source.feed(samples)
+    await wait_for(pilot, lambda: source.taken == source.fed)
+    await pilot.pause()
+
+
+def user_texts(app: TuiChatApp) -> list[str]:
+    return [m.text for m in app.query(UserMessage)]
+
+
+def replies(app: TuiChatApp) -> list[AssistantMessage]:
+    return app.query_one(ChatLog).replies
+
+
+async def wait_for_reply(pilot: Pilot, count: int, status: ReplyStatus = ReplyStatus.COMPLETE) -> AssistantMessage:
+    await wait_for(pilot, lambda: len(replies(pilot.app)) >= count and replies(pilot.app)[count - 1].status is status)
+    return replies(pilot.app)[count - 1]
+
+
+# --- on and off ----------------------------------------------------------------------------------
+
+
+async def test_f5_turns_voice_on_and_off() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert not meter(app).display
+        source = await voice_on(pilot, rig)
+        assert controller(app).provider == "demo"
+        assert meter(app).display and meter(app).state == "muted" and meter(app).mode == "push-to-talk"
+        assert any("Voice on with demo" in n and "F4" in n for n in notices(app))
+        await pilot.pause()
+        assert "f4 Talk" in screen_text(app) and "f3 Voice mode" in screen_text(app)
+
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: source.closed and rig.sinks[-1] is not None)
+        assert chat(app).voice is None and not meter(app).display
+        await pilot.pause()
+        assert "f4 Talk" not in screen_text(app) and "f5 Voice" in screen_text(app)
+
+        # On again: a new session.
+        await voice_on(pilot, rig)
+        assert len(rig.sources) == 2
+
+
+async def test_the_talk_and_mode_keys_do_nothing_while_voice_is_off() -> None:
+    app, _rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4", "f3")
+        assert chat(app).voice is None and chat(app).voice_mode == "push-to-talk"
+        assert app.query_one(PromptInput).text == ""
+
+
+async def test_a_text_provider_without_voice_falls_back_to_the_demo_and_says_so() -> None:
+    rig = Rig()
+    app = make_app()
+    app.voice_setup = VoiceSetup(source_factory=rig.source, sink_factory=rig.sink)
+    app.session.provider_name = "cohere"  # a text provider with no voice sessions
+    async with app.run_test(size=SIZE) as pilot:
+        await voice_on(pilot, rig)
+        assert controller(app).provider == "demo"
+        assert any("cohere has no voice sessions: using the offline voice demo" in n for n in notices(app))
+
+
+# --- turns ---------------------------------------------------------------------------------------
+
+
+async def test_push_to_talk_turn_gives_a_transcript_and_a_reply() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await feed(pilot, source, speech(0.5))  # muted: nothing of it is a turn
+        assert not controller(app).turns.in_turn  # type: ignore[union-attr]
+        assert meter(app).state == "muted"
+
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        assert controller(app).turns.in_turn  # type: ignore[union-attr]
+        assert meter(app).state == "speaking"
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+
+        reply = await wait_for_reply(pilot, 1)
+        [heard] = user_texts(app)
+        assert heard.startswith("(1.0 s of audio, ")  # exactly the audio between the two presses
+        assert reply.text.startswith("I heard 1.0 seconds of audio at ")
+        # The reply's audio went to the speaker: the meter says so while it plays.
+        assert rig.sinks[-1].pending_s > 0
+        await feed(pilot, source, silence(0.1))
+        assert meter(app).state == "assistant"
+        assert meter(app).output.hold_db > -20  # its held peak (the level itself may be in a gap between words)
+
+
+async def test_hold_mode_keeps_talking_while_the_key_repeats_and_stops_after_the_timeout() -> None:
+    timing = KeyTiming(first_s=0.7, release_s=0.25)
+    app, rig = voice_app(timing=timing)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).set_voice_mode("hold")  # as the command palette does; F3 works only in voice mode
+        source = await voice_on(pilot, rig)
+        turns = controller(app).turns
+        assert turns is not None and turns.mode == "hold"
+        assert meter(app).mode == "hold"
+        await feed(pilot, source, silence(0.2))
+
+        await pilot.press("f4")  # pressed at 0.2 s: talking until 0.9 s unless it repeats
+        await feed(pilot, source, speech(0.4))
+        await pilot.press("f4")  # auto-repeat at 0.6 s: until 0.85 s
+        await feed(pilot, source, speech(0.2))
+        await pilot.press("f4")  # auto-repeat at 0.8 s: until 1.05 s
+        await feed(pilot, source, speech(0.24))
+        assert turns.talking and turns.in_turn  # 1.04 s
+        await feed(pilot, source, speech(0.02))  # the frame from 1.04 s still starts before 1.05 s
+        assert turns.talking
+        await feed(pilot, source, speech(0.02))  # the frame from 1.06 s: the key was let go
+        assert not turns.talking and not turns.in_turn
+
+        await wait_for_reply(pilot, 1)
+        assert user_texts(app)[0].startswith("(0.9 s of audio, ")  # 0.2 s to 1.06 s
+        assert meter(app).state in ("muted", "assistant")
+
+
+async def test_push_to_talk_ignores_the_auto_repeat_of_a_held_key() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        turns = controller(app).turns
+        assert turns is not None
+        await pilot.press("f4")
+        await feed(pilot, source, speech(0.5))  # held: auto-repeat starts after 0.5 s...
+        for _ in range(10):  # ...and repeats every 40 ms
+            await pilot.press("f4")
+            await feed(pilot, source, speech(0.04))
+        await feed(pilot, source, speech(0.5))  # let go
+        assert turns.talking and turns.in_turn
+        await pilot.press("f4")  # a new press: talking stops
+        await feed(pilot, source, silence(0.02))
+        assert not turns.talking and not turns.in_turn
+        await wait_for_reply(pilot, 1)
+        assert user_texts(app)[0].startswith("(1.4 s of audio, ")
+
+
+async def test_a_quick_second_press_is_told_from_auto_repeat_by_what_follows_it() -> None:
+    app, rig = voice_app(timing=KeyTiming(first_s=0.7, release_s=0.25))
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        turns = controller(app).turns
+        assert turns is not None
+        await pilot.press("f4")
+        await feed(pilot, source, speech(0.5))
+        await pilot.press("f4")  # 0.5 s after the press: a second press, or the key held down?
+        await feed(pilot, source, speech(0.24))
+        assert turns.talking  # not known yet
+        await feed(pilot, source, speech(0.04))
+        assert not turns.talking and not turns.in_turn  # no auto-repeat came: it was a press
+        await wait_for_reply(pilot, 1)
+        assert user_texts(app)[0].startswith("(0.8 s of audio, ")  # (sent until it was known)
+
+
+async def test_hands_free_turns_are_taken_by_the_voice_detector() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        app.screen.set_voice_mode("hands-free")  # type: ignore[attr-defined]
+        assert meter(app).mode == "hands-free"
+        await feed(pilot, source, silence(0.5))
+        assert meter(app).state == "listening"
+        await feed(pilot, source, speech(1.5))
+        assert meter(app).state == "speaking"
+        await feed(pilot, source, silence(1.2))
+        reply = await wait_for_reply(pilot, 1)
+        [heard] = user_texts(app)
+        seconds = float(heard.removeprefix("(").split(" s of audio")[0])
+        assert 1.5 <= seconds <= 1.5 + 0.3 + 0.8 + 0.1  # the speech, with the pre-roll and the silence that ended it
+        assert reply.text.startswith(f"I heard {seconds:.1f} seconds of audio")
+
+        # F4 mutes in hands-free: speech is no longer a turn.
+        await pilot.press("f4")
+        while rig.sinks[-1].pending_s:  # the reply plays out
+            await feed(pilot, source, silence(0.5))
+        await feed(pilot, source, silence(0.1))
+        assert meter(app).state == "muted"
+        await feed(pilot, source, np.concatenate((speech(1.5), silence(1.2))))
+        assert len(user_texts(app)) == 1
+
+
+async def test_switching_the_mode_ends_an_open_turn() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(0.6))
+        await pilot.press("f3")  # -> hold: the push-to-talk turn ends and is answered
+        await feed(pilot, source, silence(0.04))
+        assert controller(app).turns.mode == "hold" and not controller(app).turns.in_turn  # type: ignore[union-attr]
+        await wait_for_reply(pilot, 1)
+        assert user_texts(app)[0].startswith("(0.6 s of audio, ")
+
+
+async def test_speaking_over_a_reply_interrupts_it() -> None:
+    app, rig = voice_app(hold_after_s=0.3)  # the demo stops sending its reply after 0.3 s of audio
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+        await wait_for(pilot, lambda: len(replies(app)) == 1 and bool(replies(app)[0].text))
+        await feed(pilot, source, silence(1.0))
+        assert meter(app).state == "assistant"
+
+        await pilot.press("f4")  # talking over the reply
+        await feed(pilot, source, speech(0.1))
+        reply = await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        await wait_for(pilot, lambda: meter(app).state == "interrupted")
+        assert "interrupted" in str(reply.status_line.render())
+        assert rig.sinks[-1].pending_s == 0  # what was left of its audio was dropped
+        assert reply.text  # the words said before the cut stay
+
+
+async def test_typed_text_goes_to_the_voice_session_while_voice_is_on() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await voice_on(pilot, rig)
+        app.query_one(PromptInput).insert("hello there")
+        await pilot.press("enter")
+        reply = await wait_for_reply(pilot, 1)
+        assert user_texts(app) == ["hello there"]
+        assert reply.text == "You wrote 2 words. This is the offline voice demo."
+
+
+async def test_the_meter_is_updated_about_30_times_a_second_of_audio() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await feed(pilot, source, silence(0.1))
+        before = meter(app).updates
+        await feed(pilot, source, silence(2.0))  # 100 level readings
+        assert 58 <= meter(app).updates - before <= 62
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+async def type_and_get_a_text_reply(pilot: Pilot) -> None:
+    app = pilot.app
+    count = len(replies(app))  # type: ignore[arg-type]
+    app.query_one(PromptInput).insert("still there?")
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    reply = await wait_for_reply(pilot, count + 1)
+    assert reply.text == compose_reply("still there?", 1)
+
+
+async def test_a_microphone_that_cannot_be_opened_turns_voice_off_and_text_goes_on() -> None:
+    def no_microphone(rate: int) -> Any:
+        raise AudioDeviceError("no microphone (input device) found", hint="check that the device is connected")
+
+    rig = Rig()
+    app = make_app()
+    app.voice_setup = VoiceSetup(source_factory=no_microphone, sink_factory=rig.sink)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: any("Voice off" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Voice off" in n]
+        assert "no microphone (input device) found" in notice and "check that the device is connected" in notice
+        assert "Text chat still works" in notice
+        assert chat(app).voice is None and not meter(app).display
+        await type_and_get_a_text_reply(pilot)
+
+
+async def test_a_device_lost_mid_session_turns_voice_off_and_text_goes_on() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(0.5))
+        source.lose()
+        await wait_for(pilot, lambda: chat(app).voice is None)
+        [notice] = [n for n in notices(app) if "Voice off" in n]
+        assert "'USB mic' stopped" in notice and "check that it is connected" in notice
+        assert source.closed and not meter(app).display
+        await type_and_get_a_text_reply(pilot)
+
+
+async def test_portaudio_missing_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    real_import = builtins.__import__
+
+    def no_portaudio(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    app = make_app()  # the real microphone and speaker
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: any("Voice off" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Voice off" in n]
+        assert "PortAudio" in notice and "libportaudio2" in notice
+        await type_and_get_a_text_reply(pilot)
+
+
+async def test_no_microphone_on_a_machine_with_only_a_speaker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice([FakeDevice("Speakers", outputs=2)]))
+    app = make_app()  # the real device classes, on the fake sounddevice
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: any("Voice off" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Voice off" in n]
+        assert "no microphone (input device) found" in notice
+        await type_and_get_a_text_reply(pilot)
+
+
+async def test_a_microphone_lost_through_portaudio(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = [np.asarray(speech(0.02), dtype=np.int16) for _ in range(10)]
+    fake = FakeSoundDevice([FakeDevice("USB mic", inputs=1, rate=16000), FakeDevice("Speakers", outputs=1, rate=24000)], input_blocks=blocks, lose_device_after_blocks=True)
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: any("Voice off" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Voice off" in n]
+        assert "the microphone 'USB mic' stopped: the device was lost or failed" in notice
+        assert all(stream.closed for stream in fake.streams)
+        await type_and_get_a_text_reply(pilot)
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+async def test_the_voice_keys_are_listed_in_help_and_the_palette() -> None:
+    app, _rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "f5 Voice" in screen_text(app)  # in the footer
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for key, action in (("f5", "Voice"), ("f4", "Talk"), ("f3", "Voice mode")):
+            assert any(key in line and action in line for line in text.splitlines()), (key, action)
+        await pilot.press("escape")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Voice", "Voice mode: push-to-talk", "Voice mode: hold to talk", "Voice mode: hands-free"} <= set(titles)
+
+
+# --- the turn taker alone ------------------------------------------------------------------------
+
+
+def test_modal_turns_cut_a_long_push_to_talk_turn_and_go_on() -> None:
+    from tui_chat.audio.turns import TurnEnd, TurnParams, TurnStart
+
+    turns = ModalTurns(EnergyVad(RATE), TurnParams(max_turn_s=1.0))
+    turns.key()
+    events = [e for _ in range(75) for e in turns.process(np.zeros(FRAME, dtype=np.int16))]
+    assert [type(e).__name__ for e in events if not type(e).__name__ == "TurnAudio"] == ["TurnStart", "TurnEnd", "TurnStart"]
+    ends = [e for e in events if isinstance(e, TurnEnd)]
+    starts = [e for e in events if isinstance(e, TurnStart)]
+    assert ends[0].reason == "max_length" and ends[0].at == pytest.approx(1.0) and starts[1].continued
+    assert [e.reason for e in turns.finish()] == ["input_end"]
+
+
+def test_key_timing_is_checked() -> None:
+    with pytest.raises(ValueError):
+        KeyTiming(first_s=0.2, release_s=0.5)
+    with pytest.raises(ValueError):
+        ModalTurns(EnergyVad(RATE), mode="sometimes")

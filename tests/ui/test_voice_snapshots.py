@@ -1,0 +1,94 @@
+"""Snapshots of voice mode: the meter in each state, and the chat screen with voice on.
+
+The meter is given fixed readings through `AudioMeter.show`, so what is drawn never depends on
+timing. Update them with `python -m pytest tests/ui/test_voice_snapshots.py --snapshot-update`
+after checking the report that a failing run writes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from tui_chat.chunks import ReplyStatus
+from tui_chat.ui.widgets.audio_meter import AudioMeter, MeterLevels
+
+from .conftest import SIZE
+from .test_chat_screen import wait_for
+from .test_voice import feed, meter, replies, silence, speech, voice_app, voice_on
+
+QUIET = MeterLevels()
+READINGS: dict[str, tuple[str, MeterLevels, MeterLevels]] = {
+    "muted": ("push-to-talk", MeterLevels(-47.0, -39.5, -31.0), QUIET),
+    "listening": ("hands-free", MeterLevels(-52.0, -45.0, -41.0), QUIET),
+    "speaking": ("push-to-talk", MeterLevels(-21.5, -9.0, -4.5), QUIET),
+    "assistant": ("hands-free", MeterLevels(-58.0, -50.0, -44.0), MeterLevels(-16.0, -6.5, -2.5)),
+    "interrupted": ("hold", MeterLevels(-11.0, -0.1, 0.0, clipped=True), MeterLevels(-30.0, -19.0, -7.0)),
+}
+
+
+class MeterApp(App[None]):
+    """One meter showing fixed readings."""
+
+    CSS = "AudioMeter { display: block; }"
+
+    def __init__(self, state: str) -> None:
+        super().__init__()
+        self.state = state
+
+    def compose(self) -> ComposeResult:
+        yield AudioMeter()
+
+    def on_mount(self) -> None:
+        mode, input, output = READINGS[self.state]
+        meter = self.query_one(AudioMeter)
+        meter.set_mode(mode)
+        meter.show(input, output, self.state)
+
+
+@pytest.mark.parametrize("state", list(READINGS))
+def test_meter(snap_compare, state: str) -> None:
+    assert snap_compare(MeterApp(state), terminal_size=(100, 1))
+
+
+async def _settle(pilot: Pilot, state: str, output: MeterLevels) -> None:
+    """Fixed meter readings, no notifications: nothing left that depends on timing."""
+    meter(pilot.app).show(MeterLevels(-54.0, -47.0, -12.0), output, state)  # type: ignore[arg-type]
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_chat_in_voice_mode(snap_compare) -> None:
+    app, rig = voice_app()
+
+    async def run_before(pilot: Pilot) -> None:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+        await wait_for(pilot, lambda: bool(replies(app)) and replies(app)[0].status is ReplyStatus.COMPLETE)
+        await _settle(pilot, "assistant", MeterLevels(-17.0, -5.5, -3.0))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_with_an_interrupted_voice_reply(snap_compare) -> None:
+    app, rig = voice_app(hold_after_s=0.3)
+
+    async def run_before(pilot: Pilot) -> None:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+        await wait_for(pilot, lambda: bool(replies(app)) and bool(replies(app)[0].text))
+        await feed(pilot, source, silence(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, speech(0.1))
+        await wait_for(pilot, lambda: replies(app)[0].status is ReplyStatus.INTERRUPTED)
+        await _settle(pilot, "interrupted", QUIET)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+

@@ -1,0 +1,691 @@
+"""Voice mode for the chat screen: a `VoiceSession` run in a worker, its events posted as messages.
+
+`VoiceController.run()` is the body of the screen's voice worker. It opens a bidirectional session
+(the chat's provider when it has one, else the offline voice demo), the microphone and the speaker
+(or what a `VoiceSetup` injects: tests give generated audio and a virtual speaker), runs a
+`VoiceSession`, and posts what happens to the screen: transcripts and reply text for the chat log,
+meter readings (about 30 a second out of the session's 50), notices, and why voice stopped.
+It never touches a widget itself.
+
+Voice modes, carried out by `ModalTurns`, the session's turn taker:
+  push-to-talk  the talk key toggles talking; the microphone is muted otherwise (nothing of it is
+                sent; the meter still shows its level, greyed, so a dead microphone shows)
+  hold          every talk key event (the terminal's auto-repeat while the key is held down)
+                keeps talking; talking ends `KeyTiming.release_s` after the last one, or
+                `first_s` after a lone first press (covering the delay before auto-repeat starts)
+  hands-free    the voice activity detector takes the turns; the talk key mutes and unmutes
+Textual 8.2 reports no key-release events (it does not ask the terminal's kitty keyboard protocol
+for event types, and its parser could not read them), so hold mode works from auto-repeat timing. The same timing tells a held key's
+auto-repeat from a new press in the other modes, so holding the key there does not toggle on and
+off. Times are audio time (seconds of microphone input): a microphone is a clock, and tests drive
+the timing with the audio they feed, never with sleeps.
+
+Importing this module loads numpy and the audio layer: the chat screen imports it only when voice
+mode is turned on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
+from typing import Any, Awaitable, Callable, Hashable, Protocol
+
+import numpy as np
+from textual.message import Message
+
+from ..audio.events import (
+    BargeIn,
+    InputWarning,
+    LevelReading,
+    ProviderChunk,
+    ReplyEnded,
+    ReplyStarted,
+    SessionError,
+    TurnEnded,
+    TurnStarted,
+    VoiceEvent,
+)
+from ..audio.levels import LevelMeter
+from ..audio.pcm import resample
+from ..audio.playback import PlaybackSink
+from ..audio.session import VoiceOptions, VoiceSession
+from ..audio.sources import AudioSource
+from ..audio.turns import TurnAudio, TurnDetector, TurnEnd, TurnEvent, TurnParams, TurnStart
+from ..audio.vad import EnergyVad, VoiceActivityDetector
+from ..chunks import ErrorChunk, Role, TextDelta, ToolCallChunk, TranscriptChunk
+from ..errors import TuiChatError
+from ..providers.registry import ProviderSettings
+from .widgets.audio_meter import SILENCE, VOICE_MODES, MeterLevels
+
+PUSH_TO_TALK, HOLD, HANDS_FREE = "push-to-talk", "hold", "hands-free"
+MODES = tuple(VOICE_MODES)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTiming:
+    """How talk key events are told apart: auto-repeat of a held key, or a new press."""
+
+    first_s: float = 0.7
+    """After a first press: terminals wait this long (0.25-0.66 s by default) before auto-repeat starts."""
+    release_s: float = 0.25
+    """After an auto-repeat: the next comes within 30-120 ms while the key is held."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.release_s <= self.first_s:
+            raise ValueError("key timing: 0 < release_s <= first_s")
+
+
+# --- turn taking ---------------------------------------------------------------------------------
+
+
+class ModalTurns:
+    """The voice session's turn taker for the three modes (see the module text).
+
+    A `TurnDetector` on `vad` is fed every frame in every mode, so the VAD (whose state the level
+    readings report) and the detector's clock never stop; in hands-free its turns are passed on,
+    in the other modes the talk key makes them. Switching the mode, or muting, ends an open turn.
+
+    Telling a new press from auto-repeat: an event more than `first_s` after a press, or more
+    than `release_s` after a repeat, is a new press and acts at once. One within `first_s` of a
+    press is either the first auto-repeat of a held key or a quick second press: if another event
+    follows within `release_s` the key is held and nothing happens; if none does, it was a second
+    press and acts then, dated back to when it came (the audio since is kept for it).
+    """
+
+    def __init__(self, vad: VoiceActivityDetector, params: TurnParams | None = None, mode: str = PUSH_TO_TALK, timing: KeyTiming | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.vad = vad
+        self.params = params or TurnParams()
+        self.detector = TurnDetector(vad, self.params)
+        self.rate = vad.rate
+        self.mode = mode
+        self.timing = timing or KeyTiming()
+        self.talking = False
+        """Push-to-talk and hold: the key says the user is talking."""
+        self.muted = False
+        """Hands-free: the microphone is muted."""
+        self._samples = 0
+        self._recent: deque[tuple[float, np.ndarray]] = deque()  # (start, frame) of the last second or so
+        self._keep_s = self.timing.first_s + self.timing.release_s
+        self._open: float | None = None  # the start of the turn the session knows about
+        self._open_mode = mode
+        self._talk_from: float | None = None  # push-to-talk: when talking was switched on
+        self._talk_until: float | None = None  # push-to-talk: when it was switched off
+        self._deadline: float | None = None  # hold: talking ends then unless the key repeats
+        self._last_key: float | None = None
+        self._last_key_fresh = False
+        self._unsure: float | None = None  # a second press, or the first auto-repeat of a held key
+
+    @property
+    def now(self) -> float:
+        """Audio time: seconds of input taken so far."""
+        return self._samples / self.rate
+
+    @property
+    def in_turn(self) -> bool:
+        return self._open is not None
+
+    @property
+    def listening(self) -> bool:
+        """What is said now is (or would become) the user's turn: not muted."""
+        return not self.muted if self.mode == HANDS_FREE else self.talking
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.talking = self.muted = False
+        self._deadline = self._unsure = self._talk_from = None
+
+    def key(self) -> str:
+        """The talk key came (pressed or auto-repeated): "press", "repeat" or "unsure" (see the class text)."""
+        now = self.now
+        last, self._last_key = self._last_key, now
+        timing = self.timing
+        if self.mode == HOLD:
+            fresh = not self.talking
+            self._last_key_fresh = fresh
+            self.talking = True
+            self._deadline = now + (timing.first_s if fresh else timing.release_s)
+            return "press" if fresh else "repeat"
+        window = timing.first_s if self._last_key_fresh else timing.release_s
+        if last is None or now - last > window + 1e-9:
+            self._last_key_fresh = True
+            self._unsure = None
+            self._toggle(now)
+            return "press"
+        if self._last_key_fresh:
+            self._last_key_fresh = False
+            self._unsure = now
+            return "unsure"
+        self._unsure = None  # the key is held down
+        return "repeat"
+
+    def _toggle(self, at: float) -> None:
+        if self.mode == PUSH_TO_TALK:
+            self.talking = not self.talking
+            if self.talking:
+                self._talk_from, self._talk_until = at, None
+            else:
+                self._talk_from, self._talk_until = None, at
+        else:
+            self.muted = not self.muted
+
+    def process(self, frame: np.ndarray) -> list[TurnEvent]:
+        start = self.now
+        self._samples += frame.size
+        detected = self.detector.process(frame)
+        out: list[TurnEvent] = []
+        if self._unsure is not None and start >= self._unsure + self.timing.release_s - 1e-9:
+            self._toggle(self._unsure)  # no auto-repeat followed: it was a second press
+            self._last_key_fresh, self._unsure = True, None
+        if self._open is not None and self._open_mode != self.mode:
+            out.append(self._close(start, "mode"))
+        if self.mode == HANDS_FREE:
+            if self.muted and self._open is not None:
+                out.append(self._close(start, "muted"))
+            elif not self.muted:
+                out.extend(self._pass_on(detected))
+        else:
+            out.extend(self._keyed(start, frame))
+        self._recent.append((start, frame))
+        while self._recent and self._recent[0][0] < self.now - self._keep_s:
+            self._recent.popleft()
+        return out
+
+    def _pass_on(self, detected: list[TurnEvent]) -> list[TurnEvent]:
+        """Hands-free: the detector's turns (one it began while muted or in another mode is skipped)."""
+        out: list[TurnEvent] = []
+        for event in detected:
+            if isinstance(event, TurnStart):
+                if self._open is None:
+                    self._open, self._open_mode = event.at, self.mode
+                    out.append(event)
+            elif isinstance(event, TurnAudio):
+                if self._open is not None:
+                    out.append(event)
+            elif self._open is not None:  # TurnEnd
+                out.append(replace(event, start=self._open))
+                self._open = None
+        return out
+
+    def _keyed(self, start: float, frame: np.ndarray) -> list[TurnEvent]:
+        """Push-to-talk and hold: a turn while the key says so."""
+        out: list[TurnEvent] = []
+        if self.mode == HOLD and self.talking and self._deadline is not None and start >= self._deadline - 1e-9:
+            self.talking = False
+            self._talk_until = start
+        if self.talking:
+            if self._open is None:
+                began = min(start, self._talk_from if self._talk_from is not None else start)
+                self._open, self._open_mode = began, self.mode
+                out.append(TurnStart(began, start))
+                earlier = [f for at, f in self._recent if at >= began - 1e-9]
+                out.append(TurnAudio(np.concatenate([*earlier, frame]) if earlier else frame))
+                return out
+            if start - self._open >= self.params.max_turn_s - 1e-9:
+                out.append(TurnEnd(start, start, self._open, "max_length"))
+                self._open = start
+                out.append(TurnStart(start, start, continued=True))
+            out.append(TurnAudio(frame))
+        elif self._open is not None:
+            until = self._talk_until if self._talk_until is not None else start
+            out.append(self._close(min(start, until), "released"))
+        return out
+
+    def finish(self) -> list[TurnEvent]:
+        self.detector.finish()
+        if self._open is None:
+            return []
+        return [self._close(self.now, "input_end")]
+
+    def _close(self, at: float, reason: str) -> TurnEnd:
+        assert self._open is not None
+        end = TurnEnd(max(at, self._open), self.now, self._open, reason)
+        self._open = None
+        return end
+
+
+# --- the speaker's level -------------------------------------------------------------------------
+
+
+class MeteredSink:
+    """A `PlaybackSink` that hands everything to `inner` and measures the reply audio as it is heard.
+
+    What is heard is what was written less what is still queued (`inner.pending_s`); a flush drops
+    the unplayed tail here too. `reading(at)` measures what was heard since the previous reading,
+    padded with silence up to the time gone by, so the held peak falls when the speaker is quiet.
+    """
+
+    def __init__(self, inner: PlaybackSink) -> None:
+        self.inner = inner
+        self.rate = inner.rate
+        self.clocked = inner.clocked
+        self._meter: LevelMeter | None = None
+        self._meter_rate = inner.rate
+        self._pieces: deque[tuple[float, np.ndarray]] = deque()  # (start second, samples at _meter_rate)
+        self._written = 0.0
+        self._measured_to = 0.0
+        self._last_at: float | None = None
+        self._last = SILENCE
+
+    @property
+    def error(self) -> Any:
+        return self.inner.error
+
+    def write(self, samples: np.ndarray, rate: int, tag: Hashable = None) -> None:
+        self.inner.write(samples, rate, tag)
+        if self._meter is None:
+            self._meter_rate = rate
+            self._meter = LevelMeter(rate)
+        if rate != self._meter_rate:
+            samples = resample(samples, rate, self._meter_rate)
+        if samples.size:
+            self._pieces.append((self._written, samples))
+            self._written += samples.size / self._meter_rate
+
+    def advance(self, samples: int, rate: int) -> None:
+        self.inner.advance(samples, rate)
+
+    def flush(self, *, keep_current: bool = False) -> float:
+        dropped = self.inner.flush(keep_current=keep_current)
+        self._written = max(self._measured_to, self._written - dropped)
+        while self._pieces and self._pieces[-1][0] >= self._written:
+            self._pieces.pop()
+        if self._pieces:
+            start, samples = self._pieces[-1]
+            keep = int(round((self._written - start) * self._meter_rate))
+            self._pieces[-1] = (start, samples[:keep])
+        return dropped
+
+    @property
+    def pending_s(self) -> float:
+        return self.inner.pending_s
+
+    @property
+    def playing(self) -> Hashable:
+        return self.inner.playing
+
+    def played_s(self, tag: Hashable) -> float:
+        return self.inner.played_s(tag)
+
+    async def drain(self) -> None:
+        await self.inner.drain()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def reading(self, at: float) -> MeterLevels:
+        """The speaker's level over what was heard since the last reading (`at`: audio time)."""
+        if self._meter is None:
+            return SILENCE
+        elapsed = 0.0 if self._last_at is None else min(0.5, max(0.0, at - self._last_at))
+        self._last_at = at
+        heard = min(self._written, max(self._measured_to, self._written - self.inner.pending_s))
+        played = self._take(self._measured_to, heard)
+        self._measured_to = heard
+        rate = self._meter_rate
+        quiet = max(0, int(round(elapsed * rate)) - played.size)
+        if played.size + quiet == 0:
+            return self._last
+        frame = np.concatenate((played, np.zeros(quiet, dtype=np.int16))) if quiet else played
+        level = self._meter.measure(frame)
+        self._last = MeterLevels(level.rms_db, level.peak_db, level.hold_db, level.clipped)
+        return self._last
+
+    def _take(self, begin: float, end: float) -> np.ndarray:
+        """The audio written between `begin` and `end` seconds; pieces wholly before `end` are let go."""
+        rate = self._meter_rate
+        parts = []
+        while self._pieces:
+            start, samples = self._pieces[0]
+            lo = max(0, int(round((begin - start) * rate)))
+            hi = min(samples.size, int(round((end - start) * rate)))
+            if hi > lo:
+                parts.append(samples[lo:hi])
+            if start + samples.size / rate <= end + 1e-9:
+                self._pieces.popleft()
+                continue
+            break
+        if not parts:
+            return np.zeros(0, dtype=np.int16)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+# --- what the controller posts -------------------------------------------------------------------
+
+
+class VoiceMessage(Message, bubble=False):
+    """Something from a voice controller; `controller` says which (an old one may still report)."""
+
+    def __init__(self, controller: VoiceController) -> None:
+        super().__init__()
+        self.controller = controller
+
+
+class VoiceStarted(VoiceMessage):
+    """The session is open and listening."""
+
+    def __init__(self, controller: VoiceController, provider: str, note: str) -> None:
+        super().__init__(controller)
+        self.provider = provider
+        self.note = note
+        """Why this provider (the chat's has no voice), or empty."""
+
+
+class VoiceMeter(VoiceMessage):
+    """New readings for the meter."""
+
+    def __init__(self, controller: VoiceController, input: MeterLevels, output: MeterLevels, state: str) -> None:
+        super().__init__(controller)
+        self.input, self.output, self.state = input, output, state
+
+
+class VoiceHeard(VoiceMessage):
+    """The user's words, transcribed (a whole utterance)."""
+
+    def __init__(self, controller: VoiceController, text: str) -> None:
+        super().__init__(controller)
+        self.text = text
+
+
+class VoiceReplyStarted(VoiceMessage):
+    def __init__(self, controller: VoiceController, reply: int) -> None:
+        super().__init__(controller)
+        self.reply = reply
+
+
+class VoiceReplyText(VoiceMessage):
+    """Text of the reply in progress: a piece of it, or (`final`) the whole of it."""
+
+    def __init__(self, controller: VoiceController, reply: int | None, text: str, final: bool = False) -> None:
+        super().__init__(controller)
+        self.reply, self.text, self.final = reply, text, final
+
+
+class VoiceReplyEnded(VoiceMessage):
+    def __init__(self, controller: VoiceController, reply: int, status: str, text: str, audio_s: float, played_s: float) -> None:
+        super().__init__(controller)
+        self.reply, self.status, self.text = reply, status, text
+        self.audio_s, self.played_s = audio_s, played_s
+
+
+class VoiceInterrupted(VoiceMessage):
+    """The user spoke over reply `reply` (None: no reply was playing); its audio was cut."""
+
+    def __init__(self, controller: VoiceController, reply: int | None, played_s: float) -> None:
+        super().__init__(controller)
+        self.reply, self.played_s = reply, played_s
+
+
+class VoiceNotice(VoiceMessage):
+    """Something to tell the person that does not stop voice (a warning, a provider's error)."""
+
+    def __init__(self, controller: VoiceController, message: str, severity: str = "warning") -> None:
+        super().__init__(controller)
+        self.message, self.severity = message, severity
+
+
+class VoiceStopped(VoiceMessage):
+    """The voice session is over: turned off (`error` None) or failed (`error`, `hint`)."""
+
+    def __init__(self, controller: VoiceController, error: str | None, hint: str = "") -> None:
+        super().__init__(controller)
+        self.error, self.hint = error, hint
+
+
+# --- the controller ------------------------------------------------------------------------------
+
+
+class _Poster(Protocol):
+    def post_message(self, message: Message) -> bool: ...
+
+
+@dataclass(slots=True)
+class VoiceSetup:
+    """What voice mode uses besides the chat's provider; every field has a working default."""
+
+    source_factory: Callable[[int], AudioSource] | None = None
+    """rate -> the input; None: the microphone (`input_device`). May raise `AudioDeviceError`."""
+    sink_factory: Callable[[int], Awaitable[PlaybackSink]] | None = None
+    """rate -> where replies are played; None: the speaker (`output_device`)."""
+    input_device: int | str | None = None
+    output_device: int | str | None = None
+    provider: str | None = None
+    """The voice provider; None: the chat's provider when it has voice, else the offline demo."""
+    provider_options: dict[str, Any] = field(default_factory=dict)
+    """Options for the voice provider (the demo's `audio_speed`, `hold_after_s`...)."""
+    options: VoiceOptions | None = None
+    """VAD, turn and interruption settings; levels and auto-complete are always on."""
+    timing: KeyTiming = field(default_factory=KeyTiming)
+    meter_rate: float = 30.0
+    """Meter updates per second of audio (the session reads the level every 20 ms)."""
+    interrupted_s: float = 1.5
+    """How long the meter says "interrupted" after a barge-in."""
+
+
+class VoiceController:
+    """One voice session for the chat screen (see the module text). Run `run()` in a worker."""
+
+    def __init__(
+        self,
+        target: _Poster,
+        setup: VoiceSetup | None = None,
+        *,
+        chat_provider: str = "demo",
+        chat_settings: Callable[[str], ProviderSettings] | None = None,
+        instructions: str = "",
+        mode: str = PUSH_TO_TALK,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.target = target
+        self.setup = setup or VoiceSetup()
+        self.chat_provider = chat_provider
+        self.chat_settings = chat_settings
+        self.instructions = instructions
+        self.mode = mode
+        self.provider = ""
+        self.note = ""
+        self.session: VoiceSession | None = None
+        self.turns: ModalTurns | None = None
+        self.sink: MeteredSink | None = None
+        self.ended = False
+        self.state = "muted"
+        self._input = SILENCE
+        self._speaking = False
+        self._now = 0.0
+        self._reply: int | None = None
+        self._interrupted_until = -math.inf
+        self._next_meter = 0.0
+        self._error: tuple[str, str] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.session is not None and not self.ended
+
+    def post(self, message: Message) -> None:
+        self.target.post_message(message)
+
+    # --- the person's side ----------------------------------------------------------------------
+
+    def talk(self) -> str:
+        """The talk key: "press", "repeat" or "unsure" (see `ModalTurns`); "" while not running."""
+        if self.turns is None:
+            return ""
+        kind = self.turns.key()
+        self._post_meter()
+        return kind
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        if self.turns is not None:
+            self.turns.set_mode(mode)
+            self._post_meter()
+
+    async def send_text(self, text: str) -> None:
+        """Say something in text to the voice session (raises `TuiChatError` when it has ended)."""
+        if self.session is None or self.ended:
+            raise TuiChatError("the voice session is not running")
+        await self.session.send_text(text)
+
+    # --- the worker -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Open everything, run the session, post what happens; ends with `VoiceStopped`.
+
+        A failure to open (no voice provider, PortAudio missing, no device) or a failed session
+        (device lost, connection dropped) is reported in `VoiceStopped`; so is an unexpected
+        error, which must not take the chat down with it. Cancelling the worker stops everything.
+        """
+        try:
+            try:
+                session = await self._open()
+            except TuiChatError as failure:
+                self._error = (failure.message, failure.hint)
+                return
+            self.session = session
+            self.post(VoiceStarted(self, self.provider, self.note))
+            self._post_meter()
+            async with aclosing(session.run()) as events:
+                async for event in events:
+                    self._handle(event)
+        except Exception as failure:  # noqa: BLE001 - a bug here must not end the app
+            self._error = (f"voice stopped on an unexpected error: {failure!r}", "text chat goes on; please report this")
+        finally:
+            self.ended = True
+            self.post(VoiceStopped(self, *(self._error or (None, ""))))
+
+    def _choose_provider(self) -> tuple[str, ProviderSettings, str]:
+        """(voice provider, its settings, a note when it is not the chat's provider)."""
+        from ..realtime import bidi_spec_for
+
+        options = dict(self.setup.provider_options)
+        if self.setup.provider:
+            spec = bidi_spec_for(self.setup.provider)
+            return spec.name, self._settings(spec.text_provider, options), ""
+        try:
+            spec = bidi_spec_for(self.chat_provider)
+        except TuiChatError:
+            note = f"{self.chat_provider} has no voice sessions: using the offline voice demo"
+            return "demo", ProviderSettings(options=options), note
+        return spec.name, self._settings(spec.text_provider, options), ""
+
+    def _settings(self, text_provider: str, options: dict[str, Any]) -> ProviderSettings:
+        if self.chat_settings is None or not text_provider:
+            return ProviderSettings(options=options)
+        base = self.chat_settings(text_provider)
+        # The chat's model is a text model; the voice provider picks its own.
+        return ProviderSettings(base_url=base.base_url, api_key=base.api_key, options=options)
+
+    async def _open_bidi(self, name: str, settings: ProviderSettings) -> Any:
+        from ..realtime import open_bidi
+
+        try:
+            from ..realtime.base import BidiConfig  # type: ignore[attr-defined]
+        except ImportError:  # a core without session configs
+            return await open_bidi(name, settings)
+        # The turns are taken here (ModalTurns) in every mode: the provider answers each end_turn().
+        config = BidiConfig(instructions=self.instructions, turn_detection="manual")
+        return await open_bidi(name, settings, config=config)
+
+    async def _open(self) -> VoiceSession:
+        name, settings, self.note = self._choose_provider()
+        bidi = await self._open_bidi(name, settings)
+        self.provider = bidi.provider or name
+        source: Any = None
+        sink: Any = None
+        try:
+            if self.setup.source_factory is not None:
+                source = self.setup.source_factory(bidi.input_rate)
+            else:
+                from ..audio.devices import MicrophoneSource
+
+                source = MicrophoneSource(self.setup.input_device, bidi.input_rate)
+            if self.setup.sink_factory is not None:
+                sink = await self.setup.sink_factory(bidi.output_rate)
+            else:
+                from ..audio.devices import SpeakerSink
+
+                sink = await SpeakerSink.open(self.setup.output_device, bidi.output_rate)
+        except BaseException:
+            for thing in (sink, source):
+                if thing is not None:
+                    await thing.aclose()
+            await bidi.close()
+            raise
+        for warning in [*getattr(source, "warnings", ()), *getattr(sink, "warnings", ())]:
+            self.post(VoiceNotice(self, warning))
+        options = replace(self.setup.options or VoiceOptions(), levels=True, auto_complete=True)
+        vad = EnergyVad(source.rate, options.vad)
+        self.turns = ModalTurns(vad, options.turns, self.mode, self.setup.timing)
+        self.sink = MeteredSink(sink)
+        return VoiceSession(bidi, source, self.sink, options, vad=vad, turns=self.turns)
+
+    # --- events -> messages ---------------------------------------------------------------------
+
+    def _handle(self, event: VoiceEvent) -> None:
+        if isinstance(event, LevelReading):
+            self._input = MeterLevels(event.rms_db, event.peak_db, event.hold_db, event.clipped)
+            self._speaking = event.speaking
+            self._now = event.at
+            if event.at + 1e-9 >= self._next_meter:
+                self._next_meter = max(self._next_meter + 1.0 / self.setup.meter_rate, event.at)
+                self._post_meter()
+            return
+        if isinstance(event, ProviderChunk):
+            self._chunk(event.chunk)
+            return
+        if isinstance(event, ReplyStarted):
+            self._reply = event.reply
+            self.post(VoiceReplyStarted(self, event.reply))
+        elif isinstance(event, ReplyEnded):
+            self._reply = None
+            if event.status == "interrupted":
+                self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
+            self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s))
+        elif isinstance(event, BargeIn):
+            self._interrupted_until = event.at + self.setup.interrupted_s
+            self.post(VoiceInterrupted(self, event.reply, event.played_s))
+        elif isinstance(event, InputWarning):
+            self.post(VoiceNotice(self, event.message))
+        elif isinstance(event, SessionError):
+            self._error = (event.message, event.hint)
+        elif not isinstance(event, (TurnStarted, TurnEnded)):
+            return
+        self._post_meter()
+
+    def _chunk(self, chunk: Any) -> None:
+        if isinstance(chunk, TranscriptChunk) and chunk.role is Role.USER:
+            if chunk.final and chunk.text.strip():
+                self.post(VoiceHeard(self, chunk.text))
+        elif isinstance(chunk, TranscriptChunk):
+            self.post(VoiceReplyText(self, self._reply, chunk.text, final=chunk.final))
+        elif isinstance(chunk, TextDelta):
+            self.post(VoiceReplyText(self, self._reply, chunk.text))
+        elif isinstance(chunk, ErrorChunk):
+            self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
+        elif isinstance(chunk, ToolCallChunk):
+            self.post(VoiceNotice(self, f"the model asked for the tool {chunk.call.name!r}; voice mode does not run tools yet"))
+
+    def _meter_state(self) -> str:
+        turns = self.turns
+        if turns is None:
+            return "muted"
+        if self._now < self._interrupted_until:
+            return "interrupted"
+        if turns.listening and self._speaking:
+            return "speaking"
+        if self._reply is not None or (self.sink is not None and self.sink.pending_s > 0):
+            return "assistant"
+        return "listening" if turns.listening else "muted"
+
+    def _post_meter(self) -> None:
+        output = self.sink.reading(self._now) if self.sink is not None else SILENCE
+        self.state = self._meter_state()
+        self.post(VoiceMeter(self, self._input, output, self.state))
