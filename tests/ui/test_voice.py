@@ -510,3 +510,43 @@ def test_key_timing_is_checked() -> None:
         KeyTiming(first_s=0.2, release_s=0.5)
     with pytest.raises(ValueError):
         ModalTurns(EnergyVad(RATE), mode="sometimes")
+
+
+# --- tools in voice mode -------------------------------------------------------------------------
+
+
+async def test_voice_tool_calls_go_through_the_approval_modal() -> None:
+    from tui_chat.tools.loop import ToolStatus
+    from tui_chat.ui.screens.approval import ApprovalScreen
+    from tui_chat.ui.widgets.tool_item import ToolItem
+
+    app, rig = voice_app()
+    app.use_pack(app.session.pack.path.with_name("tools-demo.pack.json"), "assistant")
+    async with app.run_test(size=SIZE) as pilot:
+        await voice_on(pilot, rig)
+        app.query_one(PromptInput).insert("list the files here")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        assert "list_directory" in screen_text(app)
+        await pilot.press("y")
+        reply = await wait_for_reply(pilot, 1)
+        assert app.query_one(ToolItem).status is ToolStatus.DONE
+        assert reply.text.startswith("The list_directory tool says:")
+
+
+async def test_voice_tool_call_denied_is_said_and_not_run() -> None:
+    from tui_chat.tools.loop import ToolStatus
+    from tui_chat.ui.screens.approval import ApprovalScreen
+    from tui_chat.ui.widgets.tool_item import ToolItem
+
+    app, rig = voice_app()
+    app.use_pack(app.session.pack.path.with_name("tools-demo.pack.json"), "assistant")
+    async with app.run_test(size=SIZE) as pilot:
+        await voice_on(pilot, rig)
+        app.query_one(PromptInput).insert("list the files here")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("escape")
+        reply = await wait_for_reply(pilot, 1)
+        assert app.query_one(ToolItem).status is ToolStatus.DENIED
+        assert reply.text.startswith("I could not use the list_directory tool: denied by user")

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..audio.synth import speech_pieces, speech_tokens
-from ..chunks import Done, Interrupted, Role, TranscriptChunk
+from ..chunks import Done, Interrupted, Message, Role, ToolCall, ToolCallChunk, TranscriptChunk
 from ..errors import ProviderError
 from ..providers.registry import ProviderSettings
 from .base import BidiSession
@@ -42,6 +42,7 @@ FAULTS = ("odd_pcm", "bad_base64", "disconnect")
 class _Request:
     reply: str
     heard: str | None  # the user transcript, for audio turns
+    call: ToolCall | None = None  # a tool to use first; the reply then says what it gave
 
 
 def describe_turn(seconds: float, rms_db: float) -> tuple[str, str]:
@@ -100,7 +101,30 @@ class DemoBidiSession(BidiSession):
     async def _send_text(self, text: str) -> None:
         words = len(text.split())
         reply = self.fixed_reply or f"You wrote {words} word{'s' if words != 1 else ''}. This is the offline voice demo."
-        self._requests.put_nowait(_Request(reply, None))
+        self._requests.put_nowait(_Request(reply, None, self._tool_call_for(text)))
+
+    def _tool_call_for(self, text: str) -> ToolCall | None:
+        """The tool the demo uses for `text`, when the session offers one that fits (as the text demo does)."""
+        tools = self.config.tools
+        if tools is None:
+            return None
+        from ..providers.base import ChatRequest
+        from ..providers.demo import tool_call_for
+
+        request = ChatRequest(self.model, (Message(Role.USER, text),), tools=tools.offered())
+        return tool_call_for(request)
+
+    async def _use_tool(self, call: ToolCall) -> str:
+        """Run `call` through the session's tools (policy, approval) and say in a sentence what it gave."""
+        assert self.config.tools is not None
+        self._emit(ToolCallChunk(call))
+        [result] = await self.config.tools.run([call])
+        said = " ".join(result.content.split())
+        if len(said) > 200:
+            said = said[:199] + "…"
+        if result.is_error:
+            return f"I could not use the {call.name} tool: {said}"
+        return f"The {call.name} tool says: {said}"
 
     async def _end_turn(self) -> None:
         mean_square = self._sum_squares / self._samples if self._samples else 0.0
@@ -158,6 +182,8 @@ class DemoBidiSession(BidiSession):
             await asyncio.sleep(self.latency)
         if request.heard is not None:
             self._emit(TranscriptChunk(request.heard, Role.USER, final=True))
+        if request.call is not None:
+            request = _Request(await self._use_tool(request.call), request.heard)
         rate = self.output_rate
         size = rate * self.chunk_ms // 1000
         # The audio is made word by word as it is sent, so a long reply never stalls the loop.

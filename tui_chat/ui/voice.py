@@ -54,7 +54,7 @@ from ..audio.session import VoiceOptions, VoiceSession
 from ..audio.sources import AudioSource
 from ..audio.turns import TurnAudio, TurnDetector, TurnEnd, TurnEvent, TurnParams, TurnStart
 from ..audio.vad import EnergyVad, VoiceActivityDetector
-from ..chunks import ErrorChunk, Role, TextDelta, ToolCallChunk, TranscriptChunk
+from ..chunks import ErrorChunk, Role, TextDelta, TranscriptChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from .widgets.audio_meter import SILENCE, VOICE_MODES, MeterLevels
@@ -429,6 +429,14 @@ class VoiceNotice(VoiceMessage):
         self.message, self.severity = message, severity
 
 
+class VoiceToolEvent(VoiceMessage):
+    """A tool call of the voice session changed state (asked, running, done, denied...)."""
+
+    def __init__(self, controller: VoiceController, event: Any) -> None:
+        super().__init__(controller)
+        self.event = event
+
+
 class VoiceStopped(VoiceMessage):
     """The voice session is over: turned off (`error` None) or failed (`error`, `hint`)."""
 
@@ -479,6 +487,7 @@ class VoiceController:
         chat_settings: Callable[[str], ProviderSettings] | None = None,
         instructions: str = "",
         mode: str = PUSH_TO_TALK,
+        tool_loop: Any = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -488,6 +497,8 @@ class VoiceController:
         self.chat_settings = chat_settings
         self.instructions = instructions
         self.mode = mode
+        self.tool_loop = tool_loop
+        """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
         self.provider = ""
         self.note = ""
         self.session: VoiceSession | None = None
@@ -591,7 +602,12 @@ class VoiceController:
         except ImportError:  # a core without session configs
             return await open_bidi(name, settings)
         # The turns are taken here (ModalTurns) in every mode: the provider answers each end_turn().
-        config = BidiConfig(instructions=self.instructions, turn_detection="manual")
+        tools = None
+        if self.tool_loop is not None:
+            from ..realtime.tools import SessionTools
+
+            tools = SessionTools.from_loop(self.tool_loop, on_event=lambda event: self.post(VoiceToolEvent(self, event)))
+        config = BidiConfig(instructions=self.instructions, turn_detection="manual", tools=tools)
         return await open_bidi(name, settings, config=config)
 
     async def _open(self) -> VoiceSession:
@@ -670,8 +686,6 @@ class VoiceController:
             self.post(VoiceReplyText(self, self._reply, chunk.text))
         elif isinstance(chunk, ErrorChunk):
             self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
-        elif isinstance(chunk, ToolCallChunk):
-            self.post(VoiceNotice(self, f"the model asked for the tool {chunk.call.name!r}; voice mode does not run tools yet"))
 
     def _meter_state(self) -> str:
         turns = self.turns

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         VoiceReplyText,
         VoiceStarted,
         VoiceStopped,
+        VoiceToolEvent,
     )
 
 RETRY_HINT = "Ctrl+R asks again"
@@ -86,6 +87,7 @@ class ChatScreen(Screen[None]):
         self.voice_mode = "push-to-talk"
         self._voice_worker: Worker[None] | None = None
         self._voice_views: dict[tuple[int, int], AssistantMessage] = {}  # (id(controller), reply) -> view
+        self._voice_tools: dict[str, ToolItem] = {}  # call id -> item, for the voice session's tool calls
 
     @property
     def chat_app(self) -> TuiChatApp:
@@ -151,9 +153,7 @@ class ChatScreen(Screen[None]):
                         tools[item.call.id] = await log.add_tool(ToolItem(item.call))
                         new_view_needed = True
                     elif isinstance(item, ToolEvent):
-                        if (tool := tools.get(item.call.id)) is None or tool.final:
-                            tools[item.call.id] = tool = await log.add_tool(ToolItem.from_event(item))
-                        tool.update(item)
+                        await self._show_tool_event(tools, item)
                         new_view_needed = True
                     elif isinstance(item, LoopNote):
                         self.notify(item.message, title="Tools", severity="warning")
@@ -274,6 +274,7 @@ class ChatScreen(Screen[None]):
             chat_settings=session.config.provider_settings,
             instructions=session.conversation.prompt.system or "",
             mode=self.voice_mode,
+            tool_loop=self.chat_app.tool_loop,
         )
         self.voice = controller
         self._voice_worker = self.run_worker(controller.run(), name="voice", group="voice", exclusive=True, exit_on_error=False)
@@ -390,6 +391,16 @@ class ChatScreen(Screen[None]):
         view = self._voice_views.get((id(message.controller), message.reply)) if message.reply is not None else None
         if view is not None and view.status is ReplyStatus.COMPLETE:
             await view.finish(ReplyStatus.INTERRUPTED, f"you spoke over it after {message.played_s:.1f} s of its audio")
+
+    async def on_voice_tool_event(self, message: VoiceToolEvent) -> None:
+        if message.controller is self.voice:
+            await self._show_tool_event(self._voice_tools, message.event)
+
+    async def _show_tool_event(self, tools: dict[str, ToolItem], event: ToolEvent) -> None:
+        """Update the item of `event`'s call, adding one to the log for a call not seen yet."""
+        if (tool := tools.get(event.call.id)) is None or tool.final:
+            tools[event.call.id] = tool = await self.query_one(ChatLog).add_tool(ToolItem.from_event(event))
+        tool.update(event)
 
     def on_voice_notice(self, message: VoiceNotice) -> None:
         severity = message.severity if message.severity in ("information", "warning", "error") else "warning"
