@@ -46,6 +46,7 @@ class TuiChatApp(App[None]):
         clock: Callable[[], float] = time.monotonic,
         save_settings: bool = True,
         approval_arm_delay: float = ARM_DELAY,
+        freeze_startup_objects: bool = True,
         voice_setup: VoiceSetup | None = None,
     ) -> None:
         super().__init__()
@@ -54,6 +55,8 @@ class TuiChatApp(App[None]):
         """What voice mode uses (devices, the voice provider's options); None: the defaults."""
         self.clock = clock
         self.save_settings = save_settings
+        self.freeze_startup_objects = freeze_startup_objects
+        """False where many apps run in one process (tests): a freeze would keep their garbage forever."""
         self.approver = ModalApprover(self, arm_delay=approval_arm_delay)
         self.tool_loop = self._build_tool_loop()
 
@@ -67,10 +70,11 @@ class TuiChatApp(App[None]):
         return ChatScreen()
 
     def on_mount(self) -> None:
-        # Everything made so far (Textual, the screen, the config) lives as long as the app: moved out
-        # of the collector's sight, it no longer makes each full collection, which stops the loop
-        # mid-stream, longer (measured in bench/stream_render.py as key-press latency).
-        gc.freeze()
+        if self.freeze_startup_objects:
+            # Everything made so far (Textual, the screen, the config) lives as long as the app: out
+            # of the collector's sight, it no longer makes each full collection, which stops the
+            # loop mid-stream, longer (seen in bench/stream_render.py as key-press latency).
+            gc.freeze()
         themes, warnings = discover_themes(theme_dirs(self.session.config_path))
         for theme in themes:
             self.register_theme(theme)
