@@ -20,3 +20,6 @@ def test_first_screen_loads_no_audio_network_or_unused_provider_modules() -> Non
         assert heavy not in modules, f"{heavy} was imported at start"
     providers = {m for m in modules if m.startswith("tui_chat.providers.")}
     assert providers == {"tui_chat.providers.base", "tui_chat.providers.registry", "tui_chat.providers.demo"}
+    # The empty first screen needs no Markdown parser and no voice UI (they load with their first use).
+    for later in ("markdown_it", "tui_chat.ui.widgets.message", "tui_chat.ui.voice", "soxr"):
+        assert later not in modules, f"{later} was imported at start"

@@ -22,13 +22,12 @@ from ..config import set_value
 from ..errors import TuiChatError
 from ..packs import load_pack
 from ..session import Session
-from ..tools.loop import ToolLoop
-from .approver import ARM_DELAY, ModalApprover, registry_check
 from .screens.chat import ChatScreen
 from .themes import discover_themes, theme_dirs
 from .widgets.audio_meter import VOICE_MODES
 
 if TYPE_CHECKING:
+    from ..tools.loop import ToolLoop
     from .voice import VoiceSetup
 
 
@@ -45,7 +44,7 @@ class TuiChatApp(App[None]):
         *,
         clock: Callable[[], float] = time.monotonic,
         save_settings: bool = True,
-        approval_arm_delay: float = ARM_DELAY,
+        approval_arm_delay: float | None = None,
         freeze_startup_objects: bool = True,
         voice_setup: VoiceSetup | None = None,
     ) -> None:
@@ -57,14 +56,22 @@ class TuiChatApp(App[None]):
         self.save_settings = save_settings
         self.freeze_startup_objects = freeze_startup_objects
         """False where many apps run in one process (tests): a freeze would keep their garbage forever."""
-        self.approver = ModalApprover(self, arm_delay=approval_arm_delay)
-        self.tool_loop = self._build_tool_loop()
+        self.approval_arm_delay = approval_arm_delay
+        self._tool_loop: ToolLoop | None = None
 
-    def _build_tool_loop(self) -> ToolLoop:
-        """The tool loop for the active prompt; edited arguments are checked against its tools."""
-        loop = self.session.tool_loop(self.approver)
-        self.approver.check = registry_check(loop.registry)
-        return loop
+    @property
+    def tool_loop(self) -> ToolLoop:
+        """The tool loop for the active prompt, asking the approval modal; built on first use."""
+        if self._tool_loop is None:
+            from .approver import ModalApprover, registry_check
+
+            delay = {} if self.approval_arm_delay is None else {"arm_delay": self.approval_arm_delay}
+            approver = ModalApprover(self, **delay)
+            self._tool_loop = self.session.tool_loop(approver)
+            approver.check = registry_check(self._tool_loop.registry)  # edited arguments are checked
+            if self.is_running:
+                self._show_warnings()
+        return self._tool_loop
 
     def get_default_screen(self) -> Screen:
         return ChatScreen()
@@ -86,6 +93,8 @@ class TuiChatApp(App[None]):
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
+        # The tools (and their modules) are not needed for the first screen: get them ready just after it.
+        self.call_after_refresh(lambda: self.tool_loop)
 
     def _save_setting(self, key: str, value: str) -> None:
         """Write one setting to the config file, off the event loop."""
@@ -104,7 +113,7 @@ class TuiChatApp(App[None]):
         rendered = pack.render(prompt_id, self.session.config.variables)
         self.session.conversation.use_prompt(rendered.settings())
         self.session.pack, self.session.rendered = pack, rendered
-        self.tool_loop = self._build_tool_loop()
+        self._tool_loop = None
         self._show_warnings()
 
     def _show_warnings(self) -> None:

@@ -21,26 +21,27 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer
 from textual.worker import Worker
 
 from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
 from ...errors import TuiChatError
-from ...tools.loop import LoopNote, ToolEvent, Turn
-from ..code_blocks import code_blocks
 from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
-from ..widgets.message import AssistantMessage
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
-from ..widgets.tool_item import ToolItem
 from .confirm import ConfirmScreen
 from .help import HelpScreen
 from .model_picker import ModelPickerScreen
 from .pack_picker import PackChoice, PackPickerScreen
 
 if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
+    from ...tools.loop import ToolEvent, Turn
     from ..app import TuiChatApp
+    from ..widgets.message import AssistantMessage
+    from ..widgets.tool_item import ToolItem
     from ..voice import (
         VoiceController,
         VoiceHeard,
@@ -134,6 +135,9 @@ class ChatScreen(Screen[None]):
     @work(group="reply", exclusive=True)
     async def _stream(self, turn: Turn, view: AssistantMessage) -> None:
         """Show one turn: the model's text, each tool call as an item, the model's text after them."""
+        from ...tools.loop import LoopNote, ToolEvent
+        from ..widgets.tool_item import ToolItem
+
         log = self.query_one(ChatLog)
         status = self.query_one(StatusBar)
         tools: dict[str, ToolItem] = {}
@@ -198,6 +202,8 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied the reply ({len(reply.text):,} characters).")
 
     def action_copy_code(self, index: int = -1) -> None:
+        from ..code_blocks import code_blocks
+
         reply = self._last_reply()
         blocks = code_blocks(reply.text) if reply else []
         if not blocks:
@@ -398,6 +404,8 @@ class ChatScreen(Screen[None]):
 
     async def _show_tool_event(self, tools: dict[str, ToolItem], event: ToolEvent) -> None:
         """Update the item of `event`'s call, adding one to the log for a call not seen yet."""
+        from ..widgets.tool_item import ToolItem
+
         if (tool := tools.get(event.call.id)) is None or tool.final:
             tools[event.call.id] = tool = await self.query_one(ChatLog).add_tool(ToolItem.from_event(event))
         tool.update(event)
@@ -424,8 +432,8 @@ class ChatScreen(Screen[None]):
 
     # --- links in replies ---------------------------------------------------------------------
 
-    @on(Markdown.LinkClicked)
-    def confirm_link(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        """A link in a reply was clicked (handled by name: Textual's Markdown module loads with the first reply)."""
         event.stop()
         href = event.href
         if not href.lower().startswith(("http://", "https://")):

@@ -1,7 +1,8 @@
 """The scrolling list of messages. It follows new text only while the view is at the bottom.
 
 Scrolling up releases the anchor so a person can read back while a reply streams; returning to
-the bottom takes it again (Textual's anchor does exactly this).
+the bottom takes it again (Textual's anchor does exactly this). The message widgets (and the
+Markdown parser behind them) are loaded with the first message, not for the empty first screen.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from .message import AssistantMessage, UserMessage
-from .tool_item import ToolItem
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .message import AssistantMessage, UserMessage
+    from .tool_item import ToolItem
 
 WELCOME = (
     "Type a message and press Enter to send it.\n"
@@ -44,12 +48,16 @@ class ChatLog(VerticalScroll):
         self.anchor()
 
     async def add_user(self, text: str) -> UserMessage:
+        from .message import UserMessage
+
         self.query(".welcome").remove()
         message = UserMessage(text)
         await self.mount(message)
         return message
 
     async def add_reply(self) -> AssistantMessage:
+        from .message import AssistantMessage
+
         reply = AssistantMessage()
         await self.mount(reply)
         self.anchor()
@@ -61,7 +69,7 @@ class ChatLog(VerticalScroll):
 
     @property
     def replies(self) -> list[AssistantMessage]:
-        return list(self.query(AssistantMessage))
+        return list(self.query("AssistantMessage"))  # type: ignore[arg-type]
 
     async def clear(self) -> None:
         await self.remove_children()
