@@ -24,7 +24,7 @@ from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import JSON_HEADERS, arguments_object, dumps, map_parameters, new_call_id
+from .encoding import arguments_object, map_parameters, new_call_id
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
@@ -213,7 +213,7 @@ class AnthropicProvider(HTTPProvider):
     def info(self) -> ModelInfo:
         return ModelInfo(self.name, self.model, self.capabilities(self.model), 200_000)
 
-    def headers(self, key: str | None) -> dict[str, str]:
+    def auth_headers(self, key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": self.version}
         if key:
             headers["x-api-key"] = key
@@ -222,7 +222,7 @@ class AnthropicProvider(HTTPProvider):
     async def list_models(self) -> list[ModelInfo]:
         async def fetch() -> Any:
             request = self.client.build_request(
-                "GET", self.base_url + "/v1/models", params={"limit": 1000}, headers=self.headers(self.api_key())
+                "GET", self.base_url + "/v1/models", params={"limit": 1000}, headers=self.auth_headers(self.api_key())
             )
             return await self.request_json(request)
 
@@ -261,11 +261,4 @@ class AnthropicProvider(HTTPProvider):
         return body
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        content = dumps(self.body(request))
-        url = self.base_url + "/v1/messages"
-
-        async def build(deadline: float | None) -> Any:
-            headers = {**JSON_HEADERS, **self.headers(self.api_key())}
-            return self.client.build_request("POST", url, headers=headers, content=content)
-
-        return self.stream_sse(build, lambda: AnthropicDecoder(self.label))
+        return self.post_sse(self.base_url + "/v1/messages", self.body(request), lambda: AnthropicDecoder(self.label))

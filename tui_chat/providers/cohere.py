@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import JSON_HEADERS, PartialCall, dumps, map_parameters, new_call_id
+from .encoding import PartialCall, map_parameters, new_call_id
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
@@ -223,11 +223,4 @@ class CohereProvider(HTTPProvider):
         return body
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        content = dumps(self.body(request))
-        url = self.base_url + "/v2/chat"
-
-        async def build(deadline: float | None) -> Any:
-            headers = {**JSON_HEADERS, **self.auth_headers(self.api_key())}
-            return self.client.build_request("POST", url, headers=headers, content=content)
-
-        return self.stream_sse(build, lambda: CohereDecoder(self.label))
+        return self.post_sse(self.base_url + "/v2/chat", self.body(request), lambda: CohereDecoder(self.label))

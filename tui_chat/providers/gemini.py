@@ -38,7 +38,7 @@ from typing import Any, AsyncIterator, Iterable
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import JSON_HEADERS, arguments_object, dumps, is_generated_id, map_parameters, new_call_id, tool_names
+from .encoding import arguments_object, is_generated_id, map_parameters, new_call_id, tool_names
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, RequestFailed, Secrets, StreamFailure, load_json, trim
@@ -224,7 +224,7 @@ class GeminiProvider(HTTPProvider):
     def info(self) -> ModelInfo:
         return ModelInfo(self.name, self.model, self.capabilities(self.model), 1_048_576)
 
-    async def auth_headers(self) -> dict[str, str]:
+    async def request_auth(self) -> dict[str, str]:
         key = self.api_key()
         return {"x-goog-api-key": key} if key else {}
 
@@ -234,7 +234,7 @@ class GeminiProvider(HTTPProvider):
     async def list_models(self) -> list[ModelInfo]:
         async def fetch() -> Any:
             request = self.client.build_request(
-                "GET", self.base_url + "/models", params={"pageSize": 1000}, headers=await self.auth_headers()
+                "GET", self.base_url + "/models", params={"pageSize": 1000}, headers=await self.request_auth()
             )
             return await self.request_json(request)
 
@@ -280,15 +280,8 @@ class GeminiProvider(HTTPProvider):
         return body
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        content = dumps(self.body(request))
         model = (request.model or self.model).removeprefix("models/")
-        url = self.url(model)
-
-        async def build(deadline: float | None) -> Any:
-            headers = {**JSON_HEADERS, **(await self.auth_headers())}
-            return self.client.build_request("POST", url, headers=headers, content=content)
-
-        return self.stream_sse(build, lambda: GeminiDecoder(self.label, self._signatures))
+        return self.post_sse(self.url(model), self.body(request), lambda: GeminiDecoder(self.label, self._signatures))
 
 
 class VertexProvider(GeminiProvider):
@@ -329,7 +322,7 @@ class VertexProvider(GeminiProvider):
             f"/publishers/google/models/{model}:streamGenerateContent?alt=sse"
         )
 
-    async def auth_headers(self) -> dict[str, str]:
+    async def request_auth(self) -> dict[str, str]:
         return {"authorization": f"Bearer {await self.access_token()}"}
 
     async def access_token(self) -> str:

@@ -44,7 +44,7 @@ from ..chunks import (
 )
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import JSON_HEADERS, PartialCall, dumps, map_parameters, new_call_id
+from .encoding import PartialCall, dumps, map_parameters, new_call_id
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
@@ -320,14 +320,7 @@ class OpenAIProvider(HTTPProvider):
         return {"type": "function", "function": {"name": choice}}
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        content = dumps(self.body(request))
-        url = self.url(request)
-
-        async def build(deadline: float | None) -> Any:
-            headers = {**JSON_HEADERS, **self.auth_headers(self.api_key())}
-            return self.client.build_request("POST", url, headers=headers, content=content)
-
-        return self.stream_sse(build, lambda: OpenAIDecoder(self.label))
+        return self.post_sse(self.url(request), self.body(request), lambda: OpenAIDecoder(self.label))
 
 
 class AzureOpenAIProvider(OpenAIProvider):

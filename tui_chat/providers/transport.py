@@ -46,7 +46,7 @@ import httpx
 
 from ..chunks import Chunk, ErrorChunk, Interrupted, RetryNotice
 from ..errors import ProviderError
-from .encoding import loads
+from .encoding import JSON_HEADERS, dumps, loads
 from .registry import PROVIDERS, ProviderSettings
 from .sse import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, SSEEvent, SSEParser
 
@@ -66,7 +66,8 @@ USER_AGENT = "tui-chat/0.1"
 # --- options ----------------------------------------------------------------------------------
 
 
-def _number(options: Mapping[str, Any], key: str, default: float | None, *, minimum: float = 0.0) -> float | None:
+def option_number(options: Mapping[str, Any], key: str, default: float | None, *, minimum: float = 0.0) -> float | None:
+    """A numeric provider option, checked: None when unset with no default."""
     value = options.get(key, default)
     if value is None:
         return None
@@ -103,18 +104,18 @@ class TransportOptions:
         rand = options.get("random", d.random)
         if not callable(sleep) or not callable(rand):
             raise ProviderError("options 'sleep' and 'random' must be callables")
-        retries = _number(options, "retries", d.retries)
-        max_event = _number(options, "max_event_bytes", d.max_event_bytes, minimum=1)
+        retries = option_number(options, "retries", d.retries)
+        max_event = option_number(options, "max_event_bytes", d.max_event_bytes, minimum=1)
         return cls(
-            connect_timeout=_number(options, "connect_timeout", d.connect_timeout, minimum=0.001) or d.connect_timeout,
-            idle_timeout=_number(options, "idle_timeout", d.idle_timeout, minimum=0.001) or d.idle_timeout,
-            total_timeout=_number(options, "total_timeout", None, minimum=0.001),
+            connect_timeout=option_number(options, "connect_timeout", d.connect_timeout, minimum=0.001) or d.connect_timeout,
+            idle_timeout=option_number(options, "idle_timeout", d.idle_timeout, minimum=0.001) or d.idle_timeout,
+            total_timeout=option_number(options, "total_timeout", None, minimum=0.001),
             max_event_bytes=int(max_event or d.max_event_bytes),
             retries=int(retries if retries is not None else d.retries),
-            retry_base_delay=_number(options, "retry_base_delay", d.retry_base_delay) or 0.0,
-            retry_max_delay=_number(options, "retry_max_delay", d.retry_max_delay) or 0.0,
-            max_retry_after=_number(options, "max_retry_after", d.max_retry_after) or 0.0,
-            jitter=min(1.0, _number(options, "jitter", d.jitter) or 0.0),
+            retry_base_delay=option_number(options, "retry_base_delay", d.retry_base_delay) or 0.0,
+            retry_max_delay=option_number(options, "retry_max_delay", d.retry_max_delay) or 0.0,
+            max_retry_after=option_number(options, "max_retry_after", d.max_retry_after) or 0.0,
+            jitter=min(1.0, option_number(options, "jitter", d.jitter) or 0.0),
             headers=dict(headers),
             sleep=sleep,
             random=rand,
@@ -514,6 +515,24 @@ class HTTPProvider:
         return self.transport.backoff(attempt)
 
     # -- streams --
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        """The headers that carry `key` (none by default)."""
+        return {}
+
+    async def request_auth(self) -> dict[str, str]:
+        """Authentication headers for one request; the key is read afresh for each."""
+        return self.auth_headers(self.api_key())
+
+    def post_sse(self, url: str, body: Mapping[str, Any], decoder: Callable[[], StreamDecoder]) -> AsyncIterator[Chunk]:
+        """POST `body` as JSON to `url` and yield the decoded event stream (with retries)."""
+        content = dumps(body)
+
+        async def build(deadline: float | None) -> httpx.Request:
+            headers = {**JSON_HEADERS, **(await self.request_auth())}
+            return self.client.build_request("POST", url, headers=headers, content=content)
+
+        return self.stream_sse(build, decoder)
 
     async def stream_sse(
         self,

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -43,7 +42,16 @@ from ..chunks import ErrorChunk, RetryNotice
 from ..errors import ProviderError
 from ..providers.encoding import loads
 from ..providers.registry import PROVIDERS, ProviderSettings, env_key
-from ..providers.transport import USER_AGENT, RequestFailed, Secrets, TransportOptions, error_message, redact, trim
+from ..providers.transport import (
+    USER_AGENT,
+    RequestFailed,
+    Secrets,
+    TransportOptions,
+    error_message,
+    option_number,
+    redact,
+    trim,
+)
 from .base import BidiSession
 
 if TYPE_CHECKING:
@@ -86,15 +94,6 @@ def ws_url(base: str, *, default_path: str = "") -> str:
     return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
 
 
-def _option_number(options: Mapping[str, Any], key: str, default: float | None, minimum: float) -> float | None:
-    value = options.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < minimum:
-        raise ProviderError(f"option {key!r} must be a number of at least {minimum:g}, not {value!r}")
-    return float(value)
-
-
 @dataclass(frozen=True, slots=True)
 class WsOptions:
     """Connection options of a WebSocket session (see the module text)."""
@@ -111,10 +110,10 @@ class WsOptions:
         ping = options["ping_interval"] if "ping_interval" in options else 20.0
         return cls(
             transport=transport,
-            setup_timeout=_option_number(options, "setup_timeout", 10.0, 0.001) or 10.0,
-            reconnects=int(_option_number(options, "reconnects", 5, 0) or 0),
-            max_message_bytes=int(_option_number(options, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, 1024) or DEFAULT_MAX_MESSAGE_BYTES),
-            ping_interval=_option_number({"ping_interval": ping}, "ping_interval", None, 0.001),
+            setup_timeout=option_number(options, "setup_timeout", 10.0, minimum=0.001) or 10.0,
+            reconnects=int(option_number(options, "reconnects", 5, minimum=0) or 0),
+            max_message_bytes=int(option_number(options, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, minimum=1024) or DEFAULT_MAX_MESSAGE_BYTES),
+            ping_interval=option_number({"ping_interval": ping}, "ping_interval", None, minimum=0.001),
         )
 
 
