@@ -26,7 +26,7 @@ def make_app(
     options = {"speed": 0, **demo_options}
     session = build_session(Choices(provider="demo", pack=pack, provider_options=options, workspace=workspace))
     return TuiChatApp(
-        session, clock=fixed_clock, save_settings=save_settings, approval_arm_delay=0, freeze_startup_objects=False
+        session, clock=fixed_clock, save_settings=save_settings, approval_arm_delay=0, tune_collector=False
     )
 
 

@@ -291,7 +291,7 @@ async def test_broken_config_starts_on_defaults_and_says_where(tmp_path) -> None
     broken = 'theme = "tui-chat-paper"\n[providers.demo\nspeed = 0\n'
     config.write_text(broken)
     session = build_session(Choices(config_path=config, provider="demo", provider_options={"speed": 0}))
-    app = TuiChatApp(session, clock=fixed_clock, save_settings=True, approval_arm_delay=0, freeze_startup_objects=False)
+    app = TuiChatApp(session, clock=fixed_clock, save_settings=True, approval_arm_delay=0, tune_collector=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         shown = [str(n.message) for n in app._notifications]

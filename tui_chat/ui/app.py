@@ -45,7 +45,7 @@ class TuiChatApp(App[None]):
         clock: Callable[[], float] = time.monotonic,
         save_settings: bool = True,
         approval_arm_delay: float | None = None,
-        freeze_startup_objects: bool = True,
+        tune_collector: bool = True,
         voice_setup: VoiceSetup | None = None,
     ) -> None:
         super().__init__()
@@ -54,7 +54,7 @@ class TuiChatApp(App[None]):
         """What voice mode uses (devices, the voice provider's options); None: the defaults."""
         self.clock = clock
         self.save_settings = save_settings
-        self.freeze_startup_objects = freeze_startup_objects
+        self.tune_collector = tune_collector
         """False where many apps run in one process (tests): a freeze would keep their garbage forever."""
         self.approval_arm_delay = approval_arm_delay
         self._tool_loop: ToolLoop | None = None
@@ -77,11 +77,13 @@ class TuiChatApp(App[None]):
         return ChatScreen()
 
     def on_mount(self) -> None:
-        if self.freeze_startup_objects:
+        if self.tune_collector:
             # Everything made so far (Textual, the screen, the config) lives as long as the app: out
-            # of the collector's sight, it no longer makes each full collection, which stops the
-            # loop mid-stream, longer (seen in bench/stream_render.py as key-press latency).
+            # of the collector's sight, it no longer makes each full collection longer. And full
+            # collections, which stop the loop mid-stream, come less often: a stream allocates many
+            # short-lived objects. Both show in bench/stream_render.py as key-press latency.
             gc.freeze()
+            gc.set_threshold(5000, 20, 20)
         themes, warnings = discover_themes(theme_dirs(self.session.config_path))
         for theme in themes:
             self.register_theme(theme)
