@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from .voice import VoiceSetup
 
 
+TOOLS_READY_AFTER = 0.5
+"""Seconds after start-up at which the tool loop is built, off the path to the first screen."""
+
+
 class TuiChatApp(App[None]):
     """tui-chat's terminal UI."""
 
@@ -95,8 +99,9 @@ class TuiChatApp(App[None]):
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
-        # The tools (and their modules) are not needed for the first screen: get them ready just after it.
-        self.call_after_refresh(lambda: self.tool_loop)
+        # The tools (and their modules) are not needed for the first screen: get them ready once the
+        # app has settled (the first message builds them at once if it comes sooner).
+        self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
 
     def _save_setting(self, key: str, value: str) -> None:
         """Write one setting to the config file, off the event loop."""
