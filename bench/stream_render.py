@@ -411,7 +411,7 @@ def main() -> int:
         return 0
 
     print(
-        f"stream_render: {size[0]}x{size[1]}, flush mode {args.flush!r}, gc.freeze {'on' if args.gc_freeze else 'off'},"
+        f"stream_render: {size[0]}x{size[1]}, flush mode {args.flush!r}, --gc-freeze {'on' if args.gc_freeze else 'off'} (tui-chat tunes its own collector),"
         f" python {sys.version.split()[0]}, textual {textual_version}, {args.repeat} runs each, one process per run"
     )
     print("ours: TuiChatApp on the demo provider (speed 0); baseline: bare Textual app, one Markdown fed by MarkdownStream")
