@@ -281,3 +281,39 @@ def test_devices_lists_what_portaudio_sees(capsys: pytest.CaptureFixture[str]) -
         return
     code, out, _ = run(capsys, "devices")
     assert (code, out) == (0, expected)
+
+
+def test_per_pack_approval_from_config_lets_a_tool_run_without_asking(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "visible-to-the-tool.txt").write_text("x")
+    config = tmp_path / "config.toml"
+    config.write_text('[packs.tools-demo.tools]\nlist_directory = "auto"\n')
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal: only "auto" tools can run
+    code, out, err = run(
+        capsys, "ask", *TOOLS, "--config", str(config), "--workspace", str(tmp_path), "list the files here"
+    )
+    assert code == 0, err
+    assert "visible-to-the-tool.txt" in out and "list_directory: done" in err
+    # The same setting for another pack does not apply to this one.
+    config.write_text('[packs.assistant.tools]\nlist_directory = "auto"\n')
+    code, out, err = run(
+        capsys, "ask", *TOOLS, "--config", str(config), "--workspace", str(tmp_path), "list the files here"
+    )
+    assert "list_directory: denied" in err
+
+
+def test_per_pack_approval_cannot_auto_run_shell(tmp_path: Path) -> None:
+    from tui_chat.session import Choices, build_session
+    from tui_chat.tools.approval import DenyingApprover
+    from tui_chat.tools.registry import Approval
+
+    config = tmp_path / "config.toml"
+    config.write_text('[packs.tools-demo.tools]\nrun_shell = "auto"\ncalculator = "sometimes"\n')
+    session = build_session(Choices(config_path=config, provider="demo", pack="tools-demo"))
+    loop = session.tool_loop(DenyingApprover())
+    assert any("sometimes" in warning for warning in session.warnings)
+    from tui_chat.tools.builtin import builtin_tools
+
+    shell = builtin_tools()["run_shell"]
+    assert loop.policy.rule(shell).mode is Approval.ASK

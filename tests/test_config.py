@@ -360,3 +360,14 @@ def test_effective_provider_counts_keys_in_the_file_as_well_as_the_environment(t
     path = write(tmp_path / "config.toml", f'[providers.anthropic]\napi_key = "{SECRET}"\n')
     assert load_config(path).config.effective_provider() == "anthropic"
     assert Config(provider="cohere").effective_provider() == "cohere"
+
+
+def test_pack_tool_approvals_are_read_and_bad_ones_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[packs.tools-demo.tools]\nlist_directory = "auto"\ncalculator = 3\n[packs.other]\ntools = "x"\n',
+    )
+    loaded = load_config(path)
+    assert loaded.config.pack_tools == {"tools-demo": {"list_directory": "auto"}}
+    assert any("packs.tools-demo.tools.calculator" in w for w in loaded.warnings)
+    assert any("packs.other.tools" in w for w in loaded.warnings)

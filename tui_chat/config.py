@@ -72,6 +72,8 @@ class Config:
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     tools: dict[str, Any] = field(default_factory=dict)
     """The `[tools.<name>]` tables, raw: `tui_chat.tools.settings` checks them when tools are built."""
+    pack_tools: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per pack id, how its tools are approved: `[packs.<id>.tools] <tool> = "ask" | "auto" | "deny"`."""
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""
     _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
@@ -183,7 +185,7 @@ def _stamp_of(path: Path) -> tuple[int, int, int]:
 # Reading and validating.
 
 _STRING_KEYS = ("provider", "model", "theme", "pack", "prompt", "workspace")
-_TOP_LEVEL_KEYS = (*_STRING_KEYS, "variables", "providers", "tools")
+_TOP_LEVEL_KEYS = (*_STRING_KEYS, "variables", "providers", "tools", "packs")
 
 _Check = tuple[str, Callable[[Any], bool]]
 
@@ -257,9 +259,37 @@ class _Validator:
                     config.tools = value
                 else:
                     self.wrong_type((key,), "a table", value)
+            elif key == "packs":
+                config.pack_tools = self.pack_tools(value)
             else:
                 self.warn((key,), f"unknown setting{_suggest(key, _TOP_LEVEL_KEYS)}; ignored")
         return config
+
+    def pack_tools(self, value: Any) -> dict[str, dict[str, str]]:
+        """`[packs.<id>.tools]` tables: tool name -> approval mode (checked when tools are built)."""
+        if not isinstance(value, dict):
+            self.wrong_type(("packs",), "a table", value)
+            return {}
+        result: dict[str, dict[str, str]] = {}
+        for pack_id, table in value.items():
+            if not isinstance(table, dict):
+                self.wrong_type(("packs", pack_id), "a table", table)
+                continue
+            for key in table:
+                if key != "tools":
+                    self.warn(("packs", pack_id, key), "unknown setting (only tools); ignored")
+            tools = table.get("tools", {})
+            if not isinstance(tools, dict):
+                self.wrong_type(("packs", pack_id, "tools"), "a table", tools)
+                continue
+            modes: dict[str, str] = {}
+            for tool, mode in tools.items():
+                if isinstance(mode, str):
+                    modes[tool] = mode
+                else:
+                    self.wrong_type(("packs", pack_id, "tools", tool), 'a string ("ask", "auto" or "deny")', mode)
+            result[pack_id] = modes
+        return result
 
     def variables(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):
@@ -533,6 +563,9 @@ _TEMPLATE = """\
 # [tools.lookup_order]
 # command = ["python3", "/home/me/bin/lookup_order.py"]
 # timeout = 30
+# Approval for the tools of one prompt pack only (by its id):
+# [packs.tools-demo.tools]
+# list_directory = "auto"
 
 # One table per provider. Each knows model, base_url and api_key, plus options of its own.
 
@@ -626,6 +659,8 @@ def masked_toml(config: Config) -> str:
         data["providers"] = providers
     if config.tools:
         data["tools"] = config.tools
+    if config.pack_tools:
+        data["packs"] = {pack_id: {"tools": modes} for pack_id, modes in config.pack_tools.items()}
     if config.path is not None and config.path.is_file():
         source = f"# Settings in effect, from {config.path}."
     else:

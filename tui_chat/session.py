@@ -70,6 +70,7 @@ class Session:
             workspace=self.workspace,
             approver=approver,
             yes=self.yes,
+            pack_approvals=self.config.pack_tools.get(self.pack.id, {}) if self.pack else None,
             always_allowed=self.always_allowed,
         )
         self.warnings.extend(warnings)
