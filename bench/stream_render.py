@@ -310,6 +310,11 @@ def region_cells(app: App, widget: Widget) -> list[tuple]:
     ]
 
 
+def rebuilding(app: App) -> bool:
+    """Whether a parked part of a reply has been asked to rebuild and has not finished."""
+    return any(getattr(segment, "_unpark_requested", False) for segment in app.screen.query("StreamingMarkdown > *"))
+
+
 async def capture_pages(app: App, scroller: Widget) -> list[list[tuple]]:
     """The screen at each page of the scroller, from the top to the end."""
     pages = []
@@ -320,9 +325,11 @@ async def capture_pages(app: App, scroller: Widget) -> list[list[tuple]]:
         # Parts of a long reply scrolled back into view are rebuilt over a frame or two: take the
         # page once it is the same on two refreshes in a row.
         page = None
-        for _ in range(20):
+        for _ in range(50):
             await app.screen.wait_for_refresh()
             await asyncio.sleep(0.02)
+            if rebuilding(app):
+                continue  # a parked part came into view and is being rebuilt: not a settled page yet
             latest = region_cells(app, scroller)
             if latest == page:
                 break
