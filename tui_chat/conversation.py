@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Iterable, Mapping
 
 from .chunks import (
@@ -26,13 +26,12 @@ from .chunks import (
     ToolCall,
     ToolCallChunk,
     ToolSpec,
-    TranscriptChunk,
     Usage,
     UsageChunk,
 )
 from .errors import ProviderError
 from .providers.base import ChatRequest, Provider
-from .safe_text import clean
+from .safe_text import clean_chunk
 
 if TYPE_CHECKING:
     from .providers.registry import ProviderSettings
@@ -48,19 +47,6 @@ class PromptSettings:
     tools: tuple[ToolSpec, ...] = ()
     tool_policy: Mapping[str, Any] | None = None
     label: str = ""
-
-
-def _cleaned(chunk: Chunk) -> Chunk:
-    """The chunk with any untrusted text in it cleaned of control sequences."""
-    if isinstance(chunk, TextDelta):
-        return TextDelta(clean(chunk.text))
-    if isinstance(chunk, TranscriptChunk):
-        return replace(chunk, text=clean(chunk.text))
-    if isinstance(chunk, ErrorChunk):
-        return ErrorChunk(clean(chunk.message), clean(chunk.hint), chunk.retryable)
-    if isinstance(chunk, Interrupted):
-        return Interrupted(clean(chunk.reason))
-    return chunk
 
 
 def _answered(messages: Iterable[Message]) -> tuple[Message, ...]:
@@ -122,7 +108,7 @@ class Reply:
         try:
             async with aclosing(self._conversation.provider.stream(self.request)) as stream:
                 async for raw in stream:
-                    chunk = _cleaned(raw)
+                    chunk = clean_chunk(raw)
                     self._take(chunk)
                     yield chunk
                     if isinstance(chunk, (Done, ErrorChunk, Interrupted)):

@@ -9,6 +9,10 @@ of an escape sequence after its ESC is gone is printable text and is shown liter
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from .chunks import Chunk, ErrorChunk, Interrupted, TextDelta, TranscriptChunk
+
 _REMOVED = (
     [c for c in range(0x00, 0x20) if c not in (0x09, 0x0A)]
     + [0x7F]
@@ -42,3 +46,16 @@ def escape_controls(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def clean_chunk(chunk: Chunk) -> Chunk:
+    """`chunk` with the untrusted text in it (reply text, transcripts, error messages) cleaned."""
+    if isinstance(chunk, TextDelta):
+        return TextDelta(clean(chunk.text))
+    if isinstance(chunk, TranscriptChunk):
+        return replace(chunk, text=clean(chunk.text))
+    if isinstance(chunk, ErrorChunk):
+        return ErrorChunk(clean(chunk.message), clean(chunk.hint), chunk.retryable)
+    if isinstance(chunk, Interrupted):
+        return Interrupted(clean(chunk.reason))
+    return chunk

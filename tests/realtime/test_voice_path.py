@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator
 import numpy as np
 import pytest
 
+from tests.audio.test_session import sounding
 from tests.fakes.realtime_gemini import FakeGeminiLive
 from tests.fakes.realtime_openai import FakeOpenAIRealtime, Reply
 from tui_chat.audio.events import BargeIn, ReplyEnded, SessionEnded
@@ -59,19 +60,6 @@ class GatedSource:
         pass
 
 
-def sounding(samples: np.ndarray) -> list[tuple[float, float]]:
-    n = int(RATE * BLOCK)
-    loud = [bool(np.any(samples[i : i + n])) for i in range(0, samples.size, n)]
-    spans, start = [], None
-    for index, flag in enumerate(loud + [False]):
-        if flag and start is None:
-            start = index
-        elif not flag and start is not None:
-            spans.append((start * BLOCK, index * BLOCK))
-            start = None
-    return spans
-
-
 async def test_barge_in_truncates_at_the_audio_actually_played(openai_server: FakeOpenAIRealtime, tmp_path: Path) -> None:
     openai_server.replies.append(Reply(text="A long answer " * 8, audio_s=4.0, hold_after_s=2.0))
     bidi = await open_bidi("openai-realtime", settings_for(openai_server), config=BidiConfig(turn_detection="manual"))
@@ -95,7 +83,7 @@ async def test_barge_in_truncates_at_the_audio_actually_played(openai_server: Fa
     # What the model is told was heard is what the session says was played...
     assert end_ms == pytest.approx(barge[0].played_s * 1000, abs=1)
     # ...and what the recording of the speaker holds, within one block.
-    spans = sounding(read_wav(tmp_path / "heard.wav").samples)
+    spans = sounding(read_wav(tmp_path / "heard.wav").samples, RATE, BLOCK)
     assert abs((spans[0][1] - spans[0][0]) * 1000 - end_ms) <= BLOCK * 1000
     assert isinstance(events[-1], SessionEnded) and events[-1].error is None
 

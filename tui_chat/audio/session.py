@@ -24,15 +24,15 @@ input always ends an open turn and sends it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 import numpy as np
 
-from ..chunks import AudioChunk, Chunk, Done, ErrorChunk, Interrupted, Role, TextDelta, TranscriptChunk
+from ..chunks import AudioChunk, Done, ErrorChunk, Interrupted, Role, TextDelta, TranscriptChunk
 from ..errors import TuiChatError
 from ..realtime.base import BidiSession
-from ..safe_text import clean
+from ..safe_text import clean, clean_chunk
 from .events import (
     BargeIn,
     InputWarning,
@@ -76,18 +76,6 @@ class VoiceOptions:
     def __post_init__(self) -> None:
         if self.interruption not in INTERRUPTIONS:
             raise ValueError(f"interruption must be one of {', '.join(INTERRUPTIONS)}, not {self.interruption!r}")
-
-
-def _cleaned(chunk: Chunk) -> Chunk:
-    if isinstance(chunk, TextDelta):
-        return TextDelta(clean(chunk.text))
-    if isinstance(chunk, TranscriptChunk):
-        return replace(chunk, text=clean(chunk.text))
-    if isinstance(chunk, ErrorChunk):
-        return ErrorChunk(clean(chunk.message), clean(chunk.hint), chunk.retryable)
-    if isinstance(chunk, Interrupted):
-        return Interrupted(clean(chunk.reason))
-    return chunk
 
 
 _END = object()
@@ -324,7 +312,7 @@ class VoiceSession:
 
     async def _output(self) -> None:
         async for raw in self.bidi.output():
-            chunk = _cleaned(raw)
+            chunk = clean_chunk(raw)
             if isinstance(chunk, ErrorChunk) and self.bidi.error is not None and chunk.message == clean(self.bidi.error.message):
                 continue  # the error that ended the session: reported once, as a SessionError
             if isinstance(chunk, AudioChunk):
