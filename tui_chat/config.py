@@ -14,7 +14,6 @@ parse. No message here ever contains an API key.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import re
 import tempfile
@@ -220,6 +219,8 @@ def _toml_type(value: Any) -> str:
 
 
 def _suggest(word: str, choices: Any) -> str:
+    import difflib  # only when a name was wrong
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

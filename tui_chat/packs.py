@@ -15,7 +15,6 @@ with the key path of each problem), not against the whole JSON Schema: the tests
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -676,6 +675,9 @@ def find_pack(name_or_path: str) -> Path:
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return path
+    by_stem = bundled_dir("packs") / f"{name_or_path}{PACK_SUFFIX}"
+    if path.name == name_or_path and by_stem.is_file():  # the usual case: no need to read every pack
+        return by_stem
     names: dict[str, Path] = {}
     for bundled in bundled_pack_paths():
         names.setdefault(bundled.name.removesuffix(PACK_SUFFIX), bundled)
@@ -755,5 +757,7 @@ def _join(path: str, key: str) -> str:
 
 def _did_you_mean(name: str, choices: Any) -> str:
     """ "; did you mean 'x'?" for the closest of `choices`, or "" if none is close."""
+    import difflib  # only when a name was wrong
+
     close = difflib.get_close_matches(name, [str(choice) for choice in choices], n=3, cutoff=0.6)
     return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""

@@ -6,7 +6,6 @@ none of them.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 from dataclasses import dataclass, field
@@ -67,6 +66,8 @@ def spec_for(name: str) -> ProviderSpec:
     try:
         return PROVIDERS[name]
     except KeyError:
+        import difflib  # only when a name was wrong
+
         close = difflib.get_close_matches(name, PROVIDERS, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else f"known providers: {', '.join(PROVIDERS)}"
         raise UnknownProviderError(f"unknown provider {name!r}", hint=hint) from None

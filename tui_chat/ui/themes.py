@@ -18,7 +18,6 @@ never stops the app from starting.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -62,6 +61,8 @@ def load_theme_file(path: Path) -> Theme:
     data = _parse(path)
     for key in data:
         if key not in _KEYS:
+            import difflib  # only when a key was wrong
+
             close = difflib.get_close_matches(key, _KEYS, n=1)
             raise _fail(path, key, "unknown key" + (f" (did you mean {close[0]!r}?)" if close else ""))
     name = data.get("name")

@@ -30,16 +30,13 @@ from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
-from .confirm import ConfirmScreen
-from .help import HelpScreen
-from .model_picker import ModelPickerScreen
-from .pack_picker import PackChoice, PackPickerScreen
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
 
     from ...tools.loop import ToolEvent, Turn
     from ..app import TuiChatApp
+    from .pack_picker import PackChoice
     from ..widgets.message import AssistantMessage
     from ..widgets.tool_item import ToolItem
     from ..voice import (
@@ -187,6 +184,8 @@ class ChatScreen(Screen[None]):
             self.workers.cancel_group(self, "reply")
 
     def action_help(self) -> None:
+        from .help import HelpScreen
+
         self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS]))
 
     def _last_reply(self) -> AssistantMessage | None:
@@ -232,6 +231,8 @@ class ChatScreen(Screen[None]):
         await self.query_one(ChatLog).clear()
 
     def action_pick_pack(self) -> None:
+        from .pack_picker import PackPickerScreen
+
         session = self.chat_app.session
         current_prompt = session.rendered.prompt_id if session.rendered else None
         self.app.push_screen(PackPickerScreen(session.pack, current_prompt), self._use_pack)
@@ -248,6 +249,8 @@ class ChatScreen(Screen[None]):
         self.notify(f"Now using {self.chat_app.session.conversation.prompt.label}.")
 
     def action_pick_model(self) -> None:
+        from .model_picker import ModelPickerScreen
+
         self.app.push_screen(ModelPickerScreen(self.chat_app.session.provider), self._use_model)
 
     def _use_model(self, model: str | None) -> None:
@@ -443,5 +446,7 @@ class ChatScreen(Screen[None]):
         def answer(yes: bool | None) -> None:
             if yes:
                 self.app.open_url(href)
+
+        from .confirm import ConfirmScreen
 
         self.app.push_screen(ConfirmScreen("Open this link in your browser?", href), answer)
