@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 from ..chunks import ToolCall, ToolSpec
 from ..safe_text import escape_controls
 from ..tools.approval import Approver, DenyingApprover
-from ..tools.loop import LoopLimits, LoopNote, ToolEvent, ToolLoop, ToolStatus, _Round
+from ..tools.loop import LoopLimits, LoopNote, ToolEvent, ToolLoop, ToolRound, ToolStatus
 from ..tools.policy import ApprovalPolicy
 from ..tools.registry import Approval, ToolRegistry
 from ..tools.result import ToolResult, error_result
@@ -34,7 +34,7 @@ ToolEventHandler = Callable[["ToolEvent | LoopNote"], None]
 
 @dataclass(slots=True)
 class _TurnCount:
-    """What `_Round` needs of a turn: the loop it belongs to, the calls made so far, the notes."""
+    """What `ToolRound` needs of a turn: the loop it belongs to, the calls made so far, the notes."""
 
     loop: SessionTools
     calls: int = 0
@@ -98,7 +98,7 @@ class SessionTools:
             return [error_result(f"not run: this turn reached its limit of {limit} rounds of tool calls") for _ in calls]
         turn.rounds += 1
         results: dict[int, ToolResult] = {}
-        work = _Round(turn, calls, turn.rounds, self._emit, results)  # type: ignore[arg-type]
+        work = ToolRound(turn, calls, turn.rounds, self._emit, results)  # type: ignore[arg-type]
         try:
             await work.work()
         except BaseException:

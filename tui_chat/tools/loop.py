@@ -272,7 +272,7 @@ class Turn:
         """Settle and run one round's calls, yielding their events; their results go into the history."""
         queue: asyncio.Queue[Any] = asyncio.Queue()
         results: dict[int, ToolResult] = {}
-        worker = asyncio.create_task(_Round(self, calls, self.rounds, queue.put_nowait, results).work())
+        worker = asyncio.create_task(ToolRound(self, calls, self.rounds, queue.put_nowait, results).work())
         try:
             while (item := await queue.get()) is not _END:
                 yield item
@@ -300,8 +300,12 @@ class _Final:
     arguments: str
 
 
-class _Round:
-    """The work of one round, in a task of its own: decide about each call, then run the approved."""
+class ToolRound:
+    """One round of tool calls, in a task of its own: decide about each call, then run the approved.
+
+    `ToolLoop` runs one per model reply; a voice session (`realtime.tools`) runs one per batch of
+    calls the realtime model makes, with its own turn and emitter.
+    """
 
     def __init__(
         self, turn: Turn, calls: list[ToolCall], number: int, emit: Callable[[Any], None], results: dict[int, ToolResult]
