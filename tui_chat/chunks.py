@@ -8,8 +8,8 @@ HTTP, audio devices or Textual.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any, Mapping, TypeAlias
+from dataclasses import FrozenInstanceError, dataclass, field
+from typing import Any, Callable, Mapping, TypeAlias
 
 
 class Role(str, enum.Enum):
@@ -78,8 +78,28 @@ class ToolSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class OpaqueBlock:
+    """Part of an assistant turn that only the provider that produced it understands, kept to be sent back.
+
+    Anthropic's signed thinking blocks are the case in point: when a turn used tools, the next
+    request must carry them, unchanged, before the tool calls. `provider` names the wire format
+    that produced the block ("anthropic"); every other provider leaves it out of its requests.
+    `kind` says what it is ("thinking", "redacted_thinking"); `data` is the block itself as JSON
+    text, exactly as it is to be sent back (text rather than a dict, so that it stays immutable).
+    """
+
+    provider: str
+    kind: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One entry of a conversation's history."""
+    """One entry of a conversation's history.
+
+    `opaque` holds an assistant turn's provider-specific blocks (see `OpaqueBlock`), in the order
+    they came.
+    """
 
     role: Role
     content: str = ""
@@ -88,16 +108,69 @@ class Message:
     name: str | None = None
     is_error: bool = False
     status: ReplyStatus = ReplyStatus.COMPLETE
+    opaque: tuple[OpaqueBlock, ...] = ()
 
 
 # --- chunks ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
+class _FrozenSlots:
+    """Base of a chunk class that is made once per streamed event, where construction time counts.
+
+    It behaves as a frozen slots dataclass does (assignment and deletion raise
+    `FrozenInstanceError`; equality, hash and repr come from the fields in `__slots__` order;
+    pickling and copying work) but leaves `__init__` to the subclass, which stores its fields with
+    the slots' own setters (`_slot_setter`). A frozen dataclass's `__init__` goes through
+    `object.__setattr__(self, name, value)` for each field, which looks the field up by name every
+    time; a slot's setter goes straight to it, which makes a `TextDelta` about a quarter cheaper to
+    build. Subclasses set `__slots__` and `__match_args__`.
+    """
+
+    __slots__ = ()
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__qualname__}({values})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._fields())
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """The setter of slot `name` of `cls`: `setter(instance, value)` stores the value, past `__setattr__`."""
+    setter: Callable[[Any, Any], None] = cls.__dict__[name].__set__
+    return setter
+
+
+class TextDelta(_FrozenSlots):
     """A piece of the model's reply text."""
 
+    __slots__ = ("text",)
+    __match_args__ = ("text",)
     text: str
+
+    def __init__(self, text: str) -> None:
+        _set_text(self, text)
+
+
+_set_text = _slot_setter(TextDelta, "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +178,13 @@ class ToolCallChunk:
     """A whole tool call, assembled from whatever deltas the wire format sent."""
 
     call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueChunk:
+    """A provider-specific block of the reply, to be kept with it in the history, not shown."""
+
+    block: OpaqueBlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +251,7 @@ class Interrupted:
 Chunk: TypeAlias = (
     TextDelta
     | ToolCallChunk
+    | OpaqueChunk
     | AudioChunk
     | TranscriptChunk
     | UsageChunk
@@ -184,6 +265,7 @@ Chunk: TypeAlias = (
 _CHUNK_TYPES: dict[type, str] = {
     TextDelta: "text",
     ToolCallChunk: "tool_call",
+    OpaqueChunk: "opaque",
     AudioChunk: "audio",
     TranscriptChunk: "transcript",
     UsageChunk: "usage",
@@ -197,13 +279,16 @@ _CHUNK_TYPES: dict[type, str] = {
 def chunk_to_dict(chunk: Chunk) -> dict[str, Any]:
     """A JSON-ready dict of `chunk` with a `type` field, for `--json` output.
 
-    Audio is given as its byte count and rate, not its samples.
+    Audio is given as its byte count and rate, not its samples; an opaque block as its provider,
+    kind and size, not its data.
     """
     out: dict[str, Any] = {"type": _CHUNK_TYPES[type(chunk)]}
     if isinstance(chunk, ToolCallChunk):
         out.update(id=chunk.call.id, name=chunk.call.name, arguments=chunk.call.arguments)
     elif isinstance(chunk, AudioChunk):
         out.update(bytes=len(chunk.pcm), rate=chunk.rate)
+    elif isinstance(chunk, OpaqueChunk):
+        out.update(provider=chunk.block.provider, kind=chunk.block.kind, bytes=len(chunk.block.data.encode("utf-8")))
     elif isinstance(chunk, UsageChunk):
         out.update(input_tokens=chunk.usage.input_tokens, output_tokens=chunk.usage.output_tokens)
     elif isinstance(chunk, TranscriptChunk):

@@ -20,6 +20,8 @@ from .chunks import (
     FinishReason,
     Interrupted,
     Message,
+    OpaqueBlock,
+    OpaqueChunk,
     ReplyStatus,
     Role,
     TextDelta,
@@ -86,6 +88,8 @@ class Reply:
         self.error: str | None = None
         self.usage = Usage()
         self.tool_calls: list[ToolCall] = []
+        self.opaque: list[OpaqueBlock] = []
+        """The provider-specific blocks of the reply (signed thinking), kept for the history."""
         self._stream: AsyncGenerator[Chunk, None] | None = None
 
     @property
@@ -136,6 +140,8 @@ class Reply:
             self._parts.append(chunk.text)
         elif isinstance(chunk, ToolCallChunk):
             self.tool_calls.append(chunk.call)
+        elif isinstance(chunk, OpaqueChunk):
+            self.opaque.append(chunk.block)
         elif isinstance(chunk, UsageChunk):
             self.usage = self.usage + chunk.usage
         elif isinstance(chunk, Done):
@@ -153,7 +159,7 @@ class Reply:
 
     def as_message(self) -> Message:
         """The assistant message this reply leaves in the history."""
-        return Message(Role.ASSISTANT, self.text, tuple(self.tool_calls), status=self.status)
+        return Message(Role.ASSISTANT, self.text, tuple(self.tool_calls), status=self.status, opaque=tuple(self.opaque))
 
 
 class Conversation:

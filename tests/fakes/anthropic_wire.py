@@ -9,6 +9,12 @@ Shapes follow Anthropic's "Streaming Messages" reference: named events `message_
 (`{"delta": {"stop_reason", "stop_sequence"}, "usage": {"output_tokens"}}`), `message_stop`;
 `ping`; `error` (`{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}`).
 Requests: `POST /v1/messages` with `x-api-key` and `anthropic-version: 2023-06-01`.
+
+Extended thinking ("Building with extended thinking", streaming section): a `thinking` block starts
+with `{"type": "thinking", "thinking": ""}`, grows by `{"type": "thinking_delta", "thinking"}`
+deltas, gets one `{"type": "signature_delta", "signature"}` just before its `content_block_stop`;
+a `redacted_thinking` block comes whole in its start, `{"type": "redacted_thinking", "data"}`.
+Thinking blocks come before the text and tool_use blocks of the reply.
 """
 
 from __future__ import annotations
@@ -72,6 +78,26 @@ class AnthropicWire(Wire):
             events.append(event("content_block_stop", index=index))
             self._index += 1
         return events
+
+    def thinking(self, text: str, signature: str, split: int = 1) -> list[bytes]:
+        """A signed thinking block, its text in `split` deltas."""
+        index = self._index
+        events = [event("content_block_start", index=index, content_block={"type": "thinking", "thinking": ""})]
+        for piece in pieces(text, split):
+            events.append(event("content_block_delta", index=index, delta={"type": "thinking_delta", "thinking": piece}))
+        events.append(event("content_block_delta", index=index, delta={"type": "signature_delta", "signature": signature}))
+        events.append(event("content_block_stop", index=index))
+        self._index += 1
+        return events
+
+    def redacted_thinking(self, data: str) -> list[bytes]:
+        """A redacted (encrypted) thinking block: all of it in its start event."""
+        index = self._index
+        self._index += 1
+        return [
+            event("content_block_start", index=index, content_block={"type": "redacted_thinking", "data": data}),
+            event("content_block_stop", index=index),
+        ]
 
     def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
         stop = "tool_use" if tool_calls else {"stop": "end_turn", "length": "max_tokens"}.get(reason, reason)

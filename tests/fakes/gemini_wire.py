@@ -8,7 +8,9 @@ each `data:` event is a whole response `{"candidates": [{"content": {"role": "mo
 closing event. Errors: `{"error": {"code", "message", "status"}}` (Google API error model).
 AI Studio: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse` with `x-goog-api-key`;
 Vertex: `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:streamGenerateContent?alt=sse`
-with `Authorization: Bearer` (Vertex AI REST reference). Gemini sends function calls whole, so the
+with `Authorization: Bearer` (Vertex AI REST reference); its models list is Model Garden's
+`GET /v1beta1/publishers/google/models` (`publishers.models.list`, v1beta1 only): `{"publisherModels":
+[{"name": "publishers/google/models/{id}", "versionId", "launchStage", ...}], "nextPageToken"}`. Gemini sends function calls whole, so the
 "split" of a tool call does not apply; calls here come without ids (as older models send them)
 unless the id starts with "keep-".
 """
@@ -113,7 +115,15 @@ class GeminiWire(Wire):
 class VertexWire(GeminiWire):
     provider = "vertex"
     key_env = "GOOGLE_CLOUD_ACCESS_TOKEN"
-    models_path = None
+    models_path = "/v1beta1/publishers/google/models"
+    models_body = {"publisherModels": [
+        {"name": "publishers/google/models/gemini-2.5-flash", "versionId": "default", "openSourceCategory": "PROPRIETARY",
+         "launchStage": "GA", "publisherModelTemplate": "projects/{project}/locations/{location}/publishers/google/models/gemini-2.5-flash"},
+        {"name": "publishers/google/models/imagen-4.0-generate-001", "versionId": "default", "launchStage": "GA"},
+        {"name": "publishers/google/models/gemini-embedding-001", "versionId": "default", "launchStage": "GA"},
+        {"name": "publishers/google/models/gemini-2.5-pro", "versionId": "default", "launchStage": "GA"},
+    ]}
+    models_expected = ["gemini-2.5-flash", "gemini-2.5-pro"]
 
     def settings(self, server: FakeServer, key: str | None, **options: Any) -> ProviderSettings:
         options = {"project": "p1", "location": "us-central1", **options}

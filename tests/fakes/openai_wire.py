@@ -8,17 +8,35 @@ Shapes follow OpenAI's API reference for `POST /v1/chat/completions` with `strea
 `"choices": []` and `"usage": {"prompt_tokens", "completion_tokens", "total_tokens"}`; then
 `data: [DONE]`. Errors: `{"error": {"message", "type", "param", "code"}}` (also sent as a
 `data:` event mid-stream). Azure: `/openai/deployments/{deployment}/chat/completions?api-version=`
-with an `api-key` header (Azure OpenAI REST reference). Mistral: `/v1/chat/completions`, usage in
-the last chunk without stream_options, `random_seed` (Mistral API reference). Ollama: its
-OpenAI-compatible `/v1/chat/completions` (Ollama docs, "OpenAI compatibility").
+with an `api-key` header, or `Authorization: Bearer` with a Microsoft Entra ID token; errors
+`{"error": {"code", "message"}}` (Azure OpenAI REST reference, data-plane inference).
+
+Mistral (Mistral API reference, `POST /v1/chat/completions`, and its client's `CompletionChunk`):
+no `stream_options`, usage in the chunk with the finish reason; `random_seed`; tool calls come
+whole, all with `index` 0; tool call ids in a request must be 9 characters of [a-zA-Z0-9], else
+400 "Tool call id was ... but must be a-z, A-Z, 0-9, with a length of 9."; errors
+`{"object": "error", "message", "type", "code"}`.
+
+Ollama (docs.ollama.com, "OpenAI compatibility"): `/v1/chat/completions` takes model, messages,
+frequency/presence_penalty, response_format, seed, stop, stream, `stream_options.include_usage`
+(since v0.5.2: older versions ignore it and send no usage), temperature, top_p, max_tokens, tools
+(no top_k: unknown fields are ignored); usage comes as OpenAI's, a last chunk with empty `choices`;
+tool calls come whole, each with its index and an id; `/v1/models` lists `{"id": "name:tag",
+"object": "model", "created" (last modified), "owned_by" ("library" by default)}`. No key is
+needed, but one is sent if given (for a proxy in front).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
-from .server import FakeServer, Recorded, sse
+from .server import FakeServer, Recorded, Script, json_response, sse
 from .wire import Call, Wire, pieces
+
+
+MISTRAL_ID = re.compile(r"[a-zA-Z0-9]{9}")
+"""Tool call ids Mistral accepts in a request (its validation error quotes the rule)."""
 
 
 def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> bytes:
@@ -39,7 +57,6 @@ class OpenAIWire(Wire):
     key_env = "OPENAI_API_KEY"
     model = "gpt-4o-mini"
     usage_in_stream = True
-    index_in_tool_calls = True
     models_path = "/v1/models"
     models_body = {"object": "list", "data": [
         {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
@@ -59,15 +76,10 @@ class OpenAIWire(Wire):
     def tool_calls(self, calls: Sequence[Call], split: int = 1) -> list[bytes]:
         events = []
         for index, (call_id, name, arguments) in enumerate(calls):
-            first: dict[str, Any] = {"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
-            if self.index_in_tool_calls:
-                first["index"] = index
+            first = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
             events.append(chunk({"tool_calls": [first]}))
             for piece in pieces(arguments, split):
-                more: dict[str, Any] = {"function": {"arguments": piece}}
-                if self.index_in_tool_calls:
-                    more["index"] = index
-                events.append(chunk({"tool_calls": [more]}))
+                events.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
         return events
 
     def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
@@ -178,7 +190,42 @@ class MistralWire(OpenAIWire):
     max_tokens_field = "max_tokens"
     seed_field = "random_seed"
     sends_stream_options = False
-    index_in_tool_calls = False  # exercise the id / position fallback
+
+    def install(self, server: FakeServer) -> None:
+        """Refuse a request with a tool call id Mistral would refuse, with Mistral's own message."""
+
+        def route(request: Recorded) -> Script | None:
+            if request.method != "POST" or not request.path.endswith("/chat/completions"):
+                return None
+            for message in request.json().get("messages", []):
+                ids = [call.get("id") for call in message.get("tool_calls") or []]
+                if message.get("role") == "tool":
+                    ids.append(message.get("tool_call_id"))
+                for call_id in ids:
+                    if not (isinstance(call_id, str) and MISTRAL_ID.fullmatch(call_id)):
+                        message = f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9."
+                        return json_response(self.error_body(400, message), 400)
+            return None
+
+        server.route = route
+
+    def tool_calls(self, calls: Sequence[Call], split: int = 1) -> list[bytes]:
+        # Mistral sends each call whole, all in one delta, every one with index 0 (told apart by id).
+        return [chunk({"tool_calls": [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}, "index": 0}
+            for call_id, name, arguments in calls
+        ]})]
+
+    def check_tool_history(self, body: dict[str, Any]) -> None:
+        messages = body["messages"]
+        [call] = messages[2]["tool_calls"]
+        assert MISTRAL_ID.fullmatch(call["id"])  # "call_1" is not a Mistral id: one of 9 letters and digits stands for it
+        assert messages[2] == {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": call["id"], "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}],
+        }
+        assert messages[3] == {"role": "tool", "tool_call_id": call["id"], "content": "no such city"}
 
     def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
         # Mistral puts usage into the chunk with the finish reason.
@@ -195,7 +242,19 @@ class OllamaWire(OpenAIWire):
     key_env = ""
     model = "llama3.2"
     max_tokens_field = "max_tokens"
-    top_k = True
+    top_k = False  # not among the fields Ollama's /v1/chat/completions takes
+    models_body = {"object": "list", "data": [
+        {"id": "llama3.2:latest", "object": "model", "created": 1727000000, "owned_by": "library"},
+        {"id": "qwen2.5-coder:7b", "object": "model", "created": 1731000000, "owned_by": "library"},
+    ]}
+    models_expected = ["llama3.2:latest", "qwen2.5-coder:7b"]
+
+    def tool_calls(self, calls: Sequence[Call], split: int = 1) -> list[bytes]:
+        # Ollama sends the calls whole, together, each with its index and an id of its own making.
+        return [chunk({"role": "assistant", "content": "", "tool_calls": [
+            {"id": call_id, "index": index, "type": "function", "function": {"name": name, "arguments": arguments}}
+            for index, (call_id, name, arguments) in enumerate(calls)
+        ]})]
 
     def check_auth(self, request: Recorded, key: str) -> None:
         assert request.headers.get("authorization") == f"Bearer {key}"
@@ -204,6 +263,10 @@ class OllamaWire(OpenAIWire):
 class CompatibleWire(OllamaWire):
     provider = "openai-compatible"
     model = "local-model"
+    top_k = True  # vLLM, llama.cpp's server and others take it
+    models_body = OpenAIWire.models_body
+    models_expected = OpenAIWire.models_expected
+    tool_calls = OpenAIWire.tool_calls  # in fragments, as OpenAI sends them
 
     def finish(self, *, tool_calls: bool = False, usage: tuple[int, int] = (11, 7), reason: str = "stop") -> list[bytes]:
         # Some compatible servers end the body without a blank line after [DONE].

@@ -6,7 +6,8 @@ Shapes follow Replicate's HTTP API reference (`POST /v1/models/{owner}/{name}/pr
 `Accept: text/event-stream` gives events `output` (plain text data), `logs`, `error` (JSON),
 `done` (JSON: `{}`, or `{"reason": "canceled" | "error"}`), each with an `id`. Errors use the
 problem-details shape `{"title", "detail", "status"}`. A finished prediction (`GET urls.get`)
-has `metrics.input_token_count` / `output_token_count`.
+has `metrics.input_token_count` / `output_token_count`. `POST urls.cancel`
+(`/v1/predictions/{id}/cancel`, same Bearer token) answers with the prediction, now `"canceled"`.
 
 The router answers the prediction POST itself: the next scripted response goes to the POST when it
 is an error status, else to the stream GET (and the POST gets a 201 pointing at it).
@@ -36,6 +37,8 @@ class ReplicateWire(Wire):
         self._ids = itertools.count(1)
         self._streams: dict[str, Script] = {}
         self.usage_counts = (11, 7)
+        self.cancel_reply: Script | None = None
+        """How the fake answers a cancel (None: as Replicate does, with the canceled prediction)."""
 
     def base_url(self, server: FakeServer) -> str:
         return server.url + "/v1"
@@ -58,6 +61,9 @@ class ReplicateWire(Wire):
                 )
             if request.method == "GET" and request.path.startswith("/stream/"):
                 return self._streams.pop(request.path.rsplit("/", 1)[1], json_response({"detail": "unknown stream"}, 404))
+            if request.method == "POST" and request.path.startswith("/v1/predictions/") and request.path.endswith("/cancel"):
+                prediction_id = request.path.split("/")[-2]
+                return self.cancel_reply or json_response({"id": prediction_id, "status": "canceled", "urls": {}})
             if request.method == "GET" and request.path.startswith("/v1/predictions/"):
                 prediction_id = request.path.rsplit("/", 1)[1]
                 return json_response({"id": prediction_id, "status": "succeeded", "metrics": {

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import pytest
 
+from tests.fakes.gemini_wire import VertexWire
 from tests.fakes.openai_wire import OpenAIWire
 from tests.fakes.server import FakeServer, Recorded, Script, json_response, stream
 from tests.fakes.wire import Wire
@@ -212,7 +213,7 @@ def test_ask_unauthorized_is_one_line_naming_the_key_setting(wire: Wire, fake: L
     assert len(fake.stream_requests()) == 1  # not retried
 
 
-@pytest.mark.parametrize("wire", [OpenAIWire], indirect=True, ids=["openai"])
+@pytest.mark.parametrize("wire", [OpenAIWire, VertexWire], indirect=True, ids=["openai", "vertex"])
 def test_models_lists_the_fakes_model_ids(wire: Wire, fake: LiveFake, tmp_path: Path) -> None:
     fake.enqueue(json_response(wire.models_body))
     env, args = key_setup(wire, tmp_path)
@@ -221,7 +222,7 @@ def test_models_lists_the_fakes_model_ids(wire: Wire, fake: LiveFake, tmp_path: 
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.splitlines() == ["gpt-4o", "gpt-4o-mini"]
+    assert result.stdout.splitlines() == wire.models_expected
     [request] = fake.call(lambda: list(fake.server.requests))
-    assert (request.method, request.path) == ("GET", "/v1/models")
+    assert (request.method, request.path) == ("GET", wire.models_path)
     assert request.headers["authorization"] == f"Bearer {KEY}"

@@ -24,6 +24,7 @@ from tui_chat.chunks import (
     FinishReason,
     Interrupted,
     Message,
+    OpaqueBlock,
     ReplyStatus,
     RetryNotice,
     Role,
@@ -181,9 +182,11 @@ async def test_request_encoding(wire: Wire, server: FakeServer, make) -> None:
 
 async def test_tool_history_encoding(wire: Wire, server: FakeServer, make) -> None:
     server.enqueue(stream(wire.reply(["It failed."])))
+    # A block only another provider understands (as after a switch of provider) is left out.
+    foreign = OpaqueBlock("elsewhere", "thinking", '{"type": "reasoning", "text": "hm"}')
     history = (
         Message(Role.USER, "Weather in Paris?"),
-        Message(Role.ASSISTANT, "", (ToolCall("call_1", "get_weather", '{"city":"Paris"}'),)),
+        Message(Role.ASSISTANT, "", (ToolCall("call_1", "get_weather", '{"city":"Paris"}'),), opaque=(foreign,)),
         Message(Role.TOOL, "no such city", tool_call_id="call_1", name="get_weather", is_error=True),
     )
     await collect(make(), ChatRequest(wire.model, history, system="Be brief.", tools=(TOOL,) if wire.tools else ()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
@@ -12,7 +13,7 @@ from tests.fakes import gemini_wire
 from tests.fakes.gemini_wire import GeminiWire, VertexWire
 from tests.fakes.openai_wire import chunk
 from tests.fakes.server import FakeServer, json_response, stream
-from tui_chat.chunks import Done, FinishReason, Message, Role, ToolCall, ToolCallChunk
+from tui_chat.chunks import Done, FinishReason, Message, ReplyStatus, Role, TextDelta, ToolCall, ToolCallChunk
 from tui_chat.conversation import Conversation, Reply
 from tui_chat.errors import ProviderError
 from tui_chat.providers.base import ChatRequest
@@ -177,6 +178,22 @@ async def test_vertex_failing_token_command_is_reported() -> None:
     await provider.aclose()
 
 
+async def test_vertex_lists_gemini_models_of_every_page() -> None:
+    wire = VertexWire()
+    first = {"publisherModels": [{"name": "publishers/google/models/gemini-2.5-flash"}, {"name": "publishers/google/models/veo-3.0-generate-001"}],
+             "nextPageToken": "page-2"}
+    second = {"publisherModels": [{"name": "publishers/google/models/gemini-2.5-pro"}]}
+    async with FakeServer() as server:
+        server.enqueue(json_response(first), json_response(second))
+        provider = create_provider("vertex", wire.settings(server, "ya29.vertex-token"))
+        models = await provider.list_models()
+        await provider.aclose()
+    assert [model.id for model in models] == ["gemini-2.5-flash", "gemini-2.5-pro"]
+    one, two = server.requests
+    assert one.path == two.path == "/v1beta1/publishers/google/models"
+    assert "pageToken" not in one.query and two.query["pageToken"] == "page-2"
+    assert one.headers["authorization"] == "Bearer ya29.vertex-token" and one.headers["x-goog-user-project"] == "p1"
+
 # --- construction -----------------------------------------------------------------------------
 
 
@@ -223,3 +240,227 @@ async def test_anthropic_overloaded_529_then_success() -> None:
     assert "529" in chunks[0].reason and "Overloaded" in chunks[0].reason
     assert len(sleeps) == 1
     assert json.loads(server.requests[0].body)["stream"] is True
+
+
+# --- Mistral ----------------------------------------------------------------------------------
+
+
+async def test_mistral_gets_tool_call_ids_of_its_own_form_the_same_in_every_turn() -> None:
+    from tests.fakes.openai_wire import MISTRAL_ID, MistralWire
+
+    wire = MistralWire()
+    first_turn = [
+        Message(Role.USER, "Weather and time?"),
+        Message(Role.ASSISTANT, "", (ToolCall("call_abc-1", "get_weather", "{}"), ToolCall("D681PevKs", "get_time", "{}"))),
+        Message(Role.TOOL, "sunny", tool_call_id="call_abc-1"),
+        Message(Role.TOOL, "noon", tool_call_id="D681PevKs"),
+    ]
+    second_turn = [*first_turn, Message(Role.ASSISTANT, "Sunny at noon."), Message(Role.USER, "And tomorrow?")]
+    async with FakeServer() as server:
+        wire.install(server)  # refuses, as Mistral does, any id not of 9 letters and digits
+        provider = create_provider("mistral", wire.settings(server, "m-key"))
+        for history in (first_turn, second_turn):
+            server.enqueue(stream(wire.reply(["ok"])))
+            chunks = [c async for c in provider.stream(ChatRequest(wire.model, tuple(history)))]
+            assert chunks[-1] == Done(FinishReason.STOP), chunks
+        await provider.aclose()
+
+    def ids(request) -> tuple[list[str], list[str]]:
+        messages = request.json()["messages"]
+        calls = [call["id"] for message in messages for call in message.get("tool_calls") or []]
+        return calls, [message["tool_call_id"] for message in messages if message["role"] == "tool"]
+
+    (calls, results), (calls_again, results_again) = ids(server.requests[0]), ids(server.requests[1])
+    assert calls == results == calls_again == results_again
+    assert calls[1] == "D681PevKs" and calls[0] != "call_abc-1" and MISTRAL_ID.fullmatch(calls[0])
+
+
+async def test_the_mistral_fake_refuses_ids_mistral_refuses() -> None:
+    from tests.fakes.openai_wire import MistralWire
+
+    wire = MistralWire()
+    history = (Message(Role.ASSISTANT, "", (ToolCall("call_1", "f", "{}"),)), Message(Role.TOOL, "x", tool_call_id="call_1"))
+    async with FakeServer() as server:
+        wire.install(server)
+        # OpenAI's encoding sends ids as they are: what Mistral answers to that.
+        provider = create_provider("openai", ProviderSettings(wire.model, server.url + "/v1", lambda: "m-key"))
+        with pytest.raises(ProviderError, match="Tool call id was call_1 but must be a-z, A-Z, 0-9, with a length of 9"):
+            async for _ in provider.stream(ChatRequest(wire.model, history)):
+                pass
+        await provider.aclose()
+
+
+# --- Azure OpenAI with Microsoft Entra ID -----------------------------------------------------
+
+
+async def test_azure_sends_an_entra_token_from_the_environment_and_never_shows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.openai_wire import AzureWire
+
+    wire = AzureWire()
+    token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.entra-token-0123456789"
+    monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", token)
+    async with FakeServer() as server:
+        provider = create_provider("azure", wire.settings(server, "azure-api-key-0123456789"))
+        server.enqueue(stream(wire.reply(["ok"])))
+        chunks = [c async for c in provider.stream(ChatRequest(wire.model, (Message(Role.USER, "x"),)))]
+        assert chunks[-1] == Done(FinishReason.STOP)
+        message = f"Unauthorized. Access token is missing, invalid, audience is incorrect, or have expired: {token}"
+        server.enqueue(json_response(wire.error_body(401, message), 401))
+        with pytest.raises(ProviderError) as caught:
+            async for _ in provider.stream(ChatRequest(wire.model, (Message(Role.USER, "x"),))):
+                pass
+        await provider.aclose()
+    for request in server.requests:
+        assert request.path == "/openai/deployments/dep1/chat/completions" and request.query == {"api-version": "2024-10-21"}
+        assert request.headers["authorization"] == f"Bearer {token}"
+        assert "api-key" not in request.headers  # the token wins over the key, as in the openai SDK
+    error = caught.value
+    assert error.status == 401 and "Access token is missing" in error.message
+    assert token not in str(error) and token not in error.hint and "AZURE_OPENAI_AD_TOKEN" in error.hint
+
+
+async def test_azure_token_command_is_cached_and_run_again_after_a_401(tmp_path) -> None:
+    from tests.fakes.openai_wire import AzureWire
+
+    wire = AzureWire()
+    runs = tmp_path / "runs"
+    # Prints a new token on each run: entra-token-1, entra-token-2, ...
+    script = f"import pathlib; p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) + 1 if p.exists() else 1; p.write_text('x' * n); print(f'entra-token-{{n}}')"
+    async with FakeServer() as server:
+        provider = create_provider("azure", wire.settings(server, None, token_command=[sys.executable, "-c", script]))
+        request = ChatRequest(wire.model, (Message(Role.USER, "x"),))
+        server.enqueue(stream(wire.reply(["one"])), stream(wire.reply(["two"])))
+        for _ in range(2):
+            assert [c async for c in provider.stream(request)][-1] == Done(FinishReason.STOP)
+        server.enqueue(json_response(wire.error_body(401, "Token expired: entra-token-1"), 401))
+        with pytest.raises(ProviderError) as caught:
+            async for _ in provider.stream(request):
+                pass
+        server.enqueue(stream(wire.reply(["three"])))
+        assert [c async for c in provider.stream(request)][-1] == Done(FinishReason.STOP)
+        await provider.aclose()
+    assert [r.headers["authorization"] for r in server.requests] == ["Bearer entra-token-1"] * 3 + ["Bearer entra-token-2"]
+    assert all("api-key" not in r.headers for r in server.requests)
+    assert "entra-token-1" not in str(caught.value) and "Token expired" in str(caught.value)
+    assert "entra-token-1" not in repr(vars(provider)) and "entra-token-2" not in repr(vars(provider))
+
+
+async def test_azure_without_key_or_token_says_how_to_give_either() -> None:
+    from tests.fakes.openai_wire import AzureWire
+
+    wire = AzureWire()
+    async with FakeServer() as server:
+        provider = create_provider("azure", wire.settings(server, None))
+        with pytest.raises(ProviderError) as caught:
+            async for _ in provider.stream(ChatRequest(wire.model, (Message(Role.USER, "x"),))):
+                pass
+        await provider.aclose()
+    assert server.requests == []
+    assert "AZURE_OPENAI_API_KEY" in caught.value.hint and "AZURE_OPENAI_AD_TOKEN" in caught.value.hint
+    assert "token_command" in caught.value.hint
+
+
+# --- Replicate: a stopped reply cancels its prediction ----------------------------------------
+
+
+def _cancels(server: FakeServer) -> list:
+    return [r for r in server.requests if r.method == "POST" and r.path.endswith("/cancel")]
+
+
+async def test_replicate_prediction_is_cancelled_when_the_reply_is_closed() -> None:
+    from tests.fakes.replicate_wire import ReplicateWire
+    from tests.fakes.server import Wait
+
+    wire = ReplicateWire()
+    async with FakeServer() as server:
+        wire.install(server)
+        provider = create_provider("replicate", wire.settings(server, "r8_key-0123456789"))
+        server.enqueue(stream(wire.text("First words")) + [Wait(asyncio.Event())])
+        conversation = Conversation(provider)
+        reply = conversation.send("Hi")
+        async with asyncio.timeout(10):
+            async for item in reply:
+                if isinstance(item, TextDelta):
+                    break
+            await reply.aclose()
+        assert reply.status is ReplyStatus.CANCELLED
+        [cancel] = _cancels(server)  # sent before aclose returned
+        assert cancel.path == "/v1/predictions/p1/cancel"
+        assert cancel.headers["authorization"] == "Bearer r8_key-0123456789"
+        # A reply that finishes cancels nothing.
+        server.enqueue(stream(wire.reply(["whole"])))
+        reply = conversation.send("Again")
+        async for _ in reply:
+            pass
+        assert reply.status is ReplyStatus.COMPLETE and len(_cancels(server)) == 1
+        await provider.aclose()
+
+
+async def test_replicate_prediction_is_cancelled_when_the_task_is_cancelled() -> None:
+    from tests.fakes.replicate_wire import ReplicateWire
+    from tests.fakes.server import Wait
+
+    wire = ReplicateWire()
+    async with FakeServer() as server:
+        wire.install(server)
+        provider = create_provider("replicate", wire.settings(server, "r8_key-0123456789"))
+        server.enqueue(stream(wire.text("Some text")) + [Wait(asyncio.Event())])
+        conversation = Conversation(provider)
+        got_text = asyncio.Event()
+
+        async def consume() -> None:
+            async for item in conversation.send("Hi"):
+                if isinstance(item, TextDelta):
+                    got_text.set()
+
+        task = asyncio.create_task(consume())
+        async with asyncio.timeout(10):
+            await got_text.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert [r.path for r in _cancels(server)] == ["/v1/predictions/p1/cancel"]
+        assert conversation.history[-1].status is ReplyStatus.CANCELLED
+        await provider.aclose()
+
+
+async def test_replicate_cancel_that_gets_no_answer_holds_the_cancellation_only_cancel_timeout() -> None:
+    from tests.fakes.replicate_wire import ReplicateWire
+    from tests.fakes.server import Wait
+
+    wire = ReplicateWire()
+    never = asyncio.Event()
+    wire.cancel_reply = [Wait(never)]
+    async with FakeServer() as server:
+        wire.install(server)
+        provider = create_provider("replicate", wire.settings(server, "r8_key-0123456789", cancel_timeout=0.2))
+        server.enqueue(stream(wire.text("Some text")) + [Wait(never)])
+        reply = Conversation(provider).send("Hi")
+        async with asyncio.timeout(10):
+            async for _ in reply:
+                break
+            await reply.aclose()
+        assert reply.status is ReplyStatus.CANCELLED
+        assert len(_cancels(server)) == 1
+        await provider.aclose()
+
+
+# --- Ollama -----------------------------------------------------------------------------------
+
+
+async def test_ollama_before_0_5_2_sends_no_usage_and_the_reply_is_whole() -> None:
+    from tests.fakes.openai_wire import OllamaWire
+    from tui_chat.chunks import UsageChunk
+
+    wire = OllamaWire()
+    wire.usage_in_stream = False  # stream_options ignored, as Ollama did before v0.5.2
+    async with FakeServer() as server:
+        provider = create_provider("ollama", wire.settings(server, None))
+        server.enqueue(stream(wire.reply(["Hel", "lo"])))
+        chunks = [c async for c in provider.stream(ChatRequest(wire.model, (Message(Role.USER, "x"),), parameters={"top_k": 5}))]
+        await provider.aclose()
+    assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "Hello"
+    assert not any(isinstance(c, UsageChunk) for c in chunks) and chunks[-1] == Done(FinishReason.STOP)
+    body = server.requests[0].json()
+    assert body["stream_options"] == {"include_usage": True} and "top_k" not in body
+    assert "authorization" not in server.requests[0].headers

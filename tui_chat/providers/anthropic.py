@@ -14,21 +14,47 @@ text, or `input_json_delta` partial_json that together make the tool input), `co
 usage.output_tokens so far), `message_stop` (the end); `ping` keep-alives; `error` with
 `{"type": "error", "error": {"type": "overloaded_error", "message": ...}}`. HTTP 529 means
 overloaded.
+
+Extended thinking (the `thinking` parameter, `{"type": "enabled", "budget_tokens": N}`, passed
+through; the provider option `thinking_budget = N` in `[providers.anthropic]` turns it on for
+every request that does not set it; without `max_tokens` the default is added to the budget): the
+reply starts with
+`thinking` blocks (`content_block_start` `{"type": "thinking", "thinking": ""}`, then
+`thinking_delta` text and a `signature_delta`) and may have `redacted_thinking` blocks (`{"type":
+"redacted_thinking", "data": ...}`, whole in `content_block_start`). Thinking is not reply text:
+each finished block becomes an `OpaqueChunk` (tagged "anthropic"), kept on the assistant message,
+and sent back unchanged at the head of that turn's content; the API requires that of the turn
+whose tool calls are being answered, and ignores it on older turns.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Iterable, Mapping
 
-from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
+from ..chunks import (
+    Chunk,
+    Done,
+    FinishReason,
+    Message,
+    OpaqueBlock,
+    OpaqueChunk,
+    Role,
+    TextDelta,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+    UsageChunk,
+)
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import arguments_object, map_parameters, new_call_id
+from .encoding import arguments_object, dumps, first_loads, map_parameters, new_call_id
 from .registry import ProviderSettings
 from .sse import SSEEvent
-from .transport import HTTPProvider, StreamFailure, load_json, trim
+from .transport import HTTPProvider, StreamFailure, load_json, option_number, trim
 
+PROVIDER = "anthropic"
+"""The tag of the opaque blocks this wire format makes and sends back."""
 API_VERSION = "2023-06-01"
 STOP_REASONS = {
     "end_turn": FinishReason.STOP,
@@ -40,16 +66,34 @@ STOP_REASONS = {
     "refusal": FinishReason.CONTENT_FILTER,
 }
 RETRYABLE_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
-PARAMETERS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "stop": "stop_sequences"}
+PARAMETERS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "stop": "stop_sequences", "thinking": "thinking"}
+
+
+THINKING_BLOCKS = ("thinking", "redacted_thinking")
+"""Content block types that are kept (as `OpaqueBlock`s) and sent back unchanged, never shown as text."""
 
 
 @dataclass(slots=True)
 class _Block:
+    """A content block being streamed: a tool call's id, name and input JSON so far, or a thinking block."""
+
     kind: str
     id: str = ""
     name: str = ""
     json: str = ""
     input: Any = None
+    start: dict[str, Any] | None = None
+    """A thinking block as `content_block_start` gave it; its text and signature grow in `thinking` and `signature`."""
+    thinking: str = ""
+    signature: str = ""
+
+    def opaque(self) -> OpaqueChunk:
+        """The finished thinking (or redacted thinking) block, as it must be sent back."""
+        block = dict(self.start or {"type": self.kind})
+        if self.kind == "thinking":
+            block["thinking"] = self.thinking
+            block["signature"] = self.signature
+        return OpaqueChunk(OpaqueBlock(PROVIDER, self.kind, dumps(block).decode("utf-8")))
 
 
 class AnthropicDecoder:
@@ -72,7 +116,12 @@ class AnthropicDecoder:
     def feed(self, event: SSEEvent) -> list[Chunk]:
         if self.terminal:
             return []
-        payload = load_json(event)
+        try:
+            payload = first_loads(event.data)
+        except ValueError:  # not JSON for orjson: a keep-alive, or something for load_json to decide
+            if self.is_keepalive(event):
+                return []
+            payload = load_json(event)
         if not isinstance(payload, dict):
             raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
         kind = payload.get("type") or event.event
@@ -82,11 +131,19 @@ class AnthropicDecoder:
             if dtype == "text_delta":
                 text = delta.get("text")
                 return [TextDelta(text)] if isinstance(text, str) and text else []
+            block = self._blocks.get(payload.get("index", -1))
+            if block is None:
+                return []
             if dtype == "input_json_delta":
-                block = self._blocks.get(payload.get("index", -1))
-                if block is not None and isinstance(delta.get("partial_json"), str):
+                if isinstance(delta.get("partial_json"), str):
                     block.json += delta["partial_json"]
-            return []  # thinking_delta, signature_delta, citations_delta: not shown
+            elif dtype == "thinking_delta":
+                if isinstance(delta.get("thinking"), str):
+                    block.thinking += delta["thinking"]
+            elif dtype == "signature_delta":
+                if isinstance(delta.get("signature"), str):
+                    block.signature += delta["signature"]
+            return []  # citations_delta and anything new: not shown
         if kind == "content_block_start":
             block = payload.get("content_block") or {}
             index = payload.get("index", len(self._blocks))
@@ -95,6 +152,14 @@ class AnthropicDecoder:
                 # parse, which keeps integers beyond 64 bits exact.
                 block = load_json(event, exact=True).get("content_block") or {}
                 self._blocks[index] = _Block("tool_use", str(block.get("id") or ""), str(block.get("name") or ""), input=block.get("input"))
+            elif block.get("type") in THINKING_BLOCKS:
+                thinking, signature = block.get("thinking"), block.get("signature")
+                self._blocks[index] = _Block(
+                    block["type"],
+                    start=block,
+                    thinking=thinking if isinstance(thinking, str) else "",
+                    signature=signature if isinstance(signature, str) else "",
+                )
             else:
                 self._blocks[index] = _Block(str(block.get("type") or ""))
                 text = block.get("text") if block.get("type") == "text" else None
@@ -109,6 +174,8 @@ class AnthropicDecoder:
                 if not arguments.strip():
                     arguments = json.dumps(block.input if isinstance(block.input, dict) else {}, ensure_ascii=False)
                 return [ToolCallChunk(ToolCall(block.id or new_call_id(), block.name, arguments))]
+            if block is not None and block.kind in THINKING_BLOCKS:
+                return [block.opaque()]
             return []
         if kind == "message_start":
             usage = (payload.get("message") or {}).get("usage")
@@ -179,7 +246,9 @@ def encode_messages(messages: Iterable[Message]) -> tuple[list[dict[str, Any]], 
         elif message.role is Role.USER:
             add("user", [{"type": "text", "text": message.content}] if message.content else [])
         elif message.role is Role.ASSISTANT:
-            blocks: list[dict[str, Any]] = []
+            # Thinking blocks go first, unchanged: the API checks their signatures, and requires them
+            # before the tool calls of the turn they belong to.
+            blocks: list[dict[str, Any]] = [json.loads(block.data) for block in message.opaque if block.provider == PROVIDER]
             text = message.content.rstrip()  # the API refuses a final assistant turn ending in white space
             if text:
                 blocks.append({"type": "text", "text": text})
@@ -194,6 +263,17 @@ def encode_messages(messages: Iterable[Message]) -> tuple[list[dict[str, Any]], 
     return turns, system
 
 
+def _thinking_budget(parameters: Mapping[str, Any]) -> int:
+    """The `budget_tokens` of an enabled `thinking` parameter, else 0.
+
+    `max_tokens` counts the thinking too and must be above the budget, so when no `max_tokens` is
+    given the default is added to the budget rather than refused by the API.
+    """
+    thinking = parameters.get("thinking")
+    budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) and thinking.get("type") == "enabled" else None
+    return budget if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0 else 0
+
+
 class AnthropicProvider(HTTPProvider):
     """Anthropic's Messages API."""
 
@@ -205,6 +285,9 @@ class AnthropicProvider(HTTPProvider):
         super().__init__(settings)
         self.default_max_tokens = int(self.options.get("default_max_tokens", 4096))
         self.version = str(self.options.get("anthropic_version", API_VERSION))
+        budget = option_number(self.options, "thinking_budget", None, minimum=1024)
+        self.thinking: dict[str, Any] | None = {"type": "enabled", "budget_tokens": int(budget)} if budget else None
+        """Extended thinking for requests that do not ask for it themselves (PromptPack parameters cannot)."""
 
     def capabilities(self, model: str) -> Capabilities:
         legacy = model.startswith(("claude-2", "claude-instant"))
@@ -240,7 +323,9 @@ class AnthropicProvider(HTTPProvider):
         if request.system:
             system.insert(0, request.system)
         parameters = dict(request.parameters)
-        max_tokens = parameters.pop("max_tokens", None) or self.default_max_tokens
+        if self.thinking is not None:
+            parameters.setdefault("thinking", self.thinking)
+        max_tokens = parameters.pop("max_tokens", None) or self.default_max_tokens + _thinking_budget(parameters)
         body: dict[str, Any] = {"model": request.model or self.model, "max_tokens": int(max_tokens), "messages": messages, "stream": True}
         if system:
             body["system"] = "\n\n".join(system)

@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import PartialCall, map_parameters, new_call_id
+from .encoding import PartialCall, first_loads, map_parameters, new_call_id
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider, StreamFailure, load_json, trim
@@ -69,7 +69,12 @@ class CohereDecoder:
     def feed(self, event: SSEEvent) -> list[Chunk]:
         if self.terminal:
             return []
-        payload = load_json(event)
+        try:
+            payload = first_loads(event.data)
+        except ValueError:  # not JSON for orjson: a keep-alive, or something for load_json to decide
+            if self.is_keepalive(event):
+                return []
+            payload = load_json(event)
         if not isinstance(payload, dict):
             raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
         kind = payload.get("type") or event.event

@@ -20,6 +20,11 @@ There is no closing event: the body ends after the chunk with the finish reason.
 Gemini 3 requires the `thoughtSignature` of each function call to be sent back with it; the
 provider keeps them (by call id) for the following turns.
 
+Vertex lists its models with `GET https://{location}-aiplatform.googleapis.com/v1beta1/publishers/
+google/models` (`publishers.models.list`: `{"publisherModels": [{"name": "publishers/google/models/
+gemini-2.5-flash", "versionId", "launchStage", ...}], "nextPageToken"}`), of which the Gemini
+models are kept.
+
 Vertex options: `project` (or GOOGLE_CLOUD_PROJECT), `location` (or GOOGLE_CLOUD_LOCATION,
 default us-central1), `token_command` (e.g. "gcloud auth print-access-token", run without a
 shell, its output cached for `token_ttl` seconds, default 3000). The token is taken from the key
@@ -28,20 +33,19 @@ source first, then GOOGLE_CLOUD_ACCESS_TOKEN, then the command.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import shlex
 from collections import OrderedDict
 from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import arguments_object, is_generated_id, map_parameters, new_call_id, tool_names
+from .encoding import arguments_object, first_loads, is_generated_id, map_parameters, new_call_id, tool_names
 from .registry import ProviderSettings
 from .sse import SSEEvent
-from .transport import HTTPProvider, RequestFailed, Secrets, StreamFailure, load_json, trim
+from .token_command import TokenCommand
+from .transport import HTTPProvider, StreamFailure, load_json, trim
 
 FINISH_REASONS = {
     "STOP": FinishReason.STOP,
@@ -66,6 +70,8 @@ PARAMETERS = {
     "seed": "seed",
 }
 SIGNATURES_KEPT = 512
+MODEL_PAGES = 20
+"""At most this many pages of Vertex's model list are read."""
 
 
 class GeminiDecoder:
@@ -76,7 +82,8 @@ class GeminiDecoder:
         self.complete = False
         self.terminal = False
         self._signatures = signatures
-        self._usage: Usage | None = None
+        self._usage: dict[str, Any] | None = None
+        """The last `usageMetadata` seen."""
         self._finish: str | None = None
         self._calls = 0
 
@@ -84,11 +91,17 @@ class GeminiDecoder:
         return not event.data or event.data.isspace()
 
     def feed(self, event: SSEEvent, *, exact: bool = False) -> list[Chunk]:
-        payload = load_json(event, exact=exact)
-        if isinstance(payload, list):  # a JSON array framing, should a server use it inside SSE
-            payload = payload[0] if payload else {}
-        if not isinstance(payload, dict):
-            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+        try:
+            payload = load_json(event, exact=True) if exact else first_loads(event.data)
+        except ValueError:  # not JSON for orjson: a keep-alive, or something for load_json to decide
+            if self.is_keepalive(event):
+                return []
+            payload = load_json(event)
+        if type(payload) is not dict:
+            if type(payload) is list:  # a JSON array framing, should a server use it inside SSE
+                payload = payload[0] if payload else {}
+            if type(payload) is not dict:
+                raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
         error = payload.get("error")
         if error:
             if not isinstance(error, dict):
@@ -100,24 +113,24 @@ class GeminiDecoder:
                 retryable=status in RETRYABLE_STATUS or code in (429, 500, 503, 504),
             )
         usage = payload.get("usageMetadata")
-        if isinstance(usage, dict):
-            self._usage = Usage(
-                int(usage.get("promptTokenCount") or 0),
-                int(usage.get("candidatesTokenCount") or 0) + int(usage.get("thoughtsTokenCount") or 0),
-            )
-        candidates = payload.get("candidates") or []
+        if type(usage) is dict:
+            self._usage = usage  # Gemini may send it with every event: counted once, in finish()
+        candidates = payload.get("candidates")
         if not candidates:
             block = (payload.get("promptFeedback") or {}).get("blockReason")
             if block:
                 raise StreamFailure(f"{self.label} refused the prompt ({block})", hint="rephrase the message")
             return []
-        candidate = candidates[0] if isinstance(candidates[0], dict) else {}
+        candidate = candidates[0]
+        if type(candidate) is not dict:
+            candidate = {}
+        content = candidate.get("content")
         out: list[Chunk] = []
-        for part in (candidate.get("content") or {}).get("parts") or ():
-            if not isinstance(part, dict):
+        for part in (content.get("parts") if type(content) is dict else None) or ():
+            if type(part) is not dict:
                 continue
             call = part.get("functionCall")
-            if isinstance(call, dict):
+            if call is not None and type(call) is dict:
                 if not exact:
                     # The args become the call's argument text: start again from the standard library's
                     # parse, which keeps integers beyond 64 bits exact (nothing has been changed yet).
@@ -134,7 +147,7 @@ class GeminiDecoder:
                 out.append(ToolCallChunk(ToolCall(call_id, str(call.get("name") or ""), arguments)))
                 continue
             text = part.get("text")
-            if isinstance(text, str) and text and not part.get("thought"):
+            if text and type(text) is str and not part.get("thought"):
                 out.append(TextDelta(text))
         reason = candidate.get("finishReason")
         if reason and reason != "FINISH_REASON_UNSPECIFIED":
@@ -146,7 +159,13 @@ class GeminiDecoder:
         if self._finish in FAILED_FINISH:
             raise StreamFailure(f"{self.label} stopped: {self._finish}", hint="try again, or rephrase the request")
         if self._usage is not None:
-            yield UsageChunk(self._usage)
+            usage = self._usage
+            yield UsageChunk(
+                Usage(
+                    int(usage.get("promptTokenCount") or 0),
+                    int(usage.get("candidatesTokenCount") or 0) + int(usage.get("thoughtsTokenCount") or 0),
+                )
+            )
         reason = FINISH_REASONS.get(self._finish or "STOP", FinishReason.STOP)
         if reason is FinishReason.STOP and self._calls:
             reason = FinishReason.TOOL_CALLS
@@ -304,11 +323,7 @@ class VertexProvider(GeminiProvider):
             self.base_url = "https://aiplatform.googleapis.com/v1"
         else:
             self.base_url = f"https://{self.location}-aiplatform.googleapis.com/v1"
-        command = self.options.get("token_command")
-        self.token_command: list[str] = shlex.split(command) if isinstance(command, str) else list(command or [])
-        self.token_ttl = float(self.options.get("token_ttl", 3000))
-        self._token: Secrets | None = None
-        self._token_expires = 0.0
+        self.token_command = TokenCommand.from_options(self.options, label=self.label, hint=self.key_hint, remember=self.remember_secret)
 
     def key_hint(self) -> str:
         return (
@@ -332,41 +347,41 @@ class VertexProvider(GeminiProvider):
         if token:
             self.remember_secret(token)
             return token
-        if not self.token_command:
+        if self.token_command is None:
             raise ProviderError("no access token for Vertex AI", hint=self.key_hint())
-        loop = asyncio.get_running_loop()
-        if self._token and self._token_expires > loop.time():
-            return self._token[0]
-        token = await self._run_token_command()
-        self.remember_secret(token)
-        self._token = Secrets([token])
-        self._token_expires = loop.time() + self.token_ttl
-        return token
+        return await self.token_command.token()
 
-    async def _run_token_command(self) -> str:
-        program = self.token_command[0]
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *self.token_command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-            )
-        except OSError as error:
-            raise ProviderError(f"could not run the Vertex AI token_command {program!r}: {error.strerror}", hint=self.key_hint()) from None
-        try:
-            async with asyncio.timeout(30):
-                out, err = await process.communicate()
-        except TimeoutError:
-            process.kill()
-            raise ProviderError(f"the Vertex AI token_command {program!r} took more than 30 s", hint=self.key_hint()) from None
-        token = out.decode("utf-8", "replace").strip()
-        if process.returncode != 0 or not token:
-            detail = trim(err.decode("utf-8", "replace"), 200) or f"exit status {process.returncode}"
-            raise ProviderError(f"the Vertex AI token_command {program!r} failed: {detail}", hint=self.key_hint())
-        return token
-
-    def status_failure(self, response: Any, body: str) -> RequestFailed:
-        if response.status_code == 401:
-            self._token = None  # an expired token: run the command again next time
-        return super().status_failure(response, body)
+    def models_url(self) -> str:
+        """Where Google's publisher models are listed: only the v1beta1 API has that method."""
+        base = self.base_url[: -len("/v1")] + "/v1beta1" if self.base_url.endswith("/v1") else self.base_url
+        return base + "/publishers/google/models"
 
     async def list_models(self) -> list[ModelInfo]:
-        return [self.info()]
+        """Google's Gemini models in Vertex's Model Garden (`publishers.models.list`), page by page.
+
+        The list holds every Google model (Imagen, Veo, embeddings, ...); only the Gemini models
+        that generate content are kept, since those are what this provider can talk to.
+        """
+        url = self.models_url()
+        models: list[ModelInfo] = []
+        page = ""
+        for _ in range(MODEL_PAGES):
+
+            async def fetch(page: str = page) -> Any:
+                params = {"pageSize": 100, **({"pageToken": page} if page else {})}
+                # The project is billed for the call (user credentials have no project of their own).
+                headers = {**await self.request_auth(), "x-goog-user-project": self.project}
+                return await self.request_json(self.client.build_request("GET", url, params=params, headers=headers))
+
+            data = await self.with_retries(fetch)
+            if not isinstance(data, dict):
+                break
+            for item in data.get("publisherModels") or ():
+                name = item.get("name") if isinstance(item, dict) else None
+                model = name.rsplit("/", 1)[-1] if isinstance(name, str) else ""
+                if model.startswith("gemini") and "embedding" not in model:
+                    models.append(ModelInfo(self.name, model, self.capabilities(model), 1_048_576))
+            page = data.get("nextPageToken") or ""
+            if not isinstance(page, str) or not page:
+                break
+        return models

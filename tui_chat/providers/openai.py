@@ -16,10 +16,16 @@ length / tool_calls / content_filter; a last chunk with empty `choices` and `usa
 Services:
 - `openai`: https://api.openai.com/v1 (or `OPENAI_BASE_URL`), `Authorization: Bearer`.
 - `azure`: `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=...` with an
-  `api-key` header; endpoint from base_url or `AZURE_OPENAI_ENDPOINT`, deployment from the
-  `deployment` option or the model, version from `api_version` or `OPENAI_API_VERSION`.
-- `mistral`: https://api.mistral.ai/v1; usage arrives without `stream_options`.
-- `ollama`: http://localhost:11434/v1 (or `OLLAMA_HOST`), no key needed.
+  `api-key` header, or `Authorization: Bearer` with a Microsoft Entra ID token (from
+  `AZURE_OPENAI_AD_TOKEN` or the `token_command` option, which win over the key); endpoint from
+  base_url or `AZURE_OPENAI_ENDPOINT`, deployment from the `deployment` option or the model,
+  version from `api_version` or `OPENAI_API_VERSION`.
+- `mistral`: https://api.mistral.ai/v1; usage arrives without `stream_options`; tool calls come
+  whole, each with `index` 0; tool call ids in a request must be 9 characters of [a-zA-Z0-9], so
+  other ids of the history are mapped to such ids (`MistralProvider.wire_call_id`).
+- `ollama`: http://localhost:11434/v1 (or `OLLAMA_HOST`), no key needed. Its OpenAI-compatible
+  endpoint takes no `top_k` (not sent); versions before 0.5.2 ignore `stream_options` and report
+  no usage, which leaves the reply as it is; `/v1/models` lists the local models ("name:tag").
 - `openai-compatible`: any base URL (`--base-url`, or `OPENAI_BASE_URL`), key optional.
 
 Options besides the transport ones: `include_usage` (send `stream_options`), `extra_body`
@@ -28,8 +34,10 @@ Options besides the transport ones: `include_usage` (send `stream_options`), `ex
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Any, AsyncIterator, Iterable
+import re
+from typing import Any, AsyncIterator, Callable, Iterable
 
 from ..chunks import (
     Chunk,
@@ -44,9 +52,10 @@ from ..chunks import (
 )
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import PartialCall, dumps, map_parameters, new_call_id
+from .encoding import PartialCall, dumps, first_loads, map_parameters, new_call_id
 from .registry import ProviderSettings
 from .sse import SSEEvent
+from .token_command import TokenCommand
 from .transport import HTTPProvider, StreamFailure, load_json, trim
 
 FINISH_REASONS = {
@@ -57,6 +66,11 @@ FINISH_REASONS = {
     "content_filter": FinishReason.CONTENT_FILTER,
 }
 
+AZURE_TOKEN_ENV = "AZURE_OPENAI_AD_TOKEN"
+"""A Microsoft Entra ID token for Azure OpenAI (the variable the openai SDK reads too)."""
+MISTRAL_CALL_ID = re.compile(r"[a-zA-Z0-9]{9}")
+"""The only tool call ids Mistral accepts in a request."""
+BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 RETRYABLE_ERROR_TYPES = {"server_error", "rate_limit_exceeded", "overloaded_error", "service_unavailable", "timeout"}
 
 
@@ -86,12 +100,16 @@ class OpenAIDecoder:
     def feed(self, event: SSEEvent, *, exact: bool = False) -> list[Chunk]:
         if self.terminal:
             return []
-        data = event.data
-        if data[:1] != "{" and data.strip() == "[DONE]":
-            self.terminal = True
-            self.complete = True
-            return []
-        payload = load_json(event, exact=exact)
+        try:
+            payload = load_json(event, exact=True) if exact else first_loads(event.data)
+        except ValueError:  # not JSON for orjson: the closing [DONE], a keep-alive, or something to report
+            if self.is_keepalive(event):
+                return []
+            if event.data.strip() == "[DONE]":
+                self.terminal = True
+                self.complete = True
+                return []
+            payload = load_json(event)
         if type(payload) is not dict:
             raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
         error = payload.get("error")
@@ -103,6 +121,19 @@ class OpenAIDecoder:
         choices = payload.get("choices")
         if not choices:
             return []
+        if len(choices) == 1:
+            # Most events: one choice whose delta is only text, with no finish reason yet.
+            choice = choices[0]
+            if type(choice) is dict and choice.get("finish_reason") is None and choice.get("index", 0) == 0:
+                delta = choice.get("delta")
+                if type(delta) is dict and len(delta) == 1:
+                    text = delta.get("content")
+                    if type(text) is str:
+                        return [TextDelta(text)] if text else []
+        return self._choices(choices, event, exact)
+
+    def _choices(self, choices: Any, event: SSEEvent, exact: bool) -> list[Chunk]:
+        """The chunks of an event's choices (only choice 0 is followed), in general."""
         out: list[Chunk] = []
         taken = False
         for choice in choices:
@@ -190,8 +221,16 @@ class OpenAIDecoder:
         yield Done(reason)
 
 
-def encode_messages(request: ChatRequest) -> list[dict[str, Any]]:
-    """The history in Chat Completions form, with the system prompt first."""
+def _same_id(call_id: str) -> str:
+    return call_id
+
+
+def encode_messages(request: ChatRequest, call_id: Callable[[str], str] = _same_id) -> list[dict[str, Any]]:
+    """The history in Chat Completions form, with the system prompt first.
+
+    `call_id` gives the id sent for a tool call id of the history (in the assistant's calls and in
+    the results alike), for a service that accepts only ids of its own form.
+    """
     out: list[dict[str, Any]] = []
     if request.system:
         out.append({"role": "system", "content": request.system})
@@ -204,12 +243,12 @@ def encode_messages(request: ChatRequest) -> list[dict[str, Any]]:
             item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
             if message.tool_calls:
                 item["tool_calls"] = [
-                    {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+                    {"id": call_id(call.id), "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
                     for call in message.tool_calls
                 ]
             out.append(item)
         elif message.role is Role.TOOL:
-            out.append({"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content})
+            out.append({"role": "tool", "tool_call_id": call_id(message.tool_call_id or ""), "content": message.content})
     return out
 
 
@@ -299,7 +338,7 @@ class OpenAIProvider(HTTPProvider):
         return self.base_url + "/chat/completions"
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": request.model or self.model, "messages": encode_messages(request), "stream": True}
+        body: dict[str, Any] = {"model": request.model or self.model, "messages": encode_messages(request, self.wire_call_id), "stream": True}
         if self.include_usage:
             body["stream_options"] = {"include_usage": True}
         names = dict(self.parameter_names)
@@ -311,6 +350,10 @@ class OpenAIProvider(HTTPProvider):
                 body["tool_choice"] = self.tool_choice(request.tool_choice)
         body.update(self.extra_body)
         return body
+
+    def wire_call_id(self, call_id: str) -> str:
+        """The id sent for tool call id `call_id` of the history (itself, unless a service restricts ids)."""
+        return call_id
 
     def tool_choice(self, choice: str) -> Any:
         if choice in ("auto", "none"):
@@ -324,7 +367,12 @@ class OpenAIProvider(HTTPProvider):
 
 
 class AzureOpenAIProvider(OpenAIProvider):
-    """Azure OpenAI: a deployment's Chat Completions, with an `api-key` header."""
+    """Azure OpenAI: a deployment's Chat Completions, with an `api-key` header or a Microsoft Entra ID token.
+
+    The token, when there is one, is sent as `Authorization: Bearer` in place of the key (as the
+    openai SDK's `AzureOpenAI` does): from `AZURE_OPENAI_AD_TOKEN`, else from the `token_command`
+    option (see token_command.py).
+    """
 
     max_tokens_field = "max_tokens"
     name = "azure"
@@ -342,9 +390,26 @@ class AzureOpenAIProvider(OpenAIProvider):
         self.api_version = str(self.options.get("api_version") or os.environ.get("OPENAI_API_VERSION") or self.default_api_version)
         if self.base_url.endswith("/openai"):
             self.base_url = self.base_url[: -len("/openai")]
+        self.token_command = TokenCommand.from_options(self.options, label=self.label, hint=self.key_hint, remember=self.remember_secret)
+
+    def key_hint(self) -> str:
+        return (
+            f"{super().key_hint()}; or, for Microsoft Entra ID, a token in {AZURE_TOKEN_ENV} or token_command = "
+            '"az account get-access-token --resource https://cognitiveservices.azure.com --query accessToken -o tsv" '
+            "in [providers.azure]"
+        )
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"api-key": key} if key else {}
+
+    async def request_auth(self) -> dict[str, str]:
+        token = os.environ.get(AZURE_TOKEN_ENV, "").strip()
+        if not token and self.token_command is not None:
+            token = await self.token_command.token()
+        if token:
+            self.remember_secret(token)
+            return {"authorization": f"Bearer {token}"}
+        return self.auth_headers(self.api_key())
 
     def url(self, request: ChatRequest) -> str:
         return f"{self.base_url}/openai/deployments/{self.deployment}/chat/completions?api-version={self.api_version}"
@@ -369,6 +434,22 @@ class MistralProvider(OpenAIProvider):
     include_usage_default = False
     parameter_names = {**OpenAIProvider.parameter_names, "seed": "random_seed"}
     required_tool_choice = "any"
+
+    def wire_call_id(self, call_id: str) -> str:
+        """`call_id` as Mistral accepts it: exactly 9 characters of [a-zA-Z0-9].
+
+        Mistral's own ids are already so and are kept. Others (from another provider before a
+        switch, or made up here) are replaced by 9 characters of a hash of the id, the same for
+        the call and its result and in every turn, with no table to keep.
+        """
+        if MISTRAL_CALL_ID.fullmatch(call_id):
+            return call_id
+        number = int.from_bytes(hashlib.sha256(call_id.encode("utf-8")).digest()[:8], "big")
+        digits = []
+        for _ in range(9):
+            number, digit = divmod(number, 62)
+            digits.append(BASE62[digit])
+        return "".join(digits)
 
     def capabilities(self, model: str) -> Capabilities:
         m = model.lower()
@@ -397,7 +478,6 @@ class OllamaProvider(OpenAIProvider):
     default_base_url = "http://localhost:11434/v1"
     base_url_env = None
     requires_key = False
-    parameter_names = {**OpenAIProvider.parameter_names, "top_k": "top_k"}
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         settings = settings or ProviderSettings()

@@ -15,24 +15,33 @@ newlines), `logs` (ignored), `error` (JSON `{"detail": ...}` or text), `done` (J
 finished, `{"reason": "canceled"}` / `{"reason": "error"}` otherwise). Usage is not in the
 stream: after `done` the prediction is read once (`urls.get`) for `metrics.input_token_count` and
 `output_token_count` (option `fetch_usage`, default true).
+
+Cancelling: when the consumer stops a reply before the prediction finished (`aclose`, or its task
+is cancelled), the prediction is cancelled too (`POST urls.cancel`, i.e. `/v1/predictions/{id}/
+cancel`), so it does not run on at the user's expense. That is best effort, and waits at most
+`cancel_timeout` seconds (option, default 2): the cancellation is not held up longer than that.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 from contextlib import aclosing
 from typing import Any, AsyncIterator, Iterable
 
 import httpx
 
-from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, Usage, UsageChunk
+from ..chunks import Chunk, Done, ErrorChunk, FinishReason, Interrupted, Role, TextDelta, Usage, UsageChunk
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
 from .encoding import dumps, map_parameters, stop_list
 from .registry import ProviderSettings
 from .sse import SSEEvent
-from .transport import HTTPProvider, RequestFailed, StreamFailure, trim
+from .transport import HTTPProvider, RequestFailed, StreamFailure, option_number, trim
+
+log = logging.getLogger("tui_chat.providers")
 
 PARAMETERS = {
     "temperature": "temperature",
@@ -126,6 +135,7 @@ class ReplicateProvider(HTTPProvider):
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
         self.fetch_usage = bool(self.options.get("fetch_usage", True))
+        self.cancel_timeout = option_number(self.options, "cancel_timeout", 2.0, minimum=0.001) or 2.0
         self.collection = str(self.options.get("collection", "language-models"))
 
     def info(self) -> ModelInfo:
@@ -185,8 +195,9 @@ class ReplicateProvider(HTTPProvider):
             stream_url = urls.get("stream") if isinstance(urls, dict) else None
             if not isinstance(stream_url, str) or not stream_url:
                 raise RequestFailed(f"the Replicate model {request.model or self.model} does not stream its output")
-            if isinstance(urls.get("get"), str):
-                state["get"] = urls["get"]
+            for name in ("get", "cancel"):
+                if isinstance(urls.get(name), str):
+                    state[name] = urls[name]
             return self.client.build_request(
                 "GET", stream_url, headers={"accept": "text/event-stream", "cache-control": "no-store", **auth}
             )
@@ -194,13 +205,34 @@ class ReplicateProvider(HTTPProvider):
         return self._with_usage(self.stream_sse(build, lambda: ReplicateDecoder(self.label)), state)
 
     async def _with_usage(self, chunks: AsyncIterator[Chunk], state: dict[str, str]) -> AsyncIterator[Chunk]:
-        async with aclosing(chunks) as stream:  # type: ignore[type-var]
-            async for chunk in stream:
-                if isinstance(chunk, Done) and self.fetch_usage and state.get("get"):
-                    usage = await self._usage(state["get"])
-                    if usage is not None:
-                        yield UsageChunk(usage)
-                yield chunk
+        """The reply with its usage added before `Done`; the prediction is cancelled if the consumer stops early."""
+        ended = False
+        try:
+            async with aclosing(chunks) as stream:  # type: ignore[type-var]
+                async for chunk in stream:
+                    if isinstance(chunk, (Done, ErrorChunk, Interrupted)):
+                        ended = True
+                    if isinstance(chunk, Done) and self.fetch_usage and state.get("get"):
+                        usage = await self._usage(state["get"])
+                        if usage is not None:
+                            yield UsageChunk(usage)
+                    yield chunk
+        except (GeneratorExit, asyncio.CancelledError):
+            if not ended and state.get("cancel"):
+                await self._cancel(state["cancel"])
+            raise
+
+    async def _cancel(self, url: str) -> None:
+        """Ask Replicate to stop a prediction nobody waits for any more: best effort, within `cancel_timeout`."""
+        try:
+            async with asyncio.timeout(self.cancel_timeout):
+                request = self.client.build_request("POST", url, headers=self.auth_headers(self.api_key()))
+                response = await self.client.send(request)
+                await response.aclose()
+            if response.status_code >= 400:
+                log.debug("replicate: cancelling the prediction was answered with %d", response.status_code)
+        except (TimeoutError, httpx.HTTPError, ProviderError) as error:
+            log.debug("replicate: could not cancel the prediction: %s", type(error).__name__)
 
     async def _usage(self, url: str) -> Usage | None:
         """The token counts of a finished prediction, or None if they cannot be had."""

@@ -40,7 +40,7 @@ import random as _random
 import time
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Protocol
 
 import httpx
 
@@ -49,6 +49,9 @@ from ..errors import ProviderError
 from .encoding import JSON_HEADERS, dumps, loads
 from .registry import PROVIDERS, ProviderSettings
 from .sse import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, SSEEvent, SSEParser
+
+if TYPE_CHECKING:
+    from .token_command import TokenCommand
 
 log = logging.getLogger("tui_chat.providers")
 
@@ -264,6 +267,11 @@ class StreamDecoder(Protocol):
     `complete` is set once the reply has said it is finished (a finish reason); `terminal` once
     the protocol's closing event arrived (nothing more will follow). `finish()` gives the last
     chunks (tool calls held back, usage, `Done`) and is called only when `complete`.
+
+    `feed` is given every event, keep-alives included, and gives nothing for a keep-alive.
+    `is_keepalive` is asked only about the events of a read that gave no chunk, to tell whether
+    the server did anything (for `idle_timeout`): a read that gave a chunk did. (Asking it of every
+    event cost a method call per event, on the hottest path of a reply.)
     """
 
     complete: bool
@@ -304,6 +312,8 @@ class HTTPProvider:
     """Environment variables the key comes from, named in hints when the key is missing or refused."""
     requires_key: bool = True
     default_base_url: str = ""
+    token_command: TokenCommand | None = None
+    """Where bearer tokens come from, for a provider that runs a command for them (token_command.py)."""
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         self.settings = settings or ProviderSettings()
@@ -376,6 +386,8 @@ class HTTPProvider:
     def status_failure(self, response: httpx.Response, body: str) -> RequestFailed:
         """The error for an HTTP error status, with the provider's own message."""
         status = response.status_code
+        if status == 401 and self.token_command is not None:
+            self.token_command.forget()  # an expired token: the command runs again for the next request
         message = self.redact(error_message(body)) if body.strip() else response.reason_phrase
         retryable = status in RETRYABLE_STATUSES or status >= 500
         hint = ""
@@ -642,12 +654,8 @@ class HTTPProvider:
                         hint="raise max_event_bytes if this is expected",
                     ) from None
                 chunks: list[Chunk] = []
-                active = False
                 try:
                     for event in events:
-                        if decoder.is_keepalive(event):
-                            continue
-                        active = True
                         chunks += decoder.feed(event)
                         if decoder.terminal:
                             break
@@ -662,13 +670,12 @@ class HTTPProvider:
                     async for batch in self._finish(decoder):
                         yield batch
                     return
-                if active:
+                if chunks or not all(decoder.is_keepalive(event) for event in events):
                     last_activity = loop.time()
             chunks = []
             try:
                 for event in parser.close():
-                    if not decoder.is_keepalive(event):
-                        chunks += decoder.feed(event)
+                    chunks += decoder.feed(event)
             except Exception:
                 if chunks:
                     yield chunks
