@@ -9,6 +9,7 @@ from tui_chat.providers.registry import PROVIDERS
 _KEY_VARS = {var for spec in PROVIDERS.values() for var in spec.key_env} | {
     "OPENAI_BASE_URL",
     "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_AD_TOKEN",
     "OPENAI_API_VERSION",
     "OLLAMA_HOST",
     "GOOGLE_CLOUD_PROJECT",

@@ -39,12 +39,6 @@ class Sleeps:
         await asyncio.sleep(0)
 
 
-@pytest.fixture(autouse=True)
-def no_entra_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An Azure Entra ID token in the environment would win over the suite's key: none is."""
-    monkeypatch.delenv("AZURE_OPENAI_AD_TOKEN", raising=False)
-
-
 @pytest.fixture(params=WIRES, ids=[wire.provider for wire in WIRES])
 def wire(request: pytest.FixtureRequest) -> Wire:
     return request.param()
