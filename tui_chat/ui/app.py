@@ -83,11 +83,14 @@ class TuiChatApp(App[None]):
     def on_mount(self) -> None:
         if self.tune_collector:
             # Everything made so far (Textual, the screen, the config) lives as long as the app: out
-            # of the collector's sight, it no longer makes each full collection longer. And full
-            # collections, which stop the loop mid-stream, come less often: a stream allocates many
-            # short-lived objects. Both show in bench/stream_render.py as key-press latency.
+            # of the collector's sight, it no longer makes each full collection longer. A stream
+            # makes much cyclic garbage (every widget Textual mounts and drops is a cycle): young
+            # collections kept small (2000 objects, the middle generation every 10 of them) free it
+            # young, in pauses of a few milliseconds (with 5000/20 they reached 90-140 ms), and a
+            # full collection, which stops the loop for most of a second, comes after 100 middle
+            # ones, as rarely as before. All of it shows in bench/stream_render.py as key latency.
             gc.freeze()
-            gc.set_threshold(5000, 20, 20)
+            gc.set_threshold(2000, 10, 100)
         themes, warnings = discover_themes(theme_dirs(self.session.config_path))
         for theme in themes:
             self.register_theme(theme)
