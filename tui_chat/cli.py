@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -157,6 +156,8 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
 
     from .chunks import RetryNotice, TextDelta
     from .tools.loop import LoopNote, ToolEvent, item_to_dict
+    import json
+
     from .tools.terminal import TerminalApprover
 
     approver = TerminalApprover(answers, sys.stderr, interactive=None if answers is not None else False)
@@ -322,16 +323,18 @@ def _cmd_voice(args: argparse.Namespace) -> int:
 
     loaded = load_config(getattr(args, "config", None))
     _warn(loaded.warnings)
-    spec = bidi_spec_for(getattr(args, "provider", None) or "demo")
+    voice = loaded.config.voice
+    spec = bidi_spec_for(getattr(args, "provider", None) or voice.provider or "demo")
     # The key, endpoint and options come from the text side's config (openai for openai-realtime);
-    # its model is a text model the realtime service would refuse, so only --model names one.
+    # its model is a text model the realtime service would refuse, so only --model or the
+    # [voice] table's model names one.
     settings = loaded.config.provider_settings(spec.text_provider or spec.name, base_url=getattr(args, "base_url", None))
-    settings.model = getattr(args, "model", None)
+    settings.model = getattr(args, "model", None) or voice.model
     choices = choices_from(args)
     if not choices.pack and not loaded.config.pack:
         choices.pack = VOICE_PACK
     _, rendered = render_prompt(loaded.config, choices)
-    return asyncio.run(run_voice_from_args(args, spec.name, settings, instructions=rendered.system))
+    return asyncio.run(run_voice_from_args(args, spec.name, settings, instructions=rendered.system, voice=voice))
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:

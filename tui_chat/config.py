@@ -27,7 +27,8 @@ from typing import Any, Callable
 import platformdirs
 import tomli_w
 
-from .errors import ConfigError
+from .audio.settings import INTERRUPTIONS, TURN_DETECTIONS, VOICE_MODES, VoiceConfig
+from .errors import ConfigError, TuiChatError
 from .providers import registry
 from .providers.registry import ProviderSettings, ProviderSpec
 
@@ -73,6 +74,8 @@ class Config:
     """The `[tools.<name>]` tables, raw: `tui_chat.tools.settings` checks them when tools are built."""
     pack_tools: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per pack id, how its tools are approved: `[packs.<id>.tools] <tool> = "ask" | "auto" | "deny"`."""
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+    """The `[voice]` table: provider, devices, mode, interruption, VAD and turn settings."""
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""
     _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
@@ -184,7 +187,7 @@ def _stamp_of(path: Path) -> tuple[int, int, int]:
 # Reading and validating.
 
 _STRING_KEYS = ("provider", "model", "theme", "pack", "prompt", "workspace")
-_TOP_LEVEL_KEYS = (*_STRING_KEYS, "variables", "providers", "tools", "packs")
+_TOP_LEVEL_KEYS = (*_STRING_KEYS, "variables", "providers", "tools", "packs", "voice")
 
 _Check = tuple[str, Callable[[Any], bool]]
 
@@ -205,6 +208,75 @@ _KNOWN_OPTIONS: dict[str, dict[str, _Check]] = {
     },
 }
 """Provider options whose type is checked on load; any other option is passed on as it is."""
+
+
+def _voice_provider_problem(value: str) -> str | None:
+    """Why `value` cannot hold a voice session (unknown, or a text provider without a voice side)."""
+    from .realtime import bidi_spec_for
+
+    try:
+        bidi_spec_for(value)
+    except TuiChatError as error:
+        return str(error)
+    return None
+
+
+def _voice_choice(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"expected one of {', '.join(choices)}, got {_toml_type(value)}"
+        if value not in choices:
+            return f"expected one of {', '.join(choices)}, got {value!r}{_suggest(value, choices)}"
+        return None
+
+    return check
+
+
+def _voice_number(low: float, high: float, *, low_open: bool = False, unit: str = "") -> Callable[[Any], str | None]:
+    bound = f"{'above' if low_open else 'from'} {low:g} {'up ' if low_open else ''}to {high:g}{unit}"
+
+    def check(value: Any) -> str | None:
+        if not _is_number(value):
+            return f"expected a number {bound}, got {_toml_type(value)}"
+        if not (value > low if low_open else value >= low) or value > high:
+            return f"expected a number {bound}, got {value:g}"
+        return None
+
+    return check
+
+
+def _voice_string(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return f"expected a non-empty string, got {_toml_type(value) if not isinstance(value, str) else 'an empty one'}"
+    return None
+
+
+def _voice_device(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if value >= 0 else f"expected a device index >= 0 or a name, got {value}"
+    if isinstance(value, str) and value.strip():
+        return None
+    return f"expected a device name or index (see `tui-chat devices`), got {_toml_type(value)}"
+
+
+_VOICE_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "provider": lambda v: _voice_string(v) or _voice_provider_problem(v),
+    "model": _voice_string,
+    "voice": _voice_string,
+    "input_device": _voice_device,
+    "output_device": _voice_device,
+    "mode": _voice_choice(VOICE_MODES),
+    "hold_release": _voice_number(0, 2, low_open=True, unit=" s"),
+    "interruption": _voice_choice(INTERRUPTIONS),
+    "turn_detection": _voice_choice(TURN_DETECTIONS),
+    "vad_threshold": _voice_number(0, 60, low_open=True, unit=" dB"),
+    "vad_start": _voice_number(0, 5, low_open=True, unit=" s"),
+    "vad_stop": _voice_number(0, 10, low_open=True, unit=" s"),
+    "vad_min_volume": _voice_number(-100, 0, unit=" dBFS"),
+    "pre_roll": _voice_number(0, 2, unit=" s"),
+    "max_turn": _voice_number(1, 600, unit=" s"),
+}
+"""Each `[voice]` key and its check: None when the value is good, else what is wrong with it."""
 
 
 def _toml_type(value: Any) -> str:
@@ -262,6 +334,8 @@ class _Validator:
                     self.wrong_type((key,), "a table", value)
             elif key == "packs":
                 config.pack_tools = self.pack_tools(value)
+            elif key == "voice":
+                config.voice = self.voice(value)
             else:
                 self.warn((key,), f"unknown setting{_suggest(key, _TOP_LEVEL_KEYS)}; ignored")
         return config
@@ -291,6 +365,22 @@ class _Validator:
                     self.wrong_type(("packs", pack_id, "tools", tool), 'a string ("ask", "auto" or "deny")', mode)
             result[pack_id] = modes
         return result
+
+    def voice(self, value: Any) -> VoiceConfig:
+        """The `[voice]` table; a wrong value is named (file, line, key) and its default is used."""
+        voice = VoiceConfig()
+        if not isinstance(value, dict):
+            self.wrong_type(("voice",), "a table", value)
+            return voice
+        for key, item in value.items():
+            check = _VOICE_CHECKS.get(key)
+            if check is None:
+                self.warn(("voice", key), f"unknown setting{_suggest(key, _VOICE_CHECKS)}; ignored")
+            elif (problem := check(item)) is not None:
+                self.warn(("voice", key), f"{problem}; using the default")
+            else:
+                setattr(voice, key, float(item) if _is_number(item) and key not in ("input_device", "output_device") else item)
+        return voice
 
     def variables(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):
@@ -568,6 +658,25 @@ _TEMPLATE = """\
 # [packs.tools-demo.tools]
 # list_directory = "auto"
 
+# Voice: F5 in the chat, and `tui-chat voice`. Command-line flags win over these.
+# [voice]
+# provider = "openai-realtime"   # demo, openai-realtime or gemini-live; unset: the chat's provider
+#                                # when it has a voice side, else the offline voice demo
+# model = "gpt-realtime"         # the voice provider's model (unset: its default)
+# voice = "marin"                # the provider's voice
+# input_device = "USB"           # microphone, by (part of its) name or index: `tui-chat devices`
+# output_device = 3              # speaker, likewise
+# mode = "push-to-talk"          # push-to-talk | hold | hands-free (F3 switches in the chat)
+# hold_release = 0.25            # hold mode: talking ends this many seconds after the key's last repeat
+# interruption = "immediate"     # speaking over a reply: ignore | immediate | deferred
+# turn_detection = "server"      # hands-free: server (the provider's own, when it has one) | local
+# vad_threshold = 12.0           # dB above the noise floor that starts speech
+# vad_start = 0.2                # seconds of speech before a turn starts
+# vad_stop = 0.8                 # seconds of silence that end a turn
+# vad_min_volume = -50.0         # dBFS below which nothing is speech
+# pre_roll = 0.3                 # seconds from before the start of speech sent with it
+# max_turn = 30.0                # seconds after which a turn is cut and the next begun
+
 # One table per provider. Each knows model, base_url and api_key, plus options of its own.
 
 [providers.demo]
@@ -662,6 +771,8 @@ def masked_toml(config: Config) -> str:
         data["tools"] = config.tools
     if config.pack_tools:
         data["packs"] = {pack_id: {"tools": modes} for pack_id, modes in config.pack_tools.items()}
+    if voice := config.voice.set_values():
+        data["voice"] = voice
     if config.path is not None and config.path.is_file():
         source = f"# Settings in effect, from {config.path}."
     else:

@@ -22,7 +22,7 @@ from tui_chat.audio.errors import AudioDeviceError
 from tui_chat.audio.playback import ClockedSink
 from tui_chat.audio.synth import speech_like
 from tui_chat.audio.vad import EnergyVad
-from tui_chat.chunks import ReplyStatus
+from tui_chat.chunks import ReplyStatus, Role
 from tui_chat.providers.demo import compose_reply
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
@@ -550,3 +550,245 @@ async def test_voice_tool_call_denied_is_said_and_not_run() -> None:
         reply = await wait_for_reply(pilot, 1)
         assert app.query_one(ToolItem).status is ToolStatus.DENIED
         assert reply.text.startswith("I could not use the list_directory tool: denied by user")
+
+
+# --- Esc stops the assistant speaking ------------------------------------------------------------
+
+
+async def talk_and_get_a_reply_playing(pilot: Pilot, source: FedSource) -> AssistantMessage:
+    """A push-to-talk turn of 1 s, then 1 s of its reply heard (the demo holds after 0.3 s of it)."""
+    await pilot.press("f4")
+    await feed(pilot, source, speech(1.0))
+    await pilot.press("f4")
+    await feed(pilot, source, silence(0.02))
+    await wait_for(pilot, lambda: len(replies(pilot.app)) == 1 and bool(replies(pilot.app)[0].text))  # type: ignore[arg-type]
+    await feed(pilot, source, silence(0.2))
+    return replies(pilot.app)[0]  # type: ignore[arg-type]
+
+
+async def test_escape_stops_the_assistant_speaking() -> None:
+    app, rig = voice_app(hold_after_s=0.6)  # the reply stops coming after 0.6 s of audio: it is still in progress
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        reply = await talk_and_get_a_reply_playing(pilot, source)
+        sink = rig.sinks[-1]
+        assert meter(app).state == "assistant" and sink.pending_s > 0 and controller(app).assistant_active
+        played = sink.played_s(1)
+
+        await pilot.press("escape")
+        reply = await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        assert sink.pending_s == 0  # flushed at once: no more input was needed
+        await wait_for(pilot, lambda: meter(app).state == "interrupted")
+        status = str(reply.status_line.render())
+        assert "interrupted" in status and f"stopped with Esc after {played:.1f} s of its audio" in status
+        assert reply.text  # the words that came before stay
+        assert chat(app).voice is controller(app) and controller(app).running  # voice itself goes on
+        # The history keeps the cut reply, marked.
+        assert [(m.role, m.status) for m in app.session.conversation.history][-1] == (Role.ASSISTANT, ReplyStatus.INTERRUPTED)
+
+        # Esc with nothing playing does nothing; the meter falls back once its "interrupted" has shown.
+        await pilot.press("escape")
+        await feed(pilot, source, silence(1.6))
+        assert meter(app).state == "muted" and len(replies(app)) == 1
+
+
+# --- voice turns join the conversation -----------------------------------------------------------
+
+
+async def test_voice_turns_join_the_conversation_and_text_chat_goes_on_after_them() -> None:
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+        spoken = await wait_for_reply(pilot, 1)
+        [heard] = user_texts(app)
+        # Typed while voice is on: to the voice session, and into the history too.
+        app.query_one(PromptInput).insert("and in words?")
+        await pilot.press("enter")
+        typed = await wait_for_reply(pilot, 2)
+        history = [(m.role, m.content, m.status) for m in app.session.conversation.history]
+        assert history == [
+            (Role.USER, heard, ReplyStatus.COMPLETE),
+            (Role.ASSISTANT, spoken.text, ReplyStatus.COMPLETE),
+            (Role.USER, "and in words?", ReplyStatus.COMPLETE),
+            (Role.ASSISTANT, typed.text, ReplyStatus.COMPLETE),
+        ]
+
+        await pilot.press("f5")  # voice off: typing continues the same conversation
+        await wait_for(pilot, lambda: chat(app).voice is None)
+        app.query_one(PromptInput).insert("still there?")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        text_reply = await wait_for_reply(pilot, 3)
+        assert text_reply.text == compose_reply("still there?", 3)  # the third user message of this chat
+        assert [m.role for m in app.session.conversation.history] == [Role.USER, Role.ASSISTANT] * 3
+
+
+async def test_an_interrupted_voice_reply_is_kept_in_the_history_marked() -> None:
+    app, rig = voice_app(hold_after_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await talk_and_get_a_reply_playing(pilot, source)
+        await feed(pilot, source, silence(0.8))  # (a press this soon after the last would be taken for auto-repeat)
+        await pilot.press("f4")  # talking over the reply
+        await feed(pilot, source, speech(0.1))
+        reply = await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        assert "you spoke over it" in str(reply.status_line.render())
+        user, assistant = app.session.conversation.history[:2]
+        assert user.role is Role.USER and user.content == user_texts(app)[0]
+        assert (assistant.role, assistant.content, assistant.status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
+
+
+# --- partial user transcripts --------------------------------------------------------------------
+
+UNTRUSTED = "[bold red]not markup[/] \x1b[31mred\x1b[0m"
+
+
+async def hear(pilot: Pilot, *pieces: str) -> None:
+    """Post what a provider's partial user transcripts make the controller post: the words so far."""
+    from tui_chat.ui.voice import VoiceHearing
+
+    so_far = ""
+    for piece in pieces:
+        so_far += piece
+        chat(pilot.app).post_message(VoiceHearing(controller(pilot.app), so_far))  # type: ignore[arg-type]
+        await pilot.pause()
+
+
+async def test_partial_transcripts_grow_one_entry_that_the_final_one_replaces() -> None:
+    from tui_chat.ui.voice import VoiceHeard
+
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await voice_on(pilot, rig)
+        await hear(pilot, "What is ", "the weather ", UNTRUSTED)
+        [entry] = app.query(UserMessage)
+        assert entry.has_class("-hearing") and entry.text == "What is the weather " + UNTRUSTED
+        shown = screen_text(app)
+        # As text: the markup is not parsed, the escape character is dropped (its visible rest stays).
+        assert "What is the weather [bold red]not markup[/] [31mred[0m …" in shown
+        assert "\x1b" not in str(entry.render())
+
+        chat(app).post_message(VoiceHeard(controller(app), "What is the weather like?"))
+        await pilot.pause()
+        [entry] = app.query(UserMessage)
+        assert not entry.has_class("-hearing") and entry.text == "What is the weather like?"
+        assert "What is the weather like?" in screen_text(app) and "…" not in screen_text(app)
+
+        # A final transcript with nothing in it takes the words shown away.
+        await hear(pilot, "mmm")
+        chat(app).post_message(VoiceHeard(controller(app), ""))
+        await pilot.pause()
+        assert user_texts(app) == ["What is the weather like?"]
+
+
+def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
+    from tui_chat.audio.events import ProviderChunk
+    from tui_chat.chunks import TranscriptChunk
+    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+
+    posted: list[Any] = []
+    recorded: list[Any] = []
+
+    class Target:
+        def post_message(self, message: Any) -> bool:
+            posted.append(message)
+            return True
+
+    voice = VoiceController(Target(), record=recorded.append)
+    for text, final in (("What ", False), ("is it", False), ("What is it?", True)):
+        voice._handle(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)))
+    assert [(type(m).__name__, m.text) for m in posted] == [
+        ("VoiceHearing", "What "), ("VoiceHearing", "What is it"), ("VoiceHeard", "What is it?"),
+    ]
+    assert [(m.role, m.content) for m in recorded] == [(Role.USER, "What is it?")]
+    assert isinstance(posted[-1], VoiceHeard) and not isinstance(posted[-1], VoiceHearing)
+
+
+# --- the [voice] table and server turn detection in the TUI --------------------------------------
+
+
+async def test_the_voice_table_sets_the_mode_the_chat_starts_in() -> None:
+    from tui_chat.audio.settings import VoiceConfig
+
+    app, rig = voice_app()
+    app.session.config.voice = VoiceConfig(mode="hands-free", interruption="ignore", vad_stop=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        assert chat(app).voice_mode == "hands-free"
+        source = await voice_on(pilot, rig)
+        voice = controller(app)
+        assert voice.mode == "hands-free" and meter(app).mode == "hands-free"
+        assert voice.session is not None and voice.session.options.interruption == "ignore"
+        assert voice.turn_detection == "manual"  # the demo has no detection of its own
+        await feed(pilot, source, np.concatenate((silence(0.3), speech(1.0), silence(0.6))))
+        await wait_for_reply(pilot, 1)  # 0.5 s of silence ended the turn, as the table says
+
+
+async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against the OpenAI Realtime fake: hands-free opens the session with server VAD, the service
+    ends the turn and answers it; its transcript (delta, then whole) makes one user entry; the
+    exchange joins the history; switching to push-to-talk reopens voice with client commits."""
+    from tests.fakes.realtime_openai import FakeOpenAIRealtime
+    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.config import ProviderConfig
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    rate = 24000
+    talk = np.resize(speech_like("What time is it now, please?", rate), rate)  # 1 s at 24 kHz
+    async with FakeOpenAIRealtime() as server:
+        app, rig = voice_app()
+        app.session.config.providers["openai"] = ProviderConfig(base_url=server.url)
+        app.session.config.voice = VoiceConfig(provider="openai-realtime", mode="hands-free")
+        async with app.run_test(size=SIZE) as pilot:
+            source = await voice_on(pilot, rig)
+            voice = controller(app)
+            assert (voice.provider, voice.turn_detection) == ("openai-realtime", "server")
+            assert server.sessions[0]["audio"]["input"]["turn_detection"]["type"] == "server_vad"
+            await feed(pilot, source, np.concatenate((np.zeros(rate // 2, np.int16), talk, np.zeros(rate, np.int16))))
+            reply = await wait_for_reply(pilot, 1)
+            assert reply.text == "Hello from the fake model."
+            await wait_for(pilot, lambda: len(user_texts(app)) == 1 and not app.query_one(UserMessage).has_class("-hearing"))
+            [heard] = user_texts(app)
+            assert heard.endswith(" s of audio)")
+            assert [(m.role, m.content) for m in app.session.conversation.history] == [(Role.USER, heard), (Role.ASSISTANT, reply.text)]
+            kinds = {m["type"] for m in server.conns[0].received}
+            assert "input_audio_buffer.commit" not in kinds  # the service ended the turn
+
+            await pilot.press("f3")  # hands-free -> push-to-talk: a session with client commits
+            await wait_for(pilot, lambda: chat(app).voice is not voice and controller(app).running)
+            assert controller(app).turn_detection == "manual" and controller(app).mode == "push-to-talk"
+            await wait_for(pilot, lambda: len(server.sessions) == 2)
+            assert server.sessions[1]["audio"]["input"]["turn_detection"] is None
+            assert any("Voice restarts" in n for n in notices(app))
+
+
+def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_history() -> None:
+    """Transcription runs beside the reply (OpenAI): a reply that ends before the transcript of its
+    turn waits for it; one whose turn never gets a transcript goes in after a stand-in."""
+    from tui_chat.audio.events import ProviderChunk, ReplyEnded, ReplyStarted
+    from tui_chat.chunks import TranscriptChunk
+    from tui_chat.ui.voice import UNTRANSCRIBED
+
+    recorded: list[Any] = []
+
+    class Target:
+        def post_message(self, message: Any) -> bool:
+            return True
+
+    voice = VoiceController(Target(), record=recorded.append)
+    voice._handle(ReplyStarted(1.0, 1))
+    voice._handle(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."))
+    assert recorded == []  # held for the transcript
+    voice._handle(ProviderChunk(2.1, TranscriptChunk("Hi there", Role.USER, final=True)))
+    voice._handle(ReplyStarted(3.0, 2))
+    voice._handle(ReplyEnded(4.0, 2, "interrupted", 0.5, 0.2, "Well"))  # its turn is never transcribed
+    voice._handle(ReplyStarted(5.0, 3))
+    assert [(m.role, m.content, m.status) for m in recorded] == [
+        (Role.USER, "Hi there", ReplyStatus.COMPLETE),
+        (Role.ASSISTANT, "Hello.", ReplyStatus.COMPLETE),
+        (Role.USER, UNTRANSCRIBED, ReplyStatus.COMPLETE),
+        (Role.ASSISTANT, "Well", ReplyStatus.INTERRUPTED),
+    ]

@@ -92,3 +92,32 @@ def test_chat_with_an_interrupted_voice_reply(snap_compare) -> None:
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
+
+
+def test_chat_while_the_user_is_heard(snap_compare) -> None:
+    """A partial transcript: one dimmed entry, growing, its untrusted text shown as text."""
+    from .test_voice import UNTRUSTED, hear
+
+    app, rig = voice_app()
+
+    async def run_before(pilot: Pilot) -> None:
+        await voice_on(pilot, rig)
+        await hear(pilot, "What is ", "the weather ", UNTRUSTED)
+        await _settle(pilot, "speaking", QUIET)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_with_a_voice_reply_stopped_with_escape(snap_compare) -> None:
+    from .test_voice import talk_and_get_a_reply_playing
+
+    app, rig = voice_app(hold_after_s=0.6)
+
+    async def run_before(pilot: Pilot) -> None:
+        source = await voice_on(pilot, rig)
+        await talk_and_get_a_reply_playing(pilot, source)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: replies(app)[0].status is ReplyStatus.INTERRUPTED)
+        await _settle(pilot, "interrupted", QUIET)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -52,7 +52,11 @@ class TurnEnded:
 
 @dataclass(frozen=True, slots=True)
 class BargeIn:
-    """The user spoke over the reply; playback was flushed (`immediate`) or will be (`deferred`)."""
+    """The reply was cut: playback was flushed (`immediate`) or will be (`deferred`).
+
+    `cause` says who cut it: `speech` (the local detector heard the user speak over it), `server`
+    (the provider's own voice detection did) or `stop` (the front end asked: `VoiceSession.interrupt`).
+    """
 
     at: float
     strategy: str
@@ -62,6 +66,7 @@ class BargeIn:
     """Seconds of queued reply audio dropped."""
     played_s: float
     """Seconds of the cut reply that had been heard."""
+    cause: str = "speech"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,13 @@ lines, or with `json_out` one JSON object per line (turns with their audio times
 replies with their audio durations, barge-ins, warnings, errors). It ends when the input ends and
 the last reply is done, and returns the exit code (0, or 1 after an error).
 
+The runner is hands-free: with a provider that detects turns itself (OpenAI Realtime, Gemini Live)
+the provider takes the turns (`turn_detection="server"`, unless "local" is asked for); otherwise
+the local voice activity detector does.
+
 `add_voice_arguments(parser)` adds the command's options to an argparse parser, and
-`run_voice_from_args(args, provider, settings)` runs it from them, for the CLI.
+`run_voice_from_args(args, provider, settings, voice=...)` runs it from them and the `[voice]`
+table of the config (the flags win), for the CLI.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from ..chunks import Done, ErrorChunk, Role, TranscriptChunk, UsageChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..safe_text import clean
+from .settings import INTERRUPTIONS, TURN_DETECTIONS, VoiceConfig
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -35,41 +41,56 @@ def add_voice_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone to use (see `tui-chat devices`)")
     parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker to use (see `tui-chat devices`)")
     parser.add_argument("--no-playback", action="store_true", help="do not play replies (they are still received)")
+    parser.add_argument("--voice", metavar="NAME", help="the provider's voice")
     parser.add_argument(
-        "--interruption",
-        choices=("ignore", "immediate", "deferred"),
-        default="immediate",
-        help="what speaking over a reply does (default: immediate)",
+        "--interruption", choices=INTERRUPTIONS, help="what speaking over a reply does (default: immediate)"
+    )
+    parser.add_argument(
+        "--turn-detection",
+        choices=TURN_DETECTIONS,
+        help="who ends turns: server (the provider's own detection, when it has one; the default) or local",
     )
     parser.add_argument("--max-seconds", type=float, metavar="S", help="stop listening after S seconds of input")
     parser.add_argument("--vad-threshold", type=float, metavar="DB", help="dB above the noise floor that starts speech (default 12)")
+    parser.add_argument("--vad-start", type=float, metavar="S", help="seconds of speech that start a turn (default 0.2)")
     parser.add_argument("--vad-stop", type=float, metavar="S", help="seconds of silence that end a turn (default 0.8)")
+    parser.add_argument("--vad-min-volume", type=float, metavar="DBFS", help="level below which nothing is speech (default -50)")
 
 
-def options_from_args(args: argparse.Namespace) -> Any:
-    """`VoiceOptions` from the parsed command line."""
-    from dataclasses import replace
-
-    from .session import VoiceOptions
-    from .vad import VadParams
-
-    vad = VadParams()
-    if getattr(args, "vad_threshold", None) is not None:
-        vad = replace(vad, threshold_db=args.vad_threshold, release_db=min(vad.release_db, args.vad_threshold))
-    if getattr(args, "vad_stop", None) is not None:
-        vad = replace(vad, stop_s=args.vad_stop)
-    return VoiceOptions(
-        vad=vad,
-        interruption=getattr(args, "interruption", "immediate"),
-        levels=False,
-        max_input_s=getattr(args, "max_seconds", None),
+def voice_config_from_args(args: argparse.Namespace, voice: VoiceConfig | None = None) -> VoiceConfig:
+    """The `[voice]` settings `voice` with the command line's flags put over them."""
+    return (voice or VoiceConfig()).with_overrides(
+        voice=getattr(args, "voice", None),
+        input_device=getattr(args, "input_device", None),
+        output_device=getattr(args, "output_device", None),
+        interruption=getattr(args, "interruption", None),
+        turn_detection=getattr(args, "turn_detection", None),
+        vad_threshold=getattr(args, "vad_threshold", None),
+        vad_start=getattr(args, "vad_start", None),
+        vad_stop=getattr(args, "vad_stop", None),
+        vad_min_volume=getattr(args, "vad_min_volume", None),
     )
 
 
+def options_from_args(args: argparse.Namespace, voice: VoiceConfig | None = None) -> Any:
+    """`VoiceOptions` from the parsed command line over the `[voice]` settings `voice`."""
+    return voice_config_from_args(args, voice).voice_options(levels=False, max_input_s=getattr(args, "max_seconds", None))
+
+
 async def run_voice_from_args(
-    args: argparse.Namespace, provider: str, settings: ProviderSettings | None = None, *, instructions: str = ""
+    args: argparse.Namespace,
+    provider: str,
+    settings: ProviderSettings | None = None,
+    *,
+    instructions: str = "",
+    voice: VoiceConfig | None = None,
 ) -> int:
-    """Run `tui-chat voice` with the options `add_voice_arguments` defined."""
+    """Run `tui-chat voice` with the options `add_voice_arguments` defined, over the `[voice]` settings `voice`."""
+    chosen = voice_config_from_args(args, voice)
+    try:
+        options = chosen.voice_options(levels=False, max_input_s=getattr(args, "max_seconds", None))
+    except ValueError as error:  # flags that do not go together (a bad number is refused by its check)
+        raise TuiChatError(f"voice settings: {error}") from None
     return await run_voice(
         provider,
         settings=settings,
@@ -78,10 +99,12 @@ async def run_voice_from_args(
         audio_out=args.audio_out,
         fast=args.fast,
         json_out=args.json,
-        input_device=args.input_device,
-        output_device=args.output_device,
+        input_device=chosen.input_device,
+        output_device=chosen.output_device,
         play=not args.no_playback,
-        options=options_from_args(args),
+        options=options,
+        voice=chosen.voice,
+        turn_detection=chosen.turn_detection,
     )
 
 
@@ -135,7 +158,8 @@ class _Printer:
                 line += f" after {event.played_s:.2f} s heard: {event.text!r}"
             self._line(self.out, line)
         elif isinstance(event, BargeIn):
-            self._line(self.out, f"{at} barge-in ({event.strategy}): {event.flushed_s:.2f} s of reply audio dropped")
+            by = ", heard by the provider" if event.cause == "server" else ""
+            self._line(self.out, f"{at} barge-in ({event.strategy}{by}): {event.flushed_s:.2f} s of reply audio dropped")
         elif isinstance(event, InputWarning):
             self._line(self.err, f"tui-chat: warning: {event.message}")
         elif isinstance(event, SessionError):
@@ -168,6 +192,8 @@ async def run_voice(
     output_device: int | str | None = None,
     play: bool = True,
     options: Any = None,
+    voice: str | None = None,
+    turn_detection: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
     clock: Callable[[], float] | None = None,
@@ -177,22 +203,28 @@ async def run_voice(
 
     Without `audio_in` the microphone (`input_device`) is listened to; without `audio_out` replies
     are played on the speaker (`output_device`), unless `fast` or not `play`. `clock`/`sleep` pace
-    a file in real time (tests inject their own). `instructions` is the system prompt.
+    a file in real time (tests inject their own). `instructions` is the system prompt, `voice` the
+    provider's voice; `turn_detection` "local" keeps the turns here even with a provider that
+    could take them (see the module text).
     """
     from ..realtime import open_bidi
     from ..realtime.base import BidiConfig
     from .playback import ClockedSink
     from .session import VoiceOptions, VoiceSession
+    from .settings import turn_detection_for
 
     printer = _Printer(out or sys.stdout, err or sys.stderr, json_out)
     options = options or VoiceOptions(levels=False)
     try:
         if fast and audio_in is None:
             raise TuiChatError("--fast needs --audio-in: a microphone cannot be read faster than it hears")
-        # This loop detects turns itself (hands-free by its VAD), so the provider's turn detection
-        # stays off; barge-in follows --interruption.
+        # Hands-free: the provider's own turn detection when it has one, else this loop's VAD;
+        # barge-in follows --interruption.
         config = BidiConfig(
-            instructions=instructions, turn_detection="manual", barge_in=options.interruption != "ignore"
+            instructions=instructions,
+            turn_detection=turn_detection_for(provider, "hands-free", turn_detection),
+            voice=voice,
+            barge_in=options.interruption != "ignore",
         )
         bidi = await open_bidi(provider, settings, config=config)
     except TuiChatError as error:

@@ -15,10 +15,21 @@ or reply audio still queued):
   deferred   the piece of audio being played plays to its end, the rest is flushed; the model
              is told at once
 Audio and assistant transcript of the interrupted reply that arrive afterwards are dropped.
+`interrupt()` does the same at the front end's request (Esc in the TUI), whatever the strategy.
 
-With `auto_complete` the end of each turn is sent to the model as soon as the turn detector
-reports it; without it the front end calls `end_turn()` (push-to-talk style). The end of the
-input always ends an open turn and sends it.
+Who says where turns end follows the model's session (`bidi.config.turn_detection`):
+  manual  the turn detector here: each turn's audio is sent, and its end (`end_turn`) is answered
+          by one reply. With `auto_complete` the end of each turn is sent as soon as the detector
+          reports it; without it the front end calls `end_turn()` (push-to-talk style). The end of
+          the input always ends an open turn and sends it.
+  server  the provider's own voice detection: every frame is streamed while the turn taker is
+          listening (not muted), and the provider decides where turns end and answers them;
+          replies are counted by their `Done`/`Interrupted`. The provider calls `on_user_speech`
+          when it hears the user start speaking, which interrupts per the strategy above; a reply
+          the provider cuts by itself (`Interrupted`) is flushed from playback at once. The local
+          detector still runs, for the level readings, the turn events, to know how many replies
+          to wait for at the end of the input, and to cut the audio of a reply the provider has
+          already finished (only this side knows it is still playing).
 """
 
 from __future__ import annotations
@@ -49,11 +60,10 @@ from .events import (
 from .levels import LevelMeter
 from .pcm import array_to_pcm, pcm_to_array
 from .playback import PlaybackSink
+from .settings import INTERRUPTIONS
 from .sources import AudioSource
 from .turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart, TurnTaker
 from .vad import EnergyVad, VadParams, VadState, VoiceActivityDetector
-
-INTERRUPTIONS = ("ignore", "immediate", "deferred")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +79,12 @@ class VoiceOptions:
     max_input_s: float | None = None
     """Stop listening after this much input audio (None: until the input ends or `stop()`)."""
     reply_timeout: float = 60.0
-    """Wall-clock seconds to wait for outstanding replies once the input has ended."""
+    """Wall-clock seconds, once the input has ended, that a reply owed may go without a word
+    from the model before the session fails as stalled."""
+    answer_timeout: float = 15.0
+    """Server turn detection: wall-clock seconds to wait, once the input has ended, for the
+    answer to speech the local detector heard; the provider's detector may not have taken it
+    for a turn, so running out is only a warning."""
     silence_warning_s: float = 2.0
     clipping_warning_s: float = 0.5
 
@@ -105,11 +120,15 @@ class VoiceSession:
         self.error: TuiChatError | None = None
         self.turn_count = 0
         self.reply_count = 0
+        self.server_turns = bidi.config.turn_detection == "server"
+        """The provider takes the turns (see the module text)."""
+        bidi.on_user_speech = self._user_speech
         self._samples = 0
         self._events: asyncio.Queue[object] = asyncio.Queue()
+        self._changed = asyncio.Event()  # set with every event: the end of the input waits on it
         self._pending = 0  # turns and texts sent and not yet answered
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._owed = 0  # server turns: turns heard and texts sent, each owed a reply
+        self._streaming = False  # server turns: frames are going to the provider
         self._discarding = False
         self._reply: int | None = None  # the number of the reply in progress
         self._reply_audio = 0.0
@@ -131,9 +150,19 @@ class VoiceSession:
         return self._samples / self.rate
 
     @property
+    def replying(self) -> bool:
+        """A reply is in progress: it has begun and its `Done`/`Interrupted` has not come."""
+        return self._reply is not None
+
+    @property
+    def reply_text(self) -> str:
+        """The text of the reply in progress so far (its final transcript once that came)."""
+        return self._reply_final if self._reply_final is not None else "".join(self._reply_text)
+
+    @property
     def assistant_active(self) -> bool:
-        """A reply is in progress or its audio is still playing."""
-        return self._pending > 0 or self.sink.pending_s > 0
+        """A reply is owed or in progress, or its audio is still playing."""
+        return self._pending > 0 or self._reply is not None or self.sink.pending_s > 0
 
     async def end_turn(self) -> None:
         """Send the end of the user's turn now (when `auto_complete` is off)."""
@@ -144,6 +173,20 @@ class VoiceSession:
         """Say something in text in the middle of the voice session."""
         await self.bidi.send_text(text)
         self._expect_reply()
+        self._owed += 1
+
+    async def interrupt(self) -> bool:
+        """Stop the assistant at once (the person asked: Esc in the TUI), whatever the strategy.
+
+        Playback is flushed, the model is told how much of the reply was heard
+        (`bidi.interrupt(played=...)`), what still arrives of that reply is dropped, and a
+        `BargeIn` with cause "stop" reports it. Returns False, doing nothing, when the assistant
+        was neither speaking nor about to.
+        """
+        if not self.assistant_active:
+            return False
+        await self._barge_in("stop", "immediate")
+        return True
 
     def stop(self) -> None:
         """Stop listening; the session ends once the outstanding replies are done."""
@@ -170,6 +213,7 @@ class VoiceSession:
 
     def _emit(self, event: VoiceEvent) -> None:
         self._events.put_nowait(event)
+        self._changed.set()
 
     def _fail(self, message: str, hint: str = "", error: TuiChatError | None = None) -> None:
         if self.error is None:
@@ -185,6 +229,9 @@ class VoiceSession:
             for task in (listening, answering):
                 task.cancel()
             await asyncio.wait({listening, answering})
+            for task in (listening, answering):
+                if not task.cancelled() and (bug := task.exception()) is not None:  # not a TuiChatError: those are reported
+                    self._fail(f"the voice session stopped on an unexpected error: {type(bug).__name__}: {bug}", "this is a bug; please report it")
             for close in (self.source.aclose, self.sink.aclose, self.bidi.close):
                 try:
                     await close()
@@ -208,15 +255,12 @@ class VoiceSession:
                     break
             for event in self.turns.finish():
                 await self._turn_event(event)
-            if self._unsent_audio:
+            if self.server_turns:
+                if self._streaming:
+                    await self._pause_stream()
+            elif self._unsent_audio:
                 await self._commit_turn()
-            try:
-                await asyncio.wait_for(self._idle.wait(), self.options.reply_timeout)
-            except (TimeoutError, asyncio.TimeoutError):
-                self._fail(
-                    f"no reply from {self.bidi.provider or 'the provider'} within {self.options.reply_timeout:g} s",
-                    hint="the connection may be stalled; try again",
-                )
+            if not await self._await_replies():
                 return
             await self.sink.drain()
             if self.sink.error is not None:
@@ -224,6 +268,34 @@ class VoiceSession:
         except TuiChatError as error:  # a device lost, a bad file, a send on a dead session
             if self.bidi.error is None:
                 self._fail(error.message, error.hint, error)
+
+    def _settled(self) -> bool:
+        """Every reply owed has come and ended (server turns: as many replies as turns heard)."""
+        if self._reply is not None:
+            return False
+        return self.reply_count >= self._owed if self.server_turns else self._pending == 0
+
+    async def _await_replies(self) -> bool:
+        """Wait, once the input has ended, until `_settled`. False after a stall (reported)."""
+        while not self._settled():
+            answer = self.server_turns and self._reply is None
+            limit = self.options.answer_timeout if answer else self.options.reply_timeout
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), limit)
+            except (TimeoutError, asyncio.TimeoutError):
+                provider = self.bidi.provider or "the provider"
+                if answer:
+                    missing = self._owed - self.reply_count
+                    self._emit(InputWarning(
+                        self.now,
+                        f"{provider} did not answer the last {missing} turn{'s' if missing != 1 else ''} within {limit:g} s: "
+                        "its own voice detection may not have taken it for speech",
+                    ))
+                    return True
+                self._fail(f"no reply from {provider} within {limit:g} s", hint="the connection may be stalled; try again")
+                return False
+        return True
 
     async def _frame(self, frame: np.ndarray) -> None:
         self._samples += frame.size
@@ -236,8 +308,23 @@ class VoiceSession:
         if self.options.levels:
             speaking = self.vad.state is not VadState.QUIET
             self._emit(LevelReading(self.now, level.rms_db, level.peak_db, level.hold_db, level.clipped, speaking))
+        if self.server_turns:
+            await self._stream(frame)
         for event in events:
             await self._turn_event(event)
+
+    async def _stream(self, frame: np.ndarray) -> None:
+        """Server turns: the frame goes to the provider while the turn taker listens (a muted one does not)."""
+        if getattr(self.turns, "listening", True):  # `ModalTurns` has it; a plain detector always listens
+            await self.bidi.send_audio(array_to_pcm(frame), self.rate)
+            self._streaming = True
+        elif self._streaming:
+            await self._pause_stream()
+
+    async def _pause_stream(self) -> None:
+        """The audio stops (muted, input ended): `end_turn` lets the provider hear the end of the speech."""
+        self._streaming = False
+        await self.bidi.end_turn()
 
     def _watch_input(self, frame: np.ndarray, clipped: bool) -> None:
         duration = frame.size / self.rate
@@ -256,13 +343,21 @@ class VoiceSession:
         if isinstance(event, TurnStart):
             self.turn_count += 1
             self._emit(TurnStarted(event.at, event.detected_at))
-            if self.options.interruption != "ignore" and self.assistant_active and not event.continued:
-                await self._barge_in()
+            # With server turns the provider says when the user talks over a reply in progress; audio
+            # of a reply it has finished is only here, so speech over that is for this side to cut.
+            ours = not self.server_turns or self._reply is None
+            if ours and self.options.interruption != "ignore" and self.assistant_active and not event.continued:
+                await self._barge_in("speech")
         elif isinstance(event, TurnAudio):
-            if event.samples.size:
+            if event.samples.size and not self.server_turns:
                 await self.bidi.send_audio(array_to_pcm(event.samples), self.rate)
                 self._unsent_audio = True
         elif isinstance(event, TurnEnd):
+            if self.server_turns:
+                if event.reason != "max_length":  # (speech that goes on is one utterance to the provider)
+                    self._owed += 1
+                self._emit(TurnEnded(event.at, event.start, event.detected_at, event.reason, False))
+                return
             send = (self.options.auto_complete or event.reason == "input_end") and self._unsent_audio
             self._emit(TurnEnded(event.at, event.start, event.detected_at, event.reason, send))
             if send:
@@ -275,22 +370,34 @@ class VoiceSession:
 
     def _expect_reply(self) -> None:
         self._pending += 1
-        self._idle.clear()
 
     def _reply_answered(self) -> None:
         self._pending = max(0, self._pending - 1)
-        if not self._pending:
-            self._idle.set()
 
-    async def _barge_in(self) -> None:
-        strategy = self.options.interruption
+    async def _user_speech(self) -> None:
+        """`bidi.on_user_speech`: the provider heard the user start speaking (server turn detection).
+
+        Over a reply (or its audio) this is a barge-in, per the strategy; otherwise the provider is
+        still told, as it would tell itself without this hook, so its idea of the reply stays right.
+        """
+        if self.options.interruption == "ignore":
+            return
+        if self.assistant_active:
+            await self._barge_in("server")
+        else:
+            await self.bidi.interrupt()
+
+    async def _barge_in(self, cause: str, strategy: str | None = None) -> None:
+        """Cut the reply: flush playback (all, or all but the piece playing for "deferred"),
+        drop what still arrives of it, report a `BargeIn` and tell the model how much was heard."""
+        strategy = strategy or self.options.interruption
         playing = self.sink.playing
         reply = playing if isinstance(playing, int) else self._reply
         played = self.sink.played_s(reply) if reply is not None else 0.0
         flushed = self.sink.flush(keep_current=strategy == "deferred")
         if self._reply is not None:
             self._discarding = True  # what is still on its way from the interrupted reply is dropped
-        self._emit(BargeIn(self.now, strategy, reply, flushed, played))
+        self._emit(BargeIn(self.now, strategy, reply, flushed, played, cause))
         await self.bidi.interrupt(played=played)
 
     def _start_reply(self) -> None:
@@ -306,8 +413,7 @@ class VoiceSession:
         if self._reply is None:
             self._start_reply()
         assert self._reply is not None
-        text = self._reply_final if self._reply_final is not None else "".join(self._reply_text)
-        self._emit(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), text))
+        self._emit(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self.reply_text))
         self._reply = None
 
     async def _output(self) -> None:
@@ -339,6 +445,8 @@ class VoiceSession:
                 self._end_reply("complete")
                 self._reply_answered()
             elif isinstance(chunk, Interrupted):
+                if self.server_turns and not self._discarding:
+                    self.sink.flush()  # the provider cut the reply by itself: what is queued of it stops too
                 self._discarding = False
                 self._end_reply("interrupted")
                 self._reply_answered()

@@ -31,6 +31,9 @@ class BidiSpec:
     description: str
     text_provider: str = ""
     """The text provider this is the voice side of (so `--provider demo` finds it)."""
+    server_turns: bool = False
+    """The provider can detect turns itself (`BidiConfig(turn_detection="server")`): hands-free
+    then lets it decide where turns end and when the user talks over a reply."""
 
 
 BIDI_PROVIDERS: dict[str, BidiSpec] = {
@@ -39,11 +42,11 @@ BIDI_PROVIDERS: dict[str, BidiSpec] = {
         BidiSpec("demo", "tui_chat.realtime.demo", "DemoBidiSession", "offline voice demo, no key needed", "demo"),
         BidiSpec(
             "openai-realtime", "tui_chat.realtime.openai_realtime", "OpenAIRealtimeSession",
-            "OpenAI Realtime (gpt-realtime) over a WebSocket, OPENAI_API_KEY", "openai",
+            "OpenAI Realtime (gpt-realtime) over a WebSocket, OPENAI_API_KEY", "openai", server_turns=True,
         ),
         BidiSpec(
             "gemini-live", "tui_chat.realtime.gemini_live", "GeminiLiveSession",
-            "Gemini Live API over a WebSocket, GEMINI_API_KEY or GOOGLE_API_KEY", "gemini",
+            "Gemini Live API over a WebSocket, GEMINI_API_KEY or GOOGLE_API_KEY", "gemini", server_turns=True,
         ),
     )
 }

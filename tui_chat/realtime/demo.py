@@ -3,10 +3,15 @@
 Each audio turn is answered with speech-like audio (see `audio.synth`) at 24 kHz and an assistant
 transcript saying what was heard: how long and how loud. A user transcript describes the turn
 (the demo cannot recognise words). Text sent with `send_text` is answered the same way. An
-interrupted reply stops at once: no more of its audio is sent, and `Interrupted` is emitted.
+interrupted reply stops at once: no more of its audio is sent, and `Interrupted` is emitted (also
+for each turn still waiting for its reply, which is dropped).
 
 Audio goes through the same path a real provider's does: base64 "wire" payloads decoded by
 `BidiSession._emit_audio_base64`, so malformed audio is handled the way it will be for real.
+
+Turns are always the front end's (`turn_detection` "manual"; `realtime.BIDI_PROVIDERS` says so):
+the demo has no voice detection of its own, and one built from the local VAD would only repeat
+the turns the front end already takes, while hiding them behind a second, slower path.
 
 Options (`ProviderSettings.options`):
 - `audio_speed`: reply audio is sent at this multiple of real time; 0 (default) sends it as fast
@@ -135,13 +140,22 @@ class DemoBidiSession(BidiSession):
         self._requests.put_nowait(_Request(self.fixed_reply or reply, heard))
 
     async def _interrupt(self, played: float | None) -> None:
+        # Turns still waiting for their reply are dropped too (taken first, so the worker cannot
+        # start one once the current reply is cancelled): after the current reply's `Interrupted`,
+        # each ends with one, as a reply asked for and not yet begun does with the real services.
+        waiting = 0
+        while not self._requests.empty():
+            self._requests.get_nowait()
+            waiting += 1
         task = self._current
-        if task is None or task.done():
-            return
-        task.cancel()
-        await asyncio.wait({task})
-        self.interruptions += 1
-        self._emit(Interrupted("the user spoke over the reply"))
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+            self.interruptions += 1
+            self._emit(Interrupted("the user spoke over the reply"))
+        for _ in range(waiting):
+            self.interruptions += 1
+            self._emit(Interrupted("stopped before the reply began"))
 
     async def _disconnect(self) -> None:
         for task in (self._current, self._worker):

@@ -1,11 +1,13 @@
 """Voice mode for the chat screen: a `VoiceSession` run in a worker, its events posted as messages.
 
 `VoiceController.run()` is the body of the screen's voice worker. It opens a bidirectional session
-(the chat's provider when it has one, else the offline voice demo), the microphone and the speaker
-(or what a `VoiceSetup` injects: tests give generated audio and a virtual speaker), runs a
-`VoiceSession`, and posts what happens to the screen: transcripts and reply text for the chat log,
+(the `[voice]` provider, else the chat's provider when it has one, else the offline voice demo),
+the microphone and the speaker (or what a `VoiceSetup` injects: tests give generated audio and a
+virtual speaker), runs a `VoiceSession`, and posts what happens to the screen: what the user is
+heard saying (growing as the provider transcribes it, then whole), reply text for the chat log,
 meter readings (about 30 a second out of the session's 50), notices, and why voice stopped.
-It never touches a widget itself.
+It never touches a widget itself. Each finished exchange is handed to `record` (the chat's
+`Conversation.append`), so text chat after talking goes on with the same history.
 
 Voice modes, carried out by `ModalTurns`, the session's turn taker:
   push-to-talk  the talk key toggles talking; the microphone is muted otherwise (nothing of it is
@@ -13,7 +15,11 @@ Voice modes, carried out by `ModalTurns`, the session's turn taker:
   hold          every talk key event (the terminal's auto-repeat while the key is held down)
                 keeps talking; talking ends `KeyTiming.release_s` after the last one, or
                 `first_s` after a lone first press (covering the delay before auto-repeat starts)
-  hands-free    the voice activity detector takes the turns; the talk key mutes and unmutes
+  hands-free    the voice activity detector takes the turns; the talk key mutes and unmutes.
+                With a provider that detects turns itself (OpenAI Realtime, Gemini Live) the
+                session is opened with `turn_detection="server"` and the provider takes them
+                (unless the `[voice]` table says `turn_detection = "local"`); switching between
+                hands-free and the keyed modes then needs a new session (`needs_restart`)
 Textual 8.2 reports no key-release events (it does not ask the terminal's kitty keyboard protocol
 for event types, and its parser could not read them), so hold mode works from auto-repeat timing. The same timing tells a held key's
 auto-repeat from a new press in the other modes, so holding the key there does not toggle on and
@@ -51,16 +57,19 @@ from ..audio.levels import LevelMeter
 from ..audio.pcm import resample
 from ..audio.playback import PlaybackSink
 from ..audio.session import VoiceOptions, VoiceSession
+from ..audio.settings import VoiceConfig, turn_detection_for
 from ..audio.sources import AudioSource
 from ..audio.turns import TurnAudio, TurnDetector, TurnEnd, TurnEvent, TurnParams, TurnStart
 from ..audio.vad import EnergyVad, VoiceActivityDetector
-from ..chunks import ErrorChunk, Role, TextDelta, TranscriptChunk
+from ..chunks import ErrorChunk, Message as ChatMessage, ReplyStatus, Role, TextDelta, TranscriptChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from .widgets.audio_meter import SILENCE, VOICE_MODES, MeterLevels
 
 PUSH_TO_TALK, HOLD, HANDS_FREE = "push-to-talk", "hold", "hands-free"
 MODES = tuple(VOICE_MODES)
+UNTRANSCRIBED = "(said aloud; no transcript)"
+"""The user message recorded for a voice turn the provider gave no transcript of."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,8 +393,16 @@ class VoiceMeter(VoiceMessage):
         self.input, self.output, self.state = input, output, state
 
 
+class VoiceHearing(VoiceMessage):
+    """The user's words so far, while the provider transcribes them (`text` grows; untrusted)."""
+
+    def __init__(self, controller: VoiceController, text: str) -> None:
+        super().__init__(controller)
+        self.text = text
+
+
 class VoiceHeard(VoiceMessage):
-    """The user's words, transcribed (a whole utterance)."""
+    """The user's words, transcribed (a whole utterance; empty when nothing was made out of it)."""
 
     def __init__(self, controller: VoiceController, text: str) -> None:
         super().__init__(controller)
@@ -407,18 +424,27 @@ class VoiceReplyText(VoiceMessage):
 
 
 class VoiceReplyEnded(VoiceMessage):
-    def __init__(self, controller: VoiceController, reply: int, status: str, text: str, audio_s: float, played_s: float) -> None:
+    """Reply `reply` ended; for an interrupted one `cause` says who cut it (see `VoiceInterrupted`)."""
+
+    def __init__(
+        self, controller: VoiceController, reply: int, status: str, text: str, audio_s: float, played_s: float, cause: str = ""
+    ) -> None:
         super().__init__(controller)
         self.reply, self.status, self.text = reply, status, text
         self.audio_s, self.played_s = audio_s, played_s
+        self.cause = cause
 
 
 class VoiceInterrupted(VoiceMessage):
-    """The user spoke over reply `reply` (None: no reply was playing); its audio was cut."""
+    """Reply `reply` (None: no reply was playing) was cut and its audio flushed.
 
-    def __init__(self, controller: VoiceController, reply: int | None, played_s: float) -> None:
+    `cause`: "speech" or "server" (the user spoke over it, heard here or by the provider), "stop"
+    (the person stopped it: Esc).
+    """
+
+    def __init__(self, controller: VoiceController, reply: int | None, played_s: float, cause: str = "speech") -> None:
         super().__init__(controller)
-        self.reply, self.played_s = reply, played_s
+        self.reply, self.played_s, self.cause = reply, played_s, cause
 
 
 class VoiceNotice(VoiceMessage):
@@ -464,15 +490,38 @@ class VoiceSetup:
     output_device: int | str | None = None
     provider: str | None = None
     """The voice provider; None: the chat's provider when it has voice, else the offline demo."""
+    model: str | None = None
+    """The voice provider's model; None: its default (the chat's model is a text model)."""
+    voice: str | None = None
+    """The provider's voice; None: its default."""
     provider_options: dict[str, Any] = field(default_factory=dict)
     """Options for the voice provider (the demo's `audio_speed`, `hold_after_s`...)."""
     options: VoiceOptions | None = None
     """VAD, turn and interruption settings; levels and auto-complete are always on."""
+    turn_detection: str | None = None
+    """Hands-free: "server" (the provider's own detection, when it has one; the default) or "local"."""
     timing: KeyTiming = field(default_factory=KeyTiming)
     meter_rate: float = 30.0
     """Meter updates per second of audio (the session reads the level every 20 ms)."""
     interrupted_s: float = 1.5
     """How long the meter says "interrupted" after a barge-in."""
+
+    def with_config(self, voice: VoiceConfig) -> VoiceSetup:
+        """A copy with the `[voice]` table's settings where this setup leaves them unset."""
+        timing = self.timing
+        if voice.hold_release is not None and timing == KeyTiming():
+            timing = KeyTiming(first_s=max(timing.first_s, voice.hold_release), release_s=voice.hold_release)
+        return replace(
+            self,
+            input_device=self.input_device if self.input_device is not None else voice.input_device,
+            output_device=self.output_device if self.output_device is not None else voice.output_device,
+            provider=self.provider or voice.provider,
+            model=self.model or voice.model,
+            voice=self.voice or voice.voice,
+            options=self.options or voice.voice_options(),
+            turn_detection=self.turn_detection or voice.turn_detection,
+            timing=timing,
+        )
 
 
 class VoiceController:
@@ -488,6 +537,7 @@ class VoiceController:
         instructions: str = "",
         mode: str = PUSH_TO_TALK,
         tool_loop: Any = None,
+        record: Callable[[ChatMessage], None] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -499,8 +549,12 @@ class VoiceController:
         self.mode = mode
         self.tool_loop = tool_loop
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
+        self.record = record
+        """Where each voice exchange goes as text messages (the chat's `Conversation.append`)."""
         self.provider = ""
         self.note = ""
+        self.turn_detection = ""
+        """What the session was opened with: "server" or "manual" ("" before it is open)."""
         self.session: VoiceSession | None = None
         self.turns: ModalTurns | None = None
         self.sink: MeteredSink | None = None
@@ -513,6 +567,10 @@ class VoiceController:
         self._interrupted_until = -math.inf
         self._next_meter = 0.0
         self._error: tuple[str, str] | None = None
+        self._hearing = ""  # the user's words so far, from partial transcripts
+        self._user_recorded = False  # a user message went to `record` since the last reply did
+        self._held: ChatMessage | None = None  # a reply waiting for the transcript of its turn
+        self._cuts: dict[int, str] = {}  # reply -> who cut it
 
     @property
     def running(self) -> bool:
@@ -543,7 +601,27 @@ class VoiceController:
         """Say something in text to the voice session (raises `TuiChatError` when it has ended)."""
         if self.session is None or self.ended:
             raise TuiChatError("the voice session is not running")
+        self._record_user(text)  # first: its reply may end before the send returns
         await self.session.send_text(text)
+
+    @property
+    def assistant_active(self) -> bool:
+        """The assistant is speaking, or about to (a reply owed, in progress or still playing)."""
+        return self.running and self.session is not None and self.session.assistant_active
+
+    async def interrupt(self) -> bool:
+        """Stop the assistant speaking now (Esc): see `VoiceSession.interrupt`. False if it was not."""
+        if not self.running or self.session is None:
+            return False
+        stopped = await self.session.interrupt()
+        self._post_meter()
+        return stopped
+
+    def needs_restart(self, mode: str) -> bool:
+        """Voice mode `mode` needs a session opened another way (server vs. local turn detection)."""
+        if not self.running or not self.turn_detection:
+            return False
+        return turn_detection_for(self.provider, mode, self.setup.turn_detection) != self.turn_detection
 
     # --- the worker -----------------------------------------------------------------------------
 
@@ -570,6 +648,9 @@ class VoiceController:
             self._error = (f"voice stopped on an unexpected error: {failure!r}", "text chat goes on; please report this")
         finally:
             self.ended = True
+            if self._reply is not None and self.session is not None:  # voice went off mid-reply: keep what came
+                self._record_reply(self.session.reply_text, "error" if self._error else "cancelled")
+            self._release_held()
             self.post(VoiceStopped(self, *(self._error or (None, ""))))
 
     def _choose_provider(self) -> tuple[str, ProviderSettings, str]:
@@ -588,31 +669,37 @@ class VoiceController:
         return spec.name, self._settings(spec.text_provider, options), ""
 
     def _settings(self, text_provider: str, options: dict[str, Any]) -> ProviderSettings:
+        model = self.setup.model  # the chat's model is a text model: the voice provider picks its own
         if self.chat_settings is None or not text_provider:
-            return ProviderSettings(options=options)
+            return ProviderSettings(model=model, options=options)
         base = self.chat_settings(text_provider)
-        # The chat's model is a text model; the voice provider picks its own.
-        return ProviderSettings(base_url=base.base_url, api_key=base.api_key, options=options)
+        return ProviderSettings(model=model, base_url=base.base_url, api_key=base.api_key, options=options)
 
-    async def _open_bidi(self, name: str, settings: ProviderSettings) -> Any:
+    async def _open_bidi(self, name: str, settings: ProviderSettings, options: VoiceOptions) -> Any:
         from ..realtime import open_bidi
+        from ..realtime.base import BidiConfig
 
-        try:
-            from ..realtime.base import BidiConfig  # type: ignore[attr-defined]
-        except ImportError:  # a core without session configs
-            return await open_bidi(name, settings)
-        # The turns are taken here (ModalTurns) in every mode: the provider answers each end_turn().
+        # ModalTurns takes the turns in every mode, except hands-free with a provider that takes
+        # them itself (see the module text); then the session streams and the provider answers.
+        self.turn_detection = turn_detection_for(name, self.mode, self.setup.turn_detection)
         tools = None
         if self.tool_loop is not None:
             from ..realtime.tools import SessionTools
 
             tools = SessionTools.from_loop(self.tool_loop, on_event=lambda event: self.post(VoiceToolEvent(self, event)))
-        config = BidiConfig(instructions=self.instructions, turn_detection="manual", tools=tools)
+        config = BidiConfig(
+            instructions=self.instructions,
+            turn_detection=self.turn_detection,
+            voice=self.setup.voice,
+            barge_in=options.interruption != "ignore",
+            tools=tools,
+        )
         return await open_bidi(name, settings, config=config)
 
     async def _open(self) -> VoiceSession:
         name, settings, self.note = self._choose_provider()
-        bidi = await self._open_bidi(name, settings)
+        options = replace(self.setup.options or VoiceOptions(), levels=True, auto_complete=True)
+        bidi = await self._open_bidi(name, settings, options)
         self.provider = bidi.provider or name
         source: Any = None
         sink: Any = None
@@ -637,7 +724,6 @@ class VoiceController:
             raise
         for warning in [*getattr(source, "warnings", ()), *getattr(sink, "warnings", ())]:
             self.post(VoiceNotice(self, warning))
-        options = replace(self.setup.options or VoiceOptions(), levels=True, auto_complete=True)
         vad = EnergyVad(source.rate, options.vad)
         self.turns = ModalTurns(vad, options.turns, self.mode, self.setup.timing)
         self.sink = MeteredSink(sink)
@@ -658,16 +744,21 @@ class VoiceController:
             self._chunk(event.chunk)
             return
         if isinstance(event, ReplyStarted):
+            self._release_held()  # a new reply: the transcript of the last one's turn is not coming
             self._reply = event.reply
             self.post(VoiceReplyStarted(self, event.reply))
         elif isinstance(event, ReplyEnded):
             self._reply = None
+            cause = self._cuts.pop(event.reply, "")
             if event.status == "interrupted":
                 self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
-            self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s))
+            self._record_reply(event.text, event.status)
+            self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
         elif isinstance(event, BargeIn):
             self._interrupted_until = event.at + self.setup.interrupted_s
-            self.post(VoiceInterrupted(self, event.reply, event.played_s))
+            if event.reply is not None:
+                self._cuts[event.reply] = event.cause
+            self.post(VoiceInterrupted(self, event.reply, event.played_s, event.cause))
         elif isinstance(event, InputWarning):
             self.post(VoiceNotice(self, event.message))
         elif isinstance(event, SessionError):
@@ -678,14 +769,68 @@ class VoiceController:
 
     def _chunk(self, chunk: Any) -> None:
         if isinstance(chunk, TranscriptChunk) and chunk.role is Role.USER:
-            if chunk.final and chunk.text.strip():
+            if not chunk.final:
+                self._hearing += chunk.text
+                self.post(VoiceHearing(self, self._hearing))
+                return
+            shown, self._hearing = self._hearing, ""
+            if chunk.text.strip() or shown:  # (an empty one takes the words shown so far away)
                 self.post(VoiceHeard(self, chunk.text))
+            if chunk.text.strip():
+                self._record_user(chunk.text, transcript=True)
         elif isinstance(chunk, TranscriptChunk):
             self.post(VoiceReplyText(self, self._reply, chunk.text, final=chunk.final))
         elif isinstance(chunk, TextDelta):
             self.post(VoiceReplyText(self, self._reply, chunk.text))
         elif isinstance(chunk, ErrorChunk):
             self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
+
+    # --- the conversation -----------------------------------------------------------------------
+
+    def _record_user(self, text: str, *, transcript: bool = False) -> None:
+        """What the user said (`transcript`) or typed, for the history; a reply held for the
+        transcript of its turn goes in after a transcript."""
+        if self.record is None:
+            return
+        if transcript and self._held is not None:
+            held, self._held = self._held, None
+            self.record(ChatMessage(Role.USER, text))
+            self.record(held)
+            self._user_recorded = False
+            return
+        self._release_held()
+        self.record(ChatMessage(Role.USER, text))
+        self._user_recorded = True
+
+    def _record_reply(self, text: str, status: str) -> None:
+        """The reply as an assistant message; an interrupted one keeps its partial text, marked.
+
+        A reply with nothing of the user's before it is held: the transcript of its turn may come
+        after it (transcription runs beside the reply). If none comes before the next reply, typed
+        text or the end of voice, it goes in after a stand-in, so the history still alternates.
+        """
+        if self.record is None:
+            return
+        try:
+            ended = ReplyStatus(status)
+        except ValueError:
+            ended = ReplyStatus.ERROR
+        if not text and ended is ReplyStatus.COMPLETE:
+            return  # nothing said: nothing to remember (as the text chat does)
+        reply = ChatMessage(Role.ASSISTANT, text, status=ended)
+        if self._user_recorded:
+            self.record(reply)
+            self._user_recorded = False
+        else:
+            self._release_held()
+            self._held = reply
+
+    def _release_held(self) -> None:
+        """A held reply whose turn's transcript did not come: in, after a stand-in user message."""
+        if self._held is not None and self.record is not None:
+            held, self._held = self._held, None
+            self.record(ChatMessage(Role.USER, UNTRANSCRIBED))
+            self.record(held)
 
     def _meter_state(self) -> str:
         turns = self.turns

@@ -5,11 +5,14 @@ Each turn runs in a Textual worker on the app's loop. The worker consumes the to
 one render per frame, and tool events to tool items; approvals are asked by the app's modal
 approver. Nothing here parses a wire format or blocks the loop.
 
-Voice mode (F5) runs a `voice.VoiceController` in a worker of its own; the controller posts
-`Voice*` messages, handled here by name (`on_voice_...`): transcripts become user messages,
-replies become replies, readings go to the meter above the status bar. The voice module (numpy,
-the audio layer) is imported only when voice is turned on. While voice is on, what is typed goes
-to the voice session; when voice stops, for whatever reason, text chat goes on as before.
+Voice mode (F5) runs a `voice.VoiceController` in a worker of its own, set up from the config's
+`[voice]` table; the controller posts `Voice*` messages, handled here by name (`on_voice_...`):
+what the user is heard saying shows as one growing, dimmed user message that the final transcript
+replaces, replies become replies, readings go to the meter above the status bar. The voice module
+(numpy, the audio layer) is imported only when voice is turned on. While voice is on, what is
+typed goes to the voice session, and Esc stops the assistant speaking. Every voice exchange also
+goes into the chat's conversation, so when voice stops, for whatever reason, text chat goes on
+with the same history.
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ if TYPE_CHECKING:
     from ...tools.loop import ToolEvent, Turn
     from ..app import TuiChatApp
     from .pack_picker import PackChoice
-    from ..widgets.message import AssistantMessage
+    from ..widgets.message import AssistantMessage, UserMessage
     from ..widgets.tool_item import ToolItem
     from ..voice import (
         VoiceController,
         VoiceHeard,
+        VoiceHearing,
         VoiceInterrupted,
         VoiceMeter,
         VoiceNotice,
@@ -58,6 +62,14 @@ RETRY_HINT = "Ctrl+R asks again"
 
 class ChatScreen(Screen[None]):
     """Where the conversation happens."""
+
+    DEFAULT_CSS = """
+    ChatScreen UserMessage.-hearing {
+        color: $text-muted;
+        text-style: italic;
+        border-left: outer $primary 50%;
+    }
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Stop reply"),
@@ -85,6 +97,7 @@ class ChatScreen(Screen[None]):
         self.voice_mode = "push-to-talk"
         self._voice_worker: Worker[None] | None = None
         self._voice_views: dict[tuple[int, int], AssistantMessage] = {}  # (id(controller), reply) -> view
+        self._voice_hearing: dict[int, UserMessage] = {}  # id(controller) -> what is heard so far
         self._voice_tools: dict[str, ToolItem] = {}  # call id -> item, for the voice session's tool calls
 
     @property
@@ -100,6 +113,8 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_description()
+        self.voice_mode = self.chat_app.session.config.voice.effective_mode
+        self.query_one(AudioMeter).set_mode(self.voice_mode)
         self.query_one(PromptInput).focus()
 
     def refresh_description(self) -> None:
@@ -180,8 +195,11 @@ class ChatScreen(Screen[None]):
     # --- actions ------------------------------------------------------------------------------
 
     def action_cancel(self) -> None:
+        """Esc: stop the reply streaming in, or the assistant speaking (voice)."""
         if self.streaming:
             self.workers.cancel_group(self, "reply")
+        elif self.voice is not None and self.voice.assistant_active:
+            self.run_worker(self.voice.interrupt(), name="voice-stop", group="voice-stop", exit_on_error=False)
 
     def action_help(self) -> None:
         from .help import HelpScreen
@@ -278,12 +296,13 @@ class ChatScreen(Screen[None]):
         session = self.chat_app.session
         controller = VoiceController(
             self,
-            self.chat_app.voice_setup or VoiceSetup(),
+            (self.chat_app.voice_setup or VoiceSetup()).with_config(session.config.voice),
             chat_provider=session.provider_name,
             chat_settings=session.config.provider_settings,
             instructions=session.conversation.prompt.system or "",
             mode=self.voice_mode,
             tool_loop=self.chat_app.tool_loop,
+            record=session.conversation.append,
         )
         self.voice = controller
         self._voice_worker = self.run_worker(controller.run(), name="voice", group="voice", exclusive=True, exit_on_error=False)
@@ -314,9 +333,15 @@ class ChatScreen(Screen[None]):
             raise ValueError(f"unknown voice mode {mode!r}")
         self.voice_mode = mode
         self.query_one(AudioMeter).set_mode(mode)
-        if self.voice is not None:
+        restart = ""
+        if self.voice is not None and self.voice.needs_restart(mode):
+            # Server and local turn detection are set when a session opens: this mode needs a new one.
+            restart = f" Voice restarts so that {'the service' if mode == 'hands-free' else 'F4'} takes the turns."
+            self._voice_off()
+            self.action_voice()
+        elif self.voice is not None:
             self.voice.set_mode(mode)
-        self.notify(f"Voice mode: {VOICE_MODES[mode]}. {self._talk_hint(mode)}")
+        self.notify(f"Voice mode: {VOICE_MODES[mode]}. {self._talk_hint(mode)}{restart}")
 
     @staticmethod
     def _talk_hint(mode: str) -> str:
@@ -355,13 +380,44 @@ class ChatScreen(Screen[None]):
         if self._is_current(message.controller):
             self.query_one(AudioMeter).show(message.input, message.output, message.state)
 
-    async def on_voice_heard(self, message: VoiceHeard) -> None:
+    async def _add_heard(self, controller: Any, text: str) -> UserMessage:
+        """A user message for what `controller` heard; a transcript may come after its reply
+        began, so it goes before a reply of that controller still streaming."""
         log = self.query_one(ChatLog)
-        user = await log.add_user(message.text)
-        # A transcript may come after its reply began: it goes before that reply.
-        replies = [view for (owner, _reply), view in self._voice_views.items() if owner == id(message.controller)]
+        user = await log.add_user(text)
+        replies = [view for (owner, _reply), view in self._voice_views.items() if owner == id(controller)]
         if replies and replies[-1].status is ReplyStatus.STREAMING and replies[-1].parent is log:
             log.move_child(user, before=replies[-1])
+        return user
+
+    @staticmethod
+    def _show_heard(user: UserMessage, text: str, *, partial: bool) -> None:
+        """Put `text` (untrusted: shown as plain text, cleaned) in `user`; dimmed while `partial`."""
+        from textual.content import Content
+
+        from ...safe_text import clean
+
+        user.text = text
+        user.update(Content(clean(f"{text} …" if partial else text)))
+        user.set_class(partial, "-hearing")
+
+    async def on_voice_hearing(self, message: VoiceHearing) -> None:
+        """The user's words so far: one entry that grows, replaced by the final transcript."""
+        owner = id(message.controller)
+        user = self._voice_hearing.get(owner)
+        if user is None or not user.is_attached:
+            user = self._voice_hearing[owner] = await self._add_heard(message.controller, message.text)
+        self._show_heard(user, message.text, partial=True)
+
+    async def on_voice_heard(self, message: VoiceHeard) -> None:
+        user = self._voice_hearing.pop(id(message.controller), None)
+        if user is not None and user.is_attached:
+            if message.text.strip():
+                self._show_heard(user, message.text, partial=False)
+            else:
+                await user.remove()  # nothing was made out of it after all
+        elif message.text.strip():
+            await self._add_heard(message.controller, message.text)
 
     async def on_voice_reply_started(self, message: VoiceReplyStarted) -> None:
         self._voice_views[(id(message.controller), message.reply)] = await self.query_one(ChatLog).add_reply()
@@ -389,17 +445,27 @@ class ChatScreen(Screen[None]):
             status = ReplyStatus.ERROR
         reason = ""
         if status is ReplyStatus.INTERRUPTED:
-            reason = f"you spoke over it after {message.played_s:.1f} s of its audio"
+            reason = self._cut_reason(message.cause, message.played_s)
         elif status is ReplyStatus.ERROR:
             reason = "the voice session ended"
         await view.finish(status, reason)
+
+    @staticmethod
+    def _cut_reason(cause: str, played_s: float) -> str:
+        """Why a voice reply was cut, for its status line."""
+        after = f"after {played_s:.1f} s of its audio"
+        if cause == "stop":
+            return f"stopped with Esc {after}"
+        if cause in ("speech", "server"):
+            return f"you spoke over it {after}"
+        return f"cut off {after}"
 
     async def on_voice_interrupted(self, message: VoiceInterrupted) -> None:
         # A reply whose text was complete but whose audio was cut is marked too (one still in
         # progress is marked when it ends).
         view = self._voice_views.get((id(message.controller), message.reply)) if message.reply is not None else None
         if view is not None and view.status is ReplyStatus.COMPLETE:
-            await view.finish(ReplyStatus.INTERRUPTED, f"you spoke over it after {message.played_s:.1f} s of its audio")
+            await view.finish(ReplyStatus.INTERRUPTED, self._cut_reason(message.cause, message.played_s))
 
     async def on_voice_tool_event(self, message: VoiceToolEvent) -> None:
         if message.controller is self.voice:
@@ -419,6 +485,9 @@ class ChatScreen(Screen[None]):
 
     async def on_voice_stopped(self, message: VoiceStopped) -> None:
         owner = id(message.controller)
+        hearing = self._voice_hearing.pop(owner, None)
+        if hearing is not None and hearing.is_attached:
+            self._show_heard(hearing, hearing.text, partial=False)  # what was heard before voice stopped stays
         for key in [key for key in self._voice_views if key[0] == owner]:
             view = self._voice_views.pop(key)
             if view.status is ReplyStatus.STREAMING:

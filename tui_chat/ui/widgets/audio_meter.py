@@ -7,7 +7,7 @@ shaded, and the held peak is a tick.
 
 Values come in through `show()` only: the widget keeps no clock and does no audio math, so a
 snapshot with fixed values is deterministic, and an update is one `refresh()` of this line (no
-layout). Import-light: nothing of numpy or the audio layer.
+layout). Import-light: nothing of numpy or the audio layer (only its setting names).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from textual.content import Content
 from textual.widget import Widget
+
+from ...audio.settings import VOICE_MODES as MODE_NAMES
 
 FLOOR_DB = -60.0
 """The level at the left end of a bar."""
@@ -46,12 +48,8 @@ METER_STATES: dict[str, tuple[str, str]] = {
 }
 """State name -> (label, colour)."""
 
-VOICE_MODES: dict[str, str] = {
-    "push-to-talk": "push-to-talk",
-    "hold": "hold to talk",
-    "hands-free": "hands-free",
-}
-"""Voice mode name -> how the meter and the notifications call it."""
+VOICE_MODES: dict[str, str] = dict(zip(MODE_NAMES, ("push-to-talk", "hold to talk", "hands-free"), strict=True))
+"""Voice mode name (`audio.settings.VOICE_MODES`) -> how the meter and the notifications call it."""
 
 _LABEL_WIDTH = max(len(label) for label, _colour in METER_STATES.values()) + 1
 
