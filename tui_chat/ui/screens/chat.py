@@ -63,14 +63,6 @@ RETRY_HINT = "Ctrl+R asks again"
 class ChatScreen(Screen[None]):
     """Where the conversation happens."""
 
-    DEFAULT_CSS = """
-    ChatScreen UserMessage.-hearing {
-        color: $text-muted;
-        text-style: italic;
-        border-left: outer $primary 50%;
-    }
-    """
-
     BINDINGS = [
         Binding("escape", "cancel", "Stop reply"),
         Binding("f1", "help", "Keys"),
@@ -390,30 +382,19 @@ class ChatScreen(Screen[None]):
             log.move_child(user, before=replies[-1])
         return user
 
-    @staticmethod
-    def _show_heard(user: UserMessage, text: str, *, partial: bool) -> None:
-        """Put `text` (untrusted: shown as plain text, cleaned) in `user`; dimmed while `partial`."""
-        from textual.content import Content
-
-        from ...safe_text import clean
-
-        user.text = text
-        user.update(Content(clean(f"{text} …" if partial else text)))
-        user.set_class(partial, "-hearing")
-
     async def on_voice_hearing(self, message: VoiceHearing) -> None:
         """The user's words so far: one entry that grows, replaced by the final transcript."""
         owner = id(message.controller)
         user = self._voice_hearing.get(owner)
         if user is None or not user.is_attached:
             user = self._voice_hearing[owner] = await self._add_heard(message.controller, message.text)
-        self._show_heard(user, message.text, partial=True)
+        user.set_text(message.text, partial=True)
 
     async def on_voice_heard(self, message: VoiceHeard) -> None:
         user = self._voice_hearing.pop(id(message.controller), None)
         if user is not None and user.is_attached:
             if message.text.strip():
-                self._show_heard(user, message.text, partial=False)
+                user.set_text(message.text, partial=False)
             else:
                 await user.remove()  # nothing was made out of it after all
         elif message.text.strip():
@@ -487,7 +468,7 @@ class ChatScreen(Screen[None]):
         owner = id(message.controller)
         hearing = self._voice_hearing.pop(owner, None)
         if hearing is not None and hearing.is_attached:
-            self._show_heard(hearing, hearing.text, partial=False)  # what was heard before voice stopped stays
+            hearing.set_text(hearing.text, partial=False)  # what was heard before voice stopped stays
         for key in [key for key in self._voice_views if key[0] == owner]:
             view = self._voice_views.pop(key)
             if view.status is ReplyStatus.STREAMING:

@@ -26,11 +26,22 @@ class UserMessage(Static):
         border-left: outer $primary;
         background: $primary 8%;
     }
+    UserMessage.-hearing {
+        color: $text-muted;
+        text-style: italic;
+        border-left: outer $primary 50%;
+    }
     """
 
     def __init__(self, text: str) -> None:
         super().__init__(Content(clean(text)))
         self.text = text
+
+    def set_text(self, text: str, *, partial: bool = False) -> None:
+        """Show `text` instead (what a voice turn was heard saying); dimmed and trailed by "…" while `partial`."""
+        self.text = text
+        self.update(Content(clean(f"{text} …" if partial else text)))
+        self.set_class(partial, "-hearing")
 
 
 class AssistantMessage(Vertical):
