@@ -155,18 +155,26 @@ def test_flags_win_over_the_table_and_the_table_over_the_defaults() -> None:
     assert options_from_args(parse()).interruption == "immediate"  # no table, no flag: the default
 
 
-def test_the_voice_command_uses_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """`tui-chat voice` with no flags takes the provider, voice, devices and VAD from `[voice]`."""
-    from tui_chat import cli
+@pytest.fixture
+def voice_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What `tui-chat voice` asked `run_voice` for (the provider and every keyword); nothing is run."""
     from tui_chat.audio import headless
 
     seen: dict[str, Any] = {}
 
-    async def fake_run_voice(provider: str, **kwargs: Any) -> int:
+    async def record_run_voice(provider: str, **kwargs: Any) -> int:
         seen.update(kwargs, provider=provider)
         return 0
 
-    monkeypatch.setattr(headless, "run_voice", fake_run_voice)
+    monkeypatch.setattr(headless, "run_voice", record_run_voice)
+    return seen
+
+
+def test_the_voice_command_uses_the_table(tmp_path: Path, voice_runs: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """`tui-chat voice` with no flags takes the provider, voice, devices and VAD from `[voice]`."""
+    from tui_chat import cli
+
+    seen = voice_runs
     path = tmp_path / "config.toml"
     path.write_text(GOOD.replace('provider = "gemini-live"', 'provider = "demo"').replace('model = "gemini-live-2.5-flash"\n', ""))
     assert cli.main(["voice", "--config", str(path), "--audio-in", "in.wav", "--fast", "--vad-stop", "0.7"]) == 0
@@ -178,17 +186,10 @@ def test_the_voice_command_uses_the_table(tmp_path: Path, monkeypatch: pytest.Mo
     assert capsys.readouterr().err == ""
 
 
-def test_a_broken_table_still_starts_the_voice_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broken_table_still_starts_the_voice_command(tmp_path: Path, voice_runs: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     from tui_chat import cli
-    from tui_chat.audio import headless
 
-    seen: dict[str, Any] = {}
-
-    async def fake_run_voice(provider: str, **kwargs: Any) -> int:
-        seen.update(kwargs, provider=provider)
-        return 0
-
-    monkeypatch.setattr(headless, "run_voice", fake_run_voice)
+    seen = voice_runs
     path = tmp_path / "config.toml"
     path.write_text('[voice]\nmode = 3\ninterruption = "sometimes"\nvad_stop = 0.5\n')
     assert cli.main(["voice", "--config", str(path), "--audio-in", "in.wav", "--fast"]) == 0
