@@ -22,11 +22,14 @@ from ..config import set_value
 from ..errors import TuiChatError
 from ..packs import load_pack
 from ..session import Session
+from .key_release import with_key_releases
 from .screens.chat import ChatScreen
 from .themes import discover_themes, theme_dirs
 from .widgets.audio_meter import VOICE_MODES
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from ..tools.loop import ToolLoop
     from .voice import VoiceSetup
 
@@ -79,6 +82,10 @@ class TuiChatApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         return ChatScreen()
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, with key releases on request where it is the Linux/macOS one (see `key_release`)."""
+        return with_key_releases(super().get_driver_class())
 
     def on_mount(self) -> None:
         if self.tune_collector:
