@@ -20,14 +20,22 @@ Shapes follow the Gemini API "Live API - WebSockets API reference" (ai.google.de
   `activityHandling` is NO_INTERRUPTION. With `automaticActivityDetection.disabled`, audio counts only
   between `activityStart` and `activityEnd` (audio outside is counted in `state["outside"]`), and an
   `activityStart` during a reply interrupts it.
-- A reply: `serverContent.inputTranscription` {text}, then `serverContent.modelTurn.parts[].inlineData`
+- A reply: `serverContent.inputTranscription` {text} (one message, or with `Reply(heard_by_word=True)`
+  one per word, as the service sends the transcript in pieces), then `serverContent.modelTurn.parts[].inlineData`
   {mimeType "audio/pcm;rate=24000", data} with `serverContent.outputTranscription` {text} pieces,
   `serverContent.generationComplete`, `serverContent.turnComplete`, `usageMetadata`
   {promptTokenCount, responseTokenCount, totalTokenCount}.
 - Tool calls: `toolCall.functionCalls` [{id, name, args}]; the turn waits for `toolResponse.
   functionResponses` [{id, name, response}] and goes on with the next scripted reply;
   `Reply(cancel_calls=True)` sends `toolCallCancellation.ids` instead of waiting.
-- `clientContent` {turns, turnComplete: true} and `realtimeInput.text` are answered as turns.
+- `clientContent` {turns: [{role: "user" | "model", parts: [{text}]}], turnComplete}: each turn must
+  have one of those roles and text parts (else 1007, as the service refuses an invalid argument).
+  The turns are appended to the conversation; with `turnComplete: true` the last one is answered,
+  with false (or none: false is the default) nothing is answered and the model waits for more.
+  `realtimeInput.text` is answered as a turn.
+- What the conversation holds is kept per connection in `conn.state["history"]` ("user: text",
+  "model: text", in order; a resumed connection starts with the stored one); the default reply
+  counts its user entries ("Turn N of this conversation."), so a test hears what the model knew.
 - `go_away(conn, "5s")` sends `goAway` {timeLeft} and closes the connection when the time is up.
 """
 
@@ -43,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .realtime_server import Conn, FakeWsServer, Handshake, rms, tone
+from .realtime_server import Conn, FakeWsServer, Handshake, rms, tone, word_pieces
 
 IN_RATE = 16000
 OUT_RATE = 24000
@@ -61,6 +69,10 @@ class Reply:
 
     text: str | None = None
     """The words said (default: "Turn N of this conversation.", N counting the resumed history)."""
+    heard: str | None = None
+    """The input transcription of the turn answered (default: its length, or the text sent)."""
+    heard_by_word: bool = False
+    """Send the input transcription as one `inputTranscription` message per word, not one."""
     audio_s: float = 0.5
     chunk_ms: int = 100
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -202,9 +214,20 @@ class FakeGeminiLive(FakeWsServer):
                 self.start(conn, body["text"], tasks)
         elif "clientContent" in message:
             body = message["clientContent"]
-            texts = [p.get("text", "") for turn in body.get("turns", []) for p in turn.get("parts", [])]
-            if body.get("turnComplete"):
-                self.start(conn, " ".join(texts), tasks)
+            turns = body.get("turns", [])
+            valid = isinstance(turns, list) and all(
+                isinstance(turn, dict) and turn.get("role") in ("user", "model") and isinstance(turn.get("parts"), list)
+                and all(isinstance(part, dict) and isinstance(part.get("text"), str) for part in turn["parts"])
+                for turn in turns
+            )
+            if not valid:
+                await conn.close(1007, "Request contains an invalid argument.")
+                return
+            said = [(turn["role"], " ".join(part["text"] for part in turn["parts"])) for turn in turns]
+            asked = said.pop() if body.get("turnComplete") and said else None
+            st["history"].extend(f"{role}: {text}" for role, text in said)
+            if asked is not None:
+                self.start(conn, asked[1], tasks)
         elif "toolResponse" in message:
             st["tool_responses"].append(message["toolResponse"])
             if st["tool_answer"] is not None:
@@ -260,7 +283,9 @@ class FakeGeminiLive(FakeWsServer):
     async def _respond(self, conn: Conn, reply: Reply, heard: str, generating: dict[str, Any]) -> None:
         st = conn.state
         cancel = generating["cancel"]
-        await conn.send({"serverContent": {"inputTranscription": {"text": heard}}})
+        heard = reply.heard if reply.heard is not None else heard
+        for piece in word_pieces(heard) if reply.heard_by_word else [heard]:
+            await conn.send({"serverContent": {"inputTranscription": {"text": piece}}})
         st["history"].append(f"user: {heard}")
         if reply.calls:
             calls = [{"id": cid, "name": name, "args": args} for cid, name, args in reply.calls]

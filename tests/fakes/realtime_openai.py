@@ -20,7 +20,8 @@ realtime/*`: e.g. `realtime_audio_input_turn_detection_param.py` for `server_vad
   is active cancels it (`interrupt_response`, status_details.reason "turn_detected").
   `input_audio_buffer.commit` of less than 100 ms gets `error` code `input_audio_buffer_commit_empty`.
 - After a commit, with `audio.input.transcription` set: `conversation.item.input_audio_transcription
-  .delta` and `.completed` {item_id, content_index, transcript}.
+  .delta` (one, or with `Reply(heard_by_word=True)` one per word, as the streaming transcription
+  models send them) and `.completed` {item_id, content_index, transcript}.
 - A response: `response.created` {response: {id, status: "in_progress"}}, `response.output_item.added`,
   `conversation.item.added`, `response.content_part.added`, then `response.output_audio_transcript.delta`
   and `response.output_audio.delta` {response_id, item_id, output_index, content_index, delta},
@@ -35,7 +36,13 @@ realtime/*`: e.g. `realtime_audio_input_turn_detection_param.py` for `server_vad
   `response.create` while one is active: `error` code `conversation_already_has_active_response`.
 - `conversation.item.truncate` {item_id, content_index, audio_end_ms} answers
   `conversation.item.truncated`; past the audio sent, `error` (invalid_value).
-- `conversation.item.create` (user messages, `function_call_output`) answers `conversation.item.added`.
+- `conversation.item.create` (messages, `function_call_output`) answers `conversation.item.added`.
+  A message's content parts must be of the types the GA reference allows its role: user
+  `input_text` / `input_audio` / `input_image`, assistant `output_text` / `output_audio`, system
+  `input_text`; another type (the beta's assistant `text`, say) gets `error` code `invalid_value`.
+- What the conversation holds, in order, is kept per connection in `conn.state["conversation"]`:
+  (role, text) of each message item created, each committed user turn (its transcript) and each
+  finished assistant reply (its transcript).
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from .realtime_server import Conn, FakeWsServer, Handshake, rms, tone
+from .realtime_server import Conn, FakeWsServer, Handshake, rms, tone, word_pieces
 
 RATE = 24000
 BLOCK = RATE // 50  # 20 ms
@@ -67,6 +74,8 @@ class Reply:
     """(call_id, name, arguments): a function-call response instead of speech."""
     heard: str | None = None
     """The user transcript of the turn answered (default: its length)."""
+    heard_by_word: bool = False
+    """Send the user transcript as one delta per word (before the completed event), not one."""
     hold_after_s: float | None = None
     """Stop after this much audio until cancelled (or `release` is set)."""
     release: asyncio.Event | None = None
@@ -80,6 +89,12 @@ class Reply:
 
 
 VOICES = {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
+CONTENT_TYPES = {
+    "user": {"input_text", "input_audio", "input_image"},
+    "assistant": {"output_text", "output_audio"},
+    "system": {"input_text"},
+}
+"""The content part types a message item of each role may have (GA reference, `conversation.item.create`)."""
 SESSION_KEYS = {
     "type", "model", "output_modalities", "instructions", "audio", "include", "tracing", "tools", "tool_choice",
     "max_output_tokens", "truncation", "prompt",
@@ -138,7 +153,7 @@ class FakeOpenAIRealtime(FakeWsServer):
                 },
             },
             buffer=bytearray(), vad_rest=np.zeros(0, np.int16), speaking=False, quiet_ms=0, position_ms=0,
-            active=None, items={}, calls=set(), truncations=[], cancels=0, responses=0, turn_end_at=None,
+            active=None, items={}, calls=set(), truncations=[], cancels=0, responses=0, turn_end_at=None, conversation=[],
         )
         await conn.send({"type": "session.created", "event_id": self.new_id("event"), "session": st["session"]})
         tasks: set[asyncio.Task[Any]] = set()
@@ -213,6 +228,16 @@ class FakeOpenAIRealtime(FakeWsServer):
             if item.get("type") == "function_call_output" and item.get("call_id") not in st["calls"]:
                 await self.error(conn, "invalid_value", f"Tool call ID '{item.get('call_id')}' not found in conversation.", event_id)
                 return
+            if item.get("type") == "message":
+                role, parts = item.get("role"), item.get("content") or []
+                allowed = CONTENT_TYPES.get(role, set())
+                for index, part in enumerate(parts):
+                    if part.get("type") not in allowed:
+                        await self.error(conn, "invalid_value",
+                                         f"Invalid value: '{part.get('type')}'. Supported values are: {', '.join(sorted(allowed))}.",
+                                         event_id, f"item.content[{index}].type")
+                        return
+                st["conversation"].append((role, "".join(part.get("text", "") for part in parts)))
             await conn.send({"type": "conversation.item.added", "event_id": self.new_id("event"), "previous_item_id": None, "item": item})
             await conn.send({"type": "conversation.item.done", "event_id": self.new_id("event"), "previous_item_id": None, "item": item})
         elif kind == "response.create":
@@ -283,11 +308,17 @@ class FakeOpenAIRealtime(FakeWsServer):
         item = {"id": item_id, "type": "message", "role": "user", "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}
         await conn.send({"type": "conversation.item.added", "event_id": self.new_id("event"), "previous_item_id": None, "item": item})
         if st["session"]["audio"]["input"].get("transcription"):
-            heard = self.replies[0].heard if self.replies and self.replies[0].heard else f"({seconds:.1f} s of audio)"
+            upcoming = self.replies[0] if self.replies else None
+            heard = upcoming.heard if upcoming is not None and upcoming.heard else f"({seconds:.1f} s of audio)"
+            deltas = word_pieces(heard) if upcoming is not None and upcoming.heard_by_word else [heard]
             base = {"event_id": "", "item_id": item_id, "content_index": 0}
-            await conn.send({**base, "type": "conversation.item.input_audio_transcription.delta", "event_id": self.new_id("event"), "delta": heard})
+            for delta in deltas:
+                await conn.send({**base, "type": "conversation.item.input_audio_transcription.delta", "event_id": self.new_id("event"), "delta": delta})
             await conn.send({**base, "type": "conversation.item.input_audio_transcription.completed", "event_id": self.new_id("event"),
                              "transcript": heard, "usage": {"type": "duration", "seconds": seconds}})
+            st["conversation"].append(("user", heard))
+        else:
+            st["conversation"].append(("user", ""))
 
     def start_response(self, conn: Conn, tasks: set[asyncio.Task[Any]]) -> None:
         reply = self.replies.popleft() if self.replies else self.default_reply()
@@ -394,6 +425,7 @@ class FakeOpenAIRealtime(FakeWsServer):
         done = {**item, "status": "completed", "content": [{"type": "output_audio", "transcript": transcript}]}
         await conn.send({"type": "response.output_item.done", "event_id": ev(), "response_id": rid, "output_index": 0, "item": done})
         await conn.send({"type": "conversation.item.done", "event_id": ev(), "previous_item_id": None, "item": done})
+        st["conversation"].append(("assistant", transcript))
         st["active"] = None
         await conn.send({"type": "response.done", "event_id": ev(), "response": {"id": rid, "object": "realtime.response",
                          "status": "completed", "status_details": None, "output": [done], "usage": usage}})

@@ -31,6 +31,11 @@ def tone(seconds: float, rate: int = 24000, hz: float = 440.0, level: int = 8000
     return np.rint(np.sin(2 * math.pi * hz * t) * level).astype(np.int16)
 
 
+def word_pieces(text: str) -> list[str]:
+    """`text` in the pieces a streaming transcriber sends: word by word, each after the first with its space."""
+    return [(" " if index else "") + word for index, word in enumerate(text.split(" "))]
+
+
 def rms(samples: np.ndarray) -> float:
     if samples.size == 0:
         return 0.0

@@ -792,3 +792,135 @@ def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_his
         (Role.USER, UNTRANSCRIBED, ReplyStatus.COMPLETE),
         (Role.ASSISTANT, "Well", ReplyStatus.INTERRUPTED),
     ]
+
+
+# --- the voice session starts from the conversation so far ---------------------------------------
+
+
+def _voice_fake(provider: str) -> Any:
+    """The loopback fake service for `provider` ("openai-realtime" or "gemini-live")."""
+    from tests.fakes.realtime_gemini import FakeGeminiLive
+    from tests.fakes.realtime_openai import FakeOpenAIRealtime
+
+    return FakeOpenAIRealtime() if provider == "openai-realtime" else FakeGeminiLive()
+
+
+def _said(rate: int) -> np.ndarray:
+    """1 s of speech-like voice at `rate` (loud enough for the fakes' voice detection)."""
+    return np.resize(speech_like("What time is it now, please?", rate), rate)
+
+
+def _seeded(provider: str, conn: Any) -> list[tuple[str, str]]:
+    """The conversation a fake connection was given when it opened, as (user | assistant, text)."""
+    if provider == "openai-realtime":
+        return [
+            (m["item"]["role"], m["item"]["content"][0]["text"])
+            for m in conn.received
+            if m["type"] == "conversation.item.create" and m["item"].get("role") in ("user", "assistant")
+        ]
+    seeds = [m["clientContent"] for m in conn.received if "clientContent" in m and not m["clientContent"]["turnComplete"]]
+    return [
+        ("assistant" if turn["role"] == "model" else "user", part["text"])
+        for seed in seeds for turn in seed["turns"] for part in turn["parts"]
+    ]
+
+
+@pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
+async def test_voice_goes_on_from_the_text_chat_and_a_mode_switch_keeps_what_was_said(provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text first, then voice: the service is given the text chat before any audio. A voice turn,
+    then a switch to push-to-talk (a new session): that one is given the text and the voice turn."""
+    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.config import ProviderConfig
+
+    from .test_chat_screen import type_and_send
+
+    text_provider = "openai" if provider == "openai-realtime" else "gemini"
+    monkeypatch.setenv("OPENAI_API_KEY" if provider == "openai-realtime" else "GEMINI_API_KEY", "test-key")
+    async with _voice_fake(provider) as server:
+        app, rig = voice_app()
+        app.session.config.providers[text_provider] = ProviderConfig(base_url=server.url)
+        app.session.config.voice = VoiceConfig(provider=provider, mode="hands-free")
+        async with app.run_test(size=SIZE) as pilot:
+            await type_and_send(pilot, "My name is Ada.")
+            typed = await wait_for_reply(pilot, 1)
+            text_chat = [("user", "My name is Ada."), ("assistant", typed.text)]
+
+            source = await voice_on(pilot, rig)
+            first = server.conns[0]
+            assert _seeded(provider, first) == text_chat
+            rate = source.rate
+            await feed(pilot, source, np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
+            spoken = await wait_for_reply(pilot, 2)
+            await wait_for(pilot, lambda: len(app.session.conversation.history) == 4)
+            heard = app.session.conversation.history[2].content
+            kinds = [m.get("type") or next(iter(m)) for m in first.received]
+            seed, audio = ("conversation.item.create", "input_audio_buffer.append") if provider == "openai-realtime" else ("clientContent", "realtimeInput")
+            assert max(i for i, kind in enumerate(kinds) if kind == seed) < kinds.index(audio)  # the history went before any audio
+            if provider == "gemini-live":
+                assert spoken.text == "Turn 2 of this conversation."  # the model counted the typed turn
+
+            await pilot.press("f3")  # hands-free -> push-to-talk: the turns are taken another way, a new session
+            await wait_for(pilot, lambda: len(server.conns) == 2 and controller(app).running)
+            assert controller(app).turn_detection == "manual"
+            assert _seeded(provider, server.conns[1]) == [*text_chat, ("user", heard), ("assistant", spoken.text)]
+
+
+class _Posted:
+    """A voice controller's target: keeps what it is posted, and lets a test wait for a condition on it."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self._changed = asyncio.Event()
+
+    def post_message(self, message: Any) -> bool:
+        self.messages.append(message)
+        self._changed.set()
+        return True
+
+    async def wait_for(self, condition: Any, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
+async def test_the_users_words_so_far_come_over_the_wire_word_by_word(provider: str) -> None:
+    """The service sends the user transcript in pieces: the controller posts the words so far after
+    each, then the whole utterance, which alone joins the history."""
+    from tests.fakes.realtime_gemini import Reply as GeminiReply
+    from tests.fakes.realtime_openai import Reply as OpenAIReply
+    from tui_chat.providers.registry import ProviderSettings
+    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+
+    words = "what time is it"
+    async with _voice_fake(provider) as server:
+        reply = OpenAIReply if provider == "openai-realtime" else GeminiReply
+        server.replies.append(reply(heard=words, heard_by_word=True))
+        rig = Rig()
+        posted = _Posted()
+        recorded: list[Any] = []
+        voice = VoiceController(
+            posted,
+            VoiceSetup(source_factory=rig.source, sink_factory=rig.sink, provider=provider),
+            chat_settings=lambda name: ProviderSettings(base_url=server.url, api_key=lambda: "test-key"),
+            mode="hands-free",
+            record=recorded.append,
+            history=lambda: (),
+        )
+        worker = asyncio.create_task(voice.run())
+        try:
+            await posted.wait_for(lambda: voice.running and rig.sources)
+            source = rig.sources[-1]
+            rate = source.rate
+            source.feed(np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
+            await posted.wait_for(lambda: any(isinstance(m, VoiceHeard) for m in posted.messages))
+        finally:
+            worker.cancel()
+            await asyncio.wait({worker})
+        heard = [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
+        assert heard == [
+            ("VoiceHearing", "what"), ("VoiceHearing", "what time"), ("VoiceHearing", "what time is"),
+            ("VoiceHearing", "what time is it"), ("VoiceHeard", "what time is it"),
+        ]
+        assert (recorded[0].role, recorded[0].content) == (Role.USER, words)

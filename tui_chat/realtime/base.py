@@ -24,10 +24,13 @@ A provider module subclasses `BidiSession`: it implements `_connect`, `_send_aud
 
 How a session is set up besides its provider settings is a `BidiConfig` (`open_bidi(...,
 config=...)`): the system prompt, hands-free or push-to-talk turn taking, the voice, whether the
-user may talk over a reply, and the tools it may call (`realtime.tools.SessionTools`). A provider
-whose own voice detection hears the user start speaking over a reply calls `on_user_speech` (set by
-the front end that plays the audio), so that playback is flushed at once and `interrupt` is told
-how much of the reply was heard.
+user may talk over a reply, the tools it may call (`realtime.tools.SessionTools`), and the
+conversation so far (`history`), which each provider gives the model when the session opens, so
+that voice goes on from a text chat, or from an earlier voice session, instead of starting blank.
+
+A provider whose own voice detection hears the user start speaking over a reply calls
+`on_user_speech` (set by the front end that plays the audio), so that playback is flushed at once
+and `interrupt` is told how much of the reply was heard.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Final
+from typing import Any, AsyncIterator, Awaitable, Callable, Final, Iterable
 
-from ..chunks import AudioChunk, Chunk, ErrorChunk, TextDelta
+from ..chunks import AudioChunk, Chunk, ErrorChunk, Message, Role, TextDelta
 from ..errors import ProviderError, TuiChatError
 
 
@@ -68,6 +71,8 @@ class BidiConfig:
     stops the reply by itself when it hears the user). `tools`: a `realtime.tools.SessionTools`; the
     session then offers its tools, puts each call through its approval policy and approver, runs
     the approved ones and gives the model the results. Without it the model is offered no tools.
+    `history`: the conversation so far, which the model is given as context (not answered) when the
+    session opens; see `spoken_history` for what of it is sent.
     """
 
     instructions: str = ""
@@ -77,10 +82,34 @@ class BidiConfig:
     """The provider's voice name; None: the provider option `voice`, else the provider's default."""
     barge_in: bool = True
     tools: Any = None
+    history: tuple[Message, ...] = ()
+    """The chat's messages before this session (any iterable of `Message`s is kept as a tuple)."""
 
     def __post_init__(self) -> None:
         if self.turn_detection not in TURN_DETECTIONS:
             raise ValueError(f"turn_detection must be one of {', '.join(TURN_DETECTIONS)}, not {self.turn_detection!r}")
+        if not isinstance(self.history, tuple):
+            # Frozen: a list handed in must not change under the session after it is set up.
+            object.__setattr__(self, "history", tuple(self.history))
+
+
+def spoken_history(messages: Iterable[Message], last: int | None = None) -> list[tuple[str, str]]:
+    """The user and assistant text of `messages`, in order, as ("user" | "assistant", text).
+
+    This is what a voice session is given of the conversation so far; `last` keeps only that many
+    of the latest entries (a long chat would otherwise fill the voice model's smaller context).
+    Left out: system messages (the session has its own instructions), tool calls and their results
+    (the voice APIs would need the calls' ids and the tools offered, and the text around them says
+    what they gave), and messages with no text. A reply that was cut off is given with the part of
+    it that was said.
+    """
+    turns: list[tuple[str, str]] = []
+    for message in messages:
+        if message.role in (Role.USER, Role.ASSISTANT) and message.content.strip():
+            turns.append((message.role.value, message.content))
+    if last is not None:
+        turns = turns[max(0, len(turns) - max(0, last)) :]
+    return turns
 
 
 def decode_audio_base64(data: object, rate: int) -> AudioChunk:

@@ -4,7 +4,9 @@ Each audio turn is answered with speech-like audio (see `audio.synth`) at 24 kHz
 transcript saying what was heard: how long and how loud. A user transcript describes the turn
 (the demo cannot recognise words). Text sent with `send_text` is answered the same way. An
 interrupted reply stops at once: no more of its audio is sent, and `Interrupted` is emitted (also
-for each turn still waiting for its reply, which is dropped).
+for each turn still waiting for its reply, which is dropped). The conversation so far
+(`BidiConfig.history`) is only counted: the first reply ends by saying how many earlier messages
+the session was given, when there were any.
 
 Audio goes through the same path a real provider's does: base64 "wire" payloads decoded by
 `BidiSession._emit_audio_base64`, so malformed audio is handled the way it will be for real.
@@ -38,7 +40,7 @@ from ..audio.synth import speech_pieces, speech_tokens
 from ..chunks import Done, Interrupted, Message, Role, ToolCall, ToolCallChunk, TranscriptChunk
 from ..errors import ProviderError
 from ..providers.registry import ProviderSettings
-from .base import BidiSession
+from .base import BidiSession, spoken_history
 
 FAULTS = ("odd_pcm", "bad_base64", "disconnect")
 
@@ -93,8 +95,12 @@ class DemoBidiSession(BidiSession):
         self.interruptions = 0
         self._pieces_sent = 0  # of the reply being sent
         self._seconds_sent = 0.0
+        self.earlier = 0
+        """How many messages of the conversation so far the session was given (`config.history`)."""
+        self._told_earlier = False
 
     async def _connect(self) -> None:
+        self.earlier = len(spoken_history(self.config.history))
         self._worker = asyncio.create_task(self._work(), name="demo-voice")
 
     async def _send_audio(self, pcm: bytes, rate: int) -> None:
@@ -198,6 +204,10 @@ class DemoBidiSession(BidiSession):
             self._emit(TranscriptChunk(request.heard, Role.USER, final=True))
         if request.call is not None:
             request = _Request(await self._use_tool(request.call), request.heard)
+        if self.earlier and not self._told_earlier and self.fixed_reply is None:
+            self._told_earlier = True
+            plural = "s" if self.earlier != 1 else ""
+            request = _Request(f"{request.reply} I was given {self.earlier} earlier message{plural} of this conversation.", request.heard)
         rate = self.output_rate
         size = rate * self.chunk_ms // 1000
         # The audio is made word by word as it is sent, so a long reply never stalls the loop.

@@ -35,6 +35,13 @@ the conversation goes on. A dropped connection (1006, 1011, ...) is re-establish
 with backoff; the policy and invalid-argument closes (1007, 1008) end the session with the
 service's reason.
 
+The conversation so far (the config's `history`, see `base.spoken_history`; the last
+`history_replay` entries) goes right after `setupComplete`, before any audio, as one
+`clientContent` {turns: [{role: "user" | "model", parts: [{text}]}], turnComplete: false}: the
+turns are added to the context and, the turn not being complete, the model waits for more input
+instead of answering them. A connection that resumes with a handle is not given it again (the
+service has the conversation); one that reconnects without a handle is.
+
 Barge-in without the service noticing (push-to-talk, or the local detector heard the user first):
 `interrupt()` ends the reply with `Interrupted` at once and drops what the service still sends of it
 (until its `interrupted` or `turnComplete`). Gemini has no way to cut the model's memory of the
@@ -44,7 +51,7 @@ Options (besides those of `ws.py`): `voice` (default "Puck"), `api_version` ("v1
 `text_input` ("client_content" | "realtime"), `vad` (a table merged into
 `automaticActivityDetection`: `startOfSpeechSensitivity`, `endOfSpeechSensitivity`,
 `prefixPaddingMs`, `silenceDurationMs`), `context_compression` (true: a sliding window, for
-sessions longer than the context).
+sessions longer than the context), `history_replay` (40).
 """
 
 from __future__ import annotations
@@ -60,7 +67,7 @@ from ..chunks import Done, Interrupted, Role, TextDelta, ToolCall, ToolCallChunk
 from ..errors import ProviderError
 from ..providers.encoding import is_generated_id, new_call_id
 from ..providers.registry import ProviderSettings
-from .base import decode_audio_base64
+from .base import decode_audio_base64, spoken_history
 from .tools import run_calls
 from .ws import RequestFailed, WsBidiSession, dumps, ws_url
 
@@ -118,6 +125,7 @@ class GeminiLiveSession(WsBidiSession):
             raise ProviderError("gemini-live option 'vad' must be a table (silenceDurationMs, prefixPaddingMs, ...)")
         self.vad: dict[str, Any] = dict(vad)
         self.context_compression = bool(options.get("context_compression", False))
+        self.history_limit = int(options.get("history_replay", 40))
         self._resamplers: dict[int, Any] = {}
         self.handle: str | None = None
         """The latest session resumption handle."""
@@ -183,18 +191,35 @@ class GeminiLiveSession(WsBidiSession):
             setup["contextWindowCompression"] = {"slidingWindow": {}}
         return {"setup": setup}
 
+    def history_message(self) -> dict[str, Any] | None:
+        """The `clientContent` that gives the model the conversation so far; None when there is none.
+
+        Adjacent entries of one role become one turn of several parts, so the turns alternate.
+        """
+        turns: list[dict[str, Any]] = []
+        for role, text in spoken_history(self.config.history, last=self.history_limit):
+            who = "model" if role == "assistant" else "user"
+            if turns and turns[-1]["role"] == who:
+                turns[-1]["parts"].append({"text": text})
+            else:
+                turns.append({"role": who, "parts": [{"text": text}]})
+        return {"clientContent": {"turns": turns, "turnComplete": False}} if turns else None
+
     async def _handshake(self, ws: Any, resume: bool) -> None:
         handle = self.handle if resume else None
         if resume and handle is None:
-            self._warn(f"{self.label} gave no resumption handle yet: the new connection starts without the conversation so far")
+            self._warn(f"{self.label} gave no resumption handle yet: the new connection starts without what was said on the old one")
         await ws.send(dumps(self.setup_message(handle=handle)), text=True)
         while True:
             message = await self._recv_message(ws)
             if message is None:
                 continue
             if "setupComplete" in message:
-                return
+                break
             await self._on_message(message)
+        history = self.history_message() if handle is None else None
+        if history is not None:
+            await ws.send(dumps(history), text=True)
 
     def _connection_lost(self, reason: str) -> None:
         for task in list(self._tool_calls):

@@ -38,9 +38,12 @@ response is active, `conversation.item.truncate` of the reply's audio item at th
 actually played (later items at 0), `Interrupted`; deltas of the cancelled response that arrive
 afterwards are dropped. `error` events are shown (`ErrorChunk`) and the session goes on.
 
-After a dropped connection the session reconnects (see `ws.py`); OpenAI cannot resume a session,
-so the new one is given the conversation so far as text items (user and assistant transcripts,
-the last `history_replay` of them, 40 by default).
+The conversation so far goes to the service as text items (`conversation.item.create`, a user
+message with `input_text`, an assistant message with `output_text`, as the GA reference has them)
+right after `session.updated`, before any audio, and gets no response: on opening, the config's
+`history` (the text chat before voice; see `base.spoken_history`), and after a dropped connection
+(see `ws.py`; OpenAI cannot resume a session) that plus the user and assistant transcripts of
+this session. Both are one list, of which the last `history_replay` entries (40 by default) go.
 
 Options (besides those of `ws.py`): `voice` (default "marin"), `transcription_model`
 ("gpt-4o-mini-transcribe"; "" for no user transcripts), `vad` (a table merged into
@@ -60,7 +63,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..chunks import Done, FinishReason, Interrupted, Role, TextDelta, ToolCall, ToolCallChunk, TranscriptChunk, Usage, UsageChunk
 from ..errors import ProviderError
 from ..providers.registry import ProviderSettings
-from .base import decode_audio_base64
+from .base import decode_audio_base64, spoken_history
 from .tools import run_calls
 from .ws import WsBidiSession, ws_url
 
@@ -139,6 +142,7 @@ class OpenAIRealtimeSession(WsBidiSession):
         self._truncated = False
         self._said: list[str] = []  # assistant transcript of the reply so far
         self._history: deque[tuple[str, str]] = deque(maxlen=max(0, self.history_limit))
+        """("user" | "assistant", text) of the conversation, given to each new connection."""
         self.truncations: list[tuple[str, int]] = []
         """(item id, audio_end_ms) of each truncation sent, for tests and diagnostics."""
 
@@ -207,10 +211,13 @@ class OpenAIRealtimeSession(WsBidiSession):
                     f"{self.label} refused the session set-up: {self._error_text(message)}",
                     hint="check the model, the voice and the provider options",
                 )
-        if resume:
-            for role, text in self._history:
-                item = _user_item(text) if role == "user" else _assistant_item(text)
-                await ws.send(dumps({"type": "conversation.item.create", "item": item}), text=True)
+        if not resume:
+            # (Set here rather than in __init__: the config comes after construction, and a retried
+            # first connection must not add it twice.)
+            self._history = deque(spoken_history(self.config.history), maxlen=self._history.maxlen)
+        for role, text in self._history:
+            item = _user_item(text) if role == "user" else _assistant_item(text)
+            await ws.send(dumps({"type": "conversation.item.create", "item": item}), text=True)
 
     def _connection_lost(self, reason: str) -> None:
         for task in list(self._tool_tasks):

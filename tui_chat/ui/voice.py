@@ -7,7 +7,9 @@ virtual speaker), runs a `VoiceSession`, and posts what happens to the screen: w
 heard saying (growing as the provider transcribes it, then whole), reply text for the chat log,
 meter readings (about 30 a second out of the session's 50), notices, and why voice stopped.
 It never touches a widget itself. Each finished exchange is handed to `record` (the chat's
-`Conversation.append`), so text chat after talking goes on with the same history.
+`Conversation.append`), so text chat after talking goes on with the same history; and the session
+is opened with that history (`BidiConfig.history`), so talking after text chat, or after a restart
+for another voice mode, goes on with it too.
 
 Voice modes, carried out by `ModalTurns`, the session's turn taker:
   push-to-talk  the talk key toggles talking; the microphone is muted otherwise (nothing of it is
@@ -36,7 +38,7 @@ import math
 from collections import deque
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Hashable, Protocol
+from typing import Any, Awaitable, Callable, Hashable, Iterable, Protocol
 
 import numpy as np
 from textual.message import Message
@@ -538,6 +540,7 @@ class VoiceController:
         mode: str = PUSH_TO_TALK,
         tool_loop: Any = None,
         record: Callable[[ChatMessage], None] | None = None,
+        history: Callable[[], Iterable[ChatMessage]] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -551,6 +554,9 @@ class VoiceController:
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
         self.record = record
         """Where each voice exchange goes as text messages (the chat's `Conversation.append`)."""
+        self.history = history
+        """The conversation so far, read when the session opens; None: the `history` of the object
+        whose method `record` is (the chat's `Conversation`), if it has one."""
         self.provider = ""
         self.note = ""
         self.turn_detection = ""
@@ -693,8 +699,17 @@ class VoiceController:
             voice=self.setup.voice,
             barge_in=options.interruption != "ignore",
             tools=tools,
+            history=self._history_so_far(),
         )
         return await open_bidi(name, settings, config=config)
+
+    def _history_so_far(self) -> tuple[ChatMessage, ...]:
+        """The conversation the session starts from: the text chat and earlier voice sessions."""
+        if self.history is not None:
+            return tuple(self.history())
+        # The chat passes `record=conversation.append`: the history it appends to is the one to go on from.
+        messages = getattr(getattr(self.record, "__self__", None), "history", None)
+        return tuple(m for m in messages if isinstance(m, ChatMessage)) if isinstance(messages, list) else ()
 
     async def _open(self) -> VoiceSession:
         name, settings, self.note = self._choose_provider()
