@@ -24,13 +24,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
 from ...errors import TuiChatError
 from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
+from ..widgets.key_footer import KeyFooter
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
 
@@ -101,7 +101,7 @@ class ChatScreen(Screen[None]):
         yield PromptInput(id="prompt", placeholder="Message (Enter sends, Shift+Enter new line, F1 keys)")
         yield AudioMeter(id="meter")
         yield StatusBar(id="status", clock=self.chat_app.clock)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_description()
