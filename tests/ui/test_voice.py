@@ -264,6 +264,44 @@ async def test_hold_mode_keeps_talking_while_the_key_repeats_and_stops_after_the
         assert meter(app).state in ("muted", "assistant")
 
 
+async def test_hold_mode_talks_until_the_key_is_released_where_the_terminal_reports_releases() -> None:
+    """With the kitty keyboard protocol's release events, a held F4 with no auto-repeat at all keeps
+    talking past every timeout, and its release ends the turn at once (see ui/key_release.py)."""
+    from tui_chat.ui.key_release import KeyReleased, KeyReleaseStatus
+
+    app, rig = voice_app(timing=KeyTiming(first_s=0.7, release_s=0.25))
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).set_voice_mode("hold")
+        source = await voice_on(pilot, rig)
+        chat(app).post_message(KeyReleaseStatus(True, 27))  # the terminal's answer to the flags query
+        await wait_for(pilot, lambda: controller(app).turns is not None and controller(app).turns.releases_reported)  # type: ignore[union-attr]
+        turns = controller(app).turns
+        assert turns is not None
+        await feed(pilot, source, silence(0.2))
+        await pilot.press("f4")  # pressed at 0.2 s, never repeated
+        await feed(pilot, source, speech(1.5))  # far past first_s: still talking
+        assert turns.talking and turns.in_turn
+        app.screen.post_message(KeyReleased("f4"))
+        await wait_for(pilot, lambda: not turns.talking)
+        await feed(pilot, source, silence(0.04))
+        assert not turns.in_turn
+        await wait_for_reply(pilot, 1)
+        assert user_texts(app)[0].startswith("(1.5 s of audio, ")  # 0.2 s to 1.7 s, ended by the release
+
+
+async def test_hold_mode_keeps_its_timeout_where_the_terminal_does_not_report_releases() -> None:
+    """No answer to the flags query (a terminal without the protocol): nothing changes."""
+    app, rig = voice_app(timing=KeyTiming(first_s=0.7, release_s=0.25))
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).set_voice_mode("hold")
+        source = await voice_on(pilot, rig)
+        turns = controller(app).turns
+        assert turns is not None and not turns.releases_reported
+        await pilot.press("f4")
+        await feed(pilot, source, speech(0.72))  # past first_s with no repeat: the key was let go
+        assert not turns.talking
+
+
 async def test_push_to_talk_ignores_the_auto_repeat_of_a_held_key() -> None:
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -22,10 +22,11 @@ Voice modes, carried out by `ModalTurns`, the session's turn taker:
                 session is opened with `turn_detection="server"` and the provider takes them
                 (unless the `[voice]` table says `turn_detection = "local"`); switching between
                 hands-free and the keyed modes then needs a new session (`needs_restart`)
-Textual 8.2 reports no key-release events (it does not ask the terminal's kitty keyboard protocol
-for event types, and its parser could not read them), so hold mode works from auto-repeat timing. The same timing tells a held key's
-auto-repeat from a new press in the other modes, so holding the key there does not toggle on and
-off. Times are audio time (seconds of microphone input): a microphone is a clock, and tests drive
+In a terminal with the kitty keyboard protocol, hold mode asks for key releases (`ui.key_release`:
+Textual itself reports none) and, once the terminal confirms, talking ends when the key is
+released (`VoiceController.release`) and not by a timeout, so a slow auto-repeat never cuts a turn.
+Elsewhere hold mode works from auto-repeat timing. The same timing tells a held key's auto-repeat
+from a new press in the other modes, so holding the key there does not toggle on and off. Times are audio time (seconds of microphone input): a microphone is a clock, and tests drive
 the timing with the audio they feed, never with sleeps.
 
 Importing this module loads numpy and the audio layer: the chat screen imports it only when voice
@@ -129,6 +130,8 @@ class ModalTurns:
         self._last_key: float | None = None
         self._last_key_fresh = False
         self._unsure: float | None = None  # a second press, or the first auto-repeat of a held key
+        self.releases_reported = False
+        """The terminal reports the talk key's release: hold mode talks until `release()`, with no timeout."""
 
     @property
     def now(self) -> float:
@@ -160,7 +163,7 @@ class ModalTurns:
             fresh = not self.talking
             self._last_key_fresh = fresh
             self.talking = True
-            self._deadline = now + (timing.first_s if fresh else timing.release_s)
+            self._deadline = None if self.releases_reported else now + (timing.first_s if fresh else timing.release_s)
             return "press" if fresh else "repeat"
         window = timing.first_s if self._last_key_fresh else timing.release_s
         if last is None or now - last > window + 1e-9:
@@ -174,6 +177,13 @@ class ModalTurns:
             return "unsure"
         self._unsure = None  # the key is held down
         return "repeat"
+
+    def release(self) -> None:
+        """The talk key was released (a terminal that reports it): in hold mode, talking ends now."""
+        if self.mode == HOLD and self.talking:
+            self.talking = False
+            self._talk_until = self.now
+            self._deadline = None
 
     def _toggle(self, at: float) -> None:
         if self.mode == PUSH_TO_TALK:
@@ -555,8 +565,7 @@ class VoiceController:
         self.record = record
         """Where each voice exchange goes as text messages (the chat's `Conversation.append`)."""
         self.history = history
-        """The conversation so far, read when the session opens; None: the `history` of the object
-        whose method `record` is (the chat's `Conversation`), if it has one."""
+        """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
         self.note = ""
         self.turn_detection = ""
@@ -577,6 +586,8 @@ class VoiceController:
         self._user_recorded = False  # a user message went to `record` since the last reply did
         self._held: ChatMessage | None = None  # a reply waiting for the transcript of its turn
         self._cuts: dict[int, str] = {}  # reply -> who cut it
+        self.releases_reported = False
+        """The terminal reports key releases (see `report_releases`)."""
 
     @property
     def running(self) -> bool:
@@ -594,6 +605,18 @@ class VoiceController:
         kind = self.turns.key()
         self._post_meter()
         return kind
+
+    def release(self) -> None:
+        """The talk key was released (see `ui.key_release`): hold mode stops talking."""
+        if self.turns is not None:
+            self.turns.release()
+            self._post_meter()
+
+    def report_releases(self, reported: bool) -> None:
+        """Whether the terminal reports the talk key's release: if so, hold mode waits for it."""
+        self.releases_reported = reported
+        if self.turns is not None:
+            self.turns.releases_reported = reported
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
@@ -705,11 +728,7 @@ class VoiceController:
 
     def _history_so_far(self) -> tuple[ChatMessage, ...]:
         """The conversation the session starts from: the text chat and earlier voice sessions."""
-        if self.history is not None:
-            return tuple(self.history())
-        # The chat passes `record=conversation.append`: the history it appends to is the one to go on from.
-        messages = getattr(getattr(self.record, "__self__", None), "history", None)
-        return tuple(m for m in messages if isinstance(m, ChatMessage)) if isinstance(messages, list) else ()
+        return tuple(self.history()) if self.history is not None else ()
 
     async def _open(self) -> VoiceSession:
         name, settings, self.note = self._choose_provider()
@@ -741,6 +760,7 @@ class VoiceController:
             self.post(VoiceNotice(self, warning))
         vad = EnergyVad(source.rate, options.vad)
         self.turns = ModalTurns(vad, options.turns, self.mode, self.setup.timing)
+        self.turns.releases_reported = self.releases_reported
         self.sink = MeteredSink(sink)
         return VoiceSession(bidi, source, self.sink, options, vad=vad, turns=self.turns)
 

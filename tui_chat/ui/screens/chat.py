@@ -17,14 +17,14 @@ with the same history.
 
 from __future__ import annotations
 
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
 from ...errors import TuiChatError
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from ...tools.loop import ToolEvent, Turn
     from ..app import TuiChatApp
+    from ..key_release import KeyReleased, KeyReleaseStatus
     from .pack_picker import PackChoice
     from ..widgets.message import AssistantMessage, UserMessage
     from ..widgets.tool_item import ToolItem
@@ -88,6 +89,8 @@ class ChatScreen(Screen[None]):
         """The voice session's controller while voice is on."""
         self.voice_mode = "push-to-talk"
         self._voice_worker: Worker[None] | None = None
+        self._asked_key_releases = False
+        self._key_releases_reported = False
         self._voice_views: dict[tuple[int, int], AssistantMessage] = {}  # (id(controller), reply) -> view
         self._voice_hearing: dict[int, UserMessage] = {}  # id(controller) -> what is heard so far
         self._voice_tools: dict[str, ToolItem] = {}  # call id -> item, for the voice session's tool calls
@@ -295,10 +298,13 @@ class ChatScreen(Screen[None]):
             mode=self.voice_mode,
             tool_loop=self.chat_app.tool_loop,
             record=session.conversation.append,
+            history=lambda: session.conversation.history,
         )
+        controller.report_releases(self._key_releases_reported)
         self.voice = controller
         self._voice_worker = self.run_worker(controller.run(), name="voice", group="voice", exclusive=True, exit_on_error=False)
         self.refresh_bindings()
+        self._want_key_releases()
 
     def _voice_off(self) -> None:
         """Stop the session (its worker is cancelled; the microphone and the speaker are closed)."""
@@ -308,6 +314,44 @@ class ChatScreen(Screen[None]):
             self._voice_worker = None
         self.query_one(AudioMeter).display = False
         self.refresh_bindings()
+        self._want_key_releases()
+
+    # --- key releases (hold to talk) ---------------------------------------------------------------
+
+    def _want_key_releases(self) -> None:
+        """Ask the terminal for key releases while hold mode is on, and only then (see `ui.key_release`)."""
+        from ..key_release import report_key_releases
+
+        want = self.voice is not None and self.voice_mode == "hold"
+        if want != self._asked_key_releases:
+            self._asked_key_releases = want
+            report_key_releases(self.app, want, notify=self)
+
+    def on_key_release_status(self, message: KeyReleaseStatus) -> None:
+        """The terminal said whether it reports releases: hold mode waits for F4's release if it does."""
+        self._key_releases_reported = message.reporting
+        if self.voice is not None:
+            self.voice.report_releases(message.reporting)
+
+    def on_key_released(self, message: KeyReleased) -> None:
+        if message.bare_key == "f4" and self.voice is not None:
+            self.app.call_later(self.voice.release)  # after the F4 press's own binding, queued before it
+
+    def on_screen_suspend(self) -> None:
+        """A modal over the chat gets the keys, a held F4's release too: talking stops now."""
+        if self.voice is not None:
+            self.voice.release()
+
+    async def _restart_voice(self) -> None:
+        """A new voice session in place of this one, opened once the old one is over: its clean-up
+        puts a reply cut off by the switch in the history, which the new session starts from."""
+        old = self._voice_worker
+        self._voice_off()
+        if old is not None:
+            with suppress(WorkerCancelled, WorkerFailed):
+                await old.wait()
+        if self.voice is None:  # F5 may have been pressed meanwhile
+            self.action_voice()
 
     def action_talk(self) -> None:
         """The talk key: toggles talking (push-to-talk), keeps talking (hold), mutes (hands-free)."""
@@ -329,10 +373,10 @@ class ChatScreen(Screen[None]):
         if self.voice is not None and self.voice.needs_restart(mode):
             # Server and local turn detection are set when a session opens: this mode needs a new one.
             restart = f" Voice restarts so that {'the service' if mode == 'hands-free' else 'F4'} takes the turns."
-            self._voice_off()
-            self.action_voice()
+            self.run_worker(self._restart_voice(), name="voice restart", group="voice-restart", exclusive=True)
         elif self.voice is not None:
             self.voice.set_mode(mode)
+        self._want_key_releases()
         self.notify(f"Voice mode: {VOICE_MODES[mode]}. {self._talk_hint(mode)}{restart}")
 
     @staticmethod
