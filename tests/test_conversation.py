@@ -257,3 +257,21 @@ async def test_open_bidi_on_the_demo_talks_and_on_a_text_provider_names_the_voic
     with pytest.raises(ProviderError) as caught:
         await Conversation(ScriptedProvider()).open_bidi()
     assert "demo" in caught.value.hint
+
+
+async def test_open_bidi_starts_from_the_conversation_so_far() -> None:
+    from tui_chat.chunks import TranscriptChunk
+
+    conversation = Conversation(DemoProvider(ProviderSettings(options={"speed": 0})), PromptSettings(system="Be brief."))
+    await drain(conversation.send("My name is Ada."))
+    session = await conversation.open_bidi()
+    try:
+        assert session.config.instructions == "Be brief."
+        assert [m.content for m in session.config.history] == [m.content for m in conversation.history]
+        await session.send_text("hello")
+        async for chunk in session.output():
+            if isinstance(chunk, TranscriptChunk) and chunk.role is Role.ASSISTANT and chunk.final:
+                assert "I was given 2 earlier messages" in chunk.text
+                break
+    finally:
+        await session.close()

@@ -37,7 +37,7 @@ from .safe_text import clean_chunk
 
 if TYPE_CHECKING:
     from .providers.registry import ProviderSettings
-    from .realtime.base import BidiSession
+    from .realtime.base import BidiConfig, BidiSession
 
 
 @dataclass(slots=True)
@@ -218,14 +218,19 @@ class Conversation:
         """Add a message that is not a model reply, such as a tool result."""
         self.history.append(message)
 
-    async def open_bidi(self, settings: ProviderSettings | None = None) -> BidiSession:
+    async def open_bidi(self, settings: ProviderSettings | None = None, *, config: BidiConfig | None = None) -> BidiSession:
         """Open a bidirectional (voice) session with this conversation's provider.
 
-        Fails with a `ProviderError` naming the providers that have such sessions when this one has none.
+        Without `config`, the session is given this conversation's system prompt as its
+        instructions and its history as context, so talking goes on from what was typed. Fails with
+        a `ProviderError` naming the providers that have such sessions when this one has none.
         """
         from .realtime import open_bidi
+        from .realtime.base import BidiConfig
 
-        return await open_bidi(self.provider.name, settings)
+        if config is None:
+            config = BidiConfig(instructions=self.prompt.system or "", history=tuple(self.history))
+        return await open_bidi(self.provider.name, settings, config=config)
 
     def clear(self) -> None:
         """Forget the history (the prompt stays)."""
