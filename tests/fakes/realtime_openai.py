@@ -21,7 +21,8 @@ realtime/*`: e.g. `realtime_audio_input_turn_detection_param.py` for `server_vad
   `input_audio_buffer.commit` of less than 100 ms gets `error` code `input_audio_buffer_commit_empty`.
 - After a commit, with `audio.input.transcription` set: `conversation.item.input_audio_transcription
   .delta` (one, or with `Reply(heard_by_word=True)` one per word, as the streaming transcription
-  models send them) and `.completed` {item_id, content_index, transcript}.
+  models send them) and `.completed` {item_id, content_index, transcript} (or `.failed` {item_id,
+  content_index, error} with `Reply(transcription_fails=True)`).
 - A response: `response.created` {response: {id, status: "in_progress"}}, `response.output_item.added`,
   `conversation.item.added`, `response.content_part.added`, then `response.output_audio_transcript.delta`
   and `response.output_audio.delta` {response_id, item_id, output_index, content_index, delta},
@@ -76,6 +77,9 @@ class Reply:
     """The user transcript of the turn answered (default: its length)."""
     heard_by_word: bool = False
     """Send the user transcript as one delta per word (before the completed event), not one."""
+    transcription_fails: bool = False
+    """End the user transcript with `conversation.item.input_audio_transcription.failed` (after its
+    deltas) instead of `.completed`: {item_id, content_index, error: {type, code, message, param}}."""
     hold_after_s: float | None = None
     """Stop after this much audio until cancelled (or `release` is set)."""
     release: asyncio.Event | None = None
@@ -314,9 +318,14 @@ class FakeOpenAIRealtime(FakeWsServer):
             base = {"event_id": "", "item_id": item_id, "content_index": 0}
             for delta in deltas:
                 await conn.send({**base, "type": "conversation.item.input_audio_transcription.delta", "event_id": self.new_id("event"), "delta": delta})
-            await conn.send({**base, "type": "conversation.item.input_audio_transcription.completed", "event_id": self.new_id("event"),
-                             "transcript": heard, "usage": {"type": "duration", "seconds": seconds}})
-            st["conversation"].append(("user", heard))
+            if upcoming is not None and upcoming.transcription_fails:
+                error = {"type": "transcription_error", "code": "audio_unintelligible", "message": "The audio could not be transcribed.", "param": None}
+                await conn.send({**base, "type": "conversation.item.input_audio_transcription.failed", "event_id": self.new_id("event"), "error": error})
+                st["conversation"].append(("user", ""))
+            else:
+                await conn.send({**base, "type": "conversation.item.input_audio_transcription.completed", "event_id": self.new_id("event"),
+                                 "transcript": heard, "usage": {"type": "duration", "seconds": seconds}})
+                st["conversation"].append(("user", heard))
         else:
             st["conversation"].append(("user", ""))
 

@@ -302,3 +302,18 @@ async def test_broken_config_starts_on_defaults_and_says_where(tmp_path) -> None
         await pilot.pause()
         assert any("not saved" in str(n.title) for n in app._notifications)
     assert config.read_text() == broken  # ...but a broken file is never overwritten
+
+
+async def test_notices_show_provider_and_file_text_literally() -> None:
+    """A notice carries text the app does not control (a provider's error, a pack file's value):
+    markup in it is shown as it is and breaks nothing, from the app and from the chat screen."""
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.notify("bad [/x] and [@click=app.quit]click[/]", title="Warning")
+        app.screen.notify("the [b]model[/b] said [/]")
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "bad [/x] and [@click=app.quit]click[/]" in text
+        assert "the [b]model[/b] said [/]" in text
+        assert app.is_running

@@ -962,3 +962,100 @@ async def test_the_users_words_so_far_come_over_the_wire_word_by_word(provider: 
             ("VoiceHearing", "what time is it"), ("VoiceHeard", "what time is it"),
         ]
         assert (recorded[0].role, recorded[0].content) == (Role.USER, words)
+
+
+async def test_a_failed_transcription_takes_the_words_shown_so_far_away() -> None:
+    """OpenAI's `input_audio_transcription.failed` after some deltas: the partial words go (they
+    would otherwise run on into the next turn's), a warning says why, and no user text is recorded."""
+    from tests.fakes.realtime_openai import Reply
+    from tui_chat.providers.registry import ProviderSettings
+    from tui_chat.ui.voice import VoiceHeard, VoiceHearing, VoiceNotice
+
+    async with _voice_fake("openai-realtime") as server:
+        server.replies.append(Reply(heard="what time is it", heard_by_word=True, transcription_fails=True))
+        rig = Rig()
+        posted = _Posted()
+        recorded: list[Any] = []
+        voice = VoiceController(
+            posted,
+            VoiceSetup(source_factory=rig.source, sink_factory=rig.sink, provider="openai-realtime"),
+            chat_settings=lambda name: ProviderSettings(base_url=server.url, api_key=lambda: "test-key"),
+            mode="hands-free",
+            record=recorded.append,
+            history=lambda: (),
+        )
+        worker = asyncio.create_task(voice.run())
+        try:
+            await posted.wait_for(lambda: voice.running and rig.sources)
+            source = rig.sources[-1]
+            rate = source.rate
+            source.feed(np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
+            await posted.wait_for(lambda: any(isinstance(m, VoiceHeard) for m in posted.messages))
+        finally:
+            worker.cancel()
+            await asyncio.wait({worker})
+        heard = [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
+        assert heard[-2:] == [("VoiceHearing", "what time is it"), ("VoiceHeard", "")]
+        assert any(isinstance(m, VoiceNotice) and "could not transcribe" in m.message for m in posted.messages)
+        assert not any(m.role is Role.USER and m.content.strip() for m in recorded)
+
+
+async def test_voice_does_not_start_while_a_typed_reply_streams() -> None:
+    """Both would write the conversation's history at once, out of turn: F5 says to stop the reply first."""
+    from .test_chat_screen import type_and_send
+
+    rig = Rig()
+    app = make_app(hold_after_chunks=5)
+    app.voice_setup = VoiceSetup(source_factory=rig.source, sink_factory=rig.sink)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello")
+        await wait_for(pilot, lambda: chat(app).streaming and bool(replies(app)) and bool(replies(app)[-1].text))
+        await pilot.press("f5")
+        await pilot.pause()
+        assert chat(app).voice is None and not rig.sources
+        assert any("Esc stops it, then F5" in notice for notice in notices(app))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not chat(app).streaming)
+        await voice_on(pilot, rig)
+
+
+async def test_the_terminal_losing_focus_ends_a_held_talk_whose_release_will_not_come() -> None:
+    """kitty sends no release when its window loses focus while F4 is held: blur ends the talk."""
+    from textual import events
+
+    from tui_chat.ui.key_release import KeyReleaseStatus
+
+    app, rig = voice_app(timing=KeyTiming(first_s=0.7, release_s=0.25))
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).set_voice_mode("hold")
+        source = await voice_on(pilot, rig)
+        chat(app).post_message(KeyReleaseStatus(True, 27))
+        await wait_for(pilot, lambda: controller(app).turns is not None and controller(app).turns.releases_reported)  # type: ignore[union-attr]
+        turns = controller(app).turns
+        assert turns is not None
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        assert turns.talking
+        app.post_message(events.AppBlur())
+        await wait_for(pilot, lambda: not turns.talking)
+        await feed(pilot, source, silence(0.04))
+        assert not turns.in_turn
+        await wait_for_reply(pilot, 1)
+
+
+async def test_typing_right_after_voice_off_comes_after_the_cut_voice_reply_in_the_history() -> None:
+    """The voice session records a reply cut off by F5 as it closes: a message typed at once waits
+    for that, so the history still alternates user, assistant, user."""
+    from .test_chat_screen import type_and_send
+
+    app, rig = voice_app(hold_after_s=0.6)
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await talk_and_get_a_reply_playing(pilot, source)
+        await pilot.press("f5")  # off while the reply is in progress
+        await type_and_send(pilot, "and now in writing")
+        await wait_for(pilot, lambda: not chat(app).streaming and len(app.session.conversation.history) >= 4)
+        roles = [m.role for m in app.session.conversation.history]
+        assert roles == [Role.USER, Role.ASSISTANT, Role.USER, Role.ASSISTANT]
+        assert app.session.conversation.history[1].status is ReplyStatus.CANCELLED  # voice was turned off
+        assert app.session.conversation.history[2].content == "and now in writing"

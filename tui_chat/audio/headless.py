@@ -170,6 +170,8 @@ class _Printer:
         elif isinstance(event, ProviderChunk):
             chunk = event.chunk
             if isinstance(chunk, TranscriptChunk):
+                if not chunk.text.strip():  # a transcription that failed (its warning says so)
+                    return
                 who = "you (heard)" if chunk.role is Role.USER else "assistant"
                 self._line(self.out, f"{at} {who}: {chunk.text}")
             elif isinstance(chunk, ErrorChunk):

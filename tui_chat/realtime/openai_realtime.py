@@ -403,6 +403,7 @@ class OpenAIRealtimeSession(WsBidiSession):
                 self._emit(TranscriptChunk(transcript, Role.USER, final=True))
         elif kind == "conversation.item.input_audio_transcription.failed":
             self._warn(f"{self.label} could not transcribe what was said: {self._error_text(message)}")
+            self._emit(TranscriptChunk("", Role.USER, final=True))  # the words shown so far were not it
         elif kind == "response.created":
             response = message.get("response") or {}
             self._active = response.get("id") if isinstance(response, dict) else None

@@ -29,6 +29,7 @@ from .widgets.audio_meter import VOICE_MODES
 
 if TYPE_CHECKING:
     from textual.driver import Driver
+    from textual.notifications import SeverityLevel
 
     from ..tools.loop import ToolLoop
     from .voice import VoiceSetup
@@ -82,6 +83,19 @@ class TuiChatApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         return ChatScreen()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's notify with markup off unless asked for: notices carry text from providers,
+        config and pack files and tools, which is data (a stray "[/x]" would break the toast)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, with key releases on request where it is the Linux/macOS one (see `key_release`)."""

@@ -131,7 +131,8 @@ class ModalTurns:
         self._last_key_fresh = False
         self._unsure: float | None = None  # a second press, or the first auto-repeat of a held key
         self.releases_reported = False
-        """The terminal reports the talk key's release: hold mode talks until `release()`, with no timeout."""
+        """The terminal reports the talk key's release: hold mode talks until `release()` (or at most a
+        turn's longest length after the last key event)."""
 
     @property
     def now(self) -> float:
@@ -163,7 +164,9 @@ class ModalTurns:
             fresh = not self.talking
             self._last_key_fresh = fresh
             self.talking = True
-            self._deadline = None if self.releases_reported else now + (timing.first_s if fresh else timing.release_s)
+            # With releases reported the release ends the talk; the turn's longest length is only a
+            # backstop for a release that never comes.
+            self._deadline = now + (self.params.max_turn_s if self.releases_reported else timing.first_s if fresh else timing.release_s)
             return "press" if fresh else "repeat"
         window = timing.first_s if self._last_key_fresh else timing.release_s
         if last is None or now - last > window + 1e-9:

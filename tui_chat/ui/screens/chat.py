@@ -35,6 +35,7 @@ from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
     from textual.widgets import Markdown
 
     from ...tools.loop import ToolEvent, Turn
@@ -89,11 +90,25 @@ class ChatScreen(Screen[None]):
         """The voice session's controller while voice is on."""
         self.voice_mode = "push-to-talk"
         self._voice_worker: Worker[None] | None = None
+        self._closing_voice: Worker[None] | None = None
+        """A voice session's worker since voice was turned off: it records the last exchange as it ends."""
         self._asked_key_releases = False
         self._key_releases_reported = False
         self._voice_views: dict[tuple[int, int], AssistantMessage] = {}  # (id(controller), reply) -> view
         self._voice_hearing: dict[int, UserMessage] = {}  # id(controller) -> what is heard so far
         self._voice_tools: dict[str, ToolItem] = {}  # call id -> item, for the voice session's tool calls
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notify with markup off unless asked for (see `TuiChatApp.notify`)."""
+        self.app.notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @property
     def chat_app(self) -> TuiChatApp:
@@ -111,6 +126,8 @@ class ChatScreen(Screen[None]):
         self.voice_mode = self.chat_app.session.config.voice.effective_mode
         self.query_one(AudioMeter).set_mode(self.voice_mode)
         self.query_one(PromptInput).focus()
+        self.watch(self.app, "app_focus", self._app_focus_changed, init=False)
+        self.app.app_suspend_signal.subscribe(self, self._stop_holding)
 
     def refresh_description(self) -> None:
         session = self.chat_app.session
@@ -131,6 +148,7 @@ class ChatScreen(Screen[None]):
         if self.streaming:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
+        await self._voice_closed()  # its last exchange goes in the history before this turn
         await self.query_one(ChatLog).add_user(event.text)
         await self._start(self.chat_app.tool_loop.send(event.text))
 
@@ -286,6 +304,9 @@ class ChatScreen(Screen[None]):
             self._voice_off()
             self.notify("Voice off.")
             return
+        if self.streaming:  # both would write the same history, out of turn
+            self.notify("A reply is still streaming: Esc stops it, then F5 turns voice on.", severity="warning")
+            return
         from ..voice import VoiceController, VoiceSetup
 
         session = self.chat_app.session
@@ -311,6 +332,7 @@ class ChatScreen(Screen[None]):
         self.voice = None
         if self._voice_worker is not None:
             self._voice_worker.cancel()
+            self._closing_voice = self._voice_worker
             self._voice_worker = None
         self.query_one(AudioMeter).display = False
         self.refresh_bindings()
@@ -339,17 +361,30 @@ class ChatScreen(Screen[None]):
 
     def on_screen_suspend(self) -> None:
         """A modal over the chat gets the keys, a held F4's release too: talking stops now."""
+        self._stop_holding()
+
+    def _stop_holding(self, *_: object) -> None:
+        """Hold mode stops talking: F4's release will not come to this screen (a modal, the terminal
+        window losing focus, the app suspended; kitty sends no release on a window switch)."""
         if self.voice is not None:
             self.voice.release()
+
+    def _app_focus_changed(self, focused: bool) -> None:
+        if not focused:
+            self._stop_holding()
+
+    async def _voice_closed(self) -> None:
+        """Wait until a voice session turned off has recorded its last exchange in the history."""
+        closing, self._closing_voice = self._closing_voice, None
+        if closing is not None:
+            with suppress(WorkerCancelled, WorkerFailed):
+                await closing.wait()
 
     async def _restart_voice(self) -> None:
         """A new voice session in place of this one, opened once the old one is over: its clean-up
         puts a reply cut off by the switch in the history, which the new session starts from."""
-        old = self._voice_worker
         self._voice_off()
-        if old is not None:
-            with suppress(WorkerCancelled, WorkerFailed):
-                await old.wait()
+        await self._voice_closed()
         if self.voice is None:  # F5 may have been pressed meanwhile
             self.action_voice()
 
