@@ -13,6 +13,7 @@ from tui_chat.chunks import (
     ErrorChunk,
     FinishReason,
     Interrupted,
+    Message,
     ReplyStatus,
     Role,
     TextDelta,
@@ -275,3 +276,18 @@ async def test_open_bidi_starts_from_the_conversation_so_far() -> None:
                 break
     finally:
         await session.close()
+
+
+def test_revise_replaces_that_very_message_and_ignores_one_that_is_gone() -> None:
+    conversation = Conversation(ScriptedProvider())
+    said = Message(Role.ASSISTANT, "Hello")
+    twin = Message(Role.ASSISTANT, "Hello")  # equal, but not the one in the history
+    conversation.append(Message(Role.USER, "Hi"))
+    conversation.append(said)
+    conversation.append(twin)
+    cut = Message(Role.ASSISTANT, "Hello", status=ReplyStatus.INTERRUPTED)
+    conversation.revise(said, cut)
+    assert conversation.history[1] is cut and conversation.history[2] is twin
+    conversation.clear()
+    conversation.revise(cut, said)  # gone: nothing happens
+    assert conversation.history == []

@@ -1059,3 +1059,24 @@ async def test_typing_right_after_voice_off_comes_after_the_cut_voice_reply_in_t
         assert roles == [Role.USER, Role.ASSISTANT, Role.USER, Role.ASSISTANT]
         assert app.session.conversation.history[1].status is ReplyStatus.CANCELLED  # voice was turned off
         assert app.session.conversation.history[2].content == "and now in writing"
+
+
+async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_history_too() -> None:
+    """The reply's text has all come (it went in complete) but its audio still plays: Esc cuts the
+    audio, and the conversation's copy of the reply becomes interrupted, as the chat shows it."""
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+        await wait_for_reply(pilot, 1)  # complete: the provider is done with it
+        history = app.session.conversation.history
+        await wait_for(pilot, lambda: bool(history) and history[-1].role is Role.ASSISTANT)
+        assert history[-1].status is ReplyStatus.COMPLETE
+        assert rig.sinks[-1].pending_s > 0  # ...but most of it is still to be heard
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: history[-1].status is ReplyStatus.INTERRUPTED)
+        assert [m.role for m in history] == [Role.USER, Role.ASSISTANT]
+        assert rig.sinks[-1].pending_s == 0

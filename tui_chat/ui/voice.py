@@ -554,6 +554,7 @@ class VoiceController:
         tool_loop: Any = None,
         record: Callable[[ChatMessage], None] | None = None,
         history: Callable[[], Iterable[ChatMessage]] | None = None,
+        revise: Callable[[ChatMessage, ChatMessage], None] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -568,6 +569,9 @@ class VoiceController:
         self.record = record
         """Where each voice exchange goes as text messages (the chat's `Conversation.append`)."""
         self.history = history
+        self.revise = revise
+        """Where a recorded message is replaced (the chat's `Conversation.revise`): a reply whose
+        audio is cut after its text was recorded complete becomes interrupted."""
         """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
         self.note = ""
@@ -591,6 +595,7 @@ class VoiceController:
         self._cuts: dict[int, str] = {}  # reply -> who cut it
         self.releases_reported = False
         """The terminal reports key releases (see `report_releases`)."""
+        self._recorded: dict[int, ChatMessage] = {}  # reply -> the message it went in as, complete
 
     @property
     def running(self) -> bool:
@@ -790,12 +795,13 @@ class VoiceController:
             cause = self._cuts.pop(event.reply, "")
             if event.status == "interrupted":
                 self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
-            self._record_reply(event.text, event.status)
+            self._record_reply(event.text, event.status, event.reply)
             self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
         elif isinstance(event, BargeIn):
             self._interrupted_until = event.at + self.setup.interrupted_s
             if event.reply is not None:
                 self._cuts[event.reply] = event.cause
+                self._cut_recorded(event.reply)
             self.post(VoiceInterrupted(self, event.reply, event.played_s, event.cause))
         elif isinstance(event, InputWarning):
             self.post(VoiceNotice(self, event.message))
@@ -840,7 +846,18 @@ class VoiceController:
         self.record(ChatMessage(Role.USER, text))
         self._user_recorded = True
 
-    def _record_reply(self, text: str, status: str) -> None:
+    def _cut_recorded(self, reply: int) -> None:
+        """Reply `reply` was cut while its audio played, after it went in complete: now interrupted."""
+        recorded = self._recorded.pop(reply, None)
+        if recorded is None:
+            return
+        cut = replace(recorded, status=ReplyStatus.INTERRUPTED)
+        if self._held is recorded:
+            self._held = cut
+        elif self.revise is not None:
+            self.revise(recorded, cut)
+
+    def _record_reply(self, text: str, status: str, reply_id: int | None = None) -> None:
         """The reply as an assistant message; an interrupted one keeps its partial text, marked.
 
         A reply with nothing of the user's before it is held: the transcript of its turn may come
@@ -856,6 +873,10 @@ class VoiceController:
         if not text and ended is ReplyStatus.COMPLETE:
             return  # nothing said: nothing to remember (as the text chat does)
         reply = ChatMessage(Role.ASSISTANT, text, status=ended)
+        if reply_id is not None and ended is ReplyStatus.COMPLETE:
+            self._recorded[reply_id] = reply  # its audio may still be playing, and be cut
+            while len(self._recorded) > 4:  # long since heard to the end
+                del self._recorded[next(iter(self._recorded))]
         if self._user_recorded:
             self.record(reply)
             self._user_recorded = False

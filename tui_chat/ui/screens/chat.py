@@ -320,6 +320,7 @@ class ChatScreen(Screen[None]):
             tool_loop=self.chat_app.tool_loop,
             record=session.conversation.append,
             history=lambda: session.conversation.history,
+            revise=session.conversation.revise,
         )
         controller.report_releases(self._key_releases_reported)
         self.voice = controller
