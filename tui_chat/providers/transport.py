@@ -79,6 +79,18 @@ def option_number(options: Mapping[str, Any], key: str, default: float | None, *
     return float(value)
 
 
+def status_hint(status: int, retryable: bool, key_advice: str) -> str:
+    """What to do about an HTTP error status from a provider (HTTP or a WebSocket handshake);
+    `key_advice` is said for 401 and 403 (which key setting to check, never the key)."""
+    if status in (401, 403):
+        return key_advice
+    if status == 404:
+        return "check the model name and the base URL"
+    if status == 429:
+        return "you are being rate limited or are out of quota"
+    return "the service is having trouble; try again shortly" if retryable else ""
+
+
 @dataclass(frozen=True, slots=True)
 class TransportOptions:
     """Timeouts, limits and retry policy, read from a provider's options."""
@@ -390,18 +402,9 @@ class HTTPProvider:
             self.token_command.forget()  # an expired token: the command runs again for the next request
         message = self.redact(error_message(body)) if body.strip() else response.reason_phrase
         retryable = status in RETRYABLE_STATUSES or status >= 500
-        hint = ""
-        if status in (401, 403):
-            hint = f"check the {self.label} API key: {self.key_hint()}"
-        elif status == 404:
-            hint = "check the model name and the base URL"
-        elif status == 429:
-            hint = "you are being rate limited or are out of quota"
-        elif retryable:
-            hint = "the service is having trouble; try again shortly"
         return RequestFailed(
             f"{self.label} returned {status} {response.reason_phrase}: {message}",
-            hint=hint,
+            hint=status_hint(status, retryable, f"check the {self.label} API key: {self.key_hint()}"),
             retryable=retryable,
             status=status,
             retry_after=parse_retry_after(response.headers) if retryable else None,

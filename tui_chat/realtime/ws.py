@@ -50,6 +50,7 @@ from ..providers.transport import (
     error_message,
     option_number,
     redact,
+    status_hint,
     trim,
 )
 from .base import BidiSession
@@ -281,15 +282,7 @@ class WsBidiSession(BidiSession):
         body = bytes(response.body or b"")[:65536].decode("utf-8", "replace")
         message = self.redact(error_message(body)) if body.strip() else (response.reason_phrase or "")
         retryable = status in (408, 429) or status >= 500
-        hint = ""
-        if status in (401, 403):
-            hint = f"check the {self.label} API key: {self.key_hint()}"
-        elif status == 404:
-            hint = "check the model name and the base URL"
-        elif status == 429:
-            hint = "you are being rate limited or are out of quota"
-        elif retryable:
-            hint = "the service is having trouble; try again shortly"
+        hint = status_hint(status, retryable, f"check the {self.label} API key: {self.key_hint()}")
         text = f"{self.label} at {host} refused the connection: {status}" + (f" {message}" if message else "")
         return RequestFailed(text, hint=hint, retryable=retryable, status=status)
 
