@@ -922,19 +922,14 @@ class _Posted:
                 await self._changed.wait()
 
 
-@pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
-async def test_the_users_words_so_far_come_over_the_wire_word_by_word(provider: str) -> None:
-    """The service sends the user transcript in pieces: the controller posts the words so far after
-    each, then the whole utterance, which alone joins the history."""
-    from tests.fakes.realtime_gemini import Reply as GeminiReply
-    from tests.fakes.realtime_openai import Reply as OpenAIReply
+async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Posted, list[Any]]:
+    """A hands-free `VoiceController` against the fake `provider` answering with `reply`: one spoken
+    turn, until the controller posts what it heard. What it posted, and what it recorded."""
     from tui_chat.providers.registry import ProviderSettings
-    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+    from tui_chat.ui.voice import VoiceHeard
 
-    words = "what time is it"
     async with _voice_fake(provider) as server:
-        reply = OpenAIReply if provider == "openai-realtime" else GeminiReply
-        server.replies.append(reply(heard=words, heard_by_word=True))
+        server.replies.append(reply)
         rig = Rig()
         posted = _Posted()
         recorded: list[Any] = []
@@ -956,48 +951,43 @@ async def test_the_users_words_so_far_come_over_the_wire_word_by_word(provider: 
         finally:
             worker.cancel()
             await asyncio.wait({worker})
-        heard = [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
-        assert heard == [
-            ("VoiceHearing", "what"), ("VoiceHearing", "what time"), ("VoiceHearing", "what time is"),
-            ("VoiceHearing", "what time is it"), ("VoiceHeard", "what time is it"),
-        ]
-        assert (recorded[0].role, recorded[0].content) == (Role.USER, words)
+    return posted, recorded
+
+
+def _heard(posted: _Posted) -> list[tuple[str, str]]:
+    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+
+    return [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
+
+
+@pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
+async def test_the_users_words_so_far_come_over_the_wire_word_by_word(provider: str) -> None:
+    """The service sends the user transcript in pieces: the controller posts the words so far after
+    each, then the whole utterance, which alone joins the history."""
+    from tests.fakes.realtime_gemini import Reply as GeminiReply
+    from tests.fakes.realtime_openai import Reply as OpenAIReply
+
+    words = "what time is it"
+    reply = OpenAIReply if provider == "openai-realtime" else GeminiReply
+    posted, recorded = await _one_heard_turn_over_the_wire(provider, reply(heard=words, heard_by_word=True))
+    assert _heard(posted) == [
+        ("VoiceHearing", "what"), ("VoiceHearing", "what time"), ("VoiceHearing", "what time is"),
+        ("VoiceHearing", "what time is it"), ("VoiceHeard", "what time is it"),
+    ]
+    assert (recorded[0].role, recorded[0].content) == (Role.USER, words)
 
 
 async def test_a_failed_transcription_takes_the_words_shown_so_far_away() -> None:
     """OpenAI's `input_audio_transcription.failed` after some deltas: the partial words go (they
     would otherwise run on into the next turn's), a warning says why, and no user text is recorded."""
     from tests.fakes.realtime_openai import Reply
-    from tui_chat.providers.registry import ProviderSettings
-    from tui_chat.ui.voice import VoiceHeard, VoiceHearing, VoiceNotice
+    from tui_chat.ui.voice import VoiceNotice
 
-    async with _voice_fake("openai-realtime") as server:
-        server.replies.append(Reply(heard="what time is it", heard_by_word=True, transcription_fails=True))
-        rig = Rig()
-        posted = _Posted()
-        recorded: list[Any] = []
-        voice = VoiceController(
-            posted,
-            VoiceSetup(source_factory=rig.source, sink_factory=rig.sink, provider="openai-realtime"),
-            chat_settings=lambda name: ProviderSettings(base_url=server.url, api_key=lambda: "test-key"),
-            mode="hands-free",
-            record=recorded.append,
-            history=lambda: (),
-        )
-        worker = asyncio.create_task(voice.run())
-        try:
-            await posted.wait_for(lambda: voice.running and rig.sources)
-            source = rig.sources[-1]
-            rate = source.rate
-            source.feed(np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
-            await posted.wait_for(lambda: any(isinstance(m, VoiceHeard) for m in posted.messages))
-        finally:
-            worker.cancel()
-            await asyncio.wait({worker})
-        heard = [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
-        assert heard[-2:] == [("VoiceHearing", "what time is it"), ("VoiceHeard", "")]
-        assert any(isinstance(m, VoiceNotice) and "could not transcribe" in m.message for m in posted.messages)
-        assert not any(m.role is Role.USER and m.content.strip() for m in recorded)
+    failing = Reply(heard="what time is it", heard_by_word=True, transcription_fails=True)
+    posted, recorded = await _one_heard_turn_over_the_wire("openai-realtime", failing)
+    assert _heard(posted)[-2:] == [("VoiceHearing", "what time is it"), ("VoiceHeard", "")]
+    assert any(isinstance(m, VoiceNotice) and "could not transcribe" in m.message for m in posted.messages)
+    assert not any(m.role is Role.USER and m.content.strip() for m in recorded)
 
 
 async def test_voice_does_not_start_while_a_typed_reply_streams() -> None:
