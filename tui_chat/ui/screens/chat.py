@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from ...tools.loop import ToolEvent, Turn
     from ..app import TuiChatApp
     from ..key_release import KeyReleased, KeyReleaseStatus
-    from .pack_picker import PackChoice
     from ..widgets.message import AssistantMessage, UserMessage
     from ..widgets.tool_item import ToolItem
     from ..voice import (
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
         VoiceStopped,
         VoiceToolEvent,
     )
+    from .pack_picker import PackChoice
 
 RETRY_HINT = "Ctrl+R asks again"
 
