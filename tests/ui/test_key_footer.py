@@ -13,8 +13,11 @@ from .test_voice import chat, voice_app, voice_on, wait_for
 async def test_a_burst_of_binding_changes_rebuilds_the_footer_once(monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
         footer = app.screen.query_one(KeyFooter)
+        # Start from a quiet footer: no rebuild of the start-up's changes still to come.
+        await wait_for(pilot, lambda: footer._bindings_ready and not footer._recompose_scheduled)
+        await pilot.pause()
+        assert not footer._recompose_scheduled
         recomposes = 0
         recompose = KeyFooter.recompose
 

@@ -981,13 +981,15 @@ async def test_a_failed_transcription_takes_the_words_shown_so_far_away() -> Non
     """OpenAI's `input_audio_transcription.failed` after some deltas: the partial words go (they
     would otherwise run on into the next turn's), a warning says why, and no user text is recorded."""
     from tests.fakes.realtime_openai import Reply
-    from tui_chat.ui.voice import VoiceNotice
+    from tui_chat.ui.voice import UNTRANSCRIBED, VoiceNotice
 
     failing = Reply(heard="what time is it", heard_by_word=True, transcription_fails=True)
     posted, recorded = await _one_heard_turn_over_the_wire("openai-realtime", failing)
     assert _heard(posted)[-2:] == [("VoiceHearing", "what time is it"), ("VoiceHeard", "")]
     assert any(isinstance(m, VoiceNotice) and "could not transcribe" in m.message for m in posted.messages)
-    assert not any(m.role is Role.USER and m.content.strip() for m in recorded)
+    # No words of the failed transcript go in; the reply, if it ended before the session was
+    # stopped, went in after the stand-in for a turn with no transcript.
+    assert all(m.content == UNTRANSCRIBED for m in recorded if m.role is Role.USER)
 
 
 async def test_voice_does_not_start_while_a_typed_reply_streams() -> None:
