@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 PACKAGE = "tui_chat"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
@@ -159,9 +159,9 @@ def layer_of(name: str, package: str, layers: Sequence[tuple[str, Sequence[str]]
     best: tuple[int, int] | None = None
     for index, (_, prefixes) in enumerate(layers):
         for prefix in prefixes:
-            if relative == prefix or (prefix and relative.startswith(prefix + ".")):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), index)
+            named = relative == prefix or (prefix and relative.startswith(prefix + "."))
+            if named and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
     return None if best is None else best[1]
 
 

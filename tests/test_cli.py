@@ -338,6 +338,7 @@ def tui_chat(
         capture_output=True,
         env={**os.environ, **(env or {})},
         timeout=60,
+        check=False,
     )
 
 
@@ -351,7 +352,7 @@ def one_error_line(stderr: bytes) -> str:
 
 
 def test_ask_puts_piped_text_after_the_prompt() -> None:
-    result = tui_chat("ask", *FAST, "summarise this", stdin="the notes\nsecond line\n".encode())
+    result = tui_chat("ask", *FAST, "summarise this", stdin=b"the notes\nsecond line\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == compose_reply("summarise this\n\nthe notes\nsecond line\n", 1)
 
