@@ -159,7 +159,11 @@ def test_models_lists_the_demo_model(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_python_dash_m_runs_ask_in_a_real_process() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tui_chat", "ask", *FAST, "hi"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "tui_chat", "ask", *FAST, "hi"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == compose_reply("hi", 1)
@@ -317,3 +321,161 @@ def test_per_pack_approval_cannot_auto_run_shell(tmp_path: Path) -> None:
 
     shell = builtin_tools()["run_shell"]
     assert loop.policy.rule(shell).mode is Approval.ASK
+
+
+# --- the command line as a new user meets it ------------------------------------------------------
+
+
+def tui_chat(
+    *argv: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the real `python -m tui_chat` with `stdin` piped in; output is kept as bytes."""
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "tui_chat", *argv],
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+        check=False,
+    )
+
+
+def one_error_line(stderr: bytes) -> str:
+    """The single line a failure prints; fails the test on a traceback or a second line."""
+    text = stderr.decode("utf-8", "replace")
+    assert "Traceback" not in text and "unexpected error" not in text, text
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def test_ask_puts_piped_text_after_the_prompt() -> None:
+    result = tui_chat("ask", *FAST, "summarise this", stdin=b"the notes\nsecond line\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == compose_reply("summarise this\n\nthe notes\nsecond line\n", 1)
+
+
+def test_ask_dash_alone_takes_the_whole_prompt_from_a_pipe() -> None:
+    result = tui_chat("ask", *FAST, "-", stdin=b"only the pipe\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == compose_reply("only the pipe\n", 1)
+
+
+def test_ask_help_and_readme_say_piped_text_is_added() -> None:
+    result = tui_chat("ask", "--help")
+    assert result.returncode == 0
+    assert b"piped" in result.stdout and b"'-' alone" in result.stdout
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "cat notes.txt | tui-chat ask" in readme and "tui-chat --version" in readme
+
+
+def test_ask_refuses_stdin_that_is_not_utf8() -> None:
+    for argv in (("summarise this",), ("-",)):
+        result = tui_chat("ask", *FAST, *argv, stdin=b"caf\xe9 au lait\n")
+        assert result.returncode == 1 and result.stdout == b""
+        assert one_error_line(result.stderr) == (
+            "tui-chat: error: stdin is not UTF-8 text (byte 0xe9 at offset 3) (convert it first, e.g. with iconv -t utf-8)"
+        )
+
+
+def test_ask_refuses_an_argument_that_is_not_utf8() -> None:
+    result = tui_chat("ask", *FAST, b"caf\xe9")
+    assert result.returncode == 1 and result.stdout == b""
+    assert one_error_line(result.stderr) == "tui-chat: error: the argument b'caf\\xe9' is not UTF-8 text"
+    result = tui_chat("ask", *FAST, "--model", b"m\xff", "hi")
+    assert result.returncode == 1
+    assert "b'm\\xff' is not UTF-8" in one_error_line(result.stderr)
+
+
+def test_a_file_name_that_is_not_utf8_is_still_a_file_name(tmp_path: Path) -> None:
+    import os
+
+    folder = os.fsencode(tmp_path) + b"/dossier-\xe9"
+    os.mkdir(folder)
+    result = tui_chat("ask", *FAST, "--workspace", folder, "hi")
+    assert result.returncode == 0, result.stderr
+
+
+def test_ask_on_an_ascii_only_stdout_escapes_what_it_cannot_show() -> None:
+    result = tui_chat("ask", *FAST, "café ☃", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    expected = compose_reply("café ☃", 1).encode("ascii", "backslashreplace")
+    assert result.stdout == expected
+
+
+def test_ask_json_on_an_ascii_only_stdout_stays_json() -> None:
+    result = tui_chat("ask", *FAST, "--json", "café ☃", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.decode("ascii").splitlines()]
+    assert "".join(e["text"] for e in events if e["type"] == "text") == compose_reply("café ☃", 1)
+
+
+def test_ask_in_the_c_locale_prints_the_reply() -> None:
+    result = tui_chat("ask", *FAST, "café ☃", env={"LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    assert "café ☃".encode() in result.stdout
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    result = tui_chat("--version")
+    assert (result.returncode, result.stdout.decode()) == (0, f"tui-chat {version('tui-chat')}\n")
+
+
+def test_workspace_that_does_not_exist_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    code, out, err = run(capsys, "ask", *FAST, "--workspace", str(missing), "hi")
+    assert code == 1 and out == ""
+    assert err == f"tui-chat: error: the workspace {str(missing)!r} does not exist (--workspace takes an existing folder)\n"
+
+
+def test_workspace_that_is_a_file_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    code, out, err = run(capsys, "models", *FAST, "--workspace", str(a_file))
+    assert code == 1 and out == ""
+    assert err == f"tui-chat: error: the workspace {str(a_file)!r} is not a folder (--workspace takes an existing folder)\n"
+
+
+def test_a_missing_workspace_in_the_config_is_a_warning(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'workspace = "{tmp_path / "gone"}"\n')
+    code, out, err = run(capsys, "ask", *FAST, "--config", str(config), "hi")
+    assert code == 0 and out == compose_reply("hi", 1)
+    assert err == (
+        f"tui-chat: warning: {config}: workspace: the workspace {str(tmp_path / 'gone')!r} does not exist;"
+        " using the current folder\n"
+    )
+
+
+BAD_FLAG_VALUES = [
+    (["ask", "--speed", "fast", "x"], "tui-chat ask: error: argument --speed: expected tokens per second"),
+    (["ask", "--speed", "-5", "x"], "tui-chat ask: error: argument --speed: expected tokens per second"),
+    (["ask", "--speed", "nan", "x"], "tui-chat ask: error: argument --speed: expected tokens per second"),
+    (["ask"], "tui-chat ask: error: the following arguments are required: PROMPT"),
+    (["models", "--speed", "-1"], "tui-chat models: error: argument --speed: expected tokens per second"),
+    (["--speed", "x"], "tui-chat: error: argument --speed: expected tokens per second"),
+    (["chat"], "tui-chat: error: argument COMMAND: invalid choice: 'chat'"),
+    (["packs"], "tui-chat packs: error: the following arguments are required: ACTION"),
+    (["packs", "show"], "tui-chat packs show: error: the following arguments are required: FILE|ID"),
+    (["config", "wipe"], "tui-chat config: error: argument ACTION: invalid choice: 'wipe'"),
+    (["themes", "--dark"], "tui-chat: error: unrecognized arguments: --dark"),
+    (["voice", "--interruption", "never"], "tui-chat voice: error: argument --interruption: invalid choice: 'never'"),
+    (["voice", "--max-seconds", "soon"], "tui-chat voice: error: argument --max-seconds: invalid float value: 'soon'"),
+    (["devices", "--all"], "tui-chat: error: unrecognized arguments: --all"),
+]
+
+
+@pytest.mark.parametrize(("argv", "start"), BAD_FLAG_VALUES, ids=[" ".join(a) for a, _ in BAD_FLAG_VALUES])
+def test_a_bad_flag_value_is_one_line_and_a_usage_exit(
+    capsys: pytest.CaptureFixture[str], argv: list[str], start: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(start) and err.rstrip().endswith("--help)"), err

@@ -10,18 +10,54 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import stat
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import IO, Any, Callable, NoReturn, Sequence
 
 from .errors import TuiChatError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (not the whole usage), exit 2.
+
+    Subcommand parsers are made of the same class, so every bad flag value of every command reads
+    the same way: what was wrong, and where to look.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from . import __version__
+
+        print(f"tui-chat {__version__}")
+        parser.exit(EXIT_OK)
+
+
+def _pace(value: str) -> float:
+    """`--speed`: a finite number of tokens per second, at least 0 (0 = no delay)."""
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = float("nan")
+    if not 0 <= speed < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected tokens per second (a number, 0 for no delay), not {value!r}")
+    return speed
+
+
 def _common_options() -> argparse.ArgumentParser:
     """Options shared by the TUI and `ask`. SUPPRESS keeps a subcommand from resetting them."""
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--config", type=Path, metavar="FILE", help="config file to use instead of the default")
     common.add_argument("--provider", "-p", metavar="NAME", help="provider (demo, openai, anthropic, gemini, ...)")
     common.add_argument("--model", "-m", metavar="MODEL", help="model name")
@@ -29,8 +65,10 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--pack", metavar="FILE|ID", help="prompt pack file, or the id of a bundled pack")
     common.add_argument("--prompt", metavar="NAME", help="prompt of the pack to use")
     common.add_argument("--var", action="append", metavar="KEY=VALUE", help="pack variable (repeatable)")
-    common.add_argument("--speed", type=float, metavar="N", help="demo provider pace in tokens/s (0 = no delay)")
-    common.add_argument("--workspace", metavar="DIR", help="folder that file tools are confined to (default: here)")
+    common.add_argument("--speed", type=_pace, metavar="N", help="demo provider pace in tokens/s (0 = no delay)")
+    common.add_argument(
+        "--workspace", type=Path, metavar="DIR", help="folder that file tools are confined to (default: here)"
+    )
     common.add_argument(
         "--yes", "-y", action="store_true", help="approve tool calls without asking (never run_shell or write_file)"
     )
@@ -40,15 +78,25 @@ def _common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     common = _common_options()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tui-chat",
         description="A keyboard-driven terminal chat client for large language models.",
         parents=[common],
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ask = commands.add_parser("ask", parents=[common], help="send one prompt and stream the reply to stdout")
-    ask.add_argument("text", metavar="PROMPT", help="the prompt; '-' reads it from stdin")
+    ask = commands.add_parser(
+        "ask",
+        parents=[common],
+        help="send one prompt and stream the reply to stdout",
+        description="Send one prompt and stream the reply to stdout. Text piped to stdin is added after"
+        " the prompt (cat notes.txt | tui-chat ask 'summarise this'); '-' alone reads the whole prompt"
+        " from stdin.",
+    )
+    ask.add_argument(
+        "text", metavar="PROMPT", help="the prompt; piped stdin follows it; '-' alone reads the prompt from stdin"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object per chunk per line")
     ask.set_defaults(run=_cmd_ask)
 
@@ -104,7 +152,7 @@ def choices_from(args: argparse.Namespace) -> Any:
         prompt=getattr(args, "prompt", None),
         variables=parse_var_assignments(getattr(args, "var", None) or []),
         provider_options=options,
-        workspace=getattr(args, "workspace", None),
+        workspace=str(workspace) if (workspace := getattr(args, "workspace", None)) else None,
         yes=getattr(args, "yes", False),
     )
 
@@ -133,17 +181,42 @@ def _cmd_tui(args: argparse.Namespace) -> int:
 def _cmd_ask(args: argparse.Namespace) -> int:
     from .session import build_session
 
-    from_stdin = args.text == "-"
-    text = sys.stdin.read() if from_stdin else args.text
+    stdin_read = args.text == "-" or _stdin_is_piped()
+    piped = _read_stdin() if stdin_read else ""
+    text = piped if args.text == "-" else "\n\n".join(part for part in (args.text, piped) if part.strip())
     if not text.strip():
         raise TuiChatError("the prompt is empty", hint="pass the prompt as an argument, or '-' and text on stdin")
     session = build_session(choices_from(args))
-    return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(from_stdin)))
+    return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
 
 
-def _terminal_input(prompt_from_stdin: bool) -> Any:
+def _stdin_is_piped() -> bool:
+    """True when stdin is a pipe or a file (`cat notes | tui-chat ask ...`, `< notes`), not a terminal or nothing."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # no stdin, or one without a file descriptor
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def _read_stdin() -> str:
+    """All of stdin as UTF-8 text; bytes in another encoding are refused, never passed on garbled."""
+    binary: IO[bytes] | None = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # already text (a StringIO in place of stdin)
+        return sys.stdin.read()
+    data = binary.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TuiChatError(
+            f"stdin is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})",
+            hint="convert it first, e.g. with iconv -t utf-8",
+        ) from None
+
+
+def _terminal_input(stdin_read: bool) -> Any:
     """Where tool approvals are read from: stdin, or the terminal itself when stdin held the prompt."""
-    if not prompt_from_stdin:
+    if not stdin_read:
         return sys.stdin
     try:
         return open("/dev/tty", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
@@ -164,13 +237,14 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
     loop = session.tool_loop(approver)
     _warn(session.warnings)
     out = sys.stdout
+    ascii_only = not _encodes_all_text(out)  # JSON escapes what the output cannot carry, and stays JSON
     turn = loop.send(text)
     at_line_start = True
     try:
         async with aclosing(turn) as items:
             async for item in items:
                 if as_json:
-                    out.write(json.dumps(item_to_dict(item), ensure_ascii=False) + "\n")
+                    out.write(json.dumps(item_to_dict(item), ensure_ascii=ascii_only) + "\n")
                     out.flush()
                 elif isinstance(item, TextDelta):
                     out.write(item.text)
@@ -343,12 +417,48 @@ def _cmd_devices(args: argparse.Namespace) -> int:
     return run_devices()
 
 
+# --- running a command -------------------------------------------------------------------------
+
+
+def _encodes_all_text(stream: IO[str]) -> bool:
+    """True when `stream`'s encoding is a Unicode one, so any text can be written to it as it is."""
+    import codecs
+
+    return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name.startswith("utf")
+
+
+def _tolerate_narrow_output() -> None:
+    """Let stdout that cannot encode all text (PYTHONIOENCODING=ascii, a latin-1 locale) show the
+    characters it lacks as escapes (\\xe9), as stderr already does, instead of failing mid-reply."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and not _encodes_all_text(sys.stdout):
+        reconfigure(errors="backslashreplace")
+
+
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    """Refuse text arguments whose bytes were not UTF-8 (Python keeps them as lone surrogates, which
+    would fail later, deep in a request). File names (`Path` values) may be any bytes and pass."""
+    for value in vars(args).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raw = item.encode("utf-8", "surrogateescape")
+                    raise TuiChatError(f"the argument {raw!r} is not UTF-8 text") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
+    _tolerate_narrow_output()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     run: Callable[[argparse.Namespace], int] = getattr(args, "run", _cmd_tui)
     try:
+        _refuse_undecodable(args)
         return run(args)
     except TuiChatError as error:
         print(f"tui-chat: error: {error}", file=sys.stderr)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import Config, default_config_path, load_config
 from .conversation import Conversation
+from .errors import ConfigError
 from .packs import DEFAULT_PACK_ID, Pack, RenderedPrompt, find_pack, load_pack
 from .providers.base import Provider
 from .providers.registry import create_provider, spec_for
@@ -97,6 +98,32 @@ def render_prompt(config: Config, choices: Choices) -> tuple[Pack, RenderedPromp
     return pack, pack.render(prompt_name, variables)
 
 
+def workspace_problem(folder: str) -> str | None:
+    """Why `folder` cannot be the workspace (it is missing, or not a folder), or None when it can."""
+    path = Path(folder).expanduser()
+    if not path.exists():
+        return f"the workspace {str(path)!r} does not exist"
+    if not path.is_dir():
+        return f"the workspace {str(path)!r} is not a folder"
+    return None
+
+
+def choose_workspace(choices: Choices, config: Config, warnings: list[str]) -> str | None:
+    """The workspace folder: the command line's (refused when unusable), else the config's.
+
+    An unusable folder in the config file only adds a warning and falls back to the current folder,
+    as every broken config value does.
+    """
+    if choices.workspace:
+        if problem := workspace_problem(choices.workspace):
+            raise ConfigError(problem, hint="--workspace takes an existing folder")
+        return choices.workspace
+    if config.workspace and (problem := workspace_problem(config.workspace)):
+        warnings.append(f"{config.path or 'config'}: workspace: {problem}; using the current folder")
+        return None
+    return config.workspace
+
+
 def build_session(choices: Choices) -> Session:
     """Load the config and build the conversation the person asked for.
 
@@ -105,10 +132,13 @@ def build_session(choices: Choices) -> Session:
     """
     loaded = load_config(choices.config_path)
     config = loaded.config
+    warnings = list(loaded.warnings)
+    workspace = choose_workspace(choices, config, warnings)  # before the provider opens any connection
     name = choices.provider or config.effective_provider()
     provider = build_provider(config, name, choices)
     pack, rendered = render_prompt(config, choices)
     conversation = Conversation(provider, rendered.settings())
+    warnings += (f"{pack.path}: {w}" for w in rendered.warnings)
     return Session(
         config=config,
         config_path=config.path or choices.config_path or default_config_path(),
@@ -116,8 +146,8 @@ def build_session(choices: Choices) -> Session:
         conversation=conversation,
         pack=pack,
         rendered=rendered,
-        warnings=[*loaded.warnings, *(f"{pack.path}: {w}" for w in rendered.warnings)],
-        workspace=choices.workspace or config.workspace,
+        warnings=warnings,
+        workspace=workspace,
         yes=choices.yes,
     )
 
