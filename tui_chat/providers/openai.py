@@ -475,6 +475,9 @@ class OllamaProvider(OpenAIProvider):
     def key_hint(self) -> str:
         return "Ollama needs no key unless a proxy in front of it does; set the api key in the [providers.ollama] config"
 
+    def connect_hint(self) -> str:
+        return f"is Ollama running? start it with `ollama serve` (tried {self.base_url.removesuffix('/v1')}; set OLLAMA_HOST if it listens elsewhere)"
+
 
 class OpenAICompatibleProvider(OpenAIProvider):
     """Any server that speaks Chat Completions (vLLM, llama.cpp, LM Studio, gateways...)."""
