@@ -15,6 +15,7 @@ import socket
 
 import pytest
 
+from tests.fakes.clock import Sleeps
 from tests.fakes.openai_wire import OllamaWire
 from tests.fakes.server import FakeServer, Respond, json_response, stream
 from tests.fakes.wire import Wire
@@ -24,7 +25,7 @@ from tui_chat.providers.base import ChatRequest
 from tui_chat.providers.registry import ProviderSettings, create_provider
 from tui_chat.safe_text import clean
 
-from .conftest import KEY, Sleeps, collect
+from .conftest import KEY, collect
 
 HOSTILE = "\x1b]0;pwned\x07 \x1b]52;c;ZXZpbA==\x07 \x1b[2J\x9b31m \u202eevil\u202c [red]x[/red] [link=https://evil.example]y[/link]"
 """Terminal title (OSC 0), clipboard write (OSC 52), CSI (7- and 8-bit), a bidi override and Rich markup."""
