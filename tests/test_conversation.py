@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
 
 import pytest
 
+from tests.fakes.scripted import ScriptedProvider
 from tui_chat.chunks import (
     Chunk,
     Done,
@@ -22,43 +22,8 @@ from tui_chat.chunks import (
 )
 from tui_chat.conversation import Conversation, PromptSettings
 from tui_chat.errors import ProviderError
-from tui_chat.providers.base import ChatRequest, ModelInfo
 from tui_chat.providers.demo import DemoProvider
 from tui_chat.providers.registry import ProviderSettings
-
-
-class ScriptedProvider:
-    """A provider that yields a fixed list of chunks (or raises), recording each request."""
-
-    name = "scripted"
-    model = "script-1"
-
-    def __init__(self, *script: Chunk | BaseException, gate: asyncio.Event | None = None) -> None:
-        self.script = script
-        self.gate = gate
-        self.requests: list[ChatRequest] = []
-        self.closed_streams = 0
-
-    def info(self) -> ModelInfo:
-        return ModelInfo(self.name, self.model)
-
-    async def list_models(self) -> list[ModelInfo]:
-        return [self.info()]
-
-    async def aclose(self) -> None:
-        return None
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        self.requests.append(request)
-        try:
-            for index, item in enumerate(self.script):
-                if self.gate is not None and index == 1:
-                    await self.gate.wait()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            self.closed_streams += 1
 
 
 async def drain(reply) -> list[Chunk]:
@@ -66,7 +31,7 @@ async def drain(reply) -> list[Chunk]:
 
 
 async def test_complete_reply_goes_into_history_with_usage() -> None:
-    provider = ScriptedProvider(TextDelta("Hel"), TextDelta("lo"), UsageChunk(Usage(3, 2)), Done())
+    provider = ScriptedProvider([TextDelta("Hel"), TextDelta("lo"), UsageChunk(Usage(3, 2)), Done()])
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     chunks = await drain(reply)
@@ -80,7 +45,7 @@ async def test_complete_reply_goes_into_history_with_usage() -> None:
 
 
 async def test_model_text_is_cleaned_of_control_sequences() -> None:
-    provider = ScriptedProvider(TextDelta("a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\u202e"), Done())
+    provider = ScriptedProvider([TextDelta("a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\u202e"), Done()])
     conversation = Conversation(provider)
     chunks = await drain(conversation.send("x"))
     assert chunks[0] == TextDelta("a]52;c;ZXZpbA==b[2J")
@@ -89,7 +54,7 @@ async def test_model_text_is_cleaned_of_control_sequences() -> None:
 
 async def test_cancelling_mid_stream_keeps_the_partial_reply_as_cancelled() -> None:
     gate = asyncio.Event()  # never set: the stream hangs after its first chunk
-    provider = ScriptedProvider(TextDelta("partial"), TextDelta(" never"), Done(), gate=gate)
+    provider = ScriptedProvider([TextDelta("partial"), TextDelta(" never"), Done()], gate=gate)
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     first = asyncio.Event()
@@ -110,7 +75,7 @@ async def test_cancelling_mid_stream_keeps_the_partial_reply_as_cancelled() -> N
 
 
 async def test_breaking_out_and_closing_marks_the_reply_cancelled() -> None:
-    provider = ScriptedProvider(TextDelta("one"), TextDelta("two"), Done())
+    provider = ScriptedProvider([TextDelta("one"), TextDelta("two"), Done()])
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     async for _ in reply:
@@ -122,7 +87,7 @@ async def test_breaking_out_and_closing_marks_the_reply_cancelled() -> None:
 
 
 async def test_provider_error_before_the_first_chunk_becomes_an_error_chunk() -> None:
-    provider = ScriptedProvider(ProviderError("bad key", hint="set OPENAI_API_KEY", status=401))
+    provider = ScriptedProvider([ProviderError("bad key", hint="set OPENAI_API_KEY", status=401)])
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     chunks = await drain(reply)
@@ -133,7 +98,7 @@ async def test_provider_error_before_the_first_chunk_becomes_an_error_chunk() ->
 
 
 async def test_error_chunk_after_text_keeps_the_partial_text() -> None:
-    provider = ScriptedProvider(TextDelta("half"), ErrorChunk("overloaded"))
+    provider = ScriptedProvider([TextDelta("half"), ErrorChunk("overloaded")])
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     await drain(reply)
@@ -142,7 +107,7 @@ async def test_error_chunk_after_text_keeps_the_partial_text() -> None:
 
 
 async def test_stream_ending_without_done_is_interrupted() -> None:
-    provider = ScriptedProvider(TextDelta("cut"))
+    provider = ScriptedProvider([TextDelta("cut")])
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     chunks = await drain(reply)
@@ -152,7 +117,7 @@ async def test_stream_ending_without_done_is_interrupted() -> None:
 
 
 async def test_unexpected_exception_is_an_error_not_a_crash() -> None:
-    provider = ScriptedProvider(TextDelta("x"), KeyError("boom"))
+    provider = ScriptedProvider([TextDelta("x"), KeyError("boom")])
     conversation = Conversation(provider)
     reply = conversation.send("hi")
     chunks = await drain(reply)
@@ -162,7 +127,7 @@ async def test_unexpected_exception_is_an_error_not_a_crash() -> None:
 
 
 async def test_request_carries_history_system_prompt_and_parameters() -> None:
-    provider = ScriptedProvider(TextDelta("ok"), Done())
+    provider = ScriptedProvider([TextDelta("ok"), Done()])
     prompt = PromptSettings(system="Be brief.", parameters={"temperature": 0.2}, label="p")
     conversation = Conversation(provider, prompt)
     await drain(conversation.send("one"))
@@ -179,10 +144,9 @@ async def test_request_carries_history_system_prompt_and_parameters() -> None:
 
 
 async def test_retry_replaces_the_failed_reply() -> None:
-    provider = ScriptedProvider(TextDelta("half"), ErrorChunk("overloaded"))
+    provider = ScriptedProvider([TextDelta("half"), ErrorChunk("overloaded")], [TextDelta("whole"), Done()])
     conversation = Conversation(provider)
     await drain(conversation.send("question"))
-    provider.script = (TextDelta("whole"), Done())
     reply = conversation.retry()
     await drain(reply)
     assert [(m.role, m.content) for m in provider.requests[-1].messages] == [(Role.USER, "question")]
@@ -195,7 +159,7 @@ async def test_retry_without_history_is_refused() -> None:
 
 
 async def test_a_reply_iterates_only_once() -> None:
-    reply = Conversation(ScriptedProvider(Done())).send("x")
+    reply = Conversation(ScriptedProvider([Done()])).send("x")
     await drain(reply)
     with pytest.raises(RuntimeError):
         reply.__aiter__()
@@ -214,10 +178,9 @@ async def test_unanswered_tool_call_gets_a_cancelled_result_in_the_next_request(
     from tui_chat.chunks import Message, ToolCall, ToolCallChunk
 
     call = ToolCall("call-1", "run_shell", '{"command": "ls"}')
-    provider = ScriptedProvider(ToolCallChunk(call), Done(FinishReason.TOOL_CALLS))
+    provider = ScriptedProvider([ToolCallChunk(call), Done(FinishReason.TOOL_CALLS)], [TextDelta("ok"), Done()])
     conversation = Conversation(provider)
     await drain(conversation.send("list files"))
-    provider.script = (TextDelta("ok"), Done())
     await drain(conversation.send("never mind"))
     messages = provider.requests[-1].messages
     assert [(m.role, m.tool_call_id, m.is_error) for m in messages] == [
@@ -232,7 +195,7 @@ async def test_unanswered_tool_call_gets_a_cancelled_result_in_the_next_request(
 async def test_continue_reply_sends_no_new_user_message_and_offers_given_tools() -> None:
     from tui_chat.chunks import Message, ToolSpec
 
-    provider = ScriptedProvider(TextDelta("ok"), Done())
+    provider = ScriptedProvider([TextDelta("ok"), Done()])
     conversation = Conversation(provider, PromptSettings(tools=(ToolSpec("pack_tool"),)))
     conversation.append(Message(Role.USER, "hi"))
     await drain(conversation.continue_reply(tools=(ToolSpec("calculator"),), tool_choice="auto"))

@@ -7,36 +7,16 @@ from typing import Any, AsyncIterator
 
 import pytest
 
-from tests.fakes.anthropic_wire import AnthropicWire
-from tests.fakes.cohere_wire import CohereWire
-from tests.fakes.gemini_wire import GeminiWire, VertexWire
-from tests.fakes.openai_wire import AzureWire, CompatibleWire, MistralWire, OllamaWire, OpenAIWire
-from tests.fakes.replicate_wire import ReplicateWire
+from tests.fakes.clock import Sleeps
 from tests.fakes.server import FakeServer
 from tests.fakes.wire import Wire
+from tests.fakes.wires import KEY, WIRES
 from tui_chat.chunks import Chunk
 from tui_chat.providers.base import ChatRequest, Provider
 from tui_chat.providers.registry import create_provider
 
-WIRES: list[type[Wire]] = [
-    OpenAIWire, AzureWire, MistralWire, OllamaWire, CompatibleWire,
-    AnthropicWire, GeminiWire, VertexWire, CohereWire, ReplicateWire,
-]
-
-KEY = "sk-test-SECRET-key-0123456789"
 SAFETY = 10.0
 """Seconds after which a test that should have finished long ago fails instead of hanging."""
-
-
-class Sleeps:
-    """A stand-in for asyncio.sleep that records the waits and does not wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture(params=WIRES, ids=[wire.provider for wire in WIRES])

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from tests.fakes.anthropic_wire import AnthropicWire
+from tests.fakes.clock import Sleeps
 from tests.fakes.server import FakeServer, Send, Status, stream
 from tests.tools.helpers import ScriptedApprover
 from tui_chat.chunks import (
@@ -31,7 +32,7 @@ from tui_chat.providers.registry import create_provider
 from tui_chat.tools import Decision
 from tui_chat.tools.setup import build_tool_loop
 
-from .conftest import KEY, Sleeps, collect
+from .conftest import KEY, collect
 
 THOUGHT = "The user wants the files. I should list the folder — carefully ✓."
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"

@@ -16,6 +16,7 @@ import tracemalloc
 
 import pytest
 
+from tests.fakes.clock import Sleeps
 from tests.fakes.server import Drop, FakeServer, Repeat, Respond, Send, Status, Wait, json_response, stream
 from tests.fakes.wire import Wire
 from tui_chat.chunks import (
@@ -40,7 +41,7 @@ from tui_chat.errors import ProviderError
 from tui_chat.providers.base import ChatRequest, Provider
 from tui_chat.providers.registry import PROVIDERS, ProviderSettings, create_provider
 
-from .conftest import KEY, SAFETY, Sleeps, collect
+from .conftest import KEY, SAFETY, collect
 
 TOOL = ToolSpec(
     "get_weather",

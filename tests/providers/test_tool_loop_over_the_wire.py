@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.anthropic_wire import AnthropicWire
+from tests.fakes.clock import Sleeps
 from tests.fakes.openai_wire import OpenAIWire
 from tests.fakes.server import FakeServer, stream
 from tests.fakes.wire import Wire
@@ -19,7 +20,7 @@ from tui_chat.providers.registry import create_provider
 from tui_chat.tools import Decision
 from tui_chat.tools.setup import build_tool_loop
 
-from .conftest import KEY, Sleeps
+from .conftest import KEY
 
 LIST_DIRECTORY = ToolSpec(
     "list_directory",

@@ -17,10 +17,13 @@ from tui_chat.chunks import Done, FinishReason, Message, ReplyStatus, Role, Text
 from tui_chat.conversation import Conversation, Reply
 from tui_chat.errors import ProviderError
 from tui_chat.providers.base import ChatRequest
+from tui_chat.providers.failures import error_message
 from tui_chat.providers.openai import OpenAIDecoder
+from tui_chat.providers.options import TransportOptions
+from tui_chat.providers.redaction import redact
 from tui_chat.providers.registry import ProviderSettings, create_provider
+from tui_chat.providers.retry import parse_retry_after
 from tui_chat.providers.sse import SSEEvent
-from tui_chat.providers.transport import TransportOptions, error_message, parse_retry_after, redact
 
 
 def decode(events: list[bytes]) -> list:

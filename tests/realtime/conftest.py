@@ -8,22 +8,12 @@ from typing import Any, AsyncIterator, Callable
 import numpy as np
 import pytest
 
+from tests.fakes.clock import Sleeps
 from tests.fakes.realtime_gemini import FakeGeminiLive
 from tests.fakes.realtime_openai import FakeOpenAIRealtime
 from tui_chat.chunks import AudioChunk, Done, Interrupted
 from tui_chat.providers.registry import ProviderSettings
 from tui_chat.realtime.base import BidiSession
-
-
-class Sleeps:
-    """An injected `sleep` for backoff waits: records the delays, never waits on the clock."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

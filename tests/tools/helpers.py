@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import AsyncIterator, Callable, Sequence
+from typing import Callable
 
 from tui_chat.chunks import (
     Chunk,
@@ -17,10 +17,7 @@ from tui_chat.chunks import (
     ToolCallChunk,
 )
 from tui_chat.conversation import Conversation
-from tui_chat.providers.base import ChatRequest, ModelInfo
 from tui_chat.tools import ApprovalRequest, Decision
-
-Step = Sequence[Chunk] | Callable[[ChatRequest], Sequence[Chunk]]
 
 
 def calls(*items: tuple[str, str] | tuple[str, str, str], text: str = "") -> list[Chunk]:
@@ -35,33 +32,6 @@ def calls(*items: tuple[str, str] | tuple[str, str, str], text: str = "") -> lis
 
 def answer(text: str = "done") -> list[Chunk]:
     return [TextDelta(text), Done(FinishReason.STOP)]
-
-
-class ScriptedProvider:
-    """Plays one step per model call (the last step repeats), recording every request."""
-
-    name = "scripted"
-    model = "script-1"
-
-    def __init__(self, *steps: Step) -> None:
-        self.steps = steps
-        self.requests: list[ChatRequest] = []
-
-    def info(self) -> ModelInfo:
-        return ModelInfo(self.name, self.model)
-
-    async def list_models(self) -> list[ModelInfo]:
-        return [self.info()]
-
-    async def aclose(self) -> None:
-        return None
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        self.requests.append(request)
-        step = self.steps[min(len(self.requests), len(self.steps)) - 1]
-        for chunk in step(request) if callable(step) else step:
-            await asyncio.sleep(0)
-            yield chunk
 
 
 class ScriptedApprover:

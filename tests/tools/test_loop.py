@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.scripted import ScriptedProvider
 from tui_chat.chunks import (
     ErrorChunk,
     Message,
@@ -38,7 +39,7 @@ from tui_chat.tools import (
     item_to_dict,
 )
 
-from .helpers import GatedApprover, ScriptedApprover, ScriptedProvider, answer, args, calls, tool_messages
+from .helpers import GatedApprover, ScriptedApprover, answer, args, calls, tool_messages
 
 OBJECT = {"type": "object", "properties": {"x": {"type": "string"}}, "additionalProperties": False}
 

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from tests.fakes.scripted import ScriptedProvider
 from tui_chat.chunks import ToolCall, ToolSpec
 from tui_chat.conversation import Conversation
 from tui_chat.tools import (
@@ -38,7 +39,7 @@ from tui_chat.ui.approver import ModalApprover, registry_check
 from tui_chat.ui.screens.approval import ApprovalScreen, editable_arguments
 from tui_chat.ui.widgets.tool_item import ToolItem
 
-from ..tools.helpers import ScriptedProvider, answer, calls
+from ..tools.helpers import answer, calls
 from .conftest import SIZE, screen_text
 from .test_chat_screen import wait_for
 

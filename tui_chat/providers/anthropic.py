@@ -48,10 +48,13 @@ from ..chunks import (
     UsageChunk,
 )
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import arguments_object, dumps, first_loads, map_parameters, new_call_id
+from .encoding import arguments_object, dumps, map_parameters, new_call_id
+from .failures import StreamFailure, trim
+from .json_events import JSONEventDecoder, load_json
+from .options import option_number
 from .registry import ProviderSettings
 from .sse import SSEEvent
-from .transport import HTTPProvider, StreamFailure, load_json, option_number, trim
+from .transport import HTTPProvider
 
 PROVIDER = "anthropic"
 """The tag of the opaque blocks this wire format makes and sends back."""
@@ -96,13 +99,11 @@ class _Block:
         return OpaqueChunk(OpaqueBlock(PROVIDER, self.kind, dumps(block).decode("utf-8")))
 
 
-class AnthropicDecoder:
+class AnthropicDecoder(JSONEventDecoder):
     """Messages stream events -> chunks."""
 
     def __init__(self, label: str = "Anthropic") -> None:
-        self.label = label
-        self.complete = False
-        self.terminal = False
+        super().__init__(label)
         self._blocks: dict[int, _Block] = {}
         self._input_tokens = 0
         self._output_tokens = 0
@@ -113,17 +114,7 @@ class AnthropicDecoder:
     def is_keepalive(self, event: SSEEvent) -> bool:
         return event.event == "ping" or not event.data or event.data.isspace()
 
-    def feed(self, event: SSEEvent) -> list[Chunk]:
-        if self.terminal:
-            return []
-        try:
-            payload = first_loads(event.data)
-        except ValueError:  # not JSON for orjson: a keep-alive, or something for load_json to decide
-            if self.is_keepalive(event):
-                return []
-            payload = load_json(event)
-        if not isinstance(payload, dict):
-            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+    def decode(self, payload: dict[str, Any], event: SSEEvent, exact: bool) -> list[Chunk]:
         kind = payload.get("type") or event.event
         if kind == "content_block_delta":
             delta = payload.get("delta") or {}

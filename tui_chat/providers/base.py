@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Mapping, Protocol, runtime_checkable
 
 from ..chunks import Chunk, Message, ToolSpec
+from ..safe_text import clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +27,22 @@ class Capabilities:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """A model a provider offers, with what it can do."""
+    """A model a provider offers, with what it can do.
+
+    Its id and description usually come from a server's model list, so they are cleaned of
+    terminal and bidi controls here, where every listing is built: the CLI, the model picker and
+    the status bar then show them as they are.
+    """
 
     provider: str
     id: str
     capabilities: Capabilities = field(default_factory=Capabilities)
     context_window: int | None = None
     description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", clean(self.id))
+        object.__setattr__(self, "description", clean(self.description))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,12 @@ from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import PartialCall, first_loads, map_parameters, new_call_id
+from .encoding import PartialCall, map_parameters, new_call_id
+from .failures import StreamFailure, trim
+from .json_events import JSONEventDecoder
 from .registry import ProviderSettings
 from .sse import SSEEvent
-from .transport import HTTPProvider, StreamFailure, load_json, trim
+from .transport import HTTPProvider
 
 FINISH_REASONS = {
     "COMPLETE": FinishReason.STOP,
@@ -45,20 +47,15 @@ PARAMETERS = {
 }
 
 
-class CohereDecoder:
+class CohereDecoder(JSONEventDecoder):
     """Chat v2 stream events -> chunks."""
 
     def __init__(self, label: str = "Cohere") -> None:
-        self.label = label
-        self.complete = False
-        self.terminal = False
+        super().__init__(label)
         self._calls: dict[int, PartialCall] = {}
         self._usage: Usage | None = None
         self._finish = FinishReason.STOP
         self._call_count = 0
-
-    def is_keepalive(self, event: SSEEvent) -> bool:
-        return not event.data or event.data.isspace()
 
     @staticmethod
     def _message(payload: dict[str, Any]) -> dict[str, Any]:
@@ -66,17 +63,7 @@ class CohereDecoder:
         message = delta.get("message") if isinstance(delta, dict) else None
         return message if isinstance(message, dict) else {}
 
-    def feed(self, event: SSEEvent) -> list[Chunk]:
-        if self.terminal:
-            return []
-        try:
-            payload = first_loads(event.data)
-        except ValueError:  # not JSON for orjson: a keep-alive, or something for load_json to decide
-            if self.is_keepalive(event):
-                return []
-            payload = load_json(event)
-        if not isinstance(payload, dict):
-            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+    def decode(self, payload: dict[str, Any], event: SSEEvent, exact: bool) -> list[Chunk]:
         kind = payload.get("type") or event.event
         if kind == "content-delta":
             content = self._message(payload).get("content")

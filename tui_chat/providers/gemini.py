@@ -41,11 +41,13 @@ from typing import Any, AsyncIterator, Iterable
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import arguments_object, first_loads, is_generated_id, map_parameters, new_call_id, tool_names
+from .encoding import arguments_object, is_generated_id, map_parameters, new_call_id, tool_names
+from .failures import StreamFailure, trim
+from .json_events import JSONEventDecoder
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .token_command import TokenCommand
-from .transport import HTTPProvider, StreamFailure, load_json, trim
+from .transport import HTTPProvider
 
 FINISH_REASONS = {
     "STOP": FinishReason.STOP,
@@ -74,34 +76,20 @@ MODEL_PAGES = 20
 """At most this many pages of Vertex's model list are read."""
 
 
-class GeminiDecoder:
+class GeminiDecoder(JSONEventDecoder):
     """GenerateContentResponse events -> chunks. Function calls come whole and are passed on at once."""
 
+    array_framing = True  # should a server use Gemini's JSON array framing inside SSE
+
     def __init__(self, label: str, signatures: OrderedDict[str, str]) -> None:
-        self.label = label
-        self.complete = False
-        self.terminal = False
+        super().__init__(label)
         self._signatures = signatures
         self._usage: dict[str, Any] | None = None
         """The last `usageMetadata` seen."""
         self._finish: str | None = None
         self._calls = 0
 
-    def is_keepalive(self, event: SSEEvent) -> bool:
-        return not event.data or event.data.isspace()
-
-    def feed(self, event: SSEEvent, *, exact: bool = False) -> list[Chunk]:
-        try:
-            payload = load_json(event, exact=True) if exact else first_loads(event.data)
-        except ValueError:  # not JSON for orjson: a keep-alive, or something for load_json to decide
-            if self.is_keepalive(event):
-                return []
-            payload = load_json(event)
-        if type(payload) is not dict:
-            if type(payload) is list:  # a JSON array framing, should a server use it inside SSE
-                payload = payload[0] if payload else {}
-            if type(payload) is not dict:
-                raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+    def decode(self, payload: dict[str, Any], event: SSEEvent, exact: bool) -> list[Chunk]:
         error = payload.get("error")
         if error:
             if not isinstance(error, dict):

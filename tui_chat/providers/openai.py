@@ -52,11 +52,13 @@ from ..chunks import (
 )
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import PartialCall, dumps, first_loads, map_parameters, new_call_id
+from .encoding import PartialCall, dumps, map_parameters, new_call_id
+from .failures import StreamFailure, trim
+from .json_events import JSONEventDecoder
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .token_command import TokenCommand
-from .transport import HTTPProvider, StreamFailure, load_json, trim
+from .transport import HTTPProvider
 
 FINISH_REASONS = {
     "stop": FinishReason.STOP,
@@ -80,13 +82,13 @@ def _object_arguments(fragment: Any) -> bool:
     return type(function) is dict and type(function.get("arguments")) is dict
 
 
-class OpenAIDecoder:
+class OpenAIDecoder(JSONEventDecoder):
     """Chat-completion chunks -> chunks. Tool calls and usage are held until the end."""
 
+    closing_data = "[DONE]"
+
     def __init__(self, label: str = "OpenAI") -> None:
-        self.label = label
-        self.complete = False
-        self.terminal = False
+        super().__init__(label)
         self._calls: list[PartialCall] = []
         self._by_index: dict[int, int] = {}
         self._by_id: dict[str, int] = {}
@@ -94,24 +96,7 @@ class OpenAIDecoder:
         self._finish: FinishReason | None = None
         self._usage: Usage | None = None
 
-    def is_keepalive(self, event: SSEEvent) -> bool:
-        return not event.data or event.data.isspace()
-
-    def feed(self, event: SSEEvent, *, exact: bool = False) -> list[Chunk]:
-        if self.terminal:
-            return []
-        try:
-            payload = load_json(event, exact=True) if exact else first_loads(event.data)
-        except ValueError:  # not JSON for orjson: the closing [DONE], a keep-alive, or something to report
-            if self.is_keepalive(event):
-                return []
-            if event.data.strip() == "[DONE]":
-                self.terminal = True
-                self.complete = True
-                return []
-            payload = load_json(event)
-        if type(payload) is not dict:
-            raise StreamFailure(f"{self.label} sent an event that is not an object: {trim(event.data, 120)!r}")
+    def decode(self, payload: dict[str, Any], event: SSEEvent, exact: bool) -> list[Chunk]:
         error = payload.get("error")
         if error or event.event == "error":
             raise self._error(error if error is not None else payload)
@@ -489,6 +474,9 @@ class OllamaProvider(OpenAIProvider):
 
     def key_hint(self) -> str:
         return "Ollama needs no key unless a proxy in front of it does; set the api key in the [providers.ollama] config"
+
+    def connect_hint(self) -> str:
+        return f"is Ollama running? start it with `ollama serve` (tried {self.base_url.removesuffix('/v1')}; set OLLAMA_HOST if it listens elsewhere)"
 
 
 class OpenAICompatibleProvider(OpenAIProvider):

@@ -37,9 +37,11 @@ from ..chunks import Chunk, Done, ErrorChunk, FinishReason, Interrupted, Role, T
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
 from .encoding import dumps, map_parameters, stop_list
+from .failures import RequestFailed, StreamFailure, trim
+from .options import option_number
 from .registry import ProviderSettings
 from .sse import SSEEvent
-from .transport import HTTPProvider, RequestFailed, StreamFailure, option_number, trim
+from .transport import HTTPProvider
 
 log = logging.getLogger("tui_chat.providers")
 

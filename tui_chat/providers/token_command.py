@@ -16,7 +16,8 @@ import shlex
 from typing import Any, Callable, Mapping
 
 from ..errors import ProviderError
-from .transport import option_number, trim
+from .failures import trim
+from .options import option_number
 
 COMMAND_TIMEOUT = 30.0
 """Seconds the command may take before it is stopped and the request fails."""

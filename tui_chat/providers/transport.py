@@ -1,314 +1,61 @@
-"""What every HTTP provider shares: one client, options, retries, timeouts and the SSE read loop.
+"""The HTTP provider base: one client, sending requests, reading replies and the SSE read loop.
 
-A provider module only builds requests and turns events into chunks (a `StreamDecoder`); this
-module sends them and enforces the rules:
+A provider module only builds requests and turns events into chunks (a `StreamDecoder`, see
+`json_events.py`); this module sends them and enforces the rules:
 
 - One `httpx.AsyncClient` per provider instance, made on first use and kept across turns, so a
   chat holds one keep-alive connection. A response is always read to its end or closed: a
   cancelled or abandoned stream closes its connection rather than leaving it half read.
 - The API key is fetched from the `KeySource` for every request and never appears in messages,
-  logs or reprs (`redact` removes it from anything a server sends back).
-- Retries happen only before the first chunk reached the consumer: `retries` more attempts (2),
-  backoff `retry_base_delay` (0.5 s) doubling up to `retry_max_delay` (8 s) with jitter, on
-  connect errors, a connection dropped before any reply, 408, 409, 429, 5xx and 529, and on a
-  retryable error event that arrives before any content. `retry-after-ms` / `Retry-After` are
-  honoured up to `max_retry_after` (60 s); a longer wait is not slept, the error says when to try
-  again. A `RetryNotice` is yielded before each wait; its `attempt` is the number of the attempt
-  about to be made ("retrying in 0.5 s (attempt 2 of 3)").
-- Timeouts: `connect_timeout` (10 s); `idle_timeout` (120 s) between events that carry something
-  (comments and keep-alive pings do not count), which also covers the wait for the response
-  headers; `total_timeout` (none) for a whole reply.
-- `max_event_bytes` (8 MiB) bounds one SSE event; see `sse.py`.
+  logs or reprs.
+- Every failure leaves through `public()`: its text is cleaned of terminal controls (it holds
+  what a server sent) and every secret the provider knows is redacted from it (the key, tokens,
+  configured header values, a password in the base URL), once, whatever path built it.
+- Retries (`retry.py`) happen only before the first chunk reached the consumer; a `RetryNotice`
+  is yielded before each wait; its `attempt` is the number of the attempt about to be made
+  ("retrying in 0.5 s (attempt 2 of 3)").
+- Timeouts (`options.py`): `connect_timeout`; `idle_timeout` between events that carry
+  something (comments and keep-alive pings do not count), which also covers the wait for the
+  response headers; `total_timeout` for a whole reply. `max_event_bytes` bounds one SSE event.
 - A failure before the first chunk raises `ProviderError`; after it, the stream ends with
   `ErrorChunk` (error event, timeout, oversized or malformed event) or `Interrupted` (dropped
   connection, end of body without the protocol's closing event), so the partial reply is kept.
-
-Options (the `options` dict of `ProviderSettings`, all optional): `connect_timeout`,
-`idle_timeout`, `total_timeout`, `max_event_bytes`, `retries`, `retry_base_delay`,
-`retry_max_delay`, `max_retry_after`, `headers` (extra request headers). Tests may also pass
-`sleep` (an async callable used for backoff waits) and `random` (a callable returning [0, 1)).
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
-import math
-import random as _random
-import time
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Protocol
+from itertools import chain
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, TypeVar
 
 import httpx
 
-from ..chunks import Chunk, ErrorChunk, Interrupted, RetryNotice
+from ..chunks import Chunk, RetryNotice
 from ..errors import ProviderError
-from .encoding import JSON_HEADERS, dumps, loads
+from ..safe_text import clean
+from .encoding import JSON_HEADERS, dumps
+from .failures import RequestFailed, StreamFailure, error_message, status_hint, trim
+from .json_events import StreamDecoder
+from .options import TransportOptions
+from .redaction import Secrets, redact, url_password
 from .registry import PROVIDERS, ProviderSettings
-from .sse import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, SSEEvent, SSEParser
-
-if TYPE_CHECKING:
-    from .token_command import TokenCommand
+from .retry import parse_retry_after, retry_delay, status_is_retryable
+from .sse import EventTooLarge, SSEParser
+from .token_command import TokenCommand
 
 log = logging.getLogger("tui_chat.providers")
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 529})
+Failure = TypeVar("Failure", RequestFailed, StreamFailure)
+
 ERROR_BODY_LIMIT = 64 * 1024
 """How much of an error response is read to find its message."""
-SHOWN_BODY_LIMIT = 300
-"""How many characters of an unexpected body are shown in a message."""
 DRAIN_LIMIT = 64 * 1024
 """After the closing event, how much more body is read (to keep the connection) before giving up."""
 DRAIN_TIMEOUT = 5.0
 USER_AGENT = "tui-chat/0.1"
-
-
-# --- options ----------------------------------------------------------------------------------
-
-
-def option_number(options: Mapping[str, Any], key: str, default: float | None, *, minimum: float = 0.0) -> float | None:
-    """A numeric provider option, checked: None when unset with no default."""
-    value = options.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < minimum:
-        raise ProviderError(f"option {key!r} must be a number of at least {minimum:g}, not {value!r}")
-    return float(value)
-
-
-def status_hint(status: int, retryable: bool, key_advice: str) -> str:
-    """What to do about an HTTP error status from a provider (HTTP or a WebSocket handshake);
-    `key_advice` is said for 401 and 403 (which key setting to check, never the key)."""
-    if status in (401, 403):
-        return key_advice
-    if status == 404:
-        return "check the model name and the base URL"
-    if status == 429:
-        return "you are being rate limited or are out of quota"
-    return "the service is having trouble; try again shortly" if retryable else ""
-
-
-@dataclass(frozen=True, slots=True)
-class TransportOptions:
-    """Timeouts, limits and retry policy, read from a provider's options."""
-
-    connect_timeout: float = 10.0
-    idle_timeout: float = 120.0
-    total_timeout: float | None = None
-    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
-    retries: int = 2
-    retry_base_delay: float = 0.5
-    retry_max_delay: float = 8.0
-    max_retry_after: float = 60.0
-    jitter: float = 0.25
-    headers: Mapping[str, str] = field(default_factory=dict)
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-    random: Callable[[], float] = _random.random
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> TransportOptions:
-        """Validate the transport options in `options`; other keys are left to the provider."""
-        d = cls()
-        headers = options.get("headers") or {}
-        if not isinstance(headers, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-            raise ProviderError("option 'headers' must be a table of header names to string values")
-        sleep = options.get("sleep", d.sleep)
-        rand = options.get("random", d.random)
-        if not callable(sleep) or not callable(rand):
-            raise ProviderError("options 'sleep' and 'random' must be callables")
-        retries = option_number(options, "retries", d.retries)
-        max_event = option_number(options, "max_event_bytes", d.max_event_bytes, minimum=1)
-        return cls(
-            connect_timeout=option_number(options, "connect_timeout", d.connect_timeout, minimum=0.001) or d.connect_timeout,
-            idle_timeout=option_number(options, "idle_timeout", d.idle_timeout, minimum=0.001) or d.idle_timeout,
-            total_timeout=option_number(options, "total_timeout", None, minimum=0.001),
-            max_event_bytes=int(max_event or d.max_event_bytes),
-            retries=int(retries if retries is not None else d.retries),
-            retry_base_delay=option_number(options, "retry_base_delay", d.retry_base_delay) or 0.0,
-            retry_max_delay=option_number(options, "retry_max_delay", d.retry_max_delay) or 0.0,
-            max_retry_after=option_number(options, "max_retry_after", d.max_retry_after) or 0.0,
-            jitter=min(1.0, option_number(options, "jitter", d.jitter) or 0.0),
-            headers=dict(headers),
-            sleep=sleep,
-            random=rand,
-        )
-
-    def backoff(self, retry: int) -> float:
-        """The wait before retry number `retry` (1-based): doubling from the base, capped, minus jitter."""
-        delay = min(self.retry_max_delay, self.retry_base_delay * (2 ** (retry - 1)))
-        return delay * (1.0 - self.jitter * self.random())
-
-
-# --- errors -----------------------------------------------------------------------------------
-
-
-class RequestFailed(ProviderError):
-    """A request failed before anything reached the consumer. `retry_after` is the server's wish, in seconds."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str = "",
-        retryable: bool = False,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint, retryable=retryable, status=status)
-        self.retry_after = retry_after
-
-
-class StreamFailure(Exception):
-    """Raised by a decoder (or the read loop) when the stream went wrong.
-
-    `interrupted` marks a stream that was cut off (kept as interrupted) rather than one that failed
-    (kept as error); `retryable` says whether trying again could help; `auto_retry` whether the
-    transport may retry by itself when nothing was delivered yet (default: `retryable`).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str = "",
-        retryable: bool = False,
-        interrupted: bool = False,
-        auto_retry: bool | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.retryable = retryable
-        self.interrupted = interrupted
-        self.auto_retry = retryable if auto_retry is None else auto_retry
-
-    def chunk(self) -> Chunk:
-        if self.interrupted:
-            return Interrupted(self.message)
-        return ErrorChunk(self.message, self.hint, self.retryable)
-
-
-class Secrets(list[str]):
-    """The keys and tokens in use, to be removed from messages; its repr never shows them."""
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} secret(s) hidden>"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret (of 4 characters or more) replaced by `***`."""
-    for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
-def trim(text: str, limit: int = SHOWN_BODY_LIMIT) -> str:
-    """`text` on one line, cut to `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def error_message(body: str) -> str:
-    """The human message inside an error body, in any of the shapes the providers use."""
-    try:
-        data: Any = json.loads(body)
-    except ValueError:
-        return trim(body)
-    if isinstance(data, list) and data:
-        data = data[0]
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict):
-            message = error.get("message") or error.get("type") or error.get("status")
-            if isinstance(message, str) and message:
-                return trim(message)
-        if isinstance(error, str) and error:
-            return trim(error)
-        for key in ("message", "detail", "title", "msg"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                return trim(value)
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                # FastAPI / Mistral validation errors: [{"loc": [...], "msg": "..."}].
-                return trim("; ".join(str(item.get("msg", item)) for item in value[:3]))
-    return trim(body)
-
-
-def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
-    """Seconds the server asked us to wait, from `retry-after-ms` or `Retry-After` (seconds or a date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def _describe_wait(seconds: float) -> str:
-    if seconds < 120:
-        return f"{math.ceil(seconds)} s"
-    if seconds < 7200:
-        return f"{math.ceil(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-# --- the decoder protocol ---------------------------------------------------------------------
-
-
-class StreamDecoder(Protocol):
-    """Turns one response's SSE events into chunks. One decoder per attempt.
-
-    `complete` is set once the reply has said it is finished (a finish reason); `terminal` once
-    the protocol's closing event arrived (nothing more will follow). `finish()` gives the last
-    chunks (tool calls held back, usage, `Done`) and is called only when `complete`.
-
-    `feed` is given every event, keep-alives included, and gives nothing for a keep-alive.
-    `is_keepalive` is asked only about the events of a read that gave no chunk, to tell whether
-    the server did anything (for `idle_timeout`): a read that gave a chunk did. (Asking it of every
-    event cost a method call per event, on the hottest path of a reply.)
-    """
-
-    complete: bool
-    terminal: bool
-
-    def feed(self, event: SSEEvent) -> Iterable[Chunk]: ...
-
-    def finish(self) -> Iterable[Chunk]: ...
-
-    def is_keepalive(self, event: SSEEvent) -> bool: ...
-
-
-def load_json(event: SSEEvent, *, exact: bool = False) -> Any:
-    """The JSON in an event's data, or a `StreamFailure` naming the event.
-
-    `exact` parses with the standard library, which keeps integers beyond 64 bits exact (see
-    `encoding.loads`): for the rare events whose parsed values are turned back into JSON text.
-    """
-    try:
-        return json.loads(event.data) if exact else loads(event.data)
-    except ValueError as error:
-        raise StreamFailure(
-            f"the server sent an event that is not valid JSON ({event.event!r}: {trim(event.data, 120)!r}): {error}",
-            hint="this is a problem with the server or a proxy in between",
-        ) from None
 
 
 # --- the HTTP provider base -------------------------------------------------------------------
@@ -337,6 +84,7 @@ class HTTPProvider:
         self.transport = TransportOptions.from_options(self.options)
         self._client: httpx.AsyncClient | None = None
         self._secrets = Secrets()
+        """The keys and tokens used so far (the newest few)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={getattr(self, 'model', '')!r}, base_url={getattr(self, 'base_url', '')!r})"
@@ -391,7 +139,19 @@ class HTTPProvider:
             del self._secrets[:-8]
 
     def redact(self, text: str) -> str:
-        return redact(text, self._secrets)
+        """`text` without any secret this provider knows: keys and tokens used, configured header values, the URL password."""
+        return redact(text, chain(self._secrets, self.transport.headers.values(), url_password(self.base_url)))
+
+    def public(self, failure: Failure) -> Failure:
+        """`failure` made fit to show: its text cleaned of terminal controls and every secret redacted.
+
+        Every failure leaves the provider through here, so no path that builds one (an error body,
+        a network error, a decoder's message) needs to remember it.
+        """
+        failure.message = self.redact(clean(failure.message))
+        failure.hint = self.redact(clean(failure.hint))
+        failure.args = (failure.message,)
+        return failure
 
     # -- failures --
 
@@ -400,8 +160,8 @@ class HTTPProvider:
         status = response.status_code
         if status == 401 and self.token_command is not None:
             self.token_command.forget()  # an expired token: the command runs again for the next request
-        message = self.redact(error_message(body)) if body.strip() else response.reason_phrase
-        retryable = status in RETRYABLE_STATUSES or status >= 500
+        message = error_message(body) if body.strip() else response.reason_phrase
+        retryable = status_is_retryable(status, response.headers)
         return RequestFailed(
             f"{self.label} returned {status} {response.reason_phrase}: {message}",
             hint=status_hint(status, retryable, f"check the {self.label} API key: {self.key_hint()}"),
@@ -413,20 +173,24 @@ class HTTPProvider:
     def transport_failure(self, error: Exception, url: httpx.URL | str) -> RequestFailed:
         """The error for a network failure before any response."""
         host = httpx.URL(str(url)).host if url else "the server"
-        detail = self.redact(str(error)) or type(error).__name__
+        detail = str(error) or type(error).__name__
         if isinstance(error, httpx.ConnectTimeout):
             return RequestFailed(
                 f"could not connect to {self.label} at {host}: no answer within {self.transport.connect_timeout:g} s (connect_timeout)",
-                hint="check your network and the base URL",
+                hint=self.connect_hint(),
                 retryable=True,
             )
         if isinstance(error, httpx.ConnectError):
-            return RequestFailed(f"could not connect to {self.label} at {host}: {detail}", hint="check your network and the base URL", retryable=True)
+            return RequestFailed(f"could not connect to {self.label} at {host}: {detail}", hint=self.connect_hint(), retryable=True)
         if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
             return RequestFailed(f"the connection to {self.label} at {host} dropped before a reply: {detail}", retryable=True)
         if isinstance(error, httpx.UnsupportedProtocol):
             return RequestFailed(f"the base URL for {self.label} is not an http(s) URL: {detail}", hint="check the base URL")
         return RequestFailed(f"request to {self.label} at {host} failed: {type(error).__name__}: {detail}", retryable=isinstance(error, httpx.TransportError))
+
+    def connect_hint(self) -> str:
+        """What to do when the server cannot be reached."""
+        return "check your network and the base URL"
 
     def _timeout_for(self, deadline: float | None, idle: float | None = None) -> float:
         loop = asyncio.get_running_loop()
@@ -491,7 +255,7 @@ class HTTPProvider:
             except ValueError:
                 ctype = response.headers.get("content-type", "no content type")
                 raise RequestFailed(
-                    f"{self.label} sent something that is not JSON (status {response.status_code}, {ctype}): {self.redact(trim(body))}",
+                    f"{self.label} sent something that is not JSON (status {response.status_code}, {ctype}): {trim(body)}",
                     hint="check the base URL; a proxy may be answering instead of the service",
                 ) from None
         finally:
@@ -504,30 +268,11 @@ class HTTPProvider:
             try:
                 return await call()
             except RequestFailed as failure:
-                delay = self._retry_delay(failure, attempt, attempts)
+                delay = retry_delay(self.public(failure), attempt, attempts, self.transport)
                 if delay is None:
                     raise
                 await self.transport.sleep(delay)
         raise AssertionError("unreachable")
-
-    def _retry_delay(self, failure: RequestFailed, attempt: int, attempts: int) -> float | None:
-        """How long to wait before the next attempt, or None to give up (the failure is amended)."""
-        if not failure.retryable:
-            return None
-        if attempt >= attempts:
-            if attempts > 1:
-                failure.message = f"{failure.message} (gave up after {attempts} attempts)"
-                failure.args = (failure.message,)
-            return None
-        if failure.retry_after is not None:
-            if failure.retry_after > self.transport.max_retry_after:
-                wait = _describe_wait(failure.retry_after)
-                failure.message = f"{failure.message}; the service asks to retry after {wait}"
-                failure.args = (failure.message,)
-                failure.hint = f"try again in {wait}"
-                return None
-            return failure.retry_after
-        return self.transport.backoff(attempt)
 
     # -- streams --
 
@@ -568,7 +313,7 @@ class HTTPProvider:
                             yield chunk
                 return
             except RequestFailed as failure:
-                delay = self._retry_delay(failure, attempt, attempts)
+                delay = retry_delay(self.public(failure), attempt, attempts, self.transport)
                 if delay is None:
                     raise
                 if deadline is not None and loop.time() + delay >= deadline:
@@ -595,7 +340,7 @@ class HTTPProvider:
                 body = await self.read_body(response, 4096, deadline)
                 raise RequestFailed(
                     f"{self.label} answered with {ctype or 'no content type'} (status {response.status_code}) "
-                    f"instead of an event stream: {self.redact(trim(body)) or '(empty body)'}",
+                    f"instead of an event stream: {trim(body) or '(empty body)'}",
                     hint="check the base URL; a proxy or gateway may be answering instead of the service",
                     status=response.status_code,
                 )
@@ -606,11 +351,9 @@ class HTTPProvider:
                         delivered = True
                         yield batch
             except StreamFailure as failure:
-                message = self.redact(failure.message)
                 if not delivered:
-                    raise RequestFailed(message, hint=failure.hint, retryable=failure.auto_retry) from None
-                failure.message = message
-                yield [failure.chunk()]
+                    raise RequestFailed(failure.message, hint=failure.hint, retryable=failure.auto_retry) from None
+                yield [self.public(failure).chunk()]
         finally:
             await response.aclose()
 
@@ -645,7 +388,7 @@ class HTTPProvider:
                     if decoder.complete:
                         break
                     raise StreamFailure(
-                        f"the connection to {self.label} dropped: {self.redact(str(error)) or type(error).__name__}",
+                        f"the connection to {self.label} dropped: {str(error) or type(error).__name__}",
                         retryable=True,
                         interrupted=True,
                     ) from None

@@ -26,7 +26,7 @@ Options (`ProviderSettings.options`): `connect_timeout` (10 s), `setup_timeout` 
 for the server to confirm the session set-up), `retries` (2), `reconnects` (5),
 `retry_base_delay`, `retry_max_delay`, `jitter`, `max_message_bytes`, `ping_interval` (20 s, None:
 no pings), `headers` (extra handshake headers); tests may pass `sleep` and `random` (see
-`providers.transport.TransportOptions`).
+`providers.options.TransportOptions`).
 """
 
 from __future__ import annotations
@@ -41,18 +41,11 @@ from urllib.parse import urlsplit, urlunsplit
 from ..chunks import ErrorChunk, RetryNotice
 from ..errors import ProviderError
 from ..providers.encoding import loads
+from ..providers.failures import RequestFailed, error_message, status_hint, trim
+from ..providers.options import TransportOptions, option_number
+from ..providers.redaction import Secrets, redact
 from ..providers.registry import PROVIDERS, ProviderSettings, env_key
-from ..providers.transport import (
-    USER_AGENT,
-    RequestFailed,
-    Secrets,
-    TransportOptions,
-    error_message,
-    option_number,
-    redact,
-    status_hint,
-    trim,
-)
+from ..providers.transport import USER_AGENT
 from .base import BidiSession
 
 if TYPE_CHECKING:

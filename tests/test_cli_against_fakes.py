@@ -1,7 +1,7 @@
 """`tui-chat ask --json` and `tui-chat models`, end to end: the real command in a subprocess, each provider's fake.
 
 The fake server (tests/fakes/server.py, asyncio) runs in this process on 127.0.0.1, on its own event
-loop in a background thread; the test waits on a readiness event, never on a sleep. The command is
+loop in a background thread (tests/fakes/live.py); the test waits on a readiness event, never on a sleep. The command is
 `python -m tui_chat ...` with the key in the provider's environment variable (a config file for the
 providers that have none) and `--base-url` pointing at the fake, so everything the person would
 run is exercised: argument parsing, config and key lookup, session set-up, the provider over a real
@@ -10,104 +10,34 @@ socket, the JSON-lines output, stderr and the exit code.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Iterator
 
 import pytest
 
 from tests.fakes.gemini_wire import VertexWire
+from tests.fakes.live import LiveFake
 from tests.fakes.openai_wire import OpenAIWire
-from tests.fakes.server import FakeServer, Recorded, Script, json_response, stream
+from tests.fakes.server import json_response, stream
 from tests.fakes.wire import Wire
+from tests.fakes.wires import KEY, WIRES
 from tui_chat.providers.registry import PROVIDERS
 
-from .conftest import KEY, WIRES
-
-ROOT = Path(__file__).resolve().parents[2]
-WAIT = 10.0
-"""Seconds for the fake to start, stop or answer a call from the test thread (only reached on a bug)."""
+ROOT = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT = 60.0
 """Seconds after which a hung command fails the test instead of hanging it."""
 PROMPT = "Say hello"
 TEXTS = ["Hel", "lo, ", "wörld"]
 USAGE = (11, 29)  # Anthropic's fake reports 11 input tokens in message_start whatever is asked
 
-T = TypeVar("T")
 
-
-class LiveFake:
-    """A `FakeServer` on its own event loop in a background thread, for a client in another process."""
-
-    def __init__(self, wire: Wire) -> None:
-        self.wire = wire
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, name=f"fake-{wire.provider}", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._server: FakeServer | None = None
-        self._error: BaseException | None = None
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:  # noqa: BLE001 - reported to the test thread
-            self._error = error
-        finally:
-            self._ready.set()  # if it failed before it was ready, do not leave the test waiting
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with FakeServer() as server:
-            self.wire.install(server)
-            self._server = server
-            self._ready.set()
-            await self._stop.wait()
-
-    def __enter__(self) -> LiveFake:
-        self._thread.start()
-        if not self._ready.wait(WAIT) or self._server is None:
-            raise RuntimeError(f"the fake server did not start: {self._error!r}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._thread.is_alive():  # else it has already failed, and `_error` says how
-            assert self._loop is not None and self._stop is not None
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(WAIT)
-            assert not self._thread.is_alive(), "the fake server did not stop"
-        if self._error is not None and exc[0] is None:
-            raise self._error
-
-    @property
-    def server(self) -> FakeServer:
-        assert self._server is not None
-        return self._server
-
-    @property
-    def base_url(self) -> str:
-        return self.wire.base_url(self.server)
-
-    def call(self, fn: Callable[[], T]) -> T:
-        """Run `fn` on the server's loop (its state belongs to that thread) and return its result."""
-        assert self._loop is not None
-
-        async def run() -> T:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(WAIT)
-
-    def enqueue(self, *scripts: Script) -> None:
-        self.call(lambda: self.server.enqueue(*scripts))
-
-    def stream_requests(self) -> list[Recorded]:
-        return self.call(lambda: self.wire.stream_requests(self.server))
+@pytest.fixture(params=WIRES, ids=[wire.provider for wire in WIRES])
+def wire(request: pytest.FixtureRequest) -> Wire:
+    return request.param()
 
 
 @pytest.fixture
@@ -226,3 +156,46 @@ def test_models_lists_the_fakes_model_ids(wire: Wire, fake: LiveFake, tmp_path: 
     [request] = fake.call(lambda: list(fake.server.requests))
     assert (request.method, request.path) == ("GET", wire.models_path)
     assert request.headers["authorization"] == f"Bearer {KEY}"
+
+
+# --- what a hostile server says reaches the terminal as plain text ----------------------------
+
+HOSTILE = "\x1b]0;pwned\x07 \x1b]52;c;ZXZpbA==\x07 \x1b[2J\x9b31m \u202eevil\u202c [red]x[/red] [link=https://evil.example]y[/link]"
+"""Terminal title (OSC 0), clipboard write (OSC 52), CSI (7- and 8-bit), a bidi override and Rich markup."""
+CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c")
+
+
+def assert_plain(text: str) -> None:
+    assert not any(control in text for control in CONTROLS), repr(text)
+
+
+@pytest.mark.parametrize("wire", [OpenAIWire], indirect=True, ids=["openai"])
+def test_models_prints_hostile_model_ids_plain(wire: Wire, fake: LiveFake, tmp_path: Path) -> None:
+    fake.enqueue(json_response({"object": "list", "data": [{"id": "gpt-4o" + HOSTILE, "object": "model"}]}))
+    env, args = key_setup(wire, tmp_path)
+
+    result = tui_chat("models", "--provider", wire.provider, "--base-url", fake.base_url, *args, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert_plain(result.stdout)
+    assert "pwned" in result.stdout and "[red]x[/red]" in result.stdout  # shown, as text
+
+
+@pytest.mark.parametrize("wire", [OpenAIWire], indirect=True, ids=["openai"])
+def test_ask_prints_hostile_error_bodies_and_retry_lines_plain(wire: Wire, fake: LiveFake, tmp_path: Path) -> None:
+    fake.enqueue(
+        json_response(wire.error_body(503, HOSTILE), 503, {"retry-after": "0"}),
+        json_response(wire.error_body(400, f"{HOSTILE} key {KEY}"), 400),
+    )
+    env, args = key_setup(wire, tmp_path)
+
+    result = tui_chat("ask", "--provider", wire.provider, "--base-url", fake.base_url, *args, PROMPT, env=env)
+
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("tui-chat: retrying") and "pwned" in lines[0]
+    assert lines[1].startswith("tui-chat: error: ") and "pwned" in lines[1] and "[red]x[/red]" in lines[1]
+    assert_plain(result.stderr)
+    assert_plain(result.stdout)
+    assert KEY not in result.stderr and KEY not in result.stdout
