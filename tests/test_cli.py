@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tui_chat.providers.registry import PROVIDERS
 from tui_chat.cli import main
 from tui_chat.providers.demo import compose_reply
 
@@ -58,7 +59,14 @@ def test_ask_failure_keeps_partial_text_and_exits_non_zero(capsys: pytest.Captur
 def test_unknown_provider_is_one_line_with_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "ask", "--provider", "opnai", "x")
     assert code == 1 and out == ""
-    assert err.strip() == "tui-chat: error: unknown provider 'opnai' (did you mean openai?)"
+    names = ", ".join(PROVIDERS)
+    assert err.strip() == f"tui-chat: error: unknown provider 'opnai' (did you mean openai? the providers are: {names})"
+
+
+def test_unknown_provider_lists_every_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "ask", "--provider", "nope", "x")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert all(name in err for name in PROVIDERS)
 
 
 def test_empty_prompt_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

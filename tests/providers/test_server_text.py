@@ -141,6 +141,23 @@ async def test_error_body_echoing_configured_secrets_is_redacted(wire: Wire, ser
     assert request.headers.get("x-custom") == HEADER_SECRET  # the header was really sent
 
 
+async def test_a_secret_cut_by_the_length_limit_leaves_no_part_behind(wire: Wire, server: FakeServer, make) -> None:
+    from tui_chat.providers.failures import SHOWN_BODY_LIMIT
+
+    # The header value straddles the point where the shown message is cut.
+    echo = "x" * (SHOWN_BODY_LIMIT - 12) + " " + HEADER_SECRET + " and more"
+    server.enqueue(json_response(wire.error_body(401, echo), 401))
+    error = await failure(make(headers={"X-Custom": HEADER_SECRET}), wire)
+    assert HEADER_SECRET[:8] not in str(error)
+
+
+def test_a_provider_repr_hides_the_url_password(make) -> None:
+    provider = make()
+    provider.base_url = provider.base_url.replace("http://", f"http://tester:{URL_PASSWORD}@", 1)
+    assert URL_PASSWORD not in repr(provider)
+    assert "tester:***@" in repr(provider)
+
+
 # --- Ollama not running -----------------------------------------------------------------------
 
 

@@ -69,7 +69,7 @@ def spec_for(name: str) -> ProviderSpec:
         import difflib  # only when a name was wrong
 
         close = difflib.get_close_matches(name, PROVIDERS, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else f"known providers: {', '.join(PROVIDERS)}"
+        hint = (f"did you mean {', '.join(close)}? " if close else "") + f"the providers are: {', '.join(PROVIDERS)}"
         raise UnknownProviderError(f"unknown provider {name!r}", hint=hint) from None
 
 

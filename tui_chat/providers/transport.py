@@ -87,7 +87,8 @@ class HTTPProvider:
         """The keys and tokens used so far (the newest few)."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={getattr(self, 'model', '')!r}, base_url={getattr(self, 'base_url', '')!r})"
+        base_url = redact(getattr(self, "base_url", ""), url_password(getattr(self, "base_url", "")))
+        return f"{type(self).__name__}(model={getattr(self, 'model', '')!r}, base_url={base_url!r})"
 
     # -- the client and the key --
 
@@ -160,7 +161,8 @@ class HTTPProvider:
         status = response.status_code
         if status == 401 and self.token_command is not None:
             self.token_command.forget()  # an expired token: the command runs again for the next request
-        message = error_message(body) if body.strip() else response.reason_phrase
+        # Redacted before the message is cut to length, so a cut cannot leave part of a secret behind.
+        message = error_message(self.redact(body)) if body.strip() else response.reason_phrase
         retryable = status_is_retryable(status, response.headers)
         return RequestFailed(
             f"{self.label} returned {status} {response.reason_phrase}: {message}",
