@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_chat.providers.registry import PROVIDERS
 from tui_chat.cli import main
 from tui_chat.providers.demo import compose_reply
+from tui_chat.providers.registry import PROVIDERS
 
 FAST = ["--provider", "demo", "--speed", "0"]
 
