@@ -13,7 +13,7 @@ from textual.widgets import Markdown, Tooltip
 from textual.widgets._markdown import MarkdownBlock, MarkdownTableCellContents
 
 from tui_chat.providers.demo import long_markdown
-from tui_chat.ui.widgets.streaming_markdown import StreamingMarkdown
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 DOCUMENT = """# A reply
 
