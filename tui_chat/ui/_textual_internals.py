@@ -79,12 +79,9 @@ TEXTUAL_CHECKED: Final = "8.2.8"
 PRIVATE_ATTRIBUTES: Final = frozenset(
     {
         "_app",
-        "_batch_count",
         "_bindings_ready",
         "_clear_arrangement_cache",
-        "_compositor",
         "_debug",
-        "_display",
         "_driver",
         "_get_headers_and_rows",
         "_headers",
