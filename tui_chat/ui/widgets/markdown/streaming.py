@@ -168,6 +168,10 @@ class StreamingMarkdown(Markdown):
         self._layout = SegmentLayout()
         self.flush_count = 0
         """How many flushes rendered new text (for tests and benchmarks)."""
+        self.parsed_chars = 0
+        """How many characters were handed to the Markdown parser while streaming (for tests and benchmarks)."""
+        self.blocks_built = 0
+        """How many top-level block widgets were built (for tests and benchmarks)."""
         if markdown:
             self.append(markdown)
 
@@ -315,23 +319,35 @@ class StreamingMarkdown(Markdown):
             started = time.perf_counter()  # the screen does not refresh until the flush ends
             if self._built_final:
                 return
-            limited = self._pending.chars > self._pacer.budget
-            taken = self._pending.take(self._pacer.budget)
+            # While catching up, a flush takes on at least as much as the live tail holds: a block
+            # that spans many budgets is parsed a number of times logarithmic in its size.
+            limit = max(self._pacer.budget, len(self._tail)) if self._catching_up else self._pacer.budget
+            limited = self._pending.chars > limit
+            taken = self._pending.take(limit)
             threshold = self._catch_up_threshold()
             if not self._catching_up and self._pending.chars > threshold:
                 self._catching_up = True
             self._tail += taken
-            tokens = self._parser.parse(self._tail)
+            tokens = self._parse(self._tail)
             groups = top_level_groups(tokens)
+            settled = settled_start(groups, self._tail.count("\n"))
+            if self._catching_up:
+                # Nobody sees a block that may still grow while catching up: build each block
+                # once, when it is final, instead of again for every flush it grows in.
+                groups = [group for group in groups if group.start < settled]
             self._sync_time += time.perf_counter() - started
             self._tail_shown = await self._reconcile(tokens, groups, self._tail_shown, self._tail_line)
             self.flush_count += 1
-            self._freeze(settled_start(groups, self._tail.count("\n")))
+            self._freeze(settled)
             if self._catching_up:
                 if self._pending.chars > threshold:
                     await self._park_staged()
                 else:
                     await self._end_catch_up()
+                    tokens = self._parse(self._tail)
+                    self._tail_shown = await self._reconcile(
+                        tokens, top_level_groups(tokens), self._tail_shown, self._tail_line
+                    )
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
@@ -406,6 +422,7 @@ class StreamingMarkdown(Markdown):
                     result.append(_Shown(group.start, group.end, signatures[index], old.widget, old.segment))
                     continue
             blocks = markdown_blocks(self, tokens[group.first : group.stop])
+            self.blocks_built += len(blocks)
             block = blocks[0] if blocks else None
             if block is not None:
                 block.source_range = (group.start + line_base, group.end + line_base)
@@ -487,9 +504,14 @@ class StreamingMarkdown(Markdown):
         self._sync_time += time.perf_counter() - started
         await mounting
 
+    def _parse(self, text: str) -> list[Token]:
+        """Tokens for `text`, counted in `parsed_chars`."""
+        self.parsed_chars += len(text)
+        return self._parser.parse(text)
+
     def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
         """The block widgets for `text`, whose first line is line `first_line` of the reply."""
-        blocks = markdown_blocks(self, self._parser.parse(text))
+        blocks = markdown_blocks(self, self._parse(text))
         for block in blocks:
             start, end = block.source_range
             block.source_range = (start + first_line, end + first_line)
@@ -511,6 +533,8 @@ class StreamingMarkdown(Markdown):
 
     async def _park_staged(self) -> None:
         """Park the hidden segments whose blocks are all final, as soon as they are."""
+        if not self._segments:
+            return
         live = {shown.segment for shown in self._tail_shown}
         last = self._segments[-1]
         for segment in self._staged:
