@@ -35,7 +35,7 @@ def test_a_block_is_settled_only_once_a_later_block_starts_on_a_line_followed_by
     text = "para\n\nnext"
     groups = top_level_groups(new_parser().parse(text))
     assert settled_start(groups, text.count("\n")) == 0  # "next" may still become a setext underline's
-    text = "para\n\nnext\nmore"
+    text = "para\n\nnext\nmore\n"
     groups = top_level_groups(new_parser().parse(text))
     assert settled_start(groups, text.count("\n")) == 2
 
