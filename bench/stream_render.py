@@ -75,7 +75,7 @@ from tui_chat.ui import app as app_module  # noqa: E402
 from tui_chat.ui.widgets import message as message_module  # noqa: E402
 from tui_chat.ui.widgets.chat_log import ChatLog  # noqa: E402
 from tui_chat.ui.widgets.prompt_input import PromptInput  # noqa: E402
-from tui_chat.ui.widgets.streaming_markdown import StreamingMarkdown  # noqa: E402
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown  # noqa: E402
 
 KEY_INTERVAL = 0.1
 

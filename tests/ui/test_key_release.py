@@ -33,12 +33,13 @@ import termios
 import textwrap
 import threading
 import time
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from textual import constants, events
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import XTermParser  # Textual's own parser, to compare with
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.drivers.headless_driver import HeadlessDriver
@@ -47,14 +48,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui_chat.ui._textual_internals import TEXTUAL_CHECKED
 from tui_chat.ui.key_release import (
     QUERY_FLAGS,
     RESET_EVENT_TYPES,
     SET_EVENT_TYPES,
-    TEXTUAL_CHECKED,
     KeyboardFlagsReport,
-    KeyReleaseDriver,
     KeyReleased,
+    KeyReleaseDriver,
     KeyReleaseParser,
     KeyReleaseStatus,
     _forward_to_focus,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pytest
 from textual.app import App, ComposeResult
@@ -13,7 +13,8 @@ from textual.widgets import Markdown, Tooltip
 from textual.widgets._markdown import MarkdownBlock, MarkdownTableCellContents
 
 from tui_chat.providers.demo import long_markdown
-from tui_chat.ui.widgets.streaming_markdown import StreamingMarkdown
+from tui_chat.ui.widgets.markdown.blocks import new_parser, top_level_groups
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 DOCUMENT = """# A reply
 
@@ -283,3 +284,44 @@ async def test_text_before_mount_and_after_finish() -> None:
         with pytest.raises(RuntimeError):
             widget.append("too late")
         assert widget.source == "Already **here**.\nAnd more.\n"
+
+
+def huge_reply(sections: int) -> str:
+    """Realistic long Markdown: a long paragraph, a code fence, a list and a table per section."""
+    parts = []
+    for section in range(1, sections + 1):
+        paragraph = " ".join(f"word{j} **bold{j}** and `code{j}`" for j in range(60))
+        code = "\n".join(f"    value_{j} = compute({section}, {j})" for j in range(30))
+        items = "\n".join(f"- item {j} of section {section}, with *emphasis*" for j in range(8))
+        rows = "\n".join(f"| r{j} | text {j} | {j * section} |" for j in range(8))
+        parts.append(
+            f"## Section {section}\n\n{paragraph}\n\n```python\ndef f_{section}():\n{code}\n```\n\n"
+            f"{items}\n\n| a | b | c |\n| --- | --- | ---: |\n{rows}\n\n"
+        )
+    return "".join(parts)
+
+
+async def test_huge_chunks_build_each_block_about_once_and_parse_the_text_a_few_times() -> None:
+    """A reply arriving in a few huge chunks costs work in proportion to its length, not more.
+
+    Each top-level block is built about once (not again for every flush it grows in) and the
+    parser is handed a small multiple of the text (not the growing tail again for every budget).
+    The flush budget is held at its minimum, as on a loaded machine, so the counts do not depend
+    on how fast this one is.
+    """
+
+    class SlowMachine(StreamingMarkdown):
+        BUDGET_START = BUDGET_MIN = BUDGET_MAX = 256
+
+    text = huge_reply(12)
+    final_blocks = len(top_level_groups(new_parser().parse(text)))
+    widget = SlowMachine()
+    app = Harness(widget)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await stream(pilot, widget, chunks_of(text, len(text) // 4))
+        await widget.wait_flushed()
+        built_streaming = widget.blocks_built
+        await widget.finish()
+    assert widget.source == text
+    assert built_streaming <= 1.2 * final_blocks, (built_streaming, final_blocks)
+    assert widget.parsed_chars <= 3 * len(text), (widget.parsed_chars, len(text))

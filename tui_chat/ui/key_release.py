@@ -33,8 +33,9 @@ so every node sees it after those keys. A (non-priority) binding's action runs l
 bubbled back up to the App: a handler that must run after the action of the key's press (hold-to-talk
 ending what the F4 binding started) defers itself with `self.app.call_later(...)`.
 
-Checked against Textual 8.2.8 (`TEXTUAL_CHECKED`); `tests/ui/test_key_release.py` fails loudly when
-the Textual internals this relies on change.
+The Textual internals this relies on (the parser, the Linux driver's app, debug flag and writer
+thread, the app's driver) come from `ui/_textual_internals.py`, checked against the Textual version
+it names; `tests/ui/test_key_release.py` fails loudly when they change.
 """
 
 from __future__ import annotations
@@ -44,24 +45,32 @@ import re
 import selectors
 import sys
 from codecs import getincrementaldecoder
+from collections.abc import Generator, Iterable
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Final
 
 import rich.repr
 from textual import constants, events
-from textual._parser import ParseError, Peek1, Read1, TokenCallback
-from textual._xterm_parser import XTermParser
 from textual.app import App, ModeError, ScreenError
 from textual.driver import Driver
 from textual.keys import Keys
 from textual.message import Message
 
+from ._textual_internals import (
+    ParseError,
+    Peek1,
+    Read1,
+    TokenCallback,
+    XTermParserWithHook,
+    driver_app,
+    driver_debug,
+    driver_writer,
+    running_driver,
+)
+
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
-
-TEXTUAL_CHECKED: Final = "8.2.8"
-"""The Textual version whose parser and Linux driver internals this module was checked against."""
 
 REPORT_EVENT_TYPES: Final = 0b10
 """The kitty keyboard protocol's "report event types" progressive enhancement flag."""
@@ -163,12 +172,12 @@ def _press_form(params: str, final: str) -> tuple[str, str] | None:
     return key_code, event_type
 
 
-class KeyReleaseParser(XTermParser):
+class KeyReleaseParser(XTermParserWithHook):
     """Textual's input parser, reading key event types and the flags answer (see the module text).
 
-    Overrides `XTermParser._sequence_to_key_events` (private; the one place a complete escape
-    sequence is turned into keys) and `parse` (only to keep the token callback, through which the
-    non-key messages go out in input order).
+    Overrides `sequence_to_keys` (Textual's private step where a complete escape sequence is turned
+    into keys) and `parse` (only to keep the token callback, through which the non-key messages go
+    out in input order).
     """
 
     _emit: TokenCallback[Message]
@@ -178,7 +187,7 @@ class KeyReleaseParser(XTermParser):
         self._emit = token_callback
         return super().parse(token_callback)
 
-    def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
+    def sequence_to_keys(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
         """Keys for a sequence; releases and the flags answer go out as messages instead.
 
         Textual's parser calls this with each sequence read so far: no keys means "read on"; any key
@@ -217,7 +226,7 @@ class KeyReleaseParser(XTermParser):
         input thread, which would end the app.
         """
         try:
-            return list(super()._sequence_to_key_events(sequence, alt))
+            return list(self.textual_keys(sequence, alt))
         except Exception as error:  # whatever Textual raises on a malformed sequence
             self.debug_log(f"dropped {sequence!r}: {error!r}")
             return [self._ignored(sequence)]
@@ -258,7 +267,7 @@ if sys.platform != "win32":
             if constants.DISABLE_KITTY_KEY:  # Textual neither asks for the protocol nor reads it
                 return False
             self._releases_wanted = on
-            self._status_target = (self._app if notify is None else notify) if on else None
+            self._status_target = (driver_app(self) if notify is None else notify) if on else None
             if self._in_application_mode:
                 self._write_event_types(on)
             return True
@@ -269,11 +278,12 @@ if sys.platform != "win32":
 
         def start_application_mode(self) -> None:
             """Textual's start (which pushes its flags), then the wanted event types on top."""
-            writer = self._writer_thread
+            writer = driver_writer(self)
             super().start_application_mode()
             # Textual returns early, starting no writer, when it may not use the terminal (a
             # background job after a resume).
-            self._in_application_mode = self._writer_thread is not None and self._writer_thread is not writer
+            started = driver_writer(self)
+            self._in_application_mode = started is not None and started is not writer
             if self._in_application_mode and self._releases_wanted:
                 self._write_event_types(True)
 
@@ -294,8 +304,9 @@ if sys.platform != "win32":
             elif isinstance(message, KeyReleased):
                 # Queued to the App the way keys are (`send_message`), behind the keys read before it;
                 # posting from this thread directly would overtake them.
-                message.set_sender(self._app)
-                self.send_message(events.Callback(callback=partial(_forward_to_focus, self._app, message)))
+                app = driver_app(self)
+                message.set_sender(app)
+                self.send_message(events.Callback(callback=partial(_forward_to_focus, app, message)))
             else:
                 super().process_message(message)
 
@@ -309,7 +320,7 @@ if sys.platform != "win32":
             are not UTF-8 become U+FFFD instead of raising (which would end the app), and the end of
             the input ends the loop instead of selecting a closed descriptor over and over.
             """
-            parser = KeyReleaseParser(self._debug)
+            parser = KeyReleaseParser(driver_debug(self))
             decode = getincrementaldecoder("utf-8")(errors="replace").decode
             try:
                 with selectors.SelectSelector() as selector:
@@ -352,7 +363,7 @@ def report_key_releases(app: App[Any], on: bool, *, notify: MessagePump | None =
     """
     if sys.platform == "win32":
         return False
-    driver = app._driver  # Textual 8.2 keeps the running driver there, with no public accessor
+    driver = running_driver(app)
     if not isinstance(driver, KeyReleaseDriver):
         return False
     return driver.report_key_releases(on, notify=notify)

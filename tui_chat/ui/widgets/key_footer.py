@@ -13,6 +13,8 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from .._textual_internals import mark_bindings_ready
+
 
 class KeyFooter(Footer):
     """Textual's `Footer`, recomposed at most once per refresh."""
@@ -21,7 +23,7 @@ class KeyFooter(Footer):
 
     def bindings_changed(self, screen: Screen) -> None:
         """Schedule one recompose after the next refresh, unless one is scheduled already."""
-        self._bindings_ready = True  # Footer.compose shows nothing until the first change
+        mark_bindings_ready(self)
         if self._recompose_scheduled or not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:

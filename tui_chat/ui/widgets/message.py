@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from ...chunks import ReplyStatus
 from ...safe_text import clean
-from .streaming_markdown import StreamingMarkdown
+from .markdown.streaming import StreamingMarkdown
 
 
 class UserMessage(Static):

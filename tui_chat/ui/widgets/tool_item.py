@@ -13,13 +13,13 @@ from __future__ import annotations
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Collapsible, Static
-from textual.widgets._collapsible import CollapsibleTitle
 
 from ...chunks import ToolCall
 from ...safe_text import clean, escape_controls
 from ...tools.arguments import pretty_arguments
 from ...tools.loop import ToolEvent, ToolStatus
 from ...tools.result import ToolResult, cut_middle
+from .._textual_internals import CollapsibleTitle
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPIN_INTERVAL = 0.1
@@ -208,12 +208,12 @@ class ToolItem(Collapsible):
 
     # --- the full output, rendered when it can be seen -------------------------------------------
 
-    def _on_collapsible_title_toggle(self, event: CollapsibleTitle.Toggle) -> None:
+    def on_collapsible_title_toggle(self, event: CollapsibleTitle.Toggle) -> None:
+        """The person toggled the item (runs before Collapsible's own handler flips it)."""
         self.user_toggled = True
-        super()._on_collapsible_title_toggle(event)
 
-    def _watch_collapsed(self, collapsed: bool) -> None:
-        super()._watch_collapsed(collapsed)
+    def watch_collapsed(self, collapsed: bool) -> None:
+        """Show the output once the item opens (after Collapsible's own watcher)."""
         self._show_output()
 
     def _show_output(self) -> None:

@@ -13,10 +13,10 @@ How it stays fast:
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
   blocks: a growing paragraph or code fence is updated in place, other changed blocks are
   replaced. A block is frozen once the start of a later top-level block is settled (see
-  `_settled_start`): its widget is never touched again and its text is never parsed again. An
+  `blocks.settled_start`): its widget is never touched again and its text is never parsed again. An
   open code fence or a list is one top-level block, so it stays whole in the tail until closed.
-- Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`_Segment`, a `Markdown` with no
-  padding), laid out by `_SegmentLayout` exactly as if every block were a direct child: margins
+- Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments.Segment`, a `Markdown` with no
+  padding), laid out by `segments.SegmentLayout` exactly as if every block were a direct child: margins
   collapse across segment edges as they do between siblings. A segment whose blocks are all
   frozen and that is more than PARK_SCREENS screens away from the view is *parked*: its widgets
   are removed and it keeps only its height (and its text). Textual lays out every widget of a
@@ -29,7 +29,7 @@ How it stays fast:
   the reply *catches up*: new blocks go to hidden segments that are measured and parked at once,
   without ever being laid out on screen, until the backlog is down to a screen; then they are
   shown (the last screen of them built) and the rest streams in as usual.
-- Removed widgets are not kept alive by Textual's caches (see `_Segment.park`): the garbage
+- Removed widgets are not kept alive by Textual's caches (see `Segment.park`): the garbage
   collector, whose full pauses are the worst key-latency hiccups, has less to scan.
 - `finish` shows the rest, then parses the whole reply once and compares each top-level block
   with the one shown (by its tokens); blocks that differ (normally none) are rebuilt, so the final
@@ -44,240 +44,44 @@ so a cell holding `[/]` crashed the app when hovered).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
-import weakref
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import partial
 from typing import ClassVar, Literal
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from textual import events
-from textual._context import active_message_pump
-from textual.app import ComposeResult
-from textual.box_model import BoxModel
-from textual.content import Content
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
-from textual.geometry import NULL_OFFSET, NULL_SPACING, Region, Size
-from textual.layout import Layout, WidgetPlacement
-from textual.layouts.vertical import VerticalLayout
-from textual.strip import Strip
-from textual.widget import Widget
+from textual.layout import Layout
 from textual.widgets import Markdown
-from textual.widgets._markdown import (
+
+from ....safe_text import clean
+from ..._textual_internals import (
     MarkdownBlock,
     MarkdownFence,
-    MarkdownTable,
-    MarkdownTableCellContents,
-    MarkdownTableContent,
+    current_message_pump,
+    markdown_blocks,
+    set_markdown_source,
+    update_fence,
+    update_paragraph,
 )
-
-from ...safe_text import clean
+from .blocks import (
+    Group,
+    line_offsets,
+    new_parser,
+    parse_and_sign,
+    settled_start,
+    signature,
+    top_level_groups,
+)
+from .pacing import FlushPacer, PendingText
+from .safe_table import SafeTable
+from .segments import Segment, SegmentLayout
 
 __all__ = ["StreamingMarkdown"]
 
 FlushMode = Literal["refresh", "timer"]
-
-
-def _parser() -> MarkdownIt:
-    return MarkdownIt("gfm-like")  # the parser Markdown uses
-
-
-# -- blocks ---------------------------------------------------------------------------------
-
-
-class _SafeTableContent(MarkdownTableContent):
-    """Textual's table content, with plain-text tooltips (never parsed as markup)."""
-
-    def compose(self) -> ComposeResult:
-        for header in self.headers:
-            yield MarkdownTableCellContents(header, classes="header").with_tooltip(Content(header.plain))
-        for row_index, row in enumerate(self.rows, 1):
-            for cell_index, cell in enumerate(row, 1):
-                yield MarkdownTableCellContents(
-                    cell,
-                    classes=f"row{row_index} cell",
-                    name=f"cell{row_index}.{cell_index}",
-                ).with_tooltip(Content(cell.plain))
-            self.last_row = row_index
-
-
-class _SafeTable(MarkdownTable):
-    """A Markdown table whose cells get plain-text tooltips."""
-
-    def compose(self) -> ComposeResult:
-        headers, rows = self._get_headers_and_rows()
-        self._headers = headers
-        self._rows = rows
-        yield _SafeTableContent(headers, rows)
-
-
-# -- segments and their layout --------------------------------------------------------------
-
-
-class _Segment(Markdown):
-    """A run of consecutive top-level blocks of a StreamingMarkdown.
-
-    A `Markdown` so that every `Markdown > Block` style rule applies to its blocks as it would
-    in a plain Markdown; its own box adds nothing (no padding, margin or border).
-    """
-
-    def __init__(self, owner: StreamingMarkdown) -> None:
-        super().__init__(None, open_links=False)
-        self._owner_ref = weakref.ref(owner)
-        self.first_line = -1
-        """The line of the reply where this segment's text starts (-1: not known yet)."""
-        self.texts: list[str] = []
-        """The text of its frozen blocks, in order (what a parked segment is rebuilt from)."""
-        self.parked = False
-        self.staged = False
-        """Hidden while the reply catches up with a backlog (see "catching up" below)."""
-        self.parked_insets = (0, 0)
-        self.parked_width = 0
-        self.parked_height = 0
-        self._unpark_requested = False
-        styles = self.styles
-        styles.padding = 0
-        styles.margin = 0
-        styles.border = ("none", "black")
-        styles.background = "transparent"
-
-    async def _on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # Markdown would `update` and remove the blocks mounted in it
-
-    def insets(self) -> tuple[int, int]:
-        """The top margin of its first block and the bottom margin of its last, which it holds."""
-        if self.parked:
-            return self.parked_insets
-        children = self.displayed_children
-        if not children:
-            return (0, 0)
-        return (children[0].styles.margin.top, children[-1].styles.margin.bottom)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Only called for what is on screen: a parked segment in view is rebuilt.
-        if self.parked and not self._unpark_requested:
-            self._unpark_requested = True
-            self.call_later(self.unpark)
-        return super().render_lines(crop)
-
-    async def park(self, force: bool = False) -> None:
-        """Drop the block widgets, keeping the height they take."""
-        owner = self._owner_ref()
-        if self.parked or owner is None or not (force or owner._parkable(self)):
-            return
-        width = owner.size.width
-        height = self.measure(width)
-        insets = self.insets()
-        with self.app.batch_update():
-            self.styles.height = height
-            await self.remove_children()
-        # Textual caches past arrangements and the list of displayed children; refresh them, or
-        # they would keep the removed blocks alive.
-        self._clear_arrangement_cache()
-        _ = self.displayed_children
-        self.parked = True
-        self.parked_height = height
-        self.parked_insets = insets
-        self.parked_width = width
-
-    def measure(self, width: int) -> int:
-        """The height of this segment at `width` (what _SegmentLayout gives it)."""
-        if self.parked:
-            return self.parked_height
-        return self.arrange(Size(width, 0)).total_region.height if self._nodes else 0
-
-    async def unpark(self) -> None:
-        """Rebuild the block widgets from the text."""
-        self._unpark_requested = False
-        owner = self._owner_ref()
-        if not self.parked or owner is None:
-            return
-        blocks = owner._build_blocks("".join(self.texts), self.first_line)
-        if self.staged:  # hidden: nothing to keep the screen from showing meanwhile
-            self.styles.height = None
-            self.parked = False
-            await self.mount_all(blocks)
-        else:
-            with self.app.batch_update():
-                self.styles.height = None
-                self.parked = False
-                await self.mount_all(blocks)
-        owner._schedule_sweep()
-
-
-class _SegmentLayout(VerticalLayout):
-    """Textual's vertical layout, for a column of segments that each hold blocks.
-
-    Places the segments so that every block lands where VerticalLayout would put it if all the
-    blocks were children of one container: a segment holds its first block's top margin and its
-    last block's bottom margin inside it, so those margins are collapsed with the neighbours'
-    here as VerticalLayout collapses the margins of siblings.
-    """
-
-    name = "vertical"
-
-    def arrange(
-        self, parent: Widget, children: list[Widget], size: Size, greedy: bool = True
-    ) -> list[WidgetPlacement]:
-        if not all(isinstance(child, _Segment) for child in children) or any(
-            child.styles.overlay == "screen"
-            or child.styles.has_rule("offset")
-            or child.styles.has_rule("position")
-            or child.styles.has_rule("min_height")
-            or child.styles.has_rule("max_height")
-            or not (child.parked or child.styles.is_auto_height)
-            for child in children
-        ):
-            return super().arrange(parent, children, size, greedy)
-        parent.pre_layout(self)
-        # A segment fills the width and is as tall as its blocks (its own arrangement, cached by
-        # Textual until its blocks change) or, parked, as tall as it was. Asking each segment
-        # for its box model instead would re-arrange every block on every frame, as the
-        # container's growing height is part of that cache key.
-        width = Fraction(size.width)
-        box_models = [
-            BoxModel(
-                width,
-                Fraction(child.measure(size.width)),
-                NULL_SPACING,
-            )
-            for child in children
-        ]
-        placements: list[WidgetPlacement] = []
-        bottom: Fraction | None = None  # where the last non-empty segment's content ends
-        pending_margin = 0  # and the bottom margin it leaves to collapse
-        for child, (width, height, margin) in zip(children, box_models):
-            assert isinstance(child, _Segment)
-            if not height:  # an empty segment (its blocks were replaced): takes no room at all
-                y = Fraction(0) if bottom is None else bottom
-                region = Region(margin.left, y.__floor__(), width.__floor__(), 0)
-            else:
-                top_inset, bottom_inset = child.insets()
-                top = Fraction(top_inset) if bottom is None else bottom + max(pending_margin, top_inset)
-                y = top - top_inset
-                next_y = y + height
-                region = Region(margin.left, y.__floor__(), width.__floor__(), next_y.__floor__() - y.__floor__())
-                bottom = next_y - bottom_inset
-                pending_margin = bottom_inset
-            placements.append(WidgetPlacement(region, NULL_OFFSET, margin, child, 0, False, False, False))
-        return placements
-
-
-# -- parsing --------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Group:
-    """One top-level block in a token list: its lines [start, end) and tokens [first, stop)."""
-
-    start: int
-    end: int
-    first: int
-    stop: int
 
 
 @dataclass(slots=True)
@@ -291,90 +95,7 @@ class _Shown:
     end: int
     signature: bytes
     widget: MarkdownBlock | None
-    segment: _Segment | None = None
-
-
-def _top_level_groups(tokens: list[Token]) -> list[_Group]:
-    """Split a token list into its top-level blocks."""
-    groups: list[_Group] = []
-    index = 0
-    count = len(tokens)
-    last_end = 0
-    while index < count:
-        token = tokens[index]
-        stop = index + 1
-        if token.nesting == 1:
-            depth = 1
-            while depth and stop < count:
-                depth += tokens[stop].nesting
-                stop += 1
-        if token.map is not None:
-            start, end = token.map
-        else:  # not expected for block tokens; keep the group, placed after the previous one
-            start = end = last_end
-        last_end = end
-        groups.append(_Group(start, end, index, stop))
-        index = stop
-    return groups
-
-
-def _token_signature(token: Token) -> tuple:
-    children = token.children
-    return (
-        token.type,
-        token.tag,
-        token.nesting,
-        token.info,
-        token.markup,
-        token.content,
-        token.hidden,
-        tuple(token.attrs.items()) if token.attrs else (),
-        tuple(_token_signature(child) for child in children) if children else (),
-    )
-
-
-def _signature(tokens: list[Token], group: _Group) -> bytes:
-    """A digest of what a top-level block renders from: its tokens without their line numbers.
-
-    Two blocks with the same signature build the same widgets. (A digest rather than the tokens,
-    to keep nothing alive for the garbage collector to scan.)
-    """
-    tree = tuple(_token_signature(token) for token in tokens[group.first : group.stop])
-    return hashlib.blake2b(repr(tree).encode(), digest_size=16).digest()
-
-
-def _parse_and_sign(text: str) -> tuple[list[Token], list[_Group], list[bytes]]:
-    """Parse a whole reply; its top-level blocks and their signatures (run in a thread)."""
-    tokens = _parser().parse(text)
-    groups = _top_level_groups(tokens)
-    return tokens, groups, [_signature(tokens, group) for group in groups]
-
-
-def _line_offsets(text: str, lines: list[int]) -> list[int]:
-    """The index in `text` where each of `lines` (0-based, ascending) starts."""
-    offsets: list[int] = []
-    offset = 0
-    line = 0
-    for target in lines:
-        while line < target:
-            offset = text.index("\n", offset) + 1
-            line += 1
-        offsets.append(offset)
-    return offsets
-
-
-def _settled_start(groups: list[_Group], complete_lines: int) -> int:
-    """The line from which the tail must stay live; every block before it is final.
-
-    A block's extent is decided by the lines up to the line after it (a setext underline or a
-    table delimiter row is read one line ahead), so a block is final once another top-level
-    block starts on a complete line that is also followed by a complete line. The last block is
-    never final: more text may continue it.
-    """
-    for group in reversed(groups[1:]):
-        if group.start + 1 < complete_lines:
-            return group.start
-    return 0
+    segment: Segment | None = None
 
 
 # -- the widget -----------------------------------------------------------------------------
@@ -412,17 +133,15 @@ class StreamingMarkdown(Markdown):
     """Catch up while more than this many screens of text (width x height characters) are
     pending: each character takes a cell at least, so that much text fills that many screens."""
 
-    BLOCKS = {**Markdown.BLOCKS, "table_open": _SafeTable}
+    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable}
 
     def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(None, id=id, classes=classes, open_links=False)
         self._parts: list[str] = []
         """Every cleaned piece of text so far (joined lazily by `source`)."""
-        self._pending: list[str] = []
-        """Pieces appended since the last flush."""
-        self._pending_chars = 0
-        self._budget = self.BUDGET_START
-        """How many pending characters one flush takes on; adapted to keep flushes short."""
+        self._pending = PendingText()
+        """Text appended since the last flush."""
+        self._pacer = FlushPacer(self.BUDGET_START, self.BUDGET_MIN, self.BUDGET_MAX, self.LAYOUT_RATIO)
         self._tail = ""
         """The live text: from the start of the first block that may still change to the end."""
         self._tail_line = 0
@@ -431,25 +150,28 @@ class StreamingMarkdown(Markdown):
         """The tail's top-level blocks on screen, lines relative to the tail."""
         self._frozen: list[_Shown] = []
         """The final top-level blocks, lines absolute."""
-        self._segments: list[_Segment] = []
+        self._segments: list[Segment] = []
         self._catching_up = False
         self._width = 0
         self._remeasure_scheduled = False
-        self._staged: list[_Segment] = []
+        self._staged: list[Segment] = []
         """Segments mounted hidden while catching up."""
         self._drained = asyncio.Event()
         self._drained.set()
         self._flush_scheduled = False
         self._sweep_scheduled = False
-        self._next_flush_at = 0.0
         self._finished = False
         self._built_final = False
         self._stream_lock = asyncio.Lock()
         self._sync_time = 0.0
-        self._parser = _parser()
-        self._layout = _SegmentLayout()
+        self._parser = new_parser()
+        self._layout = SegmentLayout()
         self.flush_count = 0
         """How many flushes rendered new text (for tests and benchmarks)."""
+        self.parsed_chars = 0
+        """How many characters were handed to the Markdown parser while streaming (for tests and benchmarks)."""
+        self.blocks_built = 0
+        """How many top-level block widgets were built (for tests and benchmarks)."""
         if markdown:
             self.append(markdown)
 
@@ -478,14 +200,13 @@ class StreamingMarkdown(Markdown):
         if not text:
             return
         self._parts.append(text)
-        self._pending.append(text)
-        self._pending_chars += len(text)
+        self._pending.add(text)
         self._drained.clear()
         self._schedule_flush()
 
     async def wait_flushed(self) -> None:
         """Wait until every piece appended so far has been rendered (for tests and tools)."""
-        if self.is_mounted and active_message_pump.get() is not self:
+        if self.is_mounted and current_message_pump() is not self:
             await self._drained.wait()
 
     async def finish(self) -> None:
@@ -499,7 +220,7 @@ class StreamingMarkdown(Markdown):
         self._finished = True
         if not self.is_mounted:
             return  # built on mount
-        if active_message_pump.get() is self:
+        if current_message_pump() is self:
             # Called from this widget's own queue, which runs the flushes: flush here.
             while self._pending and not self._built_final:
                 await self._flush()
@@ -557,14 +278,14 @@ class StreamingMarkdown(Markdown):
             return
         self._flush_scheduled = True
         if self.FLUSH_MODE == "timer":
-            delay = max(1 / 60, self._next_flush_at - time.perf_counter())
+            delay = max(1 / 60, self._pacer.next_flush_at - time.perf_counter())
             self.set_timer(delay, partial(self.call_later, self._flush), name="markdown-flush")
         else:
             self.call_after_refresh(self._start_flush)
 
     def _start_flush(self) -> None:
         """Called after a screen refresh: flush now, or once the layout cost allows it."""
-        delay = self._next_flush_at - time.perf_counter()
+        delay = self._pacer.next_flush_at - time.perf_counter()
         # The flush runs on this widget's own message queue, never on the screen's: it awaits
         # mounts, and the screen must keep handling keys meanwhile.
         if delay > 0.001:
@@ -579,16 +300,12 @@ class StreamingMarkdown(Markdown):
         refresh's layout. The next flush waits LAYOUT_RATIO times as long, so that layouts leave
         the loop free most of the time (keys are handled between them).
         """
-        now = time.perf_counter()
-        # Minus what a cheap refresh takes (waiting for the frame timer, composing new blocks),
-        # so that only expensive layouts slow the flushes down.
-        cost = max(0.0, now - flushed_at - 1 / 30)
-        self._next_flush_at = now + self.LAYOUT_RATIO * cost
+        self._pacer.refreshed(flushed_at, time.perf_counter())
 
     async def _flush(self) -> None:
         """Render pending text: parse the tail, update its blocks, freeze what is final.
 
-        One flush takes on at most `_budget` characters (at least one piece), so that when text
+        One flush takes on at most the pacer's budget of characters (cutting a long piece), so that when text
         comes faster than it can be shown the screen still refreshes and keys are still handled
         between flushes; the budget adapts so that a flush takes about FLUSH_TARGET seconds.
         """
@@ -602,46 +319,43 @@ class StreamingMarkdown(Markdown):
             started = time.perf_counter()  # the screen does not refresh until the flush ends
             if self._built_final:
                 return
-            pending = self._pending
-            if self._pending_chars <= self._budget:
-                taken = "".join(pending)
-                pending.clear()
-                self._pending_chars = 0
-            else:
-                limited = True
-                count = size = 0
-                while count < len(pending) and (count == 0 or size + len(pending[count]) <= self._budget):
-                    size += len(pending[count])
-                    count += 1
-                taken = "".join(pending[:count])
-                del pending[:count]
-                self._pending_chars -= size
+            # While catching up, a flush takes on at least as much as the live tail holds: a block
+            # that spans many budgets is parsed a number of times logarithmic in its size.
+            limit = max(self._pacer.budget, len(self._tail)) if self._catching_up else self._pacer.budget
+            limited = self._pending.chars > limit
+            taken = self._pending.take(limit)
             threshold = self._catch_up_threshold()
-            if not self._catching_up and self._pending_chars > threshold:
+            if not self._catching_up and self._pending.chars > threshold:
                 self._catching_up = True
             self._tail += taken
-            tokens = self._parser.parse(self._tail)
-            groups = _top_level_groups(tokens)
+            tokens = self._parse(self._tail)
+            groups = top_level_groups(tokens)
+            settled = settled_start(groups, self._tail.count("\n"))
+            if self._catching_up:
+                # Nobody sees a block that may still grow while catching up: build each block
+                # once, when it is final, instead of again for every flush it grows in.
+                groups = [group for group in groups if group.start < settled]
             self._sync_time += time.perf_counter() - started
             self._tail_shown = await self._reconcile(tokens, groups, self._tail_shown, self._tail_line)
             self.flush_count += 1
-            self._freeze(_settled_start(groups, self._tail.count("\n")))
+            self._freeze(settled)
             if self._catching_up:
-                if self._pending_chars > threshold:
+                if self._pending.chars > threshold:
                     await self._park_staged()
                 else:
                     await self._end_catch_up()
+                    tokens = self._parse(self._tail)
+                    self._tail_shown = await self._reconcile(
+                        tokens, top_level_groups(tokens), self._tail_shown, self._tail_line
+                    )
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
         target = self.CATCHUP_FLUSH_TARGET if self._catching_up else self.FLUSH_TARGET
         if limited:
-            if elapsed > target:
-                self._budget = max(self.BUDGET_MIN, int(self._budget * target / elapsed))
-            elif elapsed < target / 2:
-                self._budget = min(self.BUDGET_MAX, self._budget * 2)
+            self._pacer.adapt(elapsed, target)
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
-        self._schedule_sweep()
+        self.schedule_sweep()
         if self._pending and self._catching_up and not self._flush_scheduled:
             self._flush_scheduled = True
             self.call_later(self._flush)  # nothing to show: no need to wait for a refresh
@@ -659,7 +373,7 @@ class StreamingMarkdown(Markdown):
         # Each frozen block takes the text from its start to the next block's start (the first
         # also takes any blank lines before it), for its segment to be rebuilt from if parked.
         boundaries = [shown.start for shown in frozen[1:]] + [settled]
-        offsets = _line_offsets(self._tail, boundaries)
+        offsets = line_offsets(self._tail, boundaries)
         previous = 0
         for shown, offset in zip(frozen, offsets):
             segment = shown.segment
@@ -680,7 +394,7 @@ class StreamingMarkdown(Markdown):
         self._tail_line += settled
 
     async def _reconcile(
-        self, tokens: list[Token], groups: list[_Group], shown: list[_Shown], line_base: int
+        self, tokens: list[Token], groups: list[Group], shown: list[_Shown], line_base: int
     ) -> list[_Shown]:
         """Make the last blocks on screen (`shown`) match `groups`; return what is shown after.
 
@@ -689,7 +403,7 @@ class StreamingMarkdown(Markdown):
         and new ones mounted at the end.
         """
         started = time.perf_counter()
-        signatures = [_signature(tokens, group) for group in groups]
+        signatures = [signature(tokens, group) for group in groups]
         keep = 0
         limit = min(len(shown), len(groups))
         while keep < limit and shown[keep].start == groups[keep].start and shown[keep].signature == signatures[keep]:
@@ -707,7 +421,8 @@ class StreamingMarkdown(Markdown):
                 if old.widget is not None and self._update_in_place(old.widget, tokens, group, line_base):
                     result.append(_Shown(group.start, group.end, signatures[index], old.widget, old.segment))
                     continue
-            blocks = list(self._parse_markdown(tokens[group.first : group.stop]))
+            blocks = markdown_blocks(self, tokens[group.first : group.stop])
+            self.blocks_built += len(blocks)
             block = blocks[0] if blocks else None
             if block is not None:
                 block.source_range = (group.start + line_base, group.end + line_base)
@@ -735,7 +450,7 @@ class StreamingMarkdown(Markdown):
             await self._mount_entries(new_entries)
         return result
 
-    def _update_in_place(self, widget: MarkdownBlock, tokens: list[Token], group: _Group, line_base: int) -> bool:
+    def _update_in_place(self, widget: MarkdownBlock, tokens: list[Token], group: Group, line_base: int) -> bool:
         """Show a grown paragraph or code fence in its widget; False if it is another kind now.
 
         Does what building a new block and `_update_from_block` would, without the new widget.
@@ -744,22 +459,11 @@ class StreamingMarkdown(Markdown):
         if token.type == "paragraph_open" and group.stop - group.first == 3:
             if type(widget) is not self.get_block_class("paragraph_open"):
                 return False
-            inline = tokens[group.first + 1]
-            widget._token = token
-            widget._inline_token = inline
-            widget.set_content(widget._token_to_content(inline))
+            update_paragraph(widget, token, tokens[group.first + 1])
         elif token.type in ("fence", "code_block") and group.stop - group.first == 1:
             if type(widget) is not self.get_block_class(token.type) or not isinstance(widget, MarkdownFence):
                 return False
-            code = token.content.rstrip()
-            if code != widget.code or token.info != widget.lexer:
-                widget.code = code
-                widget.lexer = token.info
-                widget._highlighted_code = widget.highlight(
-                    code, token.info, ansi=self.app.native_ansi_color, dark=self.app.current_theme.dark
-                )
-                widget.set_content(widget._highlighted_code)
-            widget._token = token
+            update_fence(widget, token, self.app)
         else:
             return False
         widget.source_range = (group.start + line_base, group.end + line_base)
@@ -781,7 +485,7 @@ class StreamingMarkdown(Markdown):
                 if segment is not None and batch:
                     await self._mount_in(segment, batch)
                     batch = []
-                segment = _Segment(self)
+                segment = Segment(self)
                 if self._catching_up:
                     segment.staged = True
                     segment.styles.display = "none"
@@ -794,15 +498,20 @@ class StreamingMarkdown(Markdown):
         if batch and segment is not None:
             await self._mount_in(segment, batch)
 
-    async def _mount_in(self, segment: _Segment, blocks: list[MarkdownBlock]) -> None:
+    async def _mount_in(self, segment: Segment, blocks: list[MarkdownBlock]) -> None:
         started = time.perf_counter()
         mounting = segment.mount_all(blocks)  # registers the widgets now; composes them later
         self._sync_time += time.perf_counter() - started
         await mounting
 
-    def _build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
+    def _parse(self, text: str) -> list[Token]:
+        """Tokens for `text`, counted in `parsed_chars`."""
+        self.parsed_chars += len(text)
+        return self._parser.parse(text)
+
+    def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
         """The block widgets for `text`, whose first line is line `first_line` of the reply."""
-        blocks = list(self._parse_markdown(self._parser.parse(text)))
+        blocks = markdown_blocks(self, self._parse(text))
         for block in blocks:
             start, end = block.source_range
             block.source_range = (start + first_line, end + first_line)
@@ -824,6 +533,8 @@ class StreamingMarkdown(Markdown):
 
     async def _park_staged(self) -> None:
         """Park the hidden segments whose blocks are all final, as soon as they are."""
+        if not self._segments:
+            return
         live = {shown.segment for shown in self._tail_shown}
         last = self._segments[-1]
         for segment in self._staged:
@@ -851,7 +562,7 @@ class StreamingMarkdown(Markdown):
 
     # -- parking ----------------------------------------------------------------------------
 
-    def _parkable(self, segment: _Segment) -> bool:
+    def may_park(self, segment: Segment) -> bool:
         """May `segment` be parked: all its blocks final, not the last, and far off screen?"""
         if not self._segments or segment is self._segments[-1]:
             return False
@@ -865,7 +576,7 @@ class StreamingMarkdown(Markdown):
         far = self.PARK_SCREENS * height
         return region.bottom < -far or region.y > height + far
 
-    def _schedule_sweep(self) -> None:
+    def schedule_sweep(self) -> None:
         if not self._sweep_scheduled and self.is_attached:
             self._sweep_scheduled = True
             self.call_after_refresh(self._sweep)
@@ -874,7 +585,7 @@ class StreamingMarkdown(Markdown):
         """Park every segment that may be parked (after a refresh, so positions are current)."""
         self._sweep_scheduled = False
         for segment in self._segments[:-1]:
-            if not segment.parked and self._parkable(segment):
+            if not segment.parked and self.may_park(segment):
                 segment.call_later(segment.park)
 
     # -- finishing --------------------------------------------------------------------------
@@ -891,9 +602,8 @@ class StreamingMarkdown(Markdown):
             text = self.source
             if self._pending:  # finish() from this widget's own queue, or before mount
                 self._pending.clear()
-                self._pending_chars = 0
             # Parse and sign off the event loop (as Markdown.update parses), with a parser of its own.
-            tokens, groups, signatures = await asyncio.get_running_loop().run_in_executor(None, _parse_and_sign, text)
+            tokens, groups, signatures = await asyncio.get_running_loop().run_in_executor(None, parse_and_sign, text)
             signatures_match = len(groups) >= len(self._frozen) and all(
                 shown.start == group.start and shown.signature == signature
                 for shown, group, signature in zip(self._frozen, groups, signatures)
@@ -913,14 +623,13 @@ class StreamingMarkdown(Markdown):
                     self._frozen = []
                     self._tail_line = 0
                     self._tail_shown = await self._reconcile(tokens, groups, [], 0)
-            self._markdown = text
-            self._table_of_contents = None
+            set_markdown_source(self, text)
             # Every block is final now: give the segments the text of the tail's blocks, so that
             # they can be parked too.
             tail = self._tail_shown
             if tail:
                 lines = [self._tail_line] + [shown.start for shown in tail[1:]]
-                starts = _line_offsets(text, lines)
+                starts = line_offsets(text, lines)
                 for shown, line, start, end in zip(tail, lines, starts, starts[1:] + [len(text)]):
                     segment = shown.segment
                     if segment is not None:
@@ -930,4 +639,4 @@ class StreamingMarkdown(Markdown):
             self._frozen.extend(tail)
             self._tail_shown = []
             self._tail = ""
-        self._schedule_sweep()
+        self.schedule_sweep()

@@ -1,0 +1,112 @@
+"""Only `tui_chat/ui/_textual_internals.py` may use Textual's private API; what it uses still exists."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import textual
+from textual.app import App
+from textual.driver import Driver
+from textual.widget import Widget
+from textual.widgets import Footer, Markdown
+
+from tui_chat.ui import _textual_internals as internals
+
+PACKAGE = Path(internals.__file__).resolve().parent.parent
+"""The tui_chat package directory."""
+INTERNALS = Path(internals.__file__).resolve()
+
+
+def _private_module(module: str) -> bool:
+    parts = module.split(".")
+    return parts[0] == "textual" and any(part.startswith("_") for part in parts[1:])
+
+
+def private_uses(source: str, *, attributes: bool = True) -> list[str]:
+    """Each private Textual import in `source`, and (if `attributes`) each known private attribute
+    it reads, writes or overrides, as "line: what"."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"{node.lineno}: import {alias.name}" for alias in node.names if _private_module(alias.name)]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [alias.name for alias in node.names]
+            if _private_module(node.module) or (
+                node.module.split(".")[0] == "textual" and any(n.startswith("_") and not n.startswith("__") for n in names)
+            ):
+                found.append(f"{node.lineno}: from {node.module} import {', '.join(names)}")
+        elif attributes and isinstance(node, ast.Attribute) and node.attr in internals.PRIVATE_ATTRIBUTES:
+            found.append(f"{node.lineno}: .{node.attr}")
+        elif attributes and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in internals.PRIVATE_ATTRIBUTES:
+            found.append(f"{node.lineno}: def {node.name}")
+        elif attributes and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr"):
+            if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value in internals.PRIVATE_ATTRIBUTES:
+                found.append(f"{node.lineno}: {node.func.id}(..., {node.args[1].value!r})")
+    return found
+
+
+def test_the_checker_finds_each_kind_of_private_use() -> None:
+    source = """
+import textual._context
+from textual._xterm_parser import XTermParser
+from textual.widgets._markdown import MarkdownBlock
+from textual.widgets import _markdown
+from textual import __version__, events
+driver = app._driver
+footer._bindings_ready = True
+getattr(app, "_driver")
+class P(XTermParser):
+    def _sequence_to_key_events(self, sequence): ...
+"""
+    assert [use.split(":")[0] for use in private_uses(source)] == ["2", "3", "4", "5", "7", "8", "9", "11"]
+
+
+def test_no_module_but_the_internals_one_uses_textual_private_api() -> None:
+    uses: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.resolve() == INTERNALS:
+            continue
+        # Attributes are checked where Textual is used (the UI): elsewhere `_token` or `_headers`
+        # are tui-chat's own.
+        in_ui = (PACKAGE / "ui") in path.parents
+        found = private_uses(path.read_text(encoding="utf-8"), attributes=in_ui)
+        if found:
+            uses[str(path.relative_to(PACKAGE))] = found
+    assert uses == {}, "use Textual internals only through tui_chat/ui/_textual_internals.py"
+
+
+def test_the_pinned_textual_is_the_checked_one() -> None:
+    version = tuple(int(part) for part in textual.__version__.split(".")[:3])
+    assert (8, 2, 8) <= version < (8, 3), textual.__version__
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"textual>={internals.TEXTUAL_CHECKED},<8.3"' in pyproject
+
+
+def test_the_private_names_relied_on_still_exist() -> None:
+    """Fails on a Textual upgrade that drops one of them: update _textual_internals.py, then the pin."""
+    from textual._xterm_parser import XTermParser
+    from textual.drivers.linux_driver import LinuxDriver
+
+    classes = {
+        "_parse_markdown": Markdown,
+        "_token_to_content": internals.MarkdownBlock,
+        "_get_headers_and_rows": internals.MarkdownTable,
+        "_clear_arrangement_cache": Widget,
+        "_sequence_to_key_events": XTermParser,
+    }
+    for name, owner in classes.items():
+        assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
+    app = App()
+    assert "_driver" in vars(app)
+    assert {"_markdown", "_table_of_contents"} <= set(vars(Markdown("x")))
+    assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
+    driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
+    for name in ("_app", "_debug", "_writer_thread"):
+        assert f"self.{name} = " in driver_init or f"self.{name}: " in driver_init, name
+    assert internals.current_message_pump() is None
+    covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
+    # Set on block widgets as they are built or updated; read by this module only.
+    instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes"}
+    assert internals.PRIVATE_ATTRIBUTES == covered | instance_only

@@ -1,0 +1,203 @@
+"""Every use of Textual's private API in tui-chat, in one place.
+
+Checked against Textual 8.2.8 (`TEXTUAL_CHECKED`; pyproject.toml pins `textual>=8.2.8,<8.3`). A
+Textual upgrade that moves or changes any of these breaks this file alone: check each name here
+against the new version, adjust, then widen the pin. `tests/ui/test_textual_internals.py` fails
+when another module of tui_chat imports a private Textual module (`textual._*`,
+`textual.*._*`) or touches one of `PRIVATE_ATTRIBUTES`, and checks that what is here still exists.
+
+What tui-chat needs that Textual keeps private:
+
+- the message pump running now (`textual._context`): whether a widget is called from its own queue;
+- the Markdown block widgets (`textual.widgets._markdown`) and the way a `Markdown` turns tokens
+  into blocks, updates a paragraph or fence in place, and keeps its source;
+- a widget's arrangement cache, which keeps removed children alive until cleared;
+- the input parser (`textual._xterm_parser`, `textual._parser`) and the Linux driver's app, debug
+  flag and writer thread, for key-release events;
+- the running driver of an app (`App._driver`), Footer's "bindings ready" flag, and the title
+  widget of a `Collapsible`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final
+
+from markdown_it.token import Token
+from textual._context import active_message_pump
+from textual._parser import ParseError, Peek1, Read1, TokenCallback
+from textual._xterm_parser import XTermParser
+from textual.widgets._collapsible import CollapsibleTitle
+from textual.widgets._markdown import (
+    MarkdownBlock,
+    MarkdownFence,
+    MarkdownTable,
+    MarkdownTableCellContents,
+    MarkdownTableContent,
+)
+
+if TYPE_CHECKING:
+    from rich.text import Text
+    from textual import events
+    from textual.app import App
+    from textual.driver import Driver
+    from textual.message_pump import MessagePump
+    from textual.widget import Widget
+    from textual.widgets import Footer, Markdown
+
+__all__ = [
+    "PRIVATE_ATTRIBUTES",
+    "TEXTUAL_CHECKED",
+    "CollapsibleTitle",
+    "MarkdownBlock",
+    "MarkdownFence",
+    "MarkdownTable",
+    "MarkdownTableCellContents",
+    "MarkdownTableContent",
+    "ParseError",
+    "Peek1",
+    "Read1",
+    "TokenCallback",
+    "XTermParserWithHook",
+    "current_message_pump",
+    "driver_app",
+    "driver_debug",
+    "driver_writer",
+    "forget_arrangement",
+    "mark_bindings_ready",
+    "markdown_blocks",
+    "running_driver",
+    "set_markdown_source",
+    "table_headers_and_rows",
+    "update_fence",
+    "update_paragraph",
+]
+
+TEXTUAL_CHECKED: Final = "8.2.8"
+"""The Textual version every name in this module was checked against."""
+
+PRIVATE_ATTRIBUTES: Final = frozenset(
+    {
+        "_app",
+        "_bindings_ready",
+        "_clear_arrangement_cache",
+        "_debug",
+        "_driver",
+        "_get_headers_and_rows",
+        "_headers",
+        "_highlighted_code",
+        "_inline_token",
+        "_markdown",
+        "_nodes",
+        "_parse_markdown",
+        "_rows",
+        "_sequence_to_key_events",
+        "_table_of_contents",
+        "_token",
+        "_token_to_content",
+        "_writer_thread",
+    }
+)
+"""Private Textual attributes tui-chat relies on: only this module may touch them."""
+
+
+def current_message_pump() -> MessagePump | None:
+    """The message pump (app, screen or widget) whose handler is running now, if any."""
+    return active_message_pump.get(None)
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+
+def markdown_blocks(markdown: Markdown, tokens: Iterable[Token]) -> list[MarkdownBlock]:
+    """The block widgets `markdown` builds for `tokens` (as its `update` does)."""
+    return list(markdown._parse_markdown(tokens))  # type: ignore[arg-type]
+
+
+def set_markdown_source(markdown: Markdown, text: str) -> None:
+    """Record `text` as what `markdown` shows (its `source`), forgetting its table of contents."""
+    markdown._markdown = text
+    markdown._table_of_contents = None
+
+
+def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None:
+    """Show a paragraph's new inline content in its existing widget."""
+    widget._token = token
+    widget._inline_token = inline
+    widget.set_content(widget._token_to_content(inline))
+
+
+def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
+    """Show a code fence's new code (highlighted) in its existing widget."""
+    code = token.content.rstrip()
+    if code != widget.code or token.info != widget.lexer:
+        widget.code = code
+        widget.lexer = token.info
+        widget._highlighted_code = widget.highlight(
+            code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark
+        )
+        widget.set_content(widget._highlighted_code)
+    widget._token = token
+
+
+def table_headers_and_rows(table: MarkdownTable) -> tuple[list[Text], list[list[Text]]]:
+    """A Markdown table's header and row cells, kept on the table as its own `compose` keeps them."""
+    headers, rows = table._get_headers_and_rows()
+    table._headers = headers
+    table._rows = rows
+    return headers, rows
+
+
+# -- widgets and the app ---------------------------------------------------------------------
+
+
+def forget_arrangement(widget: Widget) -> None:
+    """Drop a widget's cached arrangements and displayed children (which hold removed children)."""
+    widget._clear_arrangement_cache()
+    _ = widget.displayed_children
+
+
+def mark_bindings_ready(footer: Footer) -> None:
+    """Let a Footer show its keys (its `compose` shows nothing before the first bindings change)."""
+    footer._bindings_ready = True
+
+
+def running_driver(app: App[Any]) -> Driver | None:
+    """The driver an app runs on (Textual has no public accessor), None before it runs."""
+    return app._driver
+
+
+# -- input -----------------------------------------------------------------------------------
+
+
+class XTermParserWithHook(XTermParser):
+    """Textual's input parser, with its private sequence-to-keys step behind a public name.
+
+    Override `sequence_to_keys`; `textual_keys` is Textual's own reading of a sequence.
+    """
+
+    def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
+        return self.sequence_to_keys(sequence, alt)
+
+    def sequence_to_keys(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
+        """The keys for a complete escape sequence; none means "read on"."""
+        return self.textual_keys(sequence, alt)
+
+    def textual_keys(self, sequence: str, alt: bool = False) -> Iterable[events.Key]:
+        """Textual's keys for a sequence (may raise on a malformed one)."""
+        return super()._sequence_to_key_events(sequence, alt)
+
+
+def driver_app(driver: Driver) -> App[Any]:
+    """The app a driver sends its events to."""
+    return driver._app
+
+
+def driver_debug(driver: Driver) -> bool:
+    """Whether a driver was started in debug mode."""
+    return driver._debug
+
+
+def driver_writer(driver: Driver) -> object | None:
+    """The Linux driver's writer thread: a new one is started each time it enters application mode."""
+    return getattr(driver, "_writer_thread", None)

@@ -1,0 +1,119 @@
+"""Streaming Markdown cut into top-level blocks: which are final, what they render from.
+
+Pure text and markdown-it tokens, no Textual: the rules by which `StreamingMarkdown` decides what
+to parse again and what it may leave alone, testable on their own.
+
+- `top_level_groups` splits a token list into its top-level blocks (`Group`: lines and tokens).
+- `settled_start` says from which line the streamed text must stay live; every block before it
+  is final, whatever text comes next.
+- `signature` is a digest of what a block renders from, to tell a changed block from the same one.
+- `line_offsets` maps line numbers to string offsets, to cut the text of final blocks off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+__all__ = ["Group", "line_offsets", "new_parser", "parse_and_sign", "settled_start", "signature", "top_level_groups"]
+
+
+def new_parser() -> MarkdownIt:
+    """A parser configured as Textual's `Markdown` widget configures its own."""
+    return MarkdownIt("gfm-like")
+
+
+@dataclass(slots=True)
+class Group:
+    """One top-level block in a token list: its lines [start, end) and tokens [first, stop)."""
+
+    start: int
+    end: int
+    first: int
+    stop: int
+
+
+def top_level_groups(tokens: list[Token]) -> list[Group]:
+    """Split a token list into its top-level blocks."""
+    groups: list[Group] = []
+    index = 0
+    count = len(tokens)
+    last_end = 0
+    while index < count:
+        token = tokens[index]
+        stop = index + 1
+        if token.nesting == 1:
+            depth = 1
+            while depth and stop < count:
+                depth += tokens[stop].nesting
+                stop += 1
+        if token.map is not None:
+            start, end = token.map
+        else:  # not expected for block tokens; keep the group, placed after the previous one
+            start = end = last_end
+        last_end = end
+        groups.append(Group(start, end, index, stop))
+        index = stop
+    return groups
+
+
+def _token_signature(token: Token) -> tuple:
+    children = token.children
+    return (
+        token.type,
+        token.tag,
+        token.nesting,
+        token.info,
+        token.markup,
+        token.content,
+        token.hidden,
+        tuple(token.attrs.items()) if token.attrs else (),
+        tuple(_token_signature(child) for child in children) if children else (),
+    )
+
+
+def signature(tokens: list[Token], group: Group) -> bytes:
+    """A digest of what a top-level block renders from: its tokens without their line numbers.
+
+    Two blocks with the same signature build the same widgets. (A digest rather than the tokens,
+    to keep nothing alive for the garbage collector to scan.)
+    """
+    tree = tuple(_token_signature(token) for token in tokens[group.first : group.stop])
+    return hashlib.blake2b(repr(tree).encode(), digest_size=16).digest()
+
+
+def parse_and_sign(text: str) -> tuple[list[Token], list[Group], list[bytes]]:
+    """Parse a whole reply; its top-level blocks and their signatures (run in a thread)."""
+    tokens = new_parser().parse(text)
+    groups = top_level_groups(tokens)
+    return tokens, groups, [signature(tokens, group) for group in groups]
+
+
+def line_offsets(text: str, lines: list[int]) -> list[int]:
+    """The index in `text` where each of `lines` (0-based, ascending) starts."""
+    offsets: list[int] = []
+    offset = 0
+    line = 0
+    for target in lines:
+        while line < target:
+            offset = text.index("\n", offset) + 1
+            line += 1
+        offsets.append(offset)
+    return offsets
+
+
+def settled_start(groups: list[Group], complete_lines: int) -> int:
+    """The line from which the tail must stay live; every block before it is final.
+
+    A block's extent is decided by the lines up to the line after it (a setext underline or a
+    table delimiter row is read one line ahead), so a block is final once another top-level
+    block starts on a complete line that is also followed by a complete line. The last block is
+    never final: more text may continue it.
+    """
+    for group in reversed(groups[1:]):
+        if group.start + 1 < complete_lines:
+            return group.start
+    return 0

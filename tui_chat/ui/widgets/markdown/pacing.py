@@ -1,0 +1,91 @@
+"""Flush pacing: how much pending text one flush takes on, and when the next may run.
+
+Pure bookkeeping, no Textual. Text appended between flushes waits in `PendingText`. When it comes
+faster than it can be shown, a flush takes on at most a *budget* of characters, adapted so that a
+flush takes about its target time, and the next flush waits until the layout the last one caused
+has had `layout_ratio` times its own cost of free loop time: keys are still handled promptly.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+__all__ = ["FlushPacer", "PendingText"]
+
+
+@dataclass(slots=True)
+class PendingText:
+    """Text appended and not yet flushed, taken from the front in bounded slices."""
+
+    _pieces: deque[str] = field(default_factory=deque)
+    chars: int = 0
+    """How many characters are pending."""
+
+    def __bool__(self) -> bool:
+        return self.chars > 0
+
+    def add(self, text: str) -> None:
+        self._pieces.append(text)
+        self.chars += len(text)
+
+    def clear(self) -> None:
+        self._pieces.clear()
+        self.chars = 0
+
+    def take(self, limit: int) -> str:
+        """At most `limit` characters (at least one) from the front.
+
+        A piece longer than what is left of `limit` is cut: however large the chunks a model
+        sends, one flush never takes on more than its budget.
+        """
+        taken: list[str] = []
+        room = max(1, limit)
+        pieces = self._pieces
+        while pieces and room:
+            piece = pieces[0]
+            if len(piece) <= room:
+                taken.append(pieces.popleft())
+                room -= len(piece)
+            else:
+                taken.append(piece[:room])
+                pieces[0] = piece[room:]
+                room = 0
+        text = "".join(taken)
+        self.chars -= len(text)
+        return text
+
+
+@dataclass(slots=True)
+class FlushPacer:
+    """The budget of one flush and the earliest time of the next."""
+
+    start: int = 1024
+    minimum: int = 256
+    maximum: int = 1 << 20
+    layout_ratio: float = 1.0
+    """After a flush, the next one waits this many times as long as the refresh it caused took."""
+    budget: int = field(init=False)
+    """How many pending characters one flush takes on."""
+    next_flush_at: float = 0.0
+    """The `time.perf_counter()` before which no flush should start."""
+
+    def __post_init__(self) -> None:
+        self.budget = self.start
+
+    def adapt(self, elapsed: float, target: float) -> None:
+        """A flush that was limited by the budget took `elapsed` seconds: aim the budget at `target`."""
+        if elapsed > target:
+            self.budget = max(self.minimum, int(self.budget * target / elapsed))
+        elif elapsed < target / 2:
+            self.budget = min(self.maximum, self.budget * 2)
+
+    def refreshed(self, flushed_at: float, now: float) -> None:
+        """The refresh showing a flush that ended at `flushed_at` ended at `now`: pace the next.
+
+        The time from the end of a flush to the end of the refresh that shows it is mostly that
+        refresh's layout; minus what a cheap refresh takes (waiting for the frame timer, composing
+        new blocks), so that only expensive layouts slow the flushes down.
+        """
+        cost = max(0.0, now - flushed_at - 1 / 30)
+        self.next_flush_at = now + self.layout_ratio * cost

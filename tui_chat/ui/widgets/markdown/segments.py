@@ -1,0 +1,193 @@
+"""Segments: runs of top-level blocks that can be parked off screen, and their layout.
+
+A long reply's blocks live in `Segment`s of a few blocks each (a `Markdown` with no box of its own).
+A segment whose blocks are final and that is far from the view is *parked*: its block widgets are
+removed and it keeps only its height and its text, from which it is rebuilt when it comes back
+into view. Textual lays out every widget of a screen on every layout, so without parking each frame
+of a long reply would cost more than the last. `SegmentLayout` places the segments so that every
+block lands where it would if all blocks were children of one `Markdown` (margins collapse across
+segment edges as between siblings).
+"""
+
+from __future__ import annotations
+
+import weakref
+from fractions import Fraction
+from typing import Protocol
+
+from textual import events
+from textual.box_model import BoxModel
+from textual.geometry import NULL_OFFSET, NULL_SPACING, Region, Size
+from textual.layout import WidgetPlacement
+from textual.layouts.vertical import VerticalLayout
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Markdown
+
+from ..._textual_internals import MarkdownBlock, forget_arrangement
+
+__all__ = ["Segment", "SegmentLayout", "SegmentOwner"]
+
+
+class SegmentOwner(Protocol):
+    """What a segment needs of the widget that holds it."""
+
+    @property
+    def size(self) -> Size: ...
+
+    def may_park(self, segment: Segment) -> bool:
+        """May `segment` be parked now (all its blocks final, far off screen)?"""
+
+    def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
+        """The block widgets for `text`, whose first line is line `first_line` of the reply."""
+
+    def schedule_sweep(self) -> None:
+        """Park, after the next refresh, every segment that may be parked."""
+
+
+class Segment(Markdown):
+    """A run of consecutive top-level blocks of a StreamingMarkdown.
+
+    A `Markdown` so that every `Markdown > Block` style rule applies to its blocks as it would
+    in a plain Markdown; its own box adds nothing (no padding, margin or border).
+    """
+
+    def __init__(self, owner: SegmentOwner) -> None:
+        super().__init__(None, open_links=False)
+        self._owner_ref = weakref.ref(owner)
+        self.first_line = -1
+        """The line of the reply where this segment's text starts (-1: not known yet)."""
+        self.texts: list[str] = []
+        """The text of its frozen blocks, in order (what a parked segment is rebuilt from)."""
+        self.parked = False
+        self.staged = False
+        """Hidden while the reply catches up with a backlog (see "catching up" below)."""
+        self.parked_insets = (0, 0)
+        self.parked_width = 0
+        self.parked_height = 0
+        self._unpark_requested = False
+        styles = self.styles
+        styles.padding = 0
+        styles.margin = 0
+        styles.border = ("none", "black")
+        styles.background = "transparent"
+
+    async def _on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # Markdown would `update` and remove the blocks mounted in it
+
+    def insets(self) -> tuple[int, int]:
+        """The top margin of its first block and the bottom margin of its last, which it holds."""
+        if self.parked:
+            return self.parked_insets
+        children = self.displayed_children
+        if not children:
+            return (0, 0)
+        return (children[0].styles.margin.top, children[-1].styles.margin.bottom)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Only called for what is on screen: a parked segment in view is rebuilt.
+        if self.parked and not self._unpark_requested:
+            self._unpark_requested = True
+            self.call_later(self.unpark)
+        return super().render_lines(crop)
+
+    async def park(self, force: bool = False) -> None:
+        """Drop the block widgets, keeping the height they take."""
+        owner = self._owner_ref()
+        if self.parked or owner is None or not (force or owner.may_park(self)):
+            return
+        width = owner.size.width
+        height = self.measure(width)
+        insets = self.insets()
+        with self.app.batch_update():
+            self.styles.height = height
+            await self.remove_children()
+        # Textual caches past arrangements and the list of displayed children; refresh them, or
+        # they would keep the removed blocks alive.
+        forget_arrangement(self)
+        self.parked = True
+        self.parked_height = height
+        self.parked_insets = insets
+        self.parked_width = width
+
+    def measure(self, width: int) -> int:
+        """The height of this segment at `width` (what SegmentLayout gives it)."""
+        if self.parked:
+            return self.parked_height
+        return self.arrange(Size(width, 0)).total_region.height if self.children else 0
+
+    async def unpark(self) -> None:
+        """Rebuild the block widgets from the text."""
+        self._unpark_requested = False
+        owner = self._owner_ref()
+        if not self.parked or owner is None:
+            return
+        blocks = owner.build_blocks("".join(self.texts), self.first_line)
+        if self.staged:  # hidden: nothing to keep the screen from showing meanwhile
+            self.styles.height = None
+            self.parked = False
+            await self.mount_all(blocks)
+        else:
+            with self.app.batch_update():
+                self.styles.height = None
+                self.parked = False
+                await self.mount_all(blocks)
+        owner.schedule_sweep()
+
+
+class SegmentLayout(VerticalLayout):
+    """Textual's vertical layout, for a column of segments that each hold blocks.
+
+    Places the segments so that every block lands where VerticalLayout would put it if all the
+    blocks were children of one container: a segment holds its first block's top margin and its
+    last block's bottom margin inside it, so those margins are collapsed with the neighbours'
+    here as VerticalLayout collapses the margins of siblings.
+    """
+
+    name = "vertical"
+
+    def arrange(
+        self, parent: Widget, children: list[Widget], size: Size, greedy: bool = True
+    ) -> list[WidgetPlacement]:
+        if not all(isinstance(child, Segment) for child in children) or any(
+            child.styles.overlay == "screen"
+            or child.styles.has_rule("offset")
+            or child.styles.has_rule("position")
+            or child.styles.has_rule("min_height")
+            or child.styles.has_rule("max_height")
+            or not (child.parked or child.styles.is_auto_height)
+            for child in children
+        ):
+            return super().arrange(parent, children, size, greedy)
+        parent.pre_layout(self)
+        # A segment fills the width and is as tall as its blocks (its own arrangement, cached by
+        # Textual until its blocks change) or, parked, as tall as it was. Asking each segment
+        # for its box model instead would re-arrange every block on every frame, as the
+        # container's growing height is part of that cache key.
+        width = Fraction(size.width)
+        box_models = [
+            BoxModel(
+                width,
+                Fraction(child.measure(size.width)),
+                NULL_SPACING,
+            )
+            for child in children
+        ]
+        placements: list[WidgetPlacement] = []
+        bottom: Fraction | None = None  # where the last non-empty segment's content ends
+        pending_margin = 0  # and the bottom margin it leaves to collapse
+        for child, (width, height, margin) in zip(children, box_models):
+            assert isinstance(child, Segment)
+            if not height:  # an empty segment (its blocks were replaced): takes no room at all
+                y = Fraction(0) if bottom is None else bottom
+                region = Region(margin.left, y.__floor__(), width.__floor__(), 0)
+            else:
+                top_inset, bottom_inset = child.insets()
+                top = Fraction(top_inset) if bottom is None else bottom + max(pending_margin, top_inset)
+                y = top - top_inset
+                next_y = y + height
+                region = Region(margin.left, y.__floor__(), width.__floor__(), next_y.__floor__() - y.__floor__())
+                bottom = next_y - bottom_inset
+                pending_margin = bottom_inset
+            placements.append(WidgetPlacement(region, NULL_OFFSET, margin, child, 0, False, False, False))
+        return placements
