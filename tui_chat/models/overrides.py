@@ -123,7 +123,7 @@ def _parse_one(name: str, table: Any) -> Override:
         raise ConfigError(f"{where} must be a table, not {table!r}")
     provider = table.get("provider")
     if provider is not None and _text(provider) is None:
-        raise ConfigError(f"{where} provider = {provider!r} is not a provider name")
+        raise ConfigError(f"{where} provider = {provider!r} is not a provider name", hint='use a name such as "ollama"')
     facts: dict[str, Any] = {}
     for key, value in table.items():
         if key == "provider":
