@@ -182,7 +182,7 @@ DEFAULT_MODELS: dict[str, str] = {
     "gemini": "gemini-3.5-flash-lite",  # GA, $0.30 / $2.50 per M
     "vertex": "gemini-3.5-flash-lite",
     "mistral": "mistral-small-latest",  # $0.15 / $0.60 per M (genai-prices)
-    "cohere": "command-a-03-2025",
+    "cohere": "command-r7b-12-2024",  # $0.0375 / $0.15 per M (genai-prices), tools, 128K context
     "ollama": "llama3.2",  # local: whatever the user has pulled; this one is small and common
     "replicate": "meta/meta-llama-3-8b-instruct",
     "azure": "",  # the deployment name is the user's
