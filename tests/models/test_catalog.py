@@ -30,7 +30,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_sources_load_offline(no_network: None) -> None:
     card = Catalog().lookup("openai", "gpt-5-mini")
     assert card.price_input == Rate(Decimal("0.25"))
-    assert card.price_output == Rate(Decimal("2"))
+    assert card.price_output == Rate(Decimal(2))
     assert card.price_cached_input == Rate(Decimal("0.025"))
     assert card.context_window == 400_000
     assert card.sources["price_input"] == "genai-prices"
@@ -114,7 +114,7 @@ def test_a_config_override_wins() -> None:
     card = catalog.lookup("openai", "gpt-5-mini")
     assert card.context_window == 1000
     assert card.price_input == Rate(Decimal("0.5"))
-    assert card.price_output == Rate(Decimal("2"))  # what the override does not say still comes from genai-prices
+    assert card.price_output == Rate(Decimal(2))  # what the override does not say still comes from genai-prices
     assert card.tools is False
     assert card.reasoning.levels == ("low",) and card.reasoning.effort_field == "reasoning_effort"
     assert card.sources["context_window"] == 'config [models."gpt-5-mini"]'

@@ -7,9 +7,10 @@ field name to value) from several sources; `sources` says, per field, which sour
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 InputKind = Literal["text", "image", "audio", "pdf"]
 INPUT_KINDS: frozenset[str] = frozenset({"text", "image", "audio", "pdf"})

@@ -17,12 +17,14 @@ The bundled table and genai-prices load on the first lookup, not at import; card
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from functools import cache
-from typing import Any, Callable, Mapping
+from types import MappingProxyType
+from typing import Any
 
-from .card import CARD_FIELDS, ModelCard, Rate
+from .card import CARD_FIELDS, NO_REASONING, ModelCard, Rate
 from .overrides import REASONING_LEVELS, Override, parse_overrides
 
 PriceSource = Callable[[str, str], Mapping[str, Any]]
@@ -118,12 +120,12 @@ class Catalog:
 
 def _card(provider: str, model_id: str, facts: dict[str, Any], sources: dict[str, str]) -> ModelCard:
     """The card from layered facts; a levels override reshapes the reasoning it lands on."""
-    levels = facts.pop(REASONING_LEVELS, None)
-    card = ModelCard(provider, model_id, **facts, sources=sources)
-    if levels is not None:
+    if (levels := facts.pop(REASONING_LEVELS, None)) is not None:
+        facts["reasoning"] = replace(facts.get("reasoning", NO_REASONING), levels=levels)
         sources["reasoning"] = sources.pop(REASONING_LEVELS)
-        card = replace(card, reasoning=replace(card.reasoning, levels=levels))
-    return card
+    if "params_by_api_version" in facts:
+        facts["params_by_api_version"] = MappingProxyType(dict(facts["params_by_api_version"]))
+    return ModelCard(provider, model_id, **facts, sources=MappingProxyType(sources))
 
 
 @cache

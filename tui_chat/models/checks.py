@@ -7,8 +7,8 @@ and the models of the same provider the catalog knows can do it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .card import ModelCard
 from .catalog import Catalog, default_catalog

@@ -15,7 +15,8 @@ cleans them where they enter (`safe_text.clean`), as for any text from a server.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .card import Reasoning
 

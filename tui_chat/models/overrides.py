@@ -21,9 +21,10 @@ A wrong key or value raises `ConfigError` naming the table, the key and the valu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .card import INPUT_KINDS, NO_REASONING, SAMPLING_PARAMS, Rate

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 _OPENAI_MESSAGE = re.compile(r"Unsupported (parameter|value): '([A-Za-z_.\[\]0-9]+)'")
 _ANTHROPIC_MESSAGES = (

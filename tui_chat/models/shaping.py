@@ -12,8 +12,9 @@ card's name, and reasoning as the nested objects the wire wants (`{"output_confi
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Collection, Mapping
+from typing import Any
 
 from .card import SAMPLING_PARAMS, ModelCard
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .card import Reasoning, SAMPLING_PARAMS
+from .card import SAMPLING_PARAMS, Reasoning
 
 Facts = dict[str, Any]
 
