@@ -8,9 +8,11 @@ import socket
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+import tui_chat
 from tui_chat.models import Catalog, default_model, lookup, realtime_models
 from tui_chat.models.card import Rate
 from tui_chat.models.endpoints import anthropic_facts, gemini_facts, ollama_facts
@@ -42,7 +44,9 @@ def test_importing_the_package_loads_neither_the_table_nor_genai_prices() -> Non
         "import json, sys, tui_chat.models; "
         "print(json.dumps([m for m in ('genai_prices', 'tui_chat.models.table', 'tui_chat.models.prices') if m in sys.modules]))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ.copy())
+    root = str(Path(tui_chat.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert json.loads(out.stdout) == []
 
 
@@ -216,3 +220,12 @@ def test_realtime_models_are_realtime_cards() -> None:
         assert models
         assert all(lookup(provider, model).realtime for model in models)
     assert realtime_models("anthropic") == ()
+
+
+def test_a_card_cannot_change_the_bundled_facts() -> None:
+    card = Catalog().lookup("anthropic", "claude-opus-4-5")
+    with pytest.raises(TypeError):
+        card.params_by_api_version["2023-06-01"] = frozenset()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        card.sources["params"] = "me"  # type: ignore[index]
+    assert "temperature" in Catalog().lookup("anthropic", "claude-opus-4-5").accepted_params("2023-06-01")
