@@ -1,0 +1,60 @@
+"""Cost against hand-computed figures, and context use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tui_chat.chunks import Usage
+from tui_chat.models import Catalog, context_use, cost
+from tui_chat.models.card import ModelCard, Rate
+
+
+@dataclass(frozen=True)
+class CachedUsage:
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+
+
+def test_cost_of_a_gpt_5_mini_reply() -> None:
+    # $0.25 per M input, $2 per M output: 12,000 in and 3,500 out
+    # = 12,000 * 0.25 / 1e6 + 3,500 * 2 / 1e6 = 0.003 + 0.007 = 0.010
+    card = Catalog().lookup("openai", "gpt-5-mini")
+    assert cost(card, Usage(input_tokens=12_000, output_tokens=3_500)) == Decimal("0.010")
+
+
+def test_cost_with_cached_input() -> None:
+    # 100,000 in of which 80,000 cached, 2,000 out, at 0.25 / 0.025 / 2 per M:
+    # 20,000 * 0.25 = 5,000; 80,000 * 0.025 = 2,000; 2,000 * 2 = 4,000 -> 11,000 / 1e6 = 0.011
+    card = Catalog().lookup("openai", "gpt-5-mini")
+    assert cost(card, CachedUsage(100_000, 2_000, 80_000)) == Decimal("0.011")
+
+
+def test_a_long_prompt_pays_the_tier_price_for_all_its_tokens() -> None:
+    # claude-haiku-5-5: $0.10 / $0.50 per M up to 100,000 prompt tokens, $0.50 / $2.50 beyond.
+    card = Catalog().lookup("anthropic", "claude-haiku-5-5")
+    # 100,000 in (not beyond), 1,000 out: 100,000 * 0.10 + 1,000 * 0.50 = 10,500 / 1e6
+    assert cost(card, Usage(100_000, 1_000)) == Decimal("0.0105")
+    # 100,001 in, 1,000 out: 100,001 * 0.50 + 1,000 * 2.50 = 52,500.5 / 1e6
+    assert cost(card, Usage(100_001, 1_000)) == Decimal("0.0525005")
+
+
+def test_an_unknown_price_makes_the_cost_unknown_never_a_guess() -> None:
+    assert cost(Catalog().lookup("openai", "gpt-5.3-mini-2026-11-01"), Usage(1_000, 1_000)) is None
+    no_cache_price = ModelCard("x", "m", price_input=Rate(Decimal(1)), price_output=Rate(Decimal(1)))
+    assert cost(no_cache_price, CachedUsage(1_000, 10, 500)) is None
+    assert cost(no_cache_price, CachedUsage(1_000, 10, 0)) == Decimal("0.00101")
+
+
+def test_a_local_model_costs_nothing() -> None:
+    assert cost(Catalog().lookup("ollama", "llama3.2"), Usage(50_000, 5_000)) == 0
+
+
+def test_context_use() -> None:
+    card = Catalog().lookup("openai", "gpt-5-mini")
+    use = context_use(card, 100_000)
+    assert (use.used, use.window, use.percent) == (100_000, 400_000, 25.0)
+    assert use.fits(300_000) and not use.fits(300_001)
+    unknown = context_use(Catalog().lookup("openai-compatible", "x"), 10)
+    assert unknown.percent is None and unknown.fits(10**9)

@@ -1,0 +1,73 @@
+"""What a reply cost and how much of the context window a conversation uses. Pure.
+
+Token counts follow one convention: `input_tokens` counts every prompt token, cached ones
+included, and `cached_input_tokens` says how many of them were read from the cache (OpenAI's
+`prompt_tokens` and `cached_tokens`; for Anthropic, whose `input_tokens` leaves the cache out, the
+provider adds `cache_read_input_tokens` and `cache_creation_input_tokens` in). A price the catalog
+does not know makes the cost unknown (None), never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from .card import ModelCard, Rate
+
+_MILLION = Decimal(1_000_000)
+
+
+class TokenUsage(Protocol):
+    """Token counts of one reply; `tui_chat.chunks.Usage` is one (its cached count is then 0)."""
+
+    @property
+    def input_tokens(self) -> int: ...
+
+    @property
+    def output_tokens(self) -> int: ...
+
+
+def cost(card: ModelCard, usage: TokenUsage) -> Decimal | None:
+    """The reply's cost in USD, or None when a price it needs is unknown.
+
+    A tiered price applies its tier to all tokens of the kind once the input passes the tier's
+    start, as the providers bill long prompts.
+    """
+    cached = int(getattr(usage, "cached_input_tokens", 0) or 0)
+    fresh = usage.input_tokens - cached
+    parts: list[tuple[Rate | None, int]] = [
+        (card.price_input, fresh),
+        (card.price_cached_input, cached),
+        (card.price_output, usage.output_tokens),
+    ]
+    total = Decimal(0)
+    for rate, tokens in parts:
+        if tokens == 0:
+            continue
+        if rate is None:
+            return None
+        total += rate.per_million(usage.input_tokens) * tokens
+    return total / _MILLION
+
+
+@dataclass(frozen=True, slots=True)
+class ContextUse:
+    """Tokens in use against the model's context window (`window` None: not known)."""
+
+    used: int
+    window: int | None
+
+    @property
+    def percent(self) -> float | None:
+        """How full the window is, 0-100 (more when over), or None when the window is unknown."""
+        return None if not self.window else 100 * self.used / self.window
+
+    def fits(self, more: int = 0) -> bool:
+        """Whether `more` tokens still fit (always True when the window is unknown)."""
+        return self.window is None or self.used + more <= self.window
+
+
+def context_use(card: ModelCard, tokens: int) -> ContextUse:
+    """`tokens` (the next request's input) against `card`'s context window."""
+    return ContextUse(tokens, card.context_window)
