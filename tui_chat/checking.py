@@ -176,11 +176,13 @@ def check_table(
     *,
     wrong: str = "ignored",
     unknown: Callable[[str], str] | None = None,
+    unknown_outcome: str = "ignored",
 ) -> dict[str, Any]:
     """The values of table `value` that keep their rules; every other key is a problem.
 
     A wrong value is named with what it should be and `wrong` (what is done instead: "ignored",
-    "using the default"); an unknown key with `unknown(key)`, by default a suggestion.
+    "using the default"); an unknown key with `unknown(key)`, by default a suggestion, and
+    `unknown_outcome`. An empty outcome adds nothing (the caller says what happens).
     """
     if not isinstance(value, dict):
         problems.add(keys, f"expected a table, got {toml_type(value)}; ignored")
@@ -190,10 +192,10 @@ def check_table(
         rule = rules.get(key)
         if rule is None:
             about = unknown(key) if unknown else f"unknown setting{suggest(key, rules)}"
-            problems.add((*keys, key), f"{about}; ignored")
+            problems.add((*keys, key), f"{about}; {unknown_outcome}" if unknown_outcome else about)
             continue
         try:
             good[key] = rule(item)
         except Wrong as error:
-            problems.add((*keys, key), f"{error}; {wrong}")
+            problems.add((*keys, key), f"{error}; {wrong}" if wrong else str(error))
     return good

@@ -123,8 +123,9 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     session = build_session(choices_from(args))
     from .ui.app import TuiChatApp
 
-    TuiChatApp(session).run()
-    return EXIT_OK
+    app = TuiChatApp(session)
+    app.run()
+    return EXIT_FAILED if app.return_code else EXIT_OK  # Textual sets it when the app ended on an error
 
 
 # --- ask ----------------------------------------------------------------------------------------
