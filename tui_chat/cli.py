@@ -242,7 +242,7 @@ def _cmd_packs_validate(args: argparse.Namespace) -> int:
         if problems:
             failed += 1
             for problem in problems:
-                print(f"{path}: {problem}")
+                print(problem)
         else:
             print(f"{path}: ok")
     return EXIT_FAILED if failed else EXIT_OK

@@ -1,9 +1,9 @@
 """Prompt packs: load a PromptPack file, check it, and render one of its prompts.
 
 The package, one idea per module: `model` the pack and its prompts, and rendering one; `loading`
-reading a file (size cap, strict JSON); `checking` the checks with key paths; `template` the
-`{{variable}}` engine; `finder` finding a pack by path or id, and `--var`; `json_values` JSON
-values in messages.
+reading a file (size cap, strict JSON); `checking` the pack's rule tables and cross-checks; `template` the
+`{{variable}}` engine; `finder` finding a pack by path or id, and `--var`; `json_values` strict JSON
+reading and short forms.
 """
 
 from .finder import PACK_SUFFIX, bundled_pack_paths, find_pack, parse_var_assignments

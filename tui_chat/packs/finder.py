@@ -7,7 +7,7 @@ from typing import Sequence
 
 from ..errors import PackError
 from ..resources import bundled_dir
-from .json_values import did_you_mean
+from ..checking.json_rules import did_you_mean
 from .loading import load_pack
 
 PACK_SUFFIX = ".pack.json"

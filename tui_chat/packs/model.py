@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ..chunks import ToolSpec
 from ..errors import PackError
-from .json_values import did_you_mean, json_text
+from ..checking.json_rules import did_you_mean
+from .json_values import json_text
 from .template import Invalid, fill, value_text
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ import math
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .json_values import article, did_you_mean, is_type, json_text, reject_constant, shorten
+from ..checking.json_rules import article, did_you_mean, is_type
+from .json_values import json_text, reject_constant, shorten
 
 if TYPE_CHECKING:
     from .model import Variable
