@@ -286,8 +286,10 @@ def test_fragment_problems_are_found_on_load(tmp_path: Path) -> None:
     data["fragments"]["other"] = "{{fragment:absent}}"
     path = _write(tmp_path, data)
     assert validate_pack(path) == [
-        f"{path}:22: prompts.main.system_template: refers to fragment 'rule', which the pack does not define;"
-        " did you mean 'rules'?",
+        (
+            f"{path}:22: prompts.main.system_template: refers to fragment 'rule', which the pack does not define;"
+            " did you mean 'rules'?"
+        ),
         f"{path}:15: fragments.other: refers to fragment 'absent', which the pack does not define",
     ]
     data = _minimal()
@@ -314,8 +316,8 @@ def test_a_default_that_breaks_its_rules_is_a_problem_of_the_pack(tmp_path: Path
     data["prompts"]["main"]["variables"][0]["validation"] = {"enum": ["alice", "bob"]}
     path = _write(tmp_path, data)
     assert validate_pack(path) == [
-        f"{path}:27: prompts.main.variables[0].default: variable 'name' = 'friend' is not one of the allowed values:"
-        ' "alice", "bob" (validation.enum)'
+        f"{path}:27: prompts.main.variables[0].default: variable 'name' = 'friend' is not one of the"
+        ' allowed values: "alice", "bob" (validation.enum)'
     ]
 
 

@@ -110,12 +110,12 @@ def all_of(*rules: Rule) -> Rule:
     return check
 
 
-def when(test: Callable[[Any], bool], message: str) -> Rule:
-    """A value for which `test` holds; else `message` ("{value}" in it is the value, shown)."""
+def when(test: Callable[[Any], bool], problem: str | Callable[[Any], str]) -> Rule:
+    """A value for which `test` holds; else `problem`, or what `problem(value)` says about it."""
 
     def check(value: Any) -> Any:
         if not test(value):
-            raise Wrong(message.format(value=shown(value), raw=value))
+            raise Wrong(problem if isinstance(problem, str) else problem(value))
         return value
 
     return check
@@ -124,7 +124,7 @@ def when(test: Callable[[Any], bool], message: str) -> Rule:
 def matching(pattern: str, what: str) -> Rule:
     """A string that matches `pattern` in full; else "'x' is not `what`"."""
     compiled = re.compile(pattern)
-    return all_of(typed("string"), when(lambda value: bool(compiled.fullmatch(value)), "{raw!r} is not " + what))
+    return all_of(typed("string"), when(lambda value: bool(compiled.fullmatch(value)), lambda value: f"{value!r} is not {what}"))
 
 
 non_empty: Rule = all_of(typed("string"), when(bool, "must not be empty"))
@@ -144,7 +144,7 @@ def in_range(kind: str, low: float | None = None, high: float | None = None) -> 
         typed(kind),
         when(
             lambda value: (low is None or value >= low) and (high is None or value <= high),
-            "{raw} is out of range: it must be " + bounds,
+            lambda value: f"{value} is out of range: it must be {bounds}",
         ),
     )
 

@@ -23,7 +23,17 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from .json_rules import any_value, array_of, article, is_type, json_equal, json_type, object_of, shown
+from .json_rules import (
+    any_value,
+    array_of,
+    article,
+    is_type,
+    json_equal,
+    json_type,
+    object_of,
+    shown,
+    when,
+)
 from .rules import Keys, Rule, Wrong
 
 _UNCHECKED = frozenset({
@@ -98,38 +108,18 @@ def _number(schema: Mapping[str, Any], keyword: str, where: str) -> float | None
     return bound
 
 
-def _only(kind: str, test: Any, message: str) -> Rule:
-    """A check of values of JSON type `kind` (others pass): `test(value)` or `Wrong(message)`."""
-
-    def check(value: Any) -> Any:
-        if is_type(value, kind) and not test(value):
-            raise Wrong(message.format(value=shown(value), size=len(value) if kind in ("string", "array") else 0))
-        return value
-
-    return check
-
-
 def _value_checks(schema: Mapping[str, Any], where: str) -> list[Rule]:
     checks = []
     if "const" in schema:
         const = schema["const"]
-        checks.append(_satisfies(lambda value: json_equal(value, const), f"must be {shown(const)}"))
+        checks.append(when(lambda value: json_equal(value, const), f"must be {shown(const)}"))
     if "enum" in schema:
         options = schema["enum"]
         if not isinstance(options, list):
             raise UnsupportedSchema(f"{where}/enum: must be an array")
         listed = ", ".join(shown(option) for option in options[:10]) + (", ..." if len(options) > 10 else "")
-        checks.append(_satisfies(lambda value: any(json_equal(value, o) for o in options), f"must be one of {listed}, not {{value}}"))
+        checks.append(when(lambda value: any(json_equal(value, o) for o in options), lambda value: f"must be one of {listed}, not {shown(value)}"))
     return checks
-
-
-def _satisfies(test: Any, message: str) -> Rule:
-    def check(value: Any) -> Any:
-        if not test(value):
-            raise Wrong(message.format(value=shown(value)))
-        return value
-
-    return check
 
 
 def _number_checks(schema: Mapping[str, Any], where: str) -> list[Rule]:
@@ -141,16 +131,19 @@ def _number_checks(schema: Mapping[str, Any], where: str) -> list[Rule]:
         ("exclusiveMaximum", lambda v, b: v < b, "less than"),
     ):
         if (bound := _number(schema, keyword, where)) is not None:
-            checks.append(_only("number", lambda v, t=test, b=bound: t(v, b), f"must be {words} {bound}, not {{value}}"))
+            rule = when(lambda v, t=test, b=bound: t(v, b), lambda v, w=words, b=bound: f"must be {w} {b}, not {shown(v)}")
+            checks.append(_for_type("number", rule))
     return checks
 
 
 def _size_checks(schema: Mapping[str, Any], where: str, low: str, high: str, unit: str, kind: str) -> list[Rule]:
     checks = []
     if (bound := _number(schema, low, where)) is not None:
-        checks.append(_only(kind, lambda v, b=bound: len(v) >= b, f"must have at least {_count(bound, unit)}, not {{size}}"))
+        least = f"must have at least {_count(bound, unit)}"
+        checks.append(_for_type(kind, when(lambda v, b=bound: len(v) >= b, lambda v, m=least: f"{m}, not {len(v)}")))
     if (bound := _number(schema, high, where)) is not None:
-        checks.append(_only(kind, lambda v, b=bound: len(v) <= b, f"must have at most {_count(bound, unit)}, not {{size}}"))
+        most = f"must have at most {_count(bound, unit)}"
+        checks.append(_for_type(kind, when(lambda v, b=bound: len(v) <= b, lambda v, m=most: f"{m}, not {len(v)}")))
     return checks
 
 
@@ -161,7 +154,7 @@ def _pattern_checks(schema: Mapping[str, Any], where: str) -> list[Rule]:
         pattern = re.compile(schema["pattern"])
     except (re.error, TypeError) as error:
         raise UnsupportedSchema(f"{where}/pattern: not a regular expression Python reads: {error}") from None
-    return [_only("string", lambda v: pattern.search(v) is not None, f"must match the pattern {shown(pattern.pattern)}")]
+    return [_for_type("string", when(lambda v: pattern.search(v) is not None, f"must match the pattern {shown(pattern.pattern)}"))]
 
 
 def _object_checks(schema: Mapping[str, Any], where: str) -> list[Rule]:
@@ -205,12 +198,12 @@ def _combined_checks(schema: Mapping[str, Any], where: str) -> list[Rule]:
         checks.append(_COMBINERS[keyword](rules))
     if "not" in schema:
         refused = _compile(schema["not"], f"{where}/not")
-        checks.append(_satisfies(lambda value: not _passes(refused, value), "must not match the schema under 'not'"))
+        checks.append(when(lambda value: not _passes(refused, value), "must not match the schema under 'not'"))
     return checks
 
 
 def _any_of(rules: list[Rule]) -> Rule:
-    return _satisfies(lambda value: any(_passes(rule, value) for rule in rules), f"must match at least one of {len(rules)} allowed forms (anyOf)")
+    return when(lambda value: any(_passes(rule, value) for rule in rules), f"must match at least one of {len(rules)} allowed forms (anyOf)")
 
 
 def _one_of(rules: list[Rule]) -> Rule:

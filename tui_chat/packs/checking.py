@@ -192,13 +192,13 @@ _TEMPLATE_ENGINE = object_of(
             typed("string"),
             when(
                 lambda syntax: re.sub(r"\s", "", syntax) == "{{variable}}",
-                "{raw!r} is not supported; tui-chat reads {{{{variable}}}}",
+                lambda syntax: f"{syntax!r} is not supported; tui-chat reads {{{{variable}}}}",
             ),
         ),
         "features": array_of(
             when(
                 lambda feature: feature in _SUPPORTED_FEATURES,
-                "{raw!r} is not supported; tui-chat supports " + " and ".join(_SUPPORTED_FEATURES),
+                lambda feature: f"{feature!r} is not supported; tui-chat supports " + " and ".join(_SUPPORTED_FEATURES),
             )
         ),
     },

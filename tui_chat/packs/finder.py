@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from ..checking.json_rules import did_you_mean
 from ..errors import PackError
 from ..resources import bundled_dir
-from ..checking.json_rules import did_you_mean
 from .loading import load_pack
 
 PACK_SUFFIX = ".pack.json"

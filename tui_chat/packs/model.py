@@ -13,9 +13,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ..checking.json_rules import did_you_mean
 from ..chunks import ToolSpec
 from ..errors import PackError
-from ..checking.json_rules import did_you_mean
 from .json_values import json_text
 from .template import Invalid, fill, value_text
 
