@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tui_chat import config as config_module
 from tui_chat.config import (
     Config,
     ProviderConfig,
@@ -166,7 +165,7 @@ def test_unchanged_file_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.
     def no_parsing(text: str) -> dict[str, object]:
         raise AssertionError("the config was parsed again")
 
-    monkeypatch.setattr(config_module.tomllib, "loads", no_parsing)
+    monkeypatch.setattr(tomllib, "loads", no_parsing)
     assert key() == SECRET
     assert key() == SECRET
 
@@ -271,7 +270,7 @@ def test_failed_write_leaves_the_original_and_no_temporary_file(tmp_path: Path, 
     def failing_replace(source: str, target: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(config_module.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(ConfigError, match="No space left on device"):
         set_value(path, "theme", "dracula")
     assert path.read_bytes() == original
@@ -286,7 +285,7 @@ def test_atomic_write_secret_never_creates_a_readable_file(tmp_path: Path, monke
         modes.append(stat.S_IMODE(os.stat(source).st_mode))
         real_replace(source, target)
 
-    monkeypatch.setattr(config_module.os, "replace", spying_replace)
+    monkeypatch.setattr(os, "replace", spying_replace)
     old_umask = os.umask(0)
     try:
         atomic_write_secret(tmp_path / "secret.toml", "x = 1\n")

@@ -90,7 +90,7 @@ def _minimal() -> dict[str, Any]:
 
 def _write(tmp_path: Path, data: Any, name: str = "test.pack.json") -> Path:
     path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2), encoding="utf-8")
     return path
 
 
@@ -172,7 +172,7 @@ def test_invalid_json_names_file_line_and_column(tmp_path: Path) -> None:
         load_pack(path)
     assert str(path) in str(caught.value)
     assert "line 3, column 11" in str(caught.value)
-    assert validate_pack(path) == ["invalid JSON at line 3, column 11: Expecting value"]
+    assert validate_pack(path) == [f"{path}: invalid JSON at line 3, column 11: Expecting value"]
 
 
 def test_a_file_over_the_size_cap_is_refused_without_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,9 +252,8 @@ def test_wrong_types_and_values_name_the_key_path(
 def test_a_key_that_is_not_a_plain_name_is_shown_escaped(tmp_path: Path) -> None:
     data = _minimal()
     data["prompts"]["odd key\x1b"] = {**data["prompts"].pop("main"), "system_template": None}
-    assert validate_pack(_write(tmp_path, data)) == [
-        "prompts['odd key\\x1b'].system_template: must be a string, not null"
-    ]
+    path = _write(tmp_path, data)
+    assert validate_pack(path) == [f'{path}:21: prompts["odd key\\u001b"].system_template: must be a string, not null']
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
@@ -262,11 +261,11 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     data["name"] = 7
     data["prompts"]["main"]["version"] = "latest"
     data["prompts"]["main"]["tools"] = ["echo", "missing_tool"]
-    problems = validate_pack(_write(tmp_path, data))
-    assert problems == [
-        "name: must be a string, not integer",
-        "prompts.main.version: 'latest' is not a semantic version like 1.0.0",
-        "prompts.main.tools[1]: 'missing_tool' is not in the pack's tools (defined: echo)",
+    path = _write(tmp_path, data)
+    assert validate_pack(path) == [
+        f"{path}:3: name: must be a string, not integer",
+        f"{path}:20: prompts.main.version: 'latest' is not a semantic version like 1.0.0",
+        f"{path}:32: prompts.main.tools[1]: 'missing_tool' is not in the pack's tools (defined: echo)",
     ]
 
 
@@ -274,10 +273,10 @@ def test_unsupported_template_syntax_is_a_problem(tmp_path: Path) -> None:
     data = _minimal()
     data["template_engine"]["syntax"] = "${variable}"
     data["template_engine"]["features"] = ["loops"]
-    problems = validate_pack(_write(tmp_path, data))
-    assert problems == [
-        "template_engine.syntax: '${variable}' is not supported; tui-chat reads {{variable}}",
-        "template_engine.features[0]: 'loops' is not supported; tui-chat supports basic_substitution and fragments",
+    path = _write(tmp_path, data)
+    assert validate_pack(path) == [
+        f"{path}:7: template_engine.syntax: '${{variable}}' is not supported; tui-chat reads {{{{variable}}}}",
+        f"{path}:9: template_engine.features[0]: 'loops' is not supported; tui-chat supports basic_substitution and fragments",
     ]
 
 
@@ -285,15 +284,20 @@ def test_fragment_problems_are_found_on_load(tmp_path: Path) -> None:
     data = _minimal()
     data["prompts"]["main"]["system_template"] = "{{fragment:rule}}"
     data["fragments"]["other"] = "{{fragment:absent}}"
-    assert validate_pack(_write(tmp_path, data)) == [
-        "prompts.main.system_template: refers to fragment 'rule', which the pack does not define; did you mean 'rules'?",
-        "fragments.other: refers to fragment 'absent', which the pack does not define",
+    path = _write(tmp_path, data)
+    assert validate_pack(path) == [
+        (
+            f"{path}:22: prompts.main.system_template: refers to fragment 'rule', which the pack does not define;"
+            " did you mean 'rules'?"
+        ),
+        f"{path}:15: fragments.other: refers to fragment 'absent', which the pack does not define",
     ]
     data = _minimal()
     data["fragments"] = {"a": "x {{fragment:b}}", "b": "y {{ fragment: a }}"}
     data["prompts"]["main"]["system_template"] = "{{fragment:a}}"
-    assert validate_pack(_write(tmp_path, data)) == [
-        "prompts.main.system_template: fragments refer to each other in a loop: a -> b -> a"
+    path = _write(tmp_path, data)
+    assert validate_pack(path) == [
+        f"{path}:22: prompts.main.system_template: fragments refer to each other in a loop: a -> b -> a"
     ]
 
 
@@ -302,25 +306,28 @@ def test_fragments_that_multiply_are_refused(tmp_path: Path) -> None:
     data["fragments"] = {f"f{i}": f"{{{{fragment:f{i + 1}}}}}" * 4 for i in range(20)}
     data["fragments"]["f20"] = "lol " * 100
     data["prompts"]["main"]["system_template"] = "{{fragment:f0}}"
-    (problem,) = validate_pack(_write(tmp_path, data))
-    assert problem.startswith("prompts.main.system_template: ") and "more than" in problem
+    path = _write(tmp_path, data)
+    (problem,) = validate_pack(path)
+    assert problem.startswith(f"{path}:") and ": prompts.main.system_template: " in problem and "more than" in problem
 
 
 def test_a_default_that_breaks_its_rules_is_a_problem_of_the_pack(tmp_path: Path) -> None:
     data = _minimal()
     data["prompts"]["main"]["variables"][0]["validation"] = {"enum": ["alice", "bob"]}
-    assert validate_pack(_write(tmp_path, data)) == [
-        "prompts.main.variables[0].default: variable 'name' = 'friend' is not one of the allowed values:"
-        ' "alice", "bob" (validation.enum)'
+    path = _write(tmp_path, data)
+    assert validate_pack(path) == [
+        f"{path}:27: prompts.main.variables[0].default: variable 'name' = 'friend' is not one of the"
+        ' allowed values: "alice", "bob" (validation.enum)'
     ]
 
 
 def test_a_bad_validation_rule_is_a_problem(tmp_path: Path) -> None:
     data = _minimal()
     data["prompts"]["main"]["variables"][0]["validation"] = {"pattern": "([a-z", "minimum": 1}
-    problems = validate_pack(_write(tmp_path, data))
-    assert problems[0] == "prompts.main.variables[0].validation.minimum: applies only to variables of type number"
-    assert problems[1].startswith("prompts.main.variables[0].validation.pattern: is not a valid regular expression")
+    path = _write(tmp_path, data)
+    problems = validate_pack(path)
+    assert problems[0] == f"{path}:30: prompts.main.variables[0].validation.minimum: applies only to variables of type number"
+    assert problems[1].startswith(f"{path}:29: prompts.main.variables[0].validation.pattern: is not a valid regular expression")
 
 
 def test_a_required_variable_without_default_is_not_a_pack_problem(tmp_path: Path) -> None:

@@ -171,8 +171,9 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     session = build_session(choices_from(args))
     from .ui.app import TuiChatApp
 
-    TuiChatApp(session).run()
-    return EXIT_OK
+    app = TuiChatApp(session)
+    app.run()
+    return EXIT_FAILED if app.return_code else EXIT_OK  # Textual sets it when the app ended on an error
 
 
 # --- ask ----------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def _cmd_packs_validate(args: argparse.Namespace) -> int:
         if problems:
             failed += 1
             for problem in problems:
-                print(f"{path}: {problem}")
+                print(problem)
         else:
             print(f"{path}: ok")
     return EXIT_FAILED if failed else EXIT_OK

@@ -82,8 +82,18 @@ def test_lengths_count_characters_not_bytes() -> None:
     assert validate("ééééé", {"type": "string", "maxLength": 5}) == []
 
 
-def test_unknown_keywords_are_ignored() -> None:
-    assert validate("x", {"type": "string", "pattern": "^y$", "format": "email", "description": "d"}) == []
+def test_annotations_and_keywords_json_schema_does_not_define_are_ignored() -> None:
+    assert validate("x", {"type": "string", "format": "email", "description": "d", "x-vendor": 1}) == []
+
+
+def test_pattern_is_checked_as_a_search() -> None:
+    assert validate("xyz", {"type": "string", "pattern": "y"}) == []
+    assert validate("x", {"type": "string", "pattern": "^y$"}) == ['$: must match the pattern "^y$"']
+
+
+def test_a_constraint_that_is_not_checked_refuses_the_call() -> None:
+    (problem,) = validate([1, 1], {"type": "array", "uniqueItems": True})
+    assert problem.startswith("$: ") and "'uniqueItems' is not supported" in problem
 
 
 def test_false_schema_refuses_everything() -> None:

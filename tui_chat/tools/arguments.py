@@ -67,7 +67,7 @@ def _no_constant(name: str) -> None:
 
 
 def _kind(value: Any) -> str:
-    from .schema import json_type
+    from ..checking.json_rules import json_type
 
     kind = json_type(value)
     return ("an " if kind[0] in "aeiou" else "a ") + kind

@@ -12,36 +12,41 @@ variables, for example:
     [variables]
     footer-key-foreground = "#88c0d0"
 
-A file that is wrong is skipped with a warning naming the file, the key and the bad value; it
-never stops the app from starting.
+A theme is checked completely when it is loaded, the way Textual will use it: every colour is
+parsed, the colour system is generated, and every `[variables]` value Textual knows is parsed as
+CSS in the property Textual uses it in. A file that is wrong is skipped with a warning naming the
+file, the key and the bad value; it never stops the app, at start or when the theme is picked.
+Names and messages from the file are cleaned of terminal controls here, where they enter.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from functools import cache
 from pathlib import Path
 from typing import Any, Iterable
 
 from textual.color import Color, ColorParseError
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
+from ..checking import Problems, Rule, Wrong, check_table, suggest, table
 from ..config import default_config_path
 from ..errors import ThemeError
 from ..resources import bundled_dir
+from ..safe_text import clean
 
 COLOUR_KEYS = (
     "primary", "secondary", "accent", "foreground", "background",
     "surface", "panel", "boost", "warning", "error", "success",
-)
+)  # fmt: skip
 """The base colours a theme file may set; Textual derives every other shade from them."""
 
-_KEYS = ("name", "dark", *COLOUR_KEYS, "variables")
 _VARIABLE_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
 def _fail(path: Path, key: str, problem: str) -> ThemeError:
-    return ThemeError(f"{path}: {key}: {problem}", hint="theme skipped")
+    return ThemeError(clean(f"{path}: {key}: {problem}"), hint="theme skipped")
 
 
 def _parse(path: Path) -> dict[str, Any]:
@@ -56,50 +61,100 @@ def _parse(path: Path) -> dict[str, Any]:
         raise ThemeError(f"{path}: invalid TOML: {error}", hint="theme skipped") from None
 
 
-def load_theme_file(path: Path) -> Theme:
-    """The Textual theme described by the TOML file at `path`; ThemeError if any key is wrong."""
-    data = _parse(path)
-    for key in data:
-        if key not in _KEYS:
-            import difflib  # only when a key was wrong
-
-            close = difflib.get_close_matches(key, _KEYS, n=1)
-            raise _fail(path, key, "unknown key" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise _fail(path, "name", "required, a non-empty string")
-    dark = data.get("dark", True)
-    if not isinstance(dark, bool):
-        raise _fail(path, "dark", "must be true or false")
-    if "primary" not in data:
-        raise _fail(path, "primary", "required, a colour")
-    colours = {key: _colour(path, key, data[key]) for key in COLOUR_KEYS if key in data}
-    return Theme(name=name.strip(), dark=dark, variables=_variables(path, data.get("variables", {})), **colours)
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Wrong("required, a non-empty string")
+    return clean(value.strip())
 
 
-def _colour(path: Path, key: str, value: Any) -> str:
-    """`value` if Textual can parse it as a colour."""
-    if not isinstance(value, str):
-        raise _fail(path, key, f"expected a colour string, got {value!r}")
-    try:
-        Color.parse(value)
-    except ColorParseError:
-        raise _fail(path, key, f"invalid colour {value!r}") from None
+def _dark(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Wrong("must be true or false")
     return value
 
 
-def _variables(path: Path, table: Any) -> dict[str, str]:
-    """The `[variables]` table: Textual CSS variable names to string values."""
-    if not isinstance(table, dict):
-        raise _fail(path, "variables", "expected a table")
-    for name, value in table.items():
-        if not _VARIABLE_NAME.fullmatch(name):
-            raise _fail(path, f"variables.{name}", "not a CSS variable name (lower case, digits, -)")
-        if not isinstance(value, str):
-            raise _fail(path, f"variables.{name}", f"expected a string, got {value!r}")
-    return dict(table)
+def _colour(value: Any) -> str:
+    """`value` if Textual can parse it as a colour."""
+    if not isinstance(value, str):
+        raise Wrong(f"expected a colour string, got {value!r}")
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise Wrong(f"invalid colour {value!r}") from None
+    return value
 
 
+def _css_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Wrong(f"expected a string, got {value!r}")
+    return value
+
+
+RULES: dict[str, Rule] = {"name": _name, "dark": _dark, **dict.fromkeys(COLOUR_KEYS, _colour), "variables": table}
+"""Each key of a theme file and its rule."""
+
+
+def load_theme_file(path: Path) -> Theme:
+    """The Textual theme described by the TOML file at `path`; ThemeError if anything in it is wrong."""
+    data = _parse(path)
+    problems = Problems(str(path))
+    good = check_table(
+        data, RULES, (), problems, wrong="", unknown=lambda key: f"unknown key{suggest(key, RULES)}", unknown_outcome=""
+    )
+    for key, what in (("name", "required, a non-empty string"), ("primary", "required, a colour")):
+        if key not in data:
+            problems.add((key,), what)
+    if "variables" in good:
+        names = [name for name in good["variables"] if _VARIABLE_NAME.fullmatch(name)]
+        not_css = "not a CSS variable name (lower case, digits, -)"
+        good["variables"] = check_table(
+            good["variables"], dict.fromkeys(names, _css_text), ("variables",), problems,
+            wrong="", unknown=lambda _name: not_css, unknown_outcome="",
+        )  # fmt: skip
+    if problems:
+        raise ThemeError(problems.messages[0], hint="theme skipped")
+    theme = Theme(**good)
+    _check_as_textual_uses_it(path, theme)
+    return theme
+
+
+def _check_as_textual_uses_it(path: Path, theme: Theme) -> None:
+    """Generate the theme's colour system and parse each of its variables as Textual's CSS will."""
+    from textual.css.stylesheet import Stylesheet, StylesheetParseError
+
+    try:
+        variables = theme.to_color_system().generate()
+    except (ColorParseError, ValueError) as error:
+        raise _fail(path, "colours", f"Textual cannot build colours from them: {error}") from None
+    for name, value in theme.variables.items():
+        css_property = _css_property(name)
+        if css_property is None:
+            continue  # a variable of the user's own: Textual does not use it
+        sheet = Stylesheet(variables=variables)
+        sheet.add_source(f"Widget {{ {css_property}: ${name}; }}", read_from=(str(path), f"variables.{name}"))
+        try:
+            sheet.parse()
+        except StylesheetParseError:
+            raise _fail(path, f"variables.{name}", f"{value!r} is not a valid {css_property} value") from None
+
+
+@cache
+def _css_property(name: str) -> str | None:
+    """The CSS property Textual's own value of variable `name` parses in (None: Textual has no such variable)."""
+    from textual.css.stylesheet import Stylesheet, StylesheetParseError
+
+    defaults = BUILTIN_THEMES["textual-dark"].to_color_system().generate()
+    if name not in defaults:
+        return None
+    for css_property in ("color", "text-style", "background", "link-style"):
+        sheet = Stylesheet(variables=defaults)
+        sheet.add_source(f"Widget {{ {css_property}: ${name}; }}")
+        try:
+            sheet.parse()
+        except StylesheetParseError:
+            continue
+        return css_property
+    return None
 def theme_dirs(config_path: Path | None) -> list[Path]:
     """Where themes are looked for, in order: the bundled folder, then `themes/` beside the config."""
     return [bundled_dir("themes"), (config_path or default_config_path()).parent / "themes"]
