@@ -8,7 +8,9 @@ never waits on the disk. Voice mode lives on the chat screen; `voice_setup` says
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 import time
 from functools import partial
 from pathlib import Path
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     from ..tools.loop import ToolLoop
     from .voice import VoiceSetup
 
+
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that end the app as quitting does, so the terminal is given back (exit code 0)."""
 
 TOOLS_READY_AFTER = 0.5
 """Seconds after start-up at which the tool loop is built, off the path to the first screen."""
@@ -102,6 +107,7 @@ class TuiChatApp(App[None]):
         return with_key_releases(super().get_driver_class())
 
     def on_mount(self) -> None:
+        self._handle_ending_signals(True)
         if self.tune_collector:
             # Everything made so far (Textual, the screen, the config) lives as long as the app: out
             # of the collector's sight, it no longer makes each full collection longer. A stream
@@ -126,6 +132,23 @@ class TuiChatApp(App[None]):
         # The tools (and their modules) are not needed for the first screen: get them ready once the
         # app has settled (the first message builds them at once if it comes sooner).
         self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
+
+    def on_unmount(self) -> None:
+        self._handle_ending_signals(False)
+
+    def _handle_ending_signals(self, handle: bool) -> None:
+        """SIGTERM and SIGHUP exit the app (the driver leaves the alternate screen, turns the mouse
+        off and shows the cursor) instead of killing the process with the terminal left as it was.
+        Not where the loop cannot take signal handlers (Windows; a loop off the main thread)."""
+        loop = asyncio.get_running_loop()
+        for number in ENDING_SIGNALS:
+            try:
+                if handle:
+                    loop.add_signal_handler(number, self.exit)
+                else:
+                    loop.remove_signal_handler(number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return
 
     def _save_setting(self, key: str, value: str) -> None:
         """Write one setting to the config file, off the event loop."""
