@@ -3,10 +3,15 @@ clearing, tools on a plain start, the pickers, the keys and notices of the first
 
 from __future__ import annotations
 
+from tui_chat.chunks import ReplyStatus
+from tui_chat.ui.screens.approval import ApprovalScreen
+from tui_chat.ui.screens.confirm import ConfirmScreen
+from tui_chat.ui.widgets.chat_log import ChatLog
+from tui_chat.ui.widgets.message import AssistantMessage, UserMessage
 from tui_chat.ui.widgets.prompt_input import PromptInput
 
-from .conftest import SIZE, make_app
-from .test_chat_screen import type_and_send
+from .conftest import SIZE, make_app, screen_text
+from .test_chat_screen import last_reply, type_and_send, wait_for
 
 
 async def test_up_and_down_move_inside_a_multi_line_message_and_recall_only_at_its_ends() -> None:
@@ -30,3 +35,67 @@ async def test_up_and_down_move_inside_a_multi_line_message_and_recall_only_at_i
         assert prompt.text == "sent before"
         await pilot.press("down")  # walking past the newest entry brings the draft back
         assert prompt.text == draft
+
+
+async def test_a_message_sent_while_a_reply_streams_is_queued_and_sent_when_the_reply_ends() -> None:
+    app = make_app(pack="tools-demo")
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await type_and_send(pilot, "list the files here")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))  # the reply waits on the person
+        prompt.insert("and then this")
+        prompt.action_submit()
+        await wait_for(pilot, lambda: "Queued" in screen_text(app))
+        assert prompt.text == ""
+        assert [m.text for m in app.query(UserMessage)] == ["list the files here"]
+        await pilot.press("y")
+        await wait_for(pilot, lambda: [m.text for m in app.query(UserMessage)] == ["list the files here", "and then this"])
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert last_reply(app).status is ReplyStatus.COMPLETE
+        assert "Queued" not in screen_text(app)
+        assert [m.content for m in app.session.conversation.history if m.role.value == "user"][-1] == "and then this"
+
+
+async def test_escape_takes_a_queued_message_back_into_the_box_before_it_stops_the_reply() -> None:
+    app = make_app(hold_after_chunks=3)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await type_and_send(pilot, "hello")
+        await wait_for(pilot, lambda: bool(app.query(AssistantMessage)) and bool(last_reply(app).text))
+        await type_and_send(pilot, "second")
+        await wait_for(pilot, lambda: "Queued" in screen_text(app))
+        assert prompt.text == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        assert prompt.text == "second"
+        assert "Queued" not in screen_text(app)
+        assert last_reply(app).status is ReplyStatus.STREAMING
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert last_reply(app).status is ReplyStatus.CANCELLED
+        assert prompt.text == "second"
+        assert [m.text for m in app.query(UserMessage)] == ["hello"]
+
+
+async def test_ctrl_l_asks_before_discarding_a_chat_and_no_keeps_it() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l")  # an empty chat: nothing to lose, nothing asked
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        await type_and_send(pilot, "keep me")
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause()
+        assert [m.text for m in app.query(UserMessage)] == ["keep me"]
+        assert len(app.session.conversation.history) == 2
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.query(UserMessage))
+        assert app.session.conversation.history == []
+        assert app.query_one(ChatLog).query(".welcome")
