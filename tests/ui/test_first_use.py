@@ -99,3 +99,59 @@ async def test_ctrl_l_asks_before_discarding_a_chat_and_no_keeps_it() -> None:
         await wait_for(pilot, lambda: not app.query(UserMessage))
         assert app.session.conversation.history == []
         assert app.query_one(ChatLog).query(".welcome")
+
+
+
+async def test_a_missing_key_is_said_at_start_in_the_status_bar_and_one_notice_with_one_hint(tmp_path, monkeypatch) -> None:
+    from tui_chat.session import Choices, build_session
+    from tui_chat.ui.app import TuiChatApp
+    from tui_chat.ui.widgets.status_bar import StatusBar
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    session = build_session(Choices(config_path=tmp_path / "config.toml", provider="openai"))
+    app = TuiChatApp(session, save_settings=False, tune_collector=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        notices = [n for n in app._notifications if "API key" in n.message]
+        assert len(notices) == 1
+        assert notices[0].message.count("OPENAI_API_KEY") == 1
+        assert "no API key" in str(app.query_one(StatusBar).render())
+
+
+async def test_page_up_and_down_scroll_the_chat_from_the_message_box() -> None:
+    app = make_app(reply_chunks=400)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "long")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        log = app.query_one(ChatLog)
+        await wait_for(pilot, lambda: log.scroll_y == log.max_scroll_y > 0)
+        await pilot.press("pageup")
+        await wait_for(pilot, lambda: log.scroll_y < log.max_scroll_y)
+        assert app.focused is app.query_one(PromptInput)
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: log.scroll_y == log.max_scroll_y)
+
+
+async def test_textual_notices_keep_their_markup_and_ours_show_data_literally() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.action_help_quit()  # what Ctrl+C shows
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "ctrl+q" in text and "[b]" not in text
+
+
+async def test_a_cancelled_reply_says_cancelled_once_in_the_status_bar() -> None:
+    from tui_chat.ui.widgets.status_bar import StatusBar
+
+    app = make_app(hold_after_chunks=3)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello")
+        await wait_for(pilot, lambda: bool(app.query(AssistantMessage)) and bool(last_reply(app).text))
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = str(app.query_one(StatusBar).render())
+        assert shown.count("cancelled") == 1, shown

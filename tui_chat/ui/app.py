@@ -23,6 +23,7 @@ from textual.screen import Screen
 from ..config import set_value
 from ..errors import TuiChatError
 from ..packs import load_pack
+from ..safe_text import clean
 from ..session import Session
 from .key_release import with_key_releases
 from .screens.chat import ChatScreen
@@ -89,18 +90,13 @@ class TuiChatApp(App[None]):
     def get_default_screen(self) -> Screen:
         return ChatScreen()
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
+    def tell(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None
     ) -> None:
-        """Textual's notify with markup off unless asked for: notices carry text from providers,
-        config and pack files and tools, which is data (a stray "[/x]" would break the toast)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Show one of tui-chat's notices. They carry text from providers, config and pack files and
+        tools, which is data: cleaned of controls and shown literally (a stray "[/x]" would break the
+        toast). Textual's own notices (`notify`, e.g. what Ctrl+C says) keep their markup."""
+        self.notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, with key releases on request where it is the Linux/macOS one (see `key_release`)."""
@@ -159,7 +155,7 @@ class TuiChatApp(App[None]):
         try:
             set_value(self.session.config_path, key, value)
         except TuiChatError as error:
-            self.call_from_thread(self.notify, str(error), title=f"{key} not saved", severity="warning")
+            self.call_from_thread(self.tell, str(error), title=f"{key} not saved", severity="warning")
 
     def use_pack(self, path: Path, prompt_id: str) -> None:
         """Switch the chat to a pack's prompt (raises PackError when it cannot be rendered)."""
@@ -173,7 +169,7 @@ class TuiChatApp(App[None]):
     def _show_warnings(self) -> None:
         """Notify the session's warnings once each."""
         for warning in self.session.warnings:
-            self.notify(warning, title="Warning", severity="warning", timeout=10)
+            self.tell(warning, title="Warning", severity="warning", timeout=10)
         self.session.warnings.clear()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -82,6 +82,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+o", "pick_pack", "Pack"),
         Binding("ctrl+n", "pick_model", "Model"),
         Binding("ctrl+l", "clear", "Clear", show=False),
+        Binding("pageup", "scroll_log('page_up')", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "scroll_log('page_down')", "Scroll down", show=False, priority=True),
     ]
 
     VOICE_ACTIONS = frozenset({"talk", "voice_mode"})
@@ -113,8 +115,8 @@ class ChatScreen(Screen[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notify with markup off unless asked for (see `TuiChatApp.notify`)."""
-        self.app.notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """This screen's notices are tui-chat's own, always shown literally (`TuiChatApp.tell`)."""
+        self.chat_app.tell(message, title=title, severity=severity, timeout=timeout)
 
     @property
     def chat_app(self) -> TuiChatApp:
@@ -130,11 +132,23 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_description()
+        self._check_key()
         self.voice_mode = self.chat_app.session.config.voice.effective_mode
         self.query_one(AudioMeter).set_mode(self.voice_mode)
         self.query_one(PromptInput).focus()
         self.watch(self.app, "app_focus", self._app_focus_changed, init=False)
         self.app.app_suspend_signal.subscribe(self, self._stop_holding)
+
+    def _check_key(self) -> None:
+        """A provider that needs an API key and has none says so at start, not after the first message."""
+        provider = self.chat_app.session.provider
+        if not getattr(provider, "requires_key", False):
+            return
+        try:
+            provider.api_key()  # type: ignore[attr-defined]  (an HTTP provider)
+        except TuiChatError as error:
+            self.query_one(StatusBar).alert(error.message)
+            self.notify(f"{error.message}: {error.hint}." if error.hint else error.message, severity="error", timeout=30)
 
     def refresh_description(self) -> None:
         session = self.chat_app.session
@@ -223,6 +237,7 @@ class ChatScreen(Screen[None]):
                         status.retrying(item.delay, item.attempt, item.attempts)
                     elif isinstance(item, (ErrorChunk, Interrupted)):
                         hint = getattr(item, "hint", "")
+                        hint = "" if hint in (turn.error or "") else hint  # the error's text says it already
         finally:
             # Runs on completion, failure and cancellation (Esc, quitting) alike: the partial text
             # is rendered in full and marked with how the turn ended; unfinished tool calls too.
@@ -249,6 +264,10 @@ class ChatScreen(Screen[None]):
             self.workers.cancel_group(self, "reply")
         elif self.voice is not None and self.voice.assistant_active:
             self.run_worker(self.voice.interrupt(), name="voice-stop", group="voice-stop", exit_on_error=False)
+
+    def action_scroll_log(self, where: str) -> None:
+        """PageUp/PageDown scroll the chat, wherever the focus is (the prompt is never a page long)."""
+        getattr(self.query_one(ChatLog), f"scroll_{where}")()
 
     def action_help(self) -> None:
         from .help import HelpScreen
