@@ -155,3 +155,12 @@ async def test_a_cancelled_reply_says_cancelled_once_in_the_status_bar() -> None
         await pilot.pause()
         shown = str(app.query_one(StatusBar).render())
         assert shown.count("cancelled") == 1, shown
+
+
+async def test_a_plain_start_offers_the_read_only_tools_with_approval_and_never_the_shell(tmp_path) -> None:
+    app = make_app(workspace=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        offered = set(app.tool_loop.registry.names())
+        assert {"calculator", "current_time", "read_file", "list_directory", "search_files"} == offered
+        await type_and_send(pilot, "list the files here")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
