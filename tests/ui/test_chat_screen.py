@@ -309,7 +309,7 @@ async def test_notices_show_provider_and_file_text_literally() -> None:
     markup in it is shown as it is and breaks nothing, from the app and from the chat screen."""
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.notify("bad [/x] and [@click=app.quit]click[/]", title="Warning")
+        app.tell("bad [/x] and [@click=app.quit]click[/]", title="Warning")
         app.screen.notify("the [b]model[/b] said [/]")
         await pilot.pause()
         await pilot.pause()

@@ -8,7 +8,9 @@ never waits on the disk. Voice mode lives on the chat screen; `voice_setup` says
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 import time
 from functools import partial
 from pathlib import Path
@@ -21,6 +23,7 @@ from textual.screen import Screen
 from ..config import set_value
 from ..errors import TuiChatError
 from ..packs import load_pack
+from ..safe_text import clean
 from ..session import Session
 from .key_release import with_key_releases
 from .screens.chat import ChatScreen
@@ -34,6 +37,9 @@ if TYPE_CHECKING:
     from ..tools.loop import ToolLoop
     from .voice import VoiceSetup
 
+
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that end the app as quitting does, so the terminal is given back (exit code 0)."""
 
 TOOLS_READY_AFTER = 0.5
 """Seconds after start-up at which the tool loop is built, off the path to the first screen."""
@@ -84,24 +90,20 @@ class TuiChatApp(App[None]):
     def get_default_screen(self) -> Screen:
         return ChatScreen()
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
+    def tell(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None
     ) -> None:
-        """Textual's notify with markup off unless asked for: notices carry text from providers,
-        config and pack files and tools, which is data (a stray "[/x]" would break the toast)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Show one of tui-chat's notices. They carry text from providers, config and pack files and
+        tools, which is data: cleaned of controls and shown literally (a stray "[/x]" would break the
+        toast). Textual's own notices (`notify`, e.g. what Ctrl+C says) keep their markup."""
+        self.notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, with key releases on request where it is the Linux/macOS one (see `key_release`)."""
         return with_key_releases(super().get_driver_class())
 
     def on_mount(self) -> None:
+        self._handle_ending_signals(True)
         if self.tune_collector:
             # Everything made so far (Textual, the screen, the config) lives as long as the app: out
             # of the collector's sight, it no longer makes each full collection longer. A stream
@@ -127,6 +129,23 @@ class TuiChatApp(App[None]):
         # app has settled (the first message builds them at once if it comes sooner).
         self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
 
+    def on_unmount(self) -> None:
+        self._handle_ending_signals(False)
+
+    def _handle_ending_signals(self, handle: bool) -> None:
+        """SIGTERM and SIGHUP exit the app (the driver leaves the alternate screen, turns the mouse
+        off and shows the cursor) instead of killing the process with the terminal left as it was.
+        Not where the loop cannot take signal handlers (Windows; a loop off the main thread)."""
+        loop = asyncio.get_running_loop()
+        for number in ENDING_SIGNALS:
+            try:
+                if handle:
+                    loop.add_signal_handler(number, self.exit)
+                else:
+                    loop.remove_signal_handler(number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return
+
     def _save_setting(self, key: str, value: str) -> None:
         """Write one setting to the config file, off the event loop."""
         if self.save_settings:
@@ -136,7 +155,7 @@ class TuiChatApp(App[None]):
         try:
             set_value(self.session.config_path, key, value)
         except TuiChatError as error:
-            self.call_from_thread(self.notify, str(error), title=f"{key} not saved", severity="warning")
+            self.call_from_thread(self.tell, str(error), title=f"{key} not saved", severity="warning")
 
     def use_pack(self, path: Path, prompt_id: str) -> None:
         """Switch the chat to a pack's prompt (raises PackError when it cannot be rendered)."""
@@ -150,7 +169,7 @@ class TuiChatApp(App[None]):
     def _show_warnings(self) -> None:
         """Notify the session's warnings once each."""
         for warning in self.session.warnings:
-            self.notify(warning, title="Warning", severity="warning", timeout=10)
+            self.tell(warning, title="Warning", severity="warning", timeout=10)
         self.session.warnings.clear()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -23,16 +23,20 @@ from typing import TYPE_CHECKING, Any, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
+from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
 from ...errors import TuiChatError
+from ...safe_text import clean
 from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_bar import StatusBar
+from ..wording import counted
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -78,6 +82,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+o", "pick_pack", "Pack"),
         Binding("ctrl+n", "pick_model", "Model"),
         Binding("ctrl+l", "clear", "Clear", show=False),
+        Binding("pageup", "scroll_log('page_up')", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "scroll_log('page_down')", "Scroll down", show=False, priority=True),
     ]
 
     VOICE_ACTIONS = frozenset({"talk", "voice_mode"})
@@ -86,6 +92,8 @@ class ChatScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._reply_worker: Worker[None] | None = None
+        self._queued = ""
+        """What was sent while a reply streamed: sent when it ends, or put back in the box by Esc."""
         self.voice: VoiceController | None = None
         """The voice session's controller while voice is on."""
         self.voice_mode = "push-to-talk"
@@ -107,8 +115,8 @@ class ChatScreen(Screen[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notify with markup off unless asked for (see `TuiChatApp.notify`)."""
-        self.app.notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """This screen's notices are tui-chat's own, always shown literally (`TuiChatApp.tell`)."""
+        self.chat_app.tell(message, title=title, severity=severity, timeout=timeout)
 
     @property
     def chat_app(self) -> TuiChatApp:
@@ -116,6 +124,7 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ChatLog(id="log")
+        yield Static("", id="queued")
         yield PromptInput(id="prompt", placeholder="Message (Enter sends, Shift+Enter new line, F1 keys)")
         yield AudioMeter(id="meter")
         yield StatusBar(id="status", clock=self.chat_app.clock)
@@ -123,11 +132,23 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_description()
+        self._check_key()
         self.voice_mode = self.chat_app.session.config.voice.effective_mode
         self.query_one(AudioMeter).set_mode(self.voice_mode)
         self.query_one(PromptInput).focus()
         self.watch(self.app, "app_focus", self._app_focus_changed, init=False)
         self.app.app_suspend_signal.subscribe(self, self._stop_holding)
+
+    def _check_key(self) -> None:
+        """A provider that needs an API key and has none says so at start, not after the first message."""
+        provider = self.chat_app.session.provider
+        if not getattr(provider, "requires_key", False):
+            return
+        try:
+            provider.api_key()  # type: ignore[attr-defined]  (an HTTP provider)
+        except TuiChatError as error:
+            self.query_one(StatusBar).alert(error.message)
+            self.notify(f"{error.message}: {error.hint}." if error.hint else error.message, severity="error", timeout=30)
 
     def refresh_description(self) -> None:
         session = self.chat_app.session
@@ -146,11 +167,37 @@ class ChatScreen(Screen[None]):
             await self._send_to_voice(event.text)
             return
         if self.streaming:
-            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            self._queued = f"{self._queued}\n\n{event.text}" if self._queued else event.text
+            self._show_queue()
             return
+        await self._send_text(event.text)
+
+    async def _send_text(self, text: str) -> None:
         await self._voice_closed()  # its last exchange goes in the history before this turn
-        await self.query_one(ChatLog).add_user(event.text)
-        await self._start(self.chat_app.tool_loop.send(event.text))
+        await self.query_one(ChatLog).add_user(text)
+        await self._start(self.chat_app.tool_loop.send(text))
+
+    def _show_queue(self) -> None:
+        """The line above the prompt that says a message waits for the reply to end."""
+        label = self.query_one("#queued", Static)
+        first = clean(self._queued.strip().splitlines()[0]) if self._queued.strip() else ""
+        label.update(Content(f"Queued, sent when the reply ends (Esc puts it back in the box): {first}"))
+        label.display = bool(self._queued)
+
+    def _unqueue(self) -> None:
+        """Put the queued message back in the box, before what is being written there."""
+        prompt = self.query_one(PromptInput)
+        prompt.load_text("\n".join(part for part in (self._queued, prompt.text) if part))
+        prompt.move_cursor(prompt.document.end)
+        self._queued = ""
+        self._show_queue()
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The reply ended (however it ended): send what was queued while it streamed."""
+        if event.worker is self._reply_worker and event.worker.is_finished and self._queued:
+            text, self._queued = self._queued, ""
+            self._show_queue()
+            await self._send_text(text)
 
     async def _start(self, turn: Turn) -> None:
         view = await self.query_one(ChatLog).add_reply()
@@ -190,6 +237,7 @@ class ChatScreen(Screen[None]):
                         status.retrying(item.delay, item.attempt, item.attempts)
                     elif isinstance(item, (ErrorChunk, Interrupted)):
                         hint = getattr(item, "hint", "")
+                        hint = "" if hint in (turn.error or "") else hint  # the error's text says it already
         finally:
             # Runs on completion, failure and cancellation (Esc, quitting) alike: the partial text
             # is rendered in full and marked with how the turn ended; unfinished tool calls too.
@@ -208,11 +256,18 @@ class ChatScreen(Screen[None]):
     # --- actions ------------------------------------------------------------------------------
 
     def action_cancel(self) -> None:
-        """Esc: stop the reply streaming in, or the assistant speaking (voice)."""
-        if self.streaming:
+        """Esc: take a queued message back into the box, else stop the reply streaming in, or the
+        assistant speaking (voice)."""
+        if self._queued:
+            self._unqueue()
+        elif self.streaming:
             self.workers.cancel_group(self, "reply")
         elif self.voice is not None and self.voice.assistant_active:
             self.run_worker(self.voice.interrupt(), name="voice-stop", group="voice-stop", exit_on_error=False)
+
+    def action_scroll_log(self, where: str) -> None:
+        """PageUp/PageDown scroll the chat, wherever the focus is (the prompt is never a page long)."""
+        getattr(self.query_one(ChatLog), f"scroll_{where}")()
 
     def action_help(self) -> None:
         from .help import HelpScreen
@@ -229,7 +284,7 @@ class ChatScreen(Screen[None]):
             self.notify("There is no reply to copy yet.", severity="warning")
             return
         self.app.copy_to_clipboard(reply.text)
-        self.notify(f"Copied the reply ({len(reply.text):,} characters).")
+        self.notify(f"Copied the reply ({counted(len(reply.text), 'character')}).")
 
     def action_copy_code(self, index: int = -1) -> None:
         from ..code_blocks import code_blocks
@@ -242,7 +297,7 @@ class ChatScreen(Screen[None]):
         block = blocks[index]
         self.app.copy_to_clipboard(block.code)
         lines = block.code.count("\n") + (0 if block.code.endswith("\n") else 1)
-        self.notify(f"Copied the {block.language or 'code'} block ({lines} lines).")
+        self.notify(f"Copied the {block.language or 'code'} block ({counted(lines, 'line')}).")
 
     async def action_retry(self) -> None:
         if self.streaming:
@@ -255,7 +310,25 @@ class ChatScreen(Screen[None]):
             return
         await self._start(turn)
 
-    async def action_clear(self) -> None:
+    def action_clear(self) -> None:
+        """Ctrl+L: forget the chat; chats are not saved, so a chat with messages is asked about first."""
+        history = self.chat_app.session.conversation.history
+        if not history:
+            self.run_worker(self._clear(), group="clear")
+            return
+
+        async def answer(yes: bool | None) -> None:
+            if yes:
+                await self._clear()
+
+        from .confirm import ConfirmScreen
+
+        lost = f"{counted(len(history), 'message')} will be gone for good: chats are not saved."
+        self.app.push_screen(ConfirmScreen("Clear the chat?", lost), answer)
+
+    async def _clear(self) -> None:
+        if self._queued:
+            self._unqueue()
         self.action_cancel()
         self._voice_views.clear()  # a voice reply in progress goes on, unseen
         self.chat_app.session.conversation.clear()

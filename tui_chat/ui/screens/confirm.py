@@ -1,4 +1,4 @@
-"""A yes/no question in a modal, used before opening a link from a reply."""
+"""A yes/no question in a modal: before opening a link from a reply, before clearing a chat."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from textual.content import Content
 
 from ...errors import TuiChatError
 from ...providers.base import Provider
+from ..wording import counted
 from .picker import PickerScreen
 
 
@@ -29,4 +30,4 @@ class ModelPickerScreen(PickerScreen[str]):
             self.show_note(f"Could not list the models: {error}")
             return
         self.show_choices([(Content(model.id), model.id) for model in models])
-        self.show_note(f"{len(models)} model{'s' if len(models) != 1 else ''}" if models else "The provider listed no models.")
+        self.show_note(counted(len(models), "model") if models else "The provider listed no models.")

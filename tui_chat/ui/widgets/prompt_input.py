@@ -1,7 +1,8 @@
 """The multi-line prompt: Enter sends, Shift+Enter or Ctrl+J starts a new line, Up recalls.
 
-Up on the first line walks back through what was sent before, Down walks forward again; the text
-being written when the walk started comes back at the end of it.
+Up and Down move the cursor between the lines of the message; only Up on its first line walks back
+through what was sent before, and Down on its last line walks forward again. The text being written
+when the walk started comes back when the walk goes past the newest entry.
 """
 
 from __future__ import annotations
@@ -65,10 +66,6 @@ class PromptInput(TextArea):
             "shift+enter": self.action_newline,
             "ctrl+j": self.action_newline,
         }
-        if event.key == "up" and self.cursor_location[0] == 0:
-            handlers["up"] = self.action_history_back
-        if event.key == "down" and self._history_index is not None and self.cursor_at_last_line:
-            handlers["down"] = self.action_history_forward
         if handler := handlers.get(event.key):
             event.stop()
             event.prevent_default()
@@ -77,8 +74,13 @@ class PromptInput(TextArea):
         await super()._on_key(event)
 
     @property
-    def cursor_at_last_line(self) -> bool:
-        return self.cursor_location[0] == self.document.line_count - 1
+    def cursor_on_first_row(self) -> bool:
+        """The cursor is on the first row shown (a wrapped line counts as the rows it takes)."""
+        return self.navigator.is_first_wrapped_line(self.cursor_location)
+
+    @property
+    def cursor_on_last_row(self) -> bool:
+        return self.navigator.is_last_wrapped_line(self.cursor_location)
 
     def action_submit(self) -> None:
         text = self.text
@@ -95,6 +97,10 @@ class PromptInput(TextArea):
         self.insert("\n")
 
     def action_history_back(self) -> None:
+        """Up: the row above, or on the first row the message sent before."""
+        if not self.cursor_on_first_row:
+            self.action_cursor_up()
+            return
         if not self.sent:
             return
         if self._history_index is None:
@@ -105,6 +111,10 @@ class PromptInput(TextArea):
             self._show(self.sent[self._history_index])
 
     def action_history_forward(self) -> None:
+        """Down: the row below, or on the last row the next message (the draft after the newest)."""
+        if not self.cursor_on_last_row:
+            self.action_cursor_down()
+            return
         if self._history_index is None:
             return
         self._history_index += 1

@@ -49,11 +49,18 @@ class StatusBar(Widget):
         self.model = ""
         self.prompt_label = ""
         self.stats = ReplyStats()
+        self.problem = ""
+        """What stops the chat before any reply (a missing API key), shown while idle."""
         self._ticker = None
 
     def describe(self, provider: str, model: str, prompt_label: str) -> None:
         """Set what the left side says."""
         self.provider, self.model, self.prompt_label = provider, model, prompt_label
+        self.refresh()
+
+    def alert(self, problem: str) -> None:
+        """Show `problem` in place of "ready" until a reply begins."""
+        self.problem = problem
         self.refresh()
 
     # --- the reply's life ---------------------------------------------------------------------
@@ -102,7 +109,7 @@ class StatusBar(Widget):
         elapsed = (stats.ended or now) - stats.started
         match stats.state:
             case "idle":
-                return "ready", ""
+                return (self.problem, "$error") if self.problem else ("ready", "")
             case "waiting":
                 return f"{SPINNER[int(elapsed * 10) % len(SPINNER)]} waiting for the first token", "$accent"
             case "streaming":
@@ -114,7 +121,8 @@ class StatusBar(Widget):
             case "error":
                 return f"error: {stats.detail}", "$error"
             case _:
-                return stats.state + (f": {stats.detail}" if stats.detail else ""), "$warning"
+                shown = stats.detail and stats.detail != stats.state  # "cancelled", not "cancelled: cancelled"
+                return stats.state + (f": {stats.detail}" if shown else ""), "$warning"
 
     def render(self) -> Text:
         now = self.clock()
