@@ -27,7 +27,7 @@ from typing import Any, Callable
 import platformdirs
 import tomli_w
 
-from .audio.settings import INTERRUPTIONS, TURN_DETECTIONS, VOICE_MODES, VoiceConfig
+from .voice.settings import INTERRUPTIONS, TURN_DETECTIONS, VOICE_MODES, VoiceConfig
 from .errors import ConfigError, TuiChatError
 from .providers import registry
 from .providers.registry import ProviderSettings, ProviderSpec

@@ -9,7 +9,6 @@ raises the audio layer's `AudioDeviceError`, or the real device classes on a fak
 from __future__ import annotations
 
 import asyncio
-import builtins
 import sys
 from typing import Any, AsyncIterator
 
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from textual.pilot import Pilot
 
-from tests.audio.fake_sounddevice import FakeDevice, FakeSoundDevice
+from tests.audio.fake_sounddevice import FakeDevice, FakeSoundDevice, without_portaudio
 from tui_chat.audio.errors import AudioDeviceError
 from tui_chat.audio.playback import ClockedSink
 from tui_chat.audio.synth import speech_like
@@ -27,7 +26,8 @@ from tui_chat.providers.demo import compose_reply
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
-from tui_chat.ui.voice import KeyTiming, ModalTurns, VoiceController, VoiceSetup
+from tui_chat.ui.voice import VoiceController, VoiceSetup
+from tui_chat.voice.modal_turns import KeyTiming, ModalTurns
 from tui_chat.ui.widgets.audio_meter import AudioMeter
 from tui_chat.ui.widgets.chat_log import ChatLog
 from tui_chat.ui.widgets.message import AssistantMessage, UserMessage
@@ -466,15 +466,7 @@ async def test_a_device_lost_mid_session_turns_voice_off_and_text_goes_on() -> N
 
 
 async def test_portaudio_missing_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
-    real_import = builtins.__import__
-
-    def no_portaudio(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "sounddevice":
-            raise OSError("PortAudio library not found")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    without_portaudio(monkeypatch)
     app = make_app()  # the real microphone and speaker
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
@@ -531,7 +523,7 @@ async def test_the_voice_keys_are_listed_in_help_and_the_palette() -> None:
 
 
 def test_modal_turns_cut_a_long_push_to_talk_turn_and_go_on() -> None:
-    from tui_chat.audio.turns import TurnEnd, TurnParams, TurnStart
+    from tui_chat.voice.turns import TurnEnd, TurnParams, TurnStart
 
     turns = ModalTurns(EnergyVad(RATE), TurnParams(max_turn_s=1.0))
     turns.key()
@@ -724,7 +716,7 @@ async def test_partial_transcripts_grow_one_entry_that_the_final_one_replaces() 
 
 
 def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
-    from tui_chat.audio.events import ProviderChunk
+    from tui_chat.voice.events import ProviderChunk
     from tui_chat.chunks import TranscriptChunk
     from tui_chat.ui.voice import VoiceHeard, VoiceHearing
 
@@ -750,7 +742,7 @@ def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
 
 
 async def test_the_voice_table_sets_the_mode_the_chat_starts_in() -> None:
-    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.voice.settings import VoiceConfig
 
     app, rig = voice_app()
     app.session.config.voice = VoiceConfig(mode="hands-free", interruption="ignore", vad_stop=0.5)
@@ -770,7 +762,7 @@ async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatc
     ends the turn and answers it; its transcript (delta, then whole) makes one user entry; the
     exchange joins the history; switching to push-to-talk reopens voice with client commits."""
     from tests.fakes.realtime_openai import FakeOpenAIRealtime
-    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.voice.settings import VoiceConfig
     from tui_chat.config import ProviderConfig
 
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
@@ -806,7 +798,7 @@ async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatc
 def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_history() -> None:
     """Transcription runs beside the reply (OpenAI): a reply that ends before the transcript of its
     turn waits for it; one whose turn never gets a transcript goes in after a stand-in."""
-    from tui_chat.audio.events import ProviderChunk, ReplyEnded, ReplyStarted
+    from tui_chat.voice.events import ProviderChunk, ReplyEnded, ReplyStarted
     from tui_chat.chunks import TranscriptChunk
     from tui_chat.ui.voice import UNTRANSCRIBED
 
@@ -867,7 +859,7 @@ def _seeded(provider: str, conn: Any) -> list[tuple[str, str]]:
 async def test_voice_goes_on_from_the_text_chat_and_a_mode_switch_keeps_what_was_said(provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Text first, then voice: the service is given the text chat before any audio. A voice turn,
     then a switch to push-to-talk (a new session): that one is given the text and the voice turn."""
-    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.voice.settings import VoiceConfig
     from tui_chat.config import ProviderConfig
 
     from .test_chat_screen import type_and_send

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.audio.test_session import sounding
+from tests.voice.test_session import sounding
 from tests.fakes.realtime_gemini import FakeGeminiLive, Reply as GeminiReply, frames_of
 from tests.fakes.realtime_openai import FakeOpenAIRealtime, Reply as OpenAIReply
-from tui_chat.audio.events import BargeIn, InputWarning, ProviderChunk, ReplyEnded, SessionEnded, TurnEnded, TurnStarted
+from tui_chat.voice.events import BargeIn, InputWarning, ProviderChunk, ReplyEnded, SessionEnded, TurnEnded, TurnStarted
 from tui_chat.audio.playback import ClockedSink
-from tui_chat.audio.session import VoiceOptions, VoiceSession
+from tui_chat.voice.session import VoiceOptions, VoiceSession
 from tui_chat.audio.sources import PcmSource
 from tui_chat.audio.synth import speech_like
 from tui_chat.audio.wav import WavWriter, read_wav
@@ -28,7 +28,7 @@ from tui_chat.chunks import Role, TranscriptChunk
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig
 
-from .conftest import settings_for
+from tests.realtime.conftest import settings_for
 from .test_voice_path import GatedSource
 
 OUT_RATE = 24000

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from tests.fakes.realtime_server import tone
-from tui_chat.audio.events import BargeIn, ProviderChunk, ReplyEnded, ReplyStarted, SessionEnded, TurnEnded
+from tui_chat.voice.events import BargeIn, ProviderChunk, ReplyEnded, ReplyStarted, SessionEnded, TurnEnded
 from tui_chat.audio.playback import ClockedSink
-from tui_chat.audio.session import VoiceOptions, VoiceSession
+from tui_chat.voice.session import VoiceOptions, VoiceSession
 from tui_chat.audio.synth import speech_like
 from tui_chat.audio.wav import WavWriter, read_wav
 from tui_chat.chunks import AudioChunk, Done, Interrupted, Role, TranscriptChunk
@@ -25,7 +25,7 @@ from tui_chat.providers.registry import ProviderSettings
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig, BidiSession
 
-from .conftest import RATE, silence
+from tests.audio.conftest import RATE, silence
 from .test_session import sounding
 
 OUT_RATE = 24000

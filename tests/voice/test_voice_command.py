@@ -15,7 +15,7 @@ from tui_chat.audio.wav import write_wav
 from tui_chat.cli import main
 from tui_chat.packs import find_pack, load_pack
 
-from .test_voice_path import speech_like
+from tests.voice.test_voice_path import speech_like
 
 
 @pytest.mark.parametrize(

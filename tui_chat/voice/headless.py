@@ -209,11 +209,9 @@ async def run_voice(
     provider's voice; `turn_detection` "local" keeps the turns here even with a provider that
     could take them (see the module text).
     """
-    from ..realtime import open_bidi
-    from ..realtime.base import BidiConfig
-    from .playback import ClockedSink
+    from ..audio.playback import ClockedSink
+    from .opening import open_voice
     from .session import VoiceOptions, VoiceSession
-    from .settings import turn_detection_for
 
     printer = _Printer(out or sys.stdout, err or sys.stderr, json_out)
     options = options or VoiceOptions(levels=False)
@@ -222,13 +220,15 @@ async def run_voice(
             raise TuiChatError("--fast needs --audio-in: a microphone cannot be read faster than it hears")
         # Hands-free: the provider's own turn detection when it has one, else this loop's VAD;
         # barge-in follows --interruption.
-        config = BidiConfig(
+        bidi = await open_voice(
+            provider,
+            settings,
+            mode="hands-free",
+            turn_detection=turn_detection,
+            interruption=options.interruption,
             instructions=instructions,
-            turn_detection=turn_detection_for(provider, "hands-free", turn_detection),
             voice=voice,
-            barge_in=options.interruption != "ignore",
         )
-        bidi = await open_bidi(provider, settings, config=config)
     except TuiChatError as error:
         _report_start_failure(printer, error)
         return EXIT_FAILED
@@ -236,7 +236,7 @@ async def run_voice(
     sink: Any = None
     try:
         if audio_in is not None:
-            from .sources import open_wav_source
+            from ..audio.sources import open_wav_source
 
             pacing: dict[str, Any] = {}
             if clock is not None:
@@ -245,17 +245,17 @@ async def run_voice(
                 pacing["sleep"] = sleep
             source: Any = open_wav_source(audio_in, bidi.input_rate, fast=fast, **pacing)
         else:
-            from .devices import MicrophoneSource
+            from ..audio.devices import MicrophoneSource
 
             source = MicrophoneSource(input_device, bidi.input_rate)
         if audio_out is not None:
-            from .wav import WavWriter
+            from ..audio.wav import WavWriter
 
             sink = ClockedSink(bidi.output_rate, WavWriter(audio_out, bidi.output_rate))
         elif fast or not play:
             sink = ClockedSink(bidi.output_rate)
         else:
-            from .devices import SpeakerSink
+            from ..audio.devices import SpeakerSink
 
             sink = await SpeakerSink.open(output_device, bidi.output_rate)
             for warning in sink.warnings:
@@ -284,7 +284,7 @@ def _report_start_failure(printer: _Printer, error: TuiChatError) -> None:
 
 def run_devices(out: TextIO | None = None) -> int:
     """`tui-chat devices`: print the sound devices ('<' default input, '>' default output)."""
-    from .devices import format_devices, list_devices
+    from ..audio.devices import format_devices, list_devices
 
     (out or sys.stdout).write(clean(format_devices(list_devices())))
     return EXIT_OK

@@ -57,13 +57,14 @@ from .events import (
     TurnStarted,
     VoiceEvent,
 )
-from .levels import LevelMeter
-from .pcm import array_to_pcm, pcm_to_array
-from .playback import PlaybackSink
+from ..audio.clock import AudioClock
+from ..audio.levels import LevelMeter
+from ..audio.pcm import array_to_pcm, pcm_to_array
+from ..audio.playback import PlaybackSink
 from .settings import INTERRUPTIONS
-from .sources import AudioSource
+from ..audio.sources import AudioSource
 from .turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart, TurnTaker
-from .vad import EnergyVad, VadParams, VadState, VoiceActivityDetector
+from ..audio.vad import EnergyVad, VadParams, VadState, VoiceActivityDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ class VoiceSession:
         self.server_turns = bidi.config.turn_detection == "server"
         """The provider takes the turns (see the module text)."""
         bidi.on_user_speech = self._user_speech
-        self._samples = 0
+        self._clock = AudioClock(self.rate)
         self._events: asyncio.Queue[object] = asyncio.Queue()
         self._changed = asyncio.Event()  # set with every event: the end of the input waits on it
         self._pending = 0  # turns and texts sent and not yet answered
@@ -147,7 +148,7 @@ class VoiceSession:
     @property
     def now(self) -> float:
         """Audio time: seconds of input taken so far."""
-        return self._samples / self.rate
+        return self._clock.now
 
     @property
     def replying(self) -> bool:
@@ -298,7 +299,7 @@ class VoiceSession:
         return True
 
     async def _frame(self, frame: np.ndarray) -> None:
-        self._samples += frame.size
+        self._clock.advance(frame.size)
         self.sink.advance(frame.size, self.rate)
         if self.sink.error is not None:
             raise self.sink.error
