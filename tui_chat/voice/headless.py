@@ -144,6 +144,8 @@ class _Printer:
                 return
         if self.json_out:
             self._line(self.out, json.dumps(event_to_dict(event), ensure_ascii=False))
+            if isinstance(event, SessionError):  # as `ask --json` does: the person is told too
+                self._line(self.err, _error_line(event))
             return
         at = _stamp(event.at)
         if isinstance(event, TurnStarted):
@@ -163,8 +165,7 @@ class _Printer:
         elif isinstance(event, InputWarning):
             self._line(self.err, f"tui-chat: warning: {event.message}")
         elif isinstance(event, SessionError):
-            hint = f" ({event.hint})" if event.hint else ""
-            self._line(self.err, f"tui-chat: error: {event.message}{hint}")
+            self._line(self.err, _error_line(event))
         elif isinstance(event, SessionEnded):
             self._line(self.out, f"{at} session ended: {event.turns} turns, {event.replies} replies")
         elif isinstance(event, ProviderChunk):
@@ -274,12 +275,15 @@ async def run_voice(
 
 
 def _report_start_failure(printer: _Printer, error: TuiChatError) -> None:
-    from .events import SessionError, event_to_dict
+    from .events import SessionError
 
-    if printer.json_out:
-        printer._line(printer.out, json.dumps(event_to_dict(SessionError(0.0, error.message, error.hint)), ensure_ascii=False))
-    else:
-        printer._line(printer.err, f"tui-chat: error: {error}")
+    printer.event(SessionError(0.0, error.message, error.hint))
+
+
+def _error_line(error: Any) -> str:
+    """The one line a fatal `SessionError` gets on stderr."""
+    hint = f" ({error.hint})" if error.hint else ""
+    return f"tui-chat: error: {error.message}{hint}"
 
 
 def run_devices(out: TextIO | None = None) -> int:
