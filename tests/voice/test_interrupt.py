@@ -287,6 +287,9 @@ async def test_the_providers_voice_detection_barges_in_per_the_strategy() -> Non
             assert sink.pending_s > 0 and bidi.interrupts == []  # the reply goes on
             bidi.replying = False
             bidi._emit(Done())
+            await source.take(silence(0.4))
+            assert run.of(ReplyEnded) == []  # all came, not all heard: not ended yet
+            await source.take(silence(0.6))  # the rest of its audio is heard
             await until(lambda: bool(run.of(ReplyEnded)))
             assert run.of(BargeIn) == [] and [e.status for e in run.of(ReplyEnded)] == ["complete"]
         source.end()

@@ -149,9 +149,9 @@ async def test_deferred_interruption_lets_the_piece_being_played_finish(synth_tw
     piece_end = (played // 0.4 + 1) * 0.4
     assert spans[0][1] - spans[0][0] == pytest.approx(piece_end, abs=2 * BLOCK)
     assert barge.reply == 1
-    # Its 400 ms pieces came faster than the loop turns: the reply had all arrived (complete)
-    # before the user spoke; playback is what was cut.
-    assert [r.status for r in of(events, ReplyEnded)] == ["complete", "complete"]
+    # Its 400 ms pieces came faster than the loop turns: the reply had all arrived before the user
+    # spoke, but playback was cut, so it ends interrupted.
+    assert [r.status for r in of(events, ReplyEnded)] == ["interrupted", "complete"]
     assert chunks_of(events, Interrupted) == []
 
 

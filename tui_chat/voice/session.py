@@ -135,6 +135,7 @@ class VoiceSession:
         self._reply_audio = 0.0
         self._reply_text: list[str] = []
         self._reply_final: str | None = None
+        self._playing_out: dict[int, tuple[float, str]] = {}  # reply -> (audio_s, text): all came, not all heard
         self._unsent_audio = False
         self._stop = False
         self._heard_sound = False
@@ -240,6 +241,7 @@ class VoiceSession:
                     self._emit(InputWarning(self.now, f"while closing: {error}"))
             if self.bidi.error is not None and self.error is None:
                 self._fail(self.bidi.error.message, self.bidi.error.hint, self.bidi.error)
+            self._settle_playback(cut=True)  # the session ended before they were heard out
             self._emit(SessionEnded(self.now, self.turn_count, self.reply_count, str(self.error) if self.error else None))
             self._events.put_nowait(_END)
 
@@ -266,6 +268,7 @@ class VoiceSession:
             await self.sink.drain()
             if self.sink.error is not None:
                 raise self.sink.error
+            self._settle_playback()
         except TuiChatError as error:  # a device lost, a bad file, a send on a dead session
             if self.bidi.error is None:
                 self._fail(error.message, error.hint, error)
@@ -303,6 +306,7 @@ class VoiceSession:
         self.sink.advance(frame.size, self.rate)
         if self.sink.error is not None:
             raise self.sink.error
+        self._settle_playback()
         level = self.meter.measure(frame)
         self._watch_input(frame, level.clipped)
         events = self.turns.process(frame)
@@ -395,10 +399,13 @@ class VoiceSession:
         playing = self.sink.playing
         reply = playing if isinstance(playing, int) else self._reply
         played = self.sink.played_s(reply) if reply is not None else 0.0
+        self._settle_playback()
+        heard = {cut: self.sink.played_s(cut) for cut in self._playing_out}
         flushed = self.sink.flush(keep_current=strategy == "deferred")
         if self._reply is not None:
             self._discarding = True  # what is still on its way from the interrupted reply is dropped
         self._emit(BargeIn(self.now, strategy, reply, flushed, played, cause))
+        self._settle_playback(cut=True, heard=heard)
         await self.bidi.interrupt(played=played)
 
     def _start_reply(self) -> None:
@@ -411,11 +418,30 @@ class VoiceSession:
             self._emit(ReplyStarted(self.now, self._reply))
 
     def _end_reply(self, status: str) -> None:
+        """The model is done with the reply in progress. A complete one whose audio is still
+        playing ends when it has been heard out, or as interrupted when it is cut first
+        (`_settle_playback`): how a reply ends is decided by what was heard, for every provider."""
         if self._reply is None:
             self._start_reply()
-        assert self._reply is not None
-        self._emit(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self.reply_text))
-        self._reply = None
+        reply, self._reply = self._reply, None
+        assert reply is not None
+        if status == "complete" and self._still_playing(reply, self._reply_audio):
+            self._playing_out[reply] = (self._reply_audio, self.reply_text)
+            return
+        self._emit(ReplyEnded(self.now, reply, status, self._reply_audio, self.sink.played_s(reply), self.reply_text))
+
+    def _still_playing(self, reply: int, audio_s: float) -> bool:
+        return self.sink.pending_s > 0 and self.sink.played_s(reply) < audio_s - 0.01
+
+    def _settle_playback(self, *, cut: bool = False, heard: dict[int, float] | None = None) -> None:
+        """End the replies that all came while their audio played: complete once heard out; with
+        `cut` (their audio was flushed, or the session ends) interrupted, after `heard` seconds."""
+        for reply, (audio_s, text) in list(self._playing_out.items()):
+            played = (heard or {}).get(reply, self.sink.played_s(reply))
+            if cut or not self._still_playing(reply, audio_s):
+                del self._playing_out[reply]
+                status = "complete" if played >= audio_s - 0.01 else "interrupted"
+                self._emit(ReplyEnded(self.now, reply, status, audio_s, played, text))
 
     async def _output(self) -> None:
         async for raw in self.bidi.output():
@@ -446,11 +472,15 @@ class VoiceSession:
                 self._end_reply("complete")
                 self._reply_answered()
             elif isinstance(chunk, Interrupted):
+                after_done = self._reply is None and bool(self._playing_out)  # the cut reply had all come
                 if self.server_turns and not self._discarding:
+                    heard = {cut: self.sink.played_s(cut) for cut in self._playing_out}
                     self.sink.flush()  # the provider cut the reply by itself: what is queued of it stops too
+                    self._settle_playback(cut=True, heard=heard)
                 self._discarding = False
-                self._end_reply("interrupted")
-                self._reply_answered()
+                if not after_done:
+                    self._end_reply("interrupted")
+                    self._reply_answered()
         if self._reply is not None:
             self._end_reply("error")
         if self.bidi.error is not None:
