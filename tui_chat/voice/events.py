@@ -152,7 +152,7 @@ VoiceEvent: TypeAlias = (
     | SessionEnded
 )
 
-_NAMES = {
+EVENT_NAMES: dict[type, str] = {
     LevelReading: "level",
     TurnStarted: "turn_started",
     TurnEnded: "turn_ended",
@@ -163,6 +163,7 @@ _NAMES = {
     SessionError: "error",
     SessionEnded: "session_ended",
 }
+"""Each event's name: its `type` in JSON, and its handler's `on_<name>` (`voice.dispatch`)."""
 
 
 def _r(value: Any) -> Any:
@@ -177,7 +178,7 @@ def event_to_dict(event: VoiceEvent) -> dict[str, Any]:
         if out["type"] == "error":
             out["fatal"] = False
         return out
-    out = {"type": _NAMES[type(event)]}
+    out = {"type": EVENT_NAMES[type(event)]}
     for name in event.__slots__:
         out[name] = _r(getattr(event, name))
     if isinstance(event, TurnEnded):

@@ -23,10 +23,24 @@ import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TextIO
 
-from ..chunks import Done, ErrorChunk, Role, TranscriptChunk, UsageChunk
+from ..chunks import Chunk, Done, ErrorChunk, TextDelta, TranscriptChunk, UsageChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..safe_text import clean
+from .dispatch import VoiceEventHandler, dispatch
+from .events import (
+    BargeIn,
+    InputWarning,
+    LevelReading,
+    ProviderChunk,
+    ReplyEnded,
+    SessionEnded,
+    SessionError,
+    TurnEnded,
+    TurnStarted,
+    VoiceEvent,
+    event_to_dict,
+)
 from .settings import INTERRUPTIONS, TURN_DETECTIONS, VoiceConfig
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -112,7 +126,9 @@ def _stamp(at: float) -> str:
     return f"[{at:7.2f}]"
 
 
-class _Printer:
+class _Printer(VoiceEventHandler):
+    """Prints a session's events: one JSON object a line (`json_out`), else readable lines."""
+
     def __init__(self, out: TextIO, err: TextIO, json_out: bool) -> None:
         self.out, self.err, self.json_out = out, err, json_out
 
@@ -121,65 +137,72 @@ class _Printer:
         stream.write(clean(text) + "\n")
         stream.flush()
 
-    def event(self, event: Any) -> None:
-        from .events import (
-            BargeIn,
-            InputWarning,
-            LevelReading,
-            ProviderChunk,
-            ReplyEnded,
-            ReplyStarted,
-            SessionEnded,
-            SessionError,
-            TurnEnded,
-            TurnStarted,
-            event_to_dict,
-        )
-
-        if isinstance(event, LevelReading):
-            return
-        if isinstance(event, ProviderChunk):
-            chunk = event.chunk
-            if isinstance(chunk, (Done, UsageChunk)) or (isinstance(chunk, TranscriptChunk) and not chunk.final):
-                return
-        if self.json_out:
+    def event(self, event: VoiceEvent) -> None:
+        if not self.json_out:
+            dispatch(event, self)
+        elif not _unprinted(event):
             self._line(self.out, json.dumps(event_to_dict(event), ensure_ascii=False))
             if isinstance(event, SessionError):  # as `ask --json` does: the person is told too
                 self._line(self.err, _error_line(event))
-            return
-        at = _stamp(event.at)
-        if isinstance(event, TurnStarted):
-            self._line(self.out, f"{at} you: speaking")
-        elif isinstance(event, TurnEnded):
-            self._line(self.out, f"{at} you: turn of {event.duration:.2f} s ended ({event.reason})")
-        elif isinstance(event, ReplyStarted):
-            pass
-        elif isinstance(event, ReplyEnded):
-            line = f"{at} reply {event.reply}: {event.audio_s:.2f} s of audio, {event.status}"
-            if event.status != "complete":
-                line += f" after {event.played_s:.2f} s heard: {event.text!r}"
-            self._line(self.out, line)
-        elif isinstance(event, BargeIn):
-            by = ", heard by the provider" if event.cause == "server" else ""
-            self._line(self.out, f"{at} barge-in ({event.strategy}{by}): {event.flushed_s:.2f} s of reply audio dropped")
-        elif isinstance(event, InputWarning):
-            self._line(self.err, f"tui-chat: warning: {event.message}")
-        elif isinstance(event, SessionError):
-            self._line(self.err, _error_line(event))
-        elif isinstance(event, SessionEnded):
-            self._line(self.out, f"{at} session ended: {event.turns} turns, {event.replies} replies")
-        elif isinstance(event, ProviderChunk):
-            chunk = event.chunk
-            if isinstance(chunk, TranscriptChunk):
-                if not chunk.text.strip():  # a transcription that failed (its warning says so)
-                    return
-                who = "you (heard)" if chunk.role is Role.USER else "assistant"
-                self._line(self.out, f"{at} {who}: {chunk.text}")
-            elif isinstance(chunk, ErrorChunk):
-                hint = f" ({chunk.hint})" if chunk.hint else ""
-                self._line(self.err, f"tui-chat: warning: {chunk.message}{hint}")
-            else:
-                self._line(self.out, f"{at} {json.dumps(event_to_dict(event), ensure_ascii=False)}")
+
+    def _json(self, at: float, chunk: Chunk) -> None:
+        if not _unprinted(ProviderChunk(at, chunk)):
+            self._line(self.out, f"{_stamp(at)} {json.dumps(event_to_dict(ProviderChunk(at, chunk)), ensure_ascii=False)}")
+
+    def on_turn_started(self, event: TurnStarted) -> None:
+        self._line(self.out, f"{_stamp(event.at)} you: speaking")
+
+    def on_turn_ended(self, event: TurnEnded) -> None:
+        self._line(self.out, f"{_stamp(event.at)} you: turn of {event.duration:.2f} s ended ({event.reason})")
+
+    def on_reply_ended(self, event: ReplyEnded) -> None:
+        line = f"{_stamp(event.at)} reply {event.reply}: {event.audio_s:.2f} s of audio, {event.status}"
+        if event.status != "complete":
+            line += f" after {event.played_s:.2f} s heard: {event.text!r}"
+        self._line(self.out, line)
+
+    def on_barge_in(self, event: BargeIn) -> None:
+        by = ", heard by the provider" if event.cause == "server" else ""
+        self._line(self.out, f"{_stamp(event.at)} barge-in ({event.strategy}{by}): {event.flushed_s:.2f} s of reply audio dropped")
+
+    def on_warning(self, event: InputWarning) -> None:
+        self._line(self.err, f"tui-chat: warning: {event.message}")
+
+    def on_error(self, event: SessionError) -> None:
+        self._line(self.err, _error_line(event))
+
+    def on_session_ended(self, event: SessionEnded) -> None:
+        self._line(self.out, f"{_stamp(event.at)} session ended: {event.turns} turns, {event.replies} replies")
+
+    def on_user_words(self, at: float, chunk: TranscriptChunk) -> None:
+        self._said(at, "you (heard)", chunk)
+
+    def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
+        if isinstance(chunk, TranscriptChunk):
+            self._said(at, "assistant", chunk)
+        else:
+            self._json(at, chunk)
+
+    def _said(self, at: float, who: str, chunk: TranscriptChunk) -> None:
+        if chunk.final and chunk.text.strip():  # (an empty one: a transcription that failed, its warning says so)
+            self._line(self.out, f"{_stamp(at)} {who}: {chunk.text}")
+
+    def on_provider_error(self, at: float, chunk: ErrorChunk) -> None:
+        hint = f" ({chunk.hint})" if chunk.hint else ""
+        self._line(self.err, f"tui-chat: warning: {chunk.message}{hint}")
+
+    def on_other_chunk(self, at: float, chunk: Chunk) -> None:
+        self._json(at, chunk)
+
+
+def _unprinted(event: VoiceEvent) -> bool:
+    """Events not printed: level readings, partial transcripts, `Done` and usage."""
+    if isinstance(event, LevelReading):
+        return True
+    if isinstance(event, ProviderChunk):
+        chunk = event.chunk
+        return isinstance(chunk, (Done, UsageChunk)) or (isinstance(chunk, TranscriptChunk) and not chunk.final)
+    return False
 
 
 async def run_voice(
@@ -275,8 +298,6 @@ async def run_voice(
 
 
 def _report_start_failure(printer: _Printer, error: TuiChatError) -> None:
-    from .events import SessionError
-
     printer.event(SessionError(0.0, error.message, error.hint))
 
 
