@@ -241,18 +241,3 @@ async def test_continue_reply_sends_no_new_user_message_and_offers_given_tools()
     assert [t.name for t in request.tools] == ["calculator"] and request.tool_choice == "auto"
     await drain(conversation.send("again"))
     assert [t.name for t in provider.requests[-1].tools] == ["pack_tool"]
-
-
-def test_revise_replaces_that_very_message_and_ignores_one_that_is_gone() -> None:
-    conversation = Conversation(ScriptedProvider())
-    said = Message(Role.ASSISTANT, "Hello")
-    twin = Message(Role.ASSISTANT, "Hello")  # equal, but not the one in the history
-    conversation.append(Message(Role.USER, "Hi"))
-    conversation.append(said)
-    conversation.append(twin)
-    cut = Message(Role.ASSISTANT, "Hello", status=ReplyStatus.INTERRUPTED)
-    conversation.revise(said, cut)
-    assert conversation.history[1] is cut and conversation.history[2] is twin
-    conversation.clear()
-    conversation.revise(cut, said)  # gone: nothing happens
-    assert conversation.history == []

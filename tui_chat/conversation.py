@@ -214,17 +214,6 @@ class Conversation:
         """Add a message that is not a model reply, such as a tool result."""
         self.history.append(message)
 
-    def revise(self, old: Message, new: Message) -> None:
-        """Put `new` where `old` is in the history (the same object); nothing if it is gone.
-
-        For what is learnt about a message after it went in: a spoken reply recorded whole when its
-        text had come, then stopped while its audio still played, becomes interrupted.
-        """
-        for index, message in enumerate(self.history):
-            if message is old:
-                self.history[index] = new
-                return
-
     def clear(self) -> None:
         """Forget the history (the prompt stays)."""
         self.history.clear()

@@ -27,6 +27,7 @@ from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.voice import VoiceController, VoiceSetup
+from tui_chat.voice.dispatch import dispatch
 from tui_chat.voice.modal_turns import KeyTiming, ModalTurns
 from tui_chat.ui.widgets.audio_meter import AudioMeter
 from tui_chat.ui.widgets.chat_log import ChatLog
@@ -148,6 +149,12 @@ async def feed(pilot: Pilot, source: FedSource, samples: np.ndarray) -> None:
     source.feed(samples)
     await wait_for(pilot, lambda: source.taken == source.fed)
     await pilot.pause()
+
+
+async def play_out(pilot: Pilot, source: FedSource, rig: Rig) -> None:
+    """Feed silence until the replies' audio has all been played (a reply ends when heard out)."""
+    while rig.sinks[-1].pending_s:
+        await feed(pilot, source, silence(0.5))
 
 
 def user_texts(app: TuiChatApp) -> list[str]:
@@ -639,6 +646,8 @@ async def test_voice_turns_join_the_conversation_and_text_chat_goes_on_after_the
         app.query_one(PromptInput).insert("and in words?")
         await pilot.press("enter")
         typed = await wait_for_reply(pilot, 2)
+        await play_out(pilot, source, rig)  # a reply goes into the history once it has been heard out
+        await wait_for(pilot, lambda: len(app.session.conversation.history) == 4)
         history = [(m.role, m.content, m.status) for m in app.session.conversation.history]
         assert history == [
             (Role.USER, heard, ReplyStatus.COMPLETE),
@@ -679,7 +688,7 @@ UNTRUSTED = "[bold red]not markup[/] \x1b[31mred\x1b[0m"
 
 async def hear(pilot: Pilot, *pieces: str) -> None:
     """Post what a provider's partial user transcripts make the controller post: the words so far."""
-    from tui_chat.ui.voice import VoiceHearing
+    from tui_chat.ui.voice_messages import VoiceHearing
 
     so_far = ""
     for piece in pieces:
@@ -689,7 +698,7 @@ async def hear(pilot: Pilot, *pieces: str) -> None:
 
 
 async def test_partial_transcripts_grow_one_entry_that_the_final_one_replaces() -> None:
-    from tui_chat.ui.voice import VoiceHeard
+    from tui_chat.ui.voice_messages import VoiceHeard
 
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -718,7 +727,7 @@ async def test_partial_transcripts_grow_one_entry_that_the_final_one_replaces() 
 def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
     from tui_chat.voice.events import ProviderChunk
     from tui_chat.chunks import TranscriptChunk
-    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+    from tui_chat.ui.voice_messages import VoiceHeard, VoiceHearing
 
     posted: list[Any] = []
     recorded: list[Any] = []
@@ -730,7 +739,7 @@ def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
 
     voice = VoiceController(Target(), record=recorded.append)
     for text, final in (("What ", False), ("is it", False), ("What is it?", True)):
-        voice._handle(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)))
+        dispatch(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)), voice)
     assert [(type(m).__name__, m.text) for m in posted] == [
         ("VoiceHearing", "What "), ("VoiceHearing", "What is it"), ("VoiceHeard", "What is it?"),
     ]
@@ -783,6 +792,8 @@ async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatc
             await wait_for(pilot, lambda: len(user_texts(app)) == 1 and not app.query_one(UserMessage).has_class("-hearing"))
             [heard] = user_texts(app)
             assert heard.endswith(" s of audio)")
+            await play_out(pilot, source, rig)
+            await wait_for(pilot, lambda: len(app.session.conversation.history) == 2)
             assert [(m.role, m.content) for m in app.session.conversation.history] == [(Role.USER, heard), (Role.ASSISTANT, reply.text)]
             kinds = {m["type"] for m in server.conns[0].received}
             assert "input_audio_buffer.commit" not in kinds  # the service ended the turn
@@ -800,7 +811,7 @@ def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_his
     turn waits for it; one whose turn never gets a transcript goes in after a stand-in."""
     from tui_chat.voice.events import ProviderChunk, ReplyEnded, ReplyStarted
     from tui_chat.chunks import TranscriptChunk
-    from tui_chat.ui.voice import UNTRANSCRIBED
+    from tui_chat.voice.history import UNTRANSCRIBED
 
     recorded: list[Any] = []
 
@@ -809,13 +820,13 @@ def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_his
             return True
 
     voice = VoiceController(Target(), record=recorded.append)
-    voice._handle(ReplyStarted(1.0, 1))
-    voice._handle(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."))
+    dispatch(ReplyStarted(1.0, 1), voice)
+    dispatch(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."), voice)
     assert recorded == []  # held for the transcript
-    voice._handle(ProviderChunk(2.1, TranscriptChunk("Hi there", Role.USER, final=True)))
-    voice._handle(ReplyStarted(3.0, 2))
-    voice._handle(ReplyEnded(4.0, 2, "interrupted", 0.5, 0.2, "Well"))  # its turn is never transcribed
-    voice._handle(ReplyStarted(5.0, 3))
+    dispatch(ProviderChunk(2.1, TranscriptChunk("Hi there", Role.USER, final=True)), voice)
+    dispatch(ReplyStarted(3.0, 2), voice)
+    dispatch(ReplyEnded(4.0, 2, "interrupted", 0.5, 0.2, "Well"), voice)  # its turn is never transcribed
+    dispatch(ReplyStarted(5.0, 3), voice)
     assert [(m.role, m.content, m.status) for m in recorded] == [
         (Role.USER, "Hi there", ReplyStatus.COMPLETE),
         (Role.ASSISTANT, "Hello.", ReplyStatus.COMPLETE),
@@ -881,6 +892,7 @@ async def test_voice_goes_on_from_the_text_chat_and_a_mode_switch_keeps_what_was
             rate = source.rate
             await feed(pilot, source, np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
             spoken = await wait_for_reply(pilot, 2)
+            await play_out(pilot, source, rig)
             await wait_for(pilot, lambda: len(app.session.conversation.history) == 4)
             heard = app.session.conversation.history[2].content
             kinds = [m.get("type") or next(iter(m)) for m in first.received]
@@ -918,7 +930,7 @@ async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Pos
     """A hands-free `VoiceController` against the fake `provider` answering with `reply`: one spoken
     turn, until the controller posts what it heard. What it posted, and what it recorded."""
     from tui_chat.providers.registry import ProviderSettings
-    from tui_chat.ui.voice import VoiceHeard
+    from tui_chat.ui.voice_messages import VoiceHeard
 
     async with _voice_fake(provider) as server:
         server.replies.append(reply)
@@ -947,7 +959,7 @@ async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Pos
 
 
 def _heard(posted: _Posted) -> list[tuple[str, str]]:
-    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+    from tui_chat.ui.voice_messages import VoiceHeard, VoiceHearing
 
     return [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
 
@@ -973,7 +985,8 @@ async def test_a_failed_transcription_takes_the_words_shown_so_far_away() -> Non
     """OpenAI's `input_audio_transcription.failed` after some deltas: the partial words go (they
     would otherwise run on into the next turn's), a warning says why, and no user text is recorded."""
     from tests.fakes.realtime_openai import Reply
-    from tui_chat.ui.voice import UNTRANSCRIBED, VoiceNotice
+    from tui_chat.ui.voice_messages import VoiceNotice
+    from tui_chat.voice.history import UNTRANSCRIBED
 
     failing = Reply(heard="what time is it", heard_by_word=True, transcription_fails=True)
     posted, recorded = await _one_heard_turn_over_the_wire("openai-realtime", failing)
@@ -1046,8 +1059,9 @@ async def test_typing_right_after_voice_off_comes_after_the_cut_voice_reply_in_t
 
 
 async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_history_too() -> None:
-    """The reply's text has all come (it went in complete) but its audio still plays: Esc cuts the
-    audio, and the conversation's copy of the reply becomes interrupted, as the chat shows it."""
+    """The reply's text has all come (the chat shows it complete) but its audio still plays: it
+    is not in the history yet, as how it ends is not known; Esc cuts the audio, and it goes in
+    interrupted, with its text, as the chat now shows it."""
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
         source = await voice_on(pilot, rig)
@@ -1055,12 +1069,14 @@ async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_his
         await feed(pilot, source, speech(1.0))
         await pilot.press("f4")
         await feed(pilot, source, silence(0.02))
-        await wait_for_reply(pilot, 1)  # complete: the provider is done with it
+        reply = await wait_for_reply(pilot, 1)  # complete: the provider is done with it
         history = app.session.conversation.history
-        await wait_for(pilot, lambda: bool(history) and history[-1].role is Role.ASSISTANT)
-        assert history[-1].status is ReplyStatus.COMPLETE
+        await wait_for(pilot, lambda: bool(history))
         assert rig.sinks[-1].pending_s > 0  # ...but most of it is still to be heard
+        assert [m.role for m in history] == [Role.USER]  # its place is kept until it ends
         await pilot.press("escape")
-        await wait_for(pilot, lambda: history[-1].status is ReplyStatus.INTERRUPTED)
-        assert [m.role for m in history] == [Role.USER, Role.ASSISTANT]
+        await wait_for(pilot, lambda: len(history) == 2)
+        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
+        await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        assert "stopped with Esc" in str(reply.status_line.render())
         assert rig.sinks[-1].pending_s == 0

@@ -1,4 +1,5 @@
-"""Voice mode for the chat screen: a `VoiceSession` run in a worker, its events posted as messages.
+"""Voice mode for the chat screen: a `VoiceSession` run in a worker, its events posted as messages
+(`ui.voice_messages`).
 
 `VoiceController.run()` is the body of the screen's voice worker. It opens a bidirectional session
 (the `[voice]` provider, else the chat's provider when it has one, else the offline voice demo),
@@ -6,8 +7,9 @@ the microphone and the speaker (or what a `VoiceSetup` injects: tests give gener
 virtual speaker), runs a `VoiceSession`, and posts what happens to the screen: what the user is
 heard saying (growing as the provider transcribes it, then whole), reply text for the chat log,
 meter readings (about 30 a second out of the session's 50), notices, and why voice stopped.
-It never touches a widget itself. Each finished exchange is handed to `record` (the chat's
-`Conversation.append`), so text chat after talking goes on with the same history; and the session
+It never touches a widget itself. Each exchange is handed to `record` (the chat's
+`Conversation.append`) through a `VoiceHistory`, in order, each reply once it has ended (heard out
+or cut), so text chat after talking goes on with the same history; and the session
 is opened with that history (`BidiConfig.history`), so talking after text chat, or after a restart
 for another voice mode, goes on with it too.
 
@@ -45,140 +47,40 @@ from textual.message import Message
 from ..audio.playback import PlaybackSink
 from ..audio.sources import AudioSource
 from ..audio.vad import EnergyVad
-from ..chunks import ErrorChunk, Message as ChatMessage, ReplyStatus, Role, TextDelta, TranscriptChunk
+from ..chunks import ErrorChunk, Message as ChatMessage, TextDelta, TranscriptChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
+from ..voice.dispatch import VoiceEventHandler, dispatch
 from ..voice.events import (
     SILENCE,
     BargeIn,
     InputWarning,
     LevelReading,
     MeterLevels,
-    ProviderChunk,
     ReplyEnded,
     ReplyStarted,
     SessionError,
     TurnEnded,
     TurnStarted,
-    VoiceEvent,
 )
+from ..voice.history import VoiceHistory
 from ..voice.metered_sink import MeteredSink
 from ..voice.modal_turns import MODES, PUSH_TO_TALK, KeyTiming, ModalTurns
 from ..voice.session import VoiceOptions, VoiceSession
 from ..voice.settings import VoiceConfig, turn_detection_for
-
-UNTRANSCRIBED = "(said aloud; no transcript)"
-"""The user message recorded for a voice turn the provider gave no transcript of."""
-
-
-# --- what the controller posts -------------------------------------------------------------------
-
-
-class VoiceMessage(Message, bubble=False):
-    """Something from a voice controller; `controller` says which (an old one may still report)."""
-
-    def __init__(self, controller: VoiceController) -> None:
-        super().__init__()
-        self.controller = controller
-
-
-class VoiceStarted(VoiceMessage):
-    """The session is open and listening."""
-
-    def __init__(self, controller: VoiceController, provider: str, note: str) -> None:
-        super().__init__(controller)
-        self.provider = provider
-        self.note = note
-        """Why this provider (the chat's has no voice), or empty."""
-
-
-class VoiceMeter(VoiceMessage):
-    """New readings for the meter."""
-
-    def __init__(self, controller: VoiceController, input: MeterLevels, output: MeterLevels, state: str) -> None:
-        super().__init__(controller)
-        self.input, self.output, self.state = input, output, state
-
-
-class VoiceHearing(VoiceMessage):
-    """The user's words so far, while the provider transcribes them (`text` grows; untrusted)."""
-
-    def __init__(self, controller: VoiceController, text: str) -> None:
-        super().__init__(controller)
-        self.text = text
-
-
-class VoiceHeard(VoiceMessage):
-    """The user's words, transcribed (a whole utterance; empty when nothing was made out of it)."""
-
-    def __init__(self, controller: VoiceController, text: str) -> None:
-        super().__init__(controller)
-        self.text = text
-
-
-class VoiceReplyStarted(VoiceMessage):
-    def __init__(self, controller: VoiceController, reply: int) -> None:
-        super().__init__(controller)
-        self.reply = reply
-
-
-class VoiceReplyText(VoiceMessage):
-    """Text of the reply in progress: a piece of it, or (`final`) the whole of it."""
-
-    def __init__(self, controller: VoiceController, reply: int | None, text: str, final: bool = False) -> None:
-        super().__init__(controller)
-        self.reply, self.text, self.final = reply, text, final
-
-
-class VoiceReplyEnded(VoiceMessage):
-    """Reply `reply` ended; for an interrupted one `cause` says who cut it (see `VoiceInterrupted`)."""
-
-    def __init__(
-        self, controller: VoiceController, reply: int, status: str, text: str, audio_s: float, played_s: float, cause: str = ""
-    ) -> None:
-        super().__init__(controller)
-        self.reply, self.status, self.text = reply, status, text
-        self.audio_s, self.played_s = audio_s, played_s
-        self.cause = cause
-
-
-class VoiceInterrupted(VoiceMessage):
-    """Reply `reply` (None: no reply was playing) was cut and its audio flushed.
-
-    `cause`: "speech" or "server" (the user spoke over it, heard here or by the provider), "stop"
-    (the person stopped it: Esc).
-    """
-
-    def __init__(self, controller: VoiceController, reply: int | None, played_s: float, cause: str = "speech") -> None:
-        super().__init__(controller)
-        self.reply, self.played_s, self.cause = reply, played_s, cause
-
-
-class VoiceNotice(VoiceMessage):
-    """Something to tell the person that does not stop voice (a warning, a provider's error)."""
-
-    def __init__(self, controller: VoiceController, message: str, severity: str = "warning") -> None:
-        super().__init__(controller)
-        self.message, self.severity = message, severity
-
-
-class VoiceToolEvent(VoiceMessage):
-    """A tool call of the voice session changed state (asked, running, done, denied...)."""
-
-    def __init__(self, controller: VoiceController, event: Any) -> None:
-        super().__init__(controller)
-        self.event = event
-
-
-class VoiceStopped(VoiceMessage):
-    """The voice session is over: turned off (`error` None) or failed (`error`, `hint`)."""
-
-    def __init__(self, controller: VoiceController, error: str | None, hint: str = "") -> None:
-        super().__init__(controller)
-        self.error, self.hint = error, hint
-
-
-# --- the controller ------------------------------------------------------------------------------
+from .voice_messages import (
+    VoiceHeard,
+    VoiceHearing,
+    VoiceMeter,
+    VoiceNotice,
+    VoiceReplyDone,
+    VoiceReplyEnded,
+    VoiceReplyStarted,
+    VoiceReplyText,
+    VoiceStarted,
+    VoiceStopped,
+    VoiceToolEvent,
+)
 
 
 class _Poster(Protocol):
@@ -231,7 +133,7 @@ class VoiceSetup:
         )
 
 
-class VoiceController:
+class VoiceController(VoiceEventHandler):
     """One voice session for the chat screen (see the module text). Run `run()` in a worker."""
 
     def __init__(
@@ -246,7 +148,6 @@ class VoiceController:
         tool_loop: Any = None,
         record: Callable[[ChatMessage], None] | None = None,
         history: Callable[[], Iterable[ChatMessage]] | None = None,
-        revise: Callable[[ChatMessage, ChatMessage], None] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -258,12 +159,9 @@ class VoiceController:
         self.mode = mode
         self.tool_loop = tool_loop
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
-        self.record = record
-        """Where each voice exchange goes as text messages (the chat's `Conversation.append`)."""
+        self.recorded = VoiceHistory(record) if record is not None else None
+        """Where each voice exchange goes as text messages (`record`: the chat's `Conversation.append`)."""
         self.history = history
-        self.revise = revise
-        """Where a recorded message is replaced (the chat's `Conversation.revise`): a reply whose
-        audio is cut after its text was recorded complete becomes interrupted."""
         """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
         self.note = ""
@@ -277,17 +175,14 @@ class VoiceController:
         self._input = SILENCE
         self._speaking = False
         self._now = 0.0
-        self._reply: int | None = None
+        self._reply: int | None = None  # the reply whose words are coming
         self._interrupted_until = -math.inf
         self._next_meter = 0.0
         self._error: tuple[str, str] | None = None
         self._hearing = ""  # the user's words so far, from partial transcripts
-        self._user_recorded = False  # a user message went to `record` since the last reply did
-        self._held: ChatMessage | None = None  # a reply waiting for the transcript of its turn
         self._cuts: dict[int, str] = {}  # reply -> who cut it
         self.releases_reported = False
         """The terminal reports key releases (see `report_releases`)."""
-        self._recorded: dict[int, ChatMessage] = {}  # reply -> the message it went in as, complete
 
     @property
     def running(self) -> bool:
@@ -330,7 +225,8 @@ class VoiceController:
         """Say something in text to the voice session (raises `TuiChatError` when it has ended)."""
         if self.session is None or self.ended:
             raise TuiChatError("the voice session is not running")
-        self._record_user(text)  # first: its reply may end before the send returns
+        if self.recorded is not None:
+            self.recorded.typed(text)  # first: its reply may begin before the send returns
         await self.session.send_text(text)
 
     @property
@@ -372,14 +268,13 @@ class VoiceController:
             self._post_meter()
             async with aclosing(session.run()) as events:
                 async for event in events:
-                    self._handle(event)
+                    dispatch(event, self)
         except Exception as failure:  # noqa: BLE001 - a bug here must not end the app
             self._error = (f"voice stopped on an unexpected error: {failure!r}", "text chat goes on; please report this")
         finally:
             self.ended = True
-            if self._reply is not None and self.session is not None:  # voice went off mid-reply: keep what came
-                self._record_reply(self.session.reply_text, "error" if self._error else "cancelled")
-            self._release_held()
+            if self.recorded is not None and self.session is not None:  # voice went off mid-reply: keep what came
+                self.recorded.close(self.session.unended_replies, "error" if self._error else "cancelled")
             self.post(VoiceStopped(self, *(self._error or (None, ""))))
 
     def _choose_provider(self) -> tuple[str, ProviderSettings, str]:
@@ -465,124 +360,75 @@ class VoiceController:
         self.sink = MeteredSink(sink)
         return VoiceSession(bidi, source, self.sink, options, vad=vad, turns=self.turns)
 
-    # --- events -> messages ---------------------------------------------------------------------
+    # --- events -> messages (`VoiceEventHandler`) ------------------------------------------------
 
-    def _handle(self, event: VoiceEvent) -> None:
-        if isinstance(event, LevelReading):
-            self._input = MeterLevels(event.rms_db, event.peak_db, event.hold_db, event.clipped)
-            self._speaking = event.speaking
-            self._now = event.at
-            if event.at + 1e-9 >= self._next_meter:
-                self._next_meter = max(self._next_meter + 1.0 / self.setup.meter_rate, event.at)
-                self._post_meter()
-            return
-        if isinstance(event, ProviderChunk):
-            self._chunk(event.chunk)
-            return
-        if isinstance(event, ReplyStarted):
-            self._release_held()  # a new reply: the transcript of the last one's turn is not coming
-            self._reply = event.reply
-            self.post(VoiceReplyStarted(self, event.reply))
-        elif isinstance(event, ReplyEnded):
-            self._reply = None
-            cause = self._cuts.pop(event.reply, "")
-            if event.status == "interrupted":
-                self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
-            self._record_reply(event.text, event.status, event.reply)
-            self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
-        elif isinstance(event, BargeIn):
-            self._interrupted_until = event.at + self.setup.interrupted_s
-            if event.reply is not None:
-                self._cuts[event.reply] = event.cause
-                self._cut_recorded(event.reply)
-            self.post(VoiceInterrupted(self, event.reply, event.played_s, event.cause))
-        elif isinstance(event, InputWarning):
-            self.post(VoiceNotice(self, event.message))
-        elif isinstance(event, SessionError):
-            self._error = (event.message, event.hint)
-        elif not isinstance(event, (TurnStarted, TurnEnded)):
-            return
+    def on_level(self, event: LevelReading) -> None:
+        self._input = MeterLevels(event.rms_db, event.peak_db, event.hold_db, event.clipped)
+        self._speaking = event.speaking
+        self._now = event.at
+        if event.at + 1e-9 >= self._next_meter:
+            self._next_meter = max(self._next_meter + 1.0 / self.setup.meter_rate, event.at)
+            self._post_meter()
+
+    def on_turn_started(self, event: TurnStarted) -> None:
         self._post_meter()
 
-    def _chunk(self, chunk: Any) -> None:
-        if isinstance(chunk, TranscriptChunk) and chunk.role is Role.USER:
-            if not chunk.final:
-                self._hearing += chunk.text
-                self.post(VoiceHearing(self, self._hearing))
-                return
-            shown, self._hearing = self._hearing, ""
-            if chunk.text.strip() or shown:  # (an empty one takes the words shown so far away)
-                self.post(VoiceHeard(self, chunk.text))
-            if chunk.text.strip():
-                self._record_user(chunk.text, transcript=True)
-        elif isinstance(chunk, TranscriptChunk):
-            self.post(VoiceReplyText(self, self._reply, chunk.text, final=chunk.final))
-        elif isinstance(chunk, TextDelta):
-            self.post(VoiceReplyText(self, self._reply, chunk.text))
-        elif isinstance(chunk, ErrorChunk):
-            self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
+    def on_turn_ended(self, event: TurnEnded) -> None:
+        self._post_meter()
 
-    # --- the conversation -----------------------------------------------------------------------
+    def on_reply_started(self, event: ReplyStarted) -> None:
+        self._reply = event.reply
+        if self.recorded is not None:
+            self.recorded.reply_started(event.reply)
+        self.post(VoiceReplyStarted(self, event.reply))
+        self._post_meter()
 
-    def _record_user(self, text: str, *, transcript: bool = False) -> None:
-        """What the user said (`transcript`) or typed, for the history; a reply held for the
-        transcript of its turn goes in after a transcript."""
-        if self.record is None:
+    def on_reply_done(self, at: float) -> None:
+        if self._reply is not None:
+            self.post(VoiceReplyDone(self, self._reply))
+            self._reply = None
+
+    def on_reply_ended(self, event: ReplyEnded) -> None:
+        if self._reply == event.reply:
+            self._reply = None
+        cause = self._cuts.pop(event.reply, "")
+        if event.status == "interrupted":
+            self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
+        if self.recorded is not None:
+            self.recorded.reply_ended(event.reply, event.text, event.status)
+        self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
+        self._post_meter()
+
+    def on_barge_in(self, event: BargeIn) -> None:
+        self._interrupted_until = event.at + self.setup.interrupted_s
+        if event.reply is not None:
+            self._cuts[event.reply] = event.cause
+        self._post_meter()
+
+    def on_warning(self, event: InputWarning) -> None:
+        self.post(VoiceNotice(self, event.message))
+        self._post_meter()
+
+    def on_error(self, event: SessionError) -> None:
+        self._error = (event.message, event.hint)
+        self._post_meter()
+
+    def on_user_words(self, at: float, chunk: TranscriptChunk) -> None:
+        if not chunk.final:
+            self._hearing += chunk.text
+            self.post(VoiceHearing(self, self._hearing))
             return
-        if transcript and self._held is not None:
-            held, self._held = self._held, None
-            self.record(ChatMessage(Role.USER, text))
-            self.record(held)
-            self._user_recorded = False
-            return
-        self._release_held()
-        self.record(ChatMessage(Role.USER, text))
-        self._user_recorded = True
+        shown, self._hearing = self._hearing, ""
+        if chunk.text.strip() or shown:  # (an empty one takes the words shown so far away)
+            self.post(VoiceHeard(self, chunk.text))
+        if chunk.text.strip() and self.recorded is not None:
+            self.recorded.heard(chunk.text)
 
-    def _cut_recorded(self, reply: int) -> None:
-        """Reply `reply` was cut while its audio played, after it went in complete: now interrupted."""
-        recorded = self._recorded.pop(reply, None)
-        if recorded is None:
-            return
-        cut = replace(recorded, status=ReplyStatus.INTERRUPTED)
-        if self._held is recorded:
-            self._held = cut
-        elif self.revise is not None:
-            self.revise(recorded, cut)
+    def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
+        self.post(VoiceReplyText(self, self._reply, chunk.text, final=isinstance(chunk, TranscriptChunk) and chunk.final))
 
-    def _record_reply(self, text: str, status: str, reply_id: int | None = None) -> None:
-        """The reply as an assistant message; an interrupted one keeps its partial text, marked.
-
-        A reply with nothing of the user's before it is held: the transcript of its turn may come
-        after it (transcription runs beside the reply). If none comes before the next reply, typed
-        text or the end of voice, it goes in after a stand-in, so the history still alternates.
-        """
-        if self.record is None:
-            return
-        try:
-            ended = ReplyStatus(status)
-        except ValueError:
-            ended = ReplyStatus.ERROR
-        if not text and ended is ReplyStatus.COMPLETE:
-            return  # nothing said: nothing to remember (as the text chat does)
-        reply = ChatMessage(Role.ASSISTANT, text, status=ended)
-        if reply_id is not None and ended is ReplyStatus.COMPLETE:
-            self._recorded[reply_id] = reply  # its audio may still be playing, and be cut
-            while len(self._recorded) > 4:  # long since heard to the end
-                del self._recorded[next(iter(self._recorded))]
-        if self._user_recorded:
-            self.record(reply)
-            self._user_recorded = False
-        else:
-            self._release_held()
-            self._held = reply
-
-    def _release_held(self) -> None:
-        """A held reply whose turn's transcript did not come: in, after a stand-in user message."""
-        if self._held is not None and self.record is not None:
-            held, self._held = self._held, None
-            self.record(ChatMessage(Role.USER, UNTRANSCRIBED))
-            self.record(held)
+    def on_provider_error(self, at: float, chunk: ErrorChunk) -> None:
+        self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
 
     def _meter_state(self) -> str:
         turns = self.turns

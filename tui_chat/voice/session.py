@@ -162,6 +162,14 @@ class VoiceSession:
         return self._reply_final if self._reply_final is not None else "".join(self._reply_text)
 
     @property
+    def unended_replies(self) -> dict[int, str]:
+        """Replies begun that have not ended (in progress, or all come and still playing): reply -> its text."""
+        unended = {reply: text for reply, (_audio, text) in self._playing_out.items()}
+        if self._reply is not None:
+            unended[self._reply] = self.reply_text
+        return unended
+
+    @property
     def assistant_active(self) -> bool:
         """A reply is owed or in progress, or its audio is still playing."""
         return self._pending > 0 or self._reply is not None or self.sink.pending_s > 0
