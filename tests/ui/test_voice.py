@@ -1080,3 +1080,40 @@ async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_his
         await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
         assert "stopped with Esc" in str(reply.status_line.render())
         assert rig.sinks[-1].pending_s == 0
+
+
+@pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
+async def test_speech_over_a_finished_reply_still_playing_ends_it_interrupted_in_the_chat_and_the_history(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12.16: the reply's words have all come (the service is done with it) but most of its
+    audio is still to be heard when the user speaks again. It ends interrupted, with its text, in
+    the chat and in the history the next session is given, not complete."""
+    from tests.fakes.realtime_gemini import Reply as GeminiReply
+    from tests.fakes.realtime_openai import Reply as OpenAIReply
+    from tui_chat.config import ProviderConfig
+    from tui_chat.voice.settings import VoiceConfig
+
+    text_provider = "openai" if provider == "openai-realtime" else "gemini"
+    monkeypatch.setenv("OPENAI_API_KEY" if provider == "openai-realtime" else "GEMINI_API_KEY", "test-key")
+    reply_type = OpenAIReply if provider == "openai-realtime" else GeminiReply
+    async with _voice_fake(provider) as server:
+        server.replies.append(reply_type(text="A long answer " * 8, audio_s=3.0))
+        app, rig = voice_app()
+        app.session.config.providers[text_provider] = ProviderConfig(base_url=server.url)
+        app.session.config.voice = VoiceConfig(provider=provider, mode="hands-free", interruption="immediate")
+        async with app.run_test(size=SIZE) as pilot:
+            source = await voice_on(pilot, rig)
+            rate = source.rate
+            await feed(pilot, source, np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
+            reply = await wait_for_reply(pilot, 1)  # its words have all come
+            history = app.session.conversation.history
+            assert rig.sinks[-1].pending_s > 1.0  # ...but most of its audio is still to be heard
+            assert [m.role for m in history] == [Role.USER]  # how it ends is not known yet
+
+            await feed(pilot, source, np.concatenate((_said(rate), np.zeros(rate // 2, np.int16))))  # spoken over
+            await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+            assert "you spoke over it" in str(reply.status_line.render())
+            await wait_for(pilot, lambda: len(history) >= 2)
+            assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
+            assert reply.text.startswith("A long answer")
