@@ -146,8 +146,10 @@ class _Printer(VoiceEventHandler):
                 self._line(self.err, _error_line(event))
 
     def _json(self, at: float, chunk: Chunk) -> None:
-        if not _unprinted(ProviderChunk(at, chunk)):
-            self._line(self.out, f"{_stamp(at)} {json.dumps(event_to_dict(ProviderChunk(at, chunk)), ensure_ascii=False)}")
+        """A chunk with no line of its own, as JSON after its time."""
+        event = ProviderChunk(at, chunk)
+        if not _unprinted(event):
+            self._line(self.out, f"{_stamp(at)} {json.dumps(event_to_dict(event), ensure_ascii=False)}")
 
     def on_turn_started(self, event: TurnStarted) -> None:
         self._line(self.out, f"{_stamp(event.at)} you: speaking")

@@ -31,10 +31,9 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.widgets import Markdown
 
-    from ...tools.loop import ToolEvent, Turn
+    from ...tools.loop import Turn
     from ..app import TuiChatApp
     from ..widgets.message import AssistantMessage
-    from ..widgets.tool_item import ToolItem
     from .pack_picker import PackChoice
 
 RETRY_HINT = "Ctrl+R asks again"

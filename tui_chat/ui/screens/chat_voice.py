@@ -13,8 +13,8 @@ reason, text chat goes on with the same history.
 It is a base class, not a helper object, because Textual routes key bindings (`action_voice`,
 `action_talk`, `action_voice_mode`) and messages (`on_voice_...`, key releases, the screen being
 covered) to methods of the screen's class; as a base, those live here without a forwarding method
-for each in `chat.py`. What it needs of the chat screen (`chat_app`, `streaming`,
-`_show_tool_event`) is declared below.
+for each in `chat.py`. What it needs of the chat screen (`chat_app`, `streaming`) is declared
+below; `_show_tool_event`, here, serves the text chat's tool calls too.
 """
 
 from __future__ import annotations
@@ -65,8 +65,6 @@ class ChatVoice(Screen[None]):
 
         @property
         def streaming(self) -> bool: ...
-
-        async def _show_tool_event(self, tools: dict[str, ToolItem], event: ToolEvent) -> None: ...
 
     def __init__(self) -> None:
         super().__init__()
