@@ -1117,3 +1117,22 @@ async def test_speech_over_a_finished_reply_still_playing_ends_it_interrupted_in
             await wait_for(pilot, lambda: len(history) >= 2)
             assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
             assert reply.text.startswith("A long answer")
+
+
+async def test_voice_off_while_a_finished_reply_plays_ends_it_cancelled_in_the_chat_and_the_history() -> None:
+    """Its words have all come (shown complete), its audio is cut by F5: the chat and the history
+    agree that it was cancelled, and it keeps its text."""
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        await pilot.press("f4")
+        await feed(pilot, source, speech(1.0))
+        await pilot.press("f4")
+        await feed(pilot, source, silence(0.02))
+        reply = await wait_for_reply(pilot, 1)
+        assert rig.sinks[-1].pending_s > 0
+        await pilot.press("f5")
+        await wait_for_reply(pilot, 1, ReplyStatus.CANCELLED)
+        history = app.session.conversation.history
+        await wait_for(pilot, lambda: len(history) == 2)
+        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.CANCELLED)

@@ -28,12 +28,21 @@ def test_what_is_typed_while_a_reply_still_plays_goes_in_after_it_once_it_ends()
     ]
 
 
-def test_voice_stopping_puts_the_unended_replies_in_with_what_came_of_them() -> None:
+def test_voice_stopping_lets_nothing_wait_behind_a_reply_that_did_not_end() -> None:
     recorded: list[Message] = []
     history = VoiceHistory(recorded.append)
     history.reply_started(1)  # its turn's transcript has not come
-    history.close({1: "Half a"}, "cancelled")
-    assert said(recorded) == [("user", UNTRANSCRIBED, "complete"), ("assistant", "Half a", "cancelled")]
+    history.reply_ended(1, "Half a", "cancelled")  # (as the front end ends it, from `VoiceSession.unended`)
+    history.reply_started(2)
+    history.typed("hello?")
+    history.close("cancelled")
+    assert said(recorded) == [
+        ("user", UNTRANSCRIBED, "complete"),
+        ("assistant", "Half a", "cancelled"),
+        ("user", UNTRANSCRIBED, "complete"),
+        ("assistant", "", "cancelled"),
+        ("user", "hello?", "complete"),
+    ]
 
 
 def test_a_reply_that_said_nothing_leaves_no_message_and_no_stand_in() -> None:

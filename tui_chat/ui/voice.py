@@ -273,8 +273,12 @@ class VoiceController(VoiceEventHandler):
             self._error = (f"voice stopped on an unexpected error: {failure!r}", "text chat goes on; please report this")
         finally:
             self.ended = True
-            if self.recorded is not None and self.session is not None:  # voice went off mid-reply: keep what came
-                self.recorded.close(self.session.unended_replies, "error" if self._error else "cancelled")
+            status = "error" if self._error else "cancelled"
+            if self.session is not None:  # voice went off mid-reply, or while one played: keep what came
+                for end in self.session.unended(status):
+                    self.on_reply_ended(end)
+            if self.recorded is not None:
+                self.recorded.close(status)
             self.post(VoiceStopped(self, *(self._error or (None, ""))))
 
     def _choose_provider(self) -> tuple[str, ProviderSettings, str]:

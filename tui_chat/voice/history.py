@@ -82,12 +82,11 @@ class VoiceHistory:
             self._places[index].message = Message(Role.ASSISTANT, text, status=ended)
         self._flush()
 
-    def close(self, unended: dict[int, str], status: str) -> None:
-        """Voice stopped: the replies that had not ended (reply -> text so far) go in with `status`."""
-        for reply, text in unended.items():
-            self.reply_ended(reply, text, status)
+    def close(self, status: str) -> None:
+        """Voice stopped: what still waits goes in (a reply not ended, empty, with `status`; a
+        transcript not come, as a stand-in), so nothing recorded after it is held back."""
         for place in self._places:
-            if place.reply is not None and place.message is None:  # (one the session no longer knew)
+            if place.reply is not None and place.message is None:
                 place.message = Message(Role.ASSISTANT, "", status=ReplyStatus(status))
         self._stand_in()
 

@@ -143,6 +143,7 @@ class VoiceSession:
         self._clipped_s = 0.0
         self._clip_warned = False
         self._ran = False
+        self._abandoned = False
 
     # --- the front end's side -------------------------------------------------------------------
 
@@ -161,13 +162,17 @@ class VoiceSession:
         """The text of the reply in progress so far (its final transcript once that came)."""
         return self._reply_final if self._reply_final is not None else "".join(self._reply_text)
 
-    @property
-    def unended_replies(self) -> dict[int, str]:
-        """Replies begun that have not ended (in progress, or all come and still playing): reply -> its text."""
-        unended = {reply: text for reply, (_audio, text) in self._playing_out.items()}
+    def unended(self, status: str) -> list[ReplyEnded]:
+        """How the replies begun and not ended (in progress, or all come and still playing) end when
+        the front end stops the session, now or by leaving `run()` early: with `status` ("cancelled",
+        "error"). A session that ends by itself ends them itself."""
+        ends = [
+            ReplyEnded(self.now, reply, status, audio_s, self.sink.played_s(reply), text)
+            for reply, (audio_s, text) in self._playing_out.items()
+        ]
         if self._reply is not None:
-            unended[self._reply] = self.reply_text
-        return unended
+            ends.append(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self.reply_text))
+        return ends
 
     @property
     def assistant_active(self) -> bool:
@@ -216,6 +221,7 @@ class VoiceSession:
                 yield event  # type: ignore[misc]
         finally:
             if not runner.done():
+                self._abandoned = True  # the front end stopped reading
                 runner.cancel()
             await asyncio.wait({runner})
 
@@ -249,7 +255,8 @@ class VoiceSession:
                     self._emit(InputWarning(self.now, f"while closing: {error}"))
             if self.bidi.error is not None and self.error is None:
                 self._fail(self.bidi.error.message, self.bidi.error.hint, self.bidi.error)
-            self._settle_playback(cut=True)  # the session ended before they were heard out
+            if not self._abandoned:  # (else the front end ends them: `unended`)
+                self._settle_playback(cut=True)  # the session ended before they were heard out
             self._emit(SessionEnded(self.now, self.turn_count, self.reply_count, str(self.error) if self.error else None))
             self._events.put_nowait(_END)
 
