@@ -13,7 +13,6 @@ from tui_chat.chunks import (
     ErrorChunk,
     FinishReason,
     Interrupted,
-    Message,
     ReplyStatus,
     Role,
     TextDelta,
