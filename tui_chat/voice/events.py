@@ -95,15 +95,21 @@ class ReplyStarted:
 
 @dataclass(frozen=True, slots=True)
 class ReplyEnded:
+    """A reply is over, as it was heard: `complete` once all of it has come and its audio has been
+    heard out; `interrupted` when it was cut, while it came or while its audio still played (then
+    this comes after the `BargeIn`, or the provider's `Interrupted`); `error` when the session
+    failed during it. A front end that stops the session early ends the rest (`VoiceSession.unended`)."""
+
     at: float
     reply: int
     status: str
-    """`complete`, `interrupted` or `error`."""
+    """`complete`, `interrupted` or `error` (`cancelled` too, from `VoiceSession.unended`)."""
     audio_s: float
     """Seconds of reply audio received."""
     played_s: float
-    """Seconds of it heard (what remains queued at `at` is still to play unless interrupted)."""
+    """Seconds of it heard."""
     text: str
+    """The words of it that came (a transcript is not timed: `played_s` says how much was heard)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,10 @@ or reply audio still queued):
 Audio and assistant transcript of the interrupted reply that arrive afterwards are dropped.
 `interrupt()` does the same at the front end's request (Esc in the TUI), whatever the strategy.
 
+How a reply ends is decided here, from playback, for every provider: the model being done with it
+(`Done`) makes it whole, not over. One whose audio is still playing ends (`ReplyEnded`) when it
+has been heard out, `complete`, or when it is cut first, `interrupted`, with what was heard of it.
+
 Who says where turns end follows the model's session (`bidi.config.turn_detection`):
   manual  the turn detector here: each turn's audio is sent, and its end (`end_turn`) is answered
           by one reply. With `auto_complete` the end of each turn is sent as soon as the detector
