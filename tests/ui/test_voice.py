@@ -592,6 +592,15 @@ async def test_voice_tool_call_denied_is_said_and_not_run() -> None:
 # --- Esc stops the assistant speaking ------------------------------------------------------------
 
 
+async def say_and_get_a_reply(pilot: Pilot, source: FedSource) -> AssistantMessage:
+    """A push-to-talk turn of 1 s, and its reply's words all come (most of its audio is still to play)."""
+    await pilot.press("f4")
+    await feed(pilot, source, speech(1.0))
+    await pilot.press("f4")
+    await feed(pilot, source, silence(0.02))
+    return await wait_for_reply(pilot, 1)
+
+
 async def talk_and_get_a_reply_playing(pilot: Pilot, source: FedSource) -> AssistantMessage:
     """A push-to-talk turn of 1 s, then 1 s of its reply heard (the demo holds after 0.3 s of it)."""
     await pilot.press("f4")
@@ -1065,11 +1074,7 @@ async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_his
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
         source = await voice_on(pilot, rig)
-        await pilot.press("f4")
-        await feed(pilot, source, speech(1.0))
-        await pilot.press("f4")
-        await feed(pilot, source, silence(0.02))
-        reply = await wait_for_reply(pilot, 1)  # complete: the provider is done with it
+        reply = await say_and_get_a_reply(pilot, source)  # complete: the provider is done with it
         history = app.session.conversation.history
         await wait_for(pilot, lambda: bool(history))
         assert rig.sinks[-1].pending_s > 0  # ...but most of it is still to be heard
@@ -1125,11 +1130,7 @@ async def test_voice_off_while_a_finished_reply_plays_ends_it_cancelled_in_the_c
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
         source = await voice_on(pilot, rig)
-        await pilot.press("f4")
-        await feed(pilot, source, speech(1.0))
-        await pilot.press("f4")
-        await feed(pilot, source, silence(0.02))
-        reply = await wait_for_reply(pilot, 1)
+        reply = await say_and_get_a_reply(pilot, source)
         assert rig.sinks[-1].pending_s > 0
         await pilot.press("f5")
         await wait_for_reply(pilot, 1, ReplyStatus.CANCELLED)
