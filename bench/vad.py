@@ -37,13 +37,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui_chat.audio.events import BargeIn, TurnEnded, TurnStarted  # noqa: E402
+from tui_chat.voice.events import BargeIn, TurnEnded, TurnStarted  # noqa: E402
 from tui_chat.audio.levels import LevelMeter  # noqa: E402
 from tui_chat.audio.playback import ClockedSink, PlaybackQueue  # noqa: E402
-from tui_chat.audio.session import VoiceOptions, VoiceSession  # noqa: E402
+from tui_chat.voice.session import VoiceOptions, VoiceSession  # noqa: E402
 from tui_chat.audio.sources import PcmSource  # noqa: E402
 from tui_chat.audio.synth import speech_like  # noqa: E402
-from tui_chat.audio.turns import TurnDetector  # noqa: E402
+from tui_chat.voice.turns import TurnDetector  # noqa: E402
 from tui_chat.audio.vad import EnergyVad  # noqa: E402
 from tui_chat.audio.wav import WavWriter, read_wav  # noqa: E402
 from tui_chat.realtime import open_bidi  # noqa: E402

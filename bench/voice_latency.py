@@ -222,7 +222,7 @@ async def raw_latency(kind: str, turns: int, delay: float) -> list[float]:
 async def voice_path(kind: str, turns: int, delay: float) -> tuple[list[float], float, float]:
     """(client overhead per turn in ms, CPU seconds, wall seconds) of a paced VoiceSession."""
     from tui_chat.audio.playback import ClockedSink
-    from tui_chat.audio.session import VoiceOptions, VoiceSession
+    from tui_chat.voice.session import VoiceOptions, VoiceSession
     from tui_chat.audio.sources import PcmSource
     from tui_chat.realtime import open_bidi
     from tui_chat.realtime.base import BidiConfig

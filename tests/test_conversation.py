@@ -13,7 +13,6 @@ from tui_chat.chunks import (
     ErrorChunk,
     FinishReason,
     Interrupted,
-    Message,
     ReplyStatus,
     Role,
     TextDelta,
@@ -204,53 +203,3 @@ async def test_continue_reply_sends_no_new_user_message_and_offers_given_tools()
     assert [t.name for t in request.tools] == ["calculator"] and request.tool_choice == "auto"
     await drain(conversation.send("again"))
     assert [t.name for t in provider.requests[-1].tools] == ["pack_tool"]
-
-
-async def test_open_bidi_on_the_demo_talks_and_on_a_text_provider_names_the_voice_ones() -> None:
-    from tui_chat.chunks import TranscriptChunk
-
-    session = await Conversation(DemoProvider(ProviderSettings(options={"speed": 0}))).open_bidi()
-    try:
-        await session.send_text("hello")
-        async for chunk in session.output():
-            if isinstance(chunk, TranscriptChunk) and chunk.role is Role.ASSISTANT and chunk.final:
-                assert chunk.text
-                break
-    finally:
-        await session.close()
-    with pytest.raises(ProviderError) as caught:
-        await Conversation(ScriptedProvider()).open_bidi()
-    assert "demo" in caught.value.hint
-
-
-async def test_open_bidi_starts_from_the_conversation_so_far() -> None:
-    from tui_chat.chunks import TranscriptChunk
-
-    conversation = Conversation(DemoProvider(ProviderSettings(options={"speed": 0})), PromptSettings(system="Be brief."))
-    await drain(conversation.send("My name is Ada."))
-    session = await conversation.open_bidi()
-    try:
-        assert session.config.instructions == "Be brief."
-        assert [m.content for m in session.config.history] == [m.content for m in conversation.history]
-        await session.send_text("hello")
-        async for chunk in session.output():
-            if isinstance(chunk, TranscriptChunk) and chunk.role is Role.ASSISTANT and chunk.final:
-                assert "I was given 2 earlier messages" in chunk.text
-                break
-    finally:
-        await session.close()
-
-
-def test_revise_replaces_that_very_message_and_ignores_one_that_is_gone() -> None:
-    conversation = Conversation(ScriptedProvider())
-    said = Message(Role.ASSISTANT, "Hello")
-    twin = Message(Role.ASSISTANT, "Hello")  # equal, but not the one in the history
-    conversation.append(Message(Role.USER, "Hi"))
-    conversation.append(said)
-    conversation.append(twin)
-    cut = Message(Role.ASSISTANT, "Hello", status=ReplyStatus.INTERRUPTED)
-    conversation.revise(said, cut)
-    assert conversation.history[1] is cut and conversation.history[2] is twin
-    conversation.clear()
-    conversation.revise(cut, said)  # gone: nothing happens
-    assert conversation.history == []

@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", parents=[common], help="list a provider's models")
     models.set_defaults(run=_cmd_models)
 
-    from .audio.headless import add_voice_arguments  # light: no numpy or sounddevice
+    from .voice.headless import add_voice_arguments  # light: no numpy or sounddevice
 
     voice = commands.add_parser("voice", parents=[common], help="talk with a model by voice, without the TUI")
     add_voice_arguments(voice)
@@ -391,7 +391,7 @@ VOICE_PACK = "voice-assistant"
 
 
 def _cmd_voice(args: argparse.Namespace) -> int:
-    from .audio.headless import run_voice_from_args
+    from .voice.headless import run_voice_from_args
     from .config import load_config
     from .realtime import bidi_spec_for
     from .session import render_prompt
@@ -413,7 +413,7 @@ def _cmd_voice(args: argparse.Namespace) -> int:
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from .audio.headless import run_devices
+    from .voice.headless import run_devices
 
     return run_devices()
 

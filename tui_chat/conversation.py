@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Iterable, Mapping
+from typing import Any, AsyncGenerator, AsyncIterator, Iterable, Mapping
 
 from .chunks import (
     Chunk,
@@ -34,10 +34,6 @@ from .chunks import (
 from .errors import ProviderError
 from .providers.base import ChatRequest, Provider
 from .safe_text import clean_chunk
-
-if TYPE_CHECKING:
-    from .providers.registry import ProviderSettings
-    from .realtime.base import BidiConfig, BidiSession
 
 
 @dataclass(slots=True)
@@ -217,31 +213,6 @@ class Conversation:
     def append(self, message: Message) -> None:
         """Add a message that is not a model reply, such as a tool result."""
         self.history.append(message)
-
-    def revise(self, old: Message, new: Message) -> None:
-        """Put `new` where `old` is in the history (the same object); nothing if it is gone.
-
-        For what is learnt about a message after it went in: a spoken reply recorded whole when its
-        text had come, then stopped while its audio still played, becomes interrupted.
-        """
-        for index, message in enumerate(self.history):
-            if message is old:
-                self.history[index] = new
-                return
-
-    async def open_bidi(self, settings: ProviderSettings | None = None, *, config: BidiConfig | None = None) -> BidiSession:
-        """Open a bidirectional (voice) session with this conversation's provider.
-
-        Without `config`, the session is given this conversation's system prompt as its
-        instructions and its history as context, so talking goes on from what was typed. Fails with
-        a `ProviderError` naming the providers that have such sessions when this one has none.
-        """
-        from .realtime import open_bidi
-        from .realtime.base import BidiConfig
-
-        if config is None:
-            config = BidiConfig(instructions=self.prompt.system or "", history=tuple(self.history))
-        return await open_bidi(self.provider.name, settings, config=config)
 
     def clear(self) -> None:
         """Forget the history (the prompt stays)."""

@@ -151,3 +151,19 @@ class FakeSoundDevice:
         stream = FakeOutputStream(self, kwargs)
         self.streams.append(stream)
         return stream
+
+
+def without_portaudio(monkeypatch: Any) -> None:
+    """Make `import sounddevice` fail as it does on a machine without the PortAudio library."""
+    import builtins
+    import sys
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    real_import = builtins.__import__
+
+    def no_portaudio(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_portaudio)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import builtins
 import subprocess
 import sys
-from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from tui_chat.audio.devices import MicrophoneSource, SpeakerSink, find_device, f
 from tui_chat.audio.errors import AudioDeviceError
 from tui_chat.audio.levels import rms_dbfs
 
-from .fake_sounddevice import FakeDevice, FakeSoundDevice
+from .fake_sounddevice import FakeDevice, FakeSoundDevice, without_portaudio
 
 RATE = 16000
 
@@ -42,15 +40,7 @@ async def collect(source: MicrophoneSource, limit: int = 10_000) -> list[np.ndar
 
 
 def test_portaudio_missing_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
-    real_import = builtins.__import__
-
-    def no_portaudio(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "sounddevice":
-            raise OSError("PortAudio library not found")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    without_portaudio(monkeypatch)
     with pytest.raises(AudioDeviceError) as caught:
         list_devices()
     assert "PortAudio" in caught.value.message and "PortAudio library not found" in caught.value.message
@@ -189,7 +179,7 @@ async def test_speaker_deferred_flush_keeps_the_piece_being_played(monkeypatch: 
 
 def test_sounddevice_is_imported_only_when_a_device_is_used() -> None:
     code = (
-        "import sys; import tui_chat.audio.devices, tui_chat.audio.session, tui_chat.audio.headless, tui_chat.realtime.demo;"
+        "import sys; import tui_chat.audio.devices, tui_chat.voice.session, tui_chat.voice.headless, tui_chat.realtime.demo;"
         "print('sounddevice' in sys.modules, 'textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout.split()
@@ -198,7 +188,7 @@ def test_sounddevice_is_imported_only_when_a_device_is_used() -> None:
 
 def test_the_packages_are_import_light() -> None:
     # (headless too: the CLI may import it to build its parser.)
-    code = "import sys; import tui_chat.audio, tui_chat.realtime, tui_chat.audio.errors, tui_chat.audio.headless; print(sorted(m for m in ('numpy', 'sounddevice', 'websockets', 'soxr', 'textual') if m in sys.modules))"
+    code = "import sys; import tui_chat.audio, tui_chat.realtime, tui_chat.audio.errors, tui_chat.voice.headless; print(sorted(m for m in ('numpy', 'sounddevice', 'websockets', 'soxr', 'textual') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     assert out == "[]"
 

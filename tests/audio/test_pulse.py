@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 from tui_chat.audio.synth import speech_like
-from tui_chat.audio.turns import TurnDetector, TurnEnd, TurnStart
+from tui_chat.voice.turns import TurnDetector, TurnEnd, TurnStart
 from tui_chat.audio.vad import EnergyVad
 
 SINK = "tc_speaker"
@@ -175,8 +175,8 @@ async def test_speaker_to_microphone_through_pulseaudio(pulse: None, device_rate
 async def test_headless_voice_with_a_real_microphone(pulse: None, tmp_path: Path) -> None:
     """`run_voice` listening to PortAudio: the speech played into the sink is a turn and gets a reply."""
     from tui_chat.audio.devices import SpeakerSink
-    from tui_chat.audio.headless import run_voice
-    from tui_chat.audio.session import VoiceOptions
+    from tui_chat.voice.headless import run_voice
+    from tui_chat.voice.session import VoiceOptions
 
     speaker = await SpeakerSink.open("pulse", 24000)
     out, err = io.StringIO(), io.StringIO()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_chat.audio.headless import run_voice
+from tui_chat.voice.headless import run_voice
 from tui_chat.audio.levels import rms_dbfs
 from tui_chat.audio.wav import read_wav
 

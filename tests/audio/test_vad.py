@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tui_chat.audio.levels import MIN_DB, LevelMeter, peak_dbfs, rms_dbfs
-from tui_chat.audio.turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart
+from tui_chat.voice.turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart
 from tui_chat.audio.vad import EnergyVad, SpeechEnd, SpeechStart, VadParams, VadState, VoiceActivityDetector
 
 from .conftest import RATE, Spoken, concatenate, silence

@@ -9,7 +9,6 @@ raises the audio layer's `AudioDeviceError`, or the real device classes on a fak
 from __future__ import annotations
 
 import asyncio
-import builtins
 import sys
 from typing import Any, AsyncIterator
 
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from textual.pilot import Pilot
 
-from tests.audio.fake_sounddevice import FakeDevice, FakeSoundDevice
+from tests.audio.fake_sounddevice import FakeDevice, FakeSoundDevice, without_portaudio
 from tui_chat.audio.errors import AudioDeviceError
 from tui_chat.audio.playback import ClockedSink
 from tui_chat.audio.synth import speech_like
@@ -27,7 +26,9 @@ from tui_chat.providers.demo import compose_reply
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.screens.help import HelpScreen
-from tui_chat.ui.voice import KeyTiming, ModalTurns, VoiceController, VoiceSetup
+from tui_chat.ui.voice import VoiceController, VoiceSetup
+from tui_chat.voice.dispatch import dispatch
+from tui_chat.voice.modal_turns import KeyTiming, ModalTurns
 from tui_chat.ui.widgets.audio_meter import AudioMeter
 from tui_chat.ui.widgets.chat_log import ChatLog
 from tui_chat.ui.widgets.message import AssistantMessage, UserMessage
@@ -148,6 +149,12 @@ async def feed(pilot: Pilot, source: FedSource, samples: np.ndarray) -> None:
     source.feed(samples)
     await wait_for(pilot, lambda: source.taken == source.fed)
     await pilot.pause()
+
+
+async def play_out(pilot: Pilot, source: FedSource, rig: Rig) -> None:
+    """Feed silence until the replies' audio has all been played (a reply ends when heard out)."""
+    while rig.sinks[-1].pending_s:
+        await feed(pilot, source, silence(0.5))
 
 
 def user_texts(app: TuiChatApp) -> list[str]:
@@ -466,15 +473,7 @@ async def test_a_device_lost_mid_session_turns_voice_off_and_text_goes_on() -> N
 
 
 async def test_portaudio_missing_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
-    real_import = builtins.__import__
-
-    def no_portaudio(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "sounddevice":
-            raise OSError("PortAudio library not found")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    without_portaudio(monkeypatch)
     app = make_app()  # the real microphone and speaker
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
@@ -531,7 +530,7 @@ async def test_the_voice_keys_are_listed_in_help_and_the_palette() -> None:
 
 
 def test_modal_turns_cut_a_long_push_to_talk_turn_and_go_on() -> None:
-    from tui_chat.audio.turns import TurnEnd, TurnParams, TurnStart
+    from tui_chat.voice.turns import TurnEnd, TurnParams, TurnStart
 
     turns = ModalTurns(EnergyVad(RATE), TurnParams(max_turn_s=1.0))
     turns.key()
@@ -593,6 +592,15 @@ async def test_voice_tool_call_denied_is_said_and_not_run() -> None:
 # --- Esc stops the assistant speaking ------------------------------------------------------------
 
 
+async def say_and_get_a_reply(pilot: Pilot, source: FedSource) -> AssistantMessage:
+    """A push-to-talk turn of 1 s, and its reply's words all come (most of its audio is still to play)."""
+    await pilot.press("f4")
+    await feed(pilot, source, speech(1.0))
+    await pilot.press("f4")
+    await feed(pilot, source, silence(0.02))
+    return await wait_for_reply(pilot, 1)
+
+
 async def talk_and_get_a_reply_playing(pilot: Pilot, source: FedSource) -> AssistantMessage:
     """A push-to-talk turn of 1 s, then 1 s of its reply heard (the demo holds after 0.3 s of it)."""
     await pilot.press("f4")
@@ -647,6 +655,8 @@ async def test_voice_turns_join_the_conversation_and_text_chat_goes_on_after_the
         app.query_one(PromptInput).insert("and in words?")
         await pilot.press("enter")
         typed = await wait_for_reply(pilot, 2)
+        await play_out(pilot, source, rig)  # a reply goes into the history once it has been heard out
+        await wait_for(pilot, lambda: len(app.session.conversation.history) == 4)
         history = [(m.role, m.content, m.status) for m in app.session.conversation.history]
         assert history == [
             (Role.USER, heard, ReplyStatus.COMPLETE),
@@ -687,7 +697,7 @@ UNTRUSTED = "[bold red]not markup[/] \x1b[31mred\x1b[0m"
 
 async def hear(pilot: Pilot, *pieces: str) -> None:
     """Post what a provider's partial user transcripts make the controller post: the words so far."""
-    from tui_chat.ui.voice import VoiceHearing
+    from tui_chat.ui.voice_messages import VoiceHearing
 
     so_far = ""
     for piece in pieces:
@@ -697,7 +707,7 @@ async def hear(pilot: Pilot, *pieces: str) -> None:
 
 
 async def test_partial_transcripts_grow_one_entry_that_the_final_one_replaces() -> None:
-    from tui_chat.ui.voice import VoiceHeard
+    from tui_chat.ui.voice_messages import VoiceHeard
 
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -724,9 +734,9 @@ async def test_partial_transcripts_grow_one_entry_that_the_final_one_replaces() 
 
 
 def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
-    from tui_chat.audio.events import ProviderChunk
+    from tui_chat.voice.events import ProviderChunk
     from tui_chat.chunks import TranscriptChunk
-    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+    from tui_chat.ui.voice_messages import VoiceHeard, VoiceHearing
 
     posted: list[Any] = []
     recorded: list[Any] = []
@@ -738,7 +748,7 @@ def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
 
     voice = VoiceController(Target(), record=recorded.append)
     for text, final in (("What ", False), ("is it", False), ("What is it?", True)):
-        voice._handle(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)))
+        dispatch(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)), voice)
     assert [(type(m).__name__, m.text) for m in posted] == [
         ("VoiceHearing", "What "), ("VoiceHearing", "What is it"), ("VoiceHeard", "What is it?"),
     ]
@@ -750,7 +760,7 @@ def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
 
 
 async def test_the_voice_table_sets_the_mode_the_chat_starts_in() -> None:
-    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.voice.settings import VoiceConfig
 
     app, rig = voice_app()
     app.session.config.voice = VoiceConfig(mode="hands-free", interruption="ignore", vad_stop=0.5)
@@ -770,7 +780,7 @@ async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatc
     ends the turn and answers it; its transcript (delta, then whole) makes one user entry; the
     exchange joins the history; switching to push-to-talk reopens voice with client commits."""
     from tests.fakes.realtime_openai import FakeOpenAIRealtime
-    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.voice.settings import VoiceConfig
     from tui_chat.config import ProviderConfig
 
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
@@ -791,6 +801,8 @@ async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatc
             await wait_for(pilot, lambda: len(user_texts(app)) == 1 and not app.query_one(UserMessage).has_class("-hearing"))
             [heard] = user_texts(app)
             assert heard.endswith(" s of audio)")
+            await play_out(pilot, source, rig)
+            await wait_for(pilot, lambda: len(app.session.conversation.history) == 2)
             assert [(m.role, m.content) for m in app.session.conversation.history] == [(Role.USER, heard), (Role.ASSISTANT, reply.text)]
             kinds = {m["type"] for m in server.conns[0].received}
             assert "input_audio_buffer.commit" not in kinds  # the service ended the turn
@@ -806,9 +818,9 @@ async def test_hands_free_with_openai_lets_the_service_take_the_turns(monkeypatc
 def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_history() -> None:
     """Transcription runs beside the reply (OpenAI): a reply that ends before the transcript of its
     turn waits for it; one whose turn never gets a transcript goes in after a stand-in."""
-    from tui_chat.audio.events import ProviderChunk, ReplyEnded, ReplyStarted
+    from tui_chat.voice.events import ProviderChunk, ReplyEnded, ReplyStarted
     from tui_chat.chunks import TranscriptChunk
-    from tui_chat.ui.voice import UNTRANSCRIBED
+    from tui_chat.voice.history import UNTRANSCRIBED
 
     recorded: list[Any] = []
 
@@ -817,13 +829,13 @@ def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_his
             return True
 
     voice = VoiceController(Target(), record=recorded.append)
-    voice._handle(ReplyStarted(1.0, 1))
-    voice._handle(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."))
+    dispatch(ReplyStarted(1.0, 1), voice)
+    dispatch(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."), voice)
     assert recorded == []  # held for the transcript
-    voice._handle(ProviderChunk(2.1, TranscriptChunk("Hi there", Role.USER, final=True)))
-    voice._handle(ReplyStarted(3.0, 2))
-    voice._handle(ReplyEnded(4.0, 2, "interrupted", 0.5, 0.2, "Well"))  # its turn is never transcribed
-    voice._handle(ReplyStarted(5.0, 3))
+    dispatch(ProviderChunk(2.1, TranscriptChunk("Hi there", Role.USER, final=True)), voice)
+    dispatch(ReplyStarted(3.0, 2), voice)
+    dispatch(ReplyEnded(4.0, 2, "interrupted", 0.5, 0.2, "Well"), voice)  # its turn is never transcribed
+    dispatch(ReplyStarted(5.0, 3), voice)
     assert [(m.role, m.content, m.status) for m in recorded] == [
         (Role.USER, "Hi there", ReplyStatus.COMPLETE),
         (Role.ASSISTANT, "Hello.", ReplyStatus.COMPLETE),
@@ -867,7 +879,7 @@ def _seeded(provider: str, conn: Any) -> list[tuple[str, str]]:
 async def test_voice_goes_on_from_the_text_chat_and_a_mode_switch_keeps_what_was_said(provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Text first, then voice: the service is given the text chat before any audio. A voice turn,
     then a switch to push-to-talk (a new session): that one is given the text and the voice turn."""
-    from tui_chat.audio.settings import VoiceConfig
+    from tui_chat.voice.settings import VoiceConfig
     from tui_chat.config import ProviderConfig
 
     from .test_chat_screen import type_and_send
@@ -889,6 +901,7 @@ async def test_voice_goes_on_from_the_text_chat_and_a_mode_switch_keeps_what_was
             rate = source.rate
             await feed(pilot, source, np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
             spoken = await wait_for_reply(pilot, 2)
+            await play_out(pilot, source, rig)
             await wait_for(pilot, lambda: len(app.session.conversation.history) == 4)
             heard = app.session.conversation.history[2].content
             kinds = [m.get("type") or next(iter(m)) for m in first.received]
@@ -926,7 +939,7 @@ async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Pos
     """A hands-free `VoiceController` against the fake `provider` answering with `reply`: one spoken
     turn, until the controller posts what it heard. What it posted, and what it recorded."""
     from tui_chat.providers.registry import ProviderSettings
-    from tui_chat.ui.voice import VoiceHeard
+    from tui_chat.ui.voice_messages import VoiceHeard
 
     async with _voice_fake(provider) as server:
         server.replies.append(reply)
@@ -955,7 +968,7 @@ async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Pos
 
 
 def _heard(posted: _Posted) -> list[tuple[str, str]]:
-    from tui_chat.ui.voice import VoiceHeard, VoiceHearing
+    from tui_chat.ui.voice_messages import VoiceHeard, VoiceHearing
 
     return [(type(m).__name__, m.text) for m in posted.messages if isinstance(m, (VoiceHearing, VoiceHeard))]
 
@@ -981,7 +994,8 @@ async def test_a_failed_transcription_takes_the_words_shown_so_far_away() -> Non
     """OpenAI's `input_audio_transcription.failed` after some deltas: the partial words go (they
     would otherwise run on into the next turn's), a warning says why, and no user text is recorded."""
     from tests.fakes.realtime_openai import Reply
-    from tui_chat.ui.voice import UNTRANSCRIBED, VoiceNotice
+    from tui_chat.ui.voice_messages import VoiceNotice
+    from tui_chat.voice.history import UNTRANSCRIBED
 
     failing = Reply(heard="what time is it", heard_by_word=True, transcription_fails=True)
     posted, recorded = await _one_heard_turn_over_the_wire("openai-realtime", failing)
@@ -1054,21 +1068,72 @@ async def test_typing_right_after_voice_off_comes_after_the_cut_voice_reply_in_t
 
 
 async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_history_too() -> None:
-    """The reply's text has all come (it went in complete) but its audio still plays: Esc cuts the
-    audio, and the conversation's copy of the reply becomes interrupted, as the chat shows it."""
+    """The reply's text has all come (the chat shows it complete) but its audio still plays: it
+    is not in the history yet, as how it ends is not known; Esc cuts the audio, and it goes in
+    interrupted, with its text, as the chat now shows it."""
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
         source = await voice_on(pilot, rig)
-        await pilot.press("f4")
-        await feed(pilot, source, speech(1.0))
-        await pilot.press("f4")
-        await feed(pilot, source, silence(0.02))
-        await wait_for_reply(pilot, 1)  # complete: the provider is done with it
+        reply = await say_and_get_a_reply(pilot, source)  # complete: the provider is done with it
         history = app.session.conversation.history
-        await wait_for(pilot, lambda: bool(history) and history[-1].role is Role.ASSISTANT)
-        assert history[-1].status is ReplyStatus.COMPLETE
+        await wait_for(pilot, lambda: bool(history))
         assert rig.sinks[-1].pending_s > 0  # ...but most of it is still to be heard
+        assert [m.role for m in history] == [Role.USER]  # its place is kept until it ends
         await pilot.press("escape")
-        await wait_for(pilot, lambda: history[-1].status is ReplyStatus.INTERRUPTED)
-        assert [m.role for m in history] == [Role.USER, Role.ASSISTANT]
+        await wait_for(pilot, lambda: len(history) == 2)
+        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
+        await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        assert "stopped with Esc" in str(reply.status_line.render())
         assert rig.sinks[-1].pending_s == 0
+
+
+@pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
+async def test_speech_over_a_finished_reply_still_playing_ends_it_interrupted_in_the_chat_and_the_history(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12.16: the reply's words have all come (the service is done with it) but most of its
+    audio is still to be heard when the user speaks again. It ends interrupted, with its text, in
+    the chat and in the history the next session is given, not complete."""
+    from tests.fakes.realtime_gemini import Reply as GeminiReply
+    from tests.fakes.realtime_openai import Reply as OpenAIReply
+    from tui_chat.config import ProviderConfig
+    from tui_chat.voice.settings import VoiceConfig
+
+    text_provider = "openai" if provider == "openai-realtime" else "gemini"
+    monkeypatch.setenv("OPENAI_API_KEY" if provider == "openai-realtime" else "GEMINI_API_KEY", "test-key")
+    reply_type = OpenAIReply if provider == "openai-realtime" else GeminiReply
+    async with _voice_fake(provider) as server:
+        server.replies.append(reply_type(text="A long answer " * 8, audio_s=3.0))
+        app, rig = voice_app()
+        app.session.config.providers[text_provider] = ProviderConfig(base_url=server.url)
+        app.session.config.voice = VoiceConfig(provider=provider, mode="hands-free", interruption="immediate")
+        async with app.run_test(size=SIZE) as pilot:
+            source = await voice_on(pilot, rig)
+            rate = source.rate
+            await feed(pilot, source, np.concatenate((np.zeros(rate // 2, np.int16), _said(rate), np.zeros(rate, np.int16))))
+            reply = await wait_for_reply(pilot, 1)  # its words have all come
+            history = app.session.conversation.history
+            assert rig.sinks[-1].pending_s > 1.0  # ...but most of its audio is still to be heard
+            assert [m.role for m in history] == [Role.USER]  # how it ends is not known yet
+
+            await feed(pilot, source, np.concatenate((_said(rate), np.zeros(rate // 2, np.int16))))  # spoken over
+            await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+            assert "you spoke over it" in str(reply.status_line.render())
+            await wait_for(pilot, lambda: len(history) >= 2)
+            assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
+            assert reply.text.startswith("A long answer")
+
+
+async def test_voice_off_while_a_finished_reply_plays_ends_it_cancelled_in_the_chat_and_the_history() -> None:
+    """Its words have all come (shown complete), its audio is cut by F5: the chat and the history
+    agree that it was cancelled, and it keeps its text."""
+    app, rig = voice_app()
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        reply = await say_and_get_a_reply(pilot, source)
+        assert rig.sinks[-1].pending_s > 0
+        await pilot.press("f5")
+        await wait_for_reply(pilot, 1, ReplyStatus.CANCELLED)
+        history = app.session.conversation.history
+        await wait_for(pilot, lambda: len(history) == 2)
+        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.CANCELLED)

@@ -12,7 +12,8 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from tui_chat.chunks import ReplyStatus
-from tui_chat.ui.widgets.audio_meter import AudioMeter, MeterLevels
+from tui_chat.ui.widgets.audio_meter import AudioMeter
+from tui_chat.voice.events import MeterLevels
 
 from .conftest import SIZE
 from .test_chat_screen import wait_for

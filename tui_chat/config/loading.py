@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..audio.settings import INTERRUPTIONS, TURN_DETECTIONS, VOICE_MODES, VoiceConfig
+from ..voice.settings import INTERRUPTIONS, TURN_DETECTIONS, VOICE_MODES, VoiceConfig
 from ..checking import (
     Problems,
     Rule,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from ..audio.settings import VoiceConfig
+from ..voice.settings import VoiceConfig
 from ..providers import registry
 from ..providers.registry import ProviderSettings
 from .keys import KeySource, clean_key

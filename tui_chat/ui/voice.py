@@ -1,4 +1,5 @@
-"""Voice mode for the chat screen: a `VoiceSession` run in a worker, its events posted as messages.
+"""Voice mode for the chat screen: a `VoiceSession` run in a worker, its events posted as messages
+(`ui.voice_messages`).
 
 `VoiceController.run()` is the body of the screen's voice worker. It opens a bidirectional session
 (the `[voice]` provider, else the chat's provider when it has one, else the offline voice demo),
@@ -6,8 +7,9 @@ the microphone and the speaker (or what a `VoiceSetup` injects: tests give gener
 virtual speaker), runs a `VoiceSession`, and posts what happens to the screen: what the user is
 heard saying (growing as the provider transcribes it, then whole), reply text for the chat log,
 meter readings (about 30 a second out of the session's 50), notices, and why voice stopped.
-It never touches a widget itself. Each finished exchange is handed to `record` (the chat's
-`Conversation.append`), so text chat after talking goes on with the same history; and the session
+It never touches a widget itself. Each exchange is handed to `record` (the chat's
+`Conversation.append`) through a `VoiceHistory`, in order, each reply once it has ended (heard out
+or cut), so text chat after talking goes on with the same history; and the session
 is opened with that history (`BidiConfig.history`), so talking after text chat, or after a restart
 for another voice mode, goes on with it too.
 
@@ -36,457 +38,49 @@ mode is turned on.
 from __future__ import annotations
 
 import math
-from collections import deque
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Hashable, Iterable, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Protocol
 
-import numpy as np
 from textual.message import Message
 
-from ..audio.events import (
+from ..audio.playback import PlaybackSink
+from ..audio.sources import AudioSource
+from ..audio.vad import EnergyVad
+from ..chunks import ErrorChunk, Message as ChatMessage, TextDelta, TranscriptChunk
+from ..errors import TuiChatError
+from ..providers.registry import ProviderSettings
+from ..voice.dispatch import VoiceEventHandler, dispatch
+from ..voice.events import (
+    SILENCE,
     BargeIn,
     InputWarning,
     LevelReading,
-    ProviderChunk,
+    MeterLevels,
     ReplyEnded,
     ReplyStarted,
     SessionError,
     TurnEnded,
     TurnStarted,
-    VoiceEvent,
 )
-from ..audio.levels import LevelMeter
-from ..audio.pcm import resample
-from ..audio.playback import PlaybackSink
-from ..audio.session import VoiceOptions, VoiceSession
-from ..audio.settings import VoiceConfig, turn_detection_for
-from ..audio.sources import AudioSource
-from ..audio.turns import TurnAudio, TurnDetector, TurnEnd, TurnEvent, TurnParams, TurnStart
-from ..audio.vad import EnergyVad, VoiceActivityDetector
-from ..chunks import ErrorChunk, Message as ChatMessage, ReplyStatus, Role, TextDelta, TranscriptChunk
-from ..errors import TuiChatError
-from ..providers.registry import ProviderSettings
-from .widgets.audio_meter import SILENCE, VOICE_MODES, MeterLevels
-
-PUSH_TO_TALK, HOLD, HANDS_FREE = "push-to-talk", "hold", "hands-free"
-MODES = tuple(VOICE_MODES)
-UNTRANSCRIBED = "(said aloud; no transcript)"
-"""The user message recorded for a voice turn the provider gave no transcript of."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeyTiming:
-    """How talk key events are told apart: auto-repeat of a held key, or a new press."""
-
-    first_s: float = 0.7
-    """After a first press: terminals wait this long (0.25-0.66 s by default) before auto-repeat starts."""
-    release_s: float = 0.25
-    """After an auto-repeat: the next comes within 30-120 ms while the key is held."""
-
-    def __post_init__(self) -> None:
-        if not 0 < self.release_s <= self.first_s:
-            raise ValueError("key timing: 0 < release_s <= first_s")
-
-
-# --- turn taking ---------------------------------------------------------------------------------
-
-
-class ModalTurns:
-    """The voice session's turn taker for the three modes (see the module text).
-
-    A `TurnDetector` on `vad` is fed every frame in every mode, so the VAD (whose state the level
-    readings report) and the detector's clock never stop; in hands-free its turns are passed on,
-    in the other modes the talk key makes them. Switching the mode, or muting, ends an open turn.
-
-    Telling a new press from auto-repeat: an event more than `first_s` after a press, or more
-    than `release_s` after a repeat, is a new press and acts at once. One within `first_s` of a
-    press is either the first auto-repeat of a held key or a quick second press: if another event
-    follows within `release_s` the key is held and nothing happens; if none does, it was a second
-    press and acts then, dated back to when it came (the audio since is kept for it).
-    """
-
-    def __init__(self, vad: VoiceActivityDetector, params: TurnParams | None = None, mode: str = PUSH_TO_TALK, timing: KeyTiming | None = None) -> None:
-        if mode not in MODES:
-            raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
-        self.vad = vad
-        self.params = params or TurnParams()
-        self.detector = TurnDetector(vad, self.params)
-        self.rate = vad.rate
-        self.mode = mode
-        self.timing = timing or KeyTiming()
-        self.talking = False
-        """Push-to-talk and hold: the key says the user is talking."""
-        self.muted = False
-        """Hands-free: the microphone is muted."""
-        self._samples = 0
-        self._recent: deque[tuple[float, np.ndarray]] = deque()  # (start, frame) of the last second or so
-        self._keep_s = self.timing.first_s + self.timing.release_s
-        self._open: float | None = None  # the start of the turn the session knows about
-        self._open_mode = mode
-        self._talk_from: float | None = None  # push-to-talk: when talking was switched on
-        self._talk_until: float | None = None  # push-to-talk: when it was switched off
-        self._deadline: float | None = None  # hold: talking ends then unless the key repeats
-        self._last_key: float | None = None
-        self._last_key_fresh = False
-        self._unsure: float | None = None  # a second press, or the first auto-repeat of a held key
-        self.releases_reported = False
-        """The terminal reports the talk key's release: hold mode talks until `release()` (or at most a
-        turn's longest length after the last key event)."""
-
-    @property
-    def now(self) -> float:
-        """Audio time: seconds of input taken so far."""
-        return self._samples / self.rate
-
-    @property
-    def in_turn(self) -> bool:
-        return self._open is not None
-
-    @property
-    def listening(self) -> bool:
-        """What is said now is (or would become) the user's turn: not muted."""
-        return not self.muted if self.mode == HANDS_FREE else self.talking
-
-    def set_mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
-        self.mode = mode
-        self.talking = self.muted = False
-        self._deadline = self._unsure = self._talk_from = None
-
-    def key(self) -> str:
-        """The talk key came (pressed or auto-repeated): "press", "repeat" or "unsure" (see the class text)."""
-        now = self.now
-        last, self._last_key = self._last_key, now
-        timing = self.timing
-        if self.mode == HOLD:
-            fresh = not self.talking
-            self._last_key_fresh = fresh
-            self.talking = True
-            # With releases reported the release ends the talk; the turn's longest length is only a
-            # backstop for a release that never comes.
-            self._deadline = now + (self.params.max_turn_s if self.releases_reported else timing.first_s if fresh else timing.release_s)
-            return "press" if fresh else "repeat"
-        window = timing.first_s if self._last_key_fresh else timing.release_s
-        if last is None or now - last > window + 1e-9:
-            self._last_key_fresh = True
-            self._unsure = None
-            self._toggle(now)
-            return "press"
-        if self._last_key_fresh:
-            self._last_key_fresh = False
-            self._unsure = now
-            return "unsure"
-        self._unsure = None  # the key is held down
-        return "repeat"
-
-    def release(self) -> None:
-        """The talk key was released (a terminal that reports it): in hold mode, talking ends now."""
-        if self.mode == HOLD and self.talking:
-            self.talking = False
-            self._talk_until = self.now
-            self._deadline = None
-
-    def _toggle(self, at: float) -> None:
-        if self.mode == PUSH_TO_TALK:
-            self.talking = not self.talking
-            if self.talking:
-                self._talk_from, self._talk_until = at, None
-            else:
-                self._talk_from, self._talk_until = None, at
-        else:
-            self.muted = not self.muted
-
-    def process(self, frame: np.ndarray) -> list[TurnEvent]:
-        start = self.now
-        self._samples += frame.size
-        detected = self.detector.process(frame)
-        out: list[TurnEvent] = []
-        if self._unsure is not None and start >= self._unsure + self.timing.release_s - 1e-9:
-            self._toggle(self._unsure)  # no auto-repeat followed: it was a second press
-            self._last_key_fresh, self._unsure = True, None
-        if self._open is not None and self._open_mode != self.mode:
-            out.append(self._close(start, "mode"))
-        if self.mode == HANDS_FREE:
-            if self.muted and self._open is not None:
-                out.append(self._close(start, "muted"))
-            elif not self.muted:
-                out.extend(self._pass_on(detected))
-        else:
-            out.extend(self._keyed(start, frame))
-        self._recent.append((start, frame))
-        while self._recent and self._recent[0][0] < self.now - self._keep_s:
-            self._recent.popleft()
-        return out
-
-    def _pass_on(self, detected: list[TurnEvent]) -> list[TurnEvent]:
-        """Hands-free: the detector's turns (one it began while muted or in another mode is skipped)."""
-        out: list[TurnEvent] = []
-        for event in detected:
-            if isinstance(event, TurnStart):
-                if self._open is None:
-                    self._open, self._open_mode = event.at, self.mode
-                    out.append(event)
-            elif isinstance(event, TurnAudio):
-                if self._open is not None:
-                    out.append(event)
-            elif self._open is not None:  # TurnEnd
-                out.append(replace(event, start=self._open))
-                self._open = None
-        return out
-
-    def _keyed(self, start: float, frame: np.ndarray) -> list[TurnEvent]:
-        """Push-to-talk and hold: a turn while the key says so."""
-        out: list[TurnEvent] = []
-        if self.mode == HOLD and self.talking and self._deadline is not None and start >= self._deadline - 1e-9:
-            self.talking = False
-            self._talk_until = start
-        if self.talking:
-            if self._open is None:
-                began = min(start, self._talk_from if self._talk_from is not None else start)
-                self._open, self._open_mode = began, self.mode
-                out.append(TurnStart(began, start))
-                earlier = [f for at, f in self._recent if at >= began - 1e-9]
-                out.append(TurnAudio(np.concatenate([*earlier, frame]) if earlier else frame))
-                return out
-            if start - self._open >= self.params.max_turn_s - 1e-9:
-                out.append(TurnEnd(start, start, self._open, "max_length"))
-                self._open = start
-                out.append(TurnStart(start, start, continued=True))
-            out.append(TurnAudio(frame))
-        elif self._open is not None:
-            until = self._talk_until if self._talk_until is not None else start
-            out.append(self._close(min(start, until), "released"))
-        return out
-
-    def finish(self) -> list[TurnEvent]:
-        self.detector.finish()
-        if self._open is None:
-            return []
-        return [self._close(self.now, "input_end")]
-
-    def _close(self, at: float, reason: str) -> TurnEnd:
-        assert self._open is not None
-        end = TurnEnd(max(at, self._open), self.now, self._open, reason)
-        self._open = None
-        return end
-
-
-# --- the speaker's level -------------------------------------------------------------------------
-
-
-class MeteredSink:
-    """A `PlaybackSink` that hands everything to `inner` and measures the reply audio as it is heard.
-
-    What is heard is what was written less what is still queued (`inner.pending_s`); a flush drops
-    the unplayed tail here too. `reading(at)` measures what was heard since the previous reading,
-    padded with silence up to the time gone by, so the held peak falls when the speaker is quiet.
-    """
-
-    def __init__(self, inner: PlaybackSink) -> None:
-        self.inner = inner
-        self.rate = inner.rate
-        self.clocked = inner.clocked
-        self._meter: LevelMeter | None = None
-        self._meter_rate = inner.rate
-        self._pieces: deque[tuple[float, np.ndarray]] = deque()  # (start second, samples at _meter_rate)
-        self._written = 0.0
-        self._measured_to = 0.0
-        self._last_at: float | None = None
-        self._last = SILENCE
-
-    @property
-    def error(self) -> Any:
-        return self.inner.error
-
-    def write(self, samples: np.ndarray, rate: int, tag: Hashable = None) -> None:
-        self.inner.write(samples, rate, tag)
-        if self._meter is None:
-            self._meter_rate = rate
-            self._meter = LevelMeter(rate)
-        if rate != self._meter_rate:
-            samples = resample(samples, rate, self._meter_rate)
-        if samples.size:
-            self._pieces.append((self._written, samples))
-            self._written += samples.size / self._meter_rate
-
-    def advance(self, samples: int, rate: int) -> None:
-        self.inner.advance(samples, rate)
-
-    def flush(self, *, keep_current: bool = False) -> float:
-        dropped = self.inner.flush(keep_current=keep_current)
-        self._written = max(self._measured_to, self._written - dropped)
-        while self._pieces and self._pieces[-1][0] >= self._written:
-            self._pieces.pop()
-        if self._pieces:
-            start, samples = self._pieces[-1]
-            keep = int(round((self._written - start) * self._meter_rate))
-            self._pieces[-1] = (start, samples[:keep])
-        return dropped
-
-    @property
-    def pending_s(self) -> float:
-        return self.inner.pending_s
-
-    @property
-    def playing(self) -> Hashable:
-        return self.inner.playing
-
-    def played_s(self, tag: Hashable) -> float:
-        return self.inner.played_s(tag)
-
-    async def drain(self) -> None:
-        await self.inner.drain()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    def reading(self, at: float) -> MeterLevels:
-        """The speaker's level over what was heard since the last reading (`at`: audio time)."""
-        if self._meter is None:
-            return SILENCE
-        elapsed = 0.0 if self._last_at is None else min(0.5, max(0.0, at - self._last_at))
-        self._last_at = at
-        heard = min(self._written, max(self._measured_to, self._written - self.inner.pending_s))
-        played = self._take(self._measured_to, heard)
-        self._measured_to = heard
-        rate = self._meter_rate
-        quiet = max(0, int(round(elapsed * rate)) - played.size)
-        if played.size + quiet == 0:
-            return self._last
-        frame = np.concatenate((played, np.zeros(quiet, dtype=np.int16))) if quiet else played
-        level = self._meter.measure(frame)
-        self._last = MeterLevels(level.rms_db, level.peak_db, level.hold_db, level.clipped)
-        return self._last
-
-    def _take(self, begin: float, end: float) -> np.ndarray:
-        """The audio written between `begin` and `end` seconds; pieces wholly before `end` are let go."""
-        rate = self._meter_rate
-        parts = []
-        while self._pieces:
-            start, samples = self._pieces[0]
-            lo = max(0, int(round((begin - start) * rate)))
-            hi = min(samples.size, int(round((end - start) * rate)))
-            if hi > lo:
-                parts.append(samples[lo:hi])
-            if start + samples.size / rate <= end + 1e-9:
-                self._pieces.popleft()
-                continue
-            break
-        if not parts:
-            return np.zeros(0, dtype=np.int16)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-# --- what the controller posts -------------------------------------------------------------------
-
-
-class VoiceMessage(Message, bubble=False):
-    """Something from a voice controller; `controller` says which (an old one may still report)."""
-
-    def __init__(self, controller: VoiceController) -> None:
-        super().__init__()
-        self.controller = controller
-
-
-class VoiceStarted(VoiceMessage):
-    """The session is open and listening."""
-
-    def __init__(self, controller: VoiceController, provider: str, note: str) -> None:
-        super().__init__(controller)
-        self.provider = provider
-        self.note = note
-        """Why this provider (the chat's has no voice), or empty."""
-
-
-class VoiceMeter(VoiceMessage):
-    """New readings for the meter."""
-
-    def __init__(self, controller: VoiceController, input: MeterLevels, output: MeterLevels, state: str) -> None:
-        super().__init__(controller)
-        self.input, self.output, self.state = input, output, state
-
-
-class VoiceHearing(VoiceMessage):
-    """The user's words so far, while the provider transcribes them (`text` grows; untrusted)."""
-
-    def __init__(self, controller: VoiceController, text: str) -> None:
-        super().__init__(controller)
-        self.text = text
-
-
-class VoiceHeard(VoiceMessage):
-    """The user's words, transcribed (a whole utterance; empty when nothing was made out of it)."""
-
-    def __init__(self, controller: VoiceController, text: str) -> None:
-        super().__init__(controller)
-        self.text = text
-
-
-class VoiceReplyStarted(VoiceMessage):
-    def __init__(self, controller: VoiceController, reply: int) -> None:
-        super().__init__(controller)
-        self.reply = reply
-
-
-class VoiceReplyText(VoiceMessage):
-    """Text of the reply in progress: a piece of it, or (`final`) the whole of it."""
-
-    def __init__(self, controller: VoiceController, reply: int | None, text: str, final: bool = False) -> None:
-        super().__init__(controller)
-        self.reply, self.text, self.final = reply, text, final
-
-
-class VoiceReplyEnded(VoiceMessage):
-    """Reply `reply` ended; for an interrupted one `cause` says who cut it (see `VoiceInterrupted`)."""
-
-    def __init__(
-        self, controller: VoiceController, reply: int, status: str, text: str, audio_s: float, played_s: float, cause: str = ""
-    ) -> None:
-        super().__init__(controller)
-        self.reply, self.status, self.text = reply, status, text
-        self.audio_s, self.played_s = audio_s, played_s
-        self.cause = cause
-
-
-class VoiceInterrupted(VoiceMessage):
-    """Reply `reply` (None: no reply was playing) was cut and its audio flushed.
-
-    `cause`: "speech" or "server" (the user spoke over it, heard here or by the provider), "stop"
-    (the person stopped it: Esc).
-    """
-
-    def __init__(self, controller: VoiceController, reply: int | None, played_s: float, cause: str = "speech") -> None:
-        super().__init__(controller)
-        self.reply, self.played_s, self.cause = reply, played_s, cause
-
-
-class VoiceNotice(VoiceMessage):
-    """Something to tell the person that does not stop voice (a warning, a provider's error)."""
-
-    def __init__(self, controller: VoiceController, message: str, severity: str = "warning") -> None:
-        super().__init__(controller)
-        self.message, self.severity = message, severity
-
-
-class VoiceToolEvent(VoiceMessage):
-    """A tool call of the voice session changed state (asked, running, done, denied...)."""
-
-    def __init__(self, controller: VoiceController, event: Any) -> None:
-        super().__init__(controller)
-        self.event = event
-
-
-class VoiceStopped(VoiceMessage):
-    """The voice session is over: turned off (`error` None) or failed (`error`, `hint`)."""
-
-    def __init__(self, controller: VoiceController, error: str | None, hint: str = "") -> None:
-        super().__init__(controller)
-        self.error, self.hint = error, hint
-
-
-# --- the controller ------------------------------------------------------------------------------
+from ..voice.history import VoiceHistory
+from ..voice.metered_sink import MeteredSink
+from ..voice.modal_turns import MODES, PUSH_TO_TALK, KeyTiming, ModalTurns
+from ..voice.session import VoiceOptions, VoiceSession
+from ..voice.settings import VoiceConfig, turn_detection_for
+from .voice_messages import (
+    VoiceHeard,
+    VoiceHearing,
+    VoiceMeter,
+    VoiceNotice,
+    VoiceReplyDone,
+    VoiceReplyEnded,
+    VoiceReplyStarted,
+    VoiceReplyText,
+    VoiceStarted,
+    VoiceStopped,
+    VoiceToolEvent,
+)
 
 
 class _Poster(Protocol):
@@ -539,7 +133,7 @@ class VoiceSetup:
         )
 
 
-class VoiceController:
+class VoiceController(VoiceEventHandler):
     """One voice session for the chat screen (see the module text). Run `run()` in a worker."""
 
     def __init__(
@@ -554,7 +148,6 @@ class VoiceController:
         tool_loop: Any = None,
         record: Callable[[ChatMessage], None] | None = None,
         history: Callable[[], Iterable[ChatMessage]] | None = None,
-        revise: Callable[[ChatMessage, ChatMessage], None] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -566,12 +159,9 @@ class VoiceController:
         self.mode = mode
         self.tool_loop = tool_loop
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
-        self.record = record
-        """Where each voice exchange goes as text messages (the chat's `Conversation.append`)."""
+        self.recorded = VoiceHistory(record) if record is not None else None
+        """Where each voice exchange goes as text messages (`record`: the chat's `Conversation.append`)."""
         self.history = history
-        self.revise = revise
-        """Where a recorded message is replaced (the chat's `Conversation.revise`): a reply whose
-        audio is cut after its text was recorded complete becomes interrupted."""
         """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
         self.note = ""
@@ -585,17 +175,14 @@ class VoiceController:
         self._input = SILENCE
         self._speaking = False
         self._now = 0.0
-        self._reply: int | None = None
+        self._reply: int | None = None  # the reply whose words are coming
         self._interrupted_until = -math.inf
         self._next_meter = 0.0
         self._error: tuple[str, str] | None = None
         self._hearing = ""  # the user's words so far, from partial transcripts
-        self._user_recorded = False  # a user message went to `record` since the last reply did
-        self._held: ChatMessage | None = None  # a reply waiting for the transcript of its turn
         self._cuts: dict[int, str] = {}  # reply -> who cut it
         self.releases_reported = False
         """The terminal reports key releases (see `report_releases`)."""
-        self._recorded: dict[int, ChatMessage] = {}  # reply -> the message it went in as, complete
 
     @property
     def running(self) -> bool:
@@ -638,7 +225,8 @@ class VoiceController:
         """Say something in text to the voice session (raises `TuiChatError` when it has ended)."""
         if self.session is None or self.ended:
             raise TuiChatError("the voice session is not running")
-        self._record_user(text)  # first: its reply may end before the send returns
+        if self.recorded is not None:
+            self.recorded.typed(text)  # first: its reply may begin before the send returns
         await self.session.send_text(text)
 
     @property
@@ -680,14 +268,17 @@ class VoiceController:
             self._post_meter()
             async with aclosing(session.run()) as events:
                 async for event in events:
-                    self._handle(event)
+                    dispatch(event, self)
         except Exception as failure:  # noqa: BLE001 - a bug here must not end the app
             self._error = (f"voice stopped on an unexpected error: {failure!r}", "text chat goes on; please report this")
         finally:
             self.ended = True
-            if self._reply is not None and self.session is not None:  # voice went off mid-reply: keep what came
-                self._record_reply(self.session.reply_text, "error" if self._error else "cancelled")
-            self._release_held()
+            status = "error" if self._error else "cancelled"
+            if self.session is not None:  # voice went off mid-reply, or while one played: keep what came
+                for end in self.session.unended(status):
+                    self.on_reply_ended(end)
+            if self.recorded is not None:
+                self.recorded.close(status)
             self.post(VoiceStopped(self, *(self._error or (None, ""))))
 
     def _choose_provider(self) -> tuple[str, ProviderSettings, str]:
@@ -713,8 +304,7 @@ class VoiceController:
         return ProviderSettings(model=model, base_url=base.base_url, api_key=base.api_key, options=options)
 
     async def _open_bidi(self, name: str, settings: ProviderSettings, options: VoiceOptions) -> Any:
-        from ..realtime import open_bidi
-        from ..realtime.base import BidiConfig
+        from ..voice.opening import open_voice
 
         # ModalTurns takes the turns in every mode, except hands-free with a provider that takes
         # them itself (see the module text); then the session streams and the provider answers.
@@ -724,15 +314,17 @@ class VoiceController:
             from ..realtime.tools import SessionTools
 
             tools = SessionTools.from_loop(self.tool_loop, on_event=lambda event: self.post(VoiceToolEvent(self, event)))
-        config = BidiConfig(
+        return await open_voice(
+            name,
+            settings,
+            mode=self.mode,
+            turn_detection=self.setup.turn_detection,
+            interruption=options.interruption,
             instructions=self.instructions,
-            turn_detection=self.turn_detection,
             voice=self.setup.voice,
-            barge_in=options.interruption != "ignore",
             tools=tools,
             history=self._history_so_far(),
         )
-        return await open_bidi(name, settings, config=config)
 
     def _history_so_far(self) -> tuple[ChatMessage, ...]:
         """The conversation the session starts from: the text chat and earlier voice sessions."""
@@ -772,124 +364,75 @@ class VoiceController:
         self.sink = MeteredSink(sink)
         return VoiceSession(bidi, source, self.sink, options, vad=vad, turns=self.turns)
 
-    # --- events -> messages ---------------------------------------------------------------------
+    # --- events -> messages (`VoiceEventHandler`) ------------------------------------------------
 
-    def _handle(self, event: VoiceEvent) -> None:
-        if isinstance(event, LevelReading):
-            self._input = MeterLevels(event.rms_db, event.peak_db, event.hold_db, event.clipped)
-            self._speaking = event.speaking
-            self._now = event.at
-            if event.at + 1e-9 >= self._next_meter:
-                self._next_meter = max(self._next_meter + 1.0 / self.setup.meter_rate, event.at)
-                self._post_meter()
-            return
-        if isinstance(event, ProviderChunk):
-            self._chunk(event.chunk)
-            return
-        if isinstance(event, ReplyStarted):
-            self._release_held()  # a new reply: the transcript of the last one's turn is not coming
-            self._reply = event.reply
-            self.post(VoiceReplyStarted(self, event.reply))
-        elif isinstance(event, ReplyEnded):
-            self._reply = None
-            cause = self._cuts.pop(event.reply, "")
-            if event.status == "interrupted":
-                self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
-            self._record_reply(event.text, event.status, event.reply)
-            self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
-        elif isinstance(event, BargeIn):
-            self._interrupted_until = event.at + self.setup.interrupted_s
-            if event.reply is not None:
-                self._cuts[event.reply] = event.cause
-                self._cut_recorded(event.reply)
-            self.post(VoiceInterrupted(self, event.reply, event.played_s, event.cause))
-        elif isinstance(event, InputWarning):
-            self.post(VoiceNotice(self, event.message))
-        elif isinstance(event, SessionError):
-            self._error = (event.message, event.hint)
-        elif not isinstance(event, (TurnStarted, TurnEnded)):
-            return
+    def on_level(self, event: LevelReading) -> None:
+        self._input = MeterLevels(event.rms_db, event.peak_db, event.hold_db, event.clipped)
+        self._speaking = event.speaking
+        self._now = event.at
+        if event.at + 1e-9 >= self._next_meter:
+            self._next_meter = max(self._next_meter + 1.0 / self.setup.meter_rate, event.at)
+            self._post_meter()
+
+    def on_turn_started(self, event: TurnStarted) -> None:
         self._post_meter()
 
-    def _chunk(self, chunk: Any) -> None:
-        if isinstance(chunk, TranscriptChunk) and chunk.role is Role.USER:
-            if not chunk.final:
-                self._hearing += chunk.text
-                self.post(VoiceHearing(self, self._hearing))
-                return
-            shown, self._hearing = self._hearing, ""
-            if chunk.text.strip() or shown:  # (an empty one takes the words shown so far away)
-                self.post(VoiceHeard(self, chunk.text))
-            if chunk.text.strip():
-                self._record_user(chunk.text, transcript=True)
-        elif isinstance(chunk, TranscriptChunk):
-            self.post(VoiceReplyText(self, self._reply, chunk.text, final=chunk.final))
-        elif isinstance(chunk, TextDelta):
-            self.post(VoiceReplyText(self, self._reply, chunk.text))
-        elif isinstance(chunk, ErrorChunk):
-            self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
+    def on_turn_ended(self, event: TurnEnded) -> None:
+        self._post_meter()
 
-    # --- the conversation -----------------------------------------------------------------------
+    def on_reply_started(self, event: ReplyStarted) -> None:
+        self._reply = event.reply
+        if self.recorded is not None:
+            self.recorded.reply_started(event.reply)
+        self.post(VoiceReplyStarted(self, event.reply))
+        self._post_meter()
 
-    def _record_user(self, text: str, *, transcript: bool = False) -> None:
-        """What the user said (`transcript`) or typed, for the history; a reply held for the
-        transcript of its turn goes in after a transcript."""
-        if self.record is None:
+    def on_reply_done(self, at: float) -> None:
+        if self._reply is not None:
+            self.post(VoiceReplyDone(self, self._reply))
+            self._reply = None
+
+    def on_reply_ended(self, event: ReplyEnded) -> None:
+        if self._reply == event.reply:
+            self._reply = None
+        cause = self._cuts.pop(event.reply, "")
+        if event.status == "interrupted":
+            self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
+        if self.recorded is not None:
+            self.recorded.reply_ended(event.reply, event.text, event.status)
+        self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
+        self._post_meter()
+
+    def on_barge_in(self, event: BargeIn) -> None:
+        self._interrupted_until = event.at + self.setup.interrupted_s
+        if event.reply is not None:
+            self._cuts[event.reply] = event.cause
+        self._post_meter()
+
+    def on_warning(self, event: InputWarning) -> None:
+        self.post(VoiceNotice(self, event.message))
+        self._post_meter()
+
+    def on_error(self, event: SessionError) -> None:
+        self._error = (event.message, event.hint)
+        self._post_meter()
+
+    def on_user_words(self, at: float, chunk: TranscriptChunk) -> None:
+        if not chunk.final:
+            self._hearing += chunk.text
+            self.post(VoiceHearing(self, self._hearing))
             return
-        if transcript and self._held is not None:
-            held, self._held = self._held, None
-            self.record(ChatMessage(Role.USER, text))
-            self.record(held)
-            self._user_recorded = False
-            return
-        self._release_held()
-        self.record(ChatMessage(Role.USER, text))
-        self._user_recorded = True
+        shown, self._hearing = self._hearing, ""
+        if chunk.text.strip() or shown:  # (an empty one takes the words shown so far away)
+            self.post(VoiceHeard(self, chunk.text))
+        if chunk.text.strip() and self.recorded is not None:
+            self.recorded.heard(chunk.text)
 
-    def _cut_recorded(self, reply: int) -> None:
-        """Reply `reply` was cut while its audio played, after it went in complete: now interrupted."""
-        recorded = self._recorded.pop(reply, None)
-        if recorded is None:
-            return
-        cut = replace(recorded, status=ReplyStatus.INTERRUPTED)
-        if self._held is recorded:
-            self._held = cut
-        elif self.revise is not None:
-            self.revise(recorded, cut)
+    def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
+        self.post(VoiceReplyText(self, self._reply, chunk.text, final=isinstance(chunk, TranscriptChunk) and chunk.final))
 
-    def _record_reply(self, text: str, status: str, reply_id: int | None = None) -> None:
-        """The reply as an assistant message; an interrupted one keeps its partial text, marked.
-
-        A reply with nothing of the user's before it is held: the transcript of its turn may come
-        after it (transcription runs beside the reply). If none comes before the next reply, typed
-        text or the end of voice, it goes in after a stand-in, so the history still alternates.
-        """
-        if self.record is None:
-            return
-        try:
-            ended = ReplyStatus(status)
-        except ValueError:
-            ended = ReplyStatus.ERROR
-        if not text and ended is ReplyStatus.COMPLETE:
-            return  # nothing said: nothing to remember (as the text chat does)
-        reply = ChatMessage(Role.ASSISTANT, text, status=ended)
-        if reply_id is not None and ended is ReplyStatus.COMPLETE:
-            self._recorded[reply_id] = reply  # its audio may still be playing, and be cut
-            while len(self._recorded) > 4:  # long since heard to the end
-                del self._recorded[next(iter(self._recorded))]
-        if self._user_recorded:
-            self.record(reply)
-            self._user_recorded = False
-        else:
-            self._release_held()
-            self._held = reply
-
-    def _release_held(self) -> None:
-        """A held reply whose turn's transcript did not come: in, after a stand-in user message."""
-        if self._held is not None and self.record is not None:
-            held, self._held = self._held, None
-            self.record(ChatMessage(Role.USER, UNTRANSCRIBED))
-            self.record(held)
+    def on_provider_error(self, at: float, chunk: ErrorChunk) -> None:
+        self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
 
     def _meter_state(self) -> str:
         turns = self.turns

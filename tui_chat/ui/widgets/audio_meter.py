@@ -12,32 +12,17 @@ layout). Import-light: nothing of numpy or the audio layer (only its setting nam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.content import Content
 from textual.widget import Widget
 
-from ...audio.settings import VOICE_MODES as MODE_NAMES
+from ...voice.events import SILENCE, SILENT_DB, MeterLevels
+from ...voice.settings import VOICE_MODES as MODE_NAMES
 
 FLOOR_DB = -60.0
 """The level at the left end of a bar."""
-SILENT_DB = -100.0
-"""What the audio layer reports for digital silence."""
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 _MUTED = "$foreground-muted"
 
-
-@dataclass(frozen=True, slots=True)
-class MeterLevels:
-    """One side's reading: RMS and peak of the latest stretch, the held peak, clipping."""
-
-    rms_db: float = SILENT_DB
-    peak_db: float = SILENT_DB
-    hold_db: float = SILENT_DB
-    clipped: bool = False
-
-
-SILENCE = MeterLevels()
 
 METER_STATES: dict[str, tuple[str, str]] = {
     "muted": ("■ muted", _MUTED),
@@ -49,7 +34,7 @@ METER_STATES: dict[str, tuple[str, str]] = {
 """State name -> (label, colour)."""
 
 VOICE_MODES: dict[str, str] = dict(zip(MODE_NAMES, ("push-to-talk", "hold to talk", "hands-free"), strict=True))
-"""Voice mode name (`audio.settings.VOICE_MODES`) -> how the meter and the notifications call it."""
+"""Voice mode name (`voice.settings.VOICE_MODES`) -> how the meter and the notifications call it."""
 
 _LABEL_WIDTH = max(len(label) for label, _colour in METER_STATES.values()) + 1
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tui_chat.audio.errors import AudioDeviceError
-from tui_chat.audio.events import (
+from tui_chat.voice.events import (
     BargeIn,
     InputWarning,
     LevelReading,
@@ -27,14 +27,14 @@ from tui_chat.audio.events import (
     event_to_dict,
 )
 from tui_chat.audio.playback import ClockedSink
-from tui_chat.audio.session import VoiceOptions, VoiceSession
+from tui_chat.voice.session import VoiceOptions, VoiceSession
 from tui_chat.audio.sources import PcmSource
 from tui_chat.audio.wav import WavWriter, read_wav
 from tui_chat.chunks import ErrorChunk, Interrupted, Role, TranscriptChunk
 from tui_chat.providers.registry import ProviderSettings
 from tui_chat.realtime import open_bidi
 
-from .conftest import RATE, Spoken, silence
+from tests.audio.conftest import RATE, Spoken, silence
 
 OUT_RATE = 24000
 BLOCK = 0.02
@@ -149,9 +149,9 @@ async def test_deferred_interruption_lets_the_piece_being_played_finish(synth_tw
     piece_end = (played // 0.4 + 1) * 0.4
     assert spans[0][1] - spans[0][0] == pytest.approx(piece_end, abs=2 * BLOCK)
     assert barge.reply == 1
-    # Its 400 ms pieces came faster than the loop turns: the reply had all arrived (complete)
-    # before the user spoke; playback is what was cut.
-    assert [r.status for r in of(events, ReplyEnded)] == ["complete", "complete"]
+    # Its 400 ms pieces came faster than the loop turns: the reply had all arrived before the user
+    # spoke, but playback was cut, so it ends interrupted.
+    assert [r.status for r in of(events, ReplyEnded)] == ["interrupted", "complete"]
     assert chunks_of(events, Interrupted) == []
 
 
@@ -318,7 +318,7 @@ async def test_the_consumer_stopping_early_closes_everything(synth_two_phrases: 
 
 async def test_a_turn_cut_at_the_maximum_length_goes_on_without_interrupting_its_own_reply() -> None:
     from tui_chat.audio.synth import speech_like
-    from tui_chat.audio.turns import TurnParams
+    from tui_chat.voice.turns import TurnParams
 
     talk = np.concatenate([speech_like("on and on and on, without a pause at all", RATE)] * 2)
     signal = np.concatenate((silence(0.3), talk, silence(1.5)))

@@ -11,18 +11,18 @@ from typing import Any, AsyncIterator
 import numpy as np
 import pytest
 
-from tests.audio.test_session import sounding
+from tests.voice.test_session import sounding
 from tests.fakes.realtime_gemini import FakeGeminiLive
 from tests.fakes.realtime_openai import FakeOpenAIRealtime, Reply
-from tui_chat.audio.events import BargeIn, ReplyEnded, SessionEnded
+from tui_chat.voice.events import BargeIn, ReplyEnded, SessionEnded
 from tui_chat.audio.playback import ClockedSink
-from tui_chat.audio.session import VoiceOptions, VoiceSession
+from tui_chat.voice.session import VoiceOptions, VoiceSession
 from tui_chat.audio.synth import speech_like
 from tui_chat.audio.wav import WavWriter, read_wav
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig
 
-from .conftest import settings_for
+from tests.realtime.conftest import settings_for
 
 RATE = 24000
 BLOCK = 0.02
@@ -90,7 +90,7 @@ async def test_barge_in_truncates_at_the_audio_actually_played(openai_server: Fa
 
 @pytest.mark.parametrize("provider", ["openai-realtime", "gemini-live"])
 async def test_the_voice_command_runs_with_both_providers(provider: str, tmp_path: Path) -> None:
-    from tui_chat.audio.headless import run_voice
+    from tui_chat.voice.headless import run_voice
     from tui_chat.audio.wav import write_wav
 
     rate = 24000 if provider == "openai-realtime" else 16000

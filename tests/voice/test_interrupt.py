@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from tests.fakes.realtime_server import tone
-from tui_chat.audio.events import BargeIn, ProviderChunk, ReplyEnded, ReplyStarted, SessionEnded, TurnEnded
+from tui_chat.voice.events import BargeIn, ProviderChunk, ReplyEnded, ReplyStarted, SessionEnded, TurnEnded
 from tui_chat.audio.playback import ClockedSink
-from tui_chat.audio.session import VoiceOptions, VoiceSession
+from tui_chat.voice.session import VoiceOptions, VoiceSession
 from tui_chat.audio.synth import speech_like
 from tui_chat.audio.wav import WavWriter, read_wav
 from tui_chat.chunks import AudioChunk, Done, Interrupted, Role, TranscriptChunk
@@ -25,7 +25,7 @@ from tui_chat.providers.registry import ProviderSettings
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig, BidiSession
 
-from .conftest import RATE, silence
+from tests.audio.conftest import RATE, silence
 from .test_session import sounding
 
 OUT_RATE = 24000
@@ -287,6 +287,9 @@ async def test_the_providers_voice_detection_barges_in_per_the_strategy() -> Non
             assert sink.pending_s > 0 and bidi.interrupts == []  # the reply goes on
             bidi.replying = False
             bidi._emit(Done())
+            await source.take(silence(0.4))
+            assert run.of(ReplyEnded) == []  # all came, not all heard: not ended yet
+            await source.take(silence(0.6))  # the rest of its audio is heard
             await until(lambda: bool(run.of(ReplyEnded)))
             assert run.of(BargeIn) == [] and [e.status for e in run.of(ReplyEnded)] == ["complete"]
         source.end()

@@ -17,6 +17,10 @@ or reply audio still queued):
 Audio and assistant transcript of the interrupted reply that arrive afterwards are dropped.
 `interrupt()` does the same at the front end's request (Esc in the TUI), whatever the strategy.
 
+How a reply ends is decided here, from playback, for every provider: the model being done with it
+(`Done`) makes it whole, not over. One whose audio is still playing ends (`ReplyEnded`) when it
+has been heard out, `complete`, or when it is cut first, `interrupted`, with what was heard of it.
+
 Who says where turns end follows the model's session (`bidi.config.turn_detection`):
   manual  the turn detector here: each turn's audio is sent, and its end (`end_turn`) is answered
           by one reply. With `auto_complete` the end of each turn is sent as soon as the detector
@@ -57,13 +61,14 @@ from .events import (
     TurnStarted,
     VoiceEvent,
 )
-from .levels import LevelMeter
-from .pcm import array_to_pcm, pcm_to_array
-from .playback import PlaybackSink
+from ..audio.clock import AudioClock
+from ..audio.levels import LevelMeter
+from ..audio.pcm import array_to_pcm, pcm_to_array
+from ..audio.playback import PlaybackSink
 from .settings import INTERRUPTIONS
-from .sources import AudioSource
+from ..audio.sources import AudioSource
 from .turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart, TurnTaker
-from .vad import EnergyVad, VadParams, VadState, VoiceActivityDetector
+from ..audio.vad import EnergyVad, VadParams, VadState, VoiceActivityDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +128,7 @@ class VoiceSession:
         self.server_turns = bidi.config.turn_detection == "server"
         """The provider takes the turns (see the module text)."""
         bidi.on_user_speech = self._user_speech
-        self._samples = 0
+        self._clock = AudioClock(self.rate)
         self._events: asyncio.Queue[object] = asyncio.Queue()
         self._changed = asyncio.Event()  # set with every event: the end of the input waits on it
         self._pending = 0  # turns and texts sent and not yet answered
@@ -134,6 +139,7 @@ class VoiceSession:
         self._reply_audio = 0.0
         self._reply_text: list[str] = []
         self._reply_final: str | None = None
+        self._playing_out: dict[int, tuple[float, str]] = {}  # reply -> (audio_s, text): all came, not all heard
         self._unsent_audio = False
         self._stop = False
         self._heard_sound = False
@@ -141,13 +147,14 @@ class VoiceSession:
         self._clipped_s = 0.0
         self._clip_warned = False
         self._ran = False
+        self._abandoned = False
 
     # --- the front end's side -------------------------------------------------------------------
 
     @property
     def now(self) -> float:
         """Audio time: seconds of input taken so far."""
-        return self._samples / self.rate
+        return self._clock.now
 
     @property
     def replying(self) -> bool:
@@ -158,6 +165,18 @@ class VoiceSession:
     def reply_text(self) -> str:
         """The text of the reply in progress so far (its final transcript once that came)."""
         return self._reply_final if self._reply_final is not None else "".join(self._reply_text)
+
+    def unended(self, status: str) -> list[ReplyEnded]:
+        """How the replies begun and not ended (in progress, or all come and still playing) end when
+        the front end stops the session, now or by leaving `run()` early: with `status` ("cancelled",
+        "error"). A session that ends by itself ends them itself."""
+        ends = [
+            ReplyEnded(self.now, reply, status, audio_s, self.sink.played_s(reply), text)
+            for reply, (audio_s, text) in self._playing_out.items()
+        ]
+        if self._reply is not None:
+            ends.append(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self.reply_text))
+        return ends
 
     @property
     def assistant_active(self) -> bool:
@@ -206,6 +225,7 @@ class VoiceSession:
                 yield event  # type: ignore[misc]
         finally:
             if not runner.done():
+                self._abandoned = True  # the front end stopped reading
                 runner.cancel()
             await asyncio.wait({runner})
 
@@ -239,6 +259,8 @@ class VoiceSession:
                     self._emit(InputWarning(self.now, f"while closing: {error}"))
             if self.bidi.error is not None and self.error is None:
                 self._fail(self.bidi.error.message, self.bidi.error.hint, self.bidi.error)
+            if not self._abandoned:  # (else the front end ends them: `unended`)
+                self._settle_playback(cut=True)  # the session ended before they were heard out
             self._emit(SessionEnded(self.now, self.turn_count, self.reply_count, str(self.error) if self.error else None))
             self._events.put_nowait(_END)
 
@@ -265,6 +287,7 @@ class VoiceSession:
             await self.sink.drain()
             if self.sink.error is not None:
                 raise self.sink.error
+            self._settle_playback()
         except TuiChatError as error:  # a device lost, a bad file, a send on a dead session
             if self.bidi.error is None:
                 self._fail(error.message, error.hint, error)
@@ -298,10 +321,11 @@ class VoiceSession:
         return True
 
     async def _frame(self, frame: np.ndarray) -> None:
-        self._samples += frame.size
+        self._clock.advance(frame.size)
         self.sink.advance(frame.size, self.rate)
         if self.sink.error is not None:
             raise self.sink.error
+        self._settle_playback()
         level = self.meter.measure(frame)
         self._watch_input(frame, level.clipped)
         events = self.turns.process(frame)
@@ -394,10 +418,13 @@ class VoiceSession:
         playing = self.sink.playing
         reply = playing if isinstance(playing, int) else self._reply
         played = self.sink.played_s(reply) if reply is not None else 0.0
+        self._settle_playback()
+        heard = {cut: self.sink.played_s(cut) for cut in self._playing_out}
         flushed = self.sink.flush(keep_current=strategy == "deferred")
         if self._reply is not None:
             self._discarding = True  # what is still on its way from the interrupted reply is dropped
         self._emit(BargeIn(self.now, strategy, reply, flushed, played, cause))
+        self._settle_playback(cut=True, heard=heard)
         await self.bidi.interrupt(played=played)
 
     def _start_reply(self) -> None:
@@ -410,11 +437,30 @@ class VoiceSession:
             self._emit(ReplyStarted(self.now, self._reply))
 
     def _end_reply(self, status: str) -> None:
+        """The model is done with the reply in progress. A complete one whose audio is still
+        playing ends when it has been heard out, or as interrupted when it is cut first
+        (`_settle_playback`): how a reply ends is decided by what was heard, for every provider."""
         if self._reply is None:
             self._start_reply()
-        assert self._reply is not None
-        self._emit(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self.reply_text))
-        self._reply = None
+        reply, self._reply = self._reply, None
+        assert reply is not None
+        if status == "complete" and self._still_playing(reply, self._reply_audio):
+            self._playing_out[reply] = (self._reply_audio, self.reply_text)
+            return
+        self._emit(ReplyEnded(self.now, reply, status, self._reply_audio, self.sink.played_s(reply), self.reply_text))
+
+    def _still_playing(self, reply: int, audio_s: float) -> bool:
+        return self.sink.pending_s > 0 and self.sink.played_s(reply) < audio_s - 0.01
+
+    def _settle_playback(self, *, cut: bool = False, heard: dict[int, float] | None = None) -> None:
+        """End the replies that all came while their audio played: complete once heard out; with
+        `cut` (their audio was flushed, or the session ends) interrupted, after `heard` seconds."""
+        for reply, (audio_s, text) in list(self._playing_out.items()):
+            played = (heard or {}).get(reply, self.sink.played_s(reply))
+            if cut or not self._still_playing(reply, audio_s):
+                del self._playing_out[reply]
+                status = "complete" if played >= audio_s - 0.01 else "interrupted"
+                self._emit(ReplyEnded(self.now, reply, status, audio_s, played, text))
 
     async def _output(self) -> None:
         async for raw in self.bidi.output():
@@ -445,11 +491,15 @@ class VoiceSession:
                 self._end_reply("complete")
                 self._reply_answered()
             elif isinstance(chunk, Interrupted):
+                after_done = self._reply is None and bool(self._playing_out)  # the cut reply had all come
                 if self.server_turns and not self._discarding:
+                    heard = {cut: self.sink.played_s(cut) for cut in self._playing_out}
                     self.sink.flush()  # the provider cut the reply by itself: what is queued of it stops too
+                    self._settle_playback(cut=True, heard=heard)
                 self._discarding = False
-                self._end_reply("interrupted")
-                self._reply_answered()
+                if not after_done:
+                    self._end_reply("interrupted")
+                    self._reply_answered()
         if self._reply is not None:
             self._end_reply("error")
         if self.bidi.error is not None:

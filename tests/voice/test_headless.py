@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_chat.audio.headless import add_voice_arguments, options_from_args, run_devices, run_voice
+from tui_chat.voice.headless import add_voice_arguments, options_from_args, run_devices, run_voice
 from tui_chat.audio.pcm import resample
 from tui_chat.audio.wav import read_wav, write_wav
 from tui_chat.providers.registry import ProviderSettings
 
-from .conftest import RATE, Spoken
-from .fake_sounddevice import FakeDevice, FakeSoundDevice
+from tests.audio.conftest import RATE, Spoken
+from tests.audio.fake_sounddevice import FakeDevice, FakeSoundDevice
 
 
 async def voice(*args: object, **kwargs: object) -> tuple[int, str, str]:

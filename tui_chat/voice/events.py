@@ -13,6 +13,23 @@ from typing import Any, TypeAlias
 from ..chunks import Chunk, chunk_to_dict
 
 
+SILENT_DB = -100.0
+"""What the audio layer reports for digital silence (`audio.levels.MIN_DB`, without loading numpy)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeterLevels:
+    """One side's reading for a meter: RMS and peak of the latest stretch, the held peak, clipping."""
+
+    rms_db: float = SILENT_DB
+    peak_db: float = SILENT_DB
+    hold_db: float = SILENT_DB
+    clipped: bool = False
+
+
+SILENCE = MeterLevels()
+
+
 @dataclass(frozen=True, slots=True)
 class LevelReading:
     """The input level of one frame, for a meter."""
@@ -78,15 +95,21 @@ class ReplyStarted:
 
 @dataclass(frozen=True, slots=True)
 class ReplyEnded:
+    """A reply is over, as it was heard: `complete` once all of it has come and its audio has been
+    heard out; `interrupted` when it was cut, while it came or while its audio still played (then
+    this comes after the `BargeIn`, or the provider's `Interrupted`); `error` when the session
+    failed during it. A front end that stops the session early ends the rest (`VoiceSession.unended`)."""
+
     at: float
     reply: int
     status: str
-    """`complete`, `interrupted` or `error`."""
+    """`complete`, `interrupted` or `error` (`cancelled` too, from `VoiceSession.unended`)."""
     audio_s: float
     """Seconds of reply audio received."""
     played_s: float
-    """Seconds of it heard (what remains queued at `at` is still to play unless interrupted)."""
+    """Seconds of it heard."""
     text: str
+    """The words of it that came (a transcript is not timed: `played_s` says how much was heard)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +158,7 @@ VoiceEvent: TypeAlias = (
     | SessionEnded
 )
 
-_NAMES = {
+EVENT_NAMES: dict[type, str] = {
     LevelReading: "level",
     TurnStarted: "turn_started",
     TurnEnded: "turn_ended",
@@ -146,6 +169,7 @@ _NAMES = {
     SessionError: "error",
     SessionEnded: "session_ended",
 }
+"""Each event's name: its `type` in JSON, and its handler's `on_<name>` (`voice.dispatch`)."""
 
 
 def _r(value: Any) -> Any:
@@ -160,7 +184,7 @@ def event_to_dict(event: VoiceEvent) -> dict[str, Any]:
         if out["type"] == "error":
             out["fatal"] = False
         return out
-    out = {"type": _NAMES[type(event)]}
+    out = {"type": EVENT_NAMES[type(event)]}
     for name in event.__slots__:
         out[name] = _r(getattr(event, name))
     if isinstance(event, TurnEnded):

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tui_chat.audio.headless import add_voice_arguments, options_from_args, voice_config_from_args
-from tui_chat.audio.session import VoiceOptions
-from tui_chat.audio.settings import VoiceConfig, turn_detection_for
-from tui_chat.audio.turns import TurnParams
+from tui_chat.voice.headless import add_voice_arguments, options_from_args, voice_config_from_args
+from tui_chat.voice.session import VoiceOptions
+from tui_chat.voice.settings import VoiceConfig, turn_detection_for
+from tui_chat.voice.turns import TurnParams
 from tui_chat.audio.vad import VadParams
 from tui_chat.config import Config, load_config, masked_toml, set_value, write_default_config
 
@@ -128,7 +128,7 @@ def test_the_template_documents_the_built_in_defaults(tmp_path: Path) -> None:
     assert chosen.vad_params() == VadParams() and chosen.turn_params() == TurnParams()
     assert chosen.voice_options() == VoiceOptions()
     assert (chosen.mode, chosen.turn_detection) == ("push-to-talk", "server")
-    from tui_chat.ui.voice import KeyTiming
+    from tui_chat.voice.modal_turns import KeyTiming
 
     assert chosen.hold_release == KeyTiming().release_s
     # And `set_value` fills the table in, keeping the file valid.
@@ -158,7 +158,7 @@ def test_flags_win_over_the_table_and_the_table_over_the_defaults() -> None:
 @pytest.fixture
 def voice_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What `tui-chat voice` asked `run_voice` for (the provider and every keyword); nothing is run."""
-    from tui_chat.audio import headless
+    from tui_chat.voice import headless
 
     seen: dict[str, Any] = {}
 
@@ -224,7 +224,7 @@ def test_reading_the_table_loads_no_audio_library() -> None:
     import sys
 
     code = (
-        "import sys; from tui_chat.config import load_config; from tui_chat.audio.settings import turn_detection_for; "
+        "import sys; from tui_chat.config import load_config; from tui_chat.voice.settings import turn_detection_for; "
         "turn_detection_for('openai', 'hands-free'); "
         "print(sorted(m for m in ('numpy', 'sounddevice', 'websockets', 'soxr') if m in sys.modules))"
     )
@@ -233,7 +233,8 @@ def test_reading_the_table_loads_no_audio_library() -> None:
 
 
 def test_the_config_is_used_by_the_tui_voice_setup() -> None:
-    from tui_chat.ui.voice import KeyTiming, VoiceSetup
+    from tui_chat.ui.voice import VoiceSetup
+    from tui_chat.voice.modal_turns import KeyTiming
 
     table = VoiceConfig(provider="demo", model="m", voice="v", input_device=1, hold_release=0.9, interruption="ignore", pre_roll=0.5)
     setup = VoiceSetup(output_device="injected").with_config(table)

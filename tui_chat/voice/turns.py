@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .vad import SpeechEnd, SpeechStart, VadState, VoiceActivityDetector
+from ..audio.vad import SpeechEnd, SpeechStart, VadState, VoiceActivityDetector
 
 
 @dataclass(frozen=True, slots=True)

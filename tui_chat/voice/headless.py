@@ -23,10 +23,24 @@ import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TextIO
 
-from ..chunks import Done, ErrorChunk, Role, TranscriptChunk, UsageChunk
+from ..chunks import Chunk, Done, ErrorChunk, TextDelta, TranscriptChunk, UsageChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..safe_text import clean
+from .dispatch import VoiceEventHandler, dispatch
+from .events import (
+    BargeIn,
+    InputWarning,
+    LevelReading,
+    ProviderChunk,
+    ReplyEnded,
+    SessionEnded,
+    SessionError,
+    TurnEnded,
+    TurnStarted,
+    VoiceEvent,
+    event_to_dict,
+)
 from .settings import INTERRUPTIONS, TURN_DETECTIONS, VoiceConfig
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -112,7 +126,9 @@ def _stamp(at: float) -> str:
     return f"[{at:7.2f}]"
 
 
-class _Printer:
+class _Printer(VoiceEventHandler):
+    """Prints a session's events: one JSON object a line (`json_out`), else readable lines."""
+
     def __init__(self, out: TextIO, err: TextIO, json_out: bool) -> None:
         self.out, self.err, self.json_out = out, err, json_out
 
@@ -121,64 +137,74 @@ class _Printer:
         stream.write(clean(text) + "\n")
         stream.flush()
 
-    def event(self, event: Any) -> None:
-        from .events import (
-            BargeIn,
-            InputWarning,
-            LevelReading,
-            ProviderChunk,
-            ReplyEnded,
-            ReplyStarted,
-            SessionEnded,
-            SessionError,
-            TurnEnded,
-            TurnStarted,
-            event_to_dict,
-        )
-
-        if isinstance(event, LevelReading):
-            return
-        if isinstance(event, ProviderChunk):
-            chunk = event.chunk
-            if isinstance(chunk, (Done, UsageChunk)) or (isinstance(chunk, TranscriptChunk) and not chunk.final):
-                return
-        if self.json_out:
+    def event(self, event: VoiceEvent) -> None:
+        if not self.json_out:
+            dispatch(event, self)
+        elif not _unprinted(event):
             self._line(self.out, json.dumps(event_to_dict(event), ensure_ascii=False))
-            return
-        at = _stamp(event.at)
-        if isinstance(event, TurnStarted):
-            self._line(self.out, f"{at} you: speaking")
-        elif isinstance(event, TurnEnded):
-            self._line(self.out, f"{at} you: turn of {event.duration:.2f} s ended ({event.reason})")
-        elif isinstance(event, ReplyStarted):
-            pass
-        elif isinstance(event, ReplyEnded):
-            line = f"{at} reply {event.reply}: {event.audio_s:.2f} s of audio, {event.status}"
-            if event.status != "complete":
-                line += f" after {event.played_s:.2f} s heard: {event.text!r}"
-            self._line(self.out, line)
-        elif isinstance(event, BargeIn):
-            by = ", heard by the provider" if event.cause == "server" else ""
-            self._line(self.out, f"{at} barge-in ({event.strategy}{by}): {event.flushed_s:.2f} s of reply audio dropped")
-        elif isinstance(event, InputWarning):
-            self._line(self.err, f"tui-chat: warning: {event.message}")
-        elif isinstance(event, SessionError):
-            hint = f" ({event.hint})" if event.hint else ""
-            self._line(self.err, f"tui-chat: error: {event.message}{hint}")
-        elif isinstance(event, SessionEnded):
-            self._line(self.out, f"{at} session ended: {event.turns} turns, {event.replies} replies")
-        elif isinstance(event, ProviderChunk):
-            chunk = event.chunk
-            if isinstance(chunk, TranscriptChunk):
-                if not chunk.text.strip():  # a transcription that failed (its warning says so)
-                    return
-                who = "you (heard)" if chunk.role is Role.USER else "assistant"
-                self._line(self.out, f"{at} {who}: {chunk.text}")
-            elif isinstance(chunk, ErrorChunk):
-                hint = f" ({chunk.hint})" if chunk.hint else ""
-                self._line(self.err, f"tui-chat: warning: {chunk.message}{hint}")
-            else:
-                self._line(self.out, f"{at} {json.dumps(event_to_dict(event), ensure_ascii=False)}")
+            if isinstance(event, SessionError):  # as `ask --json` does: the person is told too
+                self._line(self.err, _error_line(event))
+
+    def _json(self, at: float, chunk: Chunk) -> None:
+        """A chunk with no line of its own, as JSON after its time."""
+        event = ProviderChunk(at, chunk)
+        if not _unprinted(event):
+            self._line(self.out, f"{_stamp(at)} {json.dumps(event_to_dict(event), ensure_ascii=False)}")
+
+    def on_turn_started(self, event: TurnStarted) -> None:
+        self._line(self.out, f"{_stamp(event.at)} you: speaking")
+
+    def on_turn_ended(self, event: TurnEnded) -> None:
+        self._line(self.out, f"{_stamp(event.at)} you: turn of {event.duration:.2f} s ended ({event.reason})")
+
+    def on_reply_ended(self, event: ReplyEnded) -> None:
+        line = f"{_stamp(event.at)} reply {event.reply}: {event.audio_s:.2f} s of audio, {event.status}"
+        if event.status != "complete":
+            line += f" after {event.played_s:.2f} s heard: {event.text!r}"
+        self._line(self.out, line)
+
+    def on_barge_in(self, event: BargeIn) -> None:
+        by = ", heard by the provider" if event.cause == "server" else ""
+        self._line(self.out, f"{_stamp(event.at)} barge-in ({event.strategy}{by}): {event.flushed_s:.2f} s of reply audio dropped")
+
+    def on_warning(self, event: InputWarning) -> None:
+        self._line(self.err, f"tui-chat: warning: {event.message}")
+
+    def on_error(self, event: SessionError) -> None:
+        self._line(self.err, _error_line(event))
+
+    def on_session_ended(self, event: SessionEnded) -> None:
+        self._line(self.out, f"{_stamp(event.at)} session ended: {event.turns} turns, {event.replies} replies")
+
+    def on_user_words(self, at: float, chunk: TranscriptChunk) -> None:
+        self._said(at, "you (heard)", chunk)
+
+    def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
+        if isinstance(chunk, TranscriptChunk):
+            self._said(at, "assistant", chunk)
+        else:
+            self._json(at, chunk)
+
+    def _said(self, at: float, who: str, chunk: TranscriptChunk) -> None:
+        if chunk.final and chunk.text.strip():  # (an empty one: a transcription that failed, its warning says so)
+            self._line(self.out, f"{_stamp(at)} {who}: {chunk.text}")
+
+    def on_provider_error(self, at: float, chunk: ErrorChunk) -> None:
+        hint = f" ({chunk.hint})" if chunk.hint else ""
+        self._line(self.err, f"tui-chat: warning: {chunk.message}{hint}")
+
+    def on_other_chunk(self, at: float, chunk: Chunk) -> None:
+        self._json(at, chunk)
+
+
+def _unprinted(event: VoiceEvent) -> bool:
+    """Events not printed: level readings, partial transcripts, `Done` and usage."""
+    if isinstance(event, LevelReading):
+        return True
+    if isinstance(event, ProviderChunk):
+        chunk = event.chunk
+        return isinstance(chunk, (Done, UsageChunk)) or (isinstance(chunk, TranscriptChunk) and not chunk.final)
+    return False
 
 
 async def run_voice(
@@ -209,11 +235,9 @@ async def run_voice(
     provider's voice; `turn_detection` "local" keeps the turns here even with a provider that
     could take them (see the module text).
     """
-    from ..realtime import open_bidi
-    from ..realtime.base import BidiConfig
-    from .playback import ClockedSink
+    from ..audio.playback import ClockedSink
+    from .opening import open_voice
     from .session import VoiceOptions, VoiceSession
-    from .settings import turn_detection_for
 
     printer = _Printer(out or sys.stdout, err or sys.stderr, json_out)
     options = options or VoiceOptions(levels=False)
@@ -222,13 +246,15 @@ async def run_voice(
             raise TuiChatError("--fast needs --audio-in: a microphone cannot be read faster than it hears")
         # Hands-free: the provider's own turn detection when it has one, else this loop's VAD;
         # barge-in follows --interruption.
-        config = BidiConfig(
+        bidi = await open_voice(
+            provider,
+            settings,
+            mode="hands-free",
+            turn_detection=turn_detection,
+            interruption=options.interruption,
             instructions=instructions,
-            turn_detection=turn_detection_for(provider, "hands-free", turn_detection),
             voice=voice,
-            barge_in=options.interruption != "ignore",
         )
-        bidi = await open_bidi(provider, settings, config=config)
     except TuiChatError as error:
         _report_start_failure(printer, error)
         return EXIT_FAILED
@@ -236,7 +262,7 @@ async def run_voice(
     sink: Any = None
     try:
         if audio_in is not None:
-            from .sources import open_wav_source
+            from ..audio.sources import open_wav_source
 
             pacing: dict[str, Any] = {}
             if clock is not None:
@@ -245,17 +271,17 @@ async def run_voice(
                 pacing["sleep"] = sleep
             source: Any = open_wav_source(audio_in, bidi.input_rate, fast=fast, **pacing)
         else:
-            from .devices import MicrophoneSource
+            from ..audio.devices import MicrophoneSource
 
             source = MicrophoneSource(input_device, bidi.input_rate)
         if audio_out is not None:
-            from .wav import WavWriter
+            from ..audio.wav import WavWriter
 
             sink = ClockedSink(bidi.output_rate, WavWriter(audio_out, bidi.output_rate))
         elif fast or not play:
             sink = ClockedSink(bidi.output_rate)
         else:
-            from .devices import SpeakerSink
+            from ..audio.devices import SpeakerSink
 
             sink = await SpeakerSink.open(output_device, bidi.output_rate)
             for warning in sink.warnings:
@@ -274,17 +300,18 @@ async def run_voice(
 
 
 def _report_start_failure(printer: _Printer, error: TuiChatError) -> None:
-    from .events import SessionError, event_to_dict
+    printer.event(SessionError(0.0, error.message, error.hint))
 
-    if printer.json_out:
-        printer._line(printer.out, json.dumps(event_to_dict(SessionError(0.0, error.message, error.hint)), ensure_ascii=False))
-    else:
-        printer._line(printer.err, f"tui-chat: error: {error}")
+
+def _error_line(error: Any) -> str:
+    """The one line a fatal `SessionError` gets on stderr."""
+    hint = f" ({error.hint})" if error.hint else ""
+    return f"tui-chat: error: {error.message}{hint}"
 
 
 def run_devices(out: TextIO | None = None) -> int:
     """`tui-chat devices`: print the sound devices ('<' default input, '>' default output)."""
-    from .devices import format_devices, list_devices
+    from ..audio.devices import format_devices, list_devices
 
     (out or sys.stdout).write(clean(format_devices(list_devices())))
     return EXIT_OK

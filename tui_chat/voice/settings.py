@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .session import VoiceOptions
     from .turns import TurnParams
-    from .vad import VadParams
+    from ..audio.vad import VadParams
 
 VOICE_MODES = ("push-to-talk", "hold", "hands-free")
 """How the person takes turns in the TUI: the talk key toggles, is held, or the VAD decides."""
@@ -86,7 +86,7 @@ class VoiceConfig:
 
     def vad_params(self) -> VadParams:
         """The energy VAD's settings: the defaults with what this table sets."""
-        from .vad import VadParams
+        from ..audio.vad import VadParams
 
         params = VadParams()
         changes: dict[str, float] = {}

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.audio.test_session import sounding
+from tests.voice.test_session import sounding
 from tests.fakes.realtime_gemini import FakeGeminiLive, Reply as GeminiReply, frames_of
 from tests.fakes.realtime_openai import FakeOpenAIRealtime, Reply as OpenAIReply
-from tui_chat.audio.events import BargeIn, InputWarning, ProviderChunk, ReplyEnded, SessionEnded, TurnEnded, TurnStarted
+from tui_chat.voice.events import BargeIn, InputWarning, ProviderChunk, ReplyEnded, SessionEnded, TurnEnded, TurnStarted
 from tui_chat.audio.playback import ClockedSink
-from tui_chat.audio.session import VoiceOptions, VoiceSession
+from tui_chat.voice.session import VoiceOptions, VoiceSession
 from tui_chat.audio.sources import PcmSource
 from tui_chat.audio.synth import speech_like
 from tui_chat.audio.wav import WavWriter, read_wav
@@ -28,7 +28,7 @@ from tui_chat.chunks import Role, TranscriptChunk
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig
 
-from .conftest import settings_for
+from tests.realtime.conftest import settings_for
 from .test_voice_path import GatedSource
 
 OUT_RATE = 24000
@@ -170,8 +170,12 @@ async def test_speech_over_the_audio_of_a_finished_reply_stops_it(provider: str,
         events = [event async for event in voice.run()]
     [barge] = of(events, BargeIn)
     assert (barge.cause, barge.reply) == (cause, 1) and barge.flushed_s > 0.5
-    # The reply's words had all come: it stays complete; what was cut is its audio.
-    assert [r.status for r in of(events, ReplyEnded)] == ["complete", "complete"]
+    # The reply's words had all come, but not all of it was heard: it ends interrupted when cut,
+    # with what was heard of it, and not before (its end is decided by playback, not generation).
+    first, second = of(events, ReplyEnded)
+    assert (first.reply, first.status, second.status) == (1, "interrupted", "complete")
+    assert events.index(first) > events.index(barge) and first.at == barge.at
+    assert first.played_s == pytest.approx(barge.played_s) and first.played_s < first.audio_s - 0.5 and first.text
     spans = sounding(read_wav(tmp_path / "heard.wav").samples, OUT_RATE, BLOCK)
     assert next(b for a, b in spans if b >= barge.at - BLOCK) == pytest.approx(barge.at, abs=BLOCK)
     assert isinstance(events[-1], SessionEnded) and events[-1].error is None
