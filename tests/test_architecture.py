@@ -32,8 +32,8 @@ PACKAGE = "tui_chat"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 
 LAYERS: Sequence[tuple[str, Sequence[str]]] = (
-    ("ground", ("", "chunks", "errors", "safe_text", "resources", "audio")),
-    ("providers", ("providers", "models", "media")),  # models/ and media/ are still to come
+    ("ground", ("", "chunks", "errors", "safe_text", "resources", "checking", "audio")),
+    ("providers", ("providers", "models", "media")),  # media/ is still to come
     ("conversation", ("conversation", "store")),  # store/ is still to come
     ("tools and packs", ("tools", "packs")),
     ("realtime", ("realtime",)),

@@ -353,13 +353,11 @@ def _cmd_config_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_themes(args: argparse.Namespace) -> int:
-    from textual.theme import BUILTIN_THEMES
-
-    from .ui.themes import discover_themes, theme_dirs
+    from .ui.themes import builtin_theme_names, discover_themes, theme_dirs
 
     themes, warnings = discover_themes(theme_dirs(_config_path(args)))
     _warn(warnings)
-    for name in sorted(BUILTIN_THEMES):
+    for name in builtin_theme_names():
         print(f"{name}  (built in)")
     for theme in themes:
         print(f"{theme.name}  ({'dark' if theme.dark else 'light'})")

@@ -155,6 +155,11 @@ def _css_property(name: str) -> str | None:
             continue
         return css_property
     return None
+def builtin_theme_names() -> list[str]:
+    """The names of Textual's own themes, sorted, for `tui-chat themes` (the core must not import Textual)."""
+    return sorted(BUILTIN_THEMES)
+
+
 def theme_dirs(config_path: Path | None) -> list[Path]:
     """Where themes are looked for, in order: the bundled folder, then `themes/` beside the config."""
     return [bundled_dir("themes"), (config_path or default_config_path()).parent / "themes"]
