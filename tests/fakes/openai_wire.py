@@ -160,7 +160,6 @@ class AzureWire(OpenAIWire):
     model = "dep1"
     models_path = None
     models_expected = ["dep1"]
-    max_tokens_field = "max_tokens"
     sends_model = False
 
     def base_url(self, server: FakeServer) -> str:
