@@ -128,7 +128,8 @@ class Fitter:
                 return
             except RequestFailed as failure:
                 param = self.pack_name(card, failure.rejected_param)
-                if attempt == 2 or param is None or not self.rejections.remember(self.provider, model, param):
+                news = param is not None and self.rejections.remember(self.provider, model, param)
+                if attempt == 2 or not news:
                     raise
                 again = self.shape(card, request)
                 if again.params == shaped.params:
