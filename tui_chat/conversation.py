@@ -162,6 +162,16 @@ class Reply:
         return Message(Role.ASSISTANT, self.text, tuple(self.tool_calls), status=self.status, opaque=tuple(self.opaque))
 
 
+async def _check_voice_model(provider: str, settings: ProviderSettings) -> None:
+    """Refuse, before any connection, a voice session with a model the catalog knows has no realtime API."""
+    from .models import default_catalog, problems
+
+    catalog = settings.catalog or default_catalog()
+    card = await asyncio.to_thread(catalog.lookup, provider, settings.model or "")
+    if found := problems(card, voice=True, catalog=catalog):
+        raise ProviderError(str(found[0]), hint=f"pick a realtime model of {provider}, or another provider")
+
+
 class Conversation:
     """History plus the active prompt, talking to one provider."""
 
@@ -234,11 +244,15 @@ class Conversation:
 
         Without `config`, the session is given this conversation's system prompt as its
         instructions and its history as context, so talking goes on from what was typed. Fails with
-        a `ProviderError` naming the providers that have such sessions when this one has none.
+        a `ProviderError` naming the providers that have such sessions when this one has none, and,
+        before connecting, naming the provider's realtime models when `settings` names a model
+        that has no realtime API.
         """
         from .realtime import open_bidi
         from .realtime.base import BidiConfig
 
+        if settings is not None and settings.model:
+            await _check_voice_model(self.provider.name, settings)
         if config is None:
             config = BidiConfig(instructions=self.prompt.system or "", history=tuple(self.history))
         return await open_bidi(self.provider.name, settings, config=config)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tui_chat.conversation import Conversation
+from tui_chat.errors import ProviderError
 from tui_chat.models import Catalog, problems
+from tui_chat.providers.registry import ProviderSettings, create_provider
 
 
 def test_a_capable_model_has_no_problems() -> None:
@@ -43,3 +48,12 @@ def test_every_problem_is_reported() -> None:
     found = problems(catalog.lookup("gemini", "bare"), tools=True, input_kinds={"audio", "pdf"}, voice=True, catalog=catalog)
     assert [problem.need for problem in found] == ["tools", "audio", "pdf", "voice"]
     assert all(problem.instead for problem in found)
+
+
+async def test_voice_with_a_model_without_a_realtime_api_is_refused_before_connecting() -> None:
+    # No server listens at this address: a connection attempt would fail differently.
+    provider = create_provider("openai", ProviderSettings(base_url="http://127.0.0.1:9", api_key=lambda: "sk-test"))
+    with pytest.raises(ProviderError, match=r"gpt-5-mini has no realtime API for voice; try gpt-realtime-mini") as refused:
+        await Conversation(provider).open_bidi(ProviderSettings(model="gpt-5-mini", api_key=lambda: "sk-test"))
+    assert "realtime model" in refused.value.hint
+    assert Catalog().lookup("demo", "demo-1").realtime  # the offline voice demo's model passes the check

@@ -170,6 +170,9 @@ MODELS: dict[str, dict[str, Facts]] = {
     "gemini": {
         "gemini-3.5-flash-lite": {"context_window": 1_048_576, "max_output": 65_536},
     },
+    "demo": {
+        "demo-1": {"realtime": True},  # the offline voice demo talks too
+    },
 }
 
 LOCAL_PROVIDERS = frozenset({"ollama", "demo"})
