@@ -162,7 +162,12 @@ def test_themes_lists_builtin_and_bundled(capsys: pytest.CaptureFixture[str]) ->
 
 def test_models_lists_the_demo_model(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "models", "--provider", "demo")
-    assert (code, out.strip()) == (0, "demo-1")
+    header, row = out.strip().splitlines()
+    assert code == 0 and header.split()[0] == "model"
+    assert row.split() == ["demo-1", "8,192", "?", "text", "yes", "-", "0", "0"]  # a local model costs nothing
+    code, out, _ = run(capsys, "models", "--provider", "demo", "--json")
+    [card] = [json.loads(line) for line in out.splitlines()]
+    assert (card["id"], card["context_window"], card["price_input"], card["tools"]) == ("demo-1", 8192, "0", True)
 
 
 def test_python_dash_m_runs_ask_in_a_real_process() -> None:

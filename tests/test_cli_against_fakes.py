@@ -25,6 +25,9 @@ from tests.fakes.openai_wire import OpenAIWire
 from tests.fakes.server import json_response, stream
 from tests.fakes.wire import Wire
 from tests.fakes.wires import KEY, WIRES
+from tui_chat.chunks import Usage
+from tui_chat.models import default_catalog, default_model
+from tui_chat.models.usage import usage_figures
 from tui_chat.providers.registry import PROVIDERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,9 +120,20 @@ def test_ask_json_streams_the_reply(wire: Wire, fake: LiveFake, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     lines = json_lines(result.stdout)
+    # The bundled assistant pack's temperature is dropped, and said so, where the model takes none.
+    notices = [line for line in lines if line["type"] == "notice"]
+    assert all("temperature" in notice["message"] for notice in notices)
+    assert bool(notices) is (wire.provider == "anthropic")  # 2026-10-21 takes no temperature on any model
+    lines = [line for line in lines if line["type"] != "notice"]
     assert {line["type"] for line in lines} == {"text", "usage", "done"}
     assert "".join(line["text"] for line in lines if line["type"] == "text") == "".join(TEXTS)
-    assert [line for line in lines if line["type"] == "usage"] == [{"type": "usage", "input_tokens": USAGE[0], "output_tokens": USAGE[1]}]
+    card = default_catalog().lookup(wire.provider, wire.model)
+    figures = usage_figures(card, Usage(*USAGE))  # checked against hand-computed figures in tests/models/test_usage.py
+    assert [line for line in lines if line["type"] == "usage"] == [
+        {"type": "usage", **figures, "input_tokens": USAGE[0], "output_tokens": USAGE[1], "context_used": sum(USAGE)}
+    ]
+    if wire.provider == "openai":  # gpt-4o-mini at $0.15 / $0.60 per million: 11 * 0.15e-6 + 29 * 0.6e-6
+        assert USAGE == (11, 29) and figures["cost_usd"] == pytest.approx(1.905e-05)
     assert lines[-1] == {"type": "done", "finish_reason": reason}
     [request] = fake.stream_requests()
     wire.check_request(request, KEY)  # the key from the environment (or config), in the provider's header
@@ -138,7 +152,7 @@ def test_ask_unauthorized_is_one_line_naming_the_key_setting(wire: Wire, fake: L
     assert line.startswith("tui-chat: error: ") and "401" in line and "Incorrect API key provided" in line
     assert (wire.key_env or f"[providers.{wire.provider}]") in line
     assert KEY not in result.stderr and KEY not in result.stdout
-    [error] = json_lines(result.stdout)
+    [error] = [line for line in json_lines(result.stdout) if line["type"] != "notice"]
     assert error["type"] == "error" and "401" in error["message"] and error["retryable"] is False
     assert len(fake.stream_requests()) == 1  # not retried
 
@@ -152,7 +166,11 @@ def test_models_lists_the_fakes_model_ids(wire: Wire, fake: LiveFake, tmp_path: 
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.splitlines() == wire.models_expected
+    header, *rows = result.stdout.splitlines()
+    assert header.split()[:2] == ["model", "context"]
+    served = [row.split()[0] for row in rows]
+    assert served[: len(wire.models_expected)] == wire.models_expected  # what the service lists, then what the catalog knows
+    assert default_model(wire.provider) in served
     [request] = fake.call(lambda: list(fake.server.requests))
     assert (request.method, request.path) == ("GET", wire.models_path)
     assert request.headers["authorization"] == f"Bearer {KEY}"
@@ -192,7 +210,8 @@ def test_ask_prints_hostile_error_bodies_and_retry_lines_plain(wire: Wire, fake:
     result = tui_chat("ask", "--provider", wire.provider, "--base-url", fake.base_url, *args, PROMPT, env=env)
 
     assert result.returncode == 1
-    lines = result.stderr.splitlines()
+    notice, *lines = result.stderr.splitlines()
+    assert notice == "tui-chat: gpt-5-mini takes only the default temperature"  # the default model, the assistant pack
     assert len(lines) == 2, result.stderr
     assert lines[0].startswith("tui-chat: retrying") and "pwned" in lines[0]
     assert lines[1].startswith("tui-chat: error: ") and "pwned" in lines[1] and "[red]x[/red]" in lines[1]

@@ -226,6 +226,17 @@ class RetryNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the person should know about the request before the reply: said once, not part of it.
+
+    The request was changed to fit the model (parameters it does not take were dropped, and why),
+    or a parameter the service refused by name was dropped and the request sent again.
+    """
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The model finished normally; always the last chunk of a successful stream."""
 
@@ -256,6 +267,7 @@ Chunk: TypeAlias = (
     | TranscriptChunk
     | UsageChunk
     | RetryNotice
+    | Notice
     | Done
     | ErrorChunk
     | Interrupted
@@ -270,6 +282,7 @@ _CHUNK_TYPES: dict[type, str] = {
     TranscriptChunk: "transcript",
     UsageChunk: "usage",
     RetryNotice: "retry",
+    Notice: "notice",
     Done: "done",
     ErrorChunk: "error",
     Interrupted: "interrupted",

@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     themes.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
     themes.set_defaults(run=_cmd_themes)
 
-    models = commands.add_parser("models", parents=[common], help="list a provider's models")
+    models = commands.add_parser("models", parents=[common], help="list a provider's models: capabilities and prices")
+    models.add_argument("--json", action="store_true", help="print one JSON object per model per line")
     models.set_defaults(run=_cmd_models)
 
     from .voice.headless import add_voice_arguments  # light: no numpy or sounddevice
@@ -228,9 +229,10 @@ def _terminal_input(stdin_read: bool) -> Any:
 async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
     from contextlib import aclosing
 
-    from .chunks import RetryNotice, TextDelta
-    from .tools.loop import LoopNote, ToolEvent, item_to_dict
     import json
+
+    from .chunks import Notice, RetryNotice, TextDelta, UsageChunk
+    from .tools.loop import LoopNote, ToolEvent, item_to_dict
 
     from .tools.terminal import TerminalApprover
 
@@ -245,7 +247,10 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
         async with aclosing(turn) as items:
             async for item in items:
                 if as_json:
-                    out.write(json.dumps(item_to_dict(item), ensure_ascii=ascii_only) + "\n")
+                    line = item_to_dict(item)
+                    if isinstance(item, UsageChunk):
+                        line.update(_usage_figures(session.provider, item))
+                    out.write(json.dumps(line, ensure_ascii=ascii_only) + "\n")
                     out.flush()
                 elif isinstance(item, TextDelta):
                     out.write(item.text)
@@ -261,7 +266,7 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
                         out.write("\n")
                         at_line_start = True
                     print(f"tui-chat: tool {item.title}: {item.status.value}", file=sys.stderr)
-                elif isinstance(item, LoopNote):
+                elif isinstance(item, (LoopNote, Notice)):
                     print(f"tui-chat: {item.message}", file=sys.stderr)
     finally:
         await session.provider.aclose()
@@ -272,6 +277,18 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
         print(f"tui-chat: error: reply {turn.status.value}: {turn.error}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _usage_figures(provider: Any, chunk: Any) -> dict[str, Any]:
+    """Tokens, context used against the window and the reply's cost, from the provider's model card.
+
+    Looked up once the reply has ended, not per chunk: the first lookup loads the price table.
+    """
+    from .models import default_catalog
+    from .models.usage import usage_figures
+
+    catalog = getattr(provider, "catalog", None) or default_catalog()
+    return usage_figures(catalog.lookup(provider.name, provider.model), chunk.usage)
 
 
 # --- packs --------------------------------------------------------------------------------------
@@ -365,20 +382,43 @@ def _cmd_themes(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
+    import json
+
+    from .errors import ProviderError
+    from .models import default_catalog
+    from .models.listing import card_dict, card_table
+
+    session = build_session_for(args)
+    provider = session.provider
+    catalog = getattr(provider, "catalog", None) or default_catalog()
+
+    async def listing() -> list[Any]:
+        try:
+            return await provider.list_models()
+        except ProviderError as error:  # offline or no key: the catalog's own models still show
+            _warn([f"could not list {provider.name}'s models ({error}); showing the catalog's"])
+            return []
+        finally:
+            await provider.aclose()
+
+    served = [model.id for model in asyncio.run(listing())]
+    known = [card.id for card in catalog.known_models(provider.name)]
+    cards = [catalog.lookup(provider.name, model_id) for model_id in dict.fromkeys(served + known)]
+    if args.json:
+        for card in cards:
+            print(json.dumps(card_dict(card), ensure_ascii=not _encodes_all_text(sys.stdout)))
+    else:
+        print("\n".join(card_table(cards)))
+    return EXIT_OK
+
+
+def build_session_for(args: argparse.Namespace) -> Any:
+    """The session the command line asks for, its warnings said."""
     from .session import build_session
 
     session = build_session(choices_from(args))
     _warn(session.warnings)
-
-    async def listing() -> list[Any]:
-        try:
-            return await session.provider.list_models()
-        finally:
-            await session.provider.aclose()
-
-    for model in asyncio.run(listing()):
-        print(model.id)
-    return EXIT_OK
+    return session
 
 
 # --- voice --------------------------------------------------------------------------------------

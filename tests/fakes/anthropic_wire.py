@@ -8,7 +8,9 @@ Shapes follow Anthropic's "Streaming Messages" reference: named events `message_
 `{"type": "input_json_delta", "partial_json"}`), `content_block_stop`, `message_delta`
 (`{"delta": {"stop_reason", "stop_sequence"}, "usage": {"output_tokens"}}`), `message_stop`;
 `ping`; `error` (`{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}`).
-Requests: `POST /v1/messages` with `x-api-key` and `anthropic-version: 2023-06-01`.
+Requests: `POST /v1/messages` with `anthropic-version: 2026-10-21` and `Authorization: Bearer`
+(or `2023-06-01` and `x-api-key`); every body is checked as the service checks it
+(`anthropic_requests.py`: the SDK's request types, strictly) and refused with its 400.
 
 Extended thinking ("Building with extended thinking", streaming section): a `thinking` block starts
 with `{"type": "thinking", "thinking": ""}`, grows by `{"type": "thinking_delta", "thinking"}`
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .server import Recorded, sse
+from . import anthropic_requests
+from .server import FakeServer, Recorded, Script, json_response, sse
 from .wire import Call, Wire, pieces
 
 
@@ -42,6 +45,22 @@ class AnthropicWire(Wire):
     def __init__(self) -> None:
         self._index = 0
         self._text_open = False
+
+    def install(self, server: FakeServer) -> None:
+        """Refuse what the service refuses, with its 400, before any scripted reply."""
+
+        def route(request: Recorded) -> Script | None:
+            if request.method != "POST" or request.path != "/v1/messages":
+                return None
+            version = request.headers.get("anthropic-version", "")
+            if version == anthropic_requests.CURRENT and "x-api-key" in request.headers:
+                message = "x-api-key is not accepted on this API version; send the key as Authorization: Bearer"
+                return json_response({"type": "error", "error": {"type": "authentication_error", "message": message}}, 401)
+            if (why := anthropic_requests.refusal(version, request.json())) is not None:
+                return json_response(anthropic_requests.error(why), 400)
+            return None
+
+        server.route = route
 
     def start(self) -> list[bytes]:
         self._index = 0
@@ -129,10 +148,10 @@ class AnthropicWire(Wire):
     def check_request(self, request: Recorded, key: str) -> None:
         assert request.method == "POST"
         assert request.path == "/v1/messages"
-        assert request.headers["x-api-key"] == key
-        assert request.headers["anthropic-version"] == "2023-06-01"
+        assert request.headers["authorization"] == f"Bearer {key}"
+        assert request.headers["anthropic-version"] == "2026-10-21"
         assert request.headers["content-type"] == "application/json"
-        assert "authorization" not in request.headers
+        assert "x-api-key" not in request.headers
 
     def check_body(self, body: dict[str, Any]) -> None:
         assert body["model"] == self.model
@@ -140,9 +159,7 @@ class AnthropicWire(Wire):
         assert body["system"] == "Be brief."
         assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hi there"}]}]
         assert body["max_tokens"] == 99
-        assert body["temperature"] == 0.3
-        assert body["top_p"] == 0.9
-        assert body["top_k"] == 40
+        assert not body.keys() & {"temperature", "top_p", "top_k"}  # refused on 2026-10-21: left out, and said so
         assert body["stop_sequences"] == ["END"]
         assert "seed" not in body
         assert body["tools"] == [

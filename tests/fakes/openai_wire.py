@@ -7,7 +7,8 @@ Shapes follow OpenAI's API reference for `POST /v1/chat/completions` with `strea
 "tool_calls" | "content_filter"}]}`; with `stream_options.include_usage` a last chunk with
 `"choices": []` and `"usage": {"prompt_tokens", "completion_tokens", "total_tokens"}`; then
 `data: [DONE]`. Errors: `{"error": {"message", "type", "param", "code"}}` (also sent as a
-`data:` event mid-stream). Azure: `/openai/deployments/{deployment}/chat/completions?api-version=`
+`data:` event mid-stream). Reasoning models (o-series, gpt-5 and later) are refused, with `param`,
+a temperature other than 1, top_p, the penalties, logprobs and `max_tokens` (`refusal`). Azure: `/openai/deployments/{deployment}/chat/completions?api-version=`
 with an `api-key` header, or `Authorization: Bearer` with a Microsoft Entra ID token; errors
 `{"error": {"code", "message"}}` (Azure OpenAI REST reference, data-plane inference).
 
@@ -33,6 +34,31 @@ from typing import Any, Sequence
 
 from .server import FakeServer, Recorded, Script, json_response, sse
 from .wire import Call, Wire, pieces
+
+
+REASONING_MODEL = re.compile(r"(o[134]|gpt-5|gpt-6)([-.].*)?")
+"""OpenAI's reasoning models: only the default temperature, no other sampling, `max_completion_tokens`."""
+REASONING_REFUSED = ("top_p", "presence_penalty", "frequency_penalty", "logprobs")
+
+
+def refusal(body: dict[str, Any]) -> dict[str, Any] | None:
+    """OpenAI's 400 body for what it refuses of `body` (None: it takes it). Words as the service sends them."""
+
+    def error(message: str, param: str, code: str) -> dict[str, Any]:
+        return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+    if not REASONING_MODEL.fullmatch(str(body.get("model", ""))):
+        return None
+    if "max_tokens" in body:
+        return error("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+                     "max_tokens", "unsupported_parameter")
+    if body.get("temperature", 1) != 1:
+        return error(f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
+                     "Only the default (1) value is supported.", "temperature", "unsupported_value")
+    for param in REASONING_REFUSED:
+        if param in body:
+            return error(f"Unsupported parameter: '{param}' is not supported with this model.", param, "unsupported_parameter")
+    return None
 
 
 MISTRAL_ID = re.compile(r"[a-zA-Z0-9]{9}")
@@ -66,6 +92,17 @@ class OpenAIWire(Wire):
 
     def base_url(self, server: FakeServer) -> str:
         return server.url + "/v1"
+
+    def install(self, server: FakeServer) -> None:
+        """Refuse what OpenAI refuses of a reasoning model, with its 400 naming the parameter."""
+
+        def route(request: Recorded) -> Script | None:
+            if request.method != "POST" or not request.path.endswith("/chat/completions"):
+                return None
+            body = refusal(request.json())
+            return json_response(body, 400) if body is not None else None
+
+        server.route = route
 
     def start(self) -> list[bytes]:
         return [chunk({"role": "assistant", "content": ""})]
@@ -160,7 +197,6 @@ class AzureWire(OpenAIWire):
     model = "dep1"
     models_path = None
     models_expected = ["dep1"]
-    max_tokens_field = "max_tokens"
     sends_model = False
 
     def base_url(self, server: FakeServer) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 from tui_chat.models import Catalog, problems
 
 

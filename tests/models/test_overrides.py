@@ -46,3 +46,8 @@ def test_a_table_that_is_not_a_table() -> None:
 def test_reasoning_none_turns_reasoning_off() -> None:
     card = Catalog({"gpt-5-mini": {"reasoning": "none"}}).lookup("openai", "gpt-5-mini")
     assert card.reasoning.kind == "none"
+
+
+def test_an_overridden_parameter_list_holds_on_every_api_version() -> None:
+    card = Catalog({"claude-opus-4-8": {"params": ["temperature"]}}).lookup("anthropic", "claude-opus-4-8")
+    assert card.accepted_params("2023-06-01") == card.accepted_params("2026-10-21") == frozenset({"temperature"})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from tui_chat.chunks import Usage
 from tui_chat.models import Catalog, context_use, cost
+from tui_chat.models.usage import usage_figures, usage_line
 from tui_chat.models.card import ModelCard, Rate
 
 
@@ -58,3 +59,20 @@ def test_context_use() -> None:
     assert use.fits(300_000) and not use.fits(300_001)
     unknown = context_use(Catalog().lookup("openai-compatible", "x"), 10)
     assert unknown.percent is None and unknown.fits(10**9)
+
+
+def test_usage_figures_are_hand_computed_and_unknown_when_a_price_is() -> None:
+    card = Catalog(prices=lambda provider, model: {}).lookup("openai", "gpt-5-mini")
+    priced = replace(card, price_input=Rate(Decimal("0.25")), price_output=Rate(Decimal("2")), context_window=400_000)
+    # 1000 * 0.25 / 1e6 + 500 * 2 / 1e6 = 0.00025 + 0.001
+    assert usage_figures(priced, Usage(1000, 500)) == {
+        "input_tokens": 1000, "output_tokens": 500, "context_used": 1500, "context_window": 400_000,
+        "context_percent": 0.4, "cost_usd": 0.00125,
+    }
+    unpriced = replace(priced, price_output=None, context_window=None)
+    figures = usage_figures(unpriced, Usage(1000, 500))
+    assert figures["cost_usd"] == "unknown" and figures["context_percent"] is None
+    assert usage_line(priced, Usage(1000, 500), Decimal("0.01")) == (
+        "in 1,000 · out 500 · context 0.4% of 400,000 · reply $0.00125 · chat $0.01"
+    )
+    assert usage_line(unpriced, Usage(1000, 500), None).endswith("window unknown · reply cost unknown · chat cost unknown")

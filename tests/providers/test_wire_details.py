@@ -220,10 +220,10 @@ def test_environment_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_replicate_version_form() -> None:
     provider = create_provider("replicate", ProviderSettings(model="meta/llama:" + "a" * 64))
-    url, body = provider.prediction(ChatRequest("", (Message(Role.USER, "hi"),)))  # type: ignore[attr-defined]
+    url, body = provider.prediction(ChatRequest("", (Message(Role.USER, "hi"),)), {})  # type: ignore[attr-defined]
     assert url.endswith("/v1/predictions") and body["version"] == "a" * 64
     with pytest.raises(ProviderError, match="owner/name"):
-        provider.prediction(ChatRequest("nonsense", (Message(Role.USER, "hi"),)))  # type: ignore[attr-defined]
+        provider.prediction(ChatRequest("nonsense", (Message(Role.USER, "hi"),)), {})  # type: ignore[attr-defined]
 
 
 async def test_anthropic_overloaded_529_then_success() -> None:

@@ -43,3 +43,14 @@ async def test_open_voice_starts_from_the_conversation_so_far() -> None:
     finally:
         await session.close()
 
+
+
+async def test_a_model_without_a_realtime_api_is_refused_before_connecting() -> None:
+    from tui_chat.models import Catalog
+
+    # No server listens at this address: a connection attempt would fail differently.
+    settings = ProviderSettings(base_url="http://127.0.0.1:9", model="gpt-5-mini", api_key=lambda: "sk-test")
+    with pytest.raises(ProviderError, match=r"gpt-5-mini has no realtime API for voice; try gpt-realtime-mini") as refused:
+        await open_voice("openai", settings)
+    assert "realtime model" in refused.value.hint
+    assert Catalog().lookup("demo", "demo-1").realtime  # the offline voice demo's model passes the check

@@ -115,6 +115,9 @@ class Catalog:
         for override in self._overrides:
             if override.applies_to(provider, model_id):
                 layer(override.source, override.facts)
+                if "params" in override.facts:  # the person's list holds on every API version
+                    facts.pop("params_by_api_version", None)
+                    sources.pop("params_by_api_version", None)
         return _card(provider, model_id, facts, sources)
 
 

@@ -78,7 +78,7 @@ PROVIDER_DEFAULTS: dict[str, Facts] = {
     # parameters its API documents for every model, no reasoning settings, no prices.
     "openai": {"params": OPENAI_SAMPLING, "tools": True, "max_tokens_field": "max_completion_tokens"},
     "azure": {"params": OPENAI_SAMPLING, "tools": True, "max_tokens_field": "max_completion_tokens"},
-    "openai-compatible": {"params": OPENAI_SAMPLING, "tools": True},
+    "openai-compatible": {"params": OPENAI_SAMPLING | {"top_k"}, "tools": True},  # vLLM, llama.cpp's server and others take top_k
     "mistral": {"params": frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "stop"}), "tools": True},
     "ollama": {"params": frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "stop"}), "tools": True},
     "anthropic": {
@@ -94,7 +94,7 @@ PROVIDER_DEFAULTS: dict[str, Facts] = {
         "max_tokens_field": "maxOutputTokens",
     },
     "cohere": {"params": ALL_SAMPLING - {"logprobs"}, "tools": True},
-    "replicate": {"params": frozenset({"temperature", "top_p", "stop", "seed"}), "tools": False},
+    "replicate": {"params": frozenset({"temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "stop", "seed"}), "tools": False},
     "demo": {"params": ALL_SAMPLING, "tools": True, "context_window": 8192},
 }
 
@@ -169,6 +169,9 @@ MODELS: dict[str, dict[str, Facts]] = {
     },
     "gemini": {
         "gemini-3.5-flash-lite": {"context_window": 1_048_576, "max_output": 65_536},
+    },
+    "demo": {
+        "demo-1": {"realtime": True},  # the offline voice demo talks too
     },
 }
 

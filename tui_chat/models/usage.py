@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from .card import ModelCard, Rate
 
@@ -71,3 +71,45 @@ class ContextUse:
 def context_use(card: ModelCard, tokens: int) -> ContextUse:
     """`tokens` (the next request's input) against `card`'s context window."""
     return ContextUse(tokens, card.context_window)
+
+
+def usage_figures(card: ModelCard, usage: TokenUsage) -> dict[str, Any]:
+    """A reply's figures for `ask --json` and the status bar: tokens, context used against the window, cost.
+
+    `context_used` is what the next request starts from (this reply's input and output);
+    `context_window` and `context_percent` are None when the window is unknown; `cost_usd` is
+    "unknown" when a price is, never a guess.
+    """
+    use = context_use(card, usage.input_tokens + usage.output_tokens)
+    spent = cost(card, usage)
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "context_used": use.used,
+        "context_window": use.window,
+        "context_percent": None if use.percent is None else round(use.percent, 1),
+        "cost_usd": "unknown" if spent is None else float(spent),
+    }
+
+
+def usage_line(card: ModelCard, usage: TokenUsage, chat_cost: Decimal | None) -> str:
+    """The status bar's words for the last reply and the chat so far ("in 1,200 · out 300 · context 2% · $0.0004 · chat $0.01")."""
+    figures = usage_figures(card, usage)
+    context = f"{figures['context_percent']:g}% of {figures['context_window']:,}" if figures["context_window"] else "window unknown"
+    spent = cost(card, usage)
+    return " · ".join(
+        (
+            f"in {usage.input_tokens:,}",
+            f"out {usage.output_tokens:,}",
+            f"context {context}",
+            f"reply {_dollars(spent)}",
+            f"chat {_dollars(chat_cost)}",
+        )
+    )
+
+
+def _dollars(amount: Decimal | None) -> str:
+    """`amount` in USD to four significant figures, or "unknown"."""
+    if amount is None:
+        return "cost unknown"
+    return f"${amount:.4g}" if amount else "$0"

@@ -1,8 +1,10 @@
 """The Anthropic Messages wire format.
 
-Request: `POST {base}/v1/messages` (base https://api.anthropic.com) with `x-api-key`,
-`anthropic-version: 2023-06-01`, `stream: true`; `system` at the top level; `max_tokens`
-required (the `max_tokens` parameter, else the `default_max_tokens` option, 4096); messages
+Request: `POST {base}/v1/messages` (base https://api.anthropic.com) with `anthropic-version:
+2026-10-21` and the key as `Authorization: Bearer` (the `api_version` option may say
+`2023-06-01`, which takes the key as `x-api-key`), `stream: true`; `system` at the top level;
+`max_tokens` required (the `max_tokens` parameter, else the `default_max_tokens` option, 4096);
+no `temperature`, `top_p` or `top_k` on `2026-10-21` (the model catalog leaves them out); messages
 alternate user / assistant with content blocks: `text`, `tool_use {id, name, input}` in
 assistant turns and `tool_result {tool_use_id, content, is_error}` in user turns; tools as
 `{name, description, input_schema}`.
@@ -16,9 +18,10 @@ usage.output_tokens so far), `message_stop` (the end); `ping` keep-alives; `erro
 overloaded.
 
 Extended thinking (the `thinking` parameter, `{"type": "enabled", "budget_tokens": N}`, passed
-through; the provider option `thinking_budget = N` in `[providers.anthropic]` turns it on for
-every request that does not set it; without `max_tokens` the default is added to the budget): the
-reply starts with
+through; or `thinking_budget` / `reasoning_effort`, as a pack parameter or as the provider option
+in `[providers.anthropic]` for every request that sets neither, which the catalog turns into what
+the model takes: a budget, or adaptive thinking with `output_config.effort`; without `max_tokens`
+the default is added to the budget): the reply starts with
 `thinking` blocks (`content_block_start` `{"type": "thinking", "thinking": ""}`, then
 `thinking_delta` text and a `signature_delta`) and may have `redacted_thinking` blocks (`{"type":
 "redacted_thinking", "data": ...}`, whole in `content_block_start`). Thinking is not reply text:
@@ -48,17 +51,20 @@ from ..chunks import (
     UsageChunk,
 )
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import arguments_object, dumps, map_parameters, new_call_id
+from ..models.rejections import anthropic_rejected_param
+from .encoding import arguments_object, dumps, new_call_id
 from .failures import StreamFailure, trim
 from .json_events import JSONEventDecoder, load_json
-from .options import option_number
 from .registry import ProviderSettings
 from .sse import SSEEvent
 from .transport import HTTPProvider
 
 PROVIDER = "anthropic"
 """The tag of the opaque blocks this wire format makes and sends back."""
-API_VERSION = "2023-06-01"
+API_VERSION = "2026-10-21"
+"""The API version sent unless the `api_version` option names another (the anthropic SDK 2.x sends it too)."""
+LEGACY_API_VERSION = "2023-06-01"
+"""The version before it: sampling parameters allowed on models before Claude 4.7, the key as `x-api-key`."""
 STOP_REASONS = {
     "end_turn": FinishReason.STOP,
     "stop_sequence": FinishReason.STOP,
@@ -70,6 +76,7 @@ STOP_REASONS = {
 }
 RETRYABLE_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
 PARAMETERS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "stop": "stop_sequences", "thinking": "thinking"}
+"""PromptPack names -> Messages API fields (`thinking` is passed through as given)."""
 
 
 THINKING_BLOCKS = ("thinking", "redacted_thinking")
@@ -271,14 +278,15 @@ class AnthropicProvider(HTTPProvider):
     name = "anthropic"
     label = "Anthropic"
     default_base_url = "https://api.anthropic.com"
+    parameter_names = PARAMETERS
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
         self.default_max_tokens = int(self.options.get("default_max_tokens", 4096))
-        self.version = str(self.options.get("anthropic_version", API_VERSION))
-        budget = option_number(self.options, "thinking_budget", None, minimum=1024)
-        self.thinking: dict[str, Any] | None = {"type": "enabled", "budget_tokens": int(budget)} if budget else None
-        """Extended thinking for requests that do not ask for it themselves (PromptPack parameters cannot)."""
+        self.version = self.api_version()
+
+    def api_version(self) -> str:
+        return str(self.options.get("api_version") or API_VERSION)
 
     def capabilities(self, model: str) -> Capabilities:
         legacy = model.startswith(("claude-2", "claude-instant"))
@@ -289,9 +297,14 @@ class AnthropicProvider(HTTPProvider):
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": self.version}
-        if key:
+        if key and self.version == LEGACY_API_VERSION:
             headers["x-api-key"] = key
+        elif key:
+            headers["authorization"] = f"Bearer {key}"
         return headers
+
+    def rejected_param(self, body: str) -> str | None:
+        return anthropic_rejected_param(body)
 
     async def list_models(self) -> list[ModelInfo]:
         async def fetch() -> Any:
@@ -309,18 +322,17 @@ class AnthropicProvider(HTTPProvider):
                 )
         return models
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
+    def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
+        """The request body, with `params` (fitted, under wire names) among its fields."""
         messages, system = encode_messages(request.messages)
         if request.system:
             system.insert(0, request.system)
-        parameters = dict(request.parameters)
-        if self.thinking is not None:
-            parameters.setdefault("thinking", self.thinking)
+        parameters = dict(params)
         max_tokens = parameters.pop("max_tokens", None) or self.default_max_tokens + _thinking_budget(parameters)
         body: dict[str, Any] = {"model": request.model or self.model, "max_tokens": int(max_tokens), "messages": messages, "stream": True}
         if system:
             body["system"] = "\n\n".join(system)
-        body.update(map_parameters(parameters, PARAMETERS, self.name))
+        body.update(parameters)
         if request.tools:
             body["tools"] = [
                 {"name": tool.name, "description": tool.description, "input_schema": dict(tool.parameters)} for tool in request.tools
@@ -336,5 +348,5 @@ class AnthropicProvider(HTTPProvider):
                 )
         return body
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        return self.post_sse(self.base_url + "/v1/messages", self.body(request), lambda: AnthropicDecoder(self.label))
+    def stream_fitted(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Chunk]:
+        return self.post_sse(self.base_url + "/v1/messages", self.body(request, params), lambda: AnthropicDecoder(self.label))

@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import PartialCall, map_parameters, new_call_id
+from .encoding import PartialCall, new_call_id
 from .failures import StreamFailure, trim
 from .json_events import JSONEventDecoder
 from .registry import ProviderSettings
@@ -37,7 +37,6 @@ FINISH_REASONS = {
 }
 PARAMETERS = {
     "temperature": "temperature",
-    "max_tokens": "max_tokens",
     "top_p": "p",
     "top_k": "k",
     "stop": "stop_sequences",
@@ -160,6 +159,7 @@ class CohereProvider(HTTPProvider):
     name = "cohere"
     label = "Cohere"
     default_base_url = "https://api.cohere.com"
+    parameter_names = PARAMETERS
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
@@ -200,9 +200,10 @@ class CohereProvider(HTTPProvider):
                 )
         return models
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
+    def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
+        """The request body, with `params` (fitted, under wire names) among its fields."""
         body: dict[str, Any] = {"model": request.model or self.model, "messages": encode_messages(request), "stream": True}
-        body.update(map_parameters(request.parameters, PARAMETERS, self.name))
+        body.update(params)
         if request.tools:
             body["tools"] = [
                 {"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": dict(tool.parameters)}}
@@ -214,5 +215,5 @@ class CohereProvider(HTTPProvider):
                 body["tool_choice"] = "NONE"
         return body
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        return self.post_sse(self.base_url + "/v2/chat", self.body(request), lambda: CohereDecoder(self.label))
+    def stream_fitted(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Chunk]:
+        return self.post_sse(self.base_url + "/v2/chat", self.body(request, params), lambda: CohereDecoder(self.label))

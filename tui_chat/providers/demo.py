@@ -39,6 +39,7 @@ from ..chunks import (
     Usage,
     UsageChunk,
 )
+from ..models.catalog import default_model
 from .base import Capabilities, ChatRequest, ModelInfo
 from .registry import ProviderSettings
 
@@ -205,7 +206,7 @@ class DemoProvider:
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         settings = settings or ProviderSettings()
         options: dict[str, Any] = dict(settings.options)
-        self.model = settings.model or "demo-1"
+        self.model = settings.model or default_model(self.name)
         self.speed = float(options.get("speed", DEFAULT_SPEED))
         if self.speed < 0:
             raise ValueError("speed must be 0 (as fast as possible) or a number of tokens per second")

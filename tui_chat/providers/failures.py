@@ -19,7 +19,8 @@ SHOWN_BODY_LIMIT = 300
 
 
 class RequestFailed(ProviderError):
-    """A request failed before anything reached the consumer. `retry_after` is the server's wish, in seconds."""
+    """A request failed before anything reached the consumer. `retry_after` is the server's wish, in seconds;
+    `rejected_param` the request field a 400 said the model does not take (see fitting.py)."""
 
     def __init__(
         self,
@@ -29,9 +30,11 @@ class RequestFailed(ProviderError):
         retryable: bool = False,
         status: int | None = None,
         retry_after: float | None = None,
+        rejected_param: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint, retryable=retryable, status=status)
         self.retry_after = retry_after
+        self.rejected_param = rejected_param
 
 
 class StreamFailure(Exception):

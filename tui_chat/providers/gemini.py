@@ -36,12 +36,13 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import arguments_object, is_generated_id, map_parameters, new_call_id, tool_names
+from .encoding import arguments_object, is_generated_id, new_call_id, tool_names
 from .failures import StreamFailure, trim
 from .json_events import JSONEventDecoder
 from .registry import ProviderSettings
@@ -65,7 +66,6 @@ PARAMETERS = {
     "temperature": "temperature",
     "top_p": "topP",
     "top_k": "topK",
-    "max_tokens": "maxOutputTokens",
     "stop": "stopSequences",
     "presence_penalty": "presencePenalty",
     "frequency_penalty": "frequencyPenalty",
@@ -219,6 +219,7 @@ class GeminiProvider(HTTPProvider):
     name = "gemini"
     label = "Gemini"
     default_base_url = "https://generativelanguage.googleapis.com/v1beta"
+    parameter_names = PARAMETERS
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
@@ -260,16 +261,16 @@ class GeminiProvider(HTTPProvider):
             )
         return models
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
+    def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
+        """The request body; `params` (fitted, under wire names: thinkingConfig too) go in its generationConfig."""
         contents, system = encode_contents(request.messages, self._signatures)
         if request.system:
             system.insert(0, request.system)
         body: dict[str, Any] = {"contents": contents}
         if system:
             body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
-        config = map_parameters(request.parameters, PARAMETERS, self.name)
-        if config:
-            body["generationConfig"] = config
+        if params:
+            body["generationConfig"] = params
         if request.tools:
             body["tools"] = [
                 {
@@ -287,8 +288,10 @@ class GeminiProvider(HTTPProvider):
         return body
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        model = (request.model or self.model).removeprefix("models/")
-        return self.post_sse(self.url(model), self.body(request), lambda: GeminiDecoder(self.label, self._signatures))
+        return super().stream(replace(request, model=(request.model or self.model).removeprefix("models/")))
+
+    def stream_fitted(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Chunk]:
+        return self.post_sse(self.url(request.model), self.body(request, params), lambda: GeminiDecoder(self.label, self._signatures))
 
 
 class VertexProvider(GeminiProvider):

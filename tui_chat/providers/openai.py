@@ -52,7 +52,8 @@ from ..chunks import (
 )
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import PartialCall, dumps, map_parameters, new_call_id
+from ..models.rejections import openai_rejected_param
+from .encoding import PartialCall, dumps, new_call_id
 from .failures import StreamFailure, trim
 from .json_events import JSONEventDecoder
 from .registry import ProviderSettings
@@ -270,7 +271,6 @@ class OpenAIProvider(HTTPProvider):
     default_base_url = "https://api.openai.com/v1"
     base_url_env: str | None = "OPENAI_BASE_URL"
     include_usage_default = True
-    max_tokens_field = "max_completion_tokens"
     parameter_names = {
         "temperature": "temperature",
         "top_p": "top_p",
@@ -322,13 +322,15 @@ class OpenAIProvider(HTTPProvider):
     def url(self, request: ChatRequest) -> str:
         return self.base_url + "/chat/completions"
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
+    def rejected_param(self, body: str) -> str | None:
+        return openai_rejected_param(body)
+
+    def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
+        """The request body, with `params` (fitted, under wire names) among its fields."""
         body: dict[str, Any] = {"model": request.model or self.model, "messages": encode_messages(request, self.wire_call_id), "stream": True}
         if self.include_usage:
             body["stream_options"] = {"include_usage": True}
-        names = dict(self.parameter_names)
-        names["max_tokens"] = self.max_tokens_field
-        body.update(map_parameters(request.parameters, names, self.name))
+        body.update(params)
         if request.tools:
             body["tools"] = encode_tools(request)
             if request.tool_choice:
@@ -347,8 +349,8 @@ class OpenAIProvider(HTTPProvider):
             return self.required_tool_choice
         return {"type": "function", "function": {"name": choice}}
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        return self.post_sse(self.url(request), self.body(request), lambda: OpenAIDecoder(self.label))
+    def stream_fitted(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Chunk]:
+        return self.post_sse(self.url(request), self.body(request, params), lambda: OpenAIDecoder(self.label))
 
 
 class AzureOpenAIProvider(OpenAIProvider):
@@ -359,7 +361,6 @@ class AzureOpenAIProvider(OpenAIProvider):
     option (see token_command.py).
     """
 
-    max_tokens_field = "max_tokens"
     name = "azure"
     label = "Azure OpenAI"
     default_base_url = ""
@@ -399,8 +400,8 @@ class AzureOpenAIProvider(OpenAIProvider):
     def url(self, request: ChatRequest) -> str:
         return f"{self.base_url}/openai/deployments/{self.deployment}/chat/completions?api-version={self.api_version}"
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
-        body = super().body(request)
+    def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
+        body = super().body(request, params)
         body.pop("model", None)  # the deployment names the model
         return body
 
@@ -411,7 +412,6 @@ class AzureOpenAIProvider(OpenAIProvider):
 class MistralProvider(OpenAIProvider):
     """Mistral's chat API (OpenAI-shaped; usage comes without stream_options)."""
 
-    max_tokens_field = "max_tokens"
     name = "mistral"
     label = "Mistral"
     default_base_url = "https://api.mistral.ai/v1"
@@ -457,7 +457,6 @@ class MistralProvider(OpenAIProvider):
 class OllamaProvider(OpenAIProvider):
     """A local Ollama server, through its OpenAI-compatible endpoint."""
 
-    max_tokens_field = "max_tokens"
     name = "ollama"
     label = "Ollama"
     default_base_url = "http://localhost:11434/v1"
@@ -482,7 +481,6 @@ class OllamaProvider(OpenAIProvider):
 class OpenAICompatibleProvider(OpenAIProvider):
     """Any server that speaks Chat Completions (vLLM, llama.cpp, LM Studio, gateways...)."""
 
-    max_tokens_field = "max_tokens"
     name = "openai-compatible"
     label = "the OpenAI-compatible server"
     default_base_url = ""

@@ -1,7 +1,7 @@
 """Provider names, how to build each one, and which one to use when none is named.
 
 Provider modules are imported only when a provider of that name is built, so start-up pays for
-none of them.
+none of them. Each provider's default model comes from the model catalog (`models.default_model`).
 """
 
 from __future__ import annotations
@@ -9,10 +9,13 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import UnknownProviderError
 from .base import Provider
+
+if TYPE_CHECKING:
+    from ..models.catalog import Catalog
 
 KeySource = Callable[[], "str | None"]
 """Returns the API key to use for the next request; called per request so a changed key applies at once."""
@@ -27,33 +30,36 @@ class ProviderSpec:
     class_name: str
     description: str
     key_env: tuple[str, ...] = ()
-    default_model: str = ""
 
 
 @dataclass(slots=True)
 class ProviderSettings:
-    """Everything a provider is built from: model, endpoint, key source and provider options."""
+    """Everything a provider is built from: model, endpoint, key source, provider options and catalog.
+
+    `catalog` is the model catalog with the person's `[models]` overrides (None: the bundled one).
+    """
 
     model: str | None = None
     base_url: str | None = None
     api_key: KeySource | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    catalog: Catalog | None = None
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
-        ProviderSpec("demo", "tui_chat.providers.demo", "DemoProvider", "offline demo, no key needed", (), "demo-1"),
-        ProviderSpec("openai", "tui_chat.providers.openai", "OpenAIProvider", "OpenAI Chat Completions", ("OPENAI_API_KEY",), "gpt-4o-mini"),
-        ProviderSpec("azure", "tui_chat.providers.openai", "AzureOpenAIProvider", "Azure OpenAI deployments", ("AZURE_OPENAI_API_KEY",), ""),
-        ProviderSpec("mistral", "tui_chat.providers.openai", "MistralProvider", "Mistral chat", ("MISTRAL_API_KEY",), "mistral-small-latest"),
-        ProviderSpec("ollama", "tui_chat.providers.openai", "OllamaProvider", "a local Ollama server", (), "llama3.2"),
-        ProviderSpec("openai-compatible", "tui_chat.providers.openai", "OpenAICompatibleProvider", "any OpenAI-compatible server (--base-url)", (), ""),
-        ProviderSpec("anthropic", "tui_chat.providers.anthropic", "AnthropicProvider", "Anthropic Messages", ("ANTHROPIC_API_KEY",), "claude-sonnet-4-5"),
-        ProviderSpec("gemini", "tui_chat.providers.gemini", "GeminiProvider", "Google Gemini (AI Studio)", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "gemini-2.5-flash"),
-        ProviderSpec("vertex", "tui_chat.providers.gemini", "VertexProvider", "Gemini on Vertex AI", ("GOOGLE_CLOUD_ACCESS_TOKEN",), "gemini-2.5-flash"),
-        ProviderSpec("cohere", "tui_chat.providers.cohere", "CohereProvider", "Cohere Chat v2", ("CO_API_KEY",), "command-r-plus"),
-        ProviderSpec("replicate", "tui_chat.providers.replicate", "ReplicateProvider", "Replicate predictions", ("REPLICATE_API_TOKEN",), "meta/meta-llama-3-8b-instruct"),
+        ProviderSpec("demo", "tui_chat.providers.demo", "DemoProvider", "offline demo, no key needed", ()),
+        ProviderSpec("openai", "tui_chat.providers.openai", "OpenAIProvider", "OpenAI Chat Completions", ("OPENAI_API_KEY",)),
+        ProviderSpec("azure", "tui_chat.providers.openai", "AzureOpenAIProvider", "Azure OpenAI deployments", ("AZURE_OPENAI_API_KEY",)),
+        ProviderSpec("mistral", "tui_chat.providers.openai", "MistralProvider", "Mistral chat", ("MISTRAL_API_KEY",)),
+        ProviderSpec("ollama", "tui_chat.providers.openai", "OllamaProvider", "a local Ollama server", ()),
+        ProviderSpec("openai-compatible", "tui_chat.providers.openai", "OpenAICompatibleProvider", "any OpenAI-compatible server (--base-url)", ()),
+        ProviderSpec("anthropic", "tui_chat.providers.anthropic", "AnthropicProvider", "Anthropic Messages", ("ANTHROPIC_API_KEY",)),
+        ProviderSpec("gemini", "tui_chat.providers.gemini", "GeminiProvider", "Google Gemini (AI Studio)", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+        ProviderSpec("vertex", "tui_chat.providers.gemini", "VertexProvider", "Gemini on Vertex AI", ("GOOGLE_CLOUD_ACCESS_TOKEN",)),
+        ProviderSpec("cohere", "tui_chat.providers.cohere", "CohereProvider", "Cohere Chat v2", ("CO_API_KEY",)),
+        ProviderSpec("replicate", "tui_chat.providers.replicate", "ReplicateProvider", "Replicate predictions", ("REPLICATE_API_TOKEN",)),
     )
 }
 

@@ -36,7 +36,7 @@ import httpx
 from ..chunks import Chunk, Done, ErrorChunk, FinishReason, Interrupted, Role, TextDelta, Usage, UsageChunk
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
-from .encoding import dumps, map_parameters, stop_list
+from .encoding import dumps
 from .failures import RequestFailed, StreamFailure, trim
 from .options import option_number
 from .registry import ProviderSettings
@@ -49,8 +49,8 @@ PARAMETERS = {
     "temperature": "temperature",
     "top_p": "top_p",
     "top_k": "top_k",
-    "max_tokens": "max_tokens",
     "seed": "seed",
+    "stop": "stop_sequences",
     "presence_penalty": "presence_penalty",
     "frequency_penalty": "frequency_penalty",
 }
@@ -133,6 +133,7 @@ class ReplicateProvider(HTTPProvider):
     name = "replicate"
     label = "Replicate"
     default_base_url = "https://api.replicate.com/v1"
+    parameter_names = PARAMETERS
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__(settings)
@@ -159,18 +160,16 @@ class ReplicateProvider(HTTPProvider):
                 models.append(ModelInfo(self.name, model, Capabilities(streaming=True), None, str(item.get("description") or "")))
         return models
 
-    def prediction(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
-        """The URL and body that create the prediction."""
+    def prediction(self, request: ChatRequest, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The URL and body that create the prediction, with `params` (fitted, under wire names) among its inputs."""
         model = request.model or self.model
         prompt, system = render_prompt(request)
-        parameters = dict(request.parameters)
-        stop = stop_list(parameters.pop("stop", None))
         inputs: dict[str, Any] = {"prompt": prompt}
         if system:
             inputs["system_prompt"] = system
-        inputs.update(map_parameters(parameters, PARAMETERS, self.name))
-        if stop:
-            inputs["stop_sequences"] = ",".join(stop)
+        inputs.update(params)
+        if "stop_sequences" in inputs:
+            inputs["stop_sequences"] = ",".join(inputs["stop_sequences"])
         body: dict[str, Any] = {"input": inputs, "stream": True}
         name, _, version = model.partition(":")
         if VERSION.match(name):
@@ -182,8 +181,8 @@ class ReplicateProvider(HTTPProvider):
             raise ProviderError(f"Replicate model {model!r} is not of the form owner/name or owner/name:version")
         return f"{self.base_url}/models/{name}/predictions", body
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
-        url, body = self.prediction(request)
+    def stream_fitted(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Chunk]:
+        url, body = self.prediction(request, params)
         content = dumps(body)
         state: dict[str, str] = {}
 

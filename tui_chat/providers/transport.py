@@ -11,6 +11,8 @@ A provider module only builds requests and turns events into chunks (a `StreamDe
 - Every failure leaves through `public()`: its text is cleaned of terminal controls (it holds
   what a server sent) and every secret the provider knows is redacted from it (the key, tokens,
   configured header values, a password in the base URL), once, whatever path built it.
+- Requests are fitted to the model before they leave (`fitting.py`): `stream` hands each to the
+  provider's `stream_fitted` with its parameters shaped by the model catalog.
 - Retries (`retry.py`) happen only before the first chunk reached the consumer; a `RetryNotice`
   is yielded before each wait; its `attempt` is the number of the attempt about to be made
   ("retrying in 0.5 s (attempt 2 of 3)").
@@ -35,9 +37,12 @@ import httpx
 
 from ..chunks import Chunk, RetryNotice
 from ..errors import ProviderError
+from ..models.catalog import default_catalog, default_model
 from ..safe_text import clean
+from .base import ChatRequest
 from .encoding import JSON_HEADERS, dumps
 from .failures import RequestFailed, StreamFailure, error_message, status_hint, trim
+from .fitting import Fitter
 from .json_events import StreamDecoder
 from .options import TransportOptions
 from .redaction import Secrets, redact, url_password
@@ -73,15 +78,19 @@ class HTTPProvider:
     default_base_url: str = ""
     token_command: TokenCommand | None = None
     """Where bearer tokens come from, for a provider that runs a command for them (token_command.py)."""
+    parameter_names: Mapping[str, str] = {}
+    """PromptPack sampling parameter names -> the wire's names; parameters not named here are not sent."""
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         self.settings = settings or ProviderSettings()
         self.options: dict[str, Any] = dict(self.settings.options)
         spec = PROVIDERS.get(self.name)
         self.key_env = spec.key_env if spec else ()
-        self.model: str = self.settings.model or (spec.default_model if spec else "")
+        self.model: str = self.settings.model or default_model(self.name)
         self.base_url: str = (self.settings.base_url or self.default_base_url).rstrip("/")
         self.transport = TransportOptions.from_options(self.options)
+        self.catalog = self.settings.catalog or default_catalog()
+        self.fitter = Fitter(self.name, self.catalog, self.parameter_names, api_version=self.api_version(), options=self.options)
         self._client: httpx.AsyncClient | None = None
         self._secrets = Secrets()
         """The keys and tokens used so far (the newest few)."""
@@ -154,6 +163,24 @@ class HTTPProvider:
         failure.args = (failure.message,)
         return failure
 
+    def api_version(self) -> str | None:
+        """The API version requests are sent for, where the service has versions that take different parameters."""
+        return None
+
+    # -- fitting requests to the model --
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Send `request`, fitted to its model (see fitting.py), and yield the reply as chunks."""
+        return self.fitter.stream(request.model or self.model, request, self.stream_fitted)
+
+    def stream_fitted(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[Chunk]:
+        """Send `request` with `params` (its fitted parameters, under their wire names) and yield the reply."""
+        raise NotImplementedError
+
+    def rejected_param(self, body: str) -> str | None:
+        """The request field a 400 body says the model does not take (None: it names none, or the service never does)."""
+        return None
+
     # -- failures --
 
     def status_failure(self, response: httpx.Response, body: str) -> RequestFailed:
@@ -170,6 +197,7 @@ class HTTPProvider:
             retryable=retryable,
             status=status,
             retry_after=parse_retry_after(response.headers) if retryable else None,
+            rejected_param=self.rejected_param(body) if status == 400 else None,
         )
 
     def transport_failure(self, error: Exception, url: httpx.URL | str) -> RequestFailed:

@@ -3,13 +3,16 @@
 It turns what the person chose (provider, voice mode, turn detection preference, interruption)
 into a `BidiConfig` and opens the provider's bidirectional session: hands-free with a provider
 that detects turns itself gets `turn_detection="server"` (see `settings.turn_detection_for`),
-and barge-in is asked of the provider unless interruptions are ignored.
+and barge-in is asked of the provider unless interruptions are ignored. A model the catalog
+knows has no realtime API is refused before any connection, naming the provider's realtime models.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Iterable
 
+from ..errors import ProviderError
 from .settings import turn_detection_for
 
 if TYPE_CHECKING:
@@ -41,6 +44,8 @@ async def open_voice(
     from ..realtime import open_bidi
     from ..realtime.base import BidiConfig
 
+    if settings is not None and settings.model:
+        await _check_realtime_model(provider, settings)
     config = BidiConfig(
         instructions=instructions,
         turn_detection=turn_detection_for(provider, mode, turn_detection),
@@ -50,3 +55,13 @@ async def open_voice(
         history=tuple(history),
     )
     return await open_bidi(provider, settings, config=config)
+
+
+async def _check_realtime_model(provider: str, settings: ProviderSettings) -> None:
+    """Refuse, before any connection, a model the catalog knows has no realtime API (the lookup may load prices: off the loop)."""
+    from ..models import default_catalog, problems
+
+    catalog = settings.catalog or default_catalog()
+    card = await asyncio.to_thread(catalog.lookup, provider, settings.model or "")
+    if found := problems(card, voice=True, catalog=catalog):
+        raise ProviderError(str(found[0]), hint=f"pick a realtime model of {provider}, or another provider")
