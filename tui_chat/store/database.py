@@ -68,14 +68,15 @@ def open_database(path: Path) -> Opened:
     except sqlite3.DatabaseError as error:
         if not isinstance(error, CorruptDatabase) and error_code(error) not in _CORRUPT:
             return in_memory(_unwritable(path, error))
-        aside = move_aside(path)
+        damage = str(error)
     except OSError as error:
         return in_memory(_unwritable(path, error))
-    notice = f"The chat database {path} could not be read ({error}); it was kept as {aside} and a new one started."
     try:
+        aside = move_aside(path)
+        notice = f"The chat database {path} could not be read ({damage}); it was kept as {aside} and a new one started."
         return Opened(_connect_file(path), path, saved=True, notice=notice)
     except (sqlite3.Error, OSError, StoreError) as again:
-        return in_memory(f"{notice} The new one failed too: {_unwritable(path, again)}")
+        return in_memory(_unwritable(path, again))
 
 
 def in_memory(notice: str | None = None) -> Opened:

@@ -272,21 +272,25 @@ class Store:
         `reads` functions and for callers without an event loop (the history command)."""
         return self._writer.call(fn, *args)
 
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """`run`, awaited: the event loop goes on while `fn` runs on the writer thread."""
+        return await asyncio.wrap_future(self.run(fn, *args))
+
     async def list_chats(self, limit: int | None = None) -> list[ChatInfo]:
         """Chats, most recently updated first."""
-        return await asyncio.wrap_future(self.run(reads.list_chats, limit))
+        return await self.query(reads.list_chats, limit)
 
     async def load_chat(self, chat_id: str) -> ChatRecord:
         """A whole chat, to show it again and give the model its history."""
-        return await asyncio.wrap_future(self.run(reads.load_chat, chat_id))
+        return await self.query(reads.load_chat, chat_id)
 
     async def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Messages holding every word of `text`, newest first, with their matching lines."""
-        return await asyncio.wrap_future(self.run(reads.search, text, limit))
+        return await self.query(reads.search, text, limit)
 
     async def flush(self) -> None:
         """Wait until everything written so far is committed."""
-        await asyncio.wrap_future(self.run(_nothing))
+        await self.query(_nothing)
 
     def close(self) -> None:
         """Commit what is queued, mark this process's unfinished replies interrupted, and close."""
