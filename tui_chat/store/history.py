@@ -40,8 +40,6 @@ T = TypeVar("T")
 FLUSH_INTERVAL = 0.5
 """Seconds within which streamed text reaches the file: what a killed process can lose at most."""
 
-WRITER = f"{socket.gethostname()}/{os.getpid()}"
-"""Marks the replies this process is streaming, so another process can tell them from dead ones."""
 
 
 def new_id() -> str:
@@ -85,6 +83,8 @@ class Store:
         """The latest thing the person should be told (a file moved aside, saving stopped)."""
         self.on_notice = on_notice
         """Called on the writer thread with each new notice (a UI hands it to its loop)."""
+        self._writer_mark = f"{socket.gethostname()}/{os.getpid()}/{new_id()[:8]}"
+        """Marks the replies this store is streaming, so another process can tell them from dead ones."""
         if self.saved:
             _mark_dead_replies_interrupted(conn)
         self._writer = Writer(
@@ -150,7 +150,7 @@ class Store:
         """
         message_id = message_id or new_id()
         stamp = created_at or now()
-        writer = WRITER if status is ReplyStatus.STREAMING else None
+        writer = self._writer_mark if status is ReplyStatus.STREAMING else None
         title = title_from(text) if role is Role.USER else ""
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -296,7 +296,7 @@ class Store:
         """Commit what is queued, mark this process's unfinished replies interrupted, and close."""
         self._put(
             "UPDATE messages SET status = 'interrupted', writer = NULL WHERE status = 'streaming' AND writer = ?",
-            (WRITER,),
+            (self._writer_mark,),
         )
         self._writer.close()
 
@@ -335,7 +335,7 @@ def _mark_dead_replies_interrupted(conn: sqlite3.Connection) -> None:
     host = socket.gethostname()
     dead = []
     for message_id, writer in conn.execute("SELECT id, writer FROM messages WHERE status = 'streaming'"):
-        owner_host, _, pid = (writer or "").rpartition("/")
+        owner_host, pid, _store = (writer or "//").split("/", 2)
         if writer is None or (owner_host == host and pid.isdigit() and not _alive(int(pid))):
             dead.append((message_id,))
     if dead:
