@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui_chat.store import reads  # noqa: E402
-from tui_chat.store.history import new_id, now, open_store  # noqa: E402
+from tui_chat.store import reads
+from tui_chat.store.history import new_id, now, open_store
 
 QUERIES = ("zephyr", "quartz", "amber", "quartz amber", "zephyr amber", "quartz lime", "nosuchword")
 PER_CHAT = 50
@@ -94,7 +94,7 @@ def _run(folder: Path, args: argparse.Namespace) -> int:
         store = open_store(path)
         results[size] = {"open": (time.perf_counter() - start) * 1000}
         for query in QUERIES:
-            results[size][query] = _median_ms(lambda: store.run(reads.search, query, 50).result(), args.repeat)
+            results[size][query] = _median_ms(lambda s=store, q=query: s.run(reads.search, q, 50).result(), args.repeat)
         if size == args.large:
             chat = store.new_chat()
             reply = store.start_reply(chat)

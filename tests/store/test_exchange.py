@@ -9,10 +9,15 @@ import jsonschema
 import pytest
 
 from tui_chat.chunks import OpaqueBlock, ReplyStatus, Role, ToolCall, Usage
-from tui_chat.store.exchange import chat_from_json, chat_to_markdown, export_chat, import_chat
+from tui_chat.store.exchange import (
+    chat_from_json,
+    chat_to_markdown,
+    export_chat,
+    import_chat,
+)
 from tui_chat.store.export_format import SCHEMA
 from tui_chat.store.history import Store, open_store
-from tui_chat.store.records import Decision
+from tui_chat.store.records import ToolDecision
 from tui_chat.store.schema import StoreError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -27,8 +32,8 @@ def _rich_chat(store: Store) -> str:
     store.append_text(reply, "## Plan\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
     store.add_tool_call(reply, ToolCall("t1", "read_file", '{"path":"main.go"}'))
     store.add_tool_call(reply, ToolCall("t2", "run_shell", '{"cmd":"make"}'))
-    store.decide_tool_call(reply, "t1", Decision.EDITED, edited_arguments='{"path":"./main.go"}')
-    store.decide_tool_call(reply, "t2", Decision.DENIED, reason="not now")
+    store.decide_tool_call(reply, "t1", ToolDecision.EDITED, edited_arguments='{"path":"./main.go"}')
+    store.decide_tool_call(reply, "t2", ToolDecision.DENIED, reason="not now")
     store.set_tool_result(reply, "t1", "package main")
     store.finish_message(reply, ReplyStatus.CANCELLED, usage=Usage(10, 5), cost_usd=0.5,
                          opaque=[OpaqueBlock("anthropic", "thinking", '{"t":1}')])  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tui_chat.chunks import ReplyStatus, Role, ToolCall, Usage
 from tui_chat.store.history import open_store
-from tui_chat.store.records import Decision
+from tui_chat.store.records import ToolDecision
 from tui_chat.store.schema import VERSION
 
 VERSION_1 = """
@@ -61,11 +61,11 @@ async def test_a_version_1_database_migrates_keeping_its_chats_and_gains_the_new
         reply = store.start_reply("chat1")
         store.append_text(reply, "a teapot, again")
         store.add_tool_call(reply, ToolCall("call1", "lookup", '{"q": "teapot"}'))
-        store.decide_tool_call(reply, "call1", Decision.APPROVED)
+        store.decide_tool_call(reply, "call1", ToolDecision.APPROVED)
         store.finish_message(reply, ReplyStatus.COMPLETE, usage=Usage(5, 3), cost_usd=0.25)
         again = (await store.load_chat("chat1")).messages[-1]
         assert (again.parent_id, again.usage, again.cost_usd, again.tool_calls[0].decision) == (
-            "m2", Usage(5, 3), 0.25, Decision.APPROVED,
+            "m2", Usage(5, 3), 0.25, ToolDecision.APPROVED,
         )
         assert [hit.message_id for hit in await store.search("teapot")] == [reply, "m1"]
     finally:

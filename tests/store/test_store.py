@@ -6,7 +6,12 @@ from pathlib import Path
 
 from tui_chat.chunks import OpaqueBlock, ReplyStatus, Role, ToolCall, Usage
 from tui_chat.store.history import Store, open_store
-from tui_chat.store.records import AttachmentRef, Decision, ToolCallRecord, VoiceTurn
+from tui_chat.store.records import (
+    AttachmentRef,
+    ToolCallRecord,
+    ToolDecision,
+    VoiceTurn,
+)
 
 
 async def test_everything_a_chat_shows_is_saved_and_read_back(store: Store) -> None:
@@ -18,9 +23,9 @@ async def test_everything_a_chat_shows_is_saved_and_read_back(store: Store) -> N
     for call in (ToolCall("c1", "read_file", '{"path": "f.go"}'), ToolCall("c2", "run_shell", '{"cmd": "rm -rf /"}'),
                  ToolCall("c3", "write_file", '{"path": "a"}')):  # fmt: skip
         store.add_tool_call(reply, call)
-    store.decide_tool_call(reply, "c1", Decision.APPROVED)
-    store.decide_tool_call(reply, "c2", Decision.DENIED, reason="never that")
-    store.decide_tool_call(reply, "c3", Decision.EDITED, edited_arguments='{"path": "b"}')
+    store.decide_tool_call(reply, "c1", ToolDecision.APPROVED)
+    store.decide_tool_call(reply, "c2", ToolDecision.DENIED, reason="never that")
+    store.decide_tool_call(reply, "c3", ToolDecision.EDITED, edited_arguments='{"path": "b"}')
     store.set_tool_result(reply, "c1", "func f() {}")
     store.set_tool_result(reply, "c3", "no such folder", is_error=True)
     thinking = OpaqueBlock("anthropic", "thinking", '{"type": "thinking", "signature": "x"}')
@@ -45,9 +50,9 @@ async def test_everything_a_chat_shows_is_saved_and_read_back(store: Store) -> N
         ReplyStatus.COMPLETE, Usage(120, 30), 0.0021, (thinking,),
     )
     assert messages[1].tool_calls == (
-        ToolCallRecord("c1", "read_file", '{"path": "f.go"}', Decision.APPROVED, result="func f() {}"),
-        ToolCallRecord("c2", "run_shell", '{"cmd": "rm -rf /"}', Decision.DENIED, reason="never that"),
-        ToolCallRecord("c3", "write_file", '{"path": "a"}', Decision.EDITED, edited_arguments='{"path": "b"}',
+        ToolCallRecord("c1", "read_file", '{"path": "f.go"}', ToolDecision.APPROVED, result="func f() {}"),
+        ToolCallRecord("c2", "run_shell", '{"cmd": "rm -rf /"}', ToolDecision.DENIED, reason="never that"),
+        ToolCallRecord("c3", "write_file", '{"path": "a"}', ToolDecision.EDITED, edited_arguments='{"path": "b"}',
                        result="no such folder", result_is_error=True),
     )  # fmt: skip
     assert (messages[2].role, messages[2].tool_call_id) == (Role.TOOL, "c1")
@@ -76,7 +81,7 @@ async def test_an_attachment_is_stored_once_and_goes_with_the_last_chat_using_it
     users = [store.add_message(chat, Role.USER, "look") for chat in chats]
     shas = [store.attach(user, image, name=f"shot{n}.png", mime="image/png") for n, user in enumerate(users)]
     assert shas[0] == shas[1]
-    blobs = lambda conn: conn.execute("SELECT count(*) FROM attachments").fetchone()[0]  # noqa: E731
+    blobs = lambda conn: conn.execute("SELECT count(*) FROM attachments").fetchone()[0]
     assert await store.query(blobs) == 1
     assert (await store.load_chat(chats[1])).messages[0].attachments == (
         AttachmentRef(shas[0], "shot1.png", "image/png", len(image)),

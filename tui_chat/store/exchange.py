@@ -22,7 +22,15 @@ from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
 from ..safe_text import clean
 from . import reads
 from .export_format import FORMAT, SCHEMA, VERSION
-from .records import AttachmentRef, ChatInfo, ChatRecord, Decision, MessageRecord, ToolCallRecord, VoiceTurn
+from .records import (
+    AttachmentRef,
+    ChatInfo,
+    ChatRecord,
+    MessageRecord,
+    ToolCallRecord,
+    ToolDecision,
+    VoiceTurn,
+)
 from .schema import StoreError
 
 Blobs = dict[str, bytes]
@@ -160,7 +168,7 @@ def _message_from_json(m: dict[str, Any], chat_id: str) -> MessageRecord:
                 call_id=clean(c["call_id"]),
                 name=clean(c["name"]),
                 arguments=c["arguments"],  # exact bytes: shown escaped by the approval view, never cleaned
-                decision=None if c["decision"] is None else Decision(c["decision"]),
+                decision=None if c["decision"] is None else ToolDecision(c["decision"]),
                 edited_arguments=c["edited_arguments"],
                 reason=_clean(c["reason"]),
                 result=_clean(c["result"]),
@@ -270,9 +278,9 @@ def chat_to_markdown(record: ChatRecord) -> str:
 def _tool_call_markdown(call: ToolCallRecord) -> list[str]:
     decision = {
         None: "not decided",
-        Decision.APPROVED: "approved",
-        Decision.EDITED: "approved with edited arguments",
-        Decision.DENIED: "denied" + (f": {call.reason}" if call.reason else ""),
+        ToolDecision.APPROVED: "approved",
+        ToolDecision.EDITED: "approved with edited arguments",
+        ToolDecision.DENIED: "denied" + (f": {call.reason}" if call.reason else ""),
     }[call.decision]
     lines = [f"**Tool call** `{call.name}` — {decision}", "", _fence(call.edited_arguments or call.arguments, "json")]
     if call.result is not None:

@@ -25,14 +25,15 @@ import os
 import socket
 import sqlite3
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from ..chunks import OpaqueBlock, ReplyStatus, Role, ToolCall, Usage
 from . import reads
 from .database import default_path, open_database
-from .records import ChatInfo, ChatRecord, Decision, SearchHit
+from .records import ChatInfo, ChatRecord, SearchHit, ToolDecision
 from .writer import Writer
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ def new_id() -> str:
 
 def now() -> str:
     """The current time as ISO 8601 UTC with microseconds (sorts as text)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def title_from(text: str) -> str:
@@ -220,7 +221,7 @@ class Store:
         self,
         message_id: str,
         call_id: str,
-        decision: Decision,
+        decision: ToolDecision,
         *,
         edited_arguments: str | None = None,
         reason: str | None = None,

@@ -12,10 +12,10 @@ from .records import (
     AttachmentRef,
     ChatInfo,
     ChatRecord,
-    Decision,
     MessageRecord,
     SearchHit,
     ToolCallRecord,
+    ToolDecision,
     VoiceTurn,
 )
 from .schema import StoreError
@@ -65,7 +65,7 @@ def load_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRecord:
         call_id, name, arguments, decision, edited, reason, result, is_error = fields
         calls.setdefault(message_id, []).append(
             ToolCallRecord(
-                call_id, name, arguments, Decision(decision) if decision else None, edited, reason, result, bool(is_error)
+                call_id, name, arguments, ToolDecision(decision) if decision else None, edited, reason, result, bool(is_error)
             )
         )
     voices = {

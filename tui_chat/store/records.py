@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
 
 
-class Decision(str, enum.Enum):
-    """What the person decided about a tool call."""
+class ToolDecision(str, enum.Enum):
+    """What the person decided about a tool call, as it is kept (the approval flow's own
+    `tools.approval.DecisionKind` maps onto it: approve and approve-always are APPROVED)."""
 
     APPROVED = "approved"
     EDITED = "edited"
@@ -42,7 +43,7 @@ class ToolCallRecord:
     call_id: str
     name: str
     arguments: str
-    decision: Decision | None = None
+    decision: ToolDecision | None = None
     edited_arguments: str | None = None
     reason: str | None = None
     result: str | None = None

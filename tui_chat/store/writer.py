@@ -22,7 +22,8 @@ import queue
 import sqlite3
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .database import UNWRITABLE, error_code
 
@@ -48,7 +49,7 @@ class _Text:
 class _Call:
     """A read (or any function of the connection) whose result goes back through a future."""
 
-    __slots__ = ("future", "fn", "args")
+    __slots__ = ("args", "fn", "future")
 
     def __init__(self, future: concurrent.futures.Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.future, self.fn, self.args = future, fn, args
