@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tui_chat.chunks import OpaqueBlock, ReplyStatus, Role, ToolCall, Usage
+from tui_chat.store import database, reads
 from tui_chat.store.history import Store, open_store
 from tui_chat.store.records import (
     AttachmentRef,
@@ -143,3 +148,24 @@ async def test_closing_marks_an_unfinished_reply_interrupted_but_another_live_pr
         assert (kept.text, kept.status) == ("half a rep", ReplyStatus.INTERRUPTED)
     finally:
         again.close()
+
+
+async def test_writes_wait_out_another_process_holding_the_file_and_none_is_dropped(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.05)  # so the writer gives up, and tries again, many times
+    store = open_store(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        chat = store.new_chat()
+        other.execute("BEGIN IMMEDIATE")  # another process in the middle of a long write
+        store.add_message(chat, Role.USER, "written while the file was held")
+        waiting = store.run(reads.list_chats)
+        with pytest.raises(concurrent.futures.TimeoutError):
+            waiting.result(timeout=0.5)  # the read waits behind the write, which waits for the file
+        other.execute("COMMIT")
+        assert [c.message_count for c in waiting.result(timeout=30)] == [1]
+        assert [m.text for m in (await store.load_chat(chat)).messages] == ["written while the file was held"]
+    finally:
+        other.close()
+        store.close()

@@ -123,11 +123,12 @@ class Writer:
                 else:
                     item = self._queue.get(timeout=timeout)
             except queue.Empty:
-                self._commit(pending)
-                text_since, structural = None, False
-                continue
+                if self._commit(pending):
+                    text_since, structural = None, False
+                continue  # on a busy file: try again straight away (each try waits up to the busy timeout)
             if item is _STOP:
-                self._commit(pending)
+                while not self._commit(pending):
+                    pass
                 self._conn.close()
                 return
             if isinstance(item, tuple):
@@ -140,22 +141,29 @@ class Writer:
                 if text_since is None:
                     text_since = time.monotonic()
             elif isinstance(item, _Call):
-                self._commit(pending)
+                while not self._commit(pending):
+                    pass
                 text_since, structural = None, False
                 item.run(self._conn)
             else:
                 pending.append(item)
                 structural = True
 
-    def _commit(self, pending: list[Op]) -> None:
-        """Run `pending` in one transaction (each op in a savepoint) and empty it."""
+    def _commit(self, pending: list[Op]) -> bool:
+        """Run `pending` in one transaction (each op in a savepoint) and empty it.
+
+        Returns False, keeping `pending`, when another process held the file past the busy
+        timeout: the caller tries again, so nothing is dropped for being late.
+        """
         if not pending:
-            return
+            return True
         try:
             self._transaction(pending)
         except sqlite3.Error as error:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+            if error_code(error) == sqlite3.SQLITE_BUSY:
+                return False
             if error_code(error) not in UNWRITABLE:
                 self._on_problem(f"saving the chat failed ({error})")
             else:
@@ -163,6 +171,7 @@ class Writer:
                 self._on_unwritable(error)
                 self._transaction(pending)
         pending.clear()
+        return True
 
     def _transaction(self, pending: list[Op]) -> None:
         conn = self._conn
