@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_voice_arguments(voice)
     voice.set_defaults(run=_cmd_voice)
     commands.add_parser("devices", help="list microphones and speakers").set_defaults(run=_cmd_devices)
+
+    from .store.cli import add_history_command  # light: argparse only
+
+    add_history_command(commands)
     return parser
 
 

@@ -1,0 +1,121 @@
+"""Store benchmark: search over 100,000 stored messages against the same search over 1,000.
+
+Run:  python bench/store.py [--small 1000] [--large 100000] [--repeat 30]
+
+Two databases are filled with the same kind of chats (50 messages each, about 30 words of a
+5,000-word vocabulary per message, and marker words at fixed rates: `zephyr` in 1 message of
+1,000, `quartz` in 1 of 10, `amber` in every other, `lime` in the others; so `quartz lime` matches nothing
+and has to look through both lists: the worst case of an inverted index). Each query runs through the store as the
+UI and the history command run it (`Store.run(reads.search, ...)`: the writer thread, 50 hits at
+most), `--repeat` times; the median is printed for both sizes side by side with the ratio, and
+the target is a ratio within 3x. Also shown: opening each file (which includes `PRAGMA
+quick_check`), and the caller's cost of one `append_text` (what a streamed chunk costs the loop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tui_chat.store import reads
+from tui_chat.store.history import new_id, now, open_store
+
+QUERIES = ("zephyr", "quartz", "amber", "quartz amber", "zephyr amber", "quartz lime", "nosuchword")
+PER_CHAT = 50
+
+
+def _fill(conn: sqlite3.Connection, count: int, seed: int) -> None:
+    """`count` messages in chats of `PER_CHAT`, in one transaction (a bench set-up, not the app's path)."""
+    rng = random.Random(seed)
+    vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(3, 9))) for _ in range(5000)]
+    conn.execute("BEGIN")
+    chat = ""
+    for n in range(count):
+        if n % PER_CHAT == 0:
+            chat = new_id()
+            conn.execute(
+                "INSERT INTO chats (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)", (chat, f"chat {n}", now(), now())
+            )
+        words = rng.choices(vocabulary, k=30)
+        if n % 1000 == 7:
+            words.append("zephyr")
+        if n % 10 == 4:
+            words.append("quartz")
+        if n % 2 == 0:
+            words.append("amber")
+        else:
+            words.append("lime")
+        text = "\n".join(" ".join(words[i : i + 10]) for i in range(0, len(words), 10))
+        conn.execute(
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, ?, ?, ?, ?)",
+            (new_id(), chat, "user" if n % 2 == 0 else "assistant", text, now()),
+        )
+    conn.execute("COMMIT")
+
+
+def _median_ms(fn: object, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
+        return _run(Path(folder), args)
+
+
+def _run(folder: Path, args: argparse.Namespace) -> int:
+    results: dict[int, dict[str, float]] = {}
+    per_call_us = 0.0
+    for size in (args.small, args.large):
+        path = folder / f"{size}.db"
+        start = time.perf_counter()
+        store = open_store(path)
+        store.run(_fill, size, 1).result()
+        store.close()
+        print(f"filled {size:,} messages in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
+        start = time.perf_counter()
+        store = open_store(path)
+        results[size] = {"open": (time.perf_counter() - start) * 1000}
+        for query in QUERIES:
+            results[size][query] = _median_ms(lambda s=store, q=query: s.run(reads.search, q, 50).result(), args.repeat)
+        if size == args.large:
+            chat = store.new_chat()
+            reply = store.start_reply(chat)
+            n = 20_000
+            start = time.perf_counter()
+            for _ in range(n):
+                store.append_text(reply, "token ")
+            per_call_us = (time.perf_counter() - start) / n * 1e6
+        store.close()
+    small, large = results[args.small], results[args.large]
+    print(f"\n{'query (median ms)':<22}{args.small:>12,}{args.large:>12,}{'ratio':>9}   target <= 3x")
+    worst = 0.0
+    for query in QUERIES:
+        ratio = large[query] / small[query]
+        worst = max(worst, ratio)
+        print(f"{query!r:<22}{small[query]:>12.3f}{large[query]:>12.3f}{ratio:>8.2f}x   {'met' if ratio <= 3 else 'MISSED'}")
+    print(f"{'open (quick_check)':<22}{small['open']:>12.1f}{large['open']:>12.1f}{large['open'] / small['open']:>8.1f}x   (no target)")
+    print(f"\nappend_text on the caller's side: {per_call_us:.2f} us per chunk")
+    print(f"search: worst ratio {worst:.2f}x, target 3x: {'met' if worst <= 3 else 'MISSED'}")
+    return 0 if worst <= 3 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

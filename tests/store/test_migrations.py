@@ -1,0 +1,85 @@
+"""A database written by the previous schema (version 1, made here by SQL as that version wrote it) migrates."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tui_chat.chunks import ReplyStatus, Role, ToolCall, Usage
+from tui_chat.store.history import open_store
+from tui_chat.store.records import ToolDecision
+from tui_chat.store.schema import VERSION
+
+VERSION_1 = """
+CREATE TABLE chats (id TEXT PRIMARY KEY, title TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, provider TEXT, model TEXT, pack TEXT, prompt TEXT, variables TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX chats_by_update ON chats(updated_at);
+CREATE TABLE messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+    chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+    parent_id TEXT REFERENCES messages(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')), text TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'complete'
+        CHECK (status IN ('streaming', 'complete', 'cancelled', 'interrupted', 'error')),
+    error TEXT, created_at TEXT NOT NULL, provider TEXT, model TEXT, pack TEXT);
+CREATE INDEX messages_by_chat ON messages(chat_id, seq);
+CREATE INDEX messages_by_parent ON messages(parent_id);
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='seq');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text); END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text); END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text); END;
+INSERT INTO chats VALUES ('chat1', 'Old chat', '2025-01-01T10:00:00.000000Z', '2025-01-01T10:01:00.000000Z',
+    'openai', 'gpt-4o', NULL, NULL, '{"name": "Ada"}');
+INSERT INTO messages (id, chat_id, parent_id, role, text, status, created_at) VALUES
+    ('m1', 'chat1', NULL, 'user', 'what is a teapot', 'complete', '2025-01-01T10:00:00.000000Z');
+INSERT INTO messages (id, chat_id, parent_id, role, text, status, error, created_at, provider, model) VALUES
+    ('m2', 'chat1', 'm1', 'assistant', 'A vessel for tea', 'error', 'connection reset', '2025-01-01T10:01:00.000000Z',
+     'openai', 'gpt-4o');
+PRAGMA user_version = 1;
+"""
+
+
+async def test_a_version_1_database_migrates_keeping_its_chats_and_gains_the_new_tables(tmp_path: Path) -> None:
+    db = tmp_path / "chats.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(VERSION_1)
+    store = open_store(db)
+    try:
+        assert store.saved and store.notice is None
+        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION
+        record = await store.load_chat("chat1")
+        assert record.info.title == "Old chat" and dict(record.info.variables) == {"name": "Ada"}
+        assert [(m.id, m.parent_id, m.role, m.text, m.status, m.error, m.usage, m.tool_calls) for m in record.messages] == [
+            ("m1", None, Role.USER, "what is a teapot", ReplyStatus.COMPLETE, None, None, ()),
+            ("m2", "m1", Role.ASSISTANT, "A vessel for tea", ReplyStatus.ERROR, "connection reset", None, ()),
+        ]
+        assert [hit.message_id for hit in await store.search("teapot")] == ["m1"], "the old search index still works"
+        # what version 2 added works on the migrated file
+        reply = store.start_reply("chat1")
+        store.append_text(reply, "a teapot, again")
+        store.add_tool_call(reply, ToolCall("call1", "lookup", '{"q": "teapot"}'))
+        store.decide_tool_call(reply, "call1", ToolDecision.APPROVED)
+        store.finish_message(reply, ReplyStatus.COMPLETE, usage=Usage(5, 3), cost_usd=0.25)
+        again = (await store.load_chat("chat1")).messages[-1]
+        assert (again.parent_id, again.usage, again.cost_usd, again.tool_calls[0].decision) == (
+            "m2", Usage(5, 3), 0.25, ToolDecision.APPROVED,
+        )
+        assert [hit.message_id for hit in await store.search("teapot")] == [reply, "m1"]
+    finally:
+        store.close()
+
+
+async def test_opening_twice_migrates_once(tmp_path: Path) -> None:
+    db = tmp_path / "chats.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(VERSION_1)
+    open_store(db).close()
+    store = open_store(db)
+    try:
+        assert store.notice is None
+        assert len((await store.load_chat("chat1")).messages) == 2
+    finally:
+        store.close()

@@ -1,0 +1,133 @@
+"""Opening the chat database: where it lives, its pragmas, its schema, and what happens when it cannot be used.
+
+The file lives in the user data directory (folder 0700, file 0600: chats are private). It is
+opened in WAL mode with foreign keys on and a busy timeout, so two tui-chat processes can share
+it: readers never wait, writers wait their turn for short transactions. `synchronous=NORMAL` in
+WAL mode keeps every committed transaction through a killed process (only a power cut can lose
+the last ones).
+
+What goes wrong is met at this one place:
+- a corrupt or unreadable file (not a database, malformed pages) is moved aside, never deleted,
+  and a fresh one is started; `Opened.notice` says where the old one went;
+- a file from a newer tui-chat, an unwritable folder or a full disk give an in-memory database
+  instead (`Opened.saved` is False) and one clear `notice`; the chat goes on, unsaved.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .schema import StoreError, migrate
+
+BUSY_TIMEOUT = 5.0
+"""Seconds a writer waits for another process's transaction before giving up."""
+
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+UNWRITABLE = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+"""Result codes (primary) meaning the file cannot be written now: go on in memory."""
+
+
+class CorruptDatabase(sqlite3.DatabaseError):
+    """`PRAGMA quick_check` found damage that no query has tripped over yet."""
+
+
+def default_path() -> Path:
+    """The chat database in the user data directory (`~/.local/share/tui-chat/chats.db` on Linux)."""
+    import platformdirs  # first use only: keeps start-up light
+
+    return Path(platformdirs.user_data_dir("tui-chat", appauthor=False)) / "chats.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A ready connection (autocommit mode, schema current), and how it came to be."""
+
+    conn: sqlite3.Connection
+    path: Path | None
+    """The file, or None for an in-memory database."""
+    saved: bool
+    notice: str | None = None
+    """One sentence for the person: a file moved aside, or why nothing is saved."""
+
+
+def error_code(error: sqlite3.Error) -> int:
+    """The primary SQLite result code of `error` (0 when there is none)."""
+    return (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def open_database(path: Path) -> Opened:
+    """Open (creating, migrating or replacing as needed) the database at `path`; never raises for the file's state."""
+    try:
+        return Opened(_connect_file(path), path, saved=True)
+    except StoreError as error:
+        return in_memory(f"{error}; chats are not saved this time")
+    except sqlite3.DatabaseError as error:
+        if not isinstance(error, CorruptDatabase) and error_code(error) not in _CORRUPT:
+            return in_memory(_unwritable(path, error))
+        damage = str(error)
+    except OSError as error:
+        return in_memory(_unwritable(path, error))
+    try:
+        aside = move_aside(path)
+        notice = f"The chat database {path} could not be read ({damage}); it was kept as {aside} and a new one started."
+        return Opened(_connect_file(path), path, saved=True, notice=notice)
+    except (sqlite3.Error, OSError, StoreError) as again:
+        return in_memory(_unwritable(path, again))
+
+
+def in_memory(notice: str | None = None) -> Opened:
+    """A fresh in-memory database with the current schema: the chat goes on, unsaved."""
+    conn = _configure(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
+    migrate(conn, ":memory:")
+    return Opened(conn, None, saved=False, notice=notice)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename `path` (and its -wal and -shm files) to `<name>.corrupt-<time>`; returns the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(aside.with_name(aside.name + suffix))
+    path.rename(aside)
+    return aside
+
+
+def _unwritable(path: Path, error: BaseException) -> str:
+    return f"the chat database {path} cannot be used ({error}); chats are not saved this time"
+
+
+def _connect_file(path: Path) -> sqlite3.Connection:
+    """Create the private folder and file if needed, connect, check, migrate."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    try:
+        _configure(conn)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise CorruptDatabase("; ".join(problems))
+        migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    return conn

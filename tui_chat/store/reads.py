@@ -1,0 +1,162 @@
+"""Queries: the chat list, one whole chat, full-text search. Each takes the connection it runs on
+(the writer thread's: see `Writer.call`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
+from .records import (
+    AttachmentRef,
+    ChatInfo,
+    ChatRecord,
+    MessageRecord,
+    SearchHit,
+    ToolCallRecord,
+    ToolDecision,
+    VoiceTurn,
+)
+from .schema import StoreError
+
+_CHAT_COLUMNS = "c.id, c.title, c.created_at, c.updated_at, c.provider, c.model, c.pack, c.prompt, c.variables"
+
+
+def _chat_info(row: sqlite3.Row | tuple, count: int) -> ChatInfo:
+    id_, title, created, updated, provider, model, pack, prompt, variables = row
+    return ChatInfo(id_, title, created, updated, provider, model, pack, prompt, json.loads(variables), count)
+
+
+def list_chats(conn: sqlite3.Connection, limit: int | None = None) -> list[ChatInfo]:
+    """Chats, most recently updated first, each with its number of messages."""
+    rows = conn.execute(
+        f"SELECT {_CHAT_COLUMNS}, (SELECT count(*) FROM messages m WHERE m.chat_id = c.id)"
+        " FROM chats c ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?",
+        (-1 if limit is None else limit,),
+    ).fetchall()
+    return [_chat_info(row[:-1], row[-1]) for row in rows]
+
+
+def resolve_chat_id(conn: sqlite3.Connection, given: str) -> str:
+    """The full id of the one chat whose id is or starts with `given`; `StoreError` otherwise."""
+    pattern = given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    ids = [row[0] for row in conn.execute("SELECT id FROM chats WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,))]
+    if len(ids) == 1 and given:
+        return ids[0]
+    if given in ids:
+        return given
+    reason = "matches more than one chat" if ids else "is not in the history"
+    raise StoreError(f"the chat id {given!r} {reason}", hint="tui-chat history list shows the ids")
+
+
+def load_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRecord:
+    """The whole chat with this exact id, messages in the order they were written."""
+    row = conn.execute(f"SELECT {_CHAT_COLUMNS} FROM chats c WHERE c.id = ?", (chat_id,)).fetchone()
+    if row is None:
+        raise StoreError(f"the chat id {chat_id!r} is not in the history")
+    calls: dict[str, list[ToolCallRecord]] = {}
+    for message_id, *fields in conn.execute(
+        "SELECT t.message_id, t.call_id, t.name, t.arguments, t.decision, t.edited_arguments, t.reason,"
+        " t.result, t.result_is_error FROM tool_calls t JOIN messages m ON m.id = t.message_id"
+        " WHERE m.chat_id = ? ORDER BY t.seq",
+        (chat_id,),
+    ):
+        call_id, name, arguments, decision, edited, reason, result, is_error = fields
+        calls.setdefault(message_id, []).append(
+            ToolCallRecord(
+                call_id, name, arguments, ToolDecision(decision) if decision else None, edited, reason, result, bool(is_error)
+            )
+        )
+    voices = {
+        message_id: VoiceTurn(started, ended, bool(barge_in))
+        for message_id, started, ended, barge_in in conn.execute(
+            "SELECT v.message_id, v.started_ms, v.ended_ms, v.barge_in FROM voice_turns v"
+            " JOIN messages m ON m.id = v.message_id WHERE m.chat_id = ?",
+            (chat_id,),
+        )
+    }
+    files: dict[str, list[AttachmentRef]] = {}
+    for message_id, sha, name, mime, size in conn.execute(
+        "SELECT a.message_id, a.sha256, a.name, b.mime, b.size FROM message_attachments a"
+        " JOIN attachments b ON b.sha256 = a.sha256 JOIN messages m ON m.id = a.message_id"
+        " WHERE m.chat_id = ? ORDER BY a.message_id, a.position",
+        (chat_id,),
+    ):
+        files.setdefault(message_id, []).append(AttachmentRef(sha, name, mime, size))
+    messages = []
+    for (
+        id_, parent, role, text, status, error, created, provider, model, pack, tin, tout, cost, call_id, opaque
+    ) in conn.execute(
+        "SELECT id, parent_id, role, text, status, error, created_at, provider, model, pack, input_tokens,"
+        " output_tokens, cost_usd, tool_call_id, opaque FROM messages WHERE chat_id = ? ORDER BY seq",
+        (chat_id,),
+    ):
+        messages.append(
+            MessageRecord(
+                id=id_,
+                chat_id=chat_id,
+                parent_id=parent,
+                role=Role(role),
+                text=text,
+                status=ReplyStatus(status),
+                created_at=created,
+                error=error,
+                provider=provider,
+                model=model,
+                pack=pack,
+                usage=None if tin is None and tout is None else Usage(tin or 0, tout or 0),
+                cost_usd=cost,
+                tool_call_id=call_id,
+                opaque=tuple(OpaqueBlock(**block) for block in json.loads(opaque)),
+                tool_calls=tuple(calls.get(id_, ())),
+                voice=voices.get(id_),
+                attachments=tuple(files.get(id_, ())),
+            )
+        )
+    return ChatRecord(_chat_info(row, len(messages)), tuple(messages))
+
+
+def attachment_data(conn: sqlite3.Connection, sha256: str) -> bytes:
+    """The stored bytes of an attachment."""
+    row = conn.execute("SELECT data FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is None:
+        raise StoreError(f"no attachment {sha256} in the history")
+    data: bytes = row[0]
+    return data
+
+
+_WORD = re.compile(r"\w+")
+
+
+def fts_query(text: str) -> str:
+    """`text` as an FTS5 query that matches messages holding every word of it (no FTS syntax: each
+    word is quoted, so what a person types can never be a query error)."""
+    return " ".join('"' + word + '"' for word in _WORD.findall(text))
+
+
+def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchHit]:
+    """Messages holding every word of `text`, newest first, each with the lines that hold a word.
+
+    Newest first lets FTS5 walk its index backwards and stop at `limit`, so the time grows with
+    the number of hits returned, not with the size of the history.
+    """
+    query = fts_query(text)
+    if not query:
+        return []
+    words = [word.casefold() for word in _WORD.findall(text)]
+    rows = conn.execute(
+        "SELECT m.chat_id, c.title, m.id, m.role, m.created_at, m.text FROM"
+        " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f"
+        " JOIN messages m ON m.seq = f.rowid JOIN chats c ON c.id = m.chat_id ORDER BY m.seq DESC",
+        (query, limit),
+    ).fetchall()
+    return [
+        SearchHit(chat_id, title, message_id, Role(role), created, _matching_lines(body, words))
+        for chat_id, title, message_id, role, created, body in rows
+    ]
+
+
+def _matching_lines(text: str, words: list[str]) -> tuple[str, ...]:
+    lines = tuple(line.strip() for line in text.splitlines() if any(w in line.casefold() for w in words))
+    return lines or (text.strip().splitlines() or [""])[:1]
