@@ -23,21 +23,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
-from markdown_it.token import Token
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
 from textual.widgets._collapsible import CollapsibleTitle
-from textual.widgets._markdown import (
-    MarkdownBlock,
-    MarkdownFence,
-    MarkdownTable,
-    MarkdownTableCellContents,
-    MarkdownTableContent,
-)
 
 if TYPE_CHECKING:
+    from markdown_it.token import Token
     from rich.text import Text
+    from textual.widgets._markdown import (
+        MarkdownBlock,
+        MarkdownFence,
+        MarkdownTable,
+        MarkdownTableCellContents,
+        MarkdownTableContent,
+    )
     from textual import events
     from textual.app import App
     from textual.driver import Driver
@@ -99,6 +99,20 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
     }
 )
 """Private Textual attributes tui-chat relies on: only this module may touch them."""
+
+
+_MARKDOWN_NAMES: Final = frozenset(
+    {"MarkdownBlock", "MarkdownFence", "MarkdownTable", "MarkdownTableCellContents", "MarkdownTableContent"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The Markdown block widgets, imported on first use: the Markdown parser stays off the path to the first screen."""
+    if name in _MARKDOWN_NAMES:
+        from textual.widgets import _markdown
+
+        return getattr(_markdown, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def current_message_pump() -> MessagePump | None:
