@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_voice_arguments(voice)
     voice.set_defaults(run=_cmd_voice)
     commands.add_parser("devices", help="list microphones and speakers").set_defaults(run=_cmd_devices)
+
+    mcp = commands.add_parser("mcp", help="MCP servers: their state and tools; import them from another client")
+    mcp.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    mcp_commands.add_parser("list", help="each server, its state and its tools").add_argument("--json", action="store_true")
+    mcp_commands.add_parser("import", help="add the servers of an mcpServers JSON file").add_argument("file", type=Path)
+    mcp.set_defaults(run=_cmd_mcp)
     return parser
 
 
@@ -235,6 +242,7 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
     from .tools.terminal import TerminalApprover
 
     approver = TerminalApprover(answers, sys.stderr, interactive=None if answers is not None else False)
+    await session.start_mcp()
     loop = session.tool_loop(approver)
     _warn(session.warnings)
     out = sys.stdout
@@ -265,6 +273,7 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
                     print(f"tui-chat: {item.message}", file=sys.stderr)
     finally:
         await session.provider.aclose()
+        await session.close_mcp()
     if not as_json and turn.text and not turn.text.endswith("\n"):
         out.write("\n")
     out.flush()
@@ -419,6 +428,12 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 # --- running a command -------------------------------------------------------------------------
+
+
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    from .tools.mcp.command import run
+
+    return run(args)
 
 
 def _encodes_all_text(stream: IO[str]) -> bool:

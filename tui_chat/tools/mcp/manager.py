@@ -49,6 +49,7 @@ class McpManager:
         self._registries: weakref.WeakSet[ToolRegistry] = weakref.WeakSet()
         self._noticed: dict[str, str] = {}
         self._starting: asyncio.Task[Any] | None = None
+        self._change = asyncio.Event()
 
     # --- life ---------------------------------------------------------------------------------
 
@@ -75,17 +76,23 @@ class McpManager:
     async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
-    def end_on_sigterm(self, task: asyncio.Task[Any] | None = None) -> None:
-        """On SIGTERM, cancel `task` (default: the current one), so that its clean-up ends every server.
+    def end_on_sigterm(self) -> None:
+        """Make SIGTERM end this process as Ctrl+C does: the running task is cancelled, so its
+        clean-up (`aclose()`) ends every server before the process exits.
 
         Server processes run in their own session (the SDK starts them so), so a signal to the
-        terminal's process group never reaches them: without this they would outlive tui-chat.
+        terminal's process group never reaches them: without this they could outlive tui-chat.
+        For `asyncio.run` programs (`ask`, `mcp list`), where SIGINT cancels the main task.
         """
-        target = task or asyncio.current_task()
-        if target is None:
-            return
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, target.cancel)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, signal.raise_signal, signal.SIGINT)
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Wait until `condition()` holds, checking it each time a server's state or tools change."""
+        while not condition():
+            if self._change.is_set():
+                self._change = asyncio.Event()
+            await self._change.wait()
 
     # --- tools --------------------------------------------------------------------------------
 
@@ -131,6 +138,7 @@ class McpManager:
     def _changed(self, server: McpServer) -> None:
         for registry in list(self._registries):
             self._sync(registry)
+        self._change.set()
         if server.state is ServerState.FAILED and self._noticed.get(server.name) != server.reason:
             self._noticed[server.name] = server.reason
             self._notice(f"MCP server {server.name} failed: {server.reason}; its tools are unavailable until it starts again (on their next call)")
