@@ -17,6 +17,8 @@ Its tools, each a case the client must handle:
 - `picture`: an image block.
 - `odd_schema`: an input schema the checker does not support.
 On start it writes a line to stderr (which the client must send to its log, not the screen).
+With `--linger` (stdio) it keeps running after its stdin closes, as a careless server would, so
+only a client that ends it (SIGTERM, then SIGKILL) leaves no process behind.
 """
 
 from __future__ import annotations
@@ -146,3 +148,5 @@ if __name__ == "__main__":
         run_http()
     else:
         anyio.run(run_stdio)
+        if "--linger" in sys.argv:
+            anyio.run(anyio.sleep_forever)

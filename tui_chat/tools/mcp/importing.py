@@ -18,7 +18,7 @@ from ...checking import Problems
 from ...errors import ConfigError
 from ...safe_text import escape_controls
 from ..registry import Approval
-from .config import SERVER, check_mcp_table
+from .config import check_mcp_table
 
 _KEPT = ("command", "args", "env", "cwd", "url", "headers")
 
@@ -75,8 +75,11 @@ def import_servers(source: Path, config_path: Path) -> list[str]:
         document["mcp"].setdefault("servers", tomlkit.table(is_super_table=True))
         server = tomlkit.table()
         for key, value in table.items():
-            if key in SERVER:
-                server[key] = value
+            if isinstance(value, dict):  # env and headers, written on one line like the JSON had them
+                inline = tomlkit.inline_table()
+                inline.update(value)
+                value = inline
+            server[key] = value
         server["approval"] = Approval.ASK.value
         document["mcp"]["servers"][name] = server
         added += 1

@@ -106,6 +106,7 @@ class McpServer:
         self._settled = asyncio.Event()
         self._failures = 0
         self._retry_at = 0.0
+        self._http_refusal = ""
 
     # --- the owning task ----------------------------------------------------------------------
 
@@ -144,7 +145,8 @@ class McpServer:
             self._fail(f"cannot start: {clean(str(error))}")
         except BaseException as error:  # noqa: BLE001 - any failure of a server is its state, not a crash
             if self.state is not ServerState.FAILED:
-                self._fail(("cannot start: " if self.state is ServerState.STARTING else "") + _reason(error))
+                refusal = f" ({self._http_refusal})" if self._http_refusal else ""
+                self._fail(("cannot start: " if self.state is ServerState.STARTING else "") + _reason(error) + refusal)
         finally:
             self._session = None
             self._settled.set()
@@ -182,7 +184,13 @@ class McpServer:
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
 
+        async def note_refusal(response: Any) -> None:
+            if response.status_code >= 400:
+                self._http_refusal = f"HTTP {response.status_code} from {self.config.url}"
+
+        self._http_refusal = ""
         async with create_mcp_http_client(headers=expand(self.config.headers)) as client:
+            client.event_hooks["response"].append(note_refusal)  # the SDK's errors do not say the status
             async with streamable_http_client(self.config.url or "", http_client=client) as streams:
                 yield streams
 
