@@ -431,9 +431,19 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 def _cmd_mcp(args: argparse.Namespace) -> int:
-    from .tools.mcp.command import run
+    from .config import default_config_path, load_config
 
-    return run(args)
+    path: Path = getattr(args, "config", None) or default_config_path()
+    if args.mcp_command == "import":
+        from .config.mcp_import import import_servers
+
+        print("\n".join(import_servers(args.file, path)))
+        return EXIT_OK
+    from .tools.mcp.command import print_listing
+
+    loaded = load_config(path)
+    _warn(loaded.warnings)
+    return print_listing(loaded.config.mcp, path, as_json=args.json)
 
 
 def _encodes_all_text(stream: IO[str]) -> bool:

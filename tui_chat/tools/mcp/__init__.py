@@ -5,8 +5,7 @@
 - `server`: one server's session on its own task: start, tools, calls, failure and restart.
 - `manager`: every server of a chat, started in the background, their tools kept in a registry.
 - `results`: a `tools/call` result as a cleaned, capped `ToolResult`.
-- `importing`: `tui-chat mcp import`, the `mcpServers` JSON of other clients into the config.
-- `command`: the `tui-chat mcp` subcommands.
+- `command`: `tui-chat mcp list`. (`tui-chat mcp import` edits the config: `config/mcp_import.py`.)
 
 The SDK is imported only when a server is started, so a chat without MCP servers never loads it.
 """

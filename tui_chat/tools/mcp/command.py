@@ -1,6 +1,6 @@
-"""`tui-chat mcp list [--json]` and `tui-chat mcp import FILE` (the arguments are parsed in `cli.py`).
+"""`tui-chat mcp list [--json]` (the arguments are parsed, and the config read, in `cli.py`).
 
-`list` starts every configured server, waits until each runs or has failed, prints each with its
+It starts every configured server, waits until each runs or has failed, prints each with its
 state (running, failed and why, disabled) and its tools, and ends them all. Header and env values
 are never printed; tool names and descriptions from servers are shown with control characters
 escaped.
@@ -8,34 +8,21 @@ escaped.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ...safe_text import escape_controls
+from .config import McpServerConfig
 from .manager import McpManager
 from .server import McpServer
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run `tui-chat mcp ACTION`; the exit code."""
-    from ...config import default_config_path, load_config
-
-    path: Path = getattr(args, "config", None) or default_config_path()
-    if args.mcp_command == "import":
-        from .importing import import_servers
-
-        for line in import_servers(args.file, path):
-            print(line)
-        return 0
-    loaded = load_config(path)
-    for warning in loaded.warnings:
-        print(f"tui-chat: warning: {warning}", file=sys.stderr)
-    listing = asyncio.run(_listing(McpManager(loaded.config.mcp)))
-    if args.json:
+def print_listing(servers: Mapping[str, McpServerConfig], path: Path, *, as_json: bool) -> int:
+    """Start `servers`, print each with its state and tools (as JSON with `as_json`); the exit code."""
+    listing = asyncio.run(_listing(McpManager(servers)))
+    if as_json:
         print(json.dumps(listing, ensure_ascii=False, indent=2))
     elif not listing:
         print(f"no MCP servers in {path} (add [mcp.servers.NAME] tables, or `tui-chat mcp import FILE`)")
