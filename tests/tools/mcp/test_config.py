@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tui_chat.config import load_config
+from tui_chat.config.mcp_import import import_servers
 from tui_chat.errors import ConfigError
 from tui_chat.tools.mcp.config import MissingVariable, expand
-from tui_chat.config.mcp_import import import_servers
 from tui_chat.tools.mcp.names import tool_name
 from tui_chat.tools.registry import Approval
 

@@ -70,7 +70,7 @@ def test_mcp_list_shows_the_server_and_never_the_secret(url: str, tmp_path: Path
     for extra in ([], ["--json"]):
         done = subprocess.run(
             [sys.executable, "-m", "tui_chat", "mcp", "--config", str(config), "list", *extra],
-            env=env, capture_output=True, text=True, timeout=60, cwd=ROOT,
+            env=env, capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
         )
         assert done.returncode == 0, done.stderr
         assert TOKEN not in done.stdout + done.stderr

@@ -29,8 +29,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ...checking import Problems, Rule, Wrong, check_table, choice, is_number, non_empty_string, toml_type
+from ...checking import Problems, Rule, Wrong, check_table, non_empty_string, toml_type
 from ..registry import Approval
+from ..settings import RULES as TOOL_RULES
 
 DEFAULT_CALL_TIMEOUT = 60.0
 """Seconds an MCP tool call may take when its server sets no `timeout`."""
@@ -117,15 +118,6 @@ def _boolean(value: Any) -> bool:
     raise Wrong(f"expected true or false, got {toml_type(value)}")
 
 
-def _timeout(value: Any) -> float:
-    if is_number(value) and value > 0:
-        return float(value)
-    raise Wrong("expected a number of seconds > 0")
-
-
-_approval = choice(tuple(mode.value for mode in Approval))
-
-
 def _tool_approvals(value: Any) -> dict[str, Approval]:
     if not isinstance(value, dict):
         raise Wrong(f"expected a table of tool = \"ask\" | \"auto\" | \"deny\", got {toml_type(value)}")
@@ -133,9 +125,9 @@ def _tool_approvals(value: Any) -> dict[str, Approval]:
     kept: dict[str, Approval] = {}
     for tool, mode in value.items():
         try:
-            kept[tool] = Approval(mode)
-        except ValueError:
-            inside.append(((tool,), 'expected "ask", "auto" or "deny"'))
+            kept[tool] = TOOL_RULES["approval"](mode)
+        except Wrong as error:
+            inside.append(((tool,), str(error)))
     if inside:
         raise Wrong(inside=inside, kept=kept)
     return kept
@@ -149,9 +141,9 @@ SERVER: dict[str, Rule] = {
     "url": _url,
     "headers": _string_table,
     "enabled": _boolean,
-    "approval": lambda value: Approval(_approval(value)),
+    "approval": TOOL_RULES["approval"],
     "tools": _tool_approvals,
-    "timeout": _timeout,
+    "timeout": TOOL_RULES["timeout"],
 }
 """Each key of a `[mcp.servers.NAME]` table and its rule."""
 
