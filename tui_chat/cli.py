@@ -137,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .store.cli import add_history_command  # light: argparse only
 
     add_history_command(commands)
+
+    mcp = commands.add_parser("mcp", help="MCP servers: their state and tools; import them from another client")
+    mcp.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    mcp_commands.add_parser("list", help="each server, its state and its tools").add_argument("--json", action="store_true")
+    mcp_commands.add_parser("import", help="add the servers of an mcpServers JSON file").add_argument("file", type=Path)
+    mcp.set_defaults(run=_cmd_mcp)
     return parser
 
 
@@ -241,6 +248,7 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
     from .tools.terminal import TerminalApprover
 
     approver = TerminalApprover(answers, sys.stderr, interactive=None if answers is not None else False)
+    await session.start_mcp()
     loop = session.tool_loop(approver)
     _warn(session.warnings)
     out = sys.stdout
@@ -274,6 +282,7 @@ async def _ask(session: Any, text: str, *, as_json: bool, answers: Any) -> int:
                     print(f"tui-chat: {item.message}", file=sys.stderr)
     finally:
         await session.provider.aclose()
+        await session.close_mcp()
     if not as_json and turn.text and not turn.text.endswith("\n"):
         out.write("\n")
     out.flush()
@@ -461,6 +470,22 @@ def _cmd_devices(args: argparse.Namespace) -> int:
 
 
 # --- running a command -------------------------------------------------------------------------
+
+
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    from .config import default_config_path, load_config
+
+    path: Path = getattr(args, "config", None) or default_config_path()
+    if args.mcp_command == "import":
+        from .config.mcp_import import import_servers
+
+        print("\n".join(import_servers(args.file, path)))
+        return EXIT_OK
+    from .tools.mcp.command import print_listing
+
+    loaded = load_config(path)
+    _warn(loaded.warnings)
+    return print_listing(loaded.config.mcp, path, as_json=args.json)
 
 
 def _encodes_all_text(stream: IO[str]) -> bool:

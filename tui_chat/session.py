@@ -22,6 +22,7 @@ from .providers.registry import create_provider, spec_for
 if TYPE_CHECKING:
     from .tools.approval import Approver
     from .tools.loop import ToolLoop
+    from .tools.mcp.manager import McpManager
 
 
 @dataclass(slots=True)
@@ -55,6 +56,8 @@ class Session:
     yes: bool = False
     always_allowed: set[str] = field(default_factory=set)
     """Tools the person allowed "for this chat"; kept when the pack changes."""
+    mcp: McpManager | None = None
+    """The MCP servers of the config (None when it has none); their tools join every tool loop."""
 
     @property
     def provider(self) -> Provider:
@@ -73,9 +76,33 @@ class Session:
             yes=self.yes,
             pack_approvals=self.config.pack_tools.get(self.pack.id, {}) if self.pack else None,
             always_allowed=self.always_allowed,
+            mcp=self.mcp,
         )
         self.warnings.extend(warnings)
         return loop
+
+    async def start_mcp(self, *, wait: bool = True, end_on_sigterm: bool = True) -> None:
+        """Start the MCP servers (waiting until each runs or fails, unless not `wait`).
+
+        With `end_on_sigterm`, SIGTERM ends them too (for `asyncio.run` front ends; the TUI has its
+        own SIGTERM handling and closes them on exit). A server that fails adds one warning naming
+        it, unless the manager's `on_notice` was set (the UI sets it to show a notice).
+        """
+        if self.mcp is None:
+            return
+        if end_on_sigterm:
+            self.mcp.end_on_sigterm()
+        if self.mcp.on_notice is None:
+            self.mcp.on_notice = self.warnings.append
+        if wait:
+            await self.mcp.started()
+        else:
+            self.mcp.start()
+
+    async def close_mcp(self) -> None:
+        """End every MCP server process."""
+        if self.mcp is not None:
+            await self.mcp.aclose()
 
 
 def build_provider(config: Config, name: str, choices: Choices) -> Provider:
@@ -139,6 +166,11 @@ def build_session(choices: Choices) -> Session:
     pack, rendered = render_prompt(config, choices)
     conversation = Conversation(provider, rendered.settings())
     warnings += (f"{pack.path}: {w}" for w in rendered.warnings)
+    mcp = None
+    if config.mcp:
+        from .tools.mcp.manager import McpManager  # only with servers configured: it needs the tools package
+
+        mcp = McpManager(config.mcp)
     return Session(
         config=config,
         config_path=config.path or choices.config_path or default_config_path(),
@@ -149,5 +181,6 @@ def build_session(choices: Choices) -> Session:
         warnings=warnings,
         workspace=workspace,
         yes=choices.yes,
+        mcp=mcp,
     )
 

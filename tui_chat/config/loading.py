@@ -78,6 +78,7 @@ TOP_LEVEL: dict[str, Rule] = {
     "tools": _as_is,
     "packs": _as_is,
     "voice": _as_is,
+    "mcp": _as_is,
 }
 """The top-level keys; the tables are checked by their own rules below."""
 
@@ -134,6 +135,10 @@ def _build(data: dict[str, Any], problems: Problems, path: Path) -> Config:
         config.tools = check_tool_settings(tools, problems)
     if "packs" in top:
         config.pack_tools = _pack_tools(top["packs"], problems)
+    if "mcp" in top:
+        from ..tools.mcp.config import check_mcp_table  # only for a file with [mcp]
+
+        config.mcp = check_mcp_table(top["mcp"], problems)
     if "voice" in top:
         config.voice = VoiceConfig(**check_table(top["voice"], VOICE, ("voice",), problems, wrong="using the default"))
     return config

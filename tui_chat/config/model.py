@@ -21,6 +21,7 @@ from ..providers.registry import ProviderSettings
 from .keys import KeySource, clean_key
 
 if TYPE_CHECKING:
+    from ..tools.mcp.config import McpServerConfig
     from ..tools.settings import ToolConfig
 
 CONFIG_ENV = "TUI_CHAT_CONFIG"
@@ -67,6 +68,8 @@ class Config:
     """Per pack id, how its tools are approved: `[packs.<id>.tools] <tool> = "ask" | "auto" | "deny"`."""
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     """The `[voice]` table: provider, devices, mode, interruption, VAD and turn settings."""
+    mcp: dict[str, McpServerConfig] = field(default_factory=dict)
+    """The `[mcp.servers.NAME]` tables: the MCP servers whose tools join the chat."""
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""
     _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)

@@ -52,6 +52,19 @@ _TEMPLATE = """\
 # [packs.tools-demo.tools]
 # list_directory = "auto"
 
+# MCP servers: their tools join the chat as mcp__NAME__TOOL, and ask before they run.
+# `tui-chat mcp list` shows them; `tui-chat mcp import FILE` adds an "mcpServers" JSON file's.
+# "${{NAME}}" in env or headers is read from the environment, so secrets stay out of this file.
+# [mcp.servers.files]
+# command = "npx"
+# args = ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]
+# [mcp.servers.github]
+# url = "https://api.githubcopilot.com/mcp/"
+# headers = {{ Authorization = "Bearer ${{GITHUB_TOKEN}}" }}
+# approval = "ask"               # ask | auto | deny: the default for its tools
+# tools = {{ get_issue = "auto" }} # per tool, by the server's own tool name
+# timeout = 60                   # seconds a call may take
+
 # Voice: F5 in the chat, and `tui-chat voice`. Command-line flags win over these.
 # [voice]
 # provider = "openai-realtime"   # demo, openai-realtime or gemini-live; unset: the chat's provider

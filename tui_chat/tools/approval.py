@@ -32,7 +32,8 @@ class ApprovalRequest:
     never `arguments` itself. `index` of `total` places the call among those the model made at
     once. `needs_result` marks a client tool, which a person answers with the result text.
     `can_always` says whether "always allow for this chat" may be offered. `problem` is set when
-    the request is asked again because edited arguments were refused.
+    the request is asked again because edited arguments were refused. `server` names the MCP
+    server that runs the tool ("" for tools of tui-chat itself).
     """
 
     call_id: str
@@ -47,6 +48,7 @@ class ApprovalRequest:
     can_always: bool = True
     always_asks: bool = False
     problem: str = ""
+    server: str = ""
 
     @property
     def shown_arguments(self) -> str:

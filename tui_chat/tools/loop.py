@@ -381,6 +381,7 @@ class ToolRound:
                 can_always=loop.policy.can_always_allow(tool),
                 always_asks=tool.always_ask,
                 problem=problem,
+                server=tool.server or "",
             )
             self.event(index, ToolStatus.WAITING, text, request=request)
             try:

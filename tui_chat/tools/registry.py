@@ -76,7 +76,9 @@ class Tool:
     timeout: float | None = DEFAULT_TIMEOUT
     handler_schema: Mapping[str, Any] | None = None
     kind: str = "builtin"
-    """Where the handler comes from: "builtin", "command" (bound in the config) or "client"."""
+    """Where the handler comes from: "builtin", "command" (bound in the config), "client" or "mcp"."""
+    server: str | None = None
+    """For an MCP tool, the name of the server that runs it (shown when the call asks for approval)."""
 
     @property
     def name(self) -> str:

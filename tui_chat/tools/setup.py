@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..chunks import ToolSpec
 from ..conversation import Conversation
@@ -22,6 +22,9 @@ from .registry import Approval, Tool, ToolRegistry
 from .settings import ToolConfig, parse_tool_settings
 from .shell import COMMAND_TIMEOUT, SHELL_TIMEOUT, command_tool
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .mcp.manager import McpManager
 
 
 def _settings(settings: Mapping[str, Any] | None, warnings: list[str]) -> dict[str, ToolConfig]:
@@ -82,6 +85,7 @@ def build_tool_loop(
     yes: bool = False,
     pack_approvals: Mapping[str, str] | None = None,
     always_allowed: set[str] | None = None,
+    mcp: McpManager | None = None,
 ) -> tuple[ToolLoop, list[str]]:
     """A tool loop over `conversation`, and warnings about the settings.
 
@@ -90,7 +94,8 @@ def build_tool_loop(
     folder file tools are confined to (default: the current folder); `yes` the `--yes` flag;
     `pack_approvals` per-tool modes for this pack; `always_allowed` the set of tools the person
     allowed "for this chat" (pass the old loop's `policy.allowed` when rebuilding the loop for
-    another pack in the same chat; the set is shared, not copied).
+    another pack in the same chat; the set is shared, not copied); `mcp` the MCP servers whose
+    tools join the registry (and follow it as servers start, fail or change their tools).
     """
     warnings: list[str] = []
     own = _settings(settings, warnings)
@@ -103,6 +108,8 @@ def build_tool_loop(
             approvals[name] = Approval(mode)
         except ValueError:
             warnings.append(f"tool {name!r}: approval {mode!r} is not ask, auto or deny; ignored")
+    if mcp is not None:
+        mcp.attach(registry)
     policy = ApprovalPolicy.from_settings(own, pack=approvals, yes=yes)
     if always_allowed is not None:
         policy.allowed = always_allowed

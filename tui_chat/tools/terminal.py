@@ -105,6 +105,8 @@ def _describe(request: ApprovalRequest) -> str:
         f"── tool call {request.index} of {request.total}: {escape_controls(request.tool)} ──",
         f"why: {escape_controls(request.reason)}",
     ]
+    if request.server:
+        lines.append(f"MCP server: {escape_controls(request.server)}")
     if request.workspace is not None:
         lines.append(f"workspace: {escape_controls(str(request.workspace))}")
     if request.problem:

@@ -135,6 +135,8 @@ class ApprovalScreen(ModalScreen[Decision]):
             verb = "Answer" if request.needs_result else "Run"
             yield Static(Content.assemble(f"{verb} ", (escape_controls(request.tool), "bold $accent"), "?"),
                          classes="heading")
+            if request.server:
+                yield Static(Content(f"MCP server: {escape_controls(request.server)}"), classes="server")
             if request.description:
                 yield Static(Content(escape_controls(request.description)), classes="description")
             if request.reason:
