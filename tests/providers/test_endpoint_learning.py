@@ -1,0 +1,72 @@
+"""`list_models` teaches the catalog what the providers' model endpoints say (token limits, inputs,
+reasoning), over the loopback fakes; a `[models]` override still wins, and hostile ids are cleaned."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import pytest
+
+from tests.fakes.anthropic_wire import AnthropicWire
+from tests.fakes.gemini_wire import GeminiWire
+from tests.fakes.server import FakeServer, json_response
+from tests.fakes.wire import Wire
+from tests.fakes.wires import KEY
+from tui_chat.models import Catalog
+from tui_chat.providers.registry import create_provider
+
+GEMINI_MODELS = {"models": [
+    {"name": "models/gemini-9-flash-preview", "inputTokenLimit": 2_097_152, "outputTokenLimit": 131_072,
+     "thinking": True, "supportedGenerationMethods": ["generateContent"]},
+    {"name": "models/gemini-\x1b]8;;x\x07evil", "inputTokenLimit": 4_096, "supportedGenerationMethods": ["generateContent"]},
+]}  # fmt: skip
+ANTHROPIC_MODELS = {"data": [
+    {"type": "model", "id": "claude-opus-9-1", "display_name": "Claude Opus 9.1", "created_at": "2027-01-01T00:00:00Z",
+     "max_input_tokens": 1_000_000, "max_tokens": 256_000,
+     "capabilities": {"image_input": {"supported": True}, "pdf_input": {"supported": False}}},
+], "has_more": False}  # fmt: skip
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeServer]:
+    async with FakeServer() as fake:
+        yield fake
+
+
+async def _listed(wire: Wire, server: FakeServer, body: dict[str, object], catalog: Catalog) -> list[str]:
+    wire.install(server)
+    server.enqueue(json_response(body))
+    settings = wire.settings(server, KEY)
+    settings.catalog = catalog
+    provider = create_provider(wire.provider, settings)
+    try:
+        return [model.id for model in await provider.list_models()]
+    finally:
+        await provider.aclose()
+
+
+async def test_gemini_token_limits_reach_the_catalog_and_ids_are_cleaned(server: FakeServer) -> None:
+    catalog = Catalog()
+    before = catalog.lookup("gemini", "gemini-9-flash-preview")
+    ids = await _listed(GeminiWire(), server, GEMINI_MODELS, catalog)
+    assert ids[0] == "gemini-9-flash-preview" and "\x1b" not in ids[1] and "\x07" not in ids[1]
+    card = catalog.lookup("gemini", "gemini-9-flash-preview")
+    assert (card.context_window, card.max_output) == (2_097_152, 131_072) != (before.context_window, before.max_output)
+    assert card.sources["context_window"] == "Gemini models.list"
+    assert catalog.lookup("gemini", ids[1]).context_window == 4_096  # learnt under the cleaned id
+
+
+async def test_anthropic_limits_and_inputs_reach_the_catalog(server: FakeServer) -> None:
+    catalog = Catalog()
+    await _listed(AnthropicWire(), server, ANTHROPIC_MODELS, catalog)
+    card = catalog.lookup("anthropic", "claude-opus-9-1")
+    assert (card.context_window, card.max_output) == (1_000_000, 256_000)
+    assert card.input_kinds == frozenset({"text", "image"})
+    assert card.sources["max_output"] == "Anthropic models API"
+
+
+async def test_a_config_override_wins_over_what_the_endpoint_said(server: FakeServer) -> None:
+    catalog = Catalog({"claude-opus-9-1": {"context_window": 50_000}})
+    await _listed(AnthropicWire(), server, ANTHROPIC_MODELS, catalog)
+    card = catalog.lookup("anthropic", "claude-opus-9-1")
+    assert card.context_window == 50_000 and card.max_output == 256_000
