@@ -13,6 +13,7 @@ from tests.fakes.server import FakeServer, json_response
 from tests.fakes.wire import Wire
 from tests.fakes.wires import KEY
 from tui_chat.models import Catalog
+from tui_chat.providers.base import ModelInfo
 from tui_chat.providers.registry import create_provider
 
 GEMINI_MODELS = {"models": [
@@ -33,16 +34,21 @@ async def server() -> AsyncIterator[FakeServer]:
         yield fake
 
 
-async def _listed(wire: Wire, server: FakeServer, body: dict[str, object], catalog: Catalog) -> list[str]:
+async def _provider_models(wire: Wire, server: FakeServer, catalog: Catalog) -> list[ModelInfo]:
+    """What `wire`'s provider, built on `catalog` against `server`, lists (the replies already enqueued)."""
     wire.install(server)
-    server.enqueue(json_response(body))
-    settings = wire.settings(server, KEY)
+    settings = wire.settings(server, KEY, retries=0)
     settings.catalog = catalog
     provider = create_provider(wire.provider, settings)
     try:
-        return [model.id for model in await provider.list_models()]
+        return await provider.list_models()
     finally:
         await provider.aclose()
+
+
+async def _listed(wire: Wire, server: FakeServer, body: dict[str, object], catalog: Catalog) -> list[str]:
+    server.enqueue(json_response(body))
+    return [model.id for model in await _provider_models(wire, server, catalog)]
 
 
 async def test_gemini_token_limits_reach_the_catalog_and_ids_are_cleaned(server: FakeServer) -> None:
@@ -70,3 +76,20 @@ async def test_a_config_override_wins_over_what_the_endpoint_said(server: FakeSe
     await _listed(AnthropicWire(), server, ANTHROPIC_MODELS, catalog)
     card = catalog.lookup("anthropic", "claude-opus-9-1")
     assert card.context_window == 50_000 and card.max_output == 256_000
+
+
+async def test_ollama_api_show_teaches_the_local_models_window_and_capabilities(server: FakeServer) -> None:
+    from tests.fakes.openai_wire import OllamaWire
+
+    show = {"model_info": {"general.architecture": "qwen2", "qwen2.context_length": 32_768}, "capabilities": ["completion", "tools"]}
+    wire = OllamaWire()
+    server.enqueue(json_response(wire.models_body), json_response(show))  # the second model: no script, a 500
+    catalog = Catalog()
+    infos = await _provider_models(wire, server, catalog)
+    card = catalog.lookup("ollama", "llama3.2:latest")
+    assert (card.context_window, card.tools, card.input_kinds) == (32_768, True, frozenset({"text"}))
+    assert card.sources["context_window"] == "Ollama /api/show"
+    assert [(info.id, info.context_window) for info in infos][0] == ("llama3.2:latest", 32_768)
+    assert [info.id for info in infos] == wire.models_expected  # a failing /api/show leaves the listing whole
+    shows = [request for request in server.requests if request.path == "/api/show"]
+    assert [request.body for request in shows] == [b'{"model":"llama3.2:latest"}', b'{"model":"qwen2.5-coder:7b"}']
