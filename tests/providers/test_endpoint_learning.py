@@ -3,7 +3,7 @@ reasoning), over the loopback fakes; a `[models]` override still wins, and hosti
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -89,7 +89,7 @@ async def test_ollama_api_show_teaches_the_local_models_window_and_capabilities(
     card = catalog.lookup("ollama", "llama3.2:latest")
     assert (card.context_window, card.tools, card.input_kinds) == (32_768, True, frozenset({"text"}))
     assert card.sources["context_window"] == "Ollama /api/show"
-    assert [(info.id, info.context_window) for info in infos][0] == ("llama3.2:latest", 32_768)
+    assert (infos[0].id, infos[0].context_window) == ("llama3.2:latest", 32_768)
     assert [info.id for info in infos] == wire.models_expected  # a failing /api/show leaves the listing whole
     shows = [request for request in server.requests if request.path == "/api/show"]
     assert [request.body for request in shows] == [b'{"model":"llama3.2:latest"}', b'{"model":"qwen2.5-coder:7b"}']
