@@ -370,3 +370,76 @@ def test_pack_tool_approvals_are_read_and_bad_ones_named(tmp_path: Path) -> None
     assert loaded.config.pack_tools == {"tools-demo": {"list_directory": "auto"}}
     assert any("packs.tools-demo.tools.calculator" in w for w in loaded.warnings)
     assert any("packs.other.tools" in w for w in loaded.warnings)
+
+
+def test_model_overrides_reach_the_providers_catalog(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[models."llama3.2"]\nprovider = "ollama"\ncontext_window = 131072\ntools = false\n',
+    )
+    result = load_config(path)
+    assert result.warnings == []
+    assert result.config.models == {"llama3.2": {"provider": "ollama", "context_window": 131072, "tools": False}}
+    settings = result.config.provider_settings("ollama")
+    assert settings.catalog is result.config.catalog()  # one catalog per config: what it learns is kept
+    card = settings.catalog.lookup("ollama", "llama3.2")
+    assert card.context_window == 131072 and card.tools is False
+    assert card.sources["context_window"] == 'config [models."llama3.2"]'
+
+
+def test_wrong_model_override_keys_are_named_with_file_line_and_key_and_dropped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        'model = "gpt-5-mini"\n\n[models."gpt-5-mini"]\ncontext_window = -5\nmax_output = 1000\n'
+        'colour = "red"\n\n[models.broken]\ninput = ["smell"]\n',
+    )
+    result = load_config(path)
+    warnings = "\n".join(result.warnings)
+    assert f"{path}:4: models.gpt-5-mini.context_window: -5 is not valid; use a whole number of tokens above 0" in warnings
+    assert f"{path}:6: models.gpt-5-mini.colour: unknown setting" in warnings
+    assert f"{path}:9: models.broken.input: ['smell'] is not valid" in warnings
+    assert len(result.warnings) == 3
+    assert result.config.models == {"gpt-5-mini": {"max_output": 1000}, "broken": {}}
+    assert result.config.catalog().lookup("openai", "gpt-5-mini").max_output == 1000
+
+
+def test_reasoning_and_api_version_options_are_checked(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[providers.anthropic]\napi_version = "2026-10-21"\nthinking_budget = 4096\n'
+        '[providers.openai]\nreasoning_effort = "low"\nthinking_budget = "lots"\n'
+        '[providers.gemini]\napi_version = "v1"\n',
+    )
+    result = load_config(path)
+    [warning] = result.warnings
+    assert f"{path}:6: providers.openai.thinking_budget: expected a whole number >= 1, got a string" in warning
+    assert result.config.provider_config("anthropic").options == {"api_version": "2026-10-21", "thinking_budget": 4096}
+    assert result.config.provider_config("openai").options == {"reasoning_effort": "low"}
+    assert result.config.provider_config("gemini").options == {"api_version": "v1"}  # Gemini's own versions pass
+
+
+def test_an_unknown_anthropic_api_version_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[providers.anthropic]\napi_version = "2026-10-20"\n')
+    [warning] = load_config(path).warnings
+    assert f"{path}:2: providers.anthropic.api_version: expected one of 2026-10-21, 2023-06-01" in warning
+    assert load_config(path).config.provider_config("anthropic").options == {}
+
+
+def test_template_names_the_catalogs_defaults_and_the_new_keys_and_show_prints_overrides(tmp_path: Path) -> None:
+    from tui_chat.models import default_model
+
+    path = write_default_config(tmp_path / "config.toml")
+    text = path.read_text()
+    for provider in ("openai", "anthropic", "gemini"):
+        assert f'# model = "{default_model(provider)}"' in text
+    for key in ("api_version", "reasoning_effort", "thinking_budget", '[models."', "context_window"):
+        assert key in text
+    models_block = text[text.index('# [models."') :]
+    example = "\n".join(line.removeprefix("# ") for line in models_block.splitlines())
+    write(path, '[providers.anthropic]\napi_version = "2023-06-01"\nthinking_budget = 2048\n' + example)
+    result = load_config(path)
+    assert result.warnings == []  # the template's example is a valid table
+    assert result.config.catalog().lookup("ollama", "llama3.2").context_window == 131072
+    shown = tomllib.loads(masked_toml(result.config).split("\n\n", 1)[1])
+    assert shown["models"]["llama3.2"]["provider"] == "ollama"
+    assert shown["providers"]["anthropic"]["api_version"] == "2023-06-01"

@@ -13,6 +13,7 @@ from tui_chat.chunks import (
     ErrorChunk,
     FinishReason,
     Interrupted,
+    Message,
     ReplyStatus,
     Role,
     TextDelta,
@@ -203,3 +204,51 @@ async def test_continue_reply_sends_no_new_user_message_and_offers_given_tools()
     assert [t.name for t in request.tools] == ["calculator"] and request.tool_choice == "auto"
     await drain(conversation.send("again"))
     assert [t.name for t in provider.requests[-1].tools] == ["pack_tool"]
+
+
+def _windowed(provider: ScriptedProvider, window: int) -> ScriptedProvider:
+    """`provider` with a catalog that gives its model a context window of `window` tokens."""
+    from tui_chat.models import Catalog
+
+    provider.catalog = Catalog({provider.model: {"context_window": window}})  # type: ignore[attr-defined]
+    return provider
+
+
+async def test_a_first_message_too_long_for_the_window_is_refused_before_anything_is_sent() -> None:
+    from tui_chat.conversation import ContextWindowFull
+
+    provider = _windowed(ScriptedProvider([TextDelta("ok"), Done()]), 100)
+    conversation = Conversation(provider, PromptSettings(system="s" * 40))  # 10 tokens at 4 characters each
+    with pytest.raises(ContextWindowFull) as refused:
+        conversation.send("x" * 361)  # 40 + 361 = 401 characters: about 101 tokens
+    assert refused.value.tokens == 101 and refused.value.window == 100
+    assert "script-1's context window: about 101 tokens of 100" in str(refused.value)
+    assert "Ctrl+L" in refused.value.hint and "Ctrl+N" in refused.value.hint
+    assert conversation.history == [] and provider.requests == []
+    await drain(conversation.send("x" * 360))  # exactly 100 tokens: it fits
+    assert len(provider.requests) == 1
+
+
+async def test_the_estimate_starts_from_the_services_last_count_and_adds_the_new_text() -> None:
+    from tui_chat.conversation import ContextWindowFull
+
+    provider = _windowed(ScriptedProvider([TextDelta("ok"), UsageChunk(Usage(900, 60)), Done()]), 1_000)
+    conversation = Conversation(provider)
+    await drain(conversation.send("short"))
+    # The service counted 900 in + 60 out: 40 tokens (160 characters) are left.
+    assert conversation.context_problem("y" * 160) is None
+    problem = conversation.context_problem("y" * 161)
+    assert isinstance(problem, ContextWindowFull) and problem.tokens == 1_001
+    conversation.append(Message(Role.USER, "z" * 80))  # a message added since the count: 20 tokens
+    assert conversation.context_problem("y" * 80) is None
+    assert conversation.context_problem("y" * 81) is not None
+    with pytest.raises(ContextWindowFull):
+        conversation.send("y" * 200)
+    assert [m.content for m in conversation.history] == ["short", "ok", "z" * 80]
+    conversation.clear()  # a new chat starts from nothing
+    assert conversation.context_problem("y" * 3_000) is None
+
+
+async def test_a_model_without_a_known_window_is_never_refused() -> None:
+    conversation = Conversation(ScriptedProvider([TextDelta("ok"), Done()]))
+    assert conversation.context_problem("x" * 10_000_000) is None

@@ -4,6 +4,10 @@
 collects the reply text; when it ends, however it ends (finished, failed, cut off, cancelled by the
 consumer), the assistant message goes into the history with its status, so nothing is lost.
 Model text is cleaned of terminal control sequences here, once, for every consumer.
+
+Before a message is added, `send` checks that the request would fit the model's context window
+(estimated from the service's last count and the text added since) and refuses it with
+`ContextWindowFull` if not, so nothing is sent that the service would refuse for its length.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .chunks import (
     Usage,
     UsageChunk,
 )
-from .errors import ProviderError
+from .errors import ProviderError, TuiChatError
 from .providers.base import ChatRequest, Provider
 from .safe_text import clean_chunk
 
@@ -67,6 +71,22 @@ def _answered(messages: Iterable[Message]) -> tuple[Message, ...]:
             pending = {call.id: call for call in message.tool_calls}
     close_pending()
     return tuple(out)
+
+
+CONTEXT_HINT = "start a new chat (Ctrl+L in the chat), or pick a model with a larger window (Ctrl+N, or --model)"
+"""What to do when a message would not fit the model's context window."""
+
+
+class ContextWindowFull(TuiChatError):
+    """The next request would not fit the model's context window (an estimate); nothing was sent."""
+
+    def __init__(self, model: str, tokens: int, window: int) -> None:
+        super().__init__(
+            f"this message would not fit {model}'s context window: about {tokens:,} tokens of {window:,}",
+            hint=CONTEXT_HINT,
+        )
+        self.tokens = tokens
+        self.window = window
 
 
 class Reply:
@@ -166,6 +186,9 @@ class Conversation:
         self.prompt = prompt or PromptSettings()
         self.history: list[Message] = []
         self.usage = Usage()
+        self._counted: tuple[int, int] | None = None
+        """(tokens, history length): the last reply's input and output as the service counted them,
+        and how many messages the history held then; None before any reply reported usage."""
 
     def use_prompt(self, prompt: PromptSettings) -> None:
         """Switch the system prompt and parameters; the history stays."""
@@ -191,8 +214,30 @@ class Conversation:
             tool_choice=tool_choice,
         )
 
+    def context_problem(self, text: str) -> ContextWindowFull | None:
+        """Why `text` cannot be sent (the request would not fit the model's context window), or None.
+
+        The first call for a model may load the catalog's price table: off the event loop, call it
+        in a thread (a UI does so before `send`, whose own check then finds the card cached).
+        """
+        from .models.catalog import card_for
+        from .models.usage import context_use, next_input_tokens
+
+        if self._counted is None:
+            measured, added = 0, [self.prompt.system or "", *(m.content for m in self.history)]
+        else:
+            measured, since = self._counted
+            added = [m.content for m in self.history[since:]]
+        use = context_use(card_for(self.provider), next_input_tokens(measured, sum(map(len, added)) + len(text)))
+        if use.fits() or use.window is None:
+            return None
+        return ContextWindowFull(self.provider.model, use.used, use.window)
+
     def send(self, text: str, *, tools: tuple[ToolSpec, ...] | None = None, tool_choice: str | None = None) -> Reply:
-        """Add the user's message and return the reply stream for it."""
+        """Add the user's message and return the reply stream for it; `ContextWindowFull`, with
+        nothing added or sent, when it would not fit the model's context window."""
+        if problem := self.context_problem(text):
+            raise problem
         self.history.append(Message(Role.USER, text))
         return Reply(self, self.request(tools=tools, tool_choice=tool_choice))
 
@@ -218,9 +263,12 @@ class Conversation:
         """Forget the history (the prompt stays)."""
         self.history.clear()
         self.usage = Usage()
+        self._counted = None
 
     def _record(self, reply: Reply) -> None:
         self.usage = self.usage + reply.usage
         message = reply.as_message()
         if message.content or message.tool_calls or reply.status is not ReplyStatus.COMPLETE:
             self.history.append(message)
+        if reply.usage.input_tokens:
+            self._counted = (reply.usage.input_tokens + reply.usage.output_tokens, len(self.history))

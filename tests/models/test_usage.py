@@ -76,3 +76,12 @@ def test_usage_figures_are_hand_computed_and_unknown_when_a_price_is() -> None:
         "in 1,000 · out 500 · context 0.4% of 400,000 · reply $0.00125 · chat $0.01"
     )
     assert usage_line(unpriced, Usage(1000, 500), None).endswith("window unknown · reply cost unknown · chat cost unknown")
+
+
+def test_text_not_yet_counted_is_estimated_at_four_characters_a_token_rounded_up() -> None:
+    from tui_chat.models.usage import estimate_tokens, next_input_tokens
+
+    assert [estimate_tokens(chars) for chars in (0, 1, 4, 5, 400)] == [0, 1, 1, 2, 100]
+    # the service counted 1,200 tokens (the last reply's input and output); 41 characters came since
+    assert next_input_tokens(1_200, 41) == 1_211
+    assert next_input_tokens(0, 0) == 0

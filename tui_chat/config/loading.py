@@ -79,13 +79,24 @@ TOP_LEVEL: dict[str, Rule] = {
     "packs": _as_is,
     "voice": _as_is,
     "mcp": _as_is,
+    "models": _as_is,
 }
 """The top-level keys; the tables are checked by their own rules below."""
 
 PROVIDER_KEYS: dict[str, Rule] = {"api_key": string, "base_url": string, "model": string}
 """The keys every `[providers.NAME]` table knows; any other key is an option of that provider."""
 
+REASONING: dict[str, Rule] = {
+    "reasoning_effort": non_empty_string,
+    "thinking_budget": number(1, whole=True, unit=" tokens"),
+}
+"""Reasoning options any provider takes (sent where the model has reasoning; see models/shaping.py)."""
+
+ANTHROPIC_API_VERSIONS = ("2026-10-21", "2023-06-01")
+"""The Anthropic API versions tui-chat speaks; the first is the default (providers/anthropic.py)."""
+
 KNOWN_OPTIONS: dict[str, dict[str, Rule]] = {
+    "anthropic": {"api_version": choice(ANTHROPIC_API_VERSIONS)},
     "demo": {
         "speed": keep_type(number(0)),
         "first_token_delay": keep_type(number(0)),
@@ -139,6 +150,8 @@ def _build(data: dict[str, Any], problems: Problems, path: Path) -> Config:
         from ..tools.mcp.config import check_mcp_table  # only for a file with [mcp]
 
         config.mcp = check_mcp_table(top["mcp"], problems)
+    if "models" in top:
+        config.models = _models(top["models"], problems)
     if "voice" in top:
         config.voice = VoiceConfig(**check_table(top["voice"], VOICE, ("voice",), problems, wrong="using the default"))
     return config
@@ -159,10 +172,22 @@ def _providers(value: Any, problems: Problems) -> dict[str, ProviderConfig]:
         if name not in registry.PROVIDERS:
             problems.add(("providers", name), f"unknown provider{suggest(name, registry.PROVIDERS)}; ignored")
         elif (own := _table(own, ("providers", name), problems)) is not None:
-            rules = {key: PROVIDER_KEYS.get(key) or KNOWN_OPTIONS.get(name, {}).get(key, _as_is) for key in own}
+            options = {**REASONING, **KNOWN_OPTIONS.get(name, {})}
+            rules = {key: PROVIDER_KEYS.get(key) or options.get(key, _as_is) for key in own}
             good = check_table(own, rules, ("providers", name), problems)
             known = {key: good.pop(key) for key in PROVIDER_KEYS if key in good}
             result[name] = ProviderConfig(**known, options=good)
+    return result
+
+
+def _models(value: Any, problems: Problems) -> dict[str, dict[str, Any]]:
+    """`[models."name"]` tables: the person's facts about a model, each key checked (models/overrides.py)."""
+    from ..models.overrides import OVERRIDE_RULES  # only for a file with [models]
+
+    result: dict[str, dict[str, Any]] = {}
+    for name, own in (_table(value, ("models",), problems) or {}).items():
+        if (own := _table(own, ("models", name), problems)) is not None:
+            result[name] = check_table(own, OVERRIDE_RULES, ("models", name), problems)
     return result
 
 

@@ -22,6 +22,7 @@ from .keys import KeySource, clean_key
 
 if TYPE_CHECKING:
     from ..tools.mcp.config import McpServerConfig
+    from ..models.catalog import Catalog
     from ..tools.settings import ToolConfig
 
 CONFIG_ENV = "TUI_CHAT_CONFIG"
@@ -66,6 +67,8 @@ class Config:
     """The `[tools.<name>]` tables, checked when the file is loaded."""
     pack_tools: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per pack id, how its tools are approved: `[packs.<id>.tools] <tool> = "ask" | "auto" | "deny"`."""
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The `[models."name"]` tables, each key checked: the person's facts about models (see `catalog()`)."""
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     """The `[voice]` table: provider, devices, mode, interruption, VAD and turn settings."""
     mcp: dict[str, McpServerConfig] = field(default_factory=dict)
@@ -73,6 +76,7 @@ class Config:
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""
     _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False, compare=False)
+    _catalog: Catalog | None = field(default=None, init=False, repr=False, compare=False)
 
     def effective_provider(self) -> str:
         """`provider`, else the first of `registry.DEFAULT_ORDER` with a key in this file or the
@@ -88,6 +92,17 @@ class Config:
     def provider_config(self, name: str) -> ProviderConfig:
         """The `[providers.NAME]` table, or an empty one."""
         return self.providers.get(name) or ProviderConfig()
+
+    def catalog(self) -> Catalog:
+        """The model catalog with this file's `[models."name"]` overrides (the bundled one when there are none).
+
+        One per config, so what endpoints taught it and what models refused outlive a provider switch.
+        """
+        from ..models.catalog import Catalog, default_catalog
+
+        if self._catalog is None:
+            self._catalog = Catalog(self.models) if self.models else default_catalog()
+        return self._catalog
 
     def provider_settings(
         self,
@@ -110,6 +125,7 @@ class Config:
             base_url=base_url or own.base_url,
             api_key=KeySource(spec, self.path, own.api_key, self._stamp),
             options={**own.options, **(options or {})},
+            catalog=self.catalog(),
         )
 
 

@@ -101,6 +101,8 @@ def masked_toml(config: Config) -> str:
         data["tools"] = {name: tool.as_table() for name, tool in config.tools.items()}
     if config.pack_tools:
         data["packs"] = {pack_id: {"tools": modes} for pack_id, modes in config.pack_tools.items()}
+    if config.models:
+        data["models"] = {name: dict(facts) for name, facts in config.models.items()}
     if voice := config.voice.set_values():
         data["voice"] = voice
     if config.path is not None and config.path.is_file():

@@ -27,7 +27,7 @@ _TEMPLATE = """\
 # provider = "openai"
 
 # The model of that provider. Unset: the provider's own default.
-# model = "gpt-4o-mini"
+# model = "{openai}"
 
 # The colour theme: one of Textual's, a bundled one, or one from the themes folder next to this file.
 # theme = "{theme}"
@@ -85,27 +85,44 @@ _TEMPLATE = """\
 # max_turn = 30.0                # seconds after which a turn is cut and the next begun
 
 # One table per provider. Each knows model, base_url and api_key, plus options of its own.
+# Every provider also takes reasoning settings, sent to models that reason (dropped, with a
+# notice, for those that do not); a prompt pack's own parameters win over them:
+# reasoning_effort = "low"  # the model's effort levels, e.g. minimal, low, medium, high
+# thinking_budget = 2048    # tokens of thinking, for models that take a budget (Claude, Gemini)
 
 [providers.demo]
 # speed = 60               # tokens per second; 0 streams as fast as the screen takes them
 # first_token_delay = 0.4  # seconds of "thinking" before the reply starts
 
 [providers.openai]
-# model = "gpt-4o-mini"
+# model = "{openai}"
 # base_url = "https://api.openai.com/v1"
 # api_key = "sk-..."       # better: export OPENAI_API_KEY
 
 [providers.anthropic]
-# model = "claude-sonnet-4-5"
+# model = "{anthropic}"
+# api_version = "2026-10-21"  # or "2023-06-01", the version before (keys sent as x-api-key)
 # api_key = "..."          # better: export ANTHROPIC_API_KEY
 
 [providers.gemini]
-# model = "gemini-2.5-flash"
+# model = "{gemini}"
 # api_key = "..."          # better: export GEMINI_API_KEY
 
 [providers.ollama]
-# model = "llama3.2"
+# model = "{ollama}"
 # base_url = "http://localhost:11434/v1"
+
+# Your own facts about a model, winning over the bundled catalog and what the service reports
+# (`tui-chat models --provider NAME` shows the catalog). The table name is the model id.
+# [models."llama3.2"]
+# provider = "ollama"          # only for this provider (unset: any)
+# context_window = 131072      # tokens
+# max_output = 8192            # tokens
+# input = ["text", "image"]    # of text, image, audio, pdf
+# tools = true                 # also: streaming, realtime
+# params = ["temperature", "top_p"]   # the sampling parameters it takes
+# reasoning = "none"           # or reasoning_levels = ["low", "high"]
+# price_input = 0.0            # USD per million tokens; also price_output, price_cached_input
 """
 
 
@@ -127,7 +144,10 @@ def write_default_config(path: Path, *, force: bool = False) -> Path:
         except OSError as error:
             raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
     known = textwrap.fill(", ".join(registry.PROVIDERS) + ".", 98, initial_indent="# Known: ", subsequent_indent="#   ")
-    document = tomlkit.parse(_TEMPLATE.format(providers=known, theme=DEFAULT_THEME))
+    from ..models.catalog import default_model
+
+    defaults = {name: default_model(name) for name in ("openai", "anthropic", "gemini", "ollama")}
+    document = tomlkit.parse(_TEMPLATE.format(providers=known, theme=DEFAULT_THEME, **defaults))
     _merge(document, existing)
     atomic_write_secret(path, tomlkit.dumps(document))
     return path

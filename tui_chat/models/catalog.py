@@ -147,6 +147,13 @@ def default_model(provider: str) -> str:
     return default_catalog().default_model(provider)
 
 
+def card_for(provider: Any) -> ModelCard:
+    """The card of the model a provider talks to, from its own catalog (with the person's
+    overrides and what its endpoints reported), or the bundled one for a provider without one."""
+    catalog: Catalog = getattr(provider, "catalog", None) or default_catalog()
+    return catalog.lookup(provider.name, provider.model)
+
+
 def realtime_models(provider: str) -> tuple[str, ...]:
     """`default_catalog().realtime_models(...)`."""
     return default_catalog().realtime_models(provider)

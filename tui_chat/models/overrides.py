@@ -16,7 +16,8 @@ not part of the name). Every other key states one fact and wins over every other
     price_input = 0.25               # USD per million tokens, >= 0; also price_output, price_cached_input
     family = "gpt-5"
 
-A wrong key or value raises `ConfigError` naming the table, the key and the value.
+A wrong key or value raises `ConfigError` naming the table, the key and the value. The config
+loader checks the same keys with `OVERRIDE_RULES`, so a wrong one is named with its file and line.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..checking import Rule, Wrong
 from ..errors import ConfigError
 from .card import INPUT_KINDS, NO_REASONING, SAMPLING_PARAMS, Rate
 
@@ -109,6 +111,28 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "price_cached_input": ("price_cached_input", _price, "USD per million tokens, 0 or more"),
     "family": ("family", _text, "a family name"),
 }
+
+
+def _rule(key: str) -> Rule:
+    """The config checker of `key`: its value as written when right, else `Wrong` saying what is right."""
+    _field, check, expected = _KEYS[key]
+
+    def rule(value: Any) -> Any:
+        if check(value) is None:
+            raise Wrong(f"{value!r} is not valid; use {expected}")
+        return value
+
+    return rule
+
+
+def _provider(value: Any) -> str:
+    if _text(value) is None:
+        raise Wrong(f'{value!r} is not a provider name; use a name such as "ollama"')
+    return str(value).strip()
+
+
+OVERRIDE_RULES: dict[str, Rule] = {"provider": _provider, **{key: _rule(key) for key in _KEYS}}
+"""Each key of a `[models."name"]` table and its checker, for the config loader."""
 
 
 def parse_overrides(tables: Mapping[str, Any]) -> tuple[Override, ...]:

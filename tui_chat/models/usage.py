@@ -68,6 +68,21 @@ class ContextUse:
         return self.window is None or self.used + more <= self.window
 
 
+CHARS_PER_TOKEN = 4
+"""About how many characters of text make one token, for text no service has counted yet."""
+
+
+def estimate_tokens(chars: int) -> int:
+    """A rough token count of `chars` characters of text not yet counted by a service (rounded up)."""
+    return -(-chars // CHARS_PER_TOKEN)
+
+
+def next_input_tokens(measured: int, added_chars: int) -> int:
+    """The next request's input in tokens, estimated: what the service last counted (the last
+    reply's input and output, 0 before any reply) and the text added since, at `CHARS_PER_TOKEN`."""
+    return measured + estimate_tokens(added_chars)
+
+
 def context_use(card: ModelCard, tokens: int) -> ContextUse:
     """`tokens` (the next request's input) against `card`'s context window."""
     return ContextUse(tokens, card.context_window)

@@ -51,6 +51,7 @@ from ..chunks import (
     UsageChunk,
 )
 from .base import Capabilities, ChatRequest, ModelInfo
+from ..models.endpoints import anthropic_facts
 from ..models.rejections import anthropic_rejected_param
 from .encoding import arguments_object, dumps, new_call_id
 from .failures import StreamFailure, trim
@@ -317,9 +318,10 @@ class AnthropicProvider(HTTPProvider):
         models = []
         for item in (data.get("data") if isinstance(data, dict) else None) or ():
             if isinstance(item, dict) and isinstance(item.get("id"), str):
-                models.append(
-                    ModelInfo(self.name, item["id"], self.capabilities(item["id"]), 200_000, str(item.get("display_name") or ""))
-                )
+                reported = anthropic_facts(item)
+                model = self.learn(reported, "Anthropic models API")
+                window = reported[1].get("context_window", 200_000)
+                models.append(ModelInfo(self.name, model, self.capabilities(model), window, str(item.get("display_name") or "")))
         return models
 
     def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:

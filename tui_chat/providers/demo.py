@@ -39,7 +39,7 @@ from ..chunks import (
     Usage,
     UsageChunk,
 )
-from ..models.catalog import default_model
+from ..models.catalog import default_catalog, default_model
 from .base import Capabilities, ChatRequest, ModelInfo
 from .registry import ProviderSettings
 
@@ -207,6 +207,8 @@ class DemoProvider:
         settings = settings or ProviderSettings()
         options: dict[str, Any] = dict(settings.options)
         self.model = settings.model or default_model(self.name)
+        self.catalog = settings.catalog or default_catalog()
+        """The model catalog with the person's `[models."name"]` overrides (its context window, say)."""
         self.speed = float(options.get("speed", DEFAULT_SPEED))
         if self.speed < 0:
             raise ValueError("speed must be 0 (as fast as possible) or a number of tokens per second")

@@ -41,6 +41,7 @@ from typing import Any, AsyncIterator, Iterable
 
 from ..chunks import Chunk, Done, FinishReason, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage, UsageChunk
 from ..errors import ProviderError
+from ..models.endpoints import gemini_facts
 from .base import Capabilities, ChatRequest, ModelInfo
 from .encoding import arguments_object, is_generated_id, new_call_id, tool_names
 from .failures import StreamFailure, trim
@@ -254,11 +255,10 @@ class GeminiProvider(HTTPProvider):
             methods = item.get("supportedGenerationMethods") or []
             if methods and "generateContent" not in methods:
                 continue
-            model = item["name"].removeprefix("models/")
-            limit = item.get("inputTokenLimit")
-            models.append(
-                ModelInfo(self.name, model, self.capabilities(model), limit if isinstance(limit, int) else None, str(item.get("description") or ""))
-            )
+            reported = gemini_facts(item)
+            model = self.learn(reported, "Gemini models.list")
+            window = reported[1].get("context_window")
+            models.append(ModelInfo(self.name, model, self.capabilities(model), window, str(item.get("description") or "")))
         return models
 
     def body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from dataclasses import replace
 from typing import Any, AsyncIterator, Callable, Iterable
 
 from ..chunks import (
@@ -52,6 +53,7 @@ from ..chunks import (
 )
 from ..errors import ProviderError
 from .base import Capabilities, ChatRequest, ModelInfo
+from ..models.endpoints import ollama_facts
 from ..models.rejections import openai_rejected_param
 from .encoding import PartialCall, dumps, new_call_id
 from .failures import StreamFailure, trim
@@ -71,6 +73,8 @@ FINISH_REASONS = {
 
 AZURE_TOKEN_ENV = "AZURE_OPENAI_AD_TOKEN"
 """A Microsoft Entra ID token for Azure OpenAI (the variable the openai SDK reads too)."""
+SHOWN_MODELS = 50
+"""At most this many of a local Ollama's models are asked about (`/api/show`, one request each)."""
 MISTRAL_CALL_ID = re.compile(r"[a-zA-Z0-9]{9}")
 """The only tool call ids Mistral accepts in a request."""
 BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -468,8 +472,28 @@ class OllamaProvider(OpenAIProvider):
         if not settings.base_url and (host := os.environ.get("OLLAMA_HOST", "").strip()):
             if "://" not in host:
                 host = "http://" + host
-            settings = ProviderSettings(settings.model, host.rstrip("/") + "/v1", settings.api_key, dict(settings.options))
+            settings = replace(settings, base_url=host.rstrip("/") + "/v1")
         super().__init__(settings)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The pulled models, each first taught to the catalog from Ollama's own `/api/show`
+        (context length, tools, vision), so the window and capabilities are the local model's."""
+        models = await super().list_models()
+        for index, info in enumerate(models[:SHOWN_MODELS]):
+            if facts := await self._show(info.id):
+                self.catalog.learn(self.name, info.id, facts, "Ollama /api/show")
+                models[index] = replace(info, context_window=facts.get("context_window", info.context_window))
+        return models
+
+    async def _show(self, model: str) -> dict[str, Any]:
+        """What `/api/show` says of `model` (nothing when this server has no such endpoint or fails)."""
+        url = self.base_url.removesuffix("/v1") + "/api/show"
+        request = self.client.build_request("POST", url, content=dumps({"model": model}), headers={"content-type": "application/json", **self.auth_headers(self.api_key())})
+        try:
+            reply = await self.request_json(request)
+        except ProviderError:
+            return {}
+        return ollama_facts(reply) if isinstance(reply, dict) else {}
 
     def key_hint(self) -> str:
         return "Ollama needs no key unless a proxy in front of it does; set the api key in the [providers.ollama] config"

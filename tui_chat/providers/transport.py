@@ -163,6 +163,15 @@ class HTTPProvider:
         failure.args = (failure.message,)
         return failure
 
+    def learn(self, reported: tuple[str, dict[str, Any]], source: str) -> str:
+        """Teach the catalog what this provider's models endpoint said about one model (read by
+        `models/endpoints.py`); returns the model id, cleaned as any text from a server is."""
+        model_id, facts = reported
+        model_id = clean(model_id)
+        if model_id and facts:
+            self.catalog.learn(self.name, model_id, facts, source)
+        return model_id
+
     def api_version(self) -> str | None:
         """The API version requests are sent for, where the service has versions that take different parameters."""
         return None

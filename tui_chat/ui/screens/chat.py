@@ -11,6 +11,7 @@ While voice is on, what is typed goes to the voice session, and Esc stops the as
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import aclosing
 from typing import TYPE_CHECKING, cast
 
@@ -21,7 +22,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker
 
-from ...chunks import ErrorChunk, Interrupted, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
+from ...chunks import ErrorChunk, Interrupted, Notice, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
 from ...errors import TuiChatError
 from ...safe_text import clean
 from ..widgets.audio_meter import AudioMeter
@@ -138,6 +139,11 @@ class ChatScreen(ChatVoice):
 
     async def _send_text(self, text: str) -> None:
         await self._voice_closed()  # its last exchange goes in the history before this turn
+        conversation = self.chat_app.session.conversation
+        if problem := await asyncio.to_thread(conversation.context_problem, text):  # the first lookup loads prices
+            self.chat_app.tell(f"{problem.message}: {problem.hint}", title="Too long", severity="warning")
+            self.query_one(PromptInput).load_text(text)  # nothing typed is lost
+            return
         await self.query_one(ChatLog).add_user(text)
         await self._start(self.chat_app.tool_loop.send(text))
 
@@ -199,6 +205,8 @@ class ChatScreen(ChatVoice):
                         self.notify(item.message, title="Tools", severity="warning")
                     elif isinstance(item, RetryNotice):
                         status.retrying(item.delay, item.attempt, item.attempts)
+                    elif isinstance(item, Notice):
+                        self.chat_app.tell(item.message, title="Request")
                     elif isinstance(item, (ErrorChunk, Interrupted)):
                         hint = getattr(item, "hint", "")
                         hint = "" if hint in (turn.error or "") else hint  # the error's text says it already
