@@ -72,6 +72,13 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--yes", "-y", action="store_true", help="approve tool calls without asking (never run_shell or write_file)"
     )
+    resume = common.add_mutually_exclusive_group()
+    resume.add_argument("--continue", "-c", dest="continue_chat", action="store_true", help="go on with the last saved chat")
+    resume.add_argument("--chat", metavar="ID", help="go on with the saved chat ID (`tui-chat history list`)")
+    common.add_argument("--no-history", action="store_true", help="save nothing this run")
+    common.add_argument(
+        "--from", dest="replay_from", metavar="CHAT.json|ID", help="the chat the replay provider plays back"
+    )
     return common
 
 
@@ -148,6 +155,8 @@ def choices_from(args: argparse.Namespace) -> Any:
     options: dict[str, Any] = {}
     if (speed := getattr(args, "speed", None)) is not None:
         options["speed"] = speed
+    if (replay_from := getattr(args, "replay_from", None)) is not None:
+        options["from"] = replay_from
     return Choices(
         config_path=getattr(args, "config", None),
         provider=getattr(args, "provider", None),
@@ -159,6 +168,9 @@ def choices_from(args: argparse.Namespace) -> Any:
         provider_options=options,
         workspace=str(workspace) if (workspace := getattr(args, "workspace", None)) else None,
         yes=getattr(args, "yes", False),
+        continue_chat=getattr(args, "continue_chat", False),
+        chat=getattr(args, "chat", None),
+        no_history=getattr(args, "no_history", False),
     )
 
 
@@ -171,13 +183,18 @@ def _warn(lines: Sequence[str]) -> None:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    from .session import build_session
+    from .session import build_session, start_history
 
-    session = build_session(choices_from(args))
+    choices = choices_from(args)
+    session = build_session(choices)
+    start_history(session, choices, wait=False)
     from .ui.app import TuiChatApp
 
     app = TuiChatApp(session)
-    app.run()
+    try:
+        app.run()
+    finally:
+        session.close_history()
     return EXIT_FAILED if app.return_code else EXIT_OK  # Textual sets it when the app ended on an error
 
 
@@ -185,15 +202,20 @@ def _cmd_tui(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .session import build_session
+    from .session import build_session, start_history
 
     stdin_read = args.text == "-" or _stdin_is_piped()
     piped = _read_stdin() if stdin_read else ""
     text = piped if args.text == "-" else "\n\n".join(part for part in (args.text, piped) if part.strip())
     if not text.strip():
         raise TuiChatError("the prompt is empty", hint="pass the prompt as an argument, or '-' and text on stdin")
-    session = build_session(choices_from(args))
-    return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
+    choices = choices_from(args)
+    session = build_session(choices)
+    start_history(session, choices)
+    try:
+        return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
+    finally:
+        session.close_history()
 
 
 def _stdin_is_piped() -> bool:

@@ -66,6 +66,8 @@ class Config:
     pack_tools: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per pack id, how its tools are approved: `[packs.<id>.tools] <tool> = "ask" | "auto" | "deny"`."""
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    history_enabled: bool = True
+    """`[history] enabled`: False saves no chat, in the TUI or `ask` (saved chats can still be read)."""
     """The `[voice]` table: provider, devices, mode, interruption, VAD and turn settings."""
     path: Path | None = None
     """The file these settings were loaded from (it may not exist)."""

@@ -103,6 +103,8 @@ def masked_toml(config: Config) -> str:
         data["packs"] = {pack_id: {"tools": modes} for pack_id, modes in config.pack_tools.items()}
     if voice := config.voice.set_values():
         data["voice"] = voice
+    if not config.history_enabled:
+        data["history"] = {"enabled": False}
     if config.path is not None and config.path.is_file():
         source = f"# Settings in effect, from {config.path}."
     else:

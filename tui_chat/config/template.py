@@ -71,6 +71,10 @@ _TEMPLATE = """\
 # pre_roll = 0.3                 # seconds from before the start of speech sent with it
 # max_turn = 30.0                # seconds after which a turn is cut and the next begun
 
+# Saved chats (`tui-chat history`, `--continue`). `--no-history` saves nothing for one run.
+# [history]
+# enabled = true                 # false: no chat is saved, in the TUI or `tui-chat ask`
+
 # One table per provider. Each knows model, base_url and api_key, plus options of its own.
 
 [providers.demo]
