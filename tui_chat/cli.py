@@ -65,7 +65,7 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--pack", metavar="FILE|ID", help="prompt pack file, or the id of a bundled pack")
     common.add_argument("--prompt", metavar="NAME", help="prompt of the pack to use")
     common.add_argument("--var", action="append", metavar="KEY=VALUE", help="pack variable (repeatable)")
-    common.add_argument("--speed", type=_pace, metavar="N", help="demo provider pace in tokens/s (0 = no delay)")
+    common.add_argument("--speed", type=_pace, metavar="N", help="demo pace in tokens/s; replay: N times the recorded pace (0 = no delay)")
     common.add_argument(
         "--workspace", type=Path, metavar="DIR", help="folder that file tools are confined to (default: here)"
     )
