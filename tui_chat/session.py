@@ -167,6 +167,8 @@ def build_session(choices: Choices) -> Session:
     warnings = list(loaded.warnings)
     workspace = choose_workspace(choices, config, warnings)  # before the provider opens any connection
     name = choices.provider or config.effective_provider()
+    if name == "replay":
+        choices.provider_options = replay_options(choices.provider_options)
     provider = build_provider(config, name, choices)
     pack, rendered = render_prompt(config, choices)
     conversation = Conversation(provider, rendered.settings())
@@ -183,6 +185,16 @@ def build_session(choices: Choices) -> Session:
         yes=choices.yes,
         variables={**config.variables, **choices.variables},
     )
+
+
+def replay_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The replay provider's options: `from` (a file or chat id) loaded into the recording it plays."""
+    out = dict(options)
+    if (source := out.pop("from", None)) is not None:
+        from .store.recording import load_recording
+
+        out["recorded_model"], out["recording"] = load_recording(str(source))
+    return out
 
 
 def start_history(session: Session, choices: Choices, *, wait: bool = True) -> None:

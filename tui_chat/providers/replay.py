@@ -7,8 +7,9 @@ calls as the model made them (they still go through approval: the tool loop cann
 from a live model's), its usage, and its ending (complete, error; a cut-off or cancelled reply
 ends interrupted). A recorded chat so becomes a reproducible bug report and a test fixture.
 
-Options (`--from`, `--speed`):
-- `from`: the file or chat id (required);
+Options:
+- `recording`: the replies to play, as `RecordedReply` values (required). The session loads them
+  from `--from` (`store.recording`): the provider sits below the store and never opens it;
 - `speed`: 0 or unset plays as fast as the consumer takes it; N > 0 keeps the recorded timing,
   N times faster (1 = as it was recorded).
 """
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator
+from dataclasses import dataclass
+from typing import AsyncIterator
 
 from ..chunks import (
     Chunk,
@@ -27,18 +28,28 @@ from ..chunks import (
     FinishReason,
     Interrupted,
     ReplyStatus,
-    Role,
     TextDelta,
     ToolCall,
     ToolCallChunk,
+    Usage,
     UsageChunk,
 )
 from ..errors import ConfigError
 from .base import Capabilities, ChatRequest, ModelInfo
 from .registry import ProviderSettings
 
-if TYPE_CHECKING:
-    from ..store.records import ChatRecord
+
+@dataclass(frozen=True, slots=True)
+class RecordedReply:
+    """One assistant reply as it was recorded: how it streamed, what it called, how it ended."""
+
+    text: str
+    chunks: tuple[tuple[int, int], ...] = ()
+    """(milliseconds since the reply started, characters) per chunk; empty: the text in one piece."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage | None = None
+    status: ReplyStatus = ReplyStatus.COMPLETE
+    error: str | None = None
 
 
 class ReplayProvider:
@@ -47,16 +58,13 @@ class ReplayProvider:
     name = "replay"
 
     def __init__(self, settings: ProviderSettings) -> None:
-        source = settings.options.get("from")
-        if not source:
+        recording = settings.options.get("recording")
+        if recording is None:
             raise ConfigError(
                 "the replay provider needs a recorded chat", hint="--from CHAT.json, or --from ID of a saved chat"
             )
-        from ..store.resume import current_branch
-
-        record = _load(str(source))
-        self.replies = [m for m in current_branch(record) if m.role is Role.ASSISTANT]
-        self.model = settings.model or record.info.model or "recorded"
+        self.replies: list[RecordedReply] = list(recording)
+        self.model = settings.model or str(settings.options.get("recorded_model") or "recorded")
         speed = settings.options.get("speed") or 0
         self.speed = float(speed) if isinstance(speed, (int, float)) and speed > 0 else 0.0
         self.played = 0
@@ -89,7 +97,7 @@ class ReplayProvider:
         if rest := reply.text[offset:]:
             yield TextDelta(rest)
         for call in reply.tool_calls:
-            yield ToolCallChunk(ToolCall(call.call_id, call.name, call.arguments))
+            yield ToolCallChunk(call)
         if reply.usage is not None:
             yield UsageChunk(reply.usage)
         if reply.status is ReplyStatus.COMPLETE:
@@ -99,25 +107,3 @@ class ReplayProvider:
         else:
             yield Interrupted(reply.error or reply.status.value)
 
-
-def _load(source: str) -> ChatRecord:
-    """The chat record from an export file, or from the history by id."""
-    from ..store.schema import StoreError
-
-    path = Path(source).expanduser()
-    if path.suffix == ".json" or path.is_file():
-        from ..store.exchange import chat_from_json
-
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise StoreError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
-        return chat_from_json(text, str(path))[0]
-    from ..store.history import open_store
-    from ..store.reads import load_chat, resolve_chat_id
-
-    store = open_store()
-    try:
-        return store.run(load_chat, store.run(resolve_chat_id, source).result()).result()
-    finally:
-        store.close()

@@ -16,9 +16,9 @@ import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..chunks import Chunk, Role, TextDelta, ToolCallChunk, Usage
+from ..chunks import Chunk, Role, TextDelta, ToolCall, ToolCallChunk, Usage
 from .records import ToolDecision
 
 HAND_OVER = 0.1
@@ -29,8 +29,24 @@ process loses (0.1 + 0.5 s, within the promised second)."""
 
 if TYPE_CHECKING:
     from ..conversation import Reply
-    from ..tools.loop import ToolEvent
     from .history import Store
+
+
+class ToolEventView(Protocol):
+    """What the recorder reads of a `tools.loop.ToolEvent` (the store sits below the tools: it names
+    no type of theirs, and reads the status by its value)."""
+
+    call: ToolCall
+    arguments: str
+
+    @property
+    def status(self) -> Any: ...
+
+    @property
+    def result(self) -> Any: ...
+
+    @property
+    def final(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,25 +174,24 @@ class Recorder:
             self._text = []
         self._handed = at
 
-    def tool_event(self, event: ToolEvent) -> None:
+    def tool_event(self, event: ToolEventView) -> None:
         """A tool call changed status: record the decision when it is known, and the result when final."""
-        from ..tools.loop import ToolStatus
-
         message_id = self._tools_of
         if message_id is None:
             return
         call = event.call
         edited = event.arguments != call.arguments
-        if event.status is ToolStatus.RUNNING:
+        status = event.status.value
+        if status == "running":
             self._ran.add(call.id)
             self.store.decide_tool_call(
                 message_id, call.id, ToolDecision.EDITED if edited else ToolDecision.APPROVED,
                 edited_arguments=event.arguments if edited else None,
             )  # fmt: skip
-        elif event.status is ToolStatus.DENIED:
+        elif status == "denied":
             reason = event.result.content if event.result is not None else None
             self.store.decide_tool_call(message_id, call.id, ToolDecision.DENIED, reason=reason)
-        elif event.status is ToolStatus.DONE and call.id not in self._ran:
+        elif status == "done" and call.id not in self._ran:
             self.store.decide_tool_call(message_id, call.id, ToolDecision.APPROVED)  # answered by the person
         if event.final and event.result is not None:
             self.store.set_tool_result(message_id, call.id, event.result.content, is_error=event.result.is_error)
