@@ -52,6 +52,10 @@ _TEMPLATE = """\
 # [packs.tools-demo.tools]
 # list_directory = "auto"
 
+# Saved chats (`tui-chat history`, `--continue`). `--no-history` saves nothing for one run.
+# [history]
+# enabled = true                 # false: no chat is saved, in the TUI or `tui-chat ask`
+
 # Voice: F5 in the chat, and `tui-chat voice`. Command-line flags win over these.
 # [voice]
 # provider = "openai-realtime"   # demo, openai-realtime or gemini-live; unset: the chat's provider
@@ -70,10 +74,6 @@ _TEMPLATE = """\
 # vad_min_volume = -50.0         # dBFS below which nothing is speech
 # pre_roll = 0.3                 # seconds from before the start of speech sent with it
 # max_turn = 30.0                # seconds after which a turn is cut and the next begun
-
-# Saved chats (`tui-chat history`, `--continue`). `--no-history` saves nothing for one run.
-# [history]
-# enabled = true                 # false: no chat is saved, in the TUI or `tui-chat ask`
 
 # One table per provider. Each knows model, base_url and api_key, plus options of its own.
 
