@@ -65,12 +65,19 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--pack", metavar="FILE|ID", help="prompt pack file, or the id of a bundled pack")
     common.add_argument("--prompt", metavar="NAME", help="prompt of the pack to use")
     common.add_argument("--var", action="append", metavar="KEY=VALUE", help="pack variable (repeatable)")
-    common.add_argument("--speed", type=_pace, metavar="N", help="demo provider pace in tokens/s (0 = no delay)")
+    common.add_argument("--speed", type=_pace, metavar="N", help="demo pace in tokens/s; replay: N times the recorded pace (0 = no delay)")
     common.add_argument(
         "--workspace", type=Path, metavar="DIR", help="folder that file tools are confined to (default: here)"
     )
     common.add_argument(
         "--yes", "-y", action="store_true", help="approve tool calls without asking (never run_shell or write_file)"
+    )
+    resume = common.add_mutually_exclusive_group()
+    resume.add_argument("--continue", "-c", dest="continue_chat", action="store_true", help="go on with the last saved chat")
+    resume.add_argument("--chat", metavar="ID", help="go on with the saved chat ID (`tui-chat history list`)")
+    common.add_argument("--no-history", action="store_true", help="save nothing this run")
+    common.add_argument(
+        "--from", dest="replay_from", metavar="CHAT.json|ID", help="the chat the replay provider plays back"
     )
     return common
 
@@ -155,6 +162,8 @@ def choices_from(args: argparse.Namespace) -> Any:
     options: dict[str, Any] = {}
     if (speed := getattr(args, "speed", None)) is not None:
         options["speed"] = speed
+    if (replay_from := getattr(args, "replay_from", None)) is not None:
+        options["from"] = replay_from
     return Choices(
         config_path=getattr(args, "config", None),
         provider=getattr(args, "provider", None),
@@ -166,6 +175,9 @@ def choices_from(args: argparse.Namespace) -> Any:
         provider_options=options,
         workspace=str(workspace) if (workspace := getattr(args, "workspace", None)) else None,
         yes=getattr(args, "yes", False),
+        continue_chat=getattr(args, "continue_chat", False),
+        chat=getattr(args, "chat", None),
+        no_history=getattr(args, "no_history", False),
     )
 
 
@@ -178,13 +190,18 @@ def _warn(lines: Sequence[str]) -> None:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    from .session import build_session
+    from .session import build_session, start_history
 
-    session = build_session(choices_from(args))
+    choices = choices_from(args)
+    session = build_session(choices)
+    start_history(session, choices, wait=False)
     from .ui.app import TuiChatApp
 
     app = TuiChatApp(session)
-    app.run()
+    try:
+        app.run()
+    finally:
+        session.close_history()
     return EXIT_FAILED if app.return_code else EXIT_OK  # Textual sets it when the app ended on an error
 
 
@@ -192,15 +209,20 @@ def _cmd_tui(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .session import build_session
+    from .session import build_session, start_history
 
     stdin_read = args.text == "-" or _stdin_is_piped()
     piped = _read_stdin() if stdin_read else ""
     text = piped if args.text == "-" else "\n\n".join(part for part in (args.text, piped) if part.strip())
     if not text.strip():
         raise TuiChatError("the prompt is empty", hint="pass the prompt as an argument, or '-' and text on stdin")
-    session = build_session(choices_from(args))
-    return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
+    choices = choices_from(args)
+    session = build_session(choices)
+    start_history(session, choices)
+    try:
+        return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
+    finally:
+        session.close_history()
 
 
 def _stdin_is_piped() -> bool:

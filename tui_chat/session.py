@@ -20,6 +20,10 @@ from .providers.base import Provider
 from .providers.registry import create_provider, spec_for
 
 if TYPE_CHECKING:
+    import concurrent.futures
+
+    from .store.history import Store
+    from .store.recorder import ChatSettings, Recorder
     from .tools.approval import Approver
     from .tools.loop import ToolLoop
     from .tools.mcp.manager import McpManager
@@ -39,6 +43,12 @@ class Choices:
     provider_options: Mapping[str, Any] = field(default_factory=dict)
     workspace: str | None = None
     yes: bool = False
+    continue_chat: bool = False
+    """`--continue`: go on with the most recently updated saved chat."""
+    chat: str | None = None
+    """`--chat ID`: go on with this saved chat (any unique prefix of its id)."""
+    no_history: bool = False
+    """`--no-history`: save nothing this run (a resumed chat is still read)."""
 
 
 @dataclass(slots=True)
@@ -58,6 +68,10 @@ class Session:
     """Tools the person allowed "for this chat"; kept when the pack changes."""
     mcp: McpManager | None = None
     """The MCP servers of the config (None when it has none); their tools join every tool loop."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """The pack variables in force (the config's, then the command line's)."""
+    recorder: Recorder | None = None
+    """Saves the chat as it happens (None: history is off for this run); see `start_history`."""
 
     @property
     def provider(self) -> Provider:
@@ -78,6 +92,7 @@ class Session:
             always_allowed=self.always_allowed,
             mcp=self.mcp,
         )
+        loop.recorder = self.recorder
         self.warnings.extend(warnings)
         return loop
 
@@ -103,6 +118,22 @@ class Session:
         """End every MCP server process."""
         if self.mcp is not None:
             await self.mcp.aclose()
+    def chat_settings(self) -> ChatSettings:
+        """The provider, model, pack, prompt and variables in force, as a saved chat keeps them."""
+        from .store.recorder import ChatSettings
+
+        return ChatSettings(
+            provider=self.provider_name,
+            model=self.provider.model,
+            pack=self.pack.id if self.pack else None,
+            prompt=self.rendered.prompt_id if self.rendered else None,
+            variables=dict(self.variables),
+        )
+
+    def close_history(self) -> None:
+        """Commit what is still queued and close the store (at exit)."""
+        if self.recorder is not None:
+            self.recorder.close()
 
 
 def build_provider(config: Config, name: str, choices: Choices) -> Provider:
@@ -162,6 +193,8 @@ def build_session(choices: Choices) -> Session:
     warnings = list(loaded.warnings)
     workspace = choose_workspace(choices, config, warnings)  # before the provider opens any connection
     name = choices.provider or config.effective_provider()
+    if name == "replay":
+        choices.provider_options = replay_options(choices.provider_options)
     provider = build_provider(config, name, choices)
     pack, rendered = render_prompt(config, choices)
     conversation = Conversation(provider, rendered.settings())
@@ -182,5 +215,72 @@ def build_session(choices: Choices) -> Session:
         workspace=workspace,
         yes=choices.yes,
         mcp=mcp,
+        variables={**config.variables, **choices.variables},
     )
+
+
+def replay_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The replay provider's options: `from` (a file or chat id) loaded into the recording it plays."""
+    out = dict(options)
+    if (source := out.pop("from", None)) is not None:
+        from .store.recording import load_recording
+
+        out["recorded_model"], out["recording"] = load_recording(str(source))
+    return out
+
+
+def start_history(session: Session, choices: Choices, *, wait: bool = True) -> None:
+    """Load the chat to go on with (`--continue`, `--chat`) and start saving, as the choices and the
+    `[history]` table say. The store is opened on a thread; with `wait` False (the TUI starting a
+    new chat) the first screen does not wait for it. Its notice, if any, joins `warnings`.
+    """
+    import concurrent.futures
+    import threading
+
+    save = session.config.history_enabled and not choices.no_history
+    resume = choices.continue_chat or choices.chat is not None
+    if not (save or resume):
+        return
+    opening: concurrent.futures.Future[Store] = concurrent.futures.Future()
+    threading.Thread(target=_open_store, args=(opening, session.warnings), name="tui-chat store opener").start()
+    chat_id = None
+    if resume:
+        chat_id = _load_chat(opening.result(), session, choices.chat)
+        if not save:
+            opening.result().close()
+    if save:
+        from .store.recorder import Recorder, cost_of
+
+        session.recorder = Recorder(
+            opening if not wait and not resume else opening.result(), session.chat_settings,
+            chat_id=chat_id, cost=cost_of(session.provider),
+        )  # fmt: skip
+
+
+def _open_store(into: concurrent.futures.Future[Store], warnings: list[str]) -> None:
+    from .store.history import open_store
+
+    try:
+        store = open_store()
+    except BaseException as error:  # open_store answers a bad file itself; this is a bug, told where it is awaited
+        into.set_exception(error)
+        return
+    if store.notice:
+        warnings.append(store.notice)
+    into.set_result(store)
+
+
+def _load_chat(store: Store, session: Session, given: str | None) -> str:
+    """Put the saved chat's history into the conversation; returns the chat's full id."""
+    from .store.reads import load_chat
+    from .store.resume import chat_to_resume, history_messages
+
+    try:
+        chat_id = store.run(chat_to_resume, given).result()
+        record = store.run(load_chat, chat_id).result()
+    except BaseException:
+        store.close()
+        raise
+    session.conversation.history[:] = history_messages(record)
+    return chat_id
 

@@ -80,6 +80,7 @@ TOP_LEVEL: dict[str, Rule] = {
     "voice": _as_is,
     "mcp": _as_is,
     "models": _as_is,
+    "history": _as_is,
 }
 """The top-level keys; the tables are checked by their own rules below."""
 
@@ -126,6 +127,16 @@ VOICE: dict[str, Rule] = {
 """The `[voice]` table: each key and its rule; a wrong value is replaced by its default."""
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Wrong(f"expected true or false, got {toml_type(value)}")
+    return value
+
+
+HISTORY: dict[str, Rule] = {"enabled": _boolean}
+"""The `[history]` table: whether chats are saved."""
+
+
 _approval = choice(("ask", "auto", "deny"))
 """How a tool is approved."""
 
@@ -154,6 +165,9 @@ def _build(data: dict[str, Any], problems: Problems, path: Path) -> Config:
         config.models = _models(top["models"], problems)
     if "voice" in top:
         config.voice = VoiceConfig(**check_table(top["voice"], VOICE, ("voice",), problems, wrong="using the default"))
+    if "history" in top:
+        history = check_table(top["history"], HISTORY, ("history",), problems, wrong="using the default")
+        config.history_enabled = history.get("enabled", True)
     return config
 
 

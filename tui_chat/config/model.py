@@ -70,6 +70,8 @@ class Config:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The `[models."name"]` tables, each key checked: the person's facts about models (see `catalog()`)."""
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    history_enabled: bool = True
+    """`[history] enabled`: False saves no chat, in the TUI or `ask` (saved chats can still be read)."""
     """The `[voice]` table: provider, devices, mode, interruption, VAD and turn settings."""
     mcp: dict[str, McpServerConfig] = field(default_factory=dict)
     """The `[mcp.servers.NAME]` tables: the MCP servers whose tools join the chat."""

@@ -105,6 +105,8 @@ def masked_toml(config: Config) -> str:
         data["models"] = {name: dict(facts) for name, facts in config.models.items()}
     if voice := config.voice.set_values():
         data["voice"] = voice
+    if not config.history_enabled:
+        data["history"] = {"enabled": False}
     if config.path is not None and config.path.is_file():
         source = f"# Settings in effect, from {config.path}."
     else:

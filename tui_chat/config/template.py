@@ -65,6 +65,10 @@ _TEMPLATE = """\
 # tools = {{ get_issue = "auto" }} # per tool, by the server's own tool name
 # timeout = 60                   # seconds a call may take
 
+# Saved chats (`tui-chat history`, `--continue`). `--no-history` saves nothing for one run.
+# [history]
+# enabled = true                 # false: no chat is saved, in the TUI or `tui-chat ask`
+
 # Voice: F5 in the chat, and `tui-chat voice`. Command-line flags win over these.
 # [voice]
 # provider = "openai-realtime"   # demo, openai-realtime or gemini-live; unset: the chat's provider

@@ -60,6 +60,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ProviderSpec("vertex", "tui_chat.providers.gemini", "VertexProvider", "Gemini on Vertex AI", ("GOOGLE_CLOUD_ACCESS_TOKEN",)),
         ProviderSpec("cohere", "tui_chat.providers.cohere", "CohereProvider", "Cohere Chat v2", ("CO_API_KEY",)),
         ProviderSpec("replicate", "tui_chat.providers.replicate", "ReplicateProvider", "Replicate predictions", ("REPLICATE_API_TOKEN",)),
+        ProviderSpec("replay", "tui_chat.providers.replay", "ReplayProvider", "plays a saved chat back (--from CHAT.json|ID)", ()),
     )
 }
 

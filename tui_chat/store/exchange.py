@@ -99,6 +99,7 @@ def _message_to_json(m: MessageRecord) -> dict[str, Any]:
         if m.voice is None
         else {"started_ms": m.voice.started_ms, "ended_ms": m.voice.ended_ms, "barge_in": m.voice.barge_in},
         "attachments": [{"sha256": a.sha256, "name": a.name, "mime": a.mime, "size": a.size} for a in m.attachments],
+        "chunks": [list(chunk) for chunk in m.chunks],
     }
 
 
@@ -178,6 +179,7 @@ def _message_from_json(m: dict[str, Any], chat_id: str) -> MessageRecord:
         ),
         voice=None if voice is None else VoiceTurn(voice["started_ms"], voice["ended_ms"], voice["barge_in"]),
         attachments=tuple(AttachmentRef(a["sha256"], clean(a["name"]), clean(a["mime"]), a["size"]) for a in m["attachments"]),
+        chunks=tuple((at, size) for at, size in m.get("chunks", ())),
     )
 
 
@@ -219,11 +221,12 @@ def _mime_of(record: ChatRecord, sha: str) -> str:
 def _insert_message(conn: sqlite3.Connection, chat_id: str, m: MessageRecord) -> None:
     conn.execute(
         "INSERT INTO messages (id, chat_id, parent_id, role, text, status, error, created_at, provider, model, pack,"
-        " input_tokens, output_tokens, cost_usd, tool_call_id, opaque) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " input_tokens, output_tokens, cost_usd, tool_call_id, opaque, chunks) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (m.id, chat_id, m.parent_id, m.role.value, m.text, m.status.value, m.error, m.created_at, m.provider,
          m.model, m.pack, m.usage and m.usage.input_tokens, m.usage and m.usage.output_tokens, m.cost_usd,
-         m.tool_call_id, json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in m.opaque])),
+         m.tool_call_id, json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in m.opaque]),
+         json.dumps([list(chunk) for chunk in m.chunks])),
     )
     conn.executemany(
         "INSERT INTO tool_calls (message_id, call_id, name, arguments, decision, edited_arguments, reason, result,"

@@ -79,7 +79,13 @@ _MESSAGE = _object({
         "type": "array",
         "items": _object({"sha256": _SHA256, "name": _TEXT, "mime": _TEXT, "size": {"type": "integer", "minimum": 0}}),
     },
-})  # fmt: skip
+    "chunks": {
+        "type": "array",
+        "description": "how the text streamed, for replay: [milliseconds since the reply started, characters]"
+                       " per chunk (optional: files written before it was kept have none)",
+        "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+    },
+}, "chunks")  # fmt: skip
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -202,14 +202,16 @@ class Store:
         usage: Usage | None = None,
         cost_usd: float | None = None,
         opaque: Sequence[OpaqueBlock] = (),
+        chunks: Sequence[tuple[int, int]] = (),
     ) -> None:
-        """Record how a reply ended (with the error text, usage, cost and provider blocks)."""
+        """Record how a reply ended (with the error text, usage, cost, provider blocks, and how it
+        streamed: `chunks` as (milliseconds since the reply started, characters), for replay)."""
         blocks = json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in opaque])
         self._put(
             "UPDATE messages SET status = ?, error = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?,"
-            " opaque = ?, writer = NULL WHERE id = ?",
+            " opaque = ?, chunks = ?, writer = NULL WHERE id = ?",
             (status.value, error, usage and usage.input_tokens, usage and usage.output_tokens, cost_usd, blocks,
-             message_id),
+             json.dumps([list(chunk) for chunk in chunks]), message_id),
         )
 
     # --- tools, voice, attachments --------------------------------------------------------------

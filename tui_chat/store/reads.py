@@ -86,10 +86,11 @@ def load_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRecord:
         files.setdefault(message_id, []).append(AttachmentRef(sha, name, mime, size))
     messages = []
     for (
-        id_, parent, role, text, status, error, created, provider, model, pack, tin, tout, cost, call_id, opaque
+        id_, parent, role, text, status, error, created, provider, model, pack, tin, tout, cost, call_id, opaque,
+        chunks,
     ) in conn.execute(
         "SELECT id, parent_id, role, text, status, error, created_at, provider, model, pack, input_tokens,"
-        " output_tokens, cost_usd, tool_call_id, opaque FROM messages WHERE chat_id = ? ORDER BY seq",
+        " output_tokens, cost_usd, tool_call_id, opaque, chunks FROM messages WHERE chat_id = ? ORDER BY seq",
         (chat_id,),
     ):
         messages.append(
@@ -112,6 +113,7 @@ def load_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRecord:
                 tool_calls=tuple(calls.get(id_, ())),
                 voice=voices.get(id_),
                 attachments=tuple(files.get(id_, ())),
+                chunks=tuple((at, size) for at, size in json.loads(chunks)),
             )
         )
     return ChatRecord(_chat_info(row, len(messages)), tuple(messages))

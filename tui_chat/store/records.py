@@ -91,6 +91,8 @@ class MessageRecord:
     tool_calls: tuple[ToolCallRecord, ...] = ()
     voice: VoiceTurn | None = None
     attachments: tuple[AttachmentRef, ...] = ()
+    chunks: tuple[tuple[int, int], ...] = ()
+    """How the text streamed: (milliseconds since the reply started, characters) per chunk."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,11 @@ V2 = (
 """Usage and cost, tool calls with their approval and result, voice turns, attachments, and the
 `writer` of a streaming reply (whose death marks the reply interrupted)."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+V3 = ("ALTER TABLE messages ADD COLUMN chunks TEXT NOT NULL DEFAULT '[]'",)
+"""How a reply streamed: its chunk boundaries and times, `[[ms since the reply started, characters], ...]`,
+so a replay gives the text back as it came (empty for messages written before, or not streamed)."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
 VERSION = len(MIGRATIONS)
 """The schema version this tui-chat writes and understands."""
 

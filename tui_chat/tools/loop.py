@@ -25,7 +25,7 @@ import asyncio
 import enum
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, TypeAlias
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Callable, Mapping, TypeAlias
 
 from ..chunks import Chunk, Message, ReplyStatus, Role, ToolCall, ToolSpec, chunk_to_dict
 from ..conversation import Conversation, Reply
@@ -34,6 +34,9 @@ from .approval import ApprovalRequest, Approver, Decision, DecisionKind, Denying
 from .policy import ApprovalPolicy
 from .registry import Approval, CheckedCall, ToolInputError, ToolRegistry
 from .result import ToolResult, error_result, text_result
+
+if TYPE_CHECKING:
+    from ..store.recorder import Recorder
 
 DEFAULT_MAX_ROUNDS = 5
 DEFAULT_MAX_TOOL_CALLS = 25
@@ -134,7 +137,8 @@ class ToolLoop:
 
     `registry` holds the tools offered (it overrides the prompt's own list: build it with
     `tools_for_prompt` to offer the pack's tools), `policy` and `approver` decide about calls,
-    `limits` bound each turn.
+    `limits` bound each turn. `recorder`, when set, is told of every event of every turn (the
+    chat is saved as it streams; see `store.recorder`).
     """
 
     def __init__(
@@ -145,19 +149,25 @@ class ToolLoop:
         approver: Approver | None = None,
         *,
         limits: LoopLimits | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.conversation = conversation
         self.registry = registry
         self.policy = policy or ApprovalPolicy()
         self.approver: Approver = approver or DenyingApprover()
         self.limits = limits or LoopLimits()
+        self.recorder = recorder
 
     def send(self, text: str) -> Turn:
         """Add the user's message and return the turn that answers it."""
+        if self.recorder is not None:
+            self.recorder.user(text)
         return Turn(self, self.conversation.send(text, **self.request_tools(first=True)))
 
     def retry(self) -> Turn:
         """Answer the last user message again, dropping everything after it (tool results too)."""
+        if self.recorder is not None:
+            self.recorder.retry()
         return Turn(self, self.conversation.retry(**self.request_tools(first=True)))
 
     def resume(self) -> Turn:
@@ -236,14 +246,21 @@ class Turn:
 
     async def _run(self) -> AsyncGenerator[TurnItem, None]:
         loop = self.loop
+        recorder = loop.recorder
         reply = self._first
         while True:
             self.replies.append(reply)
+            if recorder is not None:
+                recorder.reply_started()
             try:
                 async with aclosing(aiter(reply)) as stream:
                     async for chunk in stream:
+                        if recorder is not None:
+                            recorder.chunk(chunk)
                         yield chunk
             finally:
+                if recorder is not None:
+                    recorder.reply_ended(reply)
                 if reply.tool_calls and reply.status is not ReplyStatus.COMPLETE:
                     # Cut off, failed or cancelled: its calls never run, but each needs a result.
                     self._answer(list(reply.tool_calls), {}, "not run: the reply that asked for it did not finish")
@@ -273,8 +290,11 @@ class Turn:
         queue: asyncio.Queue[Any] = asyncio.Queue()
         results: dict[int, ToolResult] = {}
         worker = asyncio.create_task(ToolRound(self, calls, self.rounds, queue.put_nowait, results).work())
+        recorder = self.loop.recorder
         try:
             while (item := await queue.get()) is not _END:
+                if recorder is not None and isinstance(item, ToolEvent):
+                    recorder.tool_event(item)
                 yield item
             await worker
         finally:

@@ -103,6 +103,32 @@ class ChatScreen(ChatVoice):
         self.query_one(PromptInput).focus()
         self.watch(self.app, "app_focus", self._app_focus_changed, init=False)
         self.app.app_suspend_signal.subscribe(self, self._stop_holding)
+        if self.chat_app.session.conversation.history:  # a saved chat, reopened (--continue, --chat)
+            self.run_worker(self._show_history(), group="history")
+
+    async def _show_history(self) -> None:
+        """Show the messages the conversation starts with: text, tool calls with their results, statuses."""
+        from ...chunks import Role
+        from ...tools.loop import ToolEvent, ToolStatus
+        from ...tools.result import text_result
+        from ..widgets.tool_item import ToolItem
+
+        log = self.query_one(ChatLog)
+        tools: dict[str, ToolItem] = {}
+        for message in self.chat_app.session.conversation.history:
+            if message.role is Role.USER:
+                await log.add_user(message.content)
+            elif message.role is Role.ASSISTANT:
+                if message.content or message.status is not ReplyStatus.COMPLETE:
+                    view = await log.add_reply()
+                    view.append(message.content)
+                    await view.finish(message.status)
+                for call in message.tool_calls:
+                    tools[call.id] = await log.add_tool(ToolItem(call))
+            elif message.role is Role.TOOL and (item := tools.get(message.tool_call_id or "")) is not None:
+                result = text_result(message.content, is_error=message.is_error)
+                status = ToolStatus.ERROR if message.is_error else ToolStatus.DONE
+                item.update(ToolEvent(item.call, status, 1, 1, 0, item.call.arguments, result=result))
 
     def _check_key(self) -> None:
         """A provider that needs an API key and has none says so at start, not after the first message."""

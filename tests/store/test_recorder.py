@@ -1,0 +1,101 @@
+"""The recorder on the tool loop: every event of a turn reaches a real SQLite file, as it happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes.scripted import ScriptedProvider
+from tests.tools.helpers import ScriptedApprover, answer, args, calls
+from tui_chat.chunks import ErrorChunk, ReplyStatus, Role, TextDelta, Usage, UsageChunk
+from tui_chat.conversation import Conversation
+from tui_chat.store.history import Store
+from tui_chat.store.reads import load_chat
+from tui_chat.store.recorder import ChatSettings, Recorder
+from tui_chat.store.records import ToolDecision
+from tui_chat.store.resume import history_messages
+from tui_chat.tools import Decision
+from tui_chat.tools.builtin import builtin_tools
+from tui_chat.tools.loop import ToolLoop
+from tui_chat.tools.policy import ApprovalPolicy
+from tui_chat.tools.registry import Approval, ToolRegistry
+from tui_chat.tools.workspace import Workspace
+
+SETTINGS = ChatSettings("scripted", "script-1", pack="tools-demo", prompt="main", variables={"name": "Ada"})
+
+
+def recorded_loop(store: Store, provider: ScriptedProvider, tmp_path: Path, approver: ScriptedApprover) -> ToolLoop:
+    registry = ToolRegistry(builtin_tools().values(), workspace=Workspace(tmp_path))
+    policy = ApprovalPolicy(config={"calculator": Approval.ASK, "list_directory": Approval.ASK})
+    recorder = Recorder(store, lambda: SETTINGS, cost=lambda usage: usage.output_tokens / 1000)
+    return ToolLoop(Conversation(provider), registry, policy, approver, recorder=recorder)
+
+
+async def play(loop: ToolLoop, text: str) -> None:
+    async for _ in loop.send(text):
+        pass
+
+
+async def test_a_turn_with_tools_is_saved_with_settings_chunks_decisions_and_results(store: Store, tmp_path: Path) -> None:
+    first = [TextDelta("Let me "), TextDelta("check. "), *calls(
+        ("c1", "calculator", args(expression="2+2")),
+        ("c2", "calculator", args(expression="3*3")),
+        ("c3", "list_directory", args(path=".")),
+    )]  # fmt: skip
+    first.insert(-1, UsageChunk(Usage(10, 4)))
+    provider = ScriptedProvider(first, answer("All done."))
+    approver = ScriptedApprover(
+        Decision.approve,
+        lambda request: Decision.edit(request, args(expression="5*5")),
+        lambda request: Decision.deny(request, "private"),
+    )
+    loop = recorded_loop(store, provider, tmp_path, approver)
+
+    await play(loop, "Work it out")
+    await store.flush()
+
+    chat_id = loop.recorder.chat_id
+    record = await store.load_chat(chat_id)
+    assert (record.info.provider, record.info.model, record.info.pack, record.info.prompt) == (
+        "scripted", "script-1", "tools-demo", "main"
+    )  # fmt: skip
+    assert dict(record.info.variables) == {"name": "Ada"}
+    user, asked, done = record.messages
+    assert (user.role, user.text, user.provider, user.pack) == (Role.USER, "Work it out", "scripted", "tools-demo")
+    assert (asked.text, asked.status, asked.usage, asked.cost_usd) == ("Let me check. ", ReplyStatus.COMPLETE, Usage(10, 4), 0.004)
+    assert [size for _, size in asked.chunks] == [7, 7]
+    c1, c2, c3 = asked.tool_calls
+    assert (c1.decision, c1.result, c1.result_is_error) == (ToolDecision.APPROVED, "4", False)
+    assert (c2.decision, c2.edited_arguments) == (ToolDecision.EDITED, args(expression="5*5"))
+    assert c2.result is not None and c2.result.endswith("25")
+    assert (c3.decision, c3.reason, c3.result_is_error) == (ToolDecision.DENIED, c3.result, True)
+    assert "private" in (c3.reason or "")
+    assert (done.text, done.status, done.parent_id) == ("All done.", ReplyStatus.COMPLETE, asked.id)
+    # Loaded back, the chat is the history the model had: tool results after their calls.
+    assert history_messages(record) == loop.conversation.history
+
+
+async def test_a_failed_reply_keeps_its_text_status_and_error(store: Store, tmp_path: Path) -> None:
+    provider = ScriptedProvider([TextDelta("Half"), ErrorChunk("the server fell over")])
+    loop = recorded_loop(store, provider, tmp_path, ScriptedApprover())
+
+    await play(loop, "go")
+    await store.flush()
+
+    [_, reply] = (await store.load_chat(loop.recorder.chat_id)).messages
+    assert (reply.text, reply.status, reply.error) == ("Half", ReplyStatus.ERROR, "the server fell over")
+
+
+async def test_a_retried_reply_is_a_new_version_and_the_history_follows_it(store: Store, tmp_path: Path) -> None:
+    provider = ScriptedProvider(answer("first try"), answer("second try"))
+    loop = recorded_loop(store, provider, tmp_path, ScriptedApprover())
+
+    await play(loop, "hello")
+    async for _ in loop.retry():
+        pass
+    await store.flush()
+
+    record = await store.load_chat(loop.recorder.chat_id)
+    user, old, new = record.messages
+    assert old.parent_id == new.parent_id == user.id  # both versions answer the same message
+    assert [m.content for m in history_messages(record)] == ["hello", "second try"]
+    assert store.run(load_chat, record.info.id).result() == record

@@ -1,0 +1,156 @@
+"""Saving chats from the command line: `ask` saves, `-c`/`--chat` continue, `--no-history` and
+`[history] enabled = false` save nothing, and `--provider replay --from` plays a chat back.
+
+The command runs in this process (`main`) against the isolated data folder of tests/conftest.py,
+so every test reads the real SQLite file the command wrote; the key test runs the real command in
+a subprocess against the loopback OpenAI fake.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.live import LiveFake
+from tests.fakes.openai_wire import OpenAIWire
+from tests.fakes.server import stream
+from tests.fakes.wires import KEY
+from tui_chat.cli import main
+from tui_chat.providers.demo import compose_reply
+
+FAST = ["--provider", "demo", "--speed", "0"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def chats(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    code, out, err = run(capsys, "history", "list", "--json")
+    assert code == 0, err
+    listed: list[dict[str, Any]] = json.loads(out)
+    return listed
+
+
+def database() -> Path:
+    return Path(os.environ["XDG_DATA_HOME"]) / "tui-chat" / "chats.db"
+
+
+def test_ask_saves_the_exchange_and_continue_gives_the_model_its_history(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", *FAST, "first question")
+    assert code == 0, err
+    [chat] = chats(capsys)
+    assert (chat["title"], chat["messages"], chat["provider"], chat["pack"]) == ("first question", 2, "demo", "assistant")
+
+    code, out, err = run(capsys, "ask", *FAST, "-c", "second question")
+    assert code == 0, err
+    assert out == compose_reply("second question", 2)  # the demo counts the user messages it was sent
+    code, out, err = run(capsys, "ask", *FAST, "--chat", chat["id"][:6], "third question")
+    assert out == compose_reply("third question", 3)
+    [chat] = chats(capsys)
+    assert chat["messages"] == 6
+
+    code, out, _ = run(capsys, "history", "show", chat["id"], "--json")
+    texts = [m["text"] for m in json.loads(out)["messages"]]
+    assert texts[::2] == ["first question", "second question", "third question"]
+    assert texts[5] == compose_reply("third question", 3)
+
+
+def test_continue_with_nothing_saved_and_an_unknown_chat_are_one_line_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", *FAST, "-c", "hello")
+    assert (code, out) == (1, "") and err.startswith("tui-chat: error: there is no saved chat") and err.count("\n") == 1
+    code, out, err = run(capsys, "ask", *FAST, "--chat", "feedbeef", "hello")
+    assert (code, out) == (1, "") and "'feedbeef' is not in the history" in err
+
+
+def test_no_history_saves_nothing_but_still_reads_the_chat_it_continues(capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "ask", *FAST, "kept")
+    code, out, err = run(capsys, "ask", *FAST, "--no-history", "-c", "not kept")
+    assert code == 0, err
+    assert out == compose_reply("not kept", 2)
+    assert [chat["messages"] for chat in chats(capsys)] == [2]
+    run(capsys, "ask", *FAST, "--no-history", "incognito")
+    assert [chat["title"] for chat in chats(capsys)] == ["kept"]
+
+
+def test_history_enabled_false_in_the_config_saves_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[history]\nenabled = false\n")
+    code, _, err = run(capsys, "ask", *FAST, "--config", str(config), "hello")
+    assert code == 0, err
+    assert not database().exists()
+    code, out, _ = run(capsys, "config", "--config", str(config), "show")
+    assert "[history]\nenabled = false" in out
+    config.write_text('[history]\nenabled = "no"\n')
+    code, _, err = run(capsys, "ask", *FAST, "--config", str(config), "hello")
+    assert "history.enabled" in err and "expected true or false" in err
+    assert [chat["title"] for chat in chats(capsys)] == ["hello"]  # a wrong value leaves the default: saving
+
+
+def test_no_api_key_reaches_the_database(tmp_path: Path) -> None:
+    """The real command against the loopback OpenAI server: the key is sent, never saved."""
+    wire = OpenAIWire()
+    with LiveFake(wire) as fake:
+        fake.enqueue(stream(wire.start() + wire.text("Hi there") + wire.finish(usage=(5, 2), reason="stop")))
+        result = subprocess.run(
+            [sys.executable, "-m", "tui_chat", "ask", "--provider", "openai", "--base-url", fake.base_url,
+             "--model", wire.model, "hello"],
+            cwd=ROOT, env={**os.environ, "OPENAI_API_KEY": KEY, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"},
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        [request] = fake.stream_requests()
+    assert result.returncode == 0, result.stderr
+    wire.check_request(request, KEY)  # the key did go out, in its header
+    saved = b"".join(path.read_bytes() for path in database().parent.glob("chats.db*"))
+    assert b"Hi there" in saved and b"hello" in saved  # the chat is in the file (or its WAL)
+    assert KEY.encode() not in saved
+
+
+def demo_chunks(out: str) -> list[str]:
+    return [line["text"] for line in map(json.loads, out.splitlines()) if line["type"] == "text"]
+
+
+def test_replay_plays_a_recorded_chat_back_with_its_chunking(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    _, first, _ = run(capsys, "ask", *FAST, "--json", "one")
+    _, second, _ = run(capsys, "ask", *FAST, "--json", "-c", "two")
+    [chat] = chats(capsys)
+    export = tmp_path / "chat.json"
+    run(capsys, "history", "export", chat["id"], "--format", "json", "-o", str(export))
+
+    for source in (str(export), chat["id"][:8]):
+        code, out, err = run(capsys, "ask", "--provider", "replay", "--from", source, "--no-history", "--json", "anything")
+        assert code == 0, err
+        assert demo_chunks(out) == demo_chunks(first)  # the same pieces, not just the same text
+        assert json.loads(out.splitlines()[-1]) == {"type": "done", "finish_reason": "stop"}
+    code, out, err = run(capsys, "ask", "--provider", "replay", "--from", str(export), "--no-history", "--json", "a")
+    assert demo_chunks(out) == demo_chunks(first)
+
+
+def test_replayed_tool_calls_still_pass_through_approval(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A recorded tool chat replaces a hand-written script: the calls come back as made, and are put
+    to approval again (refused without a terminal, run with --yes)."""
+    run(capsys, "ask", *FAST, "--pack", "tools-demo", "--yes", "calculate 17*23")
+    [chat] = chats(capsys)
+    replay = ["ask", "--provider", "replay", "--from", chat["id"], "--pack", "tools-demo", "--no-history"]
+
+    code, out, err = run(capsys, *replay, "--yes", "anything")
+    assert code == 0, err
+    assert "tui-chat: tool calculator: done" in err and "17*23 = 391" in out
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    run(capsys, "ask", *FAST, "--pack", "tools-demo", "list the files here")  # asked, and refused: no terminal
+    code, out, err = run(capsys, "ask", "--provider", "replay", "--from", chats(capsys)[0]["id"], "--pack",
+                         "tools-demo", "--no-history", "--yes", "anything")  # fmt: skip
+    assert "tui-chat: tool list_directory: done" in err  # this time approved: the call is the model's, the decision ours

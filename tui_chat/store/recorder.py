@@ -1,0 +1,211 @@
+"""`Recorder`: tells the store of every event of a conversation, as the tool loop's turn streams it.
+
+Both front ends (the TUI and `tui-chat ask`) run their turns through `tools.loop.Turn`, which
+calls the recorder at each point of the stream: the user's message, each reply's start, each
+chunk, each reply's end, each tool event. The recorder only tells: every store method is a
+queue put (see `history.Store`), so the stream never waits on SQLite, and nothing the store does
+can change what the person sees.
+
+The recorder is given names (provider, model, pack, prompt, variables), never a provider's
+settings, so API keys, tokens and header values cannot reach the store.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..chunks import Chunk, Role, TextDelta, ToolCall, ToolCallChunk, Usage
+from .records import ToolDecision
+
+HAND_OVER = 0.1
+"""Seconds of streamed text the recorder gathers before handing it to the store in one piece: one
+queue put (and one wake-up of the writer thread) per tenth of a second instead of per chunk, so
+saving costs a fast stream almost nothing. With the store's flush interval it bounds what a killed
+process loses (0.1 + 0.5 s, within the promised second)."""
+
+if TYPE_CHECKING:
+    from ..conversation import Reply
+    from .history import Store
+
+
+class ToolEventView(Protocol):
+    """What the recorder reads of a `tools.loop.ToolEvent` (the store sits below the tools: it names
+    no type of theirs, and reads the status by its value)."""
+
+    call: ToolCall
+    arguments: str
+
+    @property
+    def status(self) -> Any: ...
+
+    @property
+    def result(self) -> Any: ...
+
+    @property
+    def final(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """The settings in force for a message: saved with the chat and with each message."""
+
+    provider: str
+    model: str | None = None
+    pack: str | None = None
+    prompt: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+class Recorder:
+    """Saves one chat as it happens. `chat_id` is None until the first message starts a new chat
+    (a resumed chat passes its id, so what follows joins it).
+
+    `store` may still be opening (the TUI opens it on a thread while the first screen comes up):
+    the first event waits for it, and by the time a person has typed a message it is long ready.
+    """
+
+    def __init__(
+        self,
+        store: Store | concurrent.futures.Future[Store],
+        settings: Callable[[], ChatSettings],
+        *,
+        chat_id: str | None = None,
+        cost: Callable[[Usage], float | None] | None = None,
+    ) -> None:
+        self._opening = store if isinstance(store, concurrent.futures.Future) else None
+        self.store: Store = store if self._opening is None else None  # type: ignore[assignment]
+        self.chat_id = chat_id
+        self._settings = settings
+        self._cost = cost
+        self._user_id: str | None = None
+        """The latest user message: a retried reply is another version answering it."""
+        self._retrying = False
+        self._reply_id: str | None = None
+        """The reply streaming now."""
+        self._tools_of: str | None = None
+        """The latest finished reply: the tool events that follow are about its calls."""
+        self._started = 0.0
+        self._chunks: list[tuple[int, int]] = []
+        self._text: list[str] = []
+        """Streamed text not yet handed to the store."""
+        self._handed = 0.0
+        self._ran: set[str] = set()
+        """Tool calls seen running: their approval (or edit) is already recorded."""
+
+    def user(self, text: str) -> None:
+        """The person sent `text`: start the chat if there is none yet, and save the message."""
+        self._ready()
+        settings = self._settings()
+        if self.chat_id is None:
+            self.chat_id = self.store.new_chat(
+                provider=settings.provider, model=settings.model, pack=settings.pack,
+                prompt=settings.prompt, variables=settings.variables,
+            )  # fmt: skip
+        else:
+            self.store.update_chat(
+                self.chat_id, provider=settings.provider, model=settings.model, pack=settings.pack,
+                prompt=settings.prompt, variables=settings.variables,
+            )  # fmt: skip
+        self._user_id = self.store.add_message(
+            self.chat_id, Role.USER, text, provider=settings.provider, model=settings.model, pack=settings.pack
+        )
+
+    def _ready(self) -> None:
+        if self._opening is not None:
+            self.store, self._opening = self._opening.result(), None
+
+    def close(self) -> None:
+        """Commit what is queued and close the store (waiting for it if it is still opening)."""
+        self._ready()
+        self.store.close()
+
+    def retry(self) -> None:
+        """The next reply answers the latest user message again (a new version; the old one is kept)."""
+        self._retrying = True
+
+    def reply_started(self) -> None:
+        """A model reply begins streaming."""
+        if self.chat_id is None:
+            return  # a turn without a user message of ours (nothing to hang it on)
+        self._ready()
+        settings = self._settings()
+        parent = self._user_id if self._retrying else None
+        self._retrying = False
+        self._reply_id = self.store.start_reply(
+            self.chat_id, provider=settings.provider, model=settings.model, pack=settings.pack, parent_id=parent
+        )
+        self._started = self._handed = time.monotonic()
+        self._chunks, self._text = [], []
+
+    def chunk(self, chunk: Chunk) -> None:
+        """A chunk of the reply arrived (already cleaned by the conversation)."""
+        if self._reply_id is None:
+            return
+        if isinstance(chunk, TextDelta):
+            if chunk.text:
+                at = time.monotonic()
+                self._text.append(chunk.text)
+                self._chunks.append((int((at - self._started) * 1000), len(chunk.text)))
+                if at - self._handed >= HAND_OVER:
+                    self._hand_over(at)
+        elif isinstance(chunk, ToolCallChunk):
+            self.store.add_tool_call(self._reply_id, chunk.call)
+
+    def reply_ended(self, reply: Reply) -> None:
+        """The reply ended, however it ended: its status, error, usage, cost and provider blocks."""
+        if self._reply_id is None:
+            return
+        self._hand_over(time.monotonic())
+        usage = reply.usage if reply.usage != Usage() else None
+        self.store.finish_message(
+            self._reply_id, reply.status, error=reply.error, usage=usage,
+            cost_usd=self._cost(usage) if usage is not None and self._cost is not None else None,
+            opaque=reply.opaque, chunks=self._chunks,
+        )  # fmt: skip
+        self._tools_of, self._reply_id = self._reply_id, None
+
+    def _hand_over(self, at: float) -> None:
+        if self._text and self._reply_id is not None:
+            self.store.append_text(self._reply_id, "".join(self._text))
+            self._text = []
+        self._handed = at
+
+    def tool_event(self, event: ToolEventView) -> None:
+        """A tool call changed status: record the decision when it is known, and the result when final."""
+        message_id = self._tools_of
+        if message_id is None:
+            return
+        call = event.call
+        edited = event.arguments != call.arguments
+        status = event.status.value
+        if status == "running":
+            self._ran.add(call.id)
+            self.store.decide_tool_call(
+                message_id, call.id, ToolDecision.EDITED if edited else ToolDecision.APPROVED,
+                edited_arguments=event.arguments if edited else None,
+            )  # fmt: skip
+        elif status == "denied":
+            reason = event.result.content if event.result is not None else None
+            self.store.decide_tool_call(message_id, call.id, ToolDecision.DENIED, reason=reason)
+        elif status == "done" and call.id not in self._ran:
+            self.store.decide_tool_call(message_id, call.id, ToolDecision.APPROVED)  # answered by the person
+        if event.final and event.result is not None:
+            self.store.set_tool_result(message_id, call.id, event.result.content, is_error=event.result.is_error)
+
+
+def cost_of(provider: Any) -> Callable[[Usage], float | None]:
+    """The cost in dollars of a reply's usage on `provider`'s model (None when a price is unknown)."""
+
+    def cost(usage: Usage) -> float | None:
+        from ..models import default_catalog
+        from ..models.usage import cost as spent
+
+        catalog = getattr(provider, "catalog", None) or default_catalog()
+        value = spent(catalog.lookup(provider.name, provider.model), usage)
+        return None if value is None else float(value)
+
+    return cost

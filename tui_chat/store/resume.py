@@ -1,0 +1,54 @@
+"""A saved chat back into a conversation: which chat (the last, or one by id), and its history as messages.
+
+A chat's messages form a tree (a retried reply is another version of the same turn, a child of
+the same user message). The history the model gets is the current branch: from the newest
+message back to the first along `parent_id`. Tool results are kept on the assistant message's
+tool calls and become the `Role.TOOL` messages a provider expects after them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..chunks import Message, ReplyStatus, Role, ToolCall
+from .reads import resolve_chat_id
+from .records import ChatRecord, MessageRecord
+from .schema import StoreError
+
+
+def chat_to_resume(conn: sqlite3.Connection, given: str | None) -> str:
+    """The full id of chat `given` (any unique prefix), or of the most recently updated chat when None."""
+    if given is not None:
+        return resolve_chat_id(conn, given)
+    row = conn.execute("SELECT id FROM chats ORDER BY updated_at DESC, rowid DESC LIMIT 1").fetchone()
+    if row is None:
+        raise StoreError("there is no saved chat to continue", hint="start one: every chat is saved")
+    chat_id: str = row[0]
+    return chat_id
+
+
+def current_branch(record: ChatRecord) -> list[MessageRecord]:
+    """The messages from the first to the newest along `parent_id` (older versions left out)."""
+    by_id = {message.id: message for message in record.messages}
+    branch: list[MessageRecord] = []
+    message = record.messages[-1] if record.messages else None
+    while message is not None and len(branch) <= len(by_id):
+        branch.append(message)
+        message = by_id.get(message.parent_id) if message.parent_id else None
+    branch.reverse()
+    return branch
+
+
+def history_messages(record: ChatRecord) -> list[Message]:
+    """The conversation history a saved chat stands for (what the model gets when the chat goes on)."""
+    history: list[Message] = []
+    for m in current_branch(record):
+        if m.role is Role.TOOL:
+            continue  # a tool result comes from its call, below
+        status = ReplyStatus.INTERRUPTED if m.status is ReplyStatus.STREAMING else m.status
+        calls = tuple(ToolCall(c.call_id, c.name, c.arguments) for c in m.tool_calls)
+        history.append(Message(m.role, m.text, calls, status=status, opaque=m.opaque))
+        for c in m.tool_calls:
+            if c.result is not None:
+                history.append(Message(Role.TOOL, c.result, tool_call_id=c.call_id, name=c.name, is_error=c.result_is_error))
+    return history
