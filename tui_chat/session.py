@@ -118,6 +118,7 @@ class Session:
         """End every MCP server process."""
         if self.mcp is not None:
             await self.mcp.aclose()
+
     def chat_settings(self) -> ChatSettings:
         """The provider, model, pack, prompt and variables in force, as a saved chat keeps them."""
         from .store.recorder import ChatSettings
