@@ -88,9 +88,12 @@ class AssistantMessage(Vertical):
         self.body.append(text)
 
     async def finish(self, status: ReplyStatus, reason: str = "", hint: str = "") -> None:
-        """Render the whole reply once more, in full, and show how it ended."""
+        """Render the whole reply once more, in full, and show how it ended.
+
+        A cancelled reply (Esc) ends at once with what was shown, without waiting for a backlog.
+        """
         self.status = status
-        await self.body.finish()
+        await self.body.finish(cancelled=status is ReplyStatus.CANCELLED)
         if status is ReplyStatus.COMPLETE:
             return
         label = {

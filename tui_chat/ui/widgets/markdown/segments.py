@@ -4,7 +4,9 @@ A long reply's blocks live in `Segment`s of a few blocks each (a `Markdown` with
 A segment whose blocks are final and that is far from the view is *parked*: its block widgets are
 removed and it keeps only its height and its text, from which it is rebuilt when it comes back
 into view. Textual lays out every widget of a screen on every layout, so without parking each frame
-of a long reply would cost more than the last. `SegmentLayout` places the segments so that every
+of a long reply would cost more than the last. A segment can also be *born* parked, from text that
+was never built (a backlog caught up with): its height is then an estimate (`blocks.estimate_height`),
+exact once it has been built and parked again. `SegmentLayout` places the segments so that every
 block lands where it would if all blocks were children of one `Markdown` (margins collapse across
 segment edges as between siblings).
 """
@@ -25,6 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 
 from ..._textual_internals import MarkdownBlock, forget_arrangement
+from .blocks import estimate_height
 
 __all__ = ["Segment", "SegmentLayout", "SegmentOwner"]
 
@@ -40,6 +43,7 @@ class SegmentOwner(Protocol):
 
     def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
         """The block widgets for `text`, whose first line is line `first_line` of the reply."""
+        ...
 
     def schedule_sweep(self) -> None:
         """Park, after the next refresh, every segment that may be parked."""
@@ -65,6 +69,8 @@ class Segment(Markdown):
         self.parked_insets = (0, 0)
         self.parked_width = 0
         self.parked_height = 0
+        self.estimated = False
+        """Parked with an estimated height: its blocks were not built since its text or width changed."""
         self._unpark_requested = False
         styles = self.styles
         styles.padding = 0
@@ -91,6 +97,28 @@ class Segment(Markdown):
             self.call_later(self.unpark)
         return super().render_lines(crop)
 
+    def park_text(self, text: str, first_line: int, width: int) -> None:
+        """Hold `text` (final blocks starting at line `first_line`) parked, unbuilt, its height estimated.
+
+        Only for a segment that has no block widgets: one that is new or parked with an estimate.
+        """
+        if self.first_line < 0:
+            self.first_line = first_line
+        self.texts.append(text)
+        self.parked = self.estimated = True
+        self.parked_width = width
+        self.parked_height += estimate_height(text, width)
+        self.styles.height = self.parked_height
+
+    def reestimate(self, width: int) -> None:
+        """A parked segment's height at another `width`, estimated (exact again once built)."""
+        if self.parked and self.parked_width != width:
+            self.parked_height = estimate_height("".join(self.texts), width)
+            self.parked_width = width
+            self.parked_insets = (0, 0)
+            self.estimated = True
+            self.styles.height = self.parked_height
+
     async def park(self, force: bool = False) -> None:
         """Drop the block widgets, keeping the height they take."""
         owner = self._owner_ref()
@@ -106,6 +134,7 @@ class Segment(Markdown):
         # they would keep the removed blocks alive.
         forget_arrangement(self)
         self.parked = True
+        self.estimated = False
         self.parked_height = height
         self.parked_insets = insets
         self.parked_width = width
@@ -123,6 +152,8 @@ class Segment(Markdown):
         if not self.parked or owner is None:
             return
         blocks = owner.build_blocks("".join(self.texts), self.first_line)
+        self.estimated = False
+        self.parked_height = 0
         if self.staged:  # hidden: nothing to keep the screen from showing meanwhile
             self.styles.height = None
             self.parked = False
@@ -133,6 +164,20 @@ class Segment(Markdown):
                 self.parked = False
                 await self.mount_all(blocks)
         owner.schedule_sweep()
+
+
+    async def rebuild(self) -> None:
+        """Build the block widgets of a segment that is not parked again from its text.
+
+        For when what its text renders to changed: the reply's link references became known.
+        """
+        owner = self._owner_ref()
+        if self.parked or owner is None:
+            return
+        blocks = owner.build_blocks("".join(self.texts), self.first_line)
+        with self.app.batch_update():
+            await self.remove_children()
+            await self.mount_all(blocks)
 
 
 class SegmentLayout(VerticalLayout):
