@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 
 import pytest
@@ -434,3 +436,38 @@ async def test_a_link_reference_defined_later_applies_to_the_blocks_before_it() 
         await pilot.pause()
         ours = await pages(app, pilot)
     assert ours == await reference_pages(text, (60, 12))
+
+
+async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_marked_cancelled() -> None:
+    """The text has all come and `finish` waits for the backlog when Esc cancels the waiting worker.
+
+    The chat's `finally` then finishes the reply again, as complete: it ends at once with what it
+    took on, and says it was cancelled.
+    """
+    from tui_chat.chunks import ReplyStatus
+    from tui_chat.ui.widgets.message import AssistantMessage
+
+    text = huge_reply(600)
+    message = AssistantMessage()
+    app = Harness(message)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for chunk in chunks_of(text, 100_000):
+            message.append(chunk)
+        waiting = asyncio.create_task(message.finish(ReplyStatus.COMPLETE))
+        for _ in range(1000):
+            if message.body.flush_count >= 3:
+                break
+            await pilot.pause()
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        flushes = message.body.flush_count
+        await message.finish(ReplyStatus.COMPLETE)
+        assert message.body.flush_count <= flushes + 1
+        await pilot.pause()
+        status = str(message.status_line.render())
+    assert message.status is ReplyStatus.CANCELLED
+    assert message.has_class("-ended-cancelled") and "cancelled" in status
+    assert message.body.dropped_chars == len(text) - len(message.text) > 0
+    assert text.startswith(message.text)

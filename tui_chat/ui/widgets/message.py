@@ -90,10 +90,13 @@ class AssistantMessage(Vertical):
     async def finish(self, status: ReplyStatus, reason: str = "", hint: str = "") -> None:
         """Render the whole reply once more, in full, and show how it ended.
 
-        A cancelled reply (Esc) ends at once with what was shown, without waiting for a backlog.
+        A cancelled reply (Esc) ends at once with what was shown, without waiting for a backlog;
+        also one whose text had all come, if Esc stopped it while it was still being shown.
         """
         self.status = status
         await self.body.finish(cancelled=status is ReplyStatus.CANCELLED)
+        if self.body.dropped_chars and status is ReplyStatus.COMPLETE:
+            status = self.status = ReplyStatus.CANCELLED
         if status is ReplyStatus.COMPLETE:
             return
         label = {

@@ -149,7 +149,7 @@ class Segment(Markdown):
         """Rebuild the block widgets from the text."""
         self._unpark_requested = False
         owner = self._owner_ref()
-        if not self.parked or owner is None:
+        if not self.parked or owner is None or not self.is_mounted:  # not mounted: the app is closing
             return
         blocks = owner.build_blocks("".join(self.texts), self.first_line)
         self.estimated = False
@@ -172,7 +172,7 @@ class Segment(Markdown):
         For when what its text renders to changed: the reply's link references became known.
         """
         owner = self._owner_ref()
-        if self.parked or owner is None:
+        if self.parked or owner is None or not self.is_mounted:
             return
         blocks = owner.build_blocks("".join(self.texts), self.first_line)
         with self.app.batch_update():

@@ -25,15 +25,20 @@ How it stays fast:
 - When text comes faster than it can be shown, a flush takes on at most a budget of characters
   that keeps it near FLUSH_TARGET seconds, and the next flush waits until the layout it caused has
   had LAYOUT_RATIO times its own cost of free loop time: keys are still handled promptly.
-- When more than CATCHUP_SCREENS screens of text are pending (a very fast model, the benchmark),
-  the reply *catches up*: new blocks go to hidden segments that are measured and parked at once,
-  without ever being laid out on screen, until the backlog is down to a screen; then they are
-  shown (the last screen of them built) and the rest streams in as usual.
+- When more than CATCHUP_SCREENS screens of text are pending (a very fast model, huge chunks, the
+  benchmark), the reply *catches up*: final blocks are found by a block-level parse only and
+  their text is parked in hidden segments with an estimated height, never built, until the
+  backlog is down to a screen; then they are shown, the last screen of them built, and the rest
+  streams in as usual. Rendering a backlog of megabytes builds one screenful; a part scrolled to
+  later is built then, and measured exactly from then on. (A reply up to EXACT_CHARS long is
+  measured everywhere, so that even its scrollbar is exact.)
 - Removed widgets are not kept alive by Textual's caches (see `Segment.park`): the garbage
   collector, whose full pauses are the worst key-latency hiccups, has less to scan.
-- `finish` shows the rest, then parses the whole reply once and compares each top-level block
-  with the one shown (by its tokens); blocks that differ (normally none) are rebuilt, so the final
-  screen is what `Markdown(full_text)` shows.
+- `finish` shows the rest and parses the tail in full, so the final screen is what
+  `Markdown(full_text)` shows: the blocks before the tail are final, except where a link
+  reference defined elsewhere applies, which is looked for (only in a text holding "]:") and
+  rebuilds the segments that are built. `finish(cancelled=True)` (Esc) does not wait for a
+  backlog: the reply ends with the text it has taken on.
 
 Model text is data: it is cleaned of control characters, shown through `Content` (never parsed as
 Rich/Textual markup), links do not open (`Markdown.LinkClicked` bubbles with the href for the app
@@ -183,6 +188,8 @@ class StreamingMarkdown(Markdown):
         """How many of those were parsed in full, inline text too, to build widgets (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
+        self.dropped_chars = 0
+        """How many characters appended were never shown: the reply was cancelled before."""
         if markdown:
             self.append(markdown)
 
@@ -228,28 +235,35 @@ class StreamingMarkdown(Markdown):
         or parked; text still waiting behind a backlog is dropped, from `source` too, so that
         what is shown is what the reply holds.
 
-        Returns once the final blocks are mounted. Calling it again does nothing; `append`
-        after it raises `RuntimeError`.
+        A caller stopped while it waits for a backlog to be shown (Esc once the text has all
+        come) has cancelled the reply too: the backlog is dropped and the next call (as from a
+        `finally`) ends the reply at once.
+
+        Returns once the final blocks are mounted. Calling it again once they are does nothing;
+        `append` after it raises `RuntimeError`.
         """
-        if self._finished:
-            return
         self._finished = True
         if cancelled and self.is_mounted:
             self._drop_pending()
-        if not self.is_mounted:
-            return  # built on mount
-        if current_message_pump() is self:
-            # Called from this widget's own queue, which runs the flushes: flush here.
-            while self._pending and not self._built_final:
-                await self._flush()
-        else:
-            await self._drained.wait()
+        if not self.is_mounted or self._built_final:
+            return  # built on mount, or already
+        try:
+            if current_message_pump() is self:
+                # Called from this widget's own queue, which runs the flushes: flush here.
+                while self._pending and not self._built_final:
+                    await self._flush()
+            else:
+                await self._drained.wait()
+        except asyncio.CancelledError:
+            self._drop_pending()
+            raise
         await self._build_final()
 
     def _drop_pending(self) -> None:
         """Forget the text that no flush has taken on yet, and end `source` before it."""
         dropped = self._pending.chars
         if dropped:
+            self.dropped_chars += dropped
             self._length -= dropped
             self._parts[:] = [self.source[: self._length]]
             self._pending.clear()
@@ -510,6 +524,8 @@ class StreamingMarkdown(Markdown):
                 segment = Segment(self)
                 self._segments.append(segment)
                 await self.mount(segment)
+                if not segment.is_mounted:
+                    return  # the app is closing: nothing more will be shown
             entry.segment = segment
             if entry.widget is not None:
                 batch.append(entry.widget)
