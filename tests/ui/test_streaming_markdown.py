@@ -370,6 +370,15 @@ def sections(text: str, first: int, stop: int | None) -> str:
     return text[chosen[0][0] : chosen[-1][1]]
 
 
+async def flushes_done(pilot, widget: StreamingMarkdown, count: int) -> None:
+    """Let the app run until `widget` has flushed `count` times."""
+    for _ in range(1000):
+        if widget.flush_count >= count:
+            return
+        await pilot.pause()
+    raise AssertionError(f"only {widget.flush_count} flushes")
+
+
 async def test_megabytes_in_huge_chunks_build_only_about_a_screen_and_show_the_same_where_you_look() -> None:
     """2 MB in 100 KB chunks: what is built and parsed in full is bounded by the screen, not the reply.
 
@@ -390,13 +399,13 @@ async def test_megabytes_in_huge_chunks_build_only_about_a_screen_and_show_the_s
         await widget.finish()
         bottom = await settled_page(app, pilot)
         built_at_bottom = widget.blocks_built
-        fully_parsed = widget.fully_parsed_chars
+        parsed = widget.parsed_chars
         app.query_one("#log").scroll_to(y=0, animate=False, immediate=True)
         top = await settled_page(app, pilot)
     assert widget.source == text
     assert built_at_bottom <= size[1], built_at_bottom  # a block takes a line at least
-    assert fully_parsed <= 20 * size[0] * size[1], fully_parsed  # a few screens of text, of 2 MB
-    assert widget.parsed_chars <= 3 * len(text), (widget.parsed_chars, len(text))
+    assert parsed <= 20 * size[0] * size[1], parsed  # a few screens of text, of 2 MB
+    assert widget.block_parsed_chars <= 3 * len(text), (widget.block_parsed_chars, len(text))
     assert bottom == await plain_page(sections(text, -2, None), size, top=False)
     assert top == await plain_page(sections(text, 0, 2), size, top=True)
 
@@ -411,10 +420,7 @@ async def test_cancelling_during_a_huge_backlog_ends_at_once_with_what_was_taken
         await pilot.pause()
         app.query_one("#log").anchor()  # follows the end, as the chat log does
         await stream(pilot, widget, chunks_of(text, 100_000))
-        for _ in range(1000):
-            if widget.flush_count >= 3:
-                break
-            await pilot.pause()
+        await flushes_done(pilot, widget, 3)
         flushes = widget.flush_count
         await widget.finish(cancelled=True)
         after_finish = widget.flush_count
@@ -455,10 +461,7 @@ async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_m
         for chunk in chunks_of(text, 100_000):
             message.append(chunk)
         waiting = asyncio.create_task(message.finish(ReplyStatus.COMPLETE))
-        for _ in range(1000):
-            if message.body.flush_count >= 3:
-                break
-            await pilot.pause()
+        await flushes_done(pilot, message.body, 3)
         waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await waiting

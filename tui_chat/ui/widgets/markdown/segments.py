@@ -6,7 +6,9 @@ removed and it keeps only its height and its text, from which it is rebuilt when
 into view. Textual lays out every widget of a screen on every layout, so without parking each frame
 of a long reply would cost more than the last. A segment can also be *born* parked, from text that
 was never built (a backlog caught up with): its height is then an estimate (`blocks.estimate_height`),
-exact once it has been built and parked again. `SegmentLayout` places the segments so that every
+exact once it has been built and parked again. Such a segment holds any amount of text (all that
+one backlog brought): the part of it that comes into view is split off and built, the rest stays
+parked around it, so the number of segments grows with what was looked at, not with the reply. `SegmentLayout` places the segments so that every
 block lands where it would if all blocks were children of one `Markdown` (margins collapse across
 segment edges as between siblings).
 """
@@ -48,6 +50,9 @@ class SegmentOwner(Protocol):
     def schedule_sweep(self) -> None:
         """Park, after the next refresh, every segment that may be parked."""
 
+    async def build_in_view(self, segment: Segment, crop: Region) -> None:
+        """Build the part of parked `segment` that is in view (`crop`, in its own lines)."""
+
 
 class Segment(Markdown):
     """A run of consecutive top-level blocks of a StreamingMarkdown.
@@ -71,6 +76,8 @@ class Segment(Markdown):
         self.parked_height = 0
         self.estimated = False
         """Parked with an estimated height: its blocks were not built since its text or width changed."""
+        self.heights: list[int] = []
+        """While `estimated`: the estimated height of each of `texts`."""
         self._unpark_requested = False
         styles = self.styles
         styles.padding = 0
@@ -94,8 +101,43 @@ class Segment(Markdown):
         # Only called for what is on screen: a parked segment in view is rebuilt.
         if self.parked and not self._unpark_requested:
             self._unpark_requested = True
-            self.call_later(self.unpark)
+            self.call_later(self._bring_into_view, crop)
         return super().render_lines(crop)
+
+    async def _bring_into_view(self, crop: Region) -> None:
+        self._unpark_requested = False
+        owner = self._owner_ref()
+        if owner is not None and self.parked:
+            await owner.build_in_view(self, crop)
+
+    def blocks_between(self, top: int, bottom: int) -> tuple[int, int]:
+        """While `estimated`: the range [first, stop) of `texts` that covers its lines [top, bottom)."""
+        first = stop = 0
+        y = 0
+        for index, height in enumerate(self.heights):
+            if y <= top:
+                first = index
+            if y < bottom:
+                stop = index + 1
+            y += height
+        return first, stop
+
+    def split_off(self, index: int) -> Segment:
+        """While `estimated`: move `texts[index:]` to a new parked segment, to be mounted right after this one."""
+        owner = self._owner_ref()
+        assert owner is not None and self.estimated
+        rest = Segment(owner)
+        rest.first_line = self.first_line + sum(text.count("\n") for text in self.texts[:index])
+        rest.texts, self.texts = self.texts[index:], self.texts[:index]
+        rest.heights, self.heights = self.heights[index:], self.heights[:index]
+        for segment in (self, rest):
+            segment.parked = segment.estimated = True
+            segment.parked_width = self.parked_width
+            segment.parked_height = sum(segment.heights)
+            segment.styles.height = segment.parked_height
+        rest.staged = self.staged
+        rest.styles.display = self.styles.display
+        return rest
 
     def park_text(self, text: str, first_line: int, width: int) -> None:
         """Hold `text` (final blocks starting at line `first_line`) parked, unbuilt, its height estimated.
@@ -104,16 +146,19 @@ class Segment(Markdown):
         """
         if self.first_line < 0:
             self.first_line = first_line
+        height = estimate_height(text, width)
         self.texts.append(text)
+        self.heights.append(height)
         self.parked = self.estimated = True
         self.parked_width = width
-        self.parked_height += estimate_height(text, width)
+        self.parked_height += height
         self.styles.height = self.parked_height
 
     def reestimate(self, width: int) -> None:
         """A parked segment's height at another `width`, estimated (exact again once built)."""
         if self.parked and self.parked_width != width:
-            self.parked_height = estimate_height("".join(self.texts), width)
+            self.heights = [estimate_height(text, width) for text in self.texts]
+            self.parked_height = sum(self.heights)
             self.parked_width = width
             self.parked_insets = (0, 0)
             self.estimated = True
@@ -135,6 +180,7 @@ class Segment(Markdown):
         forget_arrangement(self)
         self.parked = True
         self.estimated = False
+        self.heights = []
         self.parked_height = height
         self.parked_insets = insets
         self.parked_width = width
@@ -153,6 +199,7 @@ class Segment(Markdown):
             return
         blocks = owner.build_blocks("".join(self.texts), self.first_line)
         self.estimated = False
+        self.heights = []
         self.parked_height = 0
         if self.staged:  # hidden: nothing to keep the screen from showing meanwhile
             self.styles.height = None

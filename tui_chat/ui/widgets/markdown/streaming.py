@@ -58,6 +58,7 @@ from markdown_it.token import Token
 from textual import events
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
+from textual.geometry import Region
 from textual.layout import Layout
 from textual.widgets import Markdown
 
@@ -165,8 +166,8 @@ class StreamingMarkdown(Markdown):
         self._segments: list[Segment] = []
         self._catching_up = False
         self._width = 0
-        self._staged: list[Segment] = []
-        """Segments mounted hidden while catching up."""
+        self._staged: Segment | None = None
+        """The segment, hidden, that holds the text parked while catching up."""
         self._drained = asyncio.Event()
         self._drained.set()
         self._flush_scheduled = False
@@ -183,9 +184,9 @@ class StreamingMarkdown(Markdown):
         self.flush_count = 0
         """How many flushes took on new text (for tests and benchmarks)."""
         self.parsed_chars = 0
-        """How many characters were handed to a Markdown parser, in full or for its blocks only (for tests and benchmarks)."""
-        self.fully_parsed_chars = 0
-        """How many of those were parsed in full, inline text too, to build widgets (for tests and benchmarks)."""
+        """How many characters were parsed in full, inline text too, to build widgets (for tests and benchmarks)."""
+        self.block_parsed_chars = 0
+        """How many characters were parsed for their blocks only, to park them unbuilt (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
         self.dropped_chars = 0
@@ -389,10 +390,12 @@ class StreamingMarkdown(Markdown):
             self._pacer.adapt(elapsed, target)
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
-        if self._pending and self._catching_up and not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.call_later(self._flush)  # nothing to show: no need to wait for a refresh
-        elif self._pending:
+        if self._pending and self._catching_up:
+            # Nothing new to show, but the loop must be free again for as long as this flush held
+            # it (keys are handled meanwhile): flushes queued on this widget's own queue back to
+            # back would never let another task run.
+            self._pacer.next_flush_at = time.perf_counter() + elapsed
+        if self._pending:
             self._schedule_flush()
         else:
             self._drained.set()
@@ -541,7 +544,6 @@ class StreamingMarkdown(Markdown):
     def _parse(self, text: str) -> list[Token]:
         """Tokens for `text`, with the reply's link references once known; counted."""
         self.parsed_chars += len(text)
-        self.fully_parsed_chars += len(text)
         return self._parser.parse(text, {"references": dict(self._references)})
 
     def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
@@ -582,7 +584,7 @@ class StreamingMarkdown(Markdown):
         """Cut the tail's final blocks off as parked text in hidden segments, never built."""
         started = time.perf_counter()
         tail = self._tail
-        self.parsed_chars += len(tail)
+        self.block_parsed_chars += len(tail)
         groups = top_level_groups(self._block_parser.parse(tail))
         settled = settled_start(groups, tail.count("\n"))
         if not settled:
@@ -593,48 +595,72 @@ class StreamingMarkdown(Markdown):
         starts = [group.start for group in groups if 0 < group.start < settled]
         offsets = line_offsets(tail, starts + [settled])
         width = self.size.width or self.app.size.width
-        screen = self.app.size.height
-        new: list[Segment] = []
+        segment = self._staged
+        new = segment is None
+        if segment is None:
+            segment = self._staged = Segment(self)
+            segment.staged = True
+            segment.styles.display = "none"
+            self._segments.append(segment)
         previous = 0
         for line, offset in zip([0, *starts], offsets):
-            segment = self._segments[-1] if self._segments else None
-            if segment is None or not (segment.staged and segment.estimated) or segment.parked_height >= screen:
-                segment = Segment(self)
-                segment.staged = True
-                segment.styles.display = "none"
-                self._staged.append(segment)
-                self._segments.append(segment)
-                new.append(segment)
             segment.park_text(tail[previous:offset], self._tail_line + line, width)
             previous = offset
         self._tail = tail[offsets[-1] :]
         self._tail_line += settled
         self._sync_time += time.perf_counter() - started
         if new:
-            await self.mount_all(new)
+            await self.mount(segment)
 
     async def _end_catch_up(self) -> None:
-        """Show the hidden segments, the last screen of them built (all measured, for a short reply)."""
+        """Show the text parked while catching up, its last screen built (all measured, for a short reply)."""
         self._catching_up = False
-        staged, self._staged = self._staged, []
+        staged, self._staged = self._staged, None
+        if staged is None or not staged.is_mounted:
+            return
         keep = self.app.size.height
-        width = self.size.width
-        below = 0
-        for segment in reversed(staged):
-            if below >= keep:
-                break
-            below += segment.measure(width)
-            if segment.parked:
-                await segment.unpark()
+        shown = [staged]
         if self._length <= self.EXACT_CHARS:
-            for segment in staged:
-                if segment.parked and segment.estimated:
-                    await segment.unpark()
+            # Segments of SEGMENT_BLOCKS blocks, each built once to be measured; the last screen stays built.
+            while len(shown[-1].texts) > self.SEGMENT_BLOCKS:
+                shown.append(await self._split(shown[-1], self.SEGMENT_BLOCKS))
+            below = 0
+            for segment in reversed(shown):
+                await segment.unpark()
+                if below >= keep:
                     await segment.park(force=True)
+                below += segment.measure(self.size.width)
+        else:
+            first, _ = staged.blocks_between(staged.parked_height - keep, staged.parked_height)
+            if first > 0:
+                shown.append(await self._split(staged, first))
+            await shown[-1].unpark()
         with self.app.batch_update():
-            for segment in staged:
+            for segment in shown:
                 segment.staged = False
                 segment.styles.display = "block"
+
+    async def _split(self, segment: Segment, index: int) -> Segment:
+        """Split a parked segment with estimated heights before its block `index`; the second part."""
+        rest = segment.split_off(index)
+        self._segments.insert(self._segments.index(segment) + 1, rest)
+        await self.mount(rest, after=segment)
+        return rest
+
+    async def build_in_view(self, segment: Segment, crop: Region) -> None:
+        """Build the part of parked `segment` in view (`crop`, its own lines), a screen either side.
+
+        A segment with estimated heights is split so that only that part is built; the rest
+        stays parked before and after it.
+        """
+        if segment.estimated and len(segment.texts) > 1:
+            margin = max(crop.height, 1)
+            first, stop = segment.blocks_between(crop.y - margin, crop.bottom + margin)
+            if stop < len(segment.texts):
+                await self._split(segment, stop)
+            if first > 0:
+                segment = await self._split(segment, first)
+        await segment.unpark()
 
     # -- parking ----------------------------------------------------------------------------
 
@@ -688,7 +714,6 @@ class StreamingMarkdown(Markdown):
             loop = asyncio.get_running_loop()
             self._references = await loop.run_in_executor(None, link_references, text)
             self.parsed_chars += len(tail)
-            self.fully_parsed_chars += len(tail)
             # Parsed off the loop (as Markdown.update parses), with a parser of its own.
             tokens = await loop.run_in_executor(None, _parse_in_full, tail, dict(self._references))
             self._tail_shown = await self._reconcile(tokens, top_level_groups(tokens), self._tail_shown, self._tail_line)
