@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 
 import pytest
@@ -447,8 +446,8 @@ async def test_a_link_reference_defined_later_applies_to_the_blocks_before_it() 
 async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_marked_cancelled() -> None:
     """The text has all come and `finish` waits for the backlog when Esc cancels the waiting worker.
 
-    The chat's `finally` then finishes the reply again, as complete: it ends at once with what it
-    took on, and says it was cancelled.
+    The reply ends at once with what it took on, says it was cancelled, and the cancellation
+    goes on; finishing it again does nothing more.
     """
     from tui_chat.chunks import ReplyStatus
     from tui_chat.ui.widgets.message import AssistantMessage
@@ -462,13 +461,15 @@ async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_m
             message.append(chunk)
         waiting = asyncio.create_task(message.finish(ReplyStatus.COMPLETE))
         await flushes_done(pilot, message.body, 3)
-        waiting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await waiting
         flushes = message.body.flush_count
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert message.body.flush_count <= flushes + 1  # at most the flush under way ends
+        after_cancel = message.body.flush_count
         await message.finish(ReplyStatus.COMPLETE)
-        assert message.body.flush_count <= flushes + 1
         await pilot.pause()
+        assert message.body.flush_count == after_cancel
         status = str(message.status_line.render())
     assert message.status is ReplyStatus.CANCELLED
     assert message.has_class("-ended-cancelled") and "cancelled" in status

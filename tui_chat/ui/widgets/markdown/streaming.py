@@ -236,9 +236,9 @@ class StreamingMarkdown(Markdown):
         or parked; text still waiting behind a backlog is dropped, from `source` too, so that
         what is shown is what the reply holds.
 
-        A caller stopped while it waits for a backlog to be shown (Esc once the text has all
-        come) has cancelled the reply too: the backlog is dropped and the next call (as from a
-        `finally`) ends the reply at once.
+        A caller cancelled while it waits for a backlog to be shown (Esc once the text has all
+        come) has cancelled the reply too: the backlog is dropped, the reply ends with what it
+        took on, and the cancellation goes on.
 
         Returns once the final blocks are mounted. Calling it again once they are does nothing;
         `append` after it raises `RuntimeError`.
@@ -257,6 +257,7 @@ class StreamingMarkdown(Markdown):
                 await self._drained.wait()
         except asyncio.CancelledError:
             self._drop_pending()
+            await self._build_final()
             raise
         await self._build_final()
 
