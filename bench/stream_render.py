@@ -132,6 +132,8 @@ class AppUnderTest:
 class WholeAtOnce(Markdown):
     """A plain Markdown that takes a reply's pieces but renders the whole text once, at the end."""
 
+    dropped_chars = 0  # it never drops text
+
     def __init__(self, markdown: str = "", **_: object) -> None:
         super().__init__(markdown, open_links=False)
         self._parts = [markdown]
@@ -143,7 +145,7 @@ class WholeAtOnce(Markdown):
     def source(self) -> str:
         return "".join(self._parts)
 
-    async def finish(self) -> None:
+    async def finish(self, *, cancelled: bool = False) -> None:
         await self.update(self.source)
 
 

@@ -105,10 +105,12 @@ class Segment(Markdown):
         return super().render_lines(crop)
 
     async def _bring_into_view(self, crop: Region) -> None:
-        self._unpark_requested = False
         owner = self._owner_ref()
-        if owner is not None and self.parked:
-            await owner.build_in_view(self, crop)
+        try:
+            if owner is not None and self.parked:
+                await owner.build_in_view(self, crop)
+        finally:
+            self._unpark_requested = False  # only now: until the blocks are mounted, it is being rebuilt
 
     def blocks_between(self, top: int, bottom: int) -> tuple[int, int]:
         """While `estimated`: the range [first, stop) of `texts` that covers its lines [top, bottom)."""
@@ -193,7 +195,6 @@ class Segment(Markdown):
 
     async def unpark(self) -> None:
         """Rebuild the block widgets from the text."""
-        self._unpark_requested = False
         owner = self._owner_ref()
         if not self.parked or owner is None or not self.is_mounted:  # not mounted: the app is closing
             return
