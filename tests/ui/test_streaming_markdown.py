@@ -369,6 +369,13 @@ def sections(text: str, first: int, stop: int | None) -> str:
     return text[chosen[0][0] : chosen[-1][1]]
 
 
+async def append_in_huge_chunks(pilot, widget: StreamingMarkdown, text: str) -> None:
+    """Append `text` in 100 KB chunks at once, the log following the end as the chat log does."""
+    await pilot.pause()
+    pilot.app.query_one("#log").anchor()
+    await stream(pilot, widget, chunks_of(text, 100_000))
+
+
 async def flushes_done(pilot, widget: StreamingMarkdown, count: int) -> None:
     """Let the app run until `widget` has flushed `count` times."""
     for _ in range(1000):
@@ -382,8 +389,8 @@ async def test_megabytes_in_huge_chunks_build_only_about_a_screen_and_show_the_s
     """2 MB in 100 KB chunks: what is built and parsed in full is bounded by the screen, not the reply.
 
     Text caught up with is cut into blocks by a block-level parse only and parked unbuilt, with
-    an estimated height; only the screen at the bottom is built. Where one looks (the bottom, then
-    the top) shows what a plain Markdown shows.
+    an estimated height; only the screen at the bottom is built. Where one looks (the bottom, the
+    top, the bottom again) shows what a plain Markdown shows.
     """
     size = (80, 24)
     text = huge_reply(600)
@@ -391,22 +398,24 @@ async def test_megabytes_in_huge_chunks_build_only_about_a_screen_and_show_the_s
     widget = StreamingMarkdown()
     app = Harness(widget)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        app.query_one("#log").anchor()  # follows the end, as the chat log does
-        await stream(pilot, widget, chunks_of(text, 100_000))
+        await append_in_huge_chunks(pilot, widget, text)
         await widget.wait_flushed()
         await widget.finish()
         bottom = await settled_page(app, pilot)
         built_at_bottom = widget.blocks_built
         parsed = widget.parsed_chars
-        app.query_one("#log").scroll_to(y=0, animate=False, immediate=True)
+        log = app.query_one("#log")
+        log.scroll_to(y=0, animate=False, immediate=True)
         top = await settled_page(app, pilot)
+        log.scroll_end(animate=False, immediate=True)
+        bottom_again = await settled_page(app, pilot)
     assert widget.source == text
     assert built_at_bottom <= size[1], built_at_bottom  # a block takes a line at least
     assert parsed <= 20 * size[0] * size[1], parsed  # a few screens of text, of 2 MB
     assert widget.block_parsed_chars <= 3 * len(text), (widget.block_parsed_chars, len(text))
     assert bottom == await plain_page(sections(text, -2, None), size, top=False)
     assert top == await plain_page(sections(text, 0, 2), size, top=True)
+    assert bottom_again == bottom  # scrolled back: the parts built meanwhile were measured, not estimated
 
 
 async def test_cancelling_during_a_huge_backlog_ends_at_once_with_what_was_taken_on() -> None:
@@ -416,9 +425,7 @@ async def test_cancelling_during_a_huge_backlog_ends_at_once_with_what_was_taken
     widget = StreamingMarkdown()
     app = Harness(widget)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        app.query_one("#log").anchor()  # follows the end, as the chat log does
-        await stream(pilot, widget, chunks_of(text, 100_000))
+        await append_in_huge_chunks(pilot, widget, text)
         await flushes_done(pilot, widget, 3)
         flushes = widget.flush_count
         await widget.finish(cancelled=True)

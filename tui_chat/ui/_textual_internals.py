@@ -23,20 +23,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
-from markdown_it.token import Token
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
 from textual.widgets._collapsible import CollapsibleTitle
-from textual.widgets._markdown import (
-    MarkdownBlock,
-    MarkdownFence,
-    MarkdownTable,
-    MarkdownTableCellContents,
-    MarkdownTableContent,
-)
 
 if TYPE_CHECKING:
+    from markdown_it.token import Token
+    from textual.widgets._markdown import (
+        MarkdownBlock,
+        MarkdownFence,
+        MarkdownTable,
+        MarkdownTableCellContents,
+        MarkdownTableContent,
+    )
     from rich.text import Text
     from textual import events
     from textual.app import App
@@ -72,6 +72,23 @@ __all__ = [
     "update_fence",
     "update_paragraph",
 ]
+
+_MARKDOWN_BLOCKS: Final = (
+    "MarkdownBlock",
+    "MarkdownFence",
+    "MarkdownTable",
+    "MarkdownTableCellContents",
+    "MarkdownTableContent",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The Markdown block widgets, imported with their first use: the first screen needs no Markdown."""
+    if name in _MARKDOWN_BLOCKS:
+        from textual.widgets import _markdown
+
+        return getattr(_markdown, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 TEXTUAL_CHECKED: Final = "8.2.8"
 """The Textual version every name in this module was checked against."""
