@@ -43,6 +43,19 @@ Then: ours/baseline chunks/s at the largest count (target >= 1.5x), ours time(ma
 ours equals the whole reply rendered at once: the same tui-chat screen, with the reply's
 `StreamingMarkdown` swapped for a plain `Markdown` that is given the whole text once at the end
 (compared page by page, every cell's character and style, scrolling the log from top to bottom).
+
+With --huge, the few-huge-chunks shape instead (issue 12.12): `huge_markdown` (about --huge-size
+characters of long paragraphs, code fences, lists and tables) arriving in --huge-chunk pieces.
+  ours      tui-chat itself, its demo provider made to send those pieces (as fast as the app takes
+            them), once to the end (time to the finished frame) and once stopped with Esc, sent
+            through the driver --esc-after seconds after the first chunk.
+  baseline  the bare Textual app above, fed the same pieces through MarkdownStream, stopped with
+            Esc (which cancels the feeding worker) at the same time. Its text is capped at
+            --baseline-size characters (the whole reply would take far too long) and its run at
+            --baseline-cap seconds; both caps are printed.
+Figures: key p50/p90 while streaming (before Esc), Esc: from sending the key to the first frame
+after the reply stopped, the process's peak RSS (and its RSS before the reply), and for ours
+the time to finish the whole reply without Esc.
 """
 
 from __future__ import annotations
@@ -52,6 +65,7 @@ import asyncio
 import gc
 import hashlib
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -69,6 +83,7 @@ from textual.containers import VerticalScroll  # noqa: E402
 from textual.widget import Widget  # noqa: E402
 from textual.widgets import Markdown, TextArea  # noqa: E402
 
+from tui_chat.providers import demo as demo_module  # noqa: E402
 from tui_chat.providers.demo import long_markdown  # noqa: E402
 from tui_chat.session import Choices, build_session  # noqa: E402
 from tui_chat.ui import app as app_module  # noqa: E402
@@ -117,6 +132,8 @@ class AppUnderTest:
 class WholeAtOnce(Markdown):
     """A plain Markdown that takes a reply's pieces but renders the whole text once, at the end."""
 
+    dropped_chars = 0  # it never drops text
+
     def __init__(self, markdown: str = "", **_: object) -> None:
         super().__init__(markdown, open_links=False)
         self._parts = [markdown]
@@ -128,7 +145,7 @@ class WholeAtOnce(Markdown):
     def source(self) -> str:
         return "".join(self._parts)
 
-    async def finish(self) -> None:
+    async def finish(self, *, cancelled: bool = False) -> None:
         await self.update(self.source)
 
 
@@ -167,6 +184,35 @@ def baseline_app(chunks: list[str]) -> AppUnderTest:
     return AppUnderTest(
         HarnessApp(Markdown()), stream, lambda app: app.query_one("#log"), lambda app: app.query_one("#prompt", TextArea)
     )
+
+
+def huge_markdown(size: int) -> str:
+    """About `size` characters of realistic Markdown: per section a long paragraph, a code fence,
+    a numbered list with nested points and a table."""
+    parts: list[str] = []
+    total = 0
+    section = 0
+    while total < size:
+        section += 1
+        sentence = f"Step {section} keeps *state* in `buffer_{section}` and calls **flush()** when it is full"
+        paragraph = ". ".join(f"{sentence} ({j})" for j in range(25)) + "."
+        code = "\n".join(f"    total += weight[{j}] * sample({section}, {j})  # running sum" for j in range(40))
+        items = "\n".join(f"{j}. check case {j} of section {section}\n   - with a *nested* point" for j in range(1, 9))
+        rows = "\n".join(f"| case {j} | {section * j} ms | `ok` |" for j in range(12))
+        part = (
+            f"## Section {section}\n\n{paragraph}\n\n```python\ndef step_{section}(weight, sample):\n"
+            f"    total = 0\n{code}\n    return total\n```\n\n{items}\n\n"
+            f"| case | time | result |\n| --- | ---: | :---: |\n{rows}\n\n"
+        )
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)
+
+
+def huge_chunks(args: argparse.Namespace, size: int) -> list[str]:
+    text = huge_markdown(size)
+    step = args.huge_chunk
+    return [text[index : index + step] for index in range(0, len(text), step)]
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -297,6 +343,104 @@ async def run_one(label: str, target: AppUnderTest, count: int, size: tuple[int,
     return result, pages
 
 
+def rss_mb() -> float:
+    """The process's resident memory now, in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+async def run_huge(what: str, args: argparse.Namespace, size: tuple[int, int]) -> dict:
+    """One few-huge-chunks measurement: keys while streaming, Esc (unless "ours-full"), peak RSS."""
+    ours = what.startswith("ours")
+    chunks = huge_chunks(args, args.huge_size if ours else min(args.huge_size, args.baseline_size))
+    if ours:
+        demo_module.DemoProvider._reply_for = lambda self, request: chunks  # type: ignore[method-assign]
+        target = ours_app(1)
+    else:
+        target = baseline_app(chunks)
+        target.app.bind("escape", "cancel_feed")
+        target.app.action_cancel_feed = lambda: target.app.workers.cancel_all()  # type: ignore[attr-defined]
+    app = target.app
+    rss_before = rss_mb()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        probe = FrameProbe(app, target.prompt(app))
+        stop = asyncio.Event()
+        keys = asyncio.create_task(probe.press_keys(stop))
+        started = time.perf_counter()
+        streaming = asyncio.create_task(target.stream(app))
+        result: dict = {"chars": sum(map(len, chunks))}
+        if what == "ours-full":
+            await streaming
+            await wait_for_frame(app, probe, time.perf_counter())
+            result["seconds"] = probe.last_frame - started
+        else:
+            done, _ = await asyncio.wait([streaming], timeout=args.esc_after)
+            if not done:
+                stop.set()
+                await keys
+                # Keys not shown yet count with what they have waited so far (a lower bound).
+                now = time.perf_counter()
+                result["keys"] = probe.latencies + [now - sent for _, sent in probe.outstanding]
+                assert app._driver is not None
+                sent = time.perf_counter()
+                app._driver.send_message(events.Key("escape", None))
+                await asyncio.wait([streaming])
+                await wait_for_frame(app, probe, time.perf_counter())
+                result["esc"] = probe.last_frame - sent
+            else:
+                result["esc"] = None  # it had finished before Esc
+        stop.set()
+        await keys
+        result.setdefault("keys", list(probe.latencies))
+        if ours:
+            from tui_chat.ui.widgets.message import AssistantMessage
+
+            reply = app.query(AssistantMessage).last()
+            result["shown_chars"] = len(reply.text)
+            result["blocks_built"] = reply.body.blocks_built
+        await pilot.pause()
+    result["rss_before"] = rss_before
+    result["rss_peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def huge_main(args: argparse.Namespace, size: tuple[int, int]) -> int:
+    """The few-huge-chunks shape: ours to the end and with Esc, the baseline with Esc (capped)."""
+    print(
+        f"stream_render --huge: {size[0]}x{size[1]}, about {args.huge_size:,} characters in {args.huge_chunk:,}-character"
+        f" chunks, Esc after {args.esc_after} s; baseline capped at {args.baseline_size:,} characters and"
+        f" {args.baseline_cap:.0f} s; python {sys.version.split()[0]}, textual {textual_version}"
+    )
+    print()
+    print(
+        f"{'run':<11}{'chars':>11}{'shown':>11}{'blocks':>8}{'keys':>6}{'key p50 ms':>12}{'key p90 ms':>12}"
+        f"{'Esc ms':>9}{'full s':>8}{'RSS MB':>8}{'peak MB':>9}"
+    )
+    for what in ("ours-full", "ours", "baseline"):
+        timeout = args.baseline_cap if what == "baseline" else None
+        try:
+            run = run_in_child(what, 0, args, timeout)
+        except subprocess.TimeoutExpired:
+            print(f"{what:<11}  did not stop within the {args.baseline_cap:.0f} s cap")
+            continue
+        result = Result(what, 0, 1.0, 0, run["keys"])
+        esc = "n/a" if run.get("esc") is None else f"{run['esc'] * 1000:.0f}"
+        full = f"{run['seconds']:.1f}" if "seconds" in run else "-"
+        print(
+            f"{what:<11}{run['chars']:>11,}{run.get('shown_chars', 0):>11,}{run.get('blocks_built', 0):>8}"
+            f"{len(result.key_latencies):>6}{fmt_ms(result.key(0.5)):>12}{fmt_ms(result.key(0.9)):>12}"
+            f"{esc:>9}{full:>8}{run['rss_before']:>8.0f}{run['rss_peak']:>9.0f}",
+            flush=True,
+        )
+    print()
+    print(
+        "keys: one every 100 ms until Esc (or the end), those not shown by Esc counted with their wait so far;"
+        " shown: characters the reply holds when done; blocks: block widgets built (ours)"
+    )
+    return 0
+
+
 # -- comparing screens ----------------------------------------------------------------------
 
 
@@ -362,8 +506,11 @@ def page_digests(pages: list[list[tuple]]) -> list[str]:
     return [hashlib.sha256(repr(page).encode()).hexdigest()[:16] for page in pages]
 
 
-async def run_in_this_process(what: str, count: int, size: tuple[int, int], compare: bool) -> dict:
+async def run_in_this_process(what: str, count: int, size: tuple[int, int], args: argparse.Namespace) -> dict:
     """One measurement (or the reference pages), as a dict for the parent process."""
+    compare = not args.no_compare
+    if args.huge:
+        return await run_huge(what, args, size)
     if what == "reference":
         return {"pages": page_digests(await reference_pages(count, size))}
     target = ours_app(count) if what == "ours" else baseline_app(long_markdown(count))
@@ -377,13 +524,16 @@ async def run_in_this_process(what: str, count: int, size: tuple[int, int], comp
     }
 
 
-def run_in_child(what: str, count: int, args: argparse.Namespace) -> dict:
+def run_in_child(what: str, count: int, args: argparse.Namespace, timeout: float | None = None) -> dict:
     command = [sys.executable, __file__, "--run", what, "--chunks", str(count), "--size", args.size, "--flush", args.flush]
     if args.gc_freeze:
         command.append("--gc-freeze")
     if args.no_compare:
         command.append("--no-compare")
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if args.huge:
+        command += ["--huge", "--huge-size", str(args.huge_size), "--huge-chunk", str(args.huge_chunk)]
+        command += ["--esc-after", str(args.esc_after), "--baseline-size", str(args.baseline_size)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
     if done.returncode != 0:
         raise SystemExit(f"{what} {count} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -403,7 +553,17 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per app and count: median time, key and gc samples pooled"
     )
-    parser.add_argument("--run", choices=("ours", "baseline", "reference"), help=argparse.SUPPRESS)
+    parser.add_argument("--huge", action="store_true", help="the few-huge-chunks shape instead (see the docstring)")
+    parser.add_argument("--huge-size", type=int, default=5_000_000, help="--huge: characters in the reply")
+    parser.add_argument("--huge-chunk", type=int, default=100_000, help="--huge: characters per chunk")
+    parser.add_argument("--esc-after", type=float, default=3.0, help="--huge: seconds from the first chunk to Esc")
+    parser.add_argument(
+        "--baseline-size", type=int, default=500_000, help="--huge: the baseline's reply is capped at this many characters"
+    )
+    parser.add_argument("--baseline-cap", type=float, default=300.0, help="--huge: seconds the baseline's run may take")
+    parser.add_argument(
+        "--run", choices=("ours", "ours-full", "baseline", "reference"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     counts = [int(part) for part in args.chunks.split(",") if part.strip()]
     width, height = (int(part) for part in args.size.lower().split("x"))
@@ -414,8 +574,10 @@ def main() -> int:
         gc.freeze()
 
     if args.run:  # a child: one measurement, printed as JSON
-        print(json.dumps(asyncio.run(run_in_this_process(args.run, counts[0], size, not args.no_compare))))
+        print(json.dumps(asyncio.run(run_in_this_process(args.run, counts[0], size, args))))
         return 0
+    if args.huge:
+        return huge_main(args, size)
 
     print(
         f"stream_render: {size[0]}x{size[1]}, flush mode {args.flush!r}, --gc-freeze {'on' if args.gc_freeze else 'off'} (tui-chat tunes its own collector),"

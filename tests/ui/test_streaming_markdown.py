@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import pytest
@@ -325,3 +326,159 @@ async def test_huge_chunks_build_each_block_about_once_and_parse_the_text_a_few_
     assert widget.source == text
     assert built_streaming <= 1.2 * final_blocks, (built_streaming, final_blocks)
     assert widget.parsed_chars <= 3 * len(text), (widget.parsed_chars, len(text))
+
+
+def content_lines(app: App) -> list[tuple]:
+    """The log's page without its scrollbar (whose thumb reflects estimated heights off screen)."""
+    region = app.query_one("#log").scrollable_content_region
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    return [
+        tuple((segment.text, str(segment.style)) for segment in strip.crop(region.x, region.right).simplify())
+        for strip in strips
+    ]
+
+
+async def settled_page(app: App, pilot) -> list[tuple]:
+    """The log's page once parked parts that came into view are rebuilt (the same on two refreshes)."""
+    page = None
+    for _ in range(20):
+        await pilot.pause()
+        await app.screen.wait_for_refresh()
+        latest = content_lines(app)
+        if latest == page:
+            return page
+        page = latest
+    return page
+
+
+async def plain_page(text: str, size: tuple[int, int], *, top: bool) -> list[tuple]:
+    """The top or bottom page of a plain Markdown of `text`."""
+    app = Harness(Markdown(text))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        log = app.query_one("#log")
+        log.scroll_to(y=0 if top else log.max_scroll_y, animate=False, immediate=True)
+        return await settled_page(app, pilot)
+
+
+def sections(text: str, first: int, stop: int | None) -> str:
+    """The text of sections [first, stop) of a `huge_reply` (negative: from the end)."""
+    starts = [index for index in range(len(text)) if text.startswith("## Section", index)]
+    ends = starts[1:] + [len(text)]
+    chosen = list(zip(starts, ends))[first:stop]
+    return text[chosen[0][0] : chosen[-1][1]]
+
+
+async def append_in_huge_chunks(pilot, widget: StreamingMarkdown, text: str) -> None:
+    """Append `text` in 100 KB chunks at once, the log following the end as the chat log does."""
+    await pilot.pause()
+    pilot.app.query_one("#log").anchor()
+    await stream(pilot, widget, chunks_of(text, 100_000))
+
+
+async def flushes_done(pilot, widget: StreamingMarkdown, count: int) -> None:
+    """Let the app run until `widget` has flushed `count` times."""
+    for _ in range(1000):
+        if widget.flush_count >= count:
+            return
+        await pilot.pause()
+    raise AssertionError(f"only {widget.flush_count} flushes")
+
+
+async def test_megabytes_in_huge_chunks_build_only_about_a_screen_and_show_the_same_where_you_look() -> None:
+    """2 MB in 100 KB chunks: what is built and parsed in full is bounded by the screen, not the reply.
+
+    Text caught up with is cut into blocks by a block-level parse only and parked unbuilt, with
+    an estimated height; only the screen at the bottom is built. Where one looks (the bottom, the
+    top, the bottom again) shows what a plain Markdown shows.
+    """
+    size = (80, 24)
+    text = huge_reply(600)
+    assert len(text) > 2_000_000
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=size) as pilot:
+        await append_in_huge_chunks(pilot, widget, text)
+        await widget.wait_flushed()
+        await widget.finish()
+        bottom = await settled_page(app, pilot)
+        built_at_bottom = widget.blocks_built
+        parsed = widget.parsed_chars
+        log = app.query_one("#log")
+        log.scroll_to(y=0, animate=False, immediate=True)
+        top = await settled_page(app, pilot)
+        log.scroll_end(animate=False, immediate=True)
+        bottom_again = await settled_page(app, pilot)
+    assert widget.source == text
+    assert built_at_bottom <= size[1], built_at_bottom  # a block takes a line at least
+    assert parsed <= 20 * size[0] * size[1], parsed  # a few screens of text, of 2 MB
+    assert widget.block_parsed_chars <= 3 * len(text), (widget.block_parsed_chars, len(text))
+    assert bottom == await plain_page(sections(text, -2, None), size, top=False)
+    assert top == await plain_page(sections(text, 0, 2), size, top=True)
+    assert bottom_again == bottom  # scrolled back: the parts built meanwhile were measured, not estimated
+
+
+async def test_cancelling_during_a_huge_backlog_ends_at_once_with_what_was_taken_on() -> None:
+    """Esc while megabytes wait: no more flushes, the reply ends with what it took on, shown as Markdown."""
+    size = (80, 24)
+    text = huge_reply(600)
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=size) as pilot:
+        await append_in_huge_chunks(pilot, widget, text)
+        await flushes_done(pilot, widget, 3)
+        flushes = widget.flush_count
+        await widget.finish(cancelled=True)
+        after_finish = widget.flush_count
+        bottom = await settled_page(app, pilot)
+        source = widget.source
+    assert after_finish <= flushes + 1, (flushes, after_finish)  # at most the flush under way ends
+    assert widget.flush_count == after_finish
+    assert text.startswith(source) and len(source) < len(text) // 2, len(source)
+    assert bottom == await plain_page(sections(source, -2, None), size, top=False)
+
+
+async def test_a_link_reference_defined_later_applies_to_the_blocks_before_it() -> None:
+    text = "See [the docs][docs] first.\n\n" + "Filler paragraph.\n\n" * 40 + "[docs]: https://example.com/docs\n"
+    widget = StreamingMarkdown()
+    app = Harness(widget)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await stream(pilot, widget, chunks_of(text, 7), pause_every=10)
+        await widget.finish()
+        await pilot.pause()
+        ours = await pages(app, pilot)
+    assert ours == await reference_pages(text, (60, 12))
+
+
+async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_marked_cancelled() -> None:
+    """The text has all come and `finish` waits for the backlog when Esc cancels the waiting worker.
+
+    The reply ends at once with what it took on, says it was cancelled, and the cancellation
+    goes on; finishing it again does nothing more.
+    """
+    from tui_chat.chunks import ReplyStatus
+    from tui_chat.ui.widgets.message import AssistantMessage
+
+    text = huge_reply(600)
+    message = AssistantMessage()
+    app = Harness(message)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for chunk in chunks_of(text, 100_000):
+            message.append(chunk)
+        waiting = asyncio.create_task(message.finish(ReplyStatus.COMPLETE))
+        await flushes_done(pilot, message.body, 3)
+        flushes = message.body.flush_count
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert message.body.flush_count <= flushes + 1  # at most the flush under way ends
+        after_cancel = message.body.flush_count
+        await message.finish(ReplyStatus.COMPLETE)
+        await pilot.pause()
+        assert message.body.flush_count == after_cancel
+        status = str(message.status_line.render())
+    assert message.status is ReplyStatus.CANCELLED
+    assert message.has_class("-ended-cancelled") and "cancelled" in status
+    assert message.body.dropped_chars == len(text) - len(message.text) > 0
+    assert text.startswith(message.text)

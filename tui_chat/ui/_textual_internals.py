@@ -73,6 +73,23 @@ __all__ = [
     "update_paragraph",
 ]
 
+_MARKDOWN_BLOCKS: Final = (
+    "MarkdownBlock",
+    "MarkdownFence",
+    "MarkdownTable",
+    "MarkdownTableCellContents",
+    "MarkdownTableContent",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The Markdown block widgets, imported with their first use: the first screen needs no Markdown."""
+    if name in _MARKDOWN_BLOCKS:
+        from textual.widgets import _markdown
+
+        return getattr(_markdown, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 TEXTUAL_CHECKED: Final = "8.2.8"
 """The Textual version every name in this module was checked against."""
 
@@ -99,20 +116,6 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
     }
 )
 """Private Textual attributes tui-chat relies on: only this module may touch them."""
-
-
-_MARKDOWN_NAMES: Final = frozenset(
-    {"MarkdownBlock", "MarkdownFence", "MarkdownTable", "MarkdownTableCellContents", "MarkdownTableContent"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The Markdown block widgets, imported on first use: the Markdown parser stays off the path to the first screen."""
-    if name in _MARKDOWN_NAMES:
-        from textual.widgets import _markdown
-
-        return getattr(_markdown, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def current_message_pump() -> MessagePump | None:

@@ -88,9 +88,22 @@ class AssistantMessage(Vertical):
         self.body.append(text)
 
     async def finish(self, status: ReplyStatus, reason: str = "", hint: str = "") -> None:
-        """Render the whole reply once more, in full, and show how it ended."""
+        """Render the whole reply once more, in full, and show how it ended.
+
+        A cancelled reply (Esc) ends at once with what was shown, without waiting for a backlog;
+        so does one whose text had all come if Esc cancels this call while it waits for the
+        rest to be shown: it is marked cancelled, and the cancellation goes on.
+        """
         self.status = status
-        await self.body.finish()
+        try:
+            await self.body.finish(cancelled=status is ReplyStatus.CANCELLED)
+        finally:
+            if self.body.dropped_chars and status is ReplyStatus.COMPLETE:
+                status = self.status = ReplyStatus.CANCELLED
+            self._show_ending(status, reason, hint)
+
+    def _show_ending(self, status: ReplyStatus, reason: str, hint: str) -> None:
+        """The status line under a reply that did not complete."""
         if status is ReplyStatus.COMPLETE:
             return
         label = {

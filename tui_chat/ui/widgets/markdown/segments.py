@@ -4,7 +4,11 @@ A long reply's blocks live in `Segment`s of a few blocks each (a `Markdown` with
 A segment whose blocks are final and that is far from the view is *parked*: its block widgets are
 removed and it keeps only its height and its text, from which it is rebuilt when it comes back
 into view. Textual lays out every widget of a screen on every layout, so without parking each frame
-of a long reply would cost more than the last. `SegmentLayout` places the segments so that every
+of a long reply would cost more than the last. A segment can also be *born* parked, from text that
+was never built (a backlog caught up with): its height is then an estimate (`blocks.estimate_height`),
+exact once it has been built and parked again. Such a segment holds any amount of text (all that
+one backlog brought): the part of it that comes into view is split off and built, the rest stays
+parked around it, so the number of segments grows with what was looked at, not with the reply. `SegmentLayout` places the segments so that every
 block lands where it would if all blocks were children of one `Markdown` (margins collapse across
 segment edges as between siblings).
 """
@@ -25,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 
 from ..._textual_internals import MarkdownBlock, forget_arrangement
+from .blocks import estimate_height
 
 __all__ = ["Segment", "SegmentLayout", "SegmentOwner"]
 
@@ -40,9 +45,13 @@ class SegmentOwner(Protocol):
 
     def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
         """The block widgets for `text`, whose first line is line `first_line` of the reply."""
+        ...
 
     def schedule_sweep(self) -> None:
         """Park, after the next refresh, every segment that may be parked."""
+
+    async def build_in_view(self, segment: Segment, crop: Region) -> None:
+        """Build the part of parked `segment` that is in view (`crop`, in its own lines)."""
 
 
 class Segment(Markdown):
@@ -65,6 +74,10 @@ class Segment(Markdown):
         self.parked_insets = (0, 0)
         self.parked_width = 0
         self.parked_height = 0
+        self.estimated = False
+        """Parked with an estimated height: its blocks were not built since its text or width changed."""
+        self.heights: list[int] = []
+        """While `estimated`: the estimated height of each of `texts`."""
         self._unpark_requested = False
         styles = self.styles
         styles.padding = 0
@@ -88,8 +101,70 @@ class Segment(Markdown):
         # Only called for what is on screen: a parked segment in view is rebuilt.
         if self.parked and not self._unpark_requested:
             self._unpark_requested = True
-            self.call_later(self.unpark)
+            self.call_later(self._bring_into_view, crop)
         return super().render_lines(crop)
+
+    async def _bring_into_view(self, crop: Region) -> None:
+        owner = self._owner_ref()
+        try:
+            if owner is not None and self.parked:
+                await owner.build_in_view(self, crop)
+        finally:
+            self._unpark_requested = False  # only now: until the blocks are mounted, it is being rebuilt
+
+    def blocks_between(self, top: int, bottom: int) -> tuple[int, int]:
+        """While `estimated`: the range [first, stop) of `texts` that covers its lines [top, bottom)."""
+        first = stop = 0
+        y = 0
+        for index, height in enumerate(self.heights):
+            if y <= top:
+                first = index
+            if y < bottom:
+                stop = index + 1
+            y += height
+        return first, stop
+
+    def split_off(self, index: int) -> Segment:
+        """While `estimated`: move `texts[index:]` to a new parked segment, to be mounted right after this one."""
+        owner = self._owner_ref()
+        assert owner is not None and self.estimated
+        rest = Segment(owner)
+        rest.first_line = self.first_line + sum(text.count("\n") for text in self.texts[:index])
+        rest.texts, self.texts = self.texts[index:], self.texts[:index]
+        rest.heights, self.heights = self.heights[index:], self.heights[:index]
+        for segment in (self, rest):
+            segment.parked = segment.estimated = True
+            segment.parked_width = self.parked_width
+            segment.parked_height = sum(segment.heights)
+            segment.styles.height = segment.parked_height
+        rest.staged = self.staged
+        rest.styles.display = self.styles.display
+        return rest
+
+    def park_text(self, text: str, first_line: int, width: int) -> None:
+        """Hold `text` (final blocks starting at line `first_line`) parked, unbuilt, its height estimated.
+
+        Only for a segment that has no block widgets: one that is new or parked with an estimate.
+        """
+        if self.first_line < 0:
+            self.first_line = first_line
+        height = estimate_height(text, width)
+        self.texts.append(text)
+        self.heights.append(height)
+        self.parked = self.estimated = True
+        self.parked_width = width
+        self.parked_height += height
+        self.styles.height = self.parked_height
+
+    def reestimate(self, width: int) -> None:
+        """A parked segment's height at another `width`, estimated (exact again once built)."""
+        if self.parked and self.parked_width != width:
+            self.heights = [estimate_height(text, width) for text in self.texts]
+            self.parked_height = sum(self.heights)
+            self.parked_width = width
+            self.parked_insets = (0, 0)
+            self.estimated = True
+            self.styles.height = self.parked_height
 
     async def park(self, force: bool = False) -> None:
         """Drop the block widgets, keeping the height they take."""
@@ -106,6 +181,8 @@ class Segment(Markdown):
         # they would keep the removed blocks alive.
         forget_arrangement(self)
         self.parked = True
+        self.estimated = False
+        self.heights = []
         self.parked_height = height
         self.parked_insets = insets
         self.parked_width = width
@@ -118,11 +195,13 @@ class Segment(Markdown):
 
     async def unpark(self) -> None:
         """Rebuild the block widgets from the text."""
-        self._unpark_requested = False
         owner = self._owner_ref()
-        if not self.parked or owner is None:
+        if not self.parked or owner is None or not self.is_mounted:  # not mounted: the app is closing
             return
         blocks = owner.build_blocks("".join(self.texts), self.first_line)
+        self.estimated = False
+        self.heights = []
+        self.parked_height = 0
         if self.staged:  # hidden: nothing to keep the screen from showing meanwhile
             self.styles.height = None
             self.parked = False
@@ -133,6 +212,20 @@ class Segment(Markdown):
                 self.parked = False
                 await self.mount_all(blocks)
         owner.schedule_sweep()
+
+
+    async def rebuild(self) -> None:
+        """Build the block widgets of a segment that is not parked again from its text.
+
+        For when what its text renders to changed: the reply's link references became known.
+        """
+        owner = self._owner_ref()
+        if self.parked or owner is None or not self.is_mounted:
+            return
+        blocks = owner.build_blocks("".join(self.texts), self.first_line)
+        with self.app.batch_update():
+            await self.remove_children()
+            await self.mount_all(blocks)
 
 
 class SegmentLayout(VerticalLayout):

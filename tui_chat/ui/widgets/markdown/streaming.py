@@ -25,15 +25,20 @@ How it stays fast:
 - When text comes faster than it can be shown, a flush takes on at most a budget of characters
   that keeps it near FLUSH_TARGET seconds, and the next flush waits until the layout it caused has
   had LAYOUT_RATIO times its own cost of free loop time: keys are still handled promptly.
-- When more than CATCHUP_SCREENS screens of text are pending (a very fast model, the benchmark),
-  the reply *catches up*: new blocks go to hidden segments that are measured and parked at once,
-  without ever being laid out on screen, until the backlog is down to a screen; then they are
-  shown (the last screen of them built) and the rest streams in as usual.
+- When more than CATCHUP_SCREENS screens of text are pending (a very fast model, huge chunks, the
+  benchmark), the reply *catches up*: final blocks are found by a block-level parse only and
+  their text is parked in hidden segments with an estimated height, never built, until the
+  backlog is down to a screen; then they are shown, the last screen of them built, and the rest
+  streams in as usual. Rendering a backlog of megabytes builds one screenful; a part scrolled to
+  later is built then, and measured exactly from then on. (A reply up to EXACT_CHARS long is
+  measured everywhere, so that even its scrollbar is exact.)
 - Removed widgets are not kept alive by Textual's caches (see `Segment.park`): the garbage
   collector, whose full pauses are the worst key-latency hiccups, has less to scan.
-- `finish` shows the rest, then parses the whole reply once and compares each top-level block
-  with the one shown (by its tokens); blocks that differ (normally none) are rebuilt, so the final
-  screen is what `Markdown(full_text)` shows.
+- `finish` shows the rest and parses the tail in full, so the final screen is what
+  `Markdown(full_text)` shows: the blocks before the tail are final, except where a link
+  reference defined elsewhere applies, which is looked for (only in a text holding "]:") and
+  rebuilds the segments that are built. `finish(cancelled=True)` (Esc) does not wait for a
+  backlog: the reply ends with the text it has taken on.
 
 Model text is data: it is cleaned of control characters, shown through `Content` (never parsed as
 Rich/Textual markup), links do not open (`Markdown.LinkClicked` bubbles with the href for the app
@@ -53,6 +58,7 @@ from markdown_it.token import Token
 from textual import events
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
+from textual.geometry import Region
 from textual.layout import Layout
 from textual.widgets import Markdown
 
@@ -69,8 +75,9 @@ from ..._textual_internals import (
 from .blocks import (
     Group,
     line_offsets,
+    link_references,
+    new_block_parser,
     new_parser,
-    parse_and_sign,
     settled_start,
     signature,
     top_level_groups,
@@ -132,6 +139,11 @@ class StreamingMarkdown(Markdown):
     CATCHUP_SCREENS: ClassVar[float] = 1.0
     """Catch up while more than this many screens of text (width x height characters) are
     pending: each character takes a cell at least, so that much text fills that many screens."""
+    EXACT_CHARS: ClassVar[int] = 64 * 1024
+    """A reply up to this long has exact heights everywhere, also for text parked unbuilt: its
+    parked segments are built once to be measured (when a backlog has been caught up with, and
+    after a resize). A longer one keeps estimates where nobody has looked, so that its cost stays
+    bounded by what is on screen (the scrollbar is then approximate)."""
 
     BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable}
 
@@ -139,6 +151,9 @@ class StreamingMarkdown(Markdown):
         super().__init__(None, id=id, classes=classes, open_links=False)
         self._parts: list[str] = []
         """Every cleaned piece of text so far (joined lazily by `source`)."""
+        self._length = 0
+        """len(source), without joining it."""
+        self._remeasure_scheduled = False
         self._pending = PendingText()
         """Text appended since the last flush."""
         self._pacer = FlushPacer(self.BUDGET_START, self.BUDGET_MIN, self.BUDGET_MAX, self.LAYOUT_RATIO)
@@ -148,14 +163,11 @@ class StreamingMarkdown(Markdown):
         """The line number of the tail's first line in the whole reply."""
         self._tail_shown: list[_Shown] = []
         """The tail's top-level blocks on screen, lines relative to the tail."""
-        self._frozen: list[_Shown] = []
-        """The final top-level blocks, lines absolute."""
         self._segments: list[Segment] = []
         self._catching_up = False
         self._width = 0
-        self._remeasure_scheduled = False
-        self._staged: list[Segment] = []
-        """Segments mounted hidden while catching up."""
+        self._staged: Segment | None = None
+        """The segment, hidden, that holds the text parked while catching up."""
         self._drained = asyncio.Event()
         self._drained.set()
         self._flush_scheduled = False
@@ -165,13 +177,20 @@ class StreamingMarkdown(Markdown):
         self._stream_lock = asyncio.Lock()
         self._sync_time = 0.0
         self._parser = new_parser()
+        self._block_parser = new_block_parser()
+        self._references: dict[str, object] = {}
+        """The reply's link reference definitions, known once it is finished (they apply to every block)."""
         self._layout = SegmentLayout()
         self.flush_count = 0
-        """How many flushes rendered new text (for tests and benchmarks)."""
+        """How many flushes took on new text (for tests and benchmarks)."""
         self.parsed_chars = 0
-        """How many characters were handed to the Markdown parser while streaming (for tests and benchmarks)."""
+        """How many characters were parsed in full, inline text too, to build widgets (for tests and benchmarks)."""
+        self.block_parsed_chars = 0
+        """How many characters were parsed for their blocks only, to park them unbuilt (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
+        self.dropped_chars = 0
+        """How many characters appended were never shown: the reply was cancelled before."""
         if markdown:
             self.append(markdown)
 
@@ -200,6 +219,7 @@ class StreamingMarkdown(Markdown):
         if not text:
             return
         self._parts.append(text)
+        self._length += len(text)
         self._pending.add(text)
         self._drained.clear()
         self._schedule_flush()
@@ -209,24 +229,47 @@ class StreamingMarkdown(Markdown):
         if self.is_mounted and current_message_pump() is not self:
             await self._drained.wait()
 
-    async def finish(self) -> None:
+    async def finish(self, *, cancelled: bool = False) -> None:
         """Show the whole reply exactly as `Markdown(full_text)` would, then stop streaming.
 
-        Returns once the final blocks are mounted. Calling it again does nothing; `append`
-        after it raises `RuntimeError`.
+        `cancelled`: the reply was stopped (Esc). It ends at once with what it has taken on, shown
+        or parked; text still waiting behind a backlog is dropped, from `source` too, so that
+        what is shown is what the reply holds.
+
+        A caller cancelled while it waits for a backlog to be shown (Esc once the text has all
+        come) has cancelled the reply too: the backlog is dropped, the reply ends with what it
+        took on, and the cancellation goes on.
+
+        Returns once the final blocks are mounted. Calling it again once they are does nothing;
+        `append` after it raises `RuntimeError`.
         """
-        if self._finished:
-            return
         self._finished = True
-        if not self.is_mounted:
-            return  # built on mount
-        if current_message_pump() is self:
-            # Called from this widget's own queue, which runs the flushes: flush here.
-            while self._pending and not self._built_final:
-                await self._flush()
-        else:
-            await self._drained.wait()
+        if cancelled and self.is_mounted:
+            self._drop_pending()
+        if not self.is_mounted or self._built_final:
+            return  # built on mount, or already
+        try:
+            if current_message_pump() is self:
+                # Called from this widget's own queue, which runs the flushes: flush here.
+                while self._pending and not self._built_final:
+                    await self._flush()
+            else:
+                await self._drained.wait()
+        except asyncio.CancelledError:
+            self._drop_pending()
+            await self._build_final()
+            raise
         await self._build_final()
+
+    def _drop_pending(self) -> None:
+        """Forget the text that no flush has taken on yet, and end `source` before it."""
+        dropped = self._pending.chars
+        if dropped:
+            self.dropped_chars += dropped
+            self._length -= dropped
+            self._parts[:] = [self.source[: self._length]]
+            self._pending.clear()
+        self._drained.set()
 
     # -- Textual plumbing -------------------------------------------------------------------
 
@@ -252,9 +295,12 @@ class StreamingMarkdown(Markdown):
         width = self.size.width
         if width != self._width:
             self._width = width
-            # Parked heights were measured at another width: rebuild those segments one by one
-            # (each parks again if it is far away); one in view is rebuilt at once when drawn.
-            self._schedule_remeasure()
+            # Parked heights were for another width: estimate them at this one. A segment in view
+            # is rebuilt when drawn, and measured exactly when parked again.
+            for segment in self._segments:
+                segment.reestimate(width)
+            if self._length <= self.EXACT_CHARS:
+                self._schedule_remeasure()
 
     def _schedule_remeasure(self) -> None:
         if not self._remeasure_scheduled and self.is_attached:
@@ -262,11 +308,11 @@ class StreamingMarkdown(Markdown):
             self.call_after_refresh(self._remeasure_next)
 
     def _remeasure_next(self) -> None:
+        """Build the next parked segment with an estimated height, one a refresh (the sweep parks it again, measured)."""
         self._remeasure_scheduled = False
-        width = self.size.width
         for segment in self._segments:
-            if segment.parked and not segment.staged and segment.parked_width != width:
-                segment.call_later(segment.unpark)  # schedules a sweep, which parks it again
+            if segment.parked and segment.estimated and not segment.staged:
+                segment.call_later(segment.unpark)
                 self._schedule_remeasure()
                 return
 
@@ -325,29 +371,18 @@ class StreamingMarkdown(Markdown):
             limited = self._pending.chars > limit
             taken = self._pending.take(limit)
             threshold = self._catch_up_threshold()
-            if not self._catching_up and self._pending.chars > threshold:
-                self._catching_up = True
             self._tail += taken
-            tokens = self._parse(self._tail)
-            groups = top_level_groups(tokens)
-            settled = settled_start(groups, self._tail.count("\n"))
-            if self._catching_up:
-                # Nobody sees a block that may still grow while catching up: build each block
-                # once, when it is final, instead of again for every flush it grows in.
-                groups = [group for group in groups if group.start < settled]
-            self._sync_time += time.perf_counter() - started
-            self._tail_shown = await self._reconcile(tokens, groups, self._tail_shown, self._tail_line)
             self.flush_count += 1
-            self._freeze(settled)
+            self._sync_time += time.perf_counter() - started
+            if not self._catching_up and self._pending.chars > threshold:
+                await self._start_catch_up()
             if self._catching_up:
-                if self._pending.chars > threshold:
-                    await self._park_staged()
-                else:
+                await self._park_final_blocks()
+                if self._pending.chars <= threshold:
                     await self._end_catch_up()
-                    tokens = self._parse(self._tail)
-                    self._tail_shown = await self._reconcile(
-                        tokens, top_level_groups(tokens), self._tail_shown, self._tail_line
-                    )
+                    await self._show_tail()
+            else:
+                await self._show_tail()
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
@@ -356,13 +391,25 @@ class StreamingMarkdown(Markdown):
             self._pacer.adapt(elapsed, target)
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
-        if self._pending and self._catching_up and not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.call_later(self._flush)  # nothing to show: no need to wait for a refresh
-        elif self._pending:
+        if self._pending and self._catching_up:
+            # Nothing new to show, but the loop must be free again for as long as this flush held
+            # it (keys are handled meanwhile): flushes queued on this widget's own queue back to
+            # back would never let another task run.
+            self._pacer.next_flush_at = time.perf_counter() + elapsed
+        if self._pending:
             self._schedule_flush()
         else:
             self._drained.set()
+
+    async def _show_tail(self) -> None:
+        """Parse the tail, make its blocks on screen match, and freeze those that are final."""
+        started = time.perf_counter()
+        tokens = self._parse(self._tail)
+        groups = top_level_groups(tokens)
+        settled = settled_start(groups, self._tail.count("\n"))
+        self._sync_time += time.perf_counter() - started
+        self._tail_shown = await self._reconcile(tokens, groups, self._tail_shown, self._tail_line)
+        self._freeze(settled)
 
     def _freeze(self, settled: int) -> None:
         """Make the tail's blocks before line `settled` (relative to the tail) final."""
@@ -382,10 +429,6 @@ class StreamingMarkdown(Markdown):
                     segment.first_line = self._tail_line + (0 if previous == 0 else shown.start)
                 segment.texts.append(self._tail[previous:offset])
             previous = offset
-            shown.start += self._tail_line
-            shown.end += self._tail_line
-            shown.widget = None  # a frozen block's widget is its segment's business (parking)
-            self._frozen.append(shown)
         for shown in live:
             shown.start -= settled
             shown.end -= settled
@@ -438,16 +481,13 @@ class StreamingMarkdown(Markdown):
         first_removed = len(groups) if replace_from is None else replace_from
         removed = [entry.widget for entry in shown[first_removed:] if entry.widget is not None]
         self._sync_time += time.perf_counter() - started
-        if removed or (new_entries and not self._catching_up):
+        if removed or new_entries:
             # One screen update for the whole change: nothing shows twice or goes missing, and
             # the new blocks' composition does not cost a layout per block.
             with self.app.batch_update():
                 for widget in removed:
                     await widget.remove()
                 await self._mount_entries(new_entries)
-        elif new_entries:
-            # Catching up, new blocks go to hidden segments: the screen may refresh meanwhile.
-            await self._mount_entries(new_entries)
         return result
 
     def _update_in_place(self, widget: MarkdownBlock, tokens: list[Token], group: Group, line_base: int) -> bool:
@@ -474,8 +514,8 @@ class StreamingMarkdown(Markdown):
         if not entries:
             return
         segment = self._segments[-1] if self._segments else None
-        if segment is not None and self._catching_up and not segment.staged:
-            segment = None  # what comes while catching up goes to hidden segments
+        if segment is not None and segment.parked:
+            segment = None  # its text is all it holds: new blocks start a segment of their own
         batch: list[MarkdownBlock] = []
         for entry in entries:
             if segment is None or (
@@ -486,12 +526,10 @@ class StreamingMarkdown(Markdown):
                     await self._mount_in(segment, batch)
                     batch = []
                 segment = Segment(self)
-                if self._catching_up:
-                    segment.staged = True
-                    segment.styles.display = "none"
-                    self._staged.append(segment)
                 self._segments.append(segment)
                 await self.mount(segment)
+                if not segment.is_mounted:
+                    return  # the app is closing: nothing more will be shown
             entry.segment = segment
             if entry.widget is not None:
                 batch.append(entry.widget)
@@ -505,13 +543,14 @@ class StreamingMarkdown(Markdown):
         await mounting
 
     def _parse(self, text: str) -> list[Token]:
-        """Tokens for `text`, counted in `parsed_chars`."""
+        """Tokens for `text`, with the reply's link references once known; counted."""
         self.parsed_chars += len(text)
-        return self._parser.parse(text)
+        return self._parser.parse(text, {"references": dict(self._references)})
 
     def build_blocks(self, text: str, first_line: int) -> list[MarkdownBlock]:
         """The block widgets for `text`, whose first line is line `first_line` of the reply."""
         blocks = markdown_blocks(self, self._parse(text))
+        self.blocks_built += len(blocks)
         for block in blocks:
             start, end = block.source_range
             block.source_range = (start + first_line, end + first_line)
@@ -520,45 +559,109 @@ class StreamingMarkdown(Markdown):
     # -- catching up ------------------------------------------------------------------------
     #
     # When text comes much faster than it can be laid out (a fast local model, a pasted reply,
-    # the benchmark), most of it would be laid out on screen for a frame or two and then
-    # scroll far away and be parked. While more than CATCHUP_SCREENS screens of text are
-    # pending, new blocks are therefore mounted in hidden segments, measured and parked at once,
-    # without taking part in any screen layout; the screen keeps showing what it showed and
-    # stays responsive. When the backlog is down to a few screens, the hidden segments are
-    # shown (the last ones still built) and the rest streams in as usual.
+    # huge chunks, the benchmark), most of it would scroll far away before anyone could read it.
+    # While more than CATCHUP_SCREENS screens of text are pending, the reply therefore *catches
+    # up*: each flush cuts the tail's final blocks off with a block-level parse only (no inline
+    # parsing, no widgets) and parks their text in hidden segments, with estimated heights of
+    # about a screen each. The screen keeps showing what it showed and stays responsive. When
+    # the backlog is down to a screen, the hidden segments are shown, the last screen of them
+    # built, and the rest streams in as usual. So catching up on megabytes builds one screenful.
 
     def _catch_up_threshold(self) -> int:
         width = self.size.width or self.app.size.width
         return int(self.CATCHUP_SCREENS * max(width, 1) * max(self.app.size.height, 1))
 
-    async def _park_staged(self) -> None:
-        """Park the hidden segments whose blocks are all final, as soon as they are."""
-        if not self._segments:
+    async def _start_catch_up(self) -> None:
+        """Start catching up: the live tail's widgets go (its text is parked with the rest)."""
+        self._catching_up = True
+        live = [shown.widget for shown in self._tail_shown if shown.widget is not None]
+        self._tail_shown = []
+        if live:
+            with self.app.batch_update():
+                for widget in live:
+                    await widget.remove()
+
+    async def _park_final_blocks(self) -> None:
+        """Cut the tail's final blocks off as parked text in hidden segments, never built."""
+        started = time.perf_counter()
+        tail = self._tail
+        self.block_parsed_chars += len(tail)
+        groups = top_level_groups(self._block_parser.parse(tail))
+        settled = settled_start(groups, tail.count("\n"))
+        if not settled:
+            self._sync_time += time.perf_counter() - started
             return
-        live = {shown.segment for shown in self._tail_shown}
-        last = self._segments[-1]
-        for segment in self._staged:
-            if not segment.parked and segment not in live and segment is not last:
-                # Young widgets, dropped before they age: cheap for the garbage collector too.
-                await segment.park(force=True)
+        # Each block takes the text from its start to the next block's start (the first also
+        # takes any blank lines before it), as `_freeze` cuts them.
+        starts = [group.start for group in groups if 0 < group.start < settled]
+        offsets = line_offsets(tail, starts + [settled])
+        width = self.size.width or self.app.size.width
+        segment = self._staged
+        new = segment is None
+        if segment is None:
+            segment = self._staged = Segment(self)
+            segment.staged = True
+            segment.styles.display = "none"
+            self._segments.append(segment)
+        previous = 0
+        for line, offset in zip([0, *starts], offsets):
+            segment.park_text(tail[previous:offset], self._tail_line + line, width)
+            previous = offset
+        self._tail = tail[offsets[-1] :]
+        self._tail_line += settled
+        self._sync_time += time.perf_counter() - started
+        if new:
+            await self.mount(segment)
 
     async def _end_catch_up(self) -> None:
-        """Show the hidden segments, the last screen of them built."""
+        """Show the text parked while catching up, its last screen built (all measured, for a short reply)."""
         self._catching_up = False
-        staged, self._staged = self._staged, []
+        staged, self._staged = self._staged, None
+        if staged is None or not staged.is_mounted:
+            return
         keep = self.app.size.height
-        width = self.size.width
-        below = 0
-        for segment in reversed(staged):
-            if below >= keep:
-                break
-            below += segment.measure(width)
-            if segment.parked:
+        shown = [staged]
+        if self._length <= self.EXACT_CHARS:
+            # Segments of SEGMENT_BLOCKS blocks, each built once to be measured; the last screen stays built.
+            while len(shown[-1].texts) > self.SEGMENT_BLOCKS:
+                shown.append(await self._split(shown[-1], self.SEGMENT_BLOCKS))
+            below = 0
+            for segment in reversed(shown):
                 await segment.unpark()
+                if below >= keep:
+                    await segment.park(force=True)
+                below += segment.measure(self.size.width)
+        else:
+            first, _ = staged.blocks_between(staged.parked_height - keep, staged.parked_height)
+            if first > 0:
+                shown.append(await self._split(staged, first))
+            await shown[-1].unpark()
         with self.app.batch_update():
-            for segment in staged:
+            for segment in shown:
                 segment.staged = False
                 segment.styles.display = "block"
+
+    async def _split(self, segment: Segment, index: int) -> Segment:
+        """Split a parked segment with estimated heights before its block `index`; the second part."""
+        rest = segment.split_off(index)
+        self._segments.insert(self._segments.index(segment) + 1, rest)
+        await self.mount(rest, after=segment)
+        return rest
+
+    async def build_in_view(self, segment: Segment, crop: Region) -> None:
+        """Build the part of parked `segment` in view (`crop`, its own lines), a screen either side.
+
+        A segment with estimated heights is split so that only that part is built; the rest
+        stays parked before and after it.
+        """
+        if segment.estimated and len(segment.texts) > 1:
+            margin = max(crop.height, 1)
+            first, stop = segment.blocks_between(crop.y - margin, crop.bottom + margin)
+            if stop < len(segment.texts):
+                await self._split(segment, stop)
+            if first > 0:
+                segment = await self._split(segment, first)
+        await segment.unpark()
 
     # -- parking ----------------------------------------------------------------------------
 
@@ -591,7 +694,13 @@ class StreamingMarkdown(Markdown):
     # -- finishing --------------------------------------------------------------------------
 
     async def _build_final(self) -> None:
-        """Show the whole text as a plain `Markdown` would, rebuilding only blocks that differ."""
+        """Show the rest of the text as a plain `Markdown` of the whole reply would show it.
+
+        Only the tail is parsed: the blocks before it are final. The one thing that changes a
+        final block is a link reference defined elsewhere in the reply; those are looked for
+        (off the loop, and only in a text holding "]:") and any segment built without them is
+        rebuilt (parked ones are built with them when they come into view).
+        """
         async with self._stream_lock:
             if self._built_final:
                 return
@@ -599,44 +708,38 @@ class StreamingMarkdown(Markdown):
             self._drained.set()
             if self._catching_up:
                 await self._end_catch_up()
-            text = self.source
             if self._pending:  # finish() from this widget's own queue, or before mount
-                self._pending.clear()
-            # Parse and sign off the event loop (as Markdown.update parses), with a parser of its own.
-            tokens, groups, signatures = await asyncio.get_running_loop().run_in_executor(None, parse_and_sign, text)
-            signatures_match = len(groups) >= len(self._frozen) and all(
-                shown.start == group.start and shown.signature == signature
-                for shown, group, signature in zip(self._frozen, groups, signatures)
-            )
-            if signatures_match:
-                tail = [
-                    _Shown(s.start + self._tail_line, s.end + self._tail_line, s.signature, s.widget, s.segment)
-                    for s in self._tail_shown
-                ]
-                self._tail_shown = await self._reconcile(tokens, groups[len(self._frozen) :], tail, 0)
-            else:
-                # A frozen block renders differently in the whole text (a link reference defined
-                # later, say): rebuild everything.
-                with self.app.batch_update():
-                    await self.remove_children()
-                    self._segments = []
-                    self._frozen = []
-                    self._tail_line = 0
-                    self._tail_shown = await self._reconcile(tokens, groups, [], 0)
+                self._tail += self._pending.take(self._pending.chars)
+            text = self.source
+            tail = self._tail
+            loop = asyncio.get_running_loop()
+            self._references = await loop.run_in_executor(None, link_references, text)
+            self.parsed_chars += len(tail)
+            # Parsed off the loop (as Markdown.update parses), with a parser of its own.
+            tokens = await loop.run_in_executor(None, _parse_in_full, tail, dict(self._references))
+            self._tail_shown = await self._reconcile(tokens, top_level_groups(tokens), self._tail_shown, self._tail_line)
             set_markdown_source(self, text)
             # Every block is final now: give the segments the text of the tail's blocks, so that
             # they can be parked too.
-            tail = self._tail_shown
-            if tail:
-                lines = [self._tail_line] + [shown.start for shown in tail[1:]]
-                starts = line_offsets(text, lines)
-                for shown, line, start, end in zip(tail, lines, starts, starts[1:] + [len(text)]):
-                    segment = shown.segment
+            shown = self._tail_shown
+            if shown:
+                lines = [0] + [entry.start for entry in shown[1:]]
+                starts = line_offsets(tail, lines)
+                for entry, line, start, end in zip(shown, lines, starts, starts[1:] + [len(tail)]):
+                    segment = entry.segment
                     if segment is not None:
                         if segment.first_line < 0:
-                            segment.first_line = line
-                        segment.texts.append(text[start:end])
-            self._frozen.extend(tail)
+                            segment.first_line = self._tail_line + line
+                        segment.texts.append(tail[start:end])
             self._tail_shown = []
             self._tail = ""
+            if self._references:
+                for segment in self._segments:
+                    if not segment.parked and segment.texts:
+                        await segment.rebuild()
         self.schedule_sweep()
+
+
+def _parse_in_full(text: str, references: dict[str, object]) -> list[Token]:
+    """`text` parsed in full with `references` known (for a thread: a parser of its own)."""
+    return new_parser().parse(text, {"references": references})
