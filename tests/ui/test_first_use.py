@@ -164,3 +164,21 @@ async def test_a_plain_start_offers_the_read_only_tools_with_approval_and_never_
         assert {"calculator", "current_time", "read_file", "list_directory", "search_files"} == offered
         await type_and_send(pilot, "list the files here")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+
+
+async def test_question_mark_opens_help_from_an_empty_box_and_is_typed_into_a_message() -> None:
+    from tui_chat.ui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await pilot.press(*"why", "question_mark")
+        assert prompt.text == "why?"
+        assert not isinstance(app.screen, HelpScreen)
+        prompt.clear()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert prompt.text == ""
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        assert app.focused is prompt

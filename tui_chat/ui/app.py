@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -61,6 +62,7 @@ class TuiChatApp(App[None]):
         approval_arm_delay: float | None = None,
         tune_collector: bool = True,
         voice_setup: VoiceSetup | None = None,
+        blink: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
@@ -71,6 +73,8 @@ class TuiChatApp(App[None]):
         self.tune_collector = tune_collector
         """False where many apps run in one process (tests): a freeze would keep their garbage forever."""
         self.approval_arm_delay = approval_arm_delay
+        self.blink = blink
+        """False: text cursors never blink, so a screenshot shows the same cell whenever it is taken."""
         self._tool_loop: ToolLoop | None = None
 
     @property
@@ -128,6 +132,11 @@ class TuiChatApp(App[None]):
         # The tools (and their modules) are not needed for the first screen: get them ready once the
         # app has settled (the first message builds them at once if it comes sooner).
         self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Keep the focused text cursor steady when blinking is off (every TextArea and Input has one)."""
+        if not self.blink and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
         self._handle_ending_signals(False)
