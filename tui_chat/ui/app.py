@@ -14,7 +14,8 @@ import signal
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -166,10 +167,11 @@ class TuiChatApp(App[None]):
         except TuiChatError as error:
             self.call_from_thread(self.tell, str(error), title=f"{key} not saved", severity="warning")
 
-    def use_pack(self, path: Path, prompt_id: str) -> None:
-        """Switch the chat to a pack's prompt (raises PackError when it cannot be rendered)."""
+    def use_pack(self, path: Path, prompt_id: str, variables: Mapping[str, str] = MappingProxyType({})) -> None:
+        """Switch the chat to a pack's prompt, `variables` (asked for in the picker) over the config's
+        (raises PackError when it cannot be rendered)."""
         pack = load_pack(path)
-        rendered = pack.render(prompt_id, self.session.config.variables)
+        rendered = pack.render(prompt_id, {**self.session.config.variables, **variables})
         self.session.conversation.use_prompt(rendered.settings())
         self.session.pack, self.session.rendered = pack, rendered
         self._tool_loop = None

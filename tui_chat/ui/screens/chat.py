@@ -339,13 +339,13 @@ class ChatScreen(Screen[None]):
 
         session = self.chat_app.session
         current_prompt = session.rendered.prompt_id if session.rendered else None
-        self.app.push_screen(PackPickerScreen(session.pack, current_prompt), self._use_pack)
+        self.app.push_screen(PackPickerScreen(session.pack, current_prompt, session.config.variables), self._use_pack)
 
     def _use_pack(self, choice: PackChoice | None) -> None:
         if choice is None:
             return
         try:
-            self.chat_app.use_pack(choice.path, choice.prompt_id)
+            self.chat_app.use_pack(choice.path, choice.prompt_id, choice.variables)
         except Exception as error:  # a PackError, e.g. a required variable with no value
             self.notify(str(error), title="Prompt pack not changed", severity="error")
             return
