@@ -207,7 +207,7 @@ class ChatScreen(Screen[None]):
     @work(group="reply", exclusive=True)
     async def _stream(self, turn: Turn, view: AssistantMessage) -> None:
         """Show one turn: the model's text, each tool call as an item, the model's text after them."""
-        from ...tools.loop import LoopNote, ToolEvent
+        from ...tools.loop import LoopNote, ToolEvent, ToolStatus
         from ..widgets.tool_item import ToolItem
 
         log = self.query_one(ChatLog)
@@ -218,6 +218,7 @@ class ChatScreen(Screen[None]):
         try:
             async with aclosing(turn) as items:
                 async for item in items:
+                    status.waiting_on_person(isinstance(item, ToolEvent) and item.status is ToolStatus.WAITING)
                     if isinstance(item, TextDelta):
                         if new_view_needed:
                             await view.finish(ReplyStatus.COMPLETE)
