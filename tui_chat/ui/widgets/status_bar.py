@@ -149,18 +149,32 @@ class StatusBar(Widget):
                 shown = stats.detail and stats.detail != stats.state  # "cancelled", not "cancelled: cancelled"
                 return stats.state + (f": {stats.detail}" if shown else ""), "$warning"
 
+    DROP_FIRST = ("elapsed", "label", "model", "provider")
+    """Items left out, in this order, until the line fits: the reply's state always stays."""
+
     def render(self) -> Text:
+        """The items that fit, whole: those in `DROP_FIRST` go first, in its order."""
         now = self.clock()
         state, colour = self._state_text(now)
-        styles = self.app.theme_variables
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(self.provider, style="bold")
-        text.append(f" · {self.model}")
+        items: dict[str, tuple[str, str]] = {"provider": (self.provider, "bold"), "model": (self.model, "")}
         if self.prompt_label:
-            text.append(f" · {self.prompt_label}")
-        text.append("  │  ")
-        text.append(state, style=styles.get(colour.lstrip("$"), "") if colour else "")
+            items["label"] = (self.prompt_label, "")
+        items["state"] = (state, self.app.theme_variables.get(colour.lstrip("$"), "") if colour else "")
         if self.stats.state != "idle":
-            elapsed = (self.stats.ended or now) - self.stats.started
-            text.append(f"  │  {elapsed:.1f} s")
+            items["elapsed"] = (f"{(self.stats.ended or now) - self.stats.started:.1f} s", "")
+        width = self.content_size.width
+        for dropped in range(len(self.DROP_FIRST) + 1):
+            text = self._line({k: v for k, v in items.items() if k not in self.DROP_FIRST[:dropped]})
+            if text.cell_len <= width:
+                break
+        return text
+
+    @staticmethod
+    def _line(items: dict[str, tuple[str, str]]) -> Text:
+        """The items in their order: " · " within where the chat goes, "  │  " before the state and the time."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for name, (words, style) in items.items():
+            if text:
+                text.append("  │  " if name in ("state", "elapsed") else " · ")
+            text.append(words, style=style)
         return text
