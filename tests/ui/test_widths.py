@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 from textual.widget import Widget
@@ -51,9 +53,10 @@ async def test_at_80_columns_the_footer_drops_whole_keys_and_keeps_quit_and_help
             assert f"{key.key_display} {key.description}" in footer_line
 
 
-async def test_in_voice_mode_at_120_columns_quit_stays_in_the_footer() -> None:
+@pytest.mark.parametrize("width", [100, 120])
+async def test_in_voice_mode_quit_stays_in_the_footer(width: int) -> None:
     app, rig = voice_app()
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(width, 30)) as pilot:
         await voice_on(pilot, rig)
         await wait_for(pilot, lambda: "Talk" in [key.description for key in shown_keys(app)])
         await pilot.pause()
