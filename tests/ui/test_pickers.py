@@ -62,13 +62,19 @@ async def open_models(pilot: Pilot, *, listed: bool = True) -> ModelPickerScreen
 # --- the pack picker -----------------------------------------------------------------------------
 
 
+async def filter_packs(pilot: Pilot, typed: str, prompt_id: str) -> PackPickerScreen:
+    """Open the pack picker and type `typed`, which leaves only the prompt `prompt_id` listed."""
+    await pilot.press("ctrl+o", *typed)
+    packs = pilot.app.screen
+    assert isinstance(packs, PackPickerScreen)
+    await wait_for(pilot, lambda: [c.prompt_id for c in packs.values] == [prompt_id])
+    return packs
+
+
 async def test_a_prompt_with_a_required_variable_asks_for_it_in_a_form_and_uses_it() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o", *"tutor")
-        packs = app.screen
-        assert isinstance(packs, PackPickerScreen)
-        await wait_for(pilot, lambda: [c.prompt_id for c in packs.values] == ["tutor"])
+        packs = await filter_packs(pilot, "tutor", "tutor")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, VariablesForm))
         await pilot.press("escape")  # back to the list, nothing changed
@@ -88,10 +94,7 @@ async def test_a_prompt_with_a_required_variable_asks_for_it_in_a_form_and_uses_
 async def test_a_prompt_whose_variables_all_have_values_is_used_at_once() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+o", *"storyteller adventure")
-        packs = app.screen
-        assert isinstance(packs, PackPickerScreen)
-        await wait_for(pilot, lambda: [c.prompt_id for c in packs.values] == ["adventure"])
+        await filter_packs(pilot, "storyteller adventure", "adventure")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is app.screen_stack[0])
         assert app.session.rendered is not None and app.session.rendered.prompt_id == "adventure"
@@ -99,8 +102,7 @@ async def test_a_prompt_whose_variables_all_have_values_is_used_at_once() -> Non
 
 def test_the_variables_form(snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
-        await pilot.press("ctrl+o", *"tutor")
-        await wait_for(pilot, lambda: len(pilot.app.screen.values) == 1)  # type: ignore[attr-defined]
+        await filter_packs(pilot, "tutor", "tutor")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, VariablesForm))
 

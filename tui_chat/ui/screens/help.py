@@ -7,27 +7,18 @@ from typing import Iterable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from ..widgets.prompt_input import PromptInput
+from .dialog import Dialog
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """A table of keys and what they do. Esc, F1, q or ? closes it."""
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 72;
-        height: auto;
-        max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    HelpScreen .title { text-style: bold; margin-bottom: 1; }
-    HelpScreen .foot { color: $text-muted; margin-top: 1; }
+    HelpScreen > Vertical { width: 72; max-height: 90%; }
+    HelpScreen .title { margin-bottom: 1; }
     HelpScreen DataTable { height: auto; max-height: 30; }
     """
 
@@ -53,4 +44,4 @@ class HelpScreen(ModalScreen[None]):
             for description, keys in keys_of.items():
                 table.add_row(" / ".join(keys), description)
             yield table
-            yield Static("Ctrl+P opens the command palette for everything else. Esc closes this.", classes="foot")
+            yield Static("Ctrl+P opens the command palette for everything else. Esc closes this.", classes="note")

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from .dialog import Dialog
 
 T = TypeVar("T")
 
@@ -26,7 +27,7 @@ def matches(label: Content, words: list[str]) -> bool:
     return all(word in text for word in words)
 
 
-class PickerScreen(ModalScreen["T | None"], Generic[T]):
+class PickerScreen(Dialog["T | None"], Generic[T]):
     """A titled, filtered list of labelled values; dismisses with the chosen value, or None.
 
     The filter box keeps the focus: Up and Down move through the list, Enter picks the highlighted
@@ -35,17 +36,7 @@ class PickerScreen(ModalScreen["T | None"], Generic[T]):
     """
 
     DEFAULT_CSS = """
-    PickerScreen { align: center middle; }
-    PickerScreen > Vertical {
-        width: 80;
-        height: auto;
-        max-height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    PickerScreen .title { text-style: bold; margin-bottom: 1; }
-    PickerScreen .note { color: $text-muted; margin-top: 1; }
+    PickerScreen .title { margin-bottom: 1; }
     PickerScreen #filter { margin-bottom: 1; }
     PickerScreen OptionList { height: auto; max-height: 20; }
     """

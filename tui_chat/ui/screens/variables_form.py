@@ -12,31 +12,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ...packs.model import Variable
+from .dialog import Dialog
 
 
-class VariablesForm(ModalScreen["dict[str, str] | None"]):
+class VariablesForm(Dialog["dict[str, str] | None"]):
     """Asks for `variables`; dismisses with their values by name, or None on Esc."""
 
     DEFAULT_CSS = """
-    VariablesForm { align: center middle; }
-    VariablesForm > Vertical {
-        width: 80;
-        height: auto;
-        max-height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    VariablesForm .title { text-style: bold; }
     VariablesForm .lead { color: $text-muted; }
     VariablesForm VerticalScroll { height: auto; }
     VariablesForm .name { margin-top: 1; }
     VariablesForm .problem { color: $error; margin-top: 1; display: none; }
-    VariablesForm .foot { color: $text-muted; margin-top: 1; }
     """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
@@ -60,7 +49,7 @@ class VariablesForm(ModalScreen["dict[str, str] | None"]):
                     example = "" if variable.example is None else f"e.g. {variable.example}"
                     yield Input(default, placeholder=example, name=variable.name)
             yield Static("", classes="problem")
-            yield Static("Enter applies · Tab next box · Esc goes back", classes="foot")
+            yield Static("Enter applies · Tab next box · Esc goes back", classes="note")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
