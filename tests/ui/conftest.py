@@ -21,12 +21,13 @@ def make_app(
 ) -> TuiChatApp:
     """The real app on the demo provider; `demo_options` go to the provider (speed defaults to 0).
 
-    Approval dialogs take keys at once (no arming delay), so tests need not wait for it.
+    Approval dialogs take keys at once (no arming delay), so tests need not wait for it; text
+    cursors do not blink, so a screenshot never depends on when it is taken.
     """
     options = {"speed": 0, **demo_options}
     session = build_session(Choices(provider="demo", pack=pack, provider_options=options, workspace=workspace))
     return TuiChatApp(
-        session, clock=fixed_clock, save_settings=save_settings, approval_arm_delay=0, tune_collector=False
+        session, clock=fixed_clock, save_settings=save_settings, approval_arm_delay=0, tune_collector=False, blink=False
     )
 
 

@@ -164,3 +164,50 @@ async def test_a_plain_start_offers_the_read_only_tools_with_approval_and_never_
         assert {"calculator", "current_time", "read_file", "list_directory", "search_files"} == offered
         await type_and_send(pilot, "list the files here")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+
+
+async def test_question_mark_opens_help_from_an_empty_box_and_is_typed_into_a_message() -> None:
+    from tui_chat.ui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptInput)
+        await pilot.press(*"why", "question_mark")
+        assert prompt.text == "why?"
+        assert not isinstance(app.screen, HelpScreen)
+        prompt.clear()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert prompt.text == ""
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        assert app.focused is prompt
+
+
+async def test_the_tokens_per_second_leave_out_the_time_a_tool_call_waits_for_approval(tmp_path) -> None:
+    import re
+
+    from tui_chat.providers.demo import split_tokens
+    from tui_chat.session import Choices, build_session
+    from tui_chat.ui.app import TuiChatApp
+    from tui_chat.ui.widgets.status_bar import StatusBar
+
+    now = [1000.0]
+    before_the_tool = len(split_tokens("Let me use the `list_directory` tool for that.\n"))
+    options = {"speed": 0, "hold_after_chunks": before_the_tool + 3}  # the (longer) answer after the tool holds
+    session = build_session(Choices(provider="demo", pack="tools-demo", provider_options=options, workspace=str(tmp_path)))
+    app = TuiChatApp(session, clock=lambda: now[0], save_settings=False, approval_arm_delay=0, tune_collector=False)
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.query_one(StatusBar)
+        await type_and_send(pilot, "list the files here")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        now[0] += 100.0  # the person thinks it over
+        await pilot.press("y")
+        await wait_for(pilot, lambda: status.stats.tokens == 2 * before_the_tool + 3)
+        now[0] += 1.0  # a second of streaming
+        shown = str(status.render())
+        rate = re.search(r"(\d+) tok/s", shown)
+        assert rate is not None, shown
+        assert int(rate.group(1)) == status.stats.tokens  # tokens in one second, not in 101
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()

@@ -15,6 +15,7 @@ from textual.widgets._markdown import MarkdownBlock, MarkdownTableCellContents
 
 from tui_chat.providers.demo import long_markdown
 from tui_chat.ui.widgets.markdown.blocks import new_parser, top_level_groups
+from tui_chat.ui.widgets.markdown.safe_table import SafeTable
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 DOCUMENT = """# A reply
@@ -123,8 +124,14 @@ async def pages(app: App, pilot) -> list[list[tuple]]:
         y = min(y + log.size.height, log.max_scroll_y)
 
 
+class ReferenceMarkdown(Markdown):
+    """Textual's Markdown with the reply's table block (as wide as its cells)."""
+
+    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable}
+
+
 async def reference_pages(text: str, size: tuple[int, int]) -> list[list[tuple]]:
-    app = Harness(Markdown(text))
+    app = Harness(ReferenceMarkdown(text))
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         return await pages(app, pilot)

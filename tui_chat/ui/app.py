@@ -14,8 +14,10 @@ import signal
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -61,6 +63,7 @@ class TuiChatApp(App[None]):
         approval_arm_delay: float | None = None,
         tune_collector: bool = True,
         voice_setup: VoiceSetup | None = None,
+        blink: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
@@ -71,6 +74,8 @@ class TuiChatApp(App[None]):
         self.tune_collector = tune_collector
         """False where many apps run in one process (tests): a freeze would keep their garbage forever."""
         self.approval_arm_delay = approval_arm_delay
+        self.blink = blink
+        """False: text cursors never blink, so a screenshot shows the same cell whenever it is taken."""
         self._tool_loop: ToolLoop | None = None
 
     @property
@@ -129,6 +134,11 @@ class TuiChatApp(App[None]):
         # app has settled (the first message builds them at once if it comes sooner).
         self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Keep the focused text cursor steady when blinking is off (every TextArea and Input has one)."""
+        if not self.blink and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False  # type: ignore[attr-defined]
+
     def on_unmount(self) -> None:
         self._handle_ending_signals(False)
 
@@ -157,10 +167,11 @@ class TuiChatApp(App[None]):
         except TuiChatError as error:
             self.call_from_thread(self.tell, str(error), title=f"{key} not saved", severity="warning")
 
-    def use_pack(self, path: Path, prompt_id: str) -> None:
-        """Switch the chat to a pack's prompt (raises PackError when it cannot be rendered)."""
+    def use_pack(self, path: Path, prompt_id: str, variables: Mapping[str, str] = MappingProxyType({})) -> None:
+        """Switch the chat to a pack's prompt, `variables` (asked for in the picker) over the config's
+        (raises PackError when it cannot be rendered)."""
         pack = load_pack(path)
-        rendered = pack.render(prompt_id, self.session.config.variables)
+        rendered = pack.render(prompt_id, {**self.session.config.variables, **variables})
         self.session.conversation.use_prompt(rendered.settings())
         self.session.pack, self.session.rendered = pack, rendered
         self._tool_loop = None

@@ -203,7 +203,7 @@ class ChatScreen(ChatVoice):
     @work(group="reply", exclusive=True)
     async def _stream(self, turn: Turn, view: AssistantMessage) -> None:
         """Show one turn: the model's text, each tool call as an item, the model's text after them."""
-        from ...tools.loop import LoopNote, ToolEvent
+        from ...tools.loop import LoopNote, ToolEvent, ToolStatus
         from ..widgets.tool_item import ToolItem
 
         log = self.query_one(ChatLog)
@@ -214,6 +214,7 @@ class ChatScreen(ChatVoice):
         try:
             async with aclosing(turn) as items:
                 async for item in items:
+                    status.waiting_on_person(isinstance(item, ToolEvent) and item.status is ToolStatus.WAITING)
                     if isinstance(item, TextDelta):
                         if new_view_needed:
                             await view.finish(ReplyStatus.COMPLETE)
@@ -337,13 +338,13 @@ class ChatScreen(ChatVoice):
 
         session = self.chat_app.session
         current_prompt = session.rendered.prompt_id if session.rendered else None
-        self.app.push_screen(PackPickerScreen(session.pack, current_prompt), self._use_pack)
+        self.app.push_screen(PackPickerScreen(session.pack, current_prompt, session.config.variables), self._use_pack)
 
     def _use_pack(self, choice: PackChoice | None) -> None:
         if choice is None:
             return
         try:
-            self.chat_app.use_pack(choice.path, choice.prompt_id)
+            self.chat_app.use_pack(choice.path, choice.prompt_id, choice.variables)
         except Exception as error:  # a PackError, e.g. a required variable with no value
             self.notify(str(error), title="Prompt pack not changed", severity="error")
             return

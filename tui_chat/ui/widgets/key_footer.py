@@ -1,6 +1,12 @@
-"""The footer of key bindings, rebuilt once per frame however often the bindings change in it.
+"""The footer of key bindings: whole keys only, dropped by priority when they do not fit, and
+rebuilt once per frame however often the bindings change in it.
 
-Textual's `Footer` schedules a full recompose (new `FooterKey` widgets, each styled anew) for
+Textual's `Footer` lays its keys out in a row and cuts the row at the edge, mid-word; at 80
+columns (or with the voice keys at 120) that cut off Quit. `KeyFooter` hides whole keys instead,
+the least important first (`KEEP_FIRST` ranks them; Quit and help come first, so they stay while
+anything does), each time the keys or the width change.
+
+Textual's `Footer` also schedules a full recompose (new `FooterKey` widgets, each styled anew) for
 every `bindings_updated` signal, and a screen sends several in one frame: at start-up (mount,
 focus, the first layout) five recomposes of eight keys cost about a fifth of the time to a focused
 prompt. `KeyFooter` coalesces them: the first change of a frame schedules one recompose after the
@@ -10,14 +16,30 @@ they are then).
 
 from __future__ import annotations
 
+from textual import events
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from .._textual_internals import mark_bindings_ready
 
+KEEP_FIRST = ("quit", "help", "submit", "cancel", "talk", "voice", "voice_mode", "pick_model", "pick_pack")
+"""Actions in the order their keys are kept when the footer is too narrow; others go first."""
+
+
+def keep_rank(key: Widget) -> int:
+    """Lower is kept longer (`key` is a Textual `FooterKey`, found by its CSS type name: its module is private)."""
+    action = str(getattr(key, "action", "")).rpartition(".")[2]
+    return KEEP_FIRST.index(action) if action in KEEP_FIRST else len(KEEP_FIRST)
+
+
+def cells(key: Widget) -> int:
+    """The columns `key` takes in the row: its text, padding, border and margin."""
+    return key.render().cell_len + key.styles.gutter.width + key.styles.margin.width
+
 
 class KeyFooter(Footer):
-    """Textual's `Footer`, recomposed at most once per refresh."""
+    """Textual's `Footer`, showing whole keys that fit, recomposed at most once per refresh."""
 
     _recompose_scheduled = False
 
@@ -33,3 +55,22 @@ class KeyFooter(Footer):
     async def _recompose_once(self) -> None:
         self._recompose_scheduled = False
         await self.recompose()
+        self.fit()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Show the most important keys that fit beside the command palette key; hide the rest."""
+        keys = list(self.query_children("FooterKey"))
+        row = [key for key in keys if "-command-palette" not in key.classes]
+        room = self.size.width - sum(cells(key) for key in keys if key not in row)
+        shown: set[Widget] = set()
+        for key in sorted(row, key=keep_rank):  # stable: equal ranks keep their order
+            if cells(key) <= room:
+                shown.add(key)
+                room -= cells(key)
+            else:
+                room = 0  # a less important key never takes the place of a more important one
+        for key in row:
+            key.display = key in shown

@@ -3,6 +3,9 @@
 Up and Down move the cursor between the lines of the message; only Up on its first line walks back
 through what was sent before, and Down on its last line walks forward again. The text being written
 when the walk started comes back when the walk goes past the newest entry.
+
+`?` in an empty box opens the screen's help (`screen.help`); with text in the box it is typed. The
+box takes printable keys before any screen binding is looked at, so the rule is kept here.
 """
 
 from __future__ import annotations
@@ -70,6 +73,11 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             handler()
+            return
+        if event.character == "?" and not self.text:
+            event.stop()
+            event.prevent_default()
+            await self.run_action("screen.help")
             return
         await super()._on_key(event)
 

@@ -2,7 +2,8 @@
 
 States: idle, waiting for the first token (with a spinner), streaming (characters and tokens per
 second), retrying, done, cancelled, interrupted, error. Time comes from the app's clock so that
-snapshot tests can fix it.
+snapshot tests can fix it. The tokens-per-second clock stops while the reply waits on the person
+(a tool call waiting for approval), so a long think does not read as a slow model.
 """
 
 from __future__ import annotations
@@ -28,6 +29,28 @@ class ReplyStats:
     chars: int = 0
     tokens: int = 0
     detail: str = ""
+    paused_at: float | None = None
+    """When the rate clock stopped (the reply waits on the person), while it is stopped."""
+    paused_for: float = 0.0
+    """Seconds since the first token that the rate clock was stopped."""
+
+    def rate_span(self, now: float) -> float:
+        """Seconds from the first token to the end (or `now`) that count for the rate."""
+        if self.first_token is None:
+            return 0.0
+        stopped = self.paused_for
+        if self.paused_at is not None:
+            stopped += now - max(self.paused_at, self.first_token)
+        return (self.ended or now) - self.first_token - stopped
+
+    def pause(self, paused: bool, now: float) -> None:
+        """Stop (True) or restart (False) the rate clock; either when it already is does nothing."""
+        if paused and self.paused_at is None:
+            self.paused_at = now
+        elif not paused and self.paused_at is not None:
+            if self.first_token is not None:
+                self.paused_for += now - max(self.paused_at, self.first_token)
+            self.paused_at = None
 
 
 class StatusBar(Widget):
@@ -79,6 +102,10 @@ class StatusBar(Widget):
         stats.chars += len(text)
         stats.tokens += 1
 
+    def waiting_on_person(self, waiting: bool) -> None:
+        """The reply waits on the person (True), or goes on (False): the rate leaves the wait out."""
+        self.stats.pause(waiting, self.clock())
+
     def retrying(self, delay: float, attempt: int, attempts: int) -> None:
         self.stats.state = "retrying"
         self.stats.detail = f"retrying in {delay:.0f} s (attempt {attempt} of {attempts})"
@@ -87,6 +114,7 @@ class StatusBar(Widget):
     def end(self, state: str, *, tokens: int | None = None, detail: str = "") -> None:
         """The reply ended as `state` (done, cancelled, interrupted, error)."""
         stats = self.stats
+        stats.pause(False, self.clock())
         stats.state, stats.ended, stats.detail = state, self.clock(), detail
         if tokens:
             stats.tokens = tokens
@@ -98,11 +126,8 @@ class StatusBar(Widget):
     # --- drawing ------------------------------------------------------------------------------
 
     def _rate(self, now: float) -> float:
-        stats = self.stats
-        if stats.first_token is None:
-            return 0.0
-        span = (stats.ended or now) - stats.first_token
-        return stats.tokens / span if span > 0 else 0.0
+        span = self.stats.rate_span(now)
+        return self.stats.tokens / span if span > 0 else 0.0
 
     def _state_text(self, now: float) -> tuple[str, str]:
         stats = self.stats
@@ -124,18 +149,32 @@ class StatusBar(Widget):
                 shown = stats.detail and stats.detail != stats.state  # "cancelled", not "cancelled: cancelled"
                 return stats.state + (f": {stats.detail}" if shown else ""), "$warning"
 
+    DROP_FIRST = ("elapsed", "label", "model", "provider")
+    """Items left out, in this order, until the line fits: the reply's state always stays."""
+
     def render(self) -> Text:
+        """The items that fit, whole: those in `DROP_FIRST` go first, in its order."""
         now = self.clock()
         state, colour = self._state_text(now)
-        styles = self.app.theme_variables
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(self.provider, style="bold")
-        text.append(f" · {self.model}")
+        items: dict[str, tuple[str, str]] = {"provider": (self.provider, "bold"), "model": (self.model, "")}
         if self.prompt_label:
-            text.append(f" · {self.prompt_label}")
-        text.append("  │  ")
-        text.append(state, style=styles.get(colour.lstrip("$"), "") if colour else "")
+            items["label"] = (self.prompt_label, "")
+        items["state"] = (state, self.app.theme_variables.get(colour.lstrip("$"), "") if colour else "")
         if self.stats.state != "idle":
-            elapsed = (self.stats.ended or now) - self.stats.started
-            text.append(f"  │  {elapsed:.1f} s")
+            items["elapsed"] = (f"{(self.stats.ended or now) - self.stats.started:.1f} s", "")
+        width = self.content_size.width
+        for dropped in range(len(self.DROP_FIRST) + 1):
+            text = self._line({k: v for k, v in items.items() if k not in self.DROP_FIRST[:dropped]})
+            if text.cell_len <= width:
+                break
+        return text
+
+    @staticmethod
+    def _line(items: dict[str, tuple[str, str]]) -> Text:
+        """The items in their order: " · " within where the chat goes, "  │  " before the state and the time."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for name, (words, style) in items.items():
+            if text:
+                text.append("  │  " if name in ("state", "elapsed") else " · ")
+            text.append(words, style=style)
         return text

@@ -1,13 +1,19 @@
-"""A Markdown table whose cell tooltips are plain text.
+"""A Markdown table as wide as its content (up to the reply's width), with plain-text tooltips.
 
-Textual's own table gives each cell a tooltip parsed as markup, so a model's cell holding `[/]`
-crashed the app when hovered. Here the tooltips are `Content` of the cell's plain text.
+Textual's own table fills the width, so a two-column table stretched across a 200-column
+terminal; with an automatic width its columns take what their cells need, and a table wider than
+the reply shrinks its columns to fit (Textual's grid wraps their text). Textual's table also gives
+each cell a tooltip parsed as markup, so a model's cell holding `[/]` crashed the app when
+hovered. Here the tooltips are `Content` of the cell's plain text.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.geometry import Size
 
 from ..._textual_internals import (
     MarkdownTable,
@@ -17,6 +23,18 @@ from ..._textual_internals import (
 )
 
 __all__ = ["SafeTable"]
+
+CELL_PADDING = 2
+"""Columns around each cell's text (Textual's `padding: 0 1`)."""
+RULE = 1
+"""Columns of each vertical line: one between cells (the grid gutter), one at each edge."""
+
+
+def natural_width(rows: Sequence[Sequence[Content]]) -> int:
+    """The width of a table of `rows` (the header first) with each column as wide as its widest cell."""
+    columns = max((len(row) for row in rows), default=0)
+    widest = [max((row[i].cell_length for row in rows if i < len(row)), default=0) for i in range(columns)]
+    return sum(widest) + columns * CELL_PADDING + (columns + 1) * RULE
 
 
 class _SafeTableContent(MarkdownTableContent):
@@ -34,9 +52,21 @@ class _SafeTableContent(MarkdownTableContent):
                 ).with_tooltip(Content(cell.plain))
             self.last_row = row_index
 
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """The automatic width: what the cells need unwrapped (`max-width` keeps it within the reply)."""
+        return natural_width([self.headers, *self.rows])
+
 
 class SafeTable(MarkdownTable):
-    """A Markdown table whose cells get plain-text tooltips."""
+    """A Markdown table as wide as its content, whose cells get plain-text tooltips."""
+
+    DEFAULT_CSS = """
+    SafeTable {
+        width: auto;
+        max-width: 100%;
+        & > _SafeTableContent { width: auto; max-width: 100%; }
+    }
+    """
 
     def compose(self) -> ComposeResult:
         headers, rows = table_headers_and_rows(self)
