@@ -360,7 +360,7 @@ async def settled_page(app: App, pilot) -> list[tuple]:
 
 async def plain_page(text: str, size: tuple[int, int], *, top: bool) -> list[tuple]:
     """The top or bottom page of a plain Markdown of `text`."""
-    app = Harness(Markdown(text))
+    app = Harness(ReferenceMarkdown(text))
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         log = app.query_one("#log")
