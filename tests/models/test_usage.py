@@ -72,10 +72,25 @@ def test_usage_figures_are_hand_computed_and_unknown_when_a_price_is() -> None:
     unpriced = replace(priced, price_output=None, context_window=None)
     figures = usage_figures(unpriced, Usage(1000, 500))
     assert figures["cost_usd"] == "unknown" and figures["context_percent"] is None
-    assert usage_line(priced, Usage(1000, 500), Decimal("0.01")) == (
-        "in 1,000 · out 500 · context 0.4% of 400,000 · reply $0.00125 · chat $0.01"
+    assert usage_line(priced, [Usage(1000, 500)], Decimal("0.01")) == (
+        "in 1,000 · out 500 · ctx 0.4% of 400k · $0.00125 (chat $0.01)"
     )
-    assert usage_line(unpriced, Usage(1000, 500), None).endswith("window unknown · reply cost unknown · chat cost unknown")
+    assert usage_line(unpriced, [Usage(1000, 500)], None).endswith("ctx window unknown · cost unknown (chat cost unknown)")
+
+
+def test_a_tool_turn_adds_its_calls_up_and_its_context_is_the_last_calls() -> None:
+    from tui_chat.models.usage import turn_cost
+
+    card = Catalog(prices=lambda provider, model: {}).lookup("openai", "gpt-5-mini")
+    priced = replace(card, price_input=Rate(Decimal("0.25")), price_output=Rate(Decimal("2")), context_window=400_000)
+    calls = [Usage(1000, 100), Usage(1300, 500)]
+    # (1000 + 1300) * 0.25 / 1e6 + (100 + 500) * 2 / 1e6 = 0.000575 + 0.0012
+    assert turn_cost(priced, calls) == Decimal("0.001775")
+    # the context is the last call's 1,300 + 500 = 1,800 of 400,000 = 0.45 %, shown to one decimal
+    assert usage_line(priced, calls, Decimal("0.002")) == (
+        "in 2,300 · out 600 · ctx 0.5% of 400k · $0.001775 (chat $0.002)"
+    )
+    assert turn_cost(replace(priced, price_output=None), calls) is None
 
 
 def test_text_not_yet_counted_is_estimated_at_four_characters_a_token_rounded_up() -> None:
@@ -85,3 +100,11 @@ def test_text_not_yet_counted_is_estimated_at_four_characters_a_token_rounded_up
     # the service counted 1,200 tokens (the last reply's input and output); 41 characters came since
     assert next_input_tokens(1_200, 41) == 1_211
     assert next_input_tokens(0, 0) == 0
+
+
+def test_window_sizes_are_shown_the_short_way() -> None:
+    from tui_chat.models.usage import _tokens
+
+    assert [_tokens(n) for n in (8192, 400_000, 1_048_576, 2_000_000, 128_000, 200_000, 131_072, 1_500_000, 900)] == [
+        "8k", "400k", "1M", "2M", "128k", "200k", "128k", "1.5M", "900"
+    ]

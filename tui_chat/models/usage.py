@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 from .card import ModelCard, Rate
 
@@ -107,20 +107,42 @@ def usage_figures(card: ModelCard, usage: TokenUsage) -> dict[str, Any]:
     }
 
 
-def usage_line(card: ModelCard, usage: TokenUsage, chat_cost: Decimal | None) -> str:
-    """The status bar's words for the last reply and the chat so far ("in 1,200 · out 300 · context 2% · $0.0004 · chat $0.01")."""
-    figures = usage_figures(card, usage)
-    context = f"{figures['context_percent']:g}% of {figures['context_window']:,}" if figures["context_window"] else "window unknown"
-    spent = cost(card, usage)
-    return " · ".join(
-        (
-            f"in {usage.input_tokens:,}",
-            f"out {usage.output_tokens:,}",
-            f"context {context}",
-            f"reply {_dollars(spent)}",
-            f"chat {_dollars(chat_cost)}",
-        )
+def turn_cost(card: ModelCard, calls: Sequence[TokenUsage]) -> Decimal | None:
+    """What the model calls of one turn (a reply, or the rounds of a tool turn) cost together; None when a price is unknown."""
+    total = Decimal(0)
+    for call in calls:
+        spent = cost(card, call)
+        if spent is None:
+            return None
+        total += spent
+    return total
+
+
+def usage_line(card: ModelCard, calls: Sequence[TokenUsage], chat_cost: Decimal | None) -> str:
+    """The status bar's words for the last turn and the chat so far ("in 1,200 · out 300 · ctx 0.4% of 400k · $0.0004 (chat $0.01)").
+
+    `calls` are the turn's model calls: their tokens and cost add up; the context in use is what
+    the last of them read and wrote, which is where the next request starts. Short, so that it
+    fits beside the reply's state in a terminal of 100 columns.
+    """
+    last = calls[-1]
+    use = context_use(card, last.input_tokens + last.output_tokens)
+    context = f"{round(use.percent, 1):g}% of {_tokens(use.window)}" if use.window and use.percent is not None else "window unknown"
+    return (
+        f"in {sum(call.input_tokens for call in calls):,} · out {sum(call.output_tokens for call in calls):,}"
+        f" · ctx {context} · {_dollars(turn_cost(card, calls))} (chat {_dollars(chat_cost)})"
     )
+
+
+def _tokens(count: int) -> str:
+    """A window size the short way: 8,192 -> "8k", 128,000 -> "128k", 1,048,576 -> "1M", 1,500,000 -> "1.5M"."""
+    if count >= 1_000_000:
+        scale = 1 << 20 if count % (1 << 20) == 0 else 1_000_000
+        return f"{round(count / scale, 1):g}M"
+    if count >= 1000:
+        scale = 1024 if count % 1024 == 0 and count % 1000 else 1000
+        return f"{round(count / scale):g}k"
+    return str(count)
 
 
 def _dollars(amount: Decimal | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import aclosing
+from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -22,7 +23,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker
 
-from ...chunks import ErrorChunk, Interrupted, Notice, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk
+from ...chunks import ErrorChunk, Interrupted, Notice, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk, Usage
 from ...errors import TuiChatError
 from ...safe_text import clean
 from ..widgets.audio_meter import AudioMeter
@@ -70,6 +71,8 @@ class ChatScreen(ChatVoice):
         self._reply_worker: Worker[None] | None = None
         self._queued = ""
         """What was sent while a reply streamed: sent when it ends, or put back in the box by Esc."""
+        self.chat_cost: Decimal | None = Decimal(0)
+        """What this chat's replies cost so far (None once one's price is unknown); a new chat starts at 0."""
 
     def notify(
         self,
@@ -251,6 +254,24 @@ class ChatScreen(ChatVoice):
             state = "done" if ended is ReplyStatus.COMPLETE else ended.value
             tokens = sum(reply.usage.output_tokens for reply in turn.replies)
             status.end(state, tokens=tokens or None, detail=turn.error or "")
+            self._show_usage([reply.usage for reply in turn.replies if reply.usage.input_tokens or reply.usage.output_tokens])
+
+    @work(group="usage")
+    async def _show_usage(self, calls: list[Usage]) -> None:
+        """The turn's tokens, context in use and cost, and the chat's cost so far, in the status bar.
+
+        The model's card comes from the catalog off the loop: its first lookup loads the price table.
+        A turn whose cost is unknown makes the chat's unknown too: never a made-up number.
+        """
+        if not calls:
+            return
+        from ...models.catalog import card_for
+        from ...models.usage import turn_cost, usage_line
+
+        card = await asyncio.to_thread(card_for, self.chat_app.session.provider)
+        spent = turn_cost(card, calls)
+        self.chat_cost = None if spent is None or self.chat_cost is None else self.chat_cost + spent
+        self.query_one(StatusBar).show_usage(usage_line(card, calls, self.chat_cost))
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -331,6 +352,8 @@ class ChatScreen(ChatVoice):
         self.action_cancel()
         self._voice_views.clear()  # a voice reply in progress goes on, unseen
         self.chat_app.session.conversation.clear()
+        self.chat_cost = Decimal(0)
+        self.query_one(StatusBar).show_usage("")
         await self.query_one(ChatLog).clear()
 
     def action_pick_pack(self) -> None:

@@ -1,4 +1,6 @@
-"""One line under the prompt: provider, model, prompt pack, reply state and elapsed time.
+"""One line under the prompt: provider, model, prompt pack, reply state, elapsed time, and what
+the last turn used and cost (tokens in and out, the context window in use, the turn's and the
+chat's cost).
 
 States: idle, waiting for the first token (with a spinner), streaming (characters and tokens per
 second), retrying, done, cancelled, interrupted, error. Time comes from the app's clock so that
@@ -74,6 +76,8 @@ class StatusBar(Widget):
         self.stats = ReplyStats()
         self.problem = ""
         """What stops the chat before any reply (a missing API key), shown while idle."""
+        self.usage = ""
+        """What the last turn used and cost, and the chat so far (`models.usage.usage_line`)."""
         self._ticker = None
 
     def describe(self, provider: str, model: str, prompt_label: str) -> None:
@@ -84,6 +88,11 @@ class StatusBar(Widget):
     def alert(self, problem: str) -> None:
         """Show `problem` in place of "ready" until a reply begins."""
         self.problem = problem
+        self.refresh()
+
+    def show_usage(self, line: str) -> None:
+        """Show what the last turn used and cost ("" shows nothing)."""
+        self.usage = line
         self.refresh()
 
     # --- the reply's life ---------------------------------------------------------------------
@@ -149,7 +158,7 @@ class StatusBar(Widget):
                 shown = stats.detail and stats.detail != stats.state  # "cancelled", not "cancelled: cancelled"
                 return stats.state + (f": {stats.detail}" if shown else ""), "$warning"
 
-    DROP_FIRST = ("elapsed", "label", "model", "provider")
+    DROP_FIRST = ("elapsed", "label", "usage", "model", "provider")
     """Items left out, in this order, until the line fits: the reply's state always stays."""
 
     def render(self) -> Text:
@@ -162,6 +171,8 @@ class StatusBar(Widget):
         items["state"] = (state, self.app.theme_variables.get(colour.lstrip("$"), "") if colour else "")
         if self.stats.state != "idle":
             items["elapsed"] = (f"{(self.stats.ended or now) - self.stats.started:.1f} s", "")
+        if self.usage:
+            items["usage"] = (self.usage, "")
         width = self.content_size.width
         for dropped in range(len(self.DROP_FIRST) + 1):
             text = self._line({k: v for k, v in items.items() if k not in self.DROP_FIRST[:dropped]})
@@ -175,6 +186,6 @@ class StatusBar(Widget):
         text = Text(no_wrap=True, overflow="ellipsis")
         for name, (words, style) in items.items():
             if text:
-                text.append("  │  " if name in ("state", "elapsed") else " · ")
+                text.append("  │  " if name in ("state", "elapsed", "usage") else " · ")
             text.append(words, style=style)
         return text
