@@ -12,13 +12,14 @@ up on megabytes builds one screenful; a part scrolled to later is built then (`b
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, ClassVar
 
 from markdown_it import MarkdownIt
 from textual.geometry import Region
 
-from .blocks import line_offsets, settled_start, top_level_groups
+from .blocks import line_offsets, new_block_parser, settled_start, top_level_groups
 from .segments import Segment
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class CatchingUp(_Widget):
     EXACT_CHARS: ClassVar[int]
     SEGMENT_BLOCKS: ClassVar[int]
     _catching_up: bool
+    _backlog: str
     _staged: Segment | None
     _segments: list[Segment]
     _tail: str
@@ -64,12 +66,35 @@ class CatchingUp(_Widget):
                 for widget in live:
                     await widget.remove()
 
-    async def _park_final_blocks(self) -> None:
-        """Cut the tail's final blocks off as parked text in hidden segments, never built."""
+    async def _park_backlog(self) -> None:
+        """Take on the text a cancelled reply set aside (`_backlog`): parked unbuilt if over a screen.
+
+        Like catching up, but its blocks are found in one block-level parse in a thread: the
+        reply ends at once, and the loop does not parse megabytes meanwhile.
+        """
+        backlog, self._backlog = self._backlog, ""
+        if len(backlog) <= self._catch_up_threshold():
+            self._tail += backlog  # a screen or less: the final parse shows it
+            return
+        if not self._catching_up:
+            await self._start_catch_up()
+        self._tail += backlog
+        await self._park_final_blocks(off_loop=True)
+
+    async def _park_final_blocks(self, *, off_loop: bool = False) -> None:
+        """Cut the tail's final blocks off as parked text in hidden segments, never built.
+
+        `off_loop`: find the blocks in a thread (for a tail of any size, at the end).
+        """
         started = time.perf_counter()
         tail = self._tail
         self.block_parsed_chars += len(tail)
-        groups = top_level_groups(self._block_parser.parse(tail))
+        if off_loop:
+            tokens = await asyncio.get_running_loop().run_in_executor(None, new_block_parser().parse, tail)
+            started = time.perf_counter()  # the loop was free meanwhile
+        else:
+            tokens = self._block_parser.parse(tail)
+        groups = top_level_groups(tokens)
         settled = settled_start(groups, tail.count("\n"))
         if not settled:
             self._sync_time += time.perf_counter() - started

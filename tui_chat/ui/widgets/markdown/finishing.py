@@ -36,6 +36,7 @@ class Finishing(_Widget):
     _built_final: bool
     _drained: asyncio.Event
     _catching_up: bool
+    _backlog: str
     _pending: PendingText
     _references: dict[str, object]
     _segments: list[Segment]
@@ -48,6 +49,8 @@ class Finishing(_Widget):
 
         @property
         def source(self) -> str: ...
+
+        async def _park_backlog(self) -> None: ...
 
         async def _end_catch_up(self) -> None: ...
 
@@ -70,6 +73,8 @@ class Finishing(_Widget):
                 return
             self._built_final = True
             self._drained.set()
+            if self._backlog:
+                await self._park_backlog()
             if self._catching_up:
                 await self._end_catch_up()
             if self._pending:  # finish() from this widget's own queue, or before mount

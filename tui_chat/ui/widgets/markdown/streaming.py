@@ -28,7 +28,7 @@ How it stays fast:
   measured everywhere, so that even its scrollbar is exact.)
 - `finish` shows the rest and parses the tail in full (`finishing`), so the final screen is what
   `Markdown(full_text)` shows. `finish(cancelled=True)` (Esc) does not wait for a backlog: the
-  reply ends at once with the text it has taken on.
+  reply ends at once, the text still waiting parked unbuilt (nothing that arrived is lost).
 
 Model text is data: it is cleaned of control characters, shown through `Content` (never parsed as
 Rich/Textual markup), links do not open (`Markdown.LinkClicked` bubbles with the href for the app
@@ -135,6 +135,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         self._segments: list[Segment] = []
         self._catching_up = False
         self._width = 0
+        self._backlog = ""
+        """Text a cancelled reply never took on: parked unbuilt when it finishes (see `finish`)."""
         self._staged: Segment | None = None
         """The segment, hidden, that holds the text parked while catching up."""
         self._drained = asyncio.Event()
@@ -158,8 +160,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         """How many characters were parsed for their blocks only, to park them unbuilt (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
-        self.dropped_chars = 0
-        """How many characters appended were never shown: the reply was cancelled before."""
         if markdown:
             self.append(markdown)
 
@@ -201,20 +201,20 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
     async def finish(self, *, cancelled: bool = False) -> None:
         """Show the whole reply exactly as `Markdown(full_text)` would, then stop streaming.
 
-        `cancelled`: the reply was stopped (Esc). It ends at once with what it has taken on, shown
-        or parked; text still waiting behind a backlog is dropped, from `source` too, so that
-        what is shown is what the reply holds.
+        `cancelled`: the reply was stopped (Esc). It ends at once, without waiting for a backlog:
+        the text still waiting is kept, parked unbuilt (its blocks found by a block-level parse
+        off the loop) and built only where it is scrolled to. Every word that arrived is in the
+        reply, as in the conversation.
 
         A caller cancelled while it waits for a backlog to be shown (Esc once the text has all
-        come) has cancelled the reply too: the backlog is dropped, the reply ends with what it
-        took on, and the cancellation goes on.
+        come) ends the reply the same way, and the cancellation goes on.
 
         Returns once the final blocks are mounted. Calling it again once they are does nothing;
         `append` after it raises `RuntimeError`.
         """
         self._finished = True
         if cancelled and self.is_mounted:
-            self._drop_pending()
+            self._hold_back_pending()
         if not self.is_mounted or self._built_final:
             return  # built on mount, or already
         try:
@@ -225,19 +225,15 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
             else:
                 await self._drained.wait()
         except asyncio.CancelledError:
-            self._drop_pending()
+            self._hold_back_pending()
             await self._build_final()
             raise
         await self._build_final()
 
-    def _drop_pending(self) -> None:
-        """Forget the text that no flush has taken on yet, and end `source` before it."""
-        dropped = self._pending.chars
-        if dropped:
-            self.dropped_chars += dropped
-            self._length -= dropped
-            self._parts[:] = [self.source[: self._length]]
-            self._pending.clear()
+    def _hold_back_pending(self) -> None:
+        """Set the text no flush has taken on yet aside, for `_build_final` to park unbuilt."""
+        if self._pending:
+            self._backlog += self._pending.take(self._pending.chars)
         self._drained.set()
 
     # -- Textual plumbing -------------------------------------------------------------------
