@@ -111,10 +111,7 @@ class CatchingUp(_Widget):
             segment.staged = True
             segment.styles.display = "none"
             self._segments.append(segment)
-        previous = 0
-        for line, offset in zip([0, *starts], offsets):
-            segment.park_text(tail[previous:offset], self._tail_line + line, width)
-            previous = offset
+        segment.park_texts([tail[start:end] for start, end in zip([0, *offsets], offsets)], self._tail_line, width)
         self._tail = tail[offsets[-1] :]
         self._tail_line += settled
         self._sync_time += time.perf_counter() - started
