@@ -20,21 +20,16 @@ from markdown_it import MarkdownIt
 from textual.geometry import Region
 
 from .blocks import line_offsets, new_block_parser, settled_start, top_level_groups
+from .part import MarkdownPart
 from .segments import Segment
 
 if TYPE_CHECKING:
-    from textual.widgets import Markdown
-
     from .reconcile import Shown
-
-    _Widget = Markdown
-else:
-    _Widget = object
 
 __all__ = ["CatchingUp"]
 
 
-class CatchingUp(_Widget):
+class CatchingUp(MarkdownPart):
     """The catching-up part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     CATCHUP_SCREENS: ClassVar[float]

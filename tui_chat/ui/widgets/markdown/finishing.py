@@ -15,21 +15,16 @@ from markdown_it.token import Token
 from ..._textual_internals import set_markdown_source
 from .blocks import Group, line_offsets, link_references, new_parser, top_level_groups
 from .pacing import PendingText
+from .part import MarkdownPart
 from .segments import Segment
 
 if TYPE_CHECKING:
-    from textual.widgets import Markdown
-
     from .reconcile import Shown
-
-    _Widget = Markdown
-else:
-    _Widget = object
 
 __all__ = ["Finishing"]
 
 
-class Finishing(_Widget):
+class Finishing(MarkdownPart):
     """The finishing part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     _stream_lock: asyncio.Lock

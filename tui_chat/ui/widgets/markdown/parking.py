@@ -14,21 +14,16 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
 
+from .part import MarkdownPart
 from .segments import Segment
 
 if TYPE_CHECKING:
-    from textual.widgets import Markdown
-
     from .reconcile import Shown
-
-    _Widget = Markdown
-else:
-    _Widget = object
 
 __all__ = ["Parking"]
 
 
-class Parking(_Widget):
+class Parking(MarkdownPart):
     """The parking part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     PARK_SCREENS: ClassVar[float]

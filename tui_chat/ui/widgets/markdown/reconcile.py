@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from markdown_it.token import Token
 
@@ -21,14 +21,8 @@ from ..._textual_internals import (
     update_paragraph,
 )
 from .blocks import Group, signature
+from .part import MarkdownPart
 from .segments import Segment
-
-if TYPE_CHECKING:
-    from textual.widgets import Markdown
-
-    _Widget = Markdown
-else:
-    _Widget = object
 
 __all__ = ["Reconciling", "Shown"]
 
@@ -47,7 +41,7 @@ class Shown:
     segment: Segment | None = None
 
 
-class Reconciling(_Widget):
+class Reconciling(MarkdownPart):
     """The reconciling part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     SEGMENT_BLOCKS: ClassVar[int]
