@@ -132,8 +132,6 @@ class AppUnderTest:
 class WholeAtOnce(Markdown):
     """A plain Markdown that takes a reply's pieces but renders the whole text once, at the end."""
 
-    dropped_chars = 0  # it never drops text
-
     def __init__(self, markdown: str = "", **_: object) -> None:
         super().__init__(markdown, open_links=False)
         self._parts = [markdown]

@@ -90,16 +90,15 @@ class AssistantMessage(Vertical):
     async def finish(self, status: ReplyStatus, reason: str = "", hint: str = "") -> None:
         """Render the whole reply once more, in full, and show how it ended.
 
-        A cancelled reply (Esc) ends at once with what was shown, without waiting for a backlog;
-        so does one whose text had all come if Esc cancels this call while it waits for the
-        rest to be shown: it is marked cancelled, and the cancellation goes on.
+        A cancelled reply (Esc) ends at once, without waiting for a backlog to be shown; so does
+        one whose text had all come if Esc cancels this call while it waits for the rest to be
+        shown (the cancellation goes on). Either way it keeps every word that arrived: what was
+        not shown yet is parked, built where it is scrolled to.
         """
         self.status = status
         try:
             await self.body.finish(cancelled=status is ReplyStatus.CANCELLED)
         finally:
-            if self.body.dropped_chars and status is ReplyStatus.COMPLETE:
-                status = self.status = ReplyStatus.CANCELLED
             self._show_ending(status, reason, hint)
 
     def _show_ending(self, status: ReplyStatus, reason: str, hint: str) -> None:

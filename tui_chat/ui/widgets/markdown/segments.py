@@ -141,19 +141,20 @@ class Segment(Markdown):
         rest.styles.display = self.styles.display
         return rest
 
-    def park_text(self, text: str, first_line: int, width: int) -> None:
-        """Hold `text` (final blocks starting at line `first_line`) parked, unbuilt, its height estimated.
+    def park_texts(self, texts: list[str], first_line: int, width: int) -> None:
+        """Hold `texts` (final blocks, the first at line `first_line`) parked, unbuilt, their heights estimated.
 
         Only for a segment that has no block widgets: one that is new or parked with an estimate.
+        Its height is set once for them all: a backlog brings thousands of blocks at a time.
         """
         if self.first_line < 0:
             self.first_line = first_line
-        height = estimate_height(text, width)
-        self.texts.append(text)
-        self.heights.append(height)
+        heights = [estimate_height(text, width) for text in texts]
+        self.texts += texts
+        self.heights += heights
         self.parked = self.estimated = True
         self.parked_width = width
-        self.parked_height += height
+        self.parked_height += sum(heights)
         self.styles.height = self.parked_height
 
     def reestimate(self, width: int) -> None:

@@ -15,30 +15,20 @@ How it stays fast:
   replaced. A block is frozen once the start of a later top-level block is settled (see
   `blocks.settled_start`): its widget is never touched again and its text is never parsed again. An
   open code fence or a list is one top-level block, so it stays whole in the tail until closed.
-- Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments.Segment`, a `Markdown` with no
-  padding), laid out by `segments.SegmentLayout` exactly as if every block were a direct child: margins
-  collapse across segment edges as they do between siblings. A segment whose blocks are all
-  frozen and that is more than PARK_SCREENS screens away from the view is *parked*: its widgets
-  are removed and it keeps only its height (and its text). Textual lays out every widget of a
-  screen on every layout, so without this each frame of a long reply would cost more than the
-  last. A parked segment that comes into view rebuilds its blocks from its text.
+- Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments`), laid out exactly as if
+  every block were a direct child. A segment whose blocks are all final and that is far from the
+  view is *parked* (`parking`): it keeps only its height and its text, and is rebuilt when it
+  comes back into view.
 - When text comes faster than it can be shown, a flush takes on at most a budget of characters
   that keeps it near FLUSH_TARGET seconds, and the next flush waits until the layout it caused has
-  had LAYOUT_RATIO times its own cost of free loop time: keys are still handled promptly.
-- When more than CATCHUP_SCREENS screens of text are pending (a very fast model, huge chunks, the
-  benchmark), the reply *catches up*: final blocks are found by a block-level parse only and
-  their text is parked in hidden segments with an estimated height, never built, until the
-  backlog is down to a screen; then they are shown, the last screen of them built, and the rest
-  streams in as usual. Rendering a backlog of megabytes builds one screenful; a part scrolled to
-  later is built then, and measured exactly from then on. (A reply up to EXACT_CHARS long is
+  had LAYOUT_RATIO times its own cost of free loop time (`pacing`): keys are still handled promptly.
+- When more than CATCHUP_SCREENS screens of text are pending, the reply *catches up* (`catch_up`):
+  final blocks are found by a block-level parse only and parked unbuilt with an estimated height;
+  rendering a backlog of megabytes builds one screenful. (A reply up to EXACT_CHARS long is
   measured everywhere, so that even its scrollbar is exact.)
-- Removed widgets are not kept alive by Textual's caches (see `Segment.park`): the garbage
-  collector, whose full pauses are the worst key-latency hiccups, has less to scan.
-- `finish` shows the rest and parses the tail in full, so the final screen is what
-  `Markdown(full_text)` shows: the blocks before the tail are final, except where a link
-  reference defined elsewhere applies, which is looked for (only in a text holding "]:") and
-  rebuilds the segments that are built. `finish(cancelled=True)` (Esc) does not wait for a
-  backlog: the reply ends with the text it has taken on.
+- `finish` shows the rest and parses the tail in full (`finishing`), so the final screen is what
+  `Markdown(full_text)` shows. `finish(cancelled=True)` (Esc) does not wait for a backlog: the
+  reply ends at once, the text still waiting parked unbuilt (nothing that arrived is lost).
 
 Model text is data: it is cleaned of control characters, shown through `Content` (never parsed as
 Rich/Textual markup), links do not open (`Markdown.LinkClicked` bubbles with the href for the app
@@ -50,39 +40,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar, Literal
 
 from markdown_it.token import Token
 from textual import events
-from textual.css.query import NoMatches
-from textual.errors import NoWidget
-from textual.geometry import Region
 from textual.layout import Layout
 from textual.widgets import Markdown
 
 from ....safe_text import clean
 from ..._textual_internals import (
     MarkdownBlock,
-    MarkdownFence,
     current_message_pump,
     markdown_blocks,
-    set_markdown_source,
-    update_fence,
-    update_paragraph,
 )
 from .blocks import (
-    Group,
     line_offsets,
-    link_references,
     new_block_parser,
     new_parser,
     settled_start,
-    signature,
     top_level_groups,
 )
+from .catch_up import CatchingUp
+from .finishing import Finishing
 from .pacing import FlushPacer, PendingText
+from .parking import Parking
+from .reconcile import Reconciling, Shown
 from .safe_table import SafeTable
 from .segments import Segment, SegmentLayout
 
@@ -91,24 +74,10 @@ __all__ = ["StreamingMarkdown"]
 FlushMode = Literal["refresh", "timer"]
 
 
-@dataclass(slots=True)
-class _Shown:
-    """A top-level block that is shown: its lines, its token signature, its widget and segment.
-
-    `widget` is None for a block Markdown does not display (an HTML block, for instance).
-    """
-
-    start: int
-    end: int
-    signature: bytes
-    widget: MarkdownBlock | None
-    segment: Segment | None = None
-
-
 # -- the widget -----------------------------------------------------------------------------
 
 
-class StreamingMarkdown(Markdown):
+class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
     """A Markdown reply that grows as text is appended and costs little per chunk.
 
     Use `append` for each piece of streamed text and `await finish()` once at the end (also when
@@ -161,11 +130,13 @@ class StreamingMarkdown(Markdown):
         """The live text: from the start of the first block that may still change to the end."""
         self._tail_line = 0
         """The line number of the tail's first line in the whole reply."""
-        self._tail_shown: list[_Shown] = []
+        self._tail_shown: list[Shown] = []
         """The tail's top-level blocks on screen, lines relative to the tail."""
         self._segments: list[Segment] = []
         self._catching_up = False
         self._width = 0
+        self._backlog = ""
+        """Text a cancelled reply never took on: parked unbuilt when it finishes (see `finish`)."""
         self._staged: Segment | None = None
         """The segment, hidden, that holds the text parked while catching up."""
         self._drained = asyncio.Event()
@@ -189,8 +160,6 @@ class StreamingMarkdown(Markdown):
         """How many characters were parsed for their blocks only, to park them unbuilt (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
-        self.dropped_chars = 0
-        """How many characters appended were never shown: the reply was cancelled before."""
         if markdown:
             self.append(markdown)
 
@@ -232,20 +201,20 @@ class StreamingMarkdown(Markdown):
     async def finish(self, *, cancelled: bool = False) -> None:
         """Show the whole reply exactly as `Markdown(full_text)` would, then stop streaming.
 
-        `cancelled`: the reply was stopped (Esc). It ends at once with what it has taken on, shown
-        or parked; text still waiting behind a backlog is dropped, from `source` too, so that
-        what is shown is what the reply holds.
+        `cancelled`: the reply was stopped (Esc). It ends at once, without waiting for a backlog:
+        the text still waiting is kept, parked unbuilt (its blocks found by a block-level parse
+        off the loop) and built only where it is scrolled to. Every word that arrived is in the
+        reply, as in the conversation.
 
         A caller cancelled while it waits for a backlog to be shown (Esc once the text has all
-        come) has cancelled the reply too: the backlog is dropped, the reply ends with what it
-        took on, and the cancellation goes on.
+        come) ends the reply the same way, and the cancellation goes on.
 
         Returns once the final blocks are mounted. Calling it again once they are does nothing;
         `append` after it raises `RuntimeError`.
         """
         self._finished = True
         if cancelled and self.is_mounted:
-            self._drop_pending()
+            self._hold_back_pending()
         if not self.is_mounted or self._built_final:
             return  # built on mount, or already
         try:
@@ -256,19 +225,15 @@ class StreamingMarkdown(Markdown):
             else:
                 await self._drained.wait()
         except asyncio.CancelledError:
-            self._drop_pending()
+            self._hold_back_pending()
             await self._build_final()
             raise
         await self._build_final()
 
-    def _drop_pending(self) -> None:
-        """Forget the text that no flush has taken on yet, and end `source` before it."""
-        dropped = self._pending.chars
-        if dropped:
-            self.dropped_chars += dropped
-            self._length -= dropped
-            self._parts[:] = [self.source[: self._length]]
-            self._pending.clear()
+    def _hold_back_pending(self) -> None:
+        """Set the text no flush has taken on yet aside, for `_build_final` to park unbuilt."""
+        if self._pending:
+            self._backlog += self._pending.take(self._pending.chars)
         self._drained.set()
 
     # -- Textual plumbing -------------------------------------------------------------------
@@ -301,20 +266,6 @@ class StreamingMarkdown(Markdown):
                 segment.reestimate(width)
             if self._length <= self.EXACT_CHARS:
                 self._schedule_remeasure()
-
-    def _schedule_remeasure(self) -> None:
-        if not self._remeasure_scheduled and self.is_attached:
-            self._remeasure_scheduled = True
-            self.call_after_refresh(self._remeasure_next)
-
-    def _remeasure_next(self) -> None:
-        """Build the next parked segment with an estimated height, one a refresh (the sweep parks it again, measured)."""
-        self._remeasure_scheduled = False
-        for segment in self._segments:
-            if segment.parked and segment.estimated and not segment.staged:
-                segment.call_later(segment.unpark)
-                self._schedule_remeasure()
-                return
 
     # -- flushing ---------------------------------------------------------------------------
 
@@ -436,112 +387,6 @@ class StreamingMarkdown(Markdown):
         self._tail = self._tail[offsets[-1] :]
         self._tail_line += settled
 
-    async def _reconcile(
-        self, tokens: list[Token], groups: list[Group], shown: list[_Shown], line_base: int
-    ) -> list[_Shown]:
-        """Make the last blocks on screen (`shown`) match `groups`; return what is shown after.
-
-        Blocks with the same first line and signature are kept as they are; a changed paragraph
-        or fence is updated in place; from the first other change on, the old widgets are removed
-        and new ones mounted at the end.
-        """
-        started = time.perf_counter()
-        signatures = [signature(tokens, group) for group in groups]
-        keep = 0
-        limit = min(len(shown), len(groups))
-        while keep < limit and shown[keep].start == groups[keep].start and shown[keep].signature == signatures[keep]:
-            keep += 1
-        result = shown[:keep]
-        for index in range(keep):  # a kept block's range may still grow by lines read ahead
-            result[index].end = groups[index].end
-
-        new_entries: list[_Shown] = []
-        replace_from: int | None = None
-        for index in range(keep, len(groups)):
-            group = groups[index]
-            old = shown[index] if index < len(shown) else None
-            if replace_from is None and old is not None:
-                if old.widget is not None and self._update_in_place(old.widget, tokens, group, line_base):
-                    result.append(_Shown(group.start, group.end, signatures[index], old.widget, old.segment))
-                    continue
-            blocks = markdown_blocks(self, tokens[group.first : group.stop])
-            self.blocks_built += len(blocks)
-            block = blocks[0] if blocks else None
-            if block is not None:
-                block.source_range = (group.start + line_base, group.end + line_base)
-            if replace_from is None and old is not None and old.widget is None and block is None:
-                result.append(_Shown(group.start, group.end, signatures[index], None, old.segment))
-                continue
-            if replace_from is None:
-                replace_from = index
-            entry = _Shown(group.start, group.end, signatures[index], block)
-            new_entries.append(entry)
-            result.append(entry)
-
-        first_removed = len(groups) if replace_from is None else replace_from
-        removed = [entry.widget for entry in shown[first_removed:] if entry.widget is not None]
-        self._sync_time += time.perf_counter() - started
-        if removed or new_entries:
-            # One screen update for the whole change: nothing shows twice or goes missing, and
-            # the new blocks' composition does not cost a layout per block.
-            with self.app.batch_update():
-                for widget in removed:
-                    await widget.remove()
-                await self._mount_entries(new_entries)
-        return result
-
-    def _update_in_place(self, widget: MarkdownBlock, tokens: list[Token], group: Group, line_base: int) -> bool:
-        """Show a grown paragraph or code fence in its widget; False if it is another kind now.
-
-        Does what building a new block and `_update_from_block` would, without the new widget.
-        """
-        token = tokens[group.first]
-        if token.type == "paragraph_open" and group.stop - group.first == 3:
-            if type(widget) is not self.get_block_class("paragraph_open"):
-                return False
-            update_paragraph(widget, token, tokens[group.first + 1])
-        elif token.type in ("fence", "code_block") and group.stop - group.first == 1:
-            if type(widget) is not self.get_block_class(token.type) or not isinstance(widget, MarkdownFence):
-                return False
-            update_fence(widget, token, self.app)
-        else:
-            return False
-        widget.source_range = (group.start + line_base, group.end + line_base)
-        return True
-
-    async def _mount_entries(self, entries: list[_Shown]) -> None:
-        """Mount the widgets of new blocks at the end, opening new segments as they fill up."""
-        if not entries:
-            return
-        segment = self._segments[-1] if self._segments else None
-        if segment is not None and segment.parked:
-            segment = None  # its text is all it holds: new blocks start a segment of their own
-        batch: list[MarkdownBlock] = []
-        for entry in entries:
-            if segment is None or (
-                entry.widget is not None
-                and len(segment.children) + len(batch) >= self.SEGMENT_BLOCKS
-            ):
-                if segment is not None and batch:
-                    await self._mount_in(segment, batch)
-                    batch = []
-                segment = Segment(self)
-                self._segments.append(segment)
-                await self.mount(segment)
-                if not segment.is_mounted:
-                    return  # the app is closing: nothing more will be shown
-            entry.segment = segment
-            if entry.widget is not None:
-                batch.append(entry.widget)
-        if batch and segment is not None:
-            await self._mount_in(segment, batch)
-
-    async def _mount_in(self, segment: Segment, blocks: list[MarkdownBlock]) -> None:
-        started = time.perf_counter()
-        mounting = segment.mount_all(blocks)  # registers the widgets now; composes them later
-        self._sync_time += time.perf_counter() - started
-        await mounting
-
     def _parse(self, text: str) -> list[Token]:
         """Tokens for `text`, with the reply's link references once known; counted."""
         self.parsed_chars += len(text)
@@ -555,191 +400,3 @@ class StreamingMarkdown(Markdown):
             start, end = block.source_range
             block.source_range = (start + first_line, end + first_line)
         return blocks
-
-    # -- catching up ------------------------------------------------------------------------
-    #
-    # When text comes much faster than it can be laid out (a fast local model, a pasted reply,
-    # huge chunks, the benchmark), most of it would scroll far away before anyone could read it.
-    # While more than CATCHUP_SCREENS screens of text are pending, the reply therefore *catches
-    # up*: each flush cuts the tail's final blocks off with a block-level parse only (no inline
-    # parsing, no widgets) and parks their text in hidden segments, with estimated heights of
-    # about a screen each. The screen keeps showing what it showed and stays responsive. When
-    # the backlog is down to a screen, the hidden segments are shown, the last screen of them
-    # built, and the rest streams in as usual. So catching up on megabytes builds one screenful.
-
-    def _catch_up_threshold(self) -> int:
-        width = self.size.width or self.app.size.width
-        return int(self.CATCHUP_SCREENS * max(width, 1) * max(self.app.size.height, 1))
-
-    async def _start_catch_up(self) -> None:
-        """Start catching up: the live tail's widgets go (its text is parked with the rest)."""
-        self._catching_up = True
-        live = [shown.widget for shown in self._tail_shown if shown.widget is not None]
-        self._tail_shown = []
-        if live:
-            with self.app.batch_update():
-                for widget in live:
-                    await widget.remove()
-
-    async def _park_final_blocks(self) -> None:
-        """Cut the tail's final blocks off as parked text in hidden segments, never built."""
-        started = time.perf_counter()
-        tail = self._tail
-        self.block_parsed_chars += len(tail)
-        groups = top_level_groups(self._block_parser.parse(tail))
-        settled = settled_start(groups, tail.count("\n"))
-        if not settled:
-            self._sync_time += time.perf_counter() - started
-            return
-        # Each block takes the text from its start to the next block's start (the first also
-        # takes any blank lines before it), as `_freeze` cuts them.
-        starts = [group.start for group in groups if 0 < group.start < settled]
-        offsets = line_offsets(tail, starts + [settled])
-        width = self.size.width or self.app.size.width
-        segment = self._staged
-        new = segment is None
-        if segment is None:
-            segment = self._staged = Segment(self)
-            segment.staged = True
-            segment.styles.display = "none"
-            self._segments.append(segment)
-        previous = 0
-        for line, offset in zip([0, *starts], offsets):
-            segment.park_text(tail[previous:offset], self._tail_line + line, width)
-            previous = offset
-        self._tail = tail[offsets[-1] :]
-        self._tail_line += settled
-        self._sync_time += time.perf_counter() - started
-        if new:
-            await self.mount(segment)
-
-    async def _end_catch_up(self) -> None:
-        """Show the text parked while catching up, its last screen built (all measured, for a short reply)."""
-        self._catching_up = False
-        staged, self._staged = self._staged, None
-        if staged is None or not staged.is_mounted:
-            return
-        keep = self.app.size.height
-        shown = [staged]
-        if self._length <= self.EXACT_CHARS:
-            # Segments of SEGMENT_BLOCKS blocks, each built once to be measured; the last screen stays built.
-            while len(shown[-1].texts) > self.SEGMENT_BLOCKS:
-                shown.append(await self._split(shown[-1], self.SEGMENT_BLOCKS))
-            below = 0
-            for segment in reversed(shown):
-                await segment.unpark()
-                if below >= keep:
-                    await segment.park(force=True)
-                below += segment.measure(self.size.width)
-        else:
-            first, _ = staged.blocks_between(staged.parked_height - keep, staged.parked_height)
-            if first > 0:
-                shown.append(await self._split(staged, first))
-            await shown[-1].unpark()
-        with self.app.batch_update():
-            for segment in shown:
-                segment.staged = False
-                segment.styles.display = "block"
-
-    async def _split(self, segment: Segment, index: int) -> Segment:
-        """Split a parked segment with estimated heights before its block `index`; the second part."""
-        rest = segment.split_off(index)
-        self._segments.insert(self._segments.index(segment) + 1, rest)
-        await self.mount(rest, after=segment)
-        return rest
-
-    async def build_in_view(self, segment: Segment, crop: Region) -> None:
-        """Build the part of parked `segment` in view (`crop`, its own lines), a screen either side.
-
-        A segment with estimated heights is split so that only that part is built; the rest
-        stays parked before and after it.
-        """
-        if segment.estimated and len(segment.texts) > 1:
-            margin = max(crop.height, 1)
-            first, stop = segment.blocks_between(crop.y - margin, crop.bottom + margin)
-            if stop < len(segment.texts):
-                await self._split(segment, stop)
-            if first > 0:
-                segment = await self._split(segment, first)
-        await segment.unpark()
-
-    # -- parking ----------------------------------------------------------------------------
-
-    def may_park(self, segment: Segment) -> bool:
-        """May `segment` be parked: all its blocks final, not the last, and far off screen?"""
-        if not self._segments or segment is self._segments[-1]:
-            return False
-        if any(shown.segment is segment for shown in self._tail_shown):
-            return False
-        try:
-            region = self.screen.find_widget(segment).region
-        except (NoWidget, NoMatches):
-            return False
-        height = self.screen.size.height
-        far = self.PARK_SCREENS * height
-        return region.bottom < -far or region.y > height + far
-
-    def schedule_sweep(self) -> None:
-        if not self._sweep_scheduled and self.is_attached:
-            self._sweep_scheduled = True
-            self.call_after_refresh(self._sweep)
-
-    def _sweep(self) -> None:
-        """Park every segment that may be parked (after a refresh, so positions are current)."""
-        self._sweep_scheduled = False
-        for segment in self._segments[:-1]:
-            if not segment.parked and self.may_park(segment):
-                segment.call_later(segment.park)
-
-    # -- finishing --------------------------------------------------------------------------
-
-    async def _build_final(self) -> None:
-        """Show the rest of the text as a plain `Markdown` of the whole reply would show it.
-
-        Only the tail is parsed: the blocks before it are final. The one thing that changes a
-        final block is a link reference defined elsewhere in the reply; those are looked for
-        (off the loop, and only in a text holding "]:") and any segment built without them is
-        rebuilt (parked ones are built with them when they come into view).
-        """
-        async with self._stream_lock:
-            if self._built_final:
-                return
-            self._built_final = True
-            self._drained.set()
-            if self._catching_up:
-                await self._end_catch_up()
-            if self._pending:  # finish() from this widget's own queue, or before mount
-                self._tail += self._pending.take(self._pending.chars)
-            text = self.source
-            tail = self._tail
-            loop = asyncio.get_running_loop()
-            self._references = await loop.run_in_executor(None, link_references, text)
-            self.parsed_chars += len(tail)
-            # Parsed off the loop (as Markdown.update parses), with a parser of its own.
-            tokens = await loop.run_in_executor(None, _parse_in_full, tail, dict(self._references))
-            self._tail_shown = await self._reconcile(tokens, top_level_groups(tokens), self._tail_shown, self._tail_line)
-            set_markdown_source(self, text)
-            # Every block is final now: give the segments the text of the tail's blocks, so that
-            # they can be parked too.
-            shown = self._tail_shown
-            if shown:
-                lines = [0] + [entry.start for entry in shown[1:]]
-                starts = line_offsets(tail, lines)
-                for entry, line, start, end in zip(shown, lines, starts, starts[1:] + [len(tail)]):
-                    segment = entry.segment
-                    if segment is not None:
-                        if segment.first_line < 0:
-                            segment.first_line = self._tail_line + line
-                        segment.texts.append(tail[start:end])
-            self._tail_shown = []
-            self._tail = ""
-            if self._references:
-                for segment in self._segments:
-                    if not segment.parked and segment.texts:
-                        await segment.rebuild()
-        self.schedule_sweep()
-
-
-def _parse_in_full(text: str, references: dict[str, object]) -> list[Token]:
-    """`text` parsed in full with `references` known (for a thread: a parser of its own)."""
-    return new_parser().parse(text, {"references": references})

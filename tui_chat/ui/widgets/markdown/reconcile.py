@@ -1,0 +1,156 @@
+"""Reconciling: the tail's blocks on screen made to match its tokens, touching as few widgets as it can.
+
+Blocks with the same first line and token signature are kept as they are; a grown paragraph or
+code fence is updated in place; from the first other change on, the old widgets are removed and
+new ones mounted at the end, in one screen update, opening new segments as they fill up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from markdown_it.token import Token
+
+from ..._textual_internals import (
+    MarkdownBlock,
+    MarkdownFence,
+    markdown_blocks,
+    update_fence,
+    update_paragraph,
+)
+from .blocks import Group, signature
+from .part import MarkdownPart
+from .segments import Segment
+
+__all__ = ["Reconciling", "Shown"]
+
+
+@dataclass(slots=True)
+class Shown:
+    """A top-level block that is shown: its lines, its token signature, its widget and segment.
+
+    `widget` is None for a block Markdown does not display (an HTML block, for instance).
+    """
+
+    start: int
+    end: int
+    signature: bytes
+    widget: MarkdownBlock | None
+    segment: Segment | None = None
+
+
+class Reconciling(MarkdownPart):
+    """The reconciling part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
+
+    SEGMENT_BLOCKS: ClassVar[int]
+    _segments: list[Segment]
+    _sync_time: float
+    blocks_built: int
+
+    async def _reconcile(
+        self, tokens: list[Token], groups: list[Group], shown: list[Shown], line_base: int
+    ) -> list[Shown]:
+        """Make the last blocks on screen (`shown`) match `groups`; return what is shown after.
+
+        Blocks with the same first line and signature are kept as they are; a changed paragraph
+        or fence is updated in place; from the first other change on, the old widgets are removed
+        and new ones mounted at the end.
+        """
+        started = time.perf_counter()
+        signatures = [signature(tokens, group) for group in groups]
+        keep = 0
+        limit = min(len(shown), len(groups))
+        while keep < limit and shown[keep].start == groups[keep].start and shown[keep].signature == signatures[keep]:
+            keep += 1
+        result = shown[:keep]
+        for index in range(keep):  # a kept block's range may still grow by lines read ahead
+            result[index].end = groups[index].end
+
+        new_entries: list[Shown] = []
+        replace_from: int | None = None
+        for index in range(keep, len(groups)):
+            group = groups[index]
+            old = shown[index] if index < len(shown) else None
+            if replace_from is None and old is not None:
+                if old.widget is not None and self._update_in_place(old.widget, tokens, group, line_base):
+                    result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment))
+                    continue
+            blocks = markdown_blocks(self, tokens[group.first : group.stop])
+            self.blocks_built += len(blocks)
+            block = blocks[0] if blocks else None
+            if block is not None:
+                block.source_range = (group.start + line_base, group.end + line_base)
+            if replace_from is None and old is not None and old.widget is None and block is None:
+                result.append(Shown(group.start, group.end, signatures[index], None, old.segment))
+                continue
+            if replace_from is None:
+                replace_from = index
+            entry = Shown(group.start, group.end, signatures[index], block)
+            new_entries.append(entry)
+            result.append(entry)
+
+        first_removed = len(groups) if replace_from is None else replace_from
+        removed = [entry.widget for entry in shown[first_removed:] if entry.widget is not None]
+        self._sync_time += time.perf_counter() - started
+        if removed or new_entries:
+            # One screen update for the whole change: nothing shows twice or goes missing, and
+            # the new blocks' composition does not cost a layout per block.
+            with self.app.batch_update():
+                for widget in removed:
+                    await widget.remove()
+                await self._mount_entries(new_entries)
+        return result
+
+    def _update_in_place(self, widget: MarkdownBlock, tokens: list[Token], group: Group, line_base: int) -> bool:
+        """Show a grown paragraph or code fence in its widget; False if it is another kind now.
+
+        Does what building a new block and `_update_from_block` would, without the new widget.
+        """
+        token = tokens[group.first]
+        if token.type == "paragraph_open" and group.stop - group.first == 3:
+            if type(widget) is not self.get_block_class("paragraph_open"):
+                return False
+            update_paragraph(widget, token, tokens[group.first + 1])
+        elif token.type in ("fence", "code_block") and group.stop - group.first == 1:
+            if type(widget) is not self.get_block_class(token.type) or not isinstance(widget, MarkdownFence):
+                return False
+            update_fence(widget, token, self.app)
+        else:
+            return False
+        widget.source_range = (group.start + line_base, group.end + line_base)
+        return True
+
+    async def _mount_entries(self, entries: list[Shown]) -> None:
+        """Mount the widgets of new blocks at the end, opening new segments as they fill up."""
+        if not entries:
+            return
+        segment = self._segments[-1] if self._segments else None
+        if segment is not None and segment.parked:
+            segment = None  # its text is all it holds: new blocks start a segment of their own
+        batch: list[MarkdownBlock] = []
+        for entry in entries:
+            if segment is None or (
+                entry.widget is not None
+                and len(segment.children) + len(batch) >= self.SEGMENT_BLOCKS
+            ):
+                if segment is not None and batch:
+                    await self._mount_in(segment, batch)
+                    batch = []
+                segment = Segment(self)
+                self._segments.append(segment)
+                await self.mount(segment)
+                if not segment.is_mounted:
+                    return  # the app is closing: nothing more will be shown
+            entry.segment = segment
+            if entry.widget is not None:
+                batch.append(entry.widget)
+        if batch and segment is not None:
+            await self._mount_in(segment, batch)
+
+    async def _mount_in(self, segment: Segment, blocks: list[MarkdownBlock]) -> None:
+        started = time.perf_counter()
+        mounting = segment.mount_all(blocks)  # registers the widgets now; composes them later
+        self._sync_time += time.perf_counter() - started
+        await mounting
