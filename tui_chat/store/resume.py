@@ -41,14 +41,25 @@ def current_branch(record: ChatRecord) -> list[MessageRecord]:
 
 def history_messages(record: ChatRecord) -> list[Message]:
     """The conversation history a saved chat stands for (what the model gets when the chat goes on)."""
-    history: list[Message] = []
+    return [message for _, message in _history(record)]
+
+
+def history_position(record: ChatRecord, message_id: str | None) -> int | None:
+    """Where saved message `message_id` is in `history_messages(record)` (None: not on the current branch)."""
+    return next((i for i, (saved, _) in enumerate(_history(record)) if saved == message_id), None)
+
+
+def _history(record: ChatRecord) -> list[tuple[str, Message]]:
+    """Each history message with the id of the saved message it comes from (a tool result: its call's)."""
+    history: list[tuple[str, Message]] = []
     for m in current_branch(record):
         if m.role is Role.TOOL:
             continue  # a tool result comes from its call, below
         status = ReplyStatus.INTERRUPTED if m.status is ReplyStatus.STREAMING else m.status
         calls = tuple(ToolCall(c.call_id, c.name, c.arguments) for c in m.tool_calls)
-        history.append(Message(m.role, m.text, calls, status=status, opaque=m.opaque))
+        history.append((m.id, Message(m.role, m.text, calls, status=status, opaque=m.opaque)))
         for c in m.tool_calls:
             if c.result is not None:
-                history.append(Message(Role.TOOL, c.result, tool_call_id=c.call_id, name=c.name, is_error=c.result_is_error))
+                result = Message(Role.TOOL, c.result, tool_call_id=c.call_id, name=c.name, is_error=c.result_is_error)
+                history.append((m.id, result))
     return history
