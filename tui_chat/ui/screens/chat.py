@@ -72,7 +72,7 @@ class ChatScreen(ChatVoice):
         Binding("ctrl+o", "pick_pack", "Pack"),
         Binding("ctrl+n", "pick_model", "Model"),
         Binding("ctrl+l", "clear", "New chat", show=False),
-        Binding("f2", "chat_list", "Chats"),
+        Binding("f2", "chat_list", "Chats", show=False),
         Binding("pageup", "scroll_log('page_up')", "Scroll up", show=False, priority=True),
         Binding("pagedown", "scroll_log('page_down')", "Scroll down", show=False, priority=True),
     ]
