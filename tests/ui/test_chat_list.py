@@ -168,3 +168,20 @@ async def test_an_incognito_chat_says_it_is_not_saved_and_ctrl_l_still_asks(chat
         await pilot.press("f2")  # no chat list: nothing is saved
         await wait_for(pilot, lambda: any("History is off" in n.message for n in app._notifications))
         assert not isinstance(app.screen, ChatListScreen)
+
+
+async def test_a_chat_deleted_elsewhere_before_it_is_opened_is_told_not_a_traceback(chats) -> None:
+    app = history_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_and_send(pilot, "kept")
+        log = app.screen.query_one(ChatLog)
+        await wait_for(pilot, lambda: not app.screen.streaming and len(log.replies) == 1)
+        app.screen.query_one(PromptInput).insert("half typed")
+        screen = await open_list(pilot)
+        assert [row.id for row in screen.rows][1] == chats["tools"]  # under the chat just written
+        app.session.recorder.store.delete_chat(chats["tools"])  # another process, say
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: any("not in the history" in n.message for n in app._notifications))
+        assert app.is_running and app.session.conversation.history  # the chat on screen goes on
+        assert app.screen.query_one(PromptInput).text == "half typed"
+    app.session.close_history()

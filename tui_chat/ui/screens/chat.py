@@ -398,12 +398,19 @@ class ChatScreen(ChatVoice):
     async def open_chat(self, choice: ChatChoice) -> Widget | None:
         """Show a saved chat as it was and go on with it: the model gets its history, what is sent
         next joins it. With a message chosen (a search hit) the log shows it, highlighted."""
+        import sqlite3
+
         from ...store.resume import history_messages, history_position
+        from ...store.schema import StoreError
 
         recorder = self.chat_app.session.recorder
         assert recorder is not None  # the chat list is only offered with history on
         store = await recorder.opened()
-        record: ChatRecord = await store.load_chat(choice.chat_id)
+        try:
+            record: ChatRecord = await store.load_chat(choice.chat_id)
+        except (StoreError, sqlite3.Error) as error:  # deleted by another process, an unreadable file
+            self.notify(f"The chat cannot be opened: {error}", title="Chat not opened", severity="error")
+            return None
         await self._clear()
         self.chat_app.session.conversation.history[:] = history_messages(record)
         recorder.switch_to(record.info.id)

@@ -13,6 +13,7 @@ where they enter, and shown literally.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from textual.widgets.option_list import Option
 
 from ...safe_text import clean
 from ...store.records import ChatInfo, SearchHit
+from ...store.schema import StoreError
 from ..wording import counted
 
 if TYPE_CHECKING:
@@ -137,15 +139,19 @@ class ChatListScreen(ModalScreen["ChatChoice | None"]):
     @work(group="chat-list", exclusive=True)
     async def show(self, text: str) -> None:
         """Fill the list: every chat when `text` is blank, else the messages that match it."""
-        rows: Sequence[ChatInfo | SearchHit]
-        if text.strip():
-            rows = await self.store.search(text)
-            labels = [hit_row(hit, self.now()) for hit in rows]
-            empty = f"No message holds {text.strip()!r}."
-        else:
-            rows = await self.store.list_chats()
-            labels = [chat_row(chat, self.now()) for chat in rows]
-            empty = "No saved chats yet."
+        rows: Sequence[ChatInfo | SearchHit] = ()
+        labels: list[Content] = []
+        try:
+            if text.strip():
+                rows = await self.store.search(text)
+                labels = [hit_row(hit, self.now()) for hit in rows]
+                empty = f"No message holds {text.strip()!r}."
+            else:
+                rows = await self.store.list_chats()
+                labels = [chat_row(chat, self.now()) for chat in rows]
+                empty = "No saved chats yet."
+        except (StoreError, sqlite3.Error) as error:  # an unreadable file: said in the list, no traceback
+            empty = f"The saved chats cannot be read: {error}"
         self.rows = rows
         chats = self.query_one(OptionList)
         chats.clear_options()
