@@ -185,3 +185,27 @@ async def test_a_chat_deleted_elsewhere_before_it_is_opened_is_told_not_a_traceb
         assert app.is_running and app.session.conversation.history  # the chat on screen goes on
         assert app.screen.query_one(PromptInput).text == "half typed"
     app.session.close_history()
+
+
+async def test_deleting_the_chat_on_screen_saves_what_follows_in_a_new_chat(chats) -> None:
+    app = history_app()
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.screen.query_one(ChatLog)
+        await type_and_send(pilot, "soon gone")
+        await wait_for(pilot, lambda: not app.screen.streaming and len(log.replies) == 1)
+        gone = app.session.recorder.chat_id
+        screen = await open_list(pilot)
+        assert screen.rows[0].id == gone
+        await pilot.press("ctrl+d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.screen is screen and len(screen.rows) == 3)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChatListScreen))
+        await type_and_send(pilot, "after")
+        await wait_for(pilot, lambda: not app.screen.streaming and len(log.replies) == 2)
+        await pilot.app.workers.wait_for_complete()
+        newest = saved(app, list_chats)[0]
+        assert newest.id != gone and newest.title == "after"
+        assert gone not in [chat.id for chat in saved(app, list_chats)]
+    app.session.close_history()
