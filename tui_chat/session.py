@@ -72,6 +72,8 @@ class Session:
     """The pack variables in force (the config's, then the command line's)."""
     recorder: Recorder | None = None
     """Saves the chat as it happens (None: history is off for this run); see `start_history`."""
+    incognito: bool = False
+    """History was turned off (`--no-history`, `[history] enabled = false`): the UI says nothing is saved."""
 
     @property
     def provider(self) -> Provider:
@@ -239,6 +241,7 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     import threading
 
     save = session.config.history_enabled and not choices.no_history
+    session.incognito = not save
     resume = choices.continue_chat or choices.chat is not None
     if not (save or resume):
         return

@@ -12,7 +12,7 @@ from tui_chat.store.history import Store
 from tui_chat.store.reads import load_chat
 from tui_chat.store.recorder import ChatSettings, Recorder
 from tui_chat.store.records import ToolDecision
-from tui_chat.store.resume import history_messages
+from tui_chat.store.resume import history_messages, history_position
 from tui_chat.tools import Decision
 from tui_chat.tools.builtin import builtin_tools
 from tui_chat.tools.loop import ToolLoop
@@ -99,3 +99,56 @@ async def test_a_retried_reply_is_a_new_version_and_the_history_follows_it(store
     assert old.parent_id == new.parent_id == user.id  # both versions answer the same message
     assert [m.content for m in history_messages(record)] == ["hello", "second try"]
     assert store.run(load_chat, record.info.id).result() == record
+
+
+async def test_switching_chats_sends_what_follows_to_the_chosen_chat_or_a_new_one(store: Store, tmp_path: Path) -> None:
+    provider = ScriptedProvider(answer("one"), answer("two"), answer("three"))
+    loop = recorded_loop(store, provider, tmp_path, ScriptedApprover())
+    recorder = loop.recorder
+    assert await recorder.opened() is store
+
+    await play(loop, "first")
+    first = recorder.chat_id
+    recorder.switch_to(None)  # Ctrl+L
+    await play(loop, "second")
+    second = recorder.chat_id
+    recorder.switch_to(first)  # reopened from the chat list
+    await play(loop, "first again")
+    await store.flush()
+
+    assert second not in (None, first)
+    assert [m.text for m in (await store.load_chat(first)).messages] == ["first", "one", "first again", "three"]
+    assert [m.text for m in (await store.load_chat(second)).messages] == ["second", "two"]
+
+
+async def test_a_saved_message_is_found_at_its_place_in_the_history(store: Store, tmp_path: Path) -> None:
+    provider = ScriptedProvider(calls(("c1", "calculator", args(expression="2+2"))), answer("It is 4"))
+    loop = recorded_loop(store, provider, tmp_path, ScriptedApprover(Decision.approve))
+    await play(loop, "what is 2+2")
+    await store.flush()
+
+    record = await store.load_chat(loop.recorder.chat_id)
+    history = history_messages(record)
+    for saved in record.messages:
+        position = history_position(record, saved.id)
+        assert position is not None and history[position].role is saved.role
+    assert [history_position(record, m.id) for m in record.messages] == [0, 1, 3]  # the tool result is at 2
+    assert history_position(record, "no such id") is None
+    assert history_position(record, None) is None
+
+
+def test_a_reopened_chat_costs_what_its_replies_cost_and_unknown_if_one_price_is() -> None:
+    from decimal import Decimal
+
+    from tui_chat.store.records import ChatInfo, ChatRecord, MessageRecord
+    from tui_chat.store.resume import chat_cost
+
+    def message(n: int, usage: Usage | None, cost: float | None) -> MessageRecord:
+        role = Role.ASSISTANT if usage else Role.USER
+        return MessageRecord(f"m{n}", "c", None, role, "x", ReplyStatus.COMPLETE, "t", usage=usage, cost_usd=cost)
+
+    info = ChatInfo("c", "t", "t", "t")
+    known = (message(1, None, None), message(2, Usage(10, 20), 0.001), message(3, Usage(5, 5), 0.0025))
+    assert chat_cost(ChatRecord(info, known)) == Decimal("0.0035")
+    assert chat_cost(ChatRecord(info, (*known, message(4, Usage(1, 1), None)))) is None  # never a guess
+    assert chat_cost(ChatRecord(info, (message(5, Usage(0, 0), None),))) == Decimal(0)  # nothing used, nothing owed

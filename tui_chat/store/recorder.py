@@ -12,6 +12,7 @@ settings, so API keys, tokens and header values cannot reach the store.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
@@ -117,6 +118,19 @@ class Recorder:
     def _ready(self) -> None:
         if self._opening is not None:
             self.store, self._opening = self._opening.result(), None
+
+    async def opened(self) -> Store:
+        """The store, once it is open (awaited: the event loop goes on while it opens)."""
+        if self._opening is not None:
+            await asyncio.wrap_future(self._opening)
+        self._ready()
+        return self.store
+
+    def switch_to(self, chat_id: str | None) -> None:
+        """What follows joins chat `chat_id` (a chat reopened from the list), or starts a new chat (None)."""
+        self.chat_id = chat_id
+        self._user_id = self._tools_of = None
+        self._retrying = False
 
     def close(self) -> None:
         """Commit what is queued and close the store (waiting for it if it is still opening)."""

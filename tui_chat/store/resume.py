@@ -9,6 +9,7 @@ tool calls and become the `Role.TOOL` messages a provider expects after them.
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 from ..chunks import Message, ReplyStatus, Role, ToolCall
 from .reads import resolve_chat_id
@@ -41,14 +42,37 @@ def current_branch(record: ChatRecord) -> list[MessageRecord]:
 
 def history_messages(record: ChatRecord) -> list[Message]:
     """The conversation history a saved chat stands for (what the model gets when the chat goes on)."""
-    history: list[Message] = []
+    return [message for _, message in _history(record)]
+
+
+def chat_cost(record: ChatRecord) -> Decimal | None:
+    """What the saved chat's replies cost together; None when one that used tokens has no known price."""
+    total = Decimal(0)
+    for message in record.messages:
+        if message.usage is None or not (message.usage.input_tokens or message.usage.output_tokens):
+            continue
+        if message.cost_usd is None:
+            return None
+        total += Decimal(str(message.cost_usd))
+    return total
+
+
+def history_position(record: ChatRecord, message_id: str | None) -> int | None:
+    """Where saved message `message_id` is in `history_messages(record)` (None: not on the current branch)."""
+    return next((i for i, (saved, _) in enumerate(_history(record)) if saved == message_id), None)
+
+
+def _history(record: ChatRecord) -> list[tuple[str, Message]]:
+    """Each history message with the id of the saved message it comes from (a tool result: its call's)."""
+    history: list[tuple[str, Message]] = []
     for m in current_branch(record):
         if m.role is Role.TOOL:
             continue  # a tool result comes from its call, below
         status = ReplyStatus.INTERRUPTED if m.status is ReplyStatus.STREAMING else m.status
         calls = tuple(ToolCall(c.call_id, c.name, c.arguments) for c in m.tool_calls)
-        history.append(Message(m.role, m.text, calls, status=status, opaque=m.opaque))
+        history.append((m.id, Message(m.role, m.text, calls, status=status, opaque=m.opaque)))
         for c in m.tool_calls:
             if c.result is not None:
-                history.append(Message(Role.TOOL, c.result, tool_call_id=c.call_id, name=c.name, is_error=c.result_is_error))
+                result = Message(Role.TOOL, c.result, tool_call_id=c.call_id, name=c.name, is_error=c.result_is_error)
+                history.append((m.id, result))
     return history

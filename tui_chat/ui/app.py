@@ -192,7 +192,8 @@ class TuiChatApp(App[None]):
             yield SystemCommand("Copy code block", "Copy the last code block of the last reply", screen.action_copy_code)
             yield SystemCommand("Stop reply", "Stop the reply that is streaming", screen.action_cancel)
             yield SystemCommand("Retry", "Ask again for the last message", screen.action_retry)
-            yield SystemCommand("Clear chat", "Forget the conversation so far", screen.action_clear)
+            yield SystemCommand("New chat", "Start a new chat; the old one stays in the chat list (Ctrl+L)", screen.action_clear)
+            yield SystemCommand("Chats", "Open, rename, delete or search the saved chats (F2)", screen.action_chat_list)
             yield SystemCommand("Help", "List every key", screen.action_help)
             yield SystemCommand("Voice", "Turn voice on or off (F5)", screen.action_voice)
             for mode, label in VOICE_MODES.items():

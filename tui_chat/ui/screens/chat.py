@@ -12,7 +12,9 @@ While voice is on, what is typed goes to the voice session, and Esc stops the as
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import aclosing
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
@@ -23,7 +25,16 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker
 
-from ...chunks import ErrorChunk, Interrupted, Notice, ReplyStatus, RetryNotice, TextDelta, ToolCallChunk, Usage
+from ...chunks import (
+    ErrorChunk,
+    Interrupted,
+    Notice,
+    ReplyStatus,
+    RetryNotice,
+    TextDelta,
+    ToolCallChunk,
+    Usage,
+)
 from ...errors import TuiChatError
 from ...safe_text import clean
 from ..widgets.audio_meter import AudioMeter
@@ -36,18 +47,26 @@ from .chat_voice import ChatVoice
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.widget import Widget
     from textual.widgets import Markdown
 
+    from ...store.records import ChatRecord
     from ...tools.loop import Turn
     from ..app import TuiChatApp
     from ..widgets.message import AssistantMessage
+    from .chat_list import ChatChoice
     from .pack_picker import PackChoice
 
 RETRY_HINT = "Ctrl+R asks again"
+INCOGNITO = "incognito: this chat is not saved"
 
 
 class ChatScreen(ChatVoice):
     """Where the conversation happens (voice mode: `ChatVoice`)."""
+
+    DEFAULT_CSS = """
+    ChatScreen .-found { background: $accent 25%; }
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Stop reply"),
@@ -61,7 +80,8 @@ class ChatScreen(ChatVoice):
         Binding("ctrl+r", "retry", "Retry", show=False),
         Binding("ctrl+o", "pick_pack", "Pack"),
         Binding("ctrl+n", "pick_model", "Model"),
-        Binding("ctrl+l", "clear", "Clear", show=False),
+        Binding("ctrl+l", "clear", "New chat", show=False),
+        Binding("f2", "chat_list", "Chats", show=False),
         Binding("pageup", "scroll_log('page_up')", "Scroll up", show=False, priority=True),
         Binding("pagedown", "scroll_log('page_down')", "Scroll down", show=False, priority=True),
     ]
@@ -73,6 +93,8 @@ class ChatScreen(ChatVoice):
         """What was sent while a reply streamed: sent when it ends, or put back in the box by Esc."""
         self.chat_cost: Decimal | None = Decimal(0)
         """What this chat's replies cost so far (None once one's price is unknown); a new chat starts at 0."""
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """The wall clock the chat list says "5 min ago" by (fixed in tests)."""
 
     def notify(
         self,
@@ -93,12 +115,20 @@ class ChatScreen(ChatVoice):
     def compose(self) -> ComposeResult:
         yield ChatLog(id="log")
         yield Static("", id="queued")
-        yield PromptInput(id="prompt", placeholder="Message (Enter sends, Shift+Enter new line, F1 keys)")
+        saying = f"Message, {INCOGNITO}" if self.incognito else "Message"
+        yield PromptInput(id="prompt", placeholder=f"{saying} (Enter sends, Shift+Enter new line, F1 keys)")
         yield AudioMeter(id="meter")
         yield StatusBar(id="status", clock=self.chat_app.clock)
         yield KeyFooter()
 
+    @property
+    def incognito(self) -> bool:
+        """History is off (`--no-history`, `[history] enabled = false`): nothing of this chat is saved."""
+        return self.chat_app.session.incognito
+
     def on_mount(self) -> None:
+        if self.incognito:
+            self.sub_title = INCOGNITO
         self.refresh_description()
         self._check_key()
         self.voice_mode = self.chat_app.session.config.voice.effective_mode
@@ -109,8 +139,10 @@ class ChatScreen(ChatVoice):
         if self.chat_app.session.conversation.history:  # a saved chat, reopened (--continue, --chat)
             self.run_worker(self._show_history(), group="history")
 
-    async def _show_history(self) -> None:
-        """Show the messages the conversation starts with: text, tool calls with their results, statuses."""
+    async def _show_history(self, highlight: int | None = None) -> Widget | None:
+        """Show the messages the conversation starts with: text, tool calls with their results, statuses.
+
+        The message at position `highlight` of the history is marked found; its widget is returned."""
         from ...chunks import Role
         from ...tools.loop import ToolEvent, ToolStatus
         from ...tools.result import text_result
@@ -118,20 +150,30 @@ class ChatScreen(ChatVoice):
 
         log = self.query_one(ChatLog)
         tools: dict[str, ToolItem] = {}
-        for message in self.chat_app.session.conversation.history:
+        found: Widget | None = None
+        for position, message in enumerate(self.chat_app.session.conversation.history):
+            shown: Widget | None = None
             if message.role is Role.USER:
-                await log.add_user(message.content)
+                shown = await log.add_user(message.content)
             elif message.role is Role.ASSISTANT:
                 if message.content or message.status is not ReplyStatus.COMPLETE:
-                    view = await log.add_reply()
+                    shown = view = await log.add_reply()
                     view.append(message.content)
                     await view.finish(message.status)
                 for call in message.tool_calls:
                     tools[call.id] = await log.add_tool(ToolItem(call))
+                    shown = shown or tools[call.id]
             elif message.role is Role.TOOL and (item := tools.get(message.tool_call_id or "")) is not None:
                 result = text_result(message.content, is_error=message.is_error)
                 status = ToolStatus.ERROR if message.is_error else ToolStatus.DONE
                 item.update(ToolEvent(item.call, status, 1, 1, 0, item.call.arguments, result=result))
+            if position == highlight and shown is not None:
+                found = shown
+        if found is not None:
+            found.add_class("-found")
+            log.release_anchor()
+            log.scroll_to_widget(found, animate=False, top=True)
+        return found
 
     def _check_key(self) -> None:
         """A provider that needs an API key and has none says so at start, not after the first message."""
@@ -331,9 +373,10 @@ class ChatScreen(ChatVoice):
         await self._start(turn)
 
     def action_clear(self) -> None:
-        """Ctrl+L: forget the chat; chats are not saved, so a chat with messages is asked about first."""
+        """Ctrl+L: start a new chat. The old one stays in the chat list (F2); when nothing is saved
+        (history off), a chat with messages would be gone for good, so that is asked about first."""
         history = self.chat_app.session.conversation.history
-        if not history:
+        if self.chat_app.session.recorder is not None or not history:
             self.run_worker(self._clear(), group="clear")
             return
 
@@ -343,10 +386,11 @@ class ChatScreen(ChatVoice):
 
         from .confirm import ConfirmScreen
 
-        lost = f"{counted(len(history), 'message')} will be gone for good: chats are not saved."
-        self.app.push_screen(ConfirmScreen("Clear the chat?", lost), answer)
+        lost = f"{counted(len(history), 'message')} will be gone for good: this chat is not saved."
+        self.app.push_screen(ConfirmScreen("Start a new chat?", lost), answer)
 
     async def _clear(self) -> None:
+        """Leave the chat on screen (its messages stay saved, if history is on) for an empty one."""
         if self._queued:
             self._unqueue()
         self.action_cancel()
@@ -354,7 +398,56 @@ class ChatScreen(ChatVoice):
         self.chat_app.session.conversation.clear()
         self.chat_cost = Decimal(0)
         self.query_one(StatusBar).show_usage("")
+        if self.chat_app.session.recorder is not None:
+            self.chat_app.session.recorder.switch_to(None)
         await self.query_one(ChatLog).clear()
+
+    def action_chat_list(self) -> None:
+        """F2: the saved chats, to open, rename, delete or search (history off: there are none)."""
+        recorder = self.chat_app.session.recorder
+        if recorder is None:
+            self.notify("History is off: no chat is saved, so there is no chat list.", severity="warning")
+            return
+        self.run_worker(self._push_chat_list(), group="chat-list", exclusive=True)
+
+    async def _push_chat_list(self) -> None:
+        from .chat_list import ChatListScreen
+
+        recorder = self.chat_app.session.recorder
+        assert recorder is not None  # checked by action_chat_list
+        store = await recorder.opened()
+
+        def deleted(chat_id: str) -> None:
+            if recorder.chat_id == chat_id:
+                recorder.switch_to(None)  # what follows on screen starts a new chat
+
+        await self.app.push_screen(ChatListScreen(store, now=self.now, on_deleted=deleted), self._chosen)
+
+    def _chosen(self, choice: ChatChoice | None) -> None:
+        if choice is not None:
+            self.run_worker(self.open_chat(choice), group="history", exclusive=True)
+
+    async def open_chat(self, choice: ChatChoice) -> Widget | None:
+        """Show a saved chat as it was and go on with it: the model gets its history, what is sent
+        next joins it. With a message chosen (a search hit) the log shows it, highlighted."""
+        import sqlite3
+
+        from ...store.resume import chat_cost, history_messages, history_position
+        from ...store.schema import StoreError
+
+        recorder = self.chat_app.session.recorder
+        assert recorder is not None  # the chat list is only offered with history on
+        store = await recorder.opened()
+        try:
+            record: ChatRecord = await store.load_chat(choice.chat_id)
+        except (StoreError, sqlite3.Error) as error:  # deleted by another process, an unreadable file
+            self.notify(f"The chat cannot be opened: {error}", title="Chat not opened", severity="error")
+            return None
+        await self._clear()
+        self.chat_app.session.conversation.history[:] = history_messages(record)
+        self.chat_cost = chat_cost(record)  # the chat's cost goes on from what it had cost
+        recorder.switch_to(record.info.id)
+        return await self._show_history(history_position(record, choice.message_id))
 
     def action_pick_pack(self) -> None:
         from .pack_picker import PackPickerScreen
