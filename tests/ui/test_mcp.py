@@ -4,6 +4,7 @@ a tool approved and denied through the modal, every server process ended when th
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -36,9 +37,15 @@ def mcp_app(tmp_path: Path, *provider_steps: list) -> TuiChatApp:
     return app
 
 
-def settled(app: TuiChatApp) -> bool:
-    assert app.session.mcp is not None
-    return all(server.state in (ServerState.RUNNING, ServerState.FAILED) for server in app.session.mcp.servers.values())
+async def until_settled(app: TuiChatApp) -> McpManager:
+    """Wait until each enabled server runs or has failed (bounded, so a server that never starts fails the test)."""
+    manager = app.session.mcp
+    assert manager is not None
+    async with asyncio.timeout(60):
+        await manager.wait_until(
+            lambda: all(server.state in (ServerState.RUNNING, ServerState.FAILED, ServerState.DISABLED) for server in manager.servers.values())
+        )
+    return manager
 
 
 def process_alive(pid: int) -> bool:
@@ -52,11 +59,10 @@ def process_alive(pid: int) -> bool:
 
 async def test_servers_start_after_the_first_screen_and_a_failure_is_told_once_by_name(tmp_path: Path) -> None:
     app = mcp_app(tmp_path)
-    manager = app.session.mcp
-    assert manager is not None
+    assert app.session.mcp is not None
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        assert all(server.state is ServerState.STOPPED for server in manager.servers.values()), "not before the first screen"
-        await manager.wait_until(lambda: settled(app))
+        assert all(server.state is ServerState.STOPPED for server in app.session.mcp.servers.values()), "not before the first screen"
+        manager = await until_settled(app)
         await wait_for(pilot, lambda: bool(app._notifications))
         await pilot.pause()
         failures = [n.message for n in app._notifications if "failed" in n.message]
@@ -72,10 +78,8 @@ async def test_servers_start_after_the_first_screen_and_a_failure_is_told_once_b
 
 async def test_the_palette_turns_a_server_off_and_on_for_this_chat(tmp_path: Path) -> None:
     app = mcp_app(tmp_path)
-    manager = app.session.mcp
-    assert manager is not None
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await manager.wait_until(lambda: settled(app))
+        manager = await until_settled(app)
         registry = app.tool_loop.registry
         for command, state, present in (("Disable MCP server fake", ServerState.DISABLED, False), ("Enable MCP server fake", ServerState.RUNNING, True)):
             await pilot.press("ctrl+p")
@@ -90,10 +94,8 @@ async def test_the_palette_turns_a_server_off_and_on_for_this_chat(tmp_path: Pat
 
 async def test_the_server_list_shows_states_and_enter_turns_a_server_off(tmp_path: Path) -> None:
     app = mcp_app(tmp_path)
-    manager = app.session.mcp
-    assert manager is not None
     async with app.run_test(size=SIZE) as pilot:
-        await manager.wait_until(lambda: settled(app))
+        manager = await until_settled(app)
         app.show_mcp_servers()
         await pilot.pause()
         text = screen_text(app)
@@ -107,10 +109,8 @@ async def test_the_server_list_shows_states_and_enter_turns_a_server_off(tmp_pat
 
 async def test_an_mcp_tool_is_approved_end_to_end(tmp_path: Path) -> None:
     app = mcp_app(tmp_path, calls(("mcp__fake__echo", '{"text": "hi"}')), answer("it echoed"))
-    manager = app.session.mcp
-    assert manager is not None
     async with app.run_test(size=SIZE) as pilot:
-        await manager.wait_until(lambda: settled(app))
+        manager = await until_settled(app)
         await type_and_send(pilot, "echo hi")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         shown = screen_text(app)
@@ -126,10 +126,8 @@ async def test_an_mcp_tool_is_approved_end_to_end(tmp_path: Path) -> None:
 
 async def test_an_mcp_tool_is_denied_with_a_reason(tmp_path: Path) -> None:
     app = mcp_app(tmp_path, calls(("mcp__fake__pid", "{}")), answer())
-    manager = app.session.mcp
-    assert manager is not None
     async with app.run_test(size=SIZE) as pilot:
-        await manager.wait_until(lambda: settled(app))
+        manager = await until_settled(app)
         await type_and_send(pilot, "your pid?")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         await pilot.press("n", *"not now", "enter")
@@ -142,10 +140,8 @@ async def test_an_mcp_tool_is_denied_with_a_reason(tmp_path: Path) -> None:
 
 async def test_quitting_ends_every_server_process(tmp_path: Path) -> None:
     app = mcp_app(tmp_path)
-    manager = app.session.mcp
-    assert manager is not None
     async with app.run_test(size=SIZE) as pilot:
-        await manager.wait_until(lambda: settled(app))
+        manager = await until_settled(app)
         pid = int((await manager.servers["fake"].call("pid", {})).content[0].text)
         assert pid != os.getpid() and process_alive(pid)
         await pilot.press("ctrl+q")
