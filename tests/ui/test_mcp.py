@@ -30,7 +30,7 @@ def mcp_app(tmp_path: Path, *provider_steps: list) -> TuiChatApp:
     """The app with a working server ("fake") and one that cannot start ("broken"); with steps, a scripted model."""
     app = make_app()
     app.session.mcp = McpManager(
-        {"fake": stdio_config(timeout=10), "broken": McpServerConfig(name="broken", command=MISSING)}, log_dir=tmp_path
+        {"fake": stdio_config("--linger", timeout=10), "broken": McpServerConfig(name="broken", command=MISSING)}, log_dir=tmp_path
     )
     if provider_steps:
         app.session.conversation.use_provider(ScriptedProvider(*provider_steps))
