@@ -30,7 +30,7 @@ def mcp_app(tmp_path: Path, *provider_steps: list) -> TuiChatApp:
     """The app with a working server ("fake") and one that cannot start ("broken"); with steps, a scripted model."""
     app = make_app()
     app.session.mcp = McpManager(
-        {"fake": stdio_config("--linger", timeout=10), "broken": McpServerConfig(name="broken", command=MISSING)}, log_dir=tmp_path
+        {"fake": stdio_config("fake", "--linger", timeout=10), "broken": McpServerConfig(name="broken", command=MISSING)}, log_dir=tmp_path
     )
     if provider_steps:
         app.session.conversation.use_provider(ScriptedProvider(*provider_steps))
@@ -81,12 +81,16 @@ async def test_the_palette_turns_a_server_off_and_on_for_this_chat(tmp_path: Pat
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         manager = await until_settled(app)
         registry = app.tool_loop.registry
-        for command, state, present in (("Disable MCP server fake", ServerState.DISABLED, False), ("Enable MCP server fake", ServerState.RUNNING, True)):
+        steps = (
+            ("Disable MCP server fake", "running, 10 tools", ServerState.DISABLED, False),
+            ("Enable MCP server fake", "disabled: disabled for this chat", ServerState.RUNNING, True),
+        )
+        for command, shown_state, state, present in steps:
             await pilot.press("ctrl+p")
             await pilot.press(*command)
-            await wait_for(pilot, lambda: command in screen_text(app))
+            await wait_for(pilot, lambda command=command, shown_state=shown_state: command in screen_text(app) and shown_state in screen_text(app))
             await pilot.press("enter")
-            await manager.wait_until(lambda: manager.servers["fake"].state is state)
+            await manager.wait_until(lambda state=state: manager.servers["fake"].state is state)
             await app.workers.wait_for_complete()
             assert ("mcp__fake__echo" in registry) is present
         assert manager.servers["broken"].state is ServerState.FAILED
@@ -110,7 +114,7 @@ async def test_the_server_list_shows_states_and_enter_turns_a_server_off(tmp_pat
 async def test_an_mcp_tool_is_approved_end_to_end(tmp_path: Path) -> None:
     app = mcp_app(tmp_path, calls(("mcp__fake__echo", '{"text": "hi"}')), answer("it echoed"))
     async with app.run_test(size=SIZE) as pilot:
-        manager = await until_settled(app)
+        await until_settled(app)
         await type_and_send(pilot, "echo hi")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         shown = screen_text(app)
@@ -127,7 +131,7 @@ async def test_an_mcp_tool_is_approved_end_to_end(tmp_path: Path) -> None:
 async def test_an_mcp_tool_is_denied_with_a_reason(tmp_path: Path) -> None:
     app = mcp_app(tmp_path, calls(("mcp__fake__pid", "{}")), answer())
     async with app.run_test(size=SIZE) as pilot:
-        manager = await until_settled(app)
+        await until_settled(app)
         await type_and_send(pilot, "your pid?")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         await pilot.press("n", *"not now", "enter")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets._toast import Toast
+
 from tests.tools.mcp.servers import stdio_config
 from tui_chat.tools.mcp.config import McpServerConfig
 from tui_chat.tools.mcp.manager import McpManager
-
-from textual.widgets._toast import Toast
 
 from .conftest import SIZE, make_app
 from .test_chat_screen import wait_for

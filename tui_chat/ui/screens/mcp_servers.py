@@ -101,7 +101,7 @@ class McpServersScreen(ModalScreen[None]):
         """Show the servers afresh whenever their state or tools change."""
         while True:
             shown = self._shown()
-            await self.manager.wait_until(lambda: self._shown() != shown)
+            await self.manager.wait_until(lambda shown=shown: self._shown() != shown)
             servers = self.query_one(OptionList)
             highlighted = servers.highlighted
             servers.set_options(self._options())
