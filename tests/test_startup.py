@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,3 +24,18 @@ def test_first_screen_loads_no_audio_network_or_unused_provider_modules() -> Non
     # The empty first screen needs no Markdown parser and no voice UI (they load with their first use).
     for later in ("markdown_it", "tui_chat.ui.widgets.message", "tui_chat.ui.voice", "soxr"):
         assert later not in modules, f"{later} was imported at start"
+
+
+def test_a_configured_mcp_server_does_not_load_the_sdk_before_the_first_screen(tmp_path: Path) -> None:
+    from tests.tools.mcp.servers import stdio_toml
+
+    (tmp_path / "tui-chat").mkdir()
+    (tmp_path / "tui-chat" / "config.toml").write_text(stdio_toml("fake"))
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    out = subprocess.run(
+        [sys.executable, str(PROBE), "tui-chat"], capture_output=True, text=True, check=True, timeout=120, env=env
+    ).stdout
+    modules = set(json.loads(next(line for line in out.splitlines() if line.startswith("{")))["modules"])
+    assert "tui_chat.tools.mcp.manager" in modules  # the server was read from the config
+    assert not {m for m in modules if m == "mcp" or m.startswith(("mcp.", "mcp_types"))}, "the MCP SDK loaded before the first screen"
+    assert "httpx" not in modules

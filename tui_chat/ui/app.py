@@ -17,9 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
-from textual import events
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Provider
 from textual.screen import Screen
 
 from ..config import set_value
@@ -47,12 +48,20 @@ TOOLS_READY_AFTER = 0.5
 """Seconds after start-up at which the tool loop is built, off the path to the first screen."""
 
 
+def mcp_commands() -> type[Provider]:
+    """The palette's MCP entries, imported when the palette first opens (not on the way to the first screen)."""
+    from .mcp_commands import McpCommands
+
+    return McpCommands
+
+
 class TuiChatApp(App[None]):
     """tui-chat's terminal UI."""
 
     TITLE = "tui-chat"
     CSS_PATH = "app.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    COMMANDS = App.COMMANDS | {mcp_commands}
 
     def __init__(
         self,
@@ -133,6 +142,7 @@ class TuiChatApp(App[None]):
         # The tools (and their modules) are not needed for the first screen: get them ready once the
         # app has settled (the first message builds them at once if it comes sooner).
         self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
+        self.set_timer(TOOLS_READY_AFTER, self._start_mcp)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Keep the focused text cursor steady when blinking is off (every TextArea and Input has one)."""
@@ -141,6 +151,45 @@ class TuiChatApp(App[None]):
 
     def on_unmount(self) -> None:
         self._handle_ending_signals(False)
+
+    async def _start_mcp(self) -> None:
+        """Start the MCP servers in the background, after the first screen (the SDK loads only now).
+        A server that fails is told once as a notice naming it; the chat goes on without its tools."""
+        if self.session.mcp is None:
+            return
+        self.session.mcp.on_notice = partial(self.tell, title="MCP", severity="warning", timeout=10)
+        await self.session.start_mcp(wait=False, end_on_sigterm=False)
+
+    @on(events.Unmount)
+    async def _close_mcp(self) -> None:
+        """End every MCP server process on the way out (Ctrl+Q, SIGTERM and SIGHUP all come here)."""
+        if self.session.mcp is not None:
+            self.session.mcp.on_notice = None
+            await self.session.close_mcp()
+
+    def show_mcp_servers(self) -> None:
+        """Open the list of MCP servers, their state and tools."""
+        from .screens.mcp_servers import McpServersScreen
+
+        if self.session.mcp is not None:
+            self.push_screen(McpServersScreen(self.session.mcp, self.set_mcp_server))
+
+    def set_mcp_server(self, name: str, enabled: bool) -> None:
+        """Turn the MCP server `name` on or off for this chat, in the background; its tools rejoin or leave."""
+        if self.session.mcp is not None:
+            self.run_worker(self._set_mcp_server(name, enabled), group="mcp")
+
+    async def _set_mcp_server(self, name: str, enabled: bool) -> None:
+        """Its failure to start is told by the manager's notice; the other outcomes are told here."""
+        from ..tools.mcp.server import ServerState
+
+        assert self.session.mcp is not None
+        await self.session.mcp.set_enabled(name, enabled)
+        server = self.session.mcp.servers[name]
+        if server.state is ServerState.DISABLED:
+            self.tell(f"MCP server {name} is off for this chat; its tools are not offered", title="MCP")
+        elif server.state is ServerState.RUNNING:
+            self.tell(f"MCP server {name} is running; its {len(server.tools)} tools are offered again", title="MCP")
 
     def _handle_ending_signals(self, handle: bool) -> None:
         """SIGTERM and SIGHUP exit the app (the driver leaves the alternate screen, turns the mouse

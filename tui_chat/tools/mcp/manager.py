@@ -4,7 +4,8 @@
 server at once in the background; `attach(registry)` puts the tools of running servers into a tool
 registry and keeps them in step as servers start, fail or change their tool list. A server that
 fails gives one notice naming it (`notices`, and `on_notice` if set); the chat goes on without its
-tools. `aclose()` ends every server process; `end_on_sigterm()` makes SIGTERM end them too.
+tools. `set_enabled(name, ...)` turns a server off or on for this chat. `aclose()` ends every
+server process; `end_on_sigterm()` makes SIGTERM end them too.
 
 Nothing here imports the `mcp` SDK: `server.py` imports it when a server is first started.
 """
@@ -69,6 +70,14 @@ class McpManager:
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
         await asyncio.gather(*(server.stop() for server in self.servers.values()), return_exceptions=True)
+
+    async def set_enabled(self, name: str, enabled: bool) -> None:
+        """Enable or disable the server `name` for this chat: its tools rejoin or leave every registry."""
+        server = self.servers[name]
+        if enabled:
+            await server.enable()
+        else:
+            await server.disable("disabled for this chat")
 
     async def __aenter__(self) -> McpManager:
         return self
@@ -142,8 +151,8 @@ class McpManager:
         if server.state is ServerState.FAILED and self._noticed.get(server.name) != server.reason:
             self._noticed[server.name] = server.reason
             self._notice(f"MCP server {server.name} failed: {server.reason}; its tools are unavailable until it starts again (on their next call)")
-        elif server.state is ServerState.RUNNING:
-            self._noticed.pop(server.name, None)
+        elif server.state in (ServerState.RUNNING, ServerState.DISABLED):
+            self._noticed.pop(server.name, None)  # a failure after this is news again
         for remote in server.tools if server.state is ServerState.RUNNING else ():
             if remote.problem and self._noticed.get(remote.registry_name) != remote.problem:
                 self._noticed[remote.registry_name] = remote.problem

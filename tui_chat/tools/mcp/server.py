@@ -255,6 +255,22 @@ class McpServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    async def disable(self, reason: str) -> None:
+        """End the server and keep it ended (its tools leave) until `enable()`; `reason` says why."""
+        if self._task is not None and not self._task.done() and self.state is ServerState.STARTING:
+            self._task.cancel()  # still starting: nothing to close politely
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.stop()
+        self._set(ServerState.DISABLED, reason)
+
+    async def enable(self) -> None:
+        """Start a disabled server (one disabled in the config too), with no backoff left over."""
+        if self.state is ServerState.DISABLED:
+            self._failures, self._retry_at = 0, 0.0
+            self._set(ServerState.STOPPED, "")
+        await self.start()
+
     # --- state --------------------------------------------------------------------------------
 
     def _fail(self, reason: str) -> None:
