@@ -7,7 +7,7 @@ carry `Authorization: Bearer <token>` or is refused with 401.
 
 Its tools, each a case the client must handle:
 - `echo {text}`: the text back, and `{"echoed": text}` as structured content.
-- `pid`: the server's process id (to check it is gone afterwards).
+- `pid`: the server's process id (to check it is gone afterwards); annotated `readOnlyHint`.
 - `exit`: the process exits in the middle of the call.
 - `hang`: never answers; `was_cancelled` answers once the server has seen `hang` cancelled.
 - `big`: 5 MB of text.
@@ -42,15 +42,15 @@ _cancelled = anyio.Event()
 _grown = False
 
 
-def _tool(name: str, schema: dict[str, Any] | None = None, description: str = "") -> types.Tool:
-    return types.Tool(name=name, description=description or f"the {name} tool", input_schema=schema or _OBJECT)
+def _tool(name: str, schema: dict[str, Any] | None = None, description: str = "", **extra: Any) -> types.Tool:
+    return types.Tool(name=name, description=description or f"the {name} tool", input_schema=schema or _OBJECT, **extra)
 
 
 async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
     echo = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
     tools = [
         _tool("echo", echo),
-        _tool("pid"),
+        _tool("pid", annotations=types.ToolAnnotations(read_only_hint=True)),
         _tool("exit"),
         _tool("hang"),
         _tool("was_cancelled"),

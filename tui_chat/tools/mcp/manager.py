@@ -24,6 +24,7 @@ from ..result import ToolResult
 from .config import McpServerConfig
 from .results import call_result
 from .server import McpServer, RemoteTool, ServerState, ServerUnavailable
+from .tool import McpTool
 
 
 def default_log_dir() -> Path:
@@ -128,13 +129,14 @@ class McpManager:
             except (ServerUnavailable, TimeoutError) as error:
                 raise ToolError(str(error)) from None
 
-        return Tool(
+        return McpTool(
             ToolSpec(remote.registry_name, remote.description, remote.schema),
             handler,
             default_approval=server.config.approval_for(remote.name),
             timeout=None,  # the server's own timeout applies, and cancels the call on the server
             kind="mcp",
             server=server.name,
+            read_only_hint=remote.read_only_hint,
         )
 
     def _sync(self, registry: ToolRegistry) -> None:

@@ -59,6 +59,8 @@ class RemoteTool:
     description: str
     schema: dict[str, Any]
     problem: str = ""
+    read_only_hint: bool = False
+    """The server says the tool changes nothing (`readOnlyHint`): told in the dialog, never trusted."""
 
 
 def _reason(error: BaseException) -> str:
@@ -86,6 +88,7 @@ def remote_tool(server: str, tool: Any) -> RemoteTool:
         description=clean(tool.description or tool.title or ""),
         schema=schema,
         problem=problem,
+        read_only_hint=bool(tool.annotations and tool.annotations.read_only_hint),
     )
 
 
