@@ -9,7 +9,8 @@ Its tools, each a case the client must handle:
 - `echo {text}`: the text back, and `{"echoed": text}` as structured content.
 - `pid`: the server's process id (to check it is gone afterwards); annotated `readOnlyHint`.
 - `exit`: the process exits in the middle of the call.
-- `hang`: never answers; `was_cancelled` answers once the server has seen `hang` cancelled.
+- `hang`: never answers; `hang_started` answers once a `hang` call is running on the server, and
+  `was_cancelled` once the server has seen `hang` cancelled.
 - `big`: 5 MB of text.
 - `evil`: a name and output full of escape sequences and Rich markup.
 - `grow`: adds the tool `added` and announces `tools/list_changed`.
@@ -38,6 +39,7 @@ BIG_CHARS = 5 * 1024 * 1024
 STDERR_LINE = "fake mcp server: starting"
 
 _OBJECT: dict[str, Any] = {"type": "object"}
+_hanging = anyio.Event()
 _cancelled = anyio.Event()
 _grown = False
 
@@ -53,6 +55,7 @@ async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
         _tool("pid", annotations=types.ToolAnnotations(read_only_hint=True)),
         _tool("exit"),
         _tool("hang"),
+        _tool("hang_started"),
         _tool("was_cancelled"),
         _tool("big"),
         _tool(EVIL_NAME, description="\x1b[1mbold\x1b[0m [link=x]desc[/link]"),
@@ -82,10 +85,14 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
         sys.stdout.flush()
         os._exit(3)
     if name == "hang":
+        _hanging.set()
         try:
             await anyio.sleep_forever()
         finally:
             _cancelled.set()
+    if name == "hang_started":
+        await _hanging.wait()
+        return _text("hang is running")
     if name == "was_cancelled":
         await _cancelled.wait()
         return _text("hang was cancelled")
