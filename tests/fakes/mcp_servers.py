@@ -17,6 +17,10 @@ Its tools, each a case the client must handle:
 - `fails`: an `isError` result.
 - `picture`: an image block.
 - `odd_schema`: an input schema the checker does not support.
+Its prompts (`prompts/list`, `prompts/get`):
+- `review`: no arguments; a user message and an assistant answer, the user text with an escape
+  sequence and Rich markup in it.
+- `greet {name (required), tone}`: one user message naming `name` (and `tone`, when given).
 On start it writes a line to stderr (which the client must send to its log, not the screen).
 With `--linger` (stdio) it keeps running after its stdin closes, as a careless server would, so
 only a client that ends it (SIGTERM, then SIGKILL) leaves no process behind.
@@ -69,6 +73,38 @@ async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
     return types.ListToolsResult(tools=tools)
 
 
+REVIEW_USER = "Review my code.\x1b[2J [bold]Be terse.[/bold]\u202e"
+REVIEW_ASSISTANT = "Send the code and I will review it."
+
+
+async def list_prompts(_ctx: Any, _params: Any) -> types.ListPromptsResult:
+    return types.ListPromptsResult(prompts=[
+        types.Prompt(name="review", title="Code review", description="Review code \x1b[1mtersely\x1b[0m"),
+        types.Prompt(
+            name="greet",
+            description="A greeting",
+            arguments=[
+                types.PromptArgument(name="name", description="who to greet", required=True),
+                types.PromptArgument(name="tone", description="how"),
+            ],
+        ),
+    ])
+
+
+def _said(role: str, text: str) -> types.PromptMessage:
+    return types.PromptMessage(role=role, content=types.TextContent(type="text", text=text))  # type: ignore[arg-type]
+
+
+async def get_prompt(_ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    arguments = params.arguments or {}
+    if params.name == "review":
+        return types.GetPromptResult(messages=[_said("user", REVIEW_USER), _said("assistant", REVIEW_ASSISTANT)])
+    if params.name == "greet" and "name" in arguments:
+        tone = f", {arguments['tone']}" if "tone" in arguments else ""
+        return types.GetPromptResult(description="A greeting", messages=[_said("user", f"Say hello to {arguments['name']}{tone}.")])
+    raise ValueError(f"no prompt {params.name!r} with arguments {sorted(arguments)}")
+
+
 def _text(text: str, **extra: Any) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], **extra)
 
@@ -111,7 +147,7 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
     return _text(f"called {name}")
 
 
-server = Server("fake", on_list_tools=list_tools, on_call_tool=call_tool)
+server = Server("fake", on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt)
 
 
 async def run_stdio() -> None:
