@@ -1,6 +1,7 @@
 """MCP servers in the TUI, against the fake server (tests/fakes/mcp_servers.py) as a real subprocess:
 started after the first screen, a failure told once by name, turned off and on from the palette,
-a tool approved and denied through the modal, every server process ended when the app quits."""
+a tool approved and denied through the modal, a running call cancelled with Esc, a server's prompt
+picked (Ctrl+O) and sent, every server process ended when the app quits."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from tui_chat.tools.mcp.manager import McpManager
 from tui_chat.tools.mcp.server import ServerState
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.approval import ApprovalScreen
+from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.pack_picker import PackPickerScreen
+from tui_chat.ui.screens.variables_form import VariablesForm
 from tui_chat.ui.widgets.tool_item import ToolItem
 
 from .conftest import SIZE, make_app, screen_text
@@ -178,3 +182,44 @@ async def test_escape_during_an_mcp_call_cancels_it_on_the_server_and_the_chat_g
         assert app.session.conversation.history[-1].content == "still here"
         [result] = [m for m in app.session.conversation.history if m.role is Role.TOOL]
         assert result.is_error and "cancelled" in result.content
+
+
+async def test_a_server_prompt_is_picked_with_its_argument_and_goes_with_the_next_message(tmp_path: Path) -> None:
+    app = mcp_app(tmp_path, answer("Hello, Ada!"))
+    provider = app.session.conversation.provider
+    assert isinstance(provider, ScriptedProvider)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_settled(app)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PackPickerScreen))
+        await pilot.press(*"greet")
+        await wait_for(pilot, lambda: "MCP server fake / greet" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, VariablesForm))
+        assert "who to greet" in screen_text(app)
+        await pilot.press(*"Ada", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await wait_for(pilot, lambda: "Say hello to Ada." in screen_text(app))
+        await type_and_send(pilot, "in French, please")
+        await app.workers.wait_for_complete()
+        [request] = provider.requests
+        assert [(m.role, m.content) for m in request.messages] == [
+            (Role.USER, "Say hello to Ada."),
+            (Role.USER, "in French, please"),
+        ]
+        assert app.session.conversation.history[-1].content == "Hello, Ada!"
+
+
+async def test_a_server_prompt_that_cannot_be_had_keeps_the_picker_open_saying_why(tmp_path: Path) -> None:
+    app = mcp_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        manager = await until_settled(app)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PackPickerScreen))
+        await pilot.press(*"code review")
+        await wait_for(pilot, lambda: "MCP server fake / Code review" in screen_text(app))
+        await manager.set_enabled("fake", False)  # the server goes away while the list is open
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "The prompt could not be had: MCP server fake is disabled" in screen_text(app))
+        assert isinstance(app.screen, PackPickerScreen)
+        assert app.session.conversation.history == []
