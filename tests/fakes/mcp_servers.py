@@ -14,6 +14,7 @@ Its tools, each a case the client must handle:
 - `big`: 5 MB of text.
 - `evil`: a name and output full of escape sequences and Rich markup.
 - `grow`: adds the tool `added` and announces `tools/list_changed`.
+- `grow_prompts`: adds the prompt `added` and announces `prompts/list_changed` (only).
 - `fails`: an `isError` result.
 - `picture`: an image block.
 - `odd_schema`: an input schema the checker does not support.
@@ -46,6 +47,7 @@ _OBJECT: dict[str, Any] = {"type": "object"}
 _hanging = anyio.Event()
 _cancelled = anyio.Event()
 _grown = False
+_prompts_grown = False
 
 
 def _tool(name: str, schema: dict[str, Any] | None = None, description: str = "", **extra: Any) -> types.Tool:
@@ -64,6 +66,7 @@ async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
         _tool("big"),
         _tool(EVIL_NAME, description="\x1b[1mbold\x1b[0m [link=x]desc[/link]"),
         _tool("grow"),
+        _tool("grow_prompts"),
         _tool("fails"),
         _tool("picture"),
         _tool("odd_schema", {"type": "object", "properties": {"x": {"$ref": "#/$defs/x"}}}),
@@ -78,7 +81,7 @@ REVIEW_ASSISTANT = "Send the code and I will review it."
 
 
 async def list_prompts(_ctx: Any, _params: Any) -> types.ListPromptsResult:
-    return types.ListPromptsResult(prompts=[
+    prompts = [
         types.Prompt(name="review", title="Code review", description="Review code \x1b[1mtersely\x1b[0m"),
         types.Prompt(
             name="greet",
@@ -88,7 +91,10 @@ async def list_prompts(_ctx: Any, _params: Any) -> types.ListPromptsResult:
                 types.PromptArgument(name="tone", description="how"),
             ],
         ),
-    ])
+    ]
+    if _prompts_grown:
+        prompts.append(types.Prompt(name="added"))
+    return types.ListPromptsResult(prompts=prompts)
 
 
 def _said(role: str, text: str) -> types.PromptMessage:
@@ -110,7 +116,7 @@ def _text(text: str, **extra: Any) -> types.CallToolResult:
 
 
 async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-    global _grown
+    global _grown, _prompts_grown
     arguments = params.arguments or {}
     name = params.name
     if name == "echo":
@@ -139,6 +145,10 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
     if name == "grow":
         _grown = True
         await ctx.session.send_tool_list_changed()
+        return _text("grown")
+    if name == "grow_prompts":
+        _prompts_grown = True
+        await ctx.session.send_prompt_list_changed()
         return _text("grown")
     if name == "fails":
         return _text("it went wrong", is_error=True)

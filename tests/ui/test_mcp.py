@@ -86,7 +86,7 @@ async def test_the_palette_turns_a_server_off_and_on_for_this_chat(tmp_path: Pat
         manager = await until_settled(app)
         registry = app.tool_loop.registry
         steps = (
-            ("Disable MCP server fake", "running, 11 tools", ServerState.DISABLED, False),
+            ("Disable MCP server fake", "running, 12 tools", ServerState.DISABLED, False),
             ("Enable MCP server fake", "disabled: disabled for this chat", ServerState.RUNNING, True),
         )
         for command, shown_state, state, present in steps:

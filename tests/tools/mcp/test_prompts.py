@@ -3,6 +3,7 @@ and over streamable HTTP: listed with their arguments, got with values, their te
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 
@@ -64,3 +65,10 @@ async def test_a_refused_prompt_says_why(manager: McpManager) -> None:
 async def test_a_disabled_server_offers_no_prompts(manager: McpManager) -> None:
     await manager.set_enabled("fake", False)
     assert manager.prompts() == []
+
+
+async def test_a_changed_prompt_list_is_listed_again(manager: McpManager) -> None:
+    assert "added" not in {prompt.name for prompt in manager.prompts()}
+    await manager.servers["fake"].call("grow_prompts", {})
+    async with asyncio.timeout(30):
+        await manager.wait_until(lambda: "added" in {prompt.name for prompt in manager.prompts()})

@@ -1,9 +1,10 @@
-"""One MCP server: its session, owned by one asyncio task, its state and its tools.
+"""One MCP server: its session, owned by one asyncio task, its state, its tools and its prompts.
 
 The task opens the transport (a subprocess over stdio, or streamable HTTP), initialises the
 session, lists the tools and (when the server has them) its prompts, then waits for work: a
-`tools/list_changed` or `prompts/list_changed` notification lists them again, `stop()` ends it, which closes the session and ends the server process (the SDK closes its
-stdin, then terminates its process tree). Calls are made from the caller's task with the SDK's own
+`tools/list_changed` or `prompts/list_changed` notification lists them again, `stop()` ends it,
+which closes the session and ends the server process (the SDK closes its stdin, then terminates
+its process tree). Calls and `prompts/get` are made from the caller's task with the SDK's own
 timeout; a timed-out or cancelled call sends the protocol's `notifications/cancelled`.
 
 A server that fails to start, or whose connection closes, is `FAILED` with a reason; the next call
