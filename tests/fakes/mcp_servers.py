@@ -7,15 +7,21 @@ carry `Authorization: Bearer <token>` or is refused with 401.
 
 Its tools, each a case the client must handle:
 - `echo {text}`: the text back, and `{"echoed": text}` as structured content.
-- `pid`: the server's process id (to check it is gone afterwards).
+- `pid`: the server's process id (to check it is gone afterwards); annotated `readOnlyHint`.
 - `exit`: the process exits in the middle of the call.
-- `hang`: never answers; `was_cancelled` answers once the server has seen `hang` cancelled.
+- `hang`: never answers; `hang_started` answers once a `hang` call is running on the server, and
+  `was_cancelled` once the server has seen `hang` cancelled.
 - `big`: 5 MB of text.
 - `evil`: a name and output full of escape sequences and Rich markup.
 - `grow`: adds the tool `added` and announces `tools/list_changed`.
+- `grow_prompts`: adds the prompt `added` and announces `prompts/list_changed` (only).
 - `fails`: an `isError` result.
 - `picture`: an image block.
 - `odd_schema`: an input schema the checker does not support.
+Its prompts (`prompts/list`, `prompts/get`):
+- `review`: no arguments; a user message and an assistant answer, the user text with an escape
+  sequence and Rich markup in it.
+- `greet {name (required), tone}`: one user message naming `name` (and `tone`, when given).
 On start it writes a line to stderr (which the client must send to its log, not the screen).
 With `--linger` (stdio) it keeps running after its stdin closes, as a careless server would, so
 only a client that ends it (SIGTERM, then SIGKILL) leaves no process behind.
@@ -38,25 +44,29 @@ BIG_CHARS = 5 * 1024 * 1024
 STDERR_LINE = "fake mcp server: starting"
 
 _OBJECT: dict[str, Any] = {"type": "object"}
+_hanging = anyio.Event()
 _cancelled = anyio.Event()
 _grown = False
+_prompts_grown = False
 
 
-def _tool(name: str, schema: dict[str, Any] | None = None, description: str = "") -> types.Tool:
-    return types.Tool(name=name, description=description or f"the {name} tool", input_schema=schema or _OBJECT)
+def _tool(name: str, schema: dict[str, Any] | None = None, description: str = "", **extra: Any) -> types.Tool:
+    return types.Tool(name=name, description=description or f"the {name} tool", input_schema=schema or _OBJECT, **extra)
 
 
 async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
     echo = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
     tools = [
         _tool("echo", echo),
-        _tool("pid"),
+        _tool("pid", annotations=types.ToolAnnotations(read_only_hint=True)),
         _tool("exit"),
         _tool("hang"),
+        _tool("hang_started"),
         _tool("was_cancelled"),
         _tool("big"),
         _tool(EVIL_NAME, description="\x1b[1mbold\x1b[0m [link=x]desc[/link]"),
         _tool("grow"),
+        _tool("grow_prompts"),
         _tool("fails"),
         _tool("picture"),
         _tool("odd_schema", {"type": "object", "properties": {"x": {"$ref": "#/$defs/x"}}}),
@@ -66,12 +76,47 @@ async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
     return types.ListToolsResult(tools=tools)
 
 
+REVIEW_USER = "Review my code.\x1b[2J [bold]Be terse.[/bold]\u202e"
+REVIEW_ASSISTANT = "Send the code and I will review it."
+
+
+async def list_prompts(_ctx: Any, _params: Any) -> types.ListPromptsResult:
+    prompts = [
+        types.Prompt(name="review", title="Code review", description="Review code \x1b[1mtersely\x1b[0m"),
+        types.Prompt(
+            name="greet",
+            description="A greeting",
+            arguments=[
+                types.PromptArgument(name="name", description="who to greet", required=True),
+                types.PromptArgument(name="tone", description="how"),
+            ],
+        ),
+    ]
+    if _prompts_grown:
+        prompts.append(types.Prompt(name="added"))
+    return types.ListPromptsResult(prompts=prompts)
+
+
+def _said(role: str, text: str) -> types.PromptMessage:
+    return types.PromptMessage(role=role, content=types.TextContent(type="text", text=text))  # type: ignore[arg-type]
+
+
+async def get_prompt(_ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    arguments = params.arguments or {}
+    if params.name == "review":
+        return types.GetPromptResult(messages=[_said("user", REVIEW_USER), _said("assistant", REVIEW_ASSISTANT)])
+    if params.name == "greet" and "name" in arguments:
+        tone = f", {arguments['tone']}" if "tone" in arguments else ""
+        return types.GetPromptResult(description="A greeting", messages=[_said("user", f"Say hello to {arguments['name']}{tone}.")])
+    raise ValueError(f"no prompt {params.name!r} with arguments {sorted(arguments)}")
+
+
 def _text(text: str, **extra: Any) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], **extra)
 
 
 async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-    global _grown
+    global _grown, _prompts_grown
     arguments = params.arguments or {}
     name = params.name
     if name == "echo":
@@ -82,10 +127,14 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
         sys.stdout.flush()
         os._exit(3)
     if name == "hang":
+        _hanging.set()
         try:
             await anyio.sleep_forever()
         finally:
             _cancelled.set()
+    if name == "hang_started":
+        await _hanging.wait()
+        return _text("hang is running")
     if name == "was_cancelled":
         await _cancelled.wait()
         return _text("hang was cancelled")
@@ -97,6 +146,10 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
         _grown = True
         await ctx.session.send_tool_list_changed()
         return _text("grown")
+    if name == "grow_prompts":
+        _prompts_grown = True
+        await ctx.session.send_prompt_list_changed()
+        return _text("grown")
     if name == "fails":
         return _text("it went wrong", is_error=True)
     if name == "picture":
@@ -104,7 +157,7 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
     return _text(f"called {name}")
 
 
-server = Server("fake", on_list_tools=list_tools, on_call_tool=call_tool)
+server = Server("fake", on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt)
 
 
 async def run_stdio() -> None:

@@ -1,6 +1,7 @@
 """MCP servers in the TUI, against the fake server (tests/fakes/mcp_servers.py) as a real subprocess:
 started after the first screen, a failure told once by name, turned off and on from the palette,
-a tool approved and denied through the modal, every server process ended when the app quits."""
+a tool approved and denied through the modal, a running call cancelled with Esc, a server's prompt
+picked (Ctrl+O) and sent, every server process ended when the app quits."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from tui_chat.tools.mcp.manager import McpManager
 from tui_chat.tools.mcp.server import ServerState
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.approval import ApprovalScreen
+from tui_chat.ui.screens.chat import ChatScreen
+from tui_chat.ui.screens.pack_picker import PackPickerScreen
+from tui_chat.ui.screens.variables_form import VariablesForm
 from tui_chat.ui.widgets.tool_item import ToolItem
 
 from .conftest import SIZE, make_app, screen_text
@@ -26,11 +30,11 @@ from .test_chat_screen import type_and_send, wait_for
 MISSING = "/nonexistent/mcp-server"
 
 
-def mcp_app(tmp_path: Path, *provider_steps: list) -> TuiChatApp:
+def mcp_app(tmp_path: Path, *provider_steps: list, timeout: float = 10) -> TuiChatApp:
     """The app with a working server ("fake") and one that cannot start ("broken"); with steps, a scripted model."""
     app = make_app()
     app.session.mcp = McpManager(
-        {"fake": stdio_config("fake", "--linger", timeout=10), "broken": McpServerConfig(name="broken", command=MISSING)}, log_dir=tmp_path
+        {"fake": stdio_config("fake", "--linger", timeout=timeout), "broken": McpServerConfig(name="broken", command=MISSING)}, log_dir=tmp_path
     )
     if provider_steps:
         app.session.conversation.use_provider(ScriptedProvider(*provider_steps))
@@ -82,7 +86,7 @@ async def test_the_palette_turns_a_server_off_and_on_for_this_chat(tmp_path: Pat
         manager = await until_settled(app)
         registry = app.tool_loop.registry
         steps = (
-            ("Disable MCP server fake", "running, 10 tools", ServerState.DISABLED, False),
+            ("Disable MCP server fake", "running, 12 tools", ServerState.DISABLED, False),
             ("Enable MCP server fake", "disabled: disabled for this chat", ServerState.RUNNING, True),
         )
         for command, shown_state, state, present in steps:
@@ -151,3 +155,71 @@ async def test_quitting_ends_every_server_process(tmp_path: Path) -> None:
         await pilot.press("ctrl+q")
     assert not process_alive(pid)
     assert manager.servers["fake"].state is ServerState.STOPPED
+
+
+async def test_escape_during_an_mcp_call_cancels_it_on_the_server_and_the_chat_goes_on(tmp_path: Path) -> None:
+    # A call timeout far beyond the test's own bound: only Esc can end the call in time.
+    app = mcp_app(tmp_path, calls(("mcp__fake__hang", "{}")), answer("still here"), timeout=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        manager = await until_settled(app)
+        server = manager.servers["fake"]
+        await type_and_send(pilot, "wait for it")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        async with asyncio.timeout(30):
+            await server.call("hang_started", {})  # answers once the hang call runs on the server
+        chat = app.screen_stack[0]
+        assert chat.streaming
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not chat.streaming)
+        await pilot.pause()
+        assert app.query_one(ToolItem).status is ToolStatus.CANCELLED
+        async with asyncio.timeout(30):  # the server answers this once notifications/cancelled ended `hang`
+            assert (await server.call("was_cancelled", {})).content[0].text == "hang was cancelled"
+        assert server.state is ServerState.RUNNING
+        await type_and_send(pilot, "are you there?")
+        await app.workers.wait_for_complete()
+        assert app.session.conversation.history[-1].content == "still here"
+        [result] = [m for m in app.session.conversation.history if m.role is Role.TOOL]
+        assert result.is_error and "cancelled" in result.content
+
+
+async def test_a_server_prompt_is_picked_with_its_argument_and_goes_with_the_next_message(tmp_path: Path) -> None:
+    app = mcp_app(tmp_path, answer("Hello, Ada!"))
+    provider = app.session.conversation.provider
+    assert isinstance(provider, ScriptedProvider)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_settled(app)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PackPickerScreen))
+        await pilot.press(*"greet")
+        await wait_for(pilot, lambda: "MCP server fake / greet" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, VariablesForm))
+        assert "who to greet" in screen_text(app)
+        await pilot.press(*"Ada", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await wait_for(pilot, lambda: "Say hello to Ada." in screen_text(app))
+        await type_and_send(pilot, "in French, please")
+        await app.workers.wait_for_complete()
+        [request] = provider.requests
+        assert [(m.role, m.content) for m in request.messages] == [
+            (Role.USER, "Say hello to Ada."),
+            (Role.USER, "in French, please"),
+        ]
+        assert app.session.conversation.history[-1].content == "Hello, Ada!"
+
+
+async def test_a_server_prompt_that_cannot_be_had_keeps_the_picker_open_saying_why(tmp_path: Path) -> None:
+    app = mcp_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        manager = await until_settled(app)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, PackPickerScreen))
+        await pilot.press(*"code review")
+        await wait_for(pilot, lambda: "MCP server fake / Code review" in screen_text(app))
+        await manager.set_enabled("fake", False)  # the server goes away while the list is open
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "The prompt could not be had: MCP server fake is disabled" in screen_text(app))
+        assert isinstance(app.screen, PackPickerScreen)
+        assert app.session.conversation.history == []

@@ -6,18 +6,23 @@ Claude Desktop, Cursor, VS Code and others describe servers as
 a `[mcp.servers.NAME]` table, written with tomlkit so the rest of the file keeps its comments and
 layout. A server already in the config is left as it is; one that cannot be used is skipped,
 saying why. The result is checked by the same rules as the config file itself.
+
+Other clients' files often hold secrets as they are (`"Authorization": "Bearer ghp_..."`). Such a
+header or env value (one without a `${NAME}`) is still copied, so the server works, but each is
+warned of by server and key, never its value, with the `${NAME}` to write instead.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from ..checking import Problems
 from ..errors import ConfigError
 from ..safe_text import escape_controls
-from ..tools.mcp.config import check_mcp_table
+from ..tools.mcp.config import check_mcp_table, names_a_variable
 from ..tools.registry import Approval
 from .editing import atomic_write_secret
 from .loading import read_toml
@@ -47,6 +52,20 @@ def as_table(entry: Any) -> dict[str, Any]:
     if entry.get("disabled") is True:
         table["enabled"] = False
     return table
+
+
+def literal_values(name: str, table: dict[str, Any]) -> list[str]:
+    """A warning for each header or env value of server `name` written as it is (no `${NAME}` in it)."""
+    warnings: list[str] = []
+    for key, label in (("headers", "header"), ("env", "env")):
+        for field, value in table.get(key, {}).items():
+            if isinstance(value, str) and not names_a_variable(value):
+                variable = re.sub(r"[^A-Z0-9_]|^(?=[0-9])", "_", (f"{name}_{field}" if key == "headers" else field).upper())
+                warnings.append(
+                    f"warning: {label} {escape_controls(field)} is written into the config as it is; if it is a secret,"
+                    f" write \"${{{variable}}}\" there and set that variable in the environment"
+                )
+    return warnings
 
 
 def import_servers(source: Path, config_path: Path) -> list[str]:
@@ -82,7 +101,8 @@ def import_servers(source: Path, config_path: Path) -> list[str]:
         server["approval"] = Approval.ASK.value
         document["mcp"]["servers"][name] = server
         added += 1
-        report.append(f"{shown}: added ({checked[name].transport})" + (f"; {'; '.join(problems.messages)}" if problems.messages else ""))
+        notes = [*problems.messages, *literal_values(name, table)]
+        report.append(f"{shown}: added ({checked[name].transport})" + "".join(f"; {note}" for note in notes))
     if added:
         atomic_write_secret(config_path, tomlkit.dumps(document))
     return report

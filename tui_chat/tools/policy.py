@@ -9,7 +9,9 @@ Each tool has a mode: `auto`, `ask` or `deny`. The first rule that applies decid
 5. `--yes`: auto.
 6. The config's `[tools.<name>] approval`.
 7. The pack's setting for the tool.
-8. The tool's default: auto for calculator and current_time, ask for everything else.
+8. The tool's default: auto for calculator and current_time, ask for everything else; for an MCP
+   tool, its server's `approval` in the config (ask unless set). An MCP tool is never said to be
+   free of side effects: its server's `readOnlyHint` is told as a claim, and it still asks.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .mcp.tool import McpTool
 from .registry import Approval, Tool
 from .settings import ToolConfig
 
@@ -68,6 +71,8 @@ class ApprovalPolicy:
             return Rule(self.config[name], f"{name} is set to \"{self.config[name].value}\" in the config")
         if name in self.pack:
             return Rule(self.pack[name], f"{name} is set to \"{self.pack[name].value}\" for this prompt pack")
+        if isinstance(tool, McpTool):
+            return _mcp_default(tool)
         if tool.default_approval is Approval.AUTO:
             return Rule(Approval.AUTO, f"{name} has no side effects")
         what = "runs a command" if tool.kind == "command" else "reads your files" if tool.uses_workspace else "may have side effects"
@@ -81,3 +86,12 @@ class ApprovalPolicy:
         """Remember "always allow" for `tool` (ignored for tools that always ask)."""
         if self.can_always_allow(tool):
             self.allowed.add(tool.name)
+
+
+def _mcp_default(tool: McpTool) -> Rule:
+    """The rule from an MCP tool's default: its server's setting; what the server claims is only told."""
+    mode = tool.default_approval
+    if mode is not Approval.ASK:
+        return Rule(mode, f"{tool.name} is set to \"{mode.value}\" for MCP server {tool.server} in the config")
+    what = "says it only reads (readOnlyHint), which cannot be checked" if tool.read_only_hint else "may have side effects"
+    return Rule(mode, f"{tool.name} of MCP server {tool.server} {what}, so it asks by default")

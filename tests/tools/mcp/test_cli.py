@@ -86,6 +86,14 @@ def test_mcp_list_shows_running_failed_and_disabled_servers(tmp_path: Path) -> N
         env=env, capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
     ).stdout
     assert "  mcp__fake__odd_schema  [unavailable: its input schema cannot be checked" in text
+    assert "  prompt review\n  prompt greet (name* tone)\n" in text
+    prompts = {prompt["name"]: prompt for prompt in listing["fake"]["prompts"]}
+    assert prompts["review"]["title"] == "Code review" and prompts["review"]["description"] == "Review code [1mtersely[0m"
+    assert prompts["greet"]["arguments"] == [
+        {"name": "name", "description": "who to greet", "required": True},
+        {"name": "tone", "description": "how", "required": False},
+    ]
+    assert listing["broken"]["prompts"] == []
     assert "\x1b" not in text and "fake mcp server: starting" not in text
 
 

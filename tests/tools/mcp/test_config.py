@@ -92,3 +92,22 @@ def test_import_refuses_a_file_without_servers(tmp_path: Path) -> None:
     source.write_text('{"servers": 3}')
     with pytest.raises(ConfigError, match="no \"mcpServers\" object"):
         import_servers(source, tmp_path / "config.toml")
+
+
+def test_import_warns_of_literal_secrets_naming_server_and_key_never_the_value(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    source = tmp_path / "mcp.json"
+    source.write_text(json.dumps({"mcpServers": {
+        "github": {"url": "https://example.com/mcp", "headers": {"Authorization": "Bearer ghp_literal123", "X-Ref": "Bearer ${T}"}},
+        "files": {"command": "npx", "env": {"API_KEY": "sk-literal456", "FROM_ENV": "${HOME_TOKEN}"}},
+    }}))
+    github, files = import_servers(source, config)
+    assert github == (
+        "github: added (http); warning: header Authorization is written into the config as it is;"
+        " if it is a secret, write \"${GITHUB_AUTHORIZATION}\" there and set that variable in the environment"
+    )
+    assert files == (
+        "files: added (stdio); warning: env API_KEY is written into the config as it is;"
+        " if it is a secret, write \"${API_KEY}\" there and set that variable in the environment"
+    )
+    assert "ghp_literal123" not in github + files and "sk-literal456" not in github + files

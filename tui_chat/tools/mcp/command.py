@@ -1,7 +1,8 @@
 """`tui-chat mcp list [--json]` (the arguments are parsed, and the config read, in `cli.py`).
 
 It starts every configured server, waits until each runs or has failed, prints each with its
-state (running, failed and why, disabled) and its tools, and ends them all. Header and env values
+state (running, failed and why, disabled), its tools and its prompts (with their arguments, a
+required one marked `*`), and ends them all. Header and env values
 are never printed; tool names and descriptions from servers are shown with control characters
 escaped.
 """
@@ -55,6 +56,18 @@ def _describe(server: McpServer) -> dict[str, Any]:
             }
             for tool in server.tools
         ],
+        "prompts": [
+            {
+                "name": escape_controls(prompt.name),
+                "title": prompt.title,
+                "description": prompt.description,
+                "arguments": [
+                    {"name": escape_controls(argument.name), "description": argument.description, "required": argument.required}
+                    for argument in prompt.arguments
+                ],
+            }
+            for prompt in server.prompts
+        ],
     }
 
 
@@ -66,4 +79,7 @@ def _lines(listing: list[dict[str, Any]]) -> list[str]:
         for tool in server["tools"]:
             note = f"  [unavailable: {tool['problem']}]" if tool["problem"] else ""
             lines.append(f"  {tool['name']}{note}")
+        for prompt in server["prompts"]:
+            arguments = " ".join(argument["name"] + ("*" if argument["required"] else "") for argument in prompt["arguments"])
+            lines.append(f"  prompt {prompt['name']}" + (f" ({arguments})" if arguments else ""))
     return lines

@@ -76,6 +76,11 @@ class McpServerConfig:
         return self.tools.get(tool, self.approval)
 
 
+def names_a_variable(value: str) -> bool:
+    """Whether `value` takes something from the environment (has a `${NAME}`), rather than holding it all."""
+    return _REFERENCE.search(value) is not None
+
+
 def expand(values: Mapping[str, str]) -> dict[str, str]:
     """`values` with every `${NAME}` replaced by the environment variable NAME.
 

@@ -4,7 +4,8 @@
 server at once in the background; `attach(registry)` puts the tools of running servers into a tool
 registry and keeps them in step as servers start, fail or change their tool list. A server that
 fails gives one notice naming it (`notices`, and `on_notice` if set); the chat goes on without its
-tools. `set_enabled(name, ...)` turns a server off or on for this chat. `aclose()` ends every
+tools. `prompts()` lists the prompts of running servers and `get_prompt(...)` gets one's messages.
+`set_enabled(name, ...)` turns a server off or on for this chat. `aclose()` ends every
 server process; `end_on_sigterm()` makes SIGTERM end them too.
 
 Nothing here imports the `mcp` SDK: `server.py` imports it when a server is first started.
@@ -19,11 +20,14 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from ...chunks import Message
 from ..registry import Tool, ToolContext, ToolError, ToolRegistry
 from ..result import ToolResult
 from .config import McpServerConfig
+from .prompts import RemotePrompt
 from .results import call_result
 from .server import McpServer, RemoteTool, ServerState, ServerUnavailable
+from .tool import McpTool
 
 
 def default_log_dir() -> Path:
@@ -119,6 +123,16 @@ class McpManager:
             if not remote.problem
         ]
 
+    # --- prompts ------------------------------------------------------------------------------
+
+    def prompts(self) -> list[RemotePrompt]:
+        """Every prompt of every running server, server by server in the config's order."""
+        return [prompt for server in self.servers.values() if server.state is ServerState.RUNNING for prompt in server.prompts]
+
+    async def get_prompt(self, prompt: RemotePrompt, arguments: Mapping[str, str]) -> tuple[Message, ...]:
+        """The messages `prompt` gives with `arguments`; `ServerUnavailable` or `TimeoutError` saying why not."""
+        return await self.servers[prompt.server].get_prompt(prompt.name, dict(arguments))
+
     def _tool(self, server: McpServer, remote: RemoteTool) -> Tool:
         from ...chunks import ToolSpec
 
@@ -128,13 +142,14 @@ class McpManager:
             except (ServerUnavailable, TimeoutError) as error:
                 raise ToolError(str(error)) from None
 
-        return Tool(
+        return McpTool(
             ToolSpec(remote.registry_name, remote.description, remote.schema),
             handler,
             default_approval=server.config.approval_for(remote.name),
             timeout=None,  # the server's own timeout applies, and cancels the call on the server
             kind="mcp",
             server=server.name,
+            read_only_hint=remote.read_only_hint,
         )
 
     def _sync(self, registry: ToolRegistry) -> None:

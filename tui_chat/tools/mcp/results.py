@@ -14,8 +14,8 @@ from typing import Any
 from ..result import ToolResult, text_result
 
 
-def _block_text(block: Any) -> str:
-    """One content block as text: its text, or a notice of what it is."""
+def block_text(block: Any) -> str:
+    """One content block (of a tool result or a prompt message) as text: its text, or a notice of what it is."""
     kind = getattr(block, "type", "")
     if kind == "text":
         return str(block.text)
@@ -34,7 +34,7 @@ def _block_text(block: Any) -> str:
 
 def call_result(result: Any) -> ToolResult:
     """A `CallToolResult` as a cleaned, capped `ToolResult` (an error when the server says `isError`)."""
-    parts = [_block_text(block) for block in result.content or ()]
+    parts = [block_text(block) for block in result.content or ()]
     structured = getattr(result, "structured_content", None)
     if structured is not None:
         parts.append(json.dumps(structured, ensure_ascii=False))

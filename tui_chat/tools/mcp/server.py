@@ -1,9 +1,10 @@
-"""One MCP server: its session, owned by one asyncio task, its state and its tools.
+"""One MCP server: its session, owned by one asyncio task, its state, its tools and its prompts.
 
 The task opens the transport (a subprocess over stdio, or streamable HTTP), initialises the
-session, lists the tools, then waits for work: a `tools/list_changed` notification lists the tools
-again, `stop()` ends it, which closes the session and ends the server process (the SDK closes its
-stdin, then terminates its process tree). Calls are made from the caller's task with the SDK's own
+session, lists the tools and (when the server has them) its prompts, then waits for work: a
+`tools/list_changed` or `prompts/list_changed` notification lists them again, `stop()` ends it,
+which closes the session and ends the server process (the SDK closes its stdin, then terminates
+its process tree). Calls and `prompts/get` are made from the caller's task with the SDK's own
 timeout; a timed-out or cancelled call sends the protocol's `notifications/cancelled`.
 
 A server that fails to start, or whose connection closes, is `FAILED` with a reason; the next call
@@ -25,9 +26,12 @@ from ...checking.json_schema import UnsupportedSchema, rules_from_json_schema
 from ...safe_text import clean
 from .config import McpServerConfig, MissingVariable, expand
 from .names import tool_name
+from .prompts import RemotePrompt, prompt_messages, remote_prompt
 
 if TYPE_CHECKING:
     from mcp import ClientSession
+
+    from ...chunks import Message
 
 START_TIMEOUT = 30.0
 """Seconds a server has to start, initialise and list its tools."""
@@ -59,6 +63,8 @@ class RemoteTool:
     description: str
     schema: dict[str, Any]
     problem: str = ""
+    read_only_hint: bool = False
+    """The server says the tool changes nothing (`readOnlyHint`): told in the dialog, never trusted."""
 
 
 def _reason(error: BaseException) -> str:
@@ -86,7 +92,21 @@ def remote_tool(server: str, tool: Any) -> RemoteTool:
         description=clean(tool.description or tool.title or ""),
         schema=schema,
         problem=problem,
+        read_only_hint=bool(tool.annotations and tool.annotations.read_only_hint),
     )
+
+
+async def _every_page(list_page: Callable[..., Any], field: str) -> list[Any]:
+    """Every item of a paginated list (`tools/list`, `prompts/list`), following its cursors."""
+    from mcp_types import PaginatedRequestParams
+
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        listed = await list_page(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
+        items += getattr(listed, field)
+        if not (cursor := listed.next_cursor):
+            return items
 
 
 class McpServer:
@@ -99,6 +119,7 @@ class McpServer:
         self.state = ServerState.STOPPED if config.enabled else ServerState.DISABLED
         self.reason = "" if config.enabled else "disabled in the config"
         self.tools: tuple[RemoteTool, ...] = ()
+        self.prompts: tuple[RemotePrompt, ...] = ()
         self._on_change = on_change
         self._session: ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
@@ -128,13 +149,13 @@ class McpServer:
     async def _life(self) -> None:
         try:
             async with self._session_opened() as session:
-                await self._list_tools(session)
+                await self._list(session)
                 self._session = session
                 self._failures = 0
                 self._set(ServerState.RUNNING, "")
                 self._settled.set()
                 while await self._work.get() == "refresh":
-                    await self._list_tools(session)
+                    await self._list(session)
                     self._on_change(self)
             if self.state is ServerState.RUNNING:
                 self._set(ServerState.STOPPED, "")
@@ -194,24 +215,31 @@ class McpServer:
             async with streamable_http_client(self.config.url or "", http_client=client) as streams:
                 yield streams
 
-    async def _list_tools(self, session: ClientSession) -> None:
-        tools: list[RemoteTool] = []
-        cursor: str | None = None
-        from mcp_types import PaginatedRequestParams
-
+    async def _list(self, session: ClientSession) -> None:
+        """List the server's tools, and its prompts when its capabilities say it has some."""
         async with asyncio.timeout(START_TIMEOUT):
-            while True:
-                listed = await session.list_tools(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
-                tools += (remote_tool(self.name, tool) for tool in listed.tools)
-                if not (cursor := listed.next_cursor):
-                    break
-        self.tools = tuple(tools)
+            listed = await _every_page(session.list_tools, "tools")
+            self.tools = tuple(remote_tool(self.name, tool) for tool in listed)
+            capabilities = session.server_capabilities
+            if capabilities is not None and capabilities.prompts is not None:
+                listed = await _every_page(session.list_prompts, "prompts")
+                self.prompts = tuple(remote_prompt(self.name, prompt) for prompt in listed)
 
     async def _on_message(self, message: Any) -> None:
-        if getattr(message, "method", None) == "notifications/tools/list_changed":
+        if getattr(message, "method", None) in ("notifications/tools/list_changed", "notifications/prompts/list_changed"):
             self._work.put_nowait("refresh")
 
     # --- use ----------------------------------------------------------------------------------
+
+    async def _running_session(self) -> ClientSession:
+        """The session, once the server is started (a failed one after its backoff); else `ServerUnavailable`."""
+        await self.start()
+        session = self._session
+        if session is None or self.state is not ServerState.RUNNING:
+            wait = max(0.0, self._retry_at - time.monotonic())
+            retry = f"; retrying in {wait:.0f} s" if self.state is ServerState.FAILED and wait >= 1 else ""
+            raise ServerUnavailable(f"MCP server {self.name} is {self.state.value}: {self.reason}{retry}")
+        return session
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> Any:
         """Call the server's tool `tool` (its own name); the `CallToolResult`.
@@ -224,12 +252,7 @@ class McpServer:
         from mcp import MCPError
         from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
-        await self.start()
-        session = self._session
-        if session is None or self.state is not ServerState.RUNNING:
-            wait = max(0.0, self._retry_at - time.monotonic())
-            retry = f"; retrying in {wait:.0f} s" if self.state is ServerState.FAILED and wait >= 1 else ""
-            raise ServerUnavailable(f"MCP server {self.name} is {self.state.value}: {self.reason}{retry}")
+        session = await self._running_session()
         try:
             return await session.call_tool(tool, arguments, read_timeout_seconds=self.config.timeout)
         except MCPError as error:
@@ -239,6 +262,26 @@ class McpServer:
                 self._fail(f"the connection closed during a call to {clean(tool)}")
                 self._work.put_nowait("close")
                 raise ServerUnavailable(f"MCP server {self.name} failed: {self.reason}") from None
+            raise ServerUnavailable(f"MCP server {self.name}: {_reason(error)}") from None
+
+    async def get_prompt(self, prompt: str, arguments: dict[str, str]) -> tuple[Message, ...]:
+        """The messages of the server's prompt `prompt` with `arguments` (`prompts/get`), cleaned.
+
+        Starts the server first as `call` does; raises `ServerUnavailable` saying why when the
+        server cannot be reached or refuses, and `TimeoutError` after the server's `timeout`.
+        """
+        from mcp import MCPError
+        from mcp_types import REQUEST_TIMEOUT
+
+        session = await self._running_session()
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                return prompt_messages(await session.get_prompt(prompt, arguments))
+        except TimeoutError:
+            raise TimeoutError(f"MCP server {self.name} gave no prompt within {self.config.timeout:g} s") from None
+        except MCPError as error:
+            if error.code == REQUEST_TIMEOUT:
+                raise TimeoutError(f"MCP server {self.name} gave no prompt within {self.config.timeout:g} s") from None
             raise ServerUnavailable(f"MCP server {self.name}: {_reason(error)}") from None
 
     async def stop(self) -> None:
@@ -282,5 +325,5 @@ class McpServer:
     def _set(self, state: ServerState, reason: str) -> None:
         self.state, self.reason = state, reason
         if state in (ServerState.STOPPED, ServerState.DISABLED):
-            self.tools = ()  # a failed server keeps its tools: calling one starts it again
+            self.tools, self.prompts = (), ()  # a failed server keeps them: using one starts it again
         self._on_change(self)

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from ..app import TuiChatApp
     from ..widgets.message import AssistantMessage
     from .chat_list import ChatChoice
-    from .pack_picker import PackChoice
+    from .pack_picker import McpPromptChoice, PackChoice
 
 RETRY_HINT = "Ctrl+R asks again"
 INCOGNITO = "incognito: this chat is not saved"
@@ -454,10 +454,15 @@ class ChatScreen(ChatVoice):
 
         session = self.chat_app.session
         current_prompt = session.rendered.prompt_id if session.rendered else None
-        self.app.push_screen(PackPickerScreen(session.pack, current_prompt, session.config.variables), self._use_pack)
+        self.app.push_screen(PackPickerScreen(session.pack, current_prompt, session.config.variables, session.mcp), self._use_pack)
 
-    def _use_pack(self, choice: PackChoice | None) -> None:
+    def _use_pack(self, choice: PackChoice | McpPromptChoice | None) -> None:
         if choice is None:
+            return
+        from .pack_picker import McpPromptChoice
+
+        if isinstance(choice, McpPromptChoice):  # an MCP server's prompt: its messages start the chat from here
+            self.run_worker(self._start_with(choice), group="history")
             return
         try:
             self.chat_app.use_pack(choice.path, choice.prompt_id, choice.variables)
@@ -466,6 +471,24 @@ class ChatScreen(ChatVoice):
             return
         self.refresh_description()
         self.notify(f"Now using {self.chat_app.session.conversation.prompt.label}.")
+
+    async def _start_with(self, choice: McpPromptChoice) -> None:
+        """Add an MCP server prompt's messages to the chat (shown, and sent with the next message)."""
+        from ...chunks import Role
+
+        if self.streaming:
+            self.notify("Wait for the reply to end (or Esc), then pick the prompt again.", title="Prompt not used", severity="warning")
+            return
+        log = self.query_one(ChatLog)
+        for message in choice.messages:
+            self.chat_app.session.conversation.append(message)
+            if message.role is Role.USER:
+                await log.add_user(message.content)
+            else:
+                view = await log.add_reply()
+                view.append(message.content)
+                await view.finish(message.status)
+        self.notify(f"{choice.label}: its {len(choice.messages)} messages go to the model with your next one.")
 
     def action_pick_model(self) -> None:
         from .model_picker import ModelPickerScreen
