@@ -746,7 +746,7 @@ def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
             posted.append(message)
             return True
 
-    voice = VoiceController(Target(), record=recorded.append)
+    voice = VoiceController(Target(), record=lambda message, spoken: recorded.append(message))
     for text, final in (("What ", False), ("is it", False), ("What is it?", True)):
         dispatch(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)), voice)
     assert [(type(m).__name__, m.text) for m in posted] == [
@@ -828,7 +828,7 @@ def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_his
         def post_message(self, message: Any) -> bool:
             return True
 
-    voice = VoiceController(Target(), record=recorded.append)
+    voice = VoiceController(Target(), record=lambda message, spoken: recorded.append(message))
     dispatch(ReplyStarted(1.0, 1), voice)
     dispatch(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."), voice)
     assert recorded == []  # held for the transcript
@@ -951,7 +951,7 @@ async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Pos
             VoiceSetup(source_factory=rig.source, sink_factory=rig.sink, provider=provider),
             chat_settings=lambda name: ProviderSettings(base_url=server.url, api_key=lambda: "test-key"),
             mode="hands-free",
-            record=recorded.append,
+            record=lambda message, spoken: recorded.append(message),
             history=lambda: (),
         )
         worker = asyncio.create_task(voice.run())
