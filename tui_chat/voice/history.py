@@ -97,11 +97,16 @@ class VoiceHistory(VoiceEventHandler):
         if waiting is None:
             self._places.append(waiting := _Place())
             self._user_since_reply = True
-        waiting.message = Message(Role.USER, text)
-        start, end = self._speech or (None, None)
-        waiting.spoken = VoiceTurn(_ms(start), _ms(end), self._barged_in)
-        self._speech, self._barged_in = None, False
+        waiting.message = Message(Role.USER, text, spoken=True)
+        waiting.spoken = self._speech_heard()
         self._flush()
+
+    def _speech_heard(self) -> VoiceTurn:
+        """The speech since the last transcript, now transcribed (or given up on): where it was."""
+        start, end = self._speech or (None, None)
+        spoken = VoiceTurn(_ms(start), _ms(end), self._barged_in)
+        self._speech, self._barged_in = None, False
+        return spoken
 
     def reply_started(self, reply: int, *, at: float | None = None) -> None:
         self._stand_in()  # the transcripts of earlier turns are not coming now
@@ -128,7 +133,7 @@ class VoiceHistory(VoiceEventHandler):
                 del self._places[index - 1]  # nor a place for the words it answered: they go in as they come
                 self._user_since_reply = False
         else:
-            self._places[index].message = Message(Role.ASSISTANT, text, status=ended)
+            self._places[index].message = Message(Role.ASSISTANT, text, status=ended, spoken=True)
             self._places[index].spoken = VoiceTurn(_ms(began), _ms(at))
         self._flush()
 
@@ -137,14 +142,15 @@ class VoiceHistory(VoiceEventHandler):
         transcript not come, as a stand-in), so nothing recorded after it is held back."""
         for place in self._places:
             if place.reply is not None and place.message is None:
-                place.message = Message(Role.ASSISTANT, "", status=ReplyStatus(status))
+                place.message = Message(Role.ASSISTANT, "", status=ReplyStatus(status), spoken=True)
         self._stand_in()
 
     def _stand_in(self) -> None:
         """The transcripts still awaited are not coming: stand-ins take their places."""
         for place in self._places:
             if place.reply is None and place.message is None:
-                place.message = Message(Role.USER, UNTRANSCRIBED)
+                place.message = Message(Role.USER, UNTRANSCRIBED, spoken=True)
+                place.spoken = self._speech_heard()  # (said aloud all the same)
         self._flush()
 
     def _flush(self) -> None:
