@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.fakes.realtime_gemini import FakeGeminiLive, Reply as GeminiReply
-from tests.fakes.realtime_openai import FakeOpenAIRealtime, Reply as OpenAIReply
+from tests.fakes.realtime_gemini import FakeGeminiLive
+from tests.fakes.realtime_gemini import Reply as GeminiReply
+from tests.fakes.realtime_openai import FakeOpenAIRealtime
+from tests.fakes.realtime_openai import Reply as OpenAIReply
 from tests.realtime.conftest import settings_for
 from tests.voice.test_voice_path import GatedSource
 from tui_chat.audio.playback import ClockedSink
@@ -44,7 +46,7 @@ PROVIDERS = {
 
 
 def quiet(seconds: float, rate: int) -> np.ndarray:
-    return np.zeros(int(round(seconds * rate)), np.int16)
+    return np.zeros(round(seconds * rate), np.int16)
 
 
 def words_heard(played_s: float) -> str:

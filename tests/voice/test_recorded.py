@@ -5,39 +5,29 @@ status and the words heard, the speech that cut it marked a barge-in. Real SQLit
 from __future__ import annotations
 
 import argparse
-import io
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.audio.conftest import RATE, Spoken
-from tui_chat.audio.wav import write_wav
+from tests.audio.conftest import Spoken
+from tests.voice.test_headless import lines, voice
 from tui_chat.chunks import ReplyStatus, Role
 from tui_chat.store.database import default_path
 from tui_chat.store.history import open_store
 from tui_chat.store.reads import list_chats, load_chat
 from tui_chat.store.recorder import ChatSettings, Recorder
 from tui_chat.store.resume import history_messages
-from tui_chat.voice.headless import add_voice_arguments, run_voice, run_voice_from_args
-
-
-@pytest.fixture
-def speech_file(tmp_path: Path, synth_two_phrases: Spoken) -> Path:
-    path = tmp_path / "in.wav"
-    write_wav(path, synth_two_phrases.samples, RATE)
-    return path
+from tui_chat.voice.headless import add_voice_arguments, run_voice_from_args
 
 
 async def test_a_voice_session_is_saved_turn_by_turn_marked_spoken(tmp_path: Path, speech_file: Path, synth_two_phrases: Spoken) -> None:
     """Two turns with the demo; the second is spoken over the first reply, which is cut."""
     store = open_store(tmp_path / "chats.db")
     recorder = Recorder(store, lambda: ChatSettings(provider="demo"))
-    out = io.StringIO()
-    code = await run_voice("demo", audio_in=speech_file, fast=True, json_out=True, recorder=recorder, out=out, err=io.StringIO())
+    code, out, _err = await voice("demo", audio_in=speech_file, fast=True, json_out=True, recorder=recorder)
     recorder.close()
     assert code == 0
-    printed = [json.loads(line) for line in out.getvalue().splitlines()]
+    printed = lines(out)
     ended = {e["reply"]: e for e in printed if e["type"] == "reply_ended"}
     assert ended[1]["status"] == "interrupted" and ended[2]["status"] == "complete"
     heard = [e["text"] for e in printed if e["type"] == "transcript" and e["role"] == "user"]

@@ -44,7 +44,7 @@ class _Place:
 
 
 def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else int(round(seconds * 1000))
+    return None if seconds is None else round(seconds * 1000)
 
 
 class VoiceHistory(VoiceEventHandler):
