@@ -7,10 +7,12 @@ start and end in milliseconds of the session's audio time, and for the user's wo
 cut a reply; None for typed text). Front ends pass a `record` that appends to the chat's
 `Conversation` and saves to the history (`store.recorder.Recorder.spoken`), so the chat, the
 model's next context and the saved chat hold the same messages: a cut reply with the words that
-were heard of it (`ReplyEnded.text`). A reply keeps its place from when it started but goes in only when it has ended: its
-status (`complete`, `interrupted`...) is decided by the session from what was heard of it, which
-may be well after its words all came, and after other things were said. What follows a reply
-still playing waits for it, so the history never has to be revised.
+were heard of it (`ReplyEnded.text`).
+
+A reply keeps its place from when it started but goes in only when it has ended: its status
+(`complete`, `interrupted`...) is decided by the session from what was heard of it, which may be
+well after its words all came, and after other things were said. What follows a reply still
+playing waits for it, so the history never has to be revised.
 
 The user's words may come after the reply to them has begun (transcription runs beside the
 reply): a reply with nothing of the user's before it keeps a place for them. If no transcript
@@ -40,7 +42,7 @@ class _Place:
     reply: int | None = None
     """For a reply's place: the reply's number (None: the user's place)."""
     spoken: VoiceTurn | None = None
-    """Where it sat in the audio (None: typed, or a stand-in)."""
+    """Where it sat in the audio (None: typed)."""
 
 
 def _ms(seconds: float | None) -> int | None:
