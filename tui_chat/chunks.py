@@ -109,6 +109,8 @@ class Message:
     is_error: bool = False
     status: ReplyStatus = ReplyStatus.COMPLETE
     opaque: tuple[OpaqueBlock, ...] = ()
+    spoken: bool = False
+    """Said aloud in a voice session (its content is the transcript, or the words of a reply heard)."""
 
 
 # --- chunks ---------------------------------------------------------------------------------

@@ -482,7 +482,9 @@ def _cmd_voice(args: argparse.Namespace) -> int:
     if not choices.pack and not loaded.config.pack:
         choices.pack = VOICE_PACK
     _, rendered = render_prompt(loaded.config, choices)
-    return asyncio.run(run_voice_from_args(args, spec.name, settings, instructions=rendered.system, voice=voice))
+    return asyncio.run(run_voice_from_args(
+        args, spec.name, settings, instructions=rendered.system, voice=voice, history=loaded.config.history_enabled
+    ))
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:

@@ -94,6 +94,8 @@ class FakeGeminiLive(FakeWsServer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.replies: deque[Reply] = deque()
+        self.holds = 0
+        """Replies that have stopped at their `hold_after_s`, waiting to be cut (or released)."""
         self.default_reply: Any = Reply
         """Makes the reply used when `replies` is empty."""
         self.handles: dict[str, list[str]] = {}
@@ -318,6 +320,8 @@ class FakeGeminiLive(FakeWsServer):
         sent = 0
         for index, piece in enumerate(pieces):
             if reply.hold_after_s is not None and sent / OUT_RATE >= reply.hold_after_s - 1e-9:
+                self.holds += 1
+                self.notify()
                 waiters = [asyncio.ensure_future(cancel.wait())]
                 if reply.release is not None:
                     waiters.append(asyncio.ensure_future(reply.release.wait()))

@@ -111,6 +111,8 @@ class FakeOpenAIRealtime(FakeWsServer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.replies: deque[Reply] = deque()
+        self.holds = 0
+        """Replies that have stopped at their `hold_after_s`, waiting to be cut (or released)."""
         self.default_reply: Any = Reply
         """Makes the reply used when `replies` is empty."""
         self.vad_threshold = 800.0
@@ -400,6 +402,8 @@ class FakeOpenAIRealtime(FakeWsServer):
                 cancelled = True
                 break
             if reply.hold_after_s is not None and sent_samples / RATE >= reply.hold_after_s - 1e-9:
+                self.holds += 1
+                self.notify()
                 waiters = [asyncio.ensure_future(active["cancel"].wait())]
                 if reply.release is not None:
                     waiters.append(asyncio.ensure_future(reply.release.wait()))

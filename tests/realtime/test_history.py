@@ -17,7 +17,7 @@ from tests.fakes.realtime_gemini import FakeGeminiLive
 from tests.fakes.realtime_gemini import Reply as GeminiReply
 from tests.fakes.realtime_openai import FakeOpenAIRealtime
 from tests.fakes.realtime_openai import Reply as OpenAIReply
-from tui_chat.chunks import Done, ErrorChunk, Message, ReplyStatus, RetryNotice, Role, ToolCall, TranscriptChunk
+from tui_chat.chunks import AudioChunk, Done, ErrorChunk, Message, ReplyStatus, RetryNotice, Role, ToolCall, TranscriptChunk
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig, spoken_history
 
@@ -117,6 +117,38 @@ async def test_a_reconnected_openai_session_gets_the_history_and_what_was_said_s
     await openai_server.wait_for(lambda: len(openai_server.conns) == 2 and len(openai_server.last.state.get("conversation", ())) == 4)
     await session.close()
     assert openai_server.last.state["conversation"] == [*SPOKEN[2:], ("user", "I like tea."), ("assistant", "Noted.")]
+
+
+@pytest.mark.parametrize("cut_while", ["coming", "playing"])
+async def test_a_reconnected_openai_session_is_given_only_the_heard_part_of_a_cut_reply(
+    openai_server: FakeOpenAIRealtime, sleeps: Sleeps, cut_while: str
+) -> None:
+    """`conversation.item.truncate` makes the service forget what was not heard; the history this
+    side replays after a reconnect says the same (the words heard, `realtime.heard.SpokenWords`)."""
+    words = " ".join(f"w{n}" for n in range(1, 11))  # one word to each 0.1 s piece
+    openai_server.replies.append(OpenAIReply(text=words, audio_s=1.0, hold_after_s=0.6 if cut_while == "coming" else None))
+    session = await open_bidi("openai-realtime", settings_for(openai_server, sleeps), config=BidiConfig())
+    await session.send_text("Count to ten.")
+    if cut_while == "coming":  # 0.6 s of it came, and no more will until it is cut
+        received = [0.0]
+
+        def all_held(chunk: Any) -> bool:
+            if isinstance(chunk, AudioChunk):
+                received[0] += len(chunk.pcm) / 2 / chunk.rate
+            return received[0] >= 0.6 - 1e-9
+
+        await until(session, all_held)
+    else:
+        await until(session)  # it all came: its audio plays on at the front end
+    await session.interrupt(played=0.35)  # heard up to the middle of the fourth piece
+    if cut_while == "coming":
+        await until(session)
+    openai_server.last.abort()
+    await until(session, lambda c: isinstance(c, RetryNotice))
+    await openai_server.wait_for(lambda: len(openai_server.conns) == 2 and len(openai_server.last.state.get("conversation", ())) == 2)
+    await session.close()
+    assert [end_ms for _item, end_ms in session.truncations] == [350]  # type: ignore[attr-defined]
+    assert openai_server.last.state["conversation"] == [("user", "Count to ten."), ("assistant", "w1 w2 w3 w4")]
 
 
 async def test_the_openai_fake_refuses_an_assistant_item_in_the_beta_shape(openai_server: FakeOpenAIRealtime) -> None:

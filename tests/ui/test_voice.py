@@ -746,7 +746,7 @@ def test_the_controller_turns_transcript_deltas_into_the_words_so_far() -> None:
             posted.append(message)
             return True
 
-    voice = VoiceController(Target(), record=recorded.append)
+    voice = VoiceController(Target(), record=lambda message, spoken: recorded.append(message))
     for text, final in (("What ", False), ("is it", False), ("What is it?", True)):
         dispatch(ProviderChunk(0.0, TranscriptChunk(text, Role.USER, final=final)), voice)
     assert [(type(m).__name__, m.text) for m in posted] == [
@@ -828,7 +828,7 @@ def test_a_transcript_that_comes_after_its_reply_still_goes_before_it_in_the_his
         def post_message(self, message: Any) -> bool:
             return True
 
-    voice = VoiceController(Target(), record=recorded.append)
+    voice = VoiceController(Target(), record=lambda message, spoken: recorded.append(message))
     dispatch(ReplyStarted(1.0, 1), voice)
     dispatch(ReplyEnded(2.0, 1, "complete", 0.5, 0.0, "Hello."), voice)
     assert recorded == []  # held for the transcript
@@ -951,7 +951,7 @@ async def _one_heard_turn_over_the_wire(provider: str, reply: Any) -> tuple[_Pos
             VoiceSetup(source_factory=rig.source, sink_factory=rig.sink, provider=provider),
             chat_settings=lambda name: ProviderSettings(base_url=server.url, api_key=lambda: "test-key"),
             mode="hands-free",
-            record=recorded.append,
+            record=lambda message, spoken: recorded.append(message),
             history=lambda: (),
         )
         worker = asyncio.create_task(voice.run())
@@ -1070,7 +1070,7 @@ async def test_typing_right_after_voice_off_comes_after_the_cut_voice_reply_in_t
 async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_history_too() -> None:
     """The reply's text has all come (the chat shows it complete) but its audio still plays: it
     is not in the history yet, as how it ends is not known; Esc cuts the audio, and it goes in
-    interrupted, with its text, as the chat now shows it."""
+    interrupted, with the words of it that were heard, as the chat now shows it."""
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
         source = await voice_on(pilot, rig)
@@ -1079,11 +1079,13 @@ async def test_escape_after_a_reply_has_all_come_marks_it_interrupted_in_the_his
         await wait_for(pilot, lambda: bool(history))
         assert rig.sinks[-1].pending_s > 0  # ...but most of it is still to be heard
         assert [m.role for m in history] == [Role.USER]  # its place is kept until it ends
+        came = reply.text
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(history) == 2)
-        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
-        await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
-        assert "stopped with Esc" in str(reply.status_line.render())
+        shown = await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, shown.text, ReplyStatus.INTERRUPTED)
+        assert came.startswith(shown.text) and shown.text != came  # little of it was heard
+        assert "stopped with Esc" in str(shown.status_line.render())
         assert rig.sinks[-1].pending_s == 0
 
 
@@ -1092,8 +1094,8 @@ async def test_speech_over_a_finished_reply_still_playing_ends_it_interrupted_in
     provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 12.16: the reply's words have all come (the service is done with it) but most of its
-    audio is still to be heard when the user speaks again. It ends interrupted, with its text, in
-    the chat and in the history the next session is given, not complete."""
+    audio is still to be heard when the user speaks again. It ends interrupted, with the words of
+    it heard, in the chat and in the history the next session is given, not complete."""
     from tests.fakes.realtime_gemini import Reply as GeminiReply
     from tests.fakes.realtime_openai import Reply as OpenAIReply
     from tui_chat.config import ProviderConfig
@@ -1116,24 +1118,91 @@ async def test_speech_over_a_finished_reply_still_playing_ends_it_interrupted_in
             assert rig.sinks[-1].pending_s > 1.0  # ...but most of its audio is still to be heard
             assert [m.role for m in history] == [Role.USER]  # how it ends is not known yet
 
+            came = reply.text
             await feed(pilot, source, np.concatenate((_said(rate), np.zeros(rate // 2, np.int16))))  # spoken over
-            await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
-            assert "you spoke over it" in str(reply.status_line.render())
+            shown = await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+            assert "you spoke over it" in str(shown.status_line.render())
             await wait_for(pilot, lambda: len(history) >= 2)
-            assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.INTERRUPTED)
-            assert reply.text.startswith("A long answer")
+            assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, shown.text, ReplyStatus.INTERRUPTED)
+            assert shown.text.startswith("A long answer") and came.startswith(shown.text) and shown.text != came
 
 
 async def test_voice_off_while_a_finished_reply_plays_ends_it_cancelled_in_the_chat_and_the_history() -> None:
     """Its words have all come (shown complete), its audio is cut by F5: the chat and the history
-    agree that it was cancelled, and it keeps its text."""
+    agree that it was cancelled, and it keeps the words of it that were heard."""
     app, rig = voice_app()
     async with app.run_test(size=SIZE) as pilot:
         source = await voice_on(pilot, rig)
         reply = await say_and_get_a_reply(pilot, source)
         assert rig.sinks[-1].pending_s > 0
+        came = reply.text
         await pilot.press("f5")
-        await wait_for_reply(pilot, 1, ReplyStatus.CANCELLED)
+        shown = await wait_for_reply(pilot, 1, ReplyStatus.CANCELLED)
         history = app.session.conversation.history
         await wait_for(pilot, lambda: len(history) == 2)
-        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, reply.text, ReplyStatus.CANCELLED)
+        assert (history[1].role, history[1].content, history[1].status) == (Role.ASSISTANT, shown.text, ReplyStatus.CANCELLED)
+        assert came.startswith(shown.text) and shown.text != came
+
+
+# --- voice turns are saved, and a reopened chat shows them spoken (issue 14) -----------------------
+
+
+async def test_voice_turns_are_saved_as_they_happen_and_a_reopened_chat_shows_them_spoken() -> None:
+    """History on (a real SQLite file in this test's data folder): a spoken turn, its reply cut by
+    the person talking over it, and that speech are saved, each marked spoken; opened again from
+    the chat list's path, the chat shows them marked, the cut reply with its heard words."""
+    from tui_chat.session import Choices, start_history
+    from tui_chat.ui.screens.chat_list import ChatChoice
+
+    app, rig = voice_app()
+    start_history(app.session, Choices(provider="demo"))
+    recorder = app.session.recorder
+    assert recorder is not None
+    async with app.run_test(size=SIZE) as pilot:
+        source = await voice_on(pilot, rig)
+        came = (await say_and_get_a_reply(pilot, source)).text  # its words all came; its audio plays
+        await feed(pilot, source, silence(0.8))
+        await pilot.press("f4")  # talking over the reply
+        await feed(pilot, source, speech(0.3))
+        cut = await wait_for_reply(pilot, 1, ReplyStatus.INTERRUPTED)
+        assert cut.text and came.startswith(cut.text) and cut.text != came  # the words heard of it
+        [heard] = user_texts(app)
+        store = await recorder.opened()
+        await wait_for(pilot, lambda: recorder.chat_id is not None)
+        await store.flush()
+        saved = (await store.load_chat(recorder.chat_id)).messages  # saved as it happened: voice is still on
+        assert [(m.role, m.text, m.status) for m in saved] == [
+            (Role.USER, heard, ReplyStatus.COMPLETE),
+            (Role.ASSISTANT, cut.text, ReplyStatus.INTERRUPTED),
+        ]
+        assert saved[1].provider == "demo" and saved[1].model == "demo-voice-1"
+        first, reply = saved[0].voice, saved[1].voice
+        assert first is not None and reply is not None and not first.barge_in
+        assert first.started_ms is not None and first.ended_ms is not None and first.started_ms < first.ended_ms
+        assert first.ended_ms <= reply.started_ms < reply.ended_ms  # type: ignore[operator]
+
+        await feed(pilot, source, silence(0.8))
+        await pilot.press("f4")  # that speech is a turn of its own, answered
+        await feed(pilot, source, silence(0.02))
+        answer = await wait_for_reply(pilot, 2)
+        await play_out(pilot, source, rig)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: chat(app).voice is None)
+        await app.workers.wait_for_complete()
+        await store.flush()
+        chat_id = recorder.chat_id
+        saved = (await store.load_chat(chat_id)).messages
+        assert [(m.role, m.status) for m in saved] == [(Role.USER, ReplyStatus.COMPLETE), (Role.ASSISTANT, ReplyStatus.INTERRUPTED)] + [
+            (Role.USER, ReplyStatus.COMPLETE), (Role.ASSISTANT, ReplyStatus.COMPLETE)
+        ]
+        assert saved[3].text == answer.text and all(m.voice is not None for m in saved)
+        assert [m.voice.barge_in for m in saved if m.voice is not None] == [False, False, True, False]  # it cut reply 1
+
+        await chat(app).open_chat(ChatChoice(chat_id))
+        log = app.query_one(ChatLog)
+        users, shown = list(log.query(UserMessage)), replies(app)
+        assert [u.text for u in users] == [heard, saved[2].text] and [r.text for r in shown] == [cut.text, answer.text]
+        assert all(m.has_class("-spoken") for m in [*users, *shown])
+        assert shown[0].status is ReplyStatus.INTERRUPTED and "interrupted" in str(shown[0].status_line.render())
+        assert [m.spoken for m in app.session.conversation.history] == [True] * 4
+    app.session.close_history()

@@ -1,4 +1,5 @@
-"""Snapshots of voice mode: the meter in each state, and the chat screen with voice on.
+"""Snapshots of voice mode: the meter in each state, the chat screen with voice on, and a saved
+chat with spoken turns opened again (each marked spoken; the cut reply with the words heard).
 
 The meter is given fixed readings through `AudioMeter.show`, so what is drawn never depends on
 timing. Update them with `python -m pytest tests/ui/test_voice_snapshots.py --snapshot-update`
@@ -7,15 +8,20 @@ after checking the report that a failing run writes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from tui_chat.chunks import ReplyStatus
+from tui_chat.chunks import ReplyStatus, Role
+from tui_chat.session import Choices, build_session, start_history
+from tui_chat.store.history import open_store
+from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.widgets.audio_meter import AudioMeter
 from tui_chat.voice.events import MeterLevels
 
-from .conftest import SIZE
+from .conftest import SIZE, fixed_clock, screen_text
 from .test_chat_screen import wait_for
 from .test_voice import feed, meter, replies, silence, speech, voice_app, voice_on
 
@@ -122,3 +128,39 @@ def test_chat_with_a_voice_reply_stopped_with_escape(snap_compare) -> None:
         await _settle(pilot, "interrupted", QUIET)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def _save_a_voice_chat(db: Path) -> None:
+    """Two spoken exchanges (the first reply cut by the second question), then a typed one."""
+    store = open_store(db)
+    chat = store.new_chat(provider="demo", model="demo-1")
+    spoken = [
+        (Role.USER, "What is the weather like in Lisbon?", ReplyStatus.COMPLETE, (500, 2300, False)),
+        (Role.ASSISTANT, "It is sunny and warm, with", ReplyStatus.INTERRUPTED, (2900, 4100, False)),
+        (Role.USER, "And tomorrow?", ReplyStatus.COMPLETE, (4000, 4900, True)),
+        (Role.ASSISTANT, "Rain tomorrow, from the afternoon.", ReplyStatus.COMPLETE, (5600, 8200, False)),
+    ]
+    for role, text, status, (started, ended, barge_in) in spoken:
+        message = store.add_message(chat, role, text, status=status, provider="openai-realtime" if role is Role.ASSISTANT else None)
+        store.mark_voice(message, started_ms=started, ended_ms=ended, barge_in=barge_in)
+    store.add_message(chat, Role.USER, "thanks, typed this time")
+    store.add_message(chat, Role.ASSISTANT, "You are welcome.")
+    store.close()
+
+
+def test_a_reopened_chat_with_spoken_turns(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    _save_a_voice_chat(data / "tui-chat" / "chats.db")
+    choices = Choices(provider="demo", provider_options={"speed": 0}, continue_chat=True)
+    session = build_session(choices)
+    start_history(session, choices)
+    app = TuiChatApp(session, clock=fixed_clock, save_settings=False, approval_arm_delay=0, tune_collector=False, blink=False)
+
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: len(replies(app)) == 3 and all(r.status is not ReplyStatus.STREAMING for r in replies(app)))
+        await pilot.app.workers.wait_for_complete()
+        await wait_for(pilot, lambda: "You are welcome." in screen_text(pilot.app))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    session.close_history()

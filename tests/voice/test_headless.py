@@ -14,7 +14,7 @@ import pytest
 
 from tui_chat.voice.headless import add_voice_arguments, options_from_args, run_devices, run_voice
 from tui_chat.audio.pcm import resample
-from tui_chat.audio.wav import read_wav, write_wav
+from tui_chat.audio.wav import read_wav
 from tui_chat.providers.registry import ProviderSettings
 
 from tests.audio.conftest import RATE, Spoken
@@ -29,13 +29,6 @@ async def voice(*args: object, **kwargs: object) -> tuple[int, str, str]:
 
 def lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
-
-
-@pytest.fixture
-def speech_file(tmp_path: Path, synth_two_phrases: Spoken) -> Path:
-    path = tmp_path / "in.wav"
-    write_wav(path, synth_two_phrases.samples, RATE)
-    return path
 
 
 async def test_json_events_from_a_file(speech_file: Path, synth_two_phrases: Spoken, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ def said(recorded: list[Message]) -> list[tuple[str, str, str]]:
 
 def test_what_is_typed_while_a_reply_still_plays_goes_in_after_it_once_it_ends() -> None:
     recorded: list[Message] = []
-    history = VoiceHistory(recorded.append)
+    history = VoiceHistory(lambda message, spoken: recorded.append(message))
     history.heard("Tell me a story.")
     history.reply_started(1)  # its words all come; its audio plays on
     history.typed("Shorter, please.")
@@ -30,7 +30,7 @@ def test_what_is_typed_while_a_reply_still_plays_goes_in_after_it_once_it_ends()
 
 def test_voice_stopping_lets_nothing_wait_behind_a_reply_that_did_not_end() -> None:
     recorded: list[Message] = []
-    history = VoiceHistory(recorded.append)
+    history = VoiceHistory(lambda message, spoken: recorded.append(message))
     history.reply_started(1)  # its turn's transcript has not come
     history.reply_ended(1, "Half a", "cancelled")  # (as the front end ends it, from `VoiceSession.unended`)
     history.reply_started(2)
@@ -47,7 +47,7 @@ def test_voice_stopping_lets_nothing_wait_behind_a_reply_that_did_not_end() -> N
 
 def test_a_reply_that_said_nothing_leaves_no_message_and_no_stand_in() -> None:
     recorded: list[Message] = []
-    history = VoiceHistory(recorded.append)
+    history = VoiceHistory(lambda message, spoken: recorded.append(message))
     history.reply_started(1)
     history.reply_ended(1, "", "complete")
     history.heard("Hello?")

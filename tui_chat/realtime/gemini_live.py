@@ -45,7 +45,11 @@ service has the conversation); one that reconnects without a handle is.
 Barge-in without the service noticing (push-to-talk, or the local detector heard the user first):
 `interrupt()` ends the reply with `Interrupted` at once and drops what the service still sends of it
 (until its `interrupted` or `turnComplete`). Gemini has no way to cut the model's memory of the
-reply at the point heard.
+reply at the point heard: on `interrupted` the service stops generating and keeps in its context
+what it had already sent (generated faster than it is played, so more than was heard), and once
+`generationComplete` has come an interruption cuts nothing there. The words heard are known only
+on this side (`voice.session`, `heard.SpokenWords`): they are what the chat and its history keep,
+and what a new session is given (`BidiConfig.history`).
 
 Options (besides those of `ws.py`): `voice` (default "Puck"), `api_version` ("v1beta"),
 `text_input` ("client_content" | "realtime"), `vad` (a table merged into

@@ -36,7 +36,10 @@ Barge-in: on `input_audio_buffer.speech_started` the front end's `on_user_speech
 flushes playback and calls `interrupt`), and on `interrupt(played=...)`: `response.cancel` when a
 response is active, `conversation.item.truncate` of the reply's audio item at the milliseconds
 actually played (later items at 0), `Interrupted`; deltas of the cancelled response that arrive
-afterwards are dropped. `error` events are shown (`ErrorChunk`) and the session goes on.
+afterwards are dropped. The service deletes the transcript of a truncated item past that point
+(so that nothing is in the context the user did not hear); the history kept here for a reconnect
+keeps the words heard likewise (`heard.SpokenWords`, the transcript pieces stamped with the audio
+they came with). `error` events are shown (`ErrorChunk`) and the session goes on.
 
 The conversation so far goes to the service as text items (`conversation.item.create`, a user
 message with `input_text`, an assistant message with `output_text`, as the GA reference has them)
@@ -64,6 +67,7 @@ from ..chunks import Done, FinishReason, Interrupted, Role, TextDelta, ToolCall,
 from ..errors import ProviderError
 from ..providers.registry import ProviderSettings
 from .base import decode_audio_base64, spoken_history
+from .heard import SpokenWords
 from .tools import run_calls
 from .ws import WsBidiSession, ws_url
 
@@ -140,7 +144,9 @@ class OpenAIRealtimeSession(WsBidiSession):
         self._reply_items: list[list[Any]] = []  # [item id, seconds of audio received] of the reply
         self._reply_closed = True
         self._truncated = False
-        self._said: list[str] = []  # assistant transcript of the reply so far
+        self._said = SpokenWords()  # assistant transcript of the reply so far, stamped with its audio position
+        self._said_heard: str | None = None  # the reply in progress was cut: the words of it heard
+        self._said_last: SpokenWords | None = None  # the last reply ended, whose audio may still be cut
         self._history: deque[tuple[str, str]] = deque(maxlen=max(0, self.history_limit))
         """("user" | "assistant", text) of the conversation, given to each new connection."""
         self.truncations: list[tuple[str, int]] = []
@@ -320,6 +326,7 @@ class OpenAIRealtimeSession(WsBidiSession):
                     position = 0.0
                 else:
                     position -= seconds
+            self._forget_unheard(played)
         if self._in_reply:
             self._close_reply(Interrupted("the user spoke over the reply"))
 
@@ -330,11 +337,26 @@ class OpenAIRealtimeSession(WsBidiSession):
 
     # --- the model's side ------------------------------------------------------------------------
 
+    def _forget_unheard(self, played: float) -> None:
+        """The reply was truncated at `played` seconds: the service drops the transcript of what
+        was not heard, and so does the history replayed after a reconnect (it keeps the words heard)."""
+        audio_s = sum(seconds for _item, seconds in self._reply_items)
+        if self._in_reply:
+            self._said_heard = self._said.heard(played, audio_s)
+        elif self._said_last is not None:
+            whole = ("assistant", self._said_last.text)
+            at = next((i for i in range(len(self._history) - 1, -1, -1) if self._history[i] == whole), None)
+            if at is not None:
+                self._history[at] = ("assistant", self._said_last.heard(played, audio_s))
+            self._said_last = None
+
     def _close_reply(self, chunk: Any) -> None:
         """End the reply in progress with `chunk` (`Done` or `Interrupted`)."""
-        if self._said:
-            self._history.append(("assistant", "".join(self._said)))
-            self._said = []
+        said = self._said.text if self._said_heard is None else self._said_heard
+        if said:
+            self._history.append(("assistant", said))
+        self._said_last = self._said if self._said_heard is None else None
+        self._said, self._said_heard = SpokenWords(), None
         self._in_reply = False
         self._reply_closed = True
         self._emit(chunk)
@@ -378,7 +400,7 @@ class OpenAIRealtimeSession(WsBidiSession):
             delta = message.get("delta")
             if message.get("response_id") in self._cancelled or not isinstance(delta, str) or not delta:
                 return
-            self._said.append(delta)
+            self._said.add(sum(seconds for _item, seconds in self._reply_items), delta)
             self._emit(TranscriptChunk(delta, Role.ASSISTANT) if kind in TRANSCRIPT_DELTA else TextDelta(delta))
         elif kind in TRANSCRIPT_DONE:
             transcript = message.get("transcript")

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..chunks import Chunk, Role, TextDelta, ToolCall, ToolCallChunk, Usage
-from .records import ToolDecision
+from ..chunks import Chunk, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage
+from .records import ToolDecision, VoiceTurn
 
 HAND_OVER = 0.1
 """Seconds of streamed text the recorder gathers before handing it to the store in one piece: one
@@ -187,6 +187,24 @@ class Recorder:
             self.store.append_text(self._reply_id, "".join(self._text))
             self._text = []
         self._handed = at
+
+    def spoken(self, message: Message, voice: VoiceTurn | None, *, provider: str | None = None, model: str | None = None) -> None:
+        """A whole message of a voice session, final (`voice.history` hands them over in order, each
+        reply once it has ended): saved at once and, when `voice` says where it sat in the audio,
+        marked spoken (typed text has None). A user message is saved as `user` saves one; a reply
+        names the voice provider and model that spoke it."""
+        if message.role is Role.USER:
+            self.user(message.content)
+            message_id = self._user_id
+        elif self.chat_id is None:
+            return  # (a voice history puts the user's place before every reply)
+        else:
+            self._ready()
+            message_id = self.store.add_message(
+                self.chat_id, message.role, message.content, status=message.status, provider=provider, model=model
+            )
+        if voice is not None and message_id is not None:
+            self.store.mark_voice(message_id, started_ms=voice.started_ms, ended_ms=voice.ended_ms, barge_in=voice.barge_in)
 
     def tool_event(self, event: ToolEventView) -> None:
         """A tool call changed status: record the decision when it is known, and the result when final."""

@@ -70,7 +70,7 @@ def _history(record: ChatRecord) -> list[tuple[str, Message]]:
             continue  # a tool result comes from its call, below
         status = ReplyStatus.INTERRUPTED if m.status is ReplyStatus.STREAMING else m.status
         calls = tuple(ToolCall(c.call_id, c.name, c.arguments) for c in m.tool_calls)
-        history.append((m.id, Message(m.role, m.text, calls, status=status, opaque=m.opaque)))
+        history.append((m.id, Message(m.role, m.text, calls, status=status, opaque=m.opaque, spoken=m.voice is not None)))
         for c in m.tool_calls:
             if c.result is not None:
                 result = Message(Role.TOOL, c.result, tool_call_id=c.call_id, name=c.name, is_error=c.result_is_error)

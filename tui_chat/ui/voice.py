@@ -8,8 +8,9 @@ virtual speaker), runs a `VoiceSession`, and posts what happens to the screen: w
 heard saying (growing as the provider transcribes it, then whole), reply text for the chat log,
 meter readings (about 30 a second out of the session's 50), notices, and why voice stopped.
 It never touches a widget itself. Each exchange is handed to `record` (the chat's
-`Conversation.append`) through a `VoiceHistory`, in order, each reply once it has ended (heard out
-or cut), so text chat after talking goes on with the same history; and the session
+`Conversation.append` and the saved chat's `Recorder.spoken`) through a `VoiceHistory`, in order,
+each reply once it has ended (heard out, or cut: with the words heard), so text chat after talking
+goes on with the same history, and a reopened chat shows it; and the session
 is opened with that history (`BidiConfig.history`), so talking after text chat, or after a restart
 for another voice mode, goes on with it too.
 
@@ -50,6 +51,7 @@ from ..audio.vad import EnergyVad
 from ..chunks import ErrorChunk, Message as ChatMessage, TextDelta, TranscriptChunk
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
+from ..store.records import VoiceTurn
 from ..voice.dispatch import VoiceEventHandler, dispatch
 from ..voice.events import (
     SILENCE,
@@ -146,7 +148,7 @@ class VoiceController(VoiceEventHandler):
         instructions: str = "",
         mode: str = PUSH_TO_TALK,
         tool_loop: Any = None,
-        record: Callable[[ChatMessage], None] | None = None,
+        record: Callable[[ChatMessage, VoiceTurn | None], None] | None = None,
         history: Callable[[], Iterable[ChatMessage]] | None = None,
     ) -> None:
         if mode not in MODES:
@@ -160,7 +162,7 @@ class VoiceController(VoiceEventHandler):
         self.tool_loop = tool_loop
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
         self.recorded = VoiceHistory(record) if record is not None else None
-        """Where each voice exchange goes as text messages (`record`: the chat's `Conversation.append`)."""
+        """Where each voice exchange goes as messages (`record`: to the chat's conversation and saved chat)."""
         self.history = history
         """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
@@ -375,15 +377,19 @@ class VoiceController(VoiceEventHandler):
             self._post_meter()
 
     def on_turn_started(self, event: TurnStarted) -> None:
+        if self.recorded is not None:
+            self.recorded.on_turn_started(event)
         self._post_meter()
 
     def on_turn_ended(self, event: TurnEnded) -> None:
+        if self.recorded is not None:
+            self.recorded.on_turn_ended(event)
         self._post_meter()
 
     def on_reply_started(self, event: ReplyStarted) -> None:
         self._reply = event.reply
         if self.recorded is not None:
-            self.recorded.reply_started(event.reply)
+            self.recorded.on_reply_started(event)
         self.post(VoiceReplyStarted(self, event.reply))
         self._post_meter()
 
@@ -399,11 +405,13 @@ class VoiceController(VoiceEventHandler):
         if event.status == "interrupted":
             self._interrupted_until = max(self._interrupted_until, event.at + self.setup.interrupted_s)
         if self.recorded is not None:
-            self.recorded.reply_ended(event.reply, event.text, event.status)
+            self.recorded.on_reply_ended(event)
         self.post(VoiceReplyEnded(self, event.reply, event.status, event.text, event.audio_s, event.played_s, cause))
         self._post_meter()
 
     def on_barge_in(self, event: BargeIn) -> None:
+        if self.recorded is not None:
+            self.recorded.on_barge_in(event)
         self._interrupted_until = event.at + self.setup.interrupted_s
         if event.reply is not None:
             self._cuts[event.reply] = event.cause
@@ -425,8 +433,8 @@ class VoiceController(VoiceEventHandler):
         shown, self._hearing = self._hearing, ""
         if chunk.text.strip() or shown:  # (an empty one takes the words shown so far away)
             self.post(VoiceHeard(self, chunk.text))
-        if chunk.text.strip() and self.recorded is not None:
-            self.recorded.heard(chunk.text)
+        if self.recorded is not None:
+            self.recorded.on_user_words(at, chunk)
 
     def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
         self.post(VoiceReplyText(self, self._reply, chunk.text, final=isinstance(chunk, TranscriptChunk) and chunk.final))

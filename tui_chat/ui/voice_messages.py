@@ -83,9 +83,10 @@ class VoiceReplyDone(VoiceMessage):
 
 
 class VoiceReplyEnded(VoiceMessage):
-    """Reply `reply` ended, heard out or not (`status`). For an interrupted one `cause` says who cut
-    it: "speech" or "server" (the user spoke over it, heard here or by the provider), "stop" (the
-    person stopped it: Esc)."""
+    """Reply `reply` ended, heard out or not (`status`), with `text` what was heard of it (all of it
+    when complete; `ReplyEnded.text`). For an interrupted one `cause` says who cut it: "speech" or
+    "server" (the user spoke over it, heard here or by the provider), "stop" (the person stopped
+    it: Esc)."""
 
     def __init__(
         self, controller: VoiceController, reply: int, status: str, text: str, audio_s: float, played_s: float, cause: str = ""

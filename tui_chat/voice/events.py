@@ -109,7 +109,11 @@ class ReplyEnded:
     played_s: float
     """Seconds of it heard."""
     text: str
-    """The words of it that came (a transcript is not timed: `played_s` says how much was heard)."""
+    """The words of it that were heard: all of them when `complete`; otherwise those that came with
+    the audio heard (`played_s`), to a word (`realtime.heard.SpokenWords`: chunk-granular). This is
+    what the chat shows and the conversation's history keeps."""
+    full_text: str = ""
+    """Every word of it that came, heard or not (the provider's whole transcript, once it came)."""
 
 
 @dataclass(frozen=True, slots=True)

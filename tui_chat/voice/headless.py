@@ -4,7 +4,9 @@
 plays replies on the speaker or records them to a WAV file, and prints what happens: readable
 lines, or with `json_out` one JSON object per line (turns with their audio times, transcripts,
 replies with their audio durations, barge-ins, warnings, errors). It ends when the input ends and
-the last reply is done, and returns the exit code (0, or 1 after an error).
+the last reply is done, and returns the exit code (0, or 1 after an error). Unless history is
+off (`[history] enabled = false`, `--no-history`) the session is saved as a chat as it happens,
+each message marked spoken (`VoiceHistory` -> `Recorder.spoken`, as the chat screen does).
 
 The runner is hands-free: with a provider that detects turns itself (OpenAI Realtime, Gemini Live)
 the provider takes the turns (`turn_detection="server"`, unless "local" is asked for); otherwise
@@ -18,10 +20,11 @@ table of the config (the flags win), for the CLI.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
 from ..chunks import Chunk, Done, ErrorChunk, TextDelta, TranscriptChunk, UsageChunk
 from ..errors import TuiChatError
@@ -41,7 +44,11 @@ from .events import (
     VoiceEvent,
     event_to_dict,
 )
+from .history import VoiceHistory
 from .settings import INTERRUPTIONS, TURN_DETECTIONS, VoiceConfig
+
+if TYPE_CHECKING:
+    from ..store.recorder import Recorder
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -98,28 +105,48 @@ async def run_voice_from_args(
     *,
     instructions: str = "",
     voice: VoiceConfig | None = None,
+    history: bool = True,
 ) -> int:
-    """Run `tui-chat voice` with the options `add_voice_arguments` defined, over the `[voice]` settings `voice`."""
+    """Run `tui-chat voice` with the options `add_voice_arguments` defined, over the `[voice]` settings
+    `voice`; saved as a chat when `history` (the config's `[history] enabled`) and not `--no-history`."""
     chosen = voice_config_from_args(args, voice)
     try:
         options = chosen.voice_options(levels=False, max_input_s=getattr(args, "max_seconds", None))
     except ValueError as error:  # flags that do not go together (a bad number is refused by its check)
         raise TuiChatError(f"voice settings: {error}") from None
-    return await run_voice(
-        provider,
-        settings=settings,
-        instructions=instructions,
-        audio_in=args.audio_in,
-        audio_out=args.audio_out,
-        fast=args.fast,
-        json_out=args.json,
-        input_device=chosen.input_device,
-        output_device=chosen.output_device,
-        play=not args.no_playback,
-        options=options,
-        voice=chosen.voice,
-        turn_detection=chosen.turn_detection,
-    )
+    recorder = await _open_recorder(provider, settings) if history and not getattr(args, "no_history", False) else None
+    try:
+        return await run_voice(
+            provider,
+            settings=settings,
+            instructions=instructions,
+            audio_in=args.audio_in,
+            audio_out=args.audio_out,
+            fast=args.fast,
+            json_out=args.json,
+            input_device=chosen.input_device,
+            output_device=chosen.output_device,
+            play=not args.no_playback,
+            options=options,
+            voice=chosen.voice,
+            turn_detection=chosen.turn_detection,
+            recorder=recorder,
+        )
+    finally:
+        if recorder is not None:
+            await asyncio.to_thread(recorder.close)
+
+
+async def _open_recorder(provider: str, settings: ProviderSettings | None) -> Recorder:
+    """A recorder for a new chat in the history (opened off the loop); its notice goes to stderr."""
+    from ..store.history import open_store
+    from ..store.recorder import ChatSettings, Recorder
+
+    store = await asyncio.to_thread(open_store)
+    if store.notice:
+        sys.stderr.write(f"tui-chat: warning: {clean(store.notice)}\n")
+    model = settings.model if settings is not None else None
+    return Recorder(store, lambda: ChatSettings(provider=provider, model=model))
 
 
 def _stamp(at: float) -> str:
@@ -222,6 +249,7 @@ async def run_voice(
     options: Any = None,
     voice: str | None = None,
     turn_detection: str | None = None,
+    recorder: Recorder | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
     clock: Callable[[], float] | None = None,
@@ -233,7 +261,8 @@ async def run_voice(
     are played on the speaker (`output_device`), unless `fast` or not `play`. `clock`/`sleep` pace
     a file in real time (tests inject their own). `instructions` is the system prompt, `voice` the
     provider's voice; `turn_detection` "local" keeps the turns here even with a provider that
-    could take them (see the module text).
+    could take them (see the module text). With `recorder` every exchange is saved as it becomes
+    final (see `VoiceHistory`).
     """
     from ..audio.playback import ClockedSink
     from .opening import open_voice
@@ -294,8 +323,16 @@ async def run_voice(
         return EXIT_FAILED
 
     voice = VoiceSession(bidi, source, sink, options)
+    saved = None
+    if recorder is not None:
+        model = getattr(bidi, "model", None)
+        saved = VoiceHistory(lambda message, spoken: recorder.spoken(message, spoken, provider=bidi.provider or provider, model=model))
     async for event in voice.run():
         printer.event(event)
+        if saved is not None:
+            dispatch(event, saved)
+    if saved is not None:
+        saved.close("error" if voice.error is not None else "cancelled")
     return EXIT_OK if voice.error is None else EXIT_FAILED
 
 

@@ -1,11 +1,18 @@
 """A voice session's exchanges as chat messages, in the order they happened, each reply as it ended.
 
-`VoiceHistory(record)` is told what the user said or typed and when replies start and end, and
-hands `record` (the chat's `Conversation.append`) the messages in conversation order, each once
-and final. A reply keeps its place from when it started but goes in only when it has ended: its
-status (`complete`, `interrupted`...) is decided by the session from what was heard of it, which
-may be well after its words all came, and after other things were said. What follows a reply
-still playing waits for it, so the history never has to be revised.
+`VoiceHistory(record)` is handed the session's events (it is a `VoiceEventHandler`: `dispatch`
+each event to it) and what the user typed, and hands `record` the messages in conversation order,
+each once and final, with where each spoken one sat in the audio (`store.records.VoiceTurn`: its
+start and end in milliseconds of the session's audio time, and for the user's words whether they
+cut a reply; None for typed text). Front ends pass a `record` that appends to the chat's
+`Conversation` and saves to the history (`store.recorder.Recorder.spoken`), so the chat, the
+model's next context and the saved chat hold the same messages: a cut reply with the words that
+were heard of it (`ReplyEnded.text`).
+
+A reply keeps its place from when it started but goes in only when it has ended: its status
+(`complete`, `interrupted`...) is decided by the session from what was heard of it, which may be
+well after its words all came, and after other things were said. What follows a reply still
+playing waits for it, so the history never has to be revised.
 
 The user's words may come after the reply to them has begun (transcription runs beside the
 reply): a reply with nothing of the user's before it keeps a place for them. If no transcript
@@ -18,7 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..chunks import Message, ReplyStatus, Role
+from ..chunks import Message, ReplyStatus, Role, TranscriptChunk
+from ..store.records import VoiceTurn
+from .dispatch import VoiceEventHandler
+from .events import BargeIn, ReplyEnded, ReplyStarted, TurnEnded, TurnStarted
 
 UNTRANSCRIBED = "(said aloud; no transcript)"
 """The user message recorded for a voice turn the provider gave no transcript of."""
@@ -31,15 +41,50 @@ class _Place:
     message: Message | None = None
     reply: int | None = None
     """For a reply's place: the reply's number (None: the user's place)."""
+    spoken: VoiceTurn | None = None
+    """Where it sat in the audio (None: typed)."""
 
 
-class VoiceHistory:
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+class VoiceHistory(VoiceEventHandler):
     """Puts one voice session's exchanges into the conversation (see the module text)."""
 
-    def __init__(self, record: Callable[[Message], None]) -> None:
+    def __init__(self, record: Callable[[Message, VoiceTurn | None], None]) -> None:
         self._record = record
         self._places: list[_Place] = []
         self._user_since_reply = False  # the user said or typed something since the last reply began
+        self._speech: tuple[float, float | None] | None = None  # (start, end) of the speech not yet transcribed
+        self._barged_in = False  # that speech cut a reply
+        self._replies: dict[int, float] = {}  # reply -> when it began
+
+    # --- the session's events (`dispatch` them here) -----------------------------------------------
+
+    def on_turn_started(self, event: TurnStarted) -> None:
+        if self._speech is None:  # (speech since the last transcript is one message: it spans it all)
+            self._speech = (event.at, None)
+
+    def on_turn_ended(self, event: TurnEnded) -> None:
+        start = self._speech[0] if self._speech is not None else event.start
+        self._speech = (start, event.at)
+
+    def on_barge_in(self, event: BargeIn) -> None:
+        if event.cause in ("speech", "server"):  # the person spoke over the reply (Esc is not speech)
+            self._barged_in = True
+
+    def on_reply_started(self, event: ReplyStarted) -> None:
+        self.reply_started(event.reply, at=event.at)
+
+    def on_reply_ended(self, event: ReplyEnded) -> None:
+        self.reply_ended(event.reply, event.text, event.status, at=event.at)
+
+    def on_user_words(self, at: float, chunk: TranscriptChunk) -> None:
+        if chunk.final and chunk.text.strip():  # (an empty one: the transcription failed)
+            self.heard(chunk.text)
+
+    # --- what happened, told directly ----------------------------------------------------------------
 
     def typed(self, text: str) -> None:
         """The user typed `text` to the session."""
@@ -54,23 +99,34 @@ class VoiceHistory:
         if waiting is None:
             self._places.append(waiting := _Place())
             self._user_since_reply = True
-        waiting.message = Message(Role.USER, text)
+        waiting.message = Message(Role.USER, text, spoken=True)
+        waiting.spoken = self._speech_heard()
         self._flush()
 
-    def reply_started(self, reply: int) -> None:
+    def _speech_heard(self) -> VoiceTurn:
+        """The speech since the last transcript, now transcribed (or given up on): where it was."""
+        start, end = self._speech or (None, None)
+        spoken = VoiceTurn(_ms(start), _ms(end), self._barged_in)
+        self._speech, self._barged_in = None, False
+        return spoken
+
+    def reply_started(self, reply: int, *, at: float | None = None) -> None:
         self._stand_in()  # the transcripts of earlier turns are not coming now
         if not self._user_since_reply:
             self._places.append(_Place())  # the transcript of this reply's turn may come after it began
         self._places.append(_Place(reply=reply))
         self._user_since_reply = False
+        if at is not None:
+            self._replies[reply] = at
 
-    def reply_ended(self, reply: int, text: str, status: str) -> None:
-        """Reply `reply` ended with `status`; one that is not complete keeps its partial text, marked."""
+    def reply_ended(self, reply: int, text: str, status: str, *, at: float | None = None) -> None:
+        """Reply `reply` ended with `status`; one that is not complete keeps the text heard of it, marked."""
         try:
             ended = ReplyStatus(status)
         except ValueError:
             ended = ReplyStatus.ERROR
         index = next((i for i, place in enumerate(self._places) if place.reply == reply), None)
+        began = self._replies.pop(reply, None)
         if index is None:  # (it began before this history did)
             return
         if not text and ended is ReplyStatus.COMPLETE:  # nothing said: nothing to remember (as the text chat does)
@@ -79,7 +135,8 @@ class VoiceHistory:
                 del self._places[index - 1]  # nor a place for the words it answered: they go in as they come
                 self._user_since_reply = False
         else:
-            self._places[index].message = Message(Role.ASSISTANT, text, status=ended)
+            self._places[index].message = Message(Role.ASSISTANT, text, status=ended, spoken=True)
+            self._places[index].spoken = VoiceTurn(_ms(began), _ms(at))
         self._flush()
 
     def close(self, status: str) -> None:
@@ -87,19 +144,20 @@ class VoiceHistory:
         transcript not come, as a stand-in), so nothing recorded after it is held back."""
         for place in self._places:
             if place.reply is not None and place.message is None:
-                place.message = Message(Role.ASSISTANT, "", status=ReplyStatus(status))
+                place.message = Message(Role.ASSISTANT, "", status=ReplyStatus(status), spoken=True)
         self._stand_in()
 
     def _stand_in(self) -> None:
         """The transcripts still awaited are not coming: stand-ins take their places."""
         for place in self._places:
             if place.reply is None and place.message is None:
-                place.message = Message(Role.USER, UNTRANSCRIBED)
+                place.message = Message(Role.USER, UNTRANSCRIBED, spoken=True)
+                place.spoken = self._speech_heard()  # (said aloud all the same)
         self._flush()
 
     def _flush(self) -> None:
         """Record the known messages at the front, up to the first place still waiting."""
         while self._places and self._places[0].message is not None:
-            message = self._places.pop(0).message
-            assert message is not None
-            self._record(message)
+            place = self._places.pop(0)
+            assert place.message is not None
+            self._record(place.message, place.spoken)

@@ -19,7 +19,9 @@ Audio and assistant transcript of the interrupted reply that arrive afterwards a
 
 How a reply ends is decided here, from playback, for every provider: the model being done with it
 (`Done`) makes it whole, not over. One whose audio is still playing ends (`ReplyEnded`) when it
-has been heard out, `complete`, or when it is cut first, `interrupted`, with what was heard of it.
+has been heard out, `complete`, or when it is cut first, `interrupted`, with what was heard of it:
+its words are stamped with the reply's audio position as they arrive, and a cut one keeps those
+heard by where playback stopped (`realtime.heard.SpokenWords`; chunk-granular, to a word).
 
 Who says where turns end follows the model's session (`bidi.config.turn_detection`):
   manual  the turn detector here: each turn's audio is sent, and its end (`end_turn`) is answered
@@ -47,6 +49,7 @@ import numpy as np
 from ..chunks import AudioChunk, Done, ErrorChunk, Interrupted, Role, TextDelta, TranscriptChunk
 from ..errors import TuiChatError
 from ..realtime.base import BidiSession
+from ..realtime.heard import SpokenWords
 from ..safe_text import clean, clean_chunk
 from .events import (
     BargeIn,
@@ -137,9 +140,8 @@ class VoiceSession:
         self._discarding = False
         self._reply: int | None = None  # the number of the reply in progress
         self._reply_audio = 0.0
-        self._reply_text: list[str] = []
-        self._reply_final: str | None = None
-        self._playing_out: dict[int, tuple[float, str]] = {}  # reply -> (audio_s, text): all came, not all heard
+        self._words = SpokenWords()  # the reply in progress's words, stamped with its audio position
+        self._playing_out: dict[int, tuple[float, SpokenWords]] = {}  # reply -> (audio_s, words): all came, not all heard
         self._unsent_audio = False
         self._stop = False
         self._heard_sound = False
@@ -164,18 +166,18 @@ class VoiceSession:
     @property
     def reply_text(self) -> str:
         """The text of the reply in progress so far (its final transcript once that came)."""
-        return self._reply_final if self._reply_final is not None else "".join(self._reply_text)
+        return self._words.text
 
     def unended(self, status: str) -> list[ReplyEnded]:
         """How the replies begun and not ended (in progress, or all come and still playing) end when
         the front end stops the session, now or by leaving `run()` early: with `status` ("cancelled",
         "error"). A session that ends by itself ends them itself."""
         ends = [
-            ReplyEnded(self.now, reply, status, audio_s, self.sink.played_s(reply), text)
-            for reply, (audio_s, text) in self._playing_out.items()
+            self._ended(reply, status, audio_s, self.sink.played_s(reply), words)
+            for reply, (audio_s, words) in self._playing_out.items()
         ]
         if self._reply is not None:
-            ends.append(ReplyEnded(self.now, self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self.reply_text))
+            ends.append(self._ended(self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self._words))
         return ends
 
     @property
@@ -432,8 +434,7 @@ class VoiceSession:
             self.reply_count += 1
             self._reply = self.reply_count
             self._reply_audio = 0.0
-            self._reply_text = []
-            self._reply_final = None
+            self._words = SpokenWords()
             self._emit(ReplyStarted(self.now, self._reply))
 
     def _end_reply(self, status: str) -> None:
@@ -445,9 +446,15 @@ class VoiceSession:
         reply, self._reply = self._reply, None
         assert reply is not None
         if status == "complete" and self._still_playing(reply, self._reply_audio):
-            self._playing_out[reply] = (self._reply_audio, self.reply_text)
+            self._playing_out[reply] = (self._reply_audio, self._words)
             return
-        self._emit(ReplyEnded(self.now, reply, status, self._reply_audio, self.sink.played_s(reply), self.reply_text))
+        self._emit(self._ended(reply, status, self._reply_audio, self.sink.played_s(reply), self._words))
+
+    def _ended(self, reply: int, status: str, audio_s: float, played_s: float, words: SpokenWords) -> ReplyEnded:
+        """How reply `reply` ended: complete with all its words, else with the words heard of it
+        (`SpokenWords.heard`: what the chat shows and the history keeps) beside all that came."""
+        text = words.text if status == "complete" else words.heard(played_s, audio_s)
+        return ReplyEnded(self.now, reply, status, audio_s, played_s, text, words.text)
 
     def _still_playing(self, reply: int, audio_s: float) -> bool:
         return self.sink.pending_s > 0 and self.sink.played_s(reply) < audio_s - 0.01
@@ -455,12 +462,12 @@ class VoiceSession:
     def _settle_playback(self, *, cut: bool = False, heard: dict[int, float] | None = None) -> None:
         """End the replies that all came while their audio played: complete once heard out; with
         `cut` (their audio was flushed, or the session ends) interrupted, after `heard` seconds."""
-        for reply, (audio_s, text) in list(self._playing_out.items()):
+        for reply, (audio_s, words) in list(self._playing_out.items()):
             played = (heard or {}).get(reply, self.sink.played_s(reply))
             if cut or not self._still_playing(reply, audio_s):
                 del self._playing_out[reply]
                 status = "complete" if played >= audio_s - 0.01 else "interrupted"
-                self._emit(ReplyEnded(self.now, reply, status, audio_s, played, text))
+                self._emit(self._ended(reply, status, audio_s, played, words))
 
     async def _output(self) -> None:
         async for raw in self.bidi.output():
@@ -482,9 +489,9 @@ class VoiceSession:
                         continue
                     self._start_reply()
                     if isinstance(chunk, TranscriptChunk) and chunk.final:
-                        self._reply_final = chunk.text
+                        self._words.final = chunk.text
                     else:
-                        self._reply_text.append(chunk.text)
+                        self._words.add(self._reply_audio, chunk.text)
             self._emit(ProviderChunk(self.now, chunk))
             if isinstance(chunk, Done):
                 self._discarding = False

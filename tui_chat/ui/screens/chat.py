@@ -167,6 +167,8 @@ class ChatScreen(ChatVoice):
                 result = text_result(message.content, is_error=message.is_error)
                 status = ToolStatus.ERROR if message.is_error else ToolStatus.DONE
                 item.update(ToolEvent(item.call, status, 1, 1, 0, item.call.arguments, result=result))
+            if message.spoken and shown is not None:
+                self.mark_spoken(shown)
             if position == highlight and shown is not None:
                 found = shown
         if found is not None:

@@ -8,7 +8,8 @@ replaces, replies become replies (shown complete when their words have all come,
 interrupted if their audio is then cut), readings go to the meter above the status bar, tool calls
 become tool items. The voice module (numpy, the audio layer) is imported only when voice is turned
 on. Every voice exchange also goes into the chat's conversation, so when voice stops, for whatever
-reason, text chat goes on with the same history.
+reason, text chat goes on with the same history; unless history is off it is also saved with the
+chat as it happens, each message marked spoken (`store.recorder.Recorder.spoken`).
 
 It is a base class, not a helper object, because Textual routes key bindings (`action_voice`,
 `action_talk`, `action_voice_mode`) and messages (`on_voice_...`, key releases, the screen being
@@ -23,6 +24,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from ...chunks import ReplyStatus
@@ -31,6 +33,8 @@ from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
 
 if TYPE_CHECKING:
+    from ...chunks import Message as ChatMessage
+    from ...store.records import VoiceTurn
     from ...tools.loop import ToolEvent
     from ..app import TuiChatApp
     from ..key_release import KeyReleased, KeyReleaseStatus
@@ -54,6 +58,13 @@ if TYPE_CHECKING:
 
 class ChatVoice(Screen[None]):
     """Voice mode on the chat screen (see the module text)."""
+
+    DEFAULT_CSS = """
+    ChatVoice UserMessage.-spoken, ChatVoice AssistantMessage.-spoken {
+        border-left: dashed $accent;
+    }
+    """
+    """A message said aloud (live or reopened) is marked by a dashed bar, seen without colour too."""
 
     VOICE_ACTIONS = frozenset({"talk", "voice_mode"})
     """Keys that act (and show in the footer) only while voice is on."""
@@ -106,7 +117,7 @@ class ChatVoice(Screen[None]):
             instructions=session.conversation.prompt.system or "",
             mode=self.voice_mode,
             tool_loop=self.chat_app.tool_loop,
-            record=session.conversation.append,
+            record=lambda message, spoken: self._record_voice(controller, message, spoken),
             history=lambda: session.conversation.history,
         )
         controller.report_releases(self._key_releases_reported)
@@ -114,6 +125,15 @@ class ChatVoice(Screen[None]):
         self._voice_worker = self.run_worker(controller.run(), name="voice", group="voice", exclusive=True, exit_on_error=False)
         self.refresh_bindings()
         self._want_key_releases()
+
+    def _record_voice(self, controller: VoiceController, message: ChatMessage, spoken: VoiceTurn | None) -> None:
+        """A voice exchange goes into the conversation (the model's next context) and, unless
+        history is off, into the saved chat, marked spoken, as soon as it is final."""
+        session = self.chat_app.session
+        session.conversation.append(message)
+        if session.recorder is not None:
+            model = getattr(controller.session.bidi, "model", None) if controller.session is not None else None
+            session.recorder.spoken(message, spoken, provider=controller.provider or None, model=model)
 
     def _voice_off(self) -> None:
         """Stop the session (its worker is cancelled; the microphone and the speaker are closed)."""
@@ -239,11 +259,18 @@ class ChatVoice(Screen[None]):
         if self._is_current(message.controller):
             self.query_one(AudioMeter).show(message.input, message.output, message.state)
 
+    @staticmethod
+    def mark_spoken(message: Widget) -> None:
+        """Show `message` (a user message or a reply) as said aloud, not typed."""
+        message.add_class("-spoken")
+        message.tooltip = "said aloud (voice)"
+
     async def _add_heard(self, controller: Any, text: str) -> UserMessage:
         """A user message for what `controller` heard; a transcript may come after its reply
         began, so it goes before a reply of that controller still streaming."""
         log = self.query_one(ChatLog)
         user = await log.add_user(text)
+        self.mark_spoken(user)
         replies = [view for (owner, _reply), view in self._voice_views.items() if owner == id(controller)]
         if replies and replies[-1].status is ReplyStatus.STREAMING and replies[-1].parent is log:
             log.move_child(user, before=replies[-1])
@@ -268,7 +295,8 @@ class ChatVoice(Screen[None]):
             await self._add_heard(message.controller, message.text)
 
     async def on_voice_reply_started(self, message: VoiceReplyStarted) -> None:
-        self._voice_views[(id(message.controller), message.reply)] = await self.query_one(ChatLog).add_reply()
+        view = self._voice_views[(id(message.controller), message.reply)] = await self.query_one(ChatLog).add_reply()
+        self.mark_spoken(view)
 
     def on_voice_reply_text(self, message: VoiceReplyText) -> None:
         if message.reply is None:
@@ -289,23 +317,38 @@ class ChatVoice(Screen[None]):
 
     async def on_voice_reply_ended(self, message: VoiceReplyEnded) -> None:
         """How the reply ended, heard out or not: its final status (one shown complete may be cut)."""
-        view = self._voice_views.get((id(message.controller), message.reply))
+        key = (id(message.controller), message.reply)
+        view = self._voice_views.get(key)
         if view is None or view.status not in (ReplyStatus.STREAMING, ReplyStatus.COMPLETE):
             return
-        if not view.text and message.text:
-            view.append(message.text)
         try:
             status = ReplyStatus(message.status)
         except ValueError:
             status = ReplyStatus.ERROR
         if status is view.status:
             return
+        if status is ReplyStatus.COMPLETE:
+            if not view.text and message.text:
+                view.append(message.text)
+        elif view.text != message.text:  # cut: the words heard of it, not all that came
+            view = self._voice_views[key] = await self._shown_instead(view, message.text)
         reason = ""
         if status is ReplyStatus.INTERRUPTED:
             reason = self._cut_reason(message.cause, message.played_s)
         elif status is ReplyStatus.ERROR:
             reason = "the voice session ended"
         await view.finish(status, reason)
+
+    async def _shown_instead(self, view: AssistantMessage, text: str) -> AssistantMessage:
+        """A reply view in place of `view`, holding `text` (what was heard of a cut voice reply)."""
+        from ..widgets.message import AssistantMessage
+
+        heard = AssistantMessage()
+        self.mark_spoken(heard)
+        await self.query_one(ChatLog).mount(heard, before=view)
+        await view.remove()
+        heard.append(text)
+        return heard
 
     @staticmethod
     def _cut_reason(cause: str, played_s: float) -> str:
