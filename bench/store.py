@@ -42,14 +42,15 @@ QUERIES = (
 PER_CHAT = 50
 
 
-def _fill(conn: sqlite3.Connection, count: int, seed: int) -> None:
-    """`count` messages in chats of `PER_CHAT`, in one transaction (a bench set-up, not the app's path)."""
+def fill(conn: sqlite3.Connection, count: int, seed: int, per_chat: int = PER_CHAT) -> None:
+    """`count` messages in chats of `per_chat`, in one transaction (a bench set-up, not the app's path;
+    bench/startup.py fills its history with it too)."""
     rng = random.Random(seed)
     vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(3, 9))) for _ in range(5000)]
     conn.execute("BEGIN")
     chat = ""
     for n in range(count):
-        if n % PER_CHAT == 0:
+        if n % per_chat == 0:
             chat = new_id()
             conn.execute(
                 "INSERT INTO chats (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)", (chat, f"chat {n}", now(), now())
@@ -100,7 +101,7 @@ def _run(folder: Path, args: argparse.Namespace) -> int:
         path = folder / f"{size}.db"
         start = time.perf_counter()
         store = open_store(path)
-        store.run(_fill, size, 1).result()
+        store.run(fill, size, 1).result()
         store.close()
         print(f"filled {size:,} messages in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
         start = time.perf_counter()
