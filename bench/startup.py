@@ -3,7 +3,8 @@
 Each run is a fresh Python process (bench/startup_probe.py); the time is from just before the
 process is spawned to the moment the prompt has focus. Runs alternate between the apps so that
 machine noise falls on all. Prints the median and spread of each and their ratio (target:
-tui-chat within 1.3x of the bare app), and which heavy modules were imported at start.
+tui-chat within 1.3x of the bare app), the CPU time spent by then on the main thread (the path to
+the first screen) and on all threads, and which heavy modules were imported at start.
 
 tui-chat starts as the `tui-chat` command does, with its config, data and state folders in a
 temporary directory (no user config): with `--no-history`, and with history on against an empty
@@ -111,6 +112,10 @@ def _measure(apps: dict[str, App], runs: int) -> None:
         if name != "bare":
             line += f"  {statistics.median(seconds) / bare:.2f}x the bare app (target <= 1.30x)"
         print(line)
+    print("CPU by then (median; steadier than wall time on a busy machine):")
+    for name, values in reports.items():
+        main, process = (statistics.median(r[key] for r in values) * 1000 for key in ("main_cpu", "process_cpu"))
+        print(f"{name:>11}: main thread {main:5.0f} ms, all threads {process:5.0f} ms")
     for name, values in reports.items():
         if "store_after_ms" in values[0]:
             print(
