@@ -136,6 +136,9 @@ underscores alone is left out (it holds no token, so FTS5 would ignore it anyway
 _PROBE_CAP = 256
 """How far `_docs_upto` counts: enough to put a rare word before a common one, cheap for any word."""
 
+_BACKWARDS = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+_FORWARDS = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid"
+
 
 def _phrase(word: str) -> str:
     """`word` as one FTS5 phrase: quoted, so what a person types is never FTS syntax."""
@@ -160,19 +163,22 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
     if 0 in counts.values():
         return []
     words.sort(key=lambda word: counts.get(word, 0))
-    few = bool(counts) and min(counts.values()) < _PROBE_CAP
+    query = " ".join(map(_phrase, words))
+    if counts and min(counts.values()) < _PROBE_CAP:
+        seqs = [seq for (seq,) in conn.execute(_FORWARDS, (query,))][::-1][:limit]
+    else:
+        seqs = [seq for (seq,) in conn.execute(_BACKWARDS, (query, limit))]
+    if not seqs:
+        return []
     rows = conn.execute(
-        "SELECT m.seq, m.chat_id, c.title, m.id, m.role, m.created_at, m.text FROM"
-        f" (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid {'ASC' if few else 'DESC'} LIMIT ?) f"
-        " JOIN messages m ON m.seq = f.rowid JOIN chats c ON c.id = m.chat_id",
-        (" ".join(map(_phrase, words)), -1 if few else limit),
+        "SELECT m.chat_id, c.title, m.id, m.role, m.created_at, m.text FROM messages m JOIN chats c"
+        f" ON c.id = m.chat_id WHERE m.seq IN ({', '.join('?' * len(seqs))}) ORDER BY m.seq DESC",
+        seqs,
     ).fetchall()
-    rows.sort(reverse=True)
-    del rows[limit:]
     holds_a_word = re.compile("|".join(re.escape(word.casefold()) for word in words)).search
     return [
         SearchHit(chat_id, title, message_id, Role(role), created, _matching_lines(body, holds_a_word))
-        for _, chat_id, title, message_id, role, created, body in rows
+        for chat_id, title, message_id, role, created, body in rows
     ]
 
 
