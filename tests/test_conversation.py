@@ -1,4 +1,9 @@
-"""The conversation keeps every reply, however it ends, with its status and cleaned text."""
+"""The conversation keeps every reply, however it ends, with its status and cleaned text.
+
+The model is scripted here, not replayed from a recorded chat: these tests need what a recording
+cannot hold (an exception raised mid-stream, a stream held open by a gate, one that stops without
+an ending, exact chunk sequences) and read the requests the model was sent.
+"""
 
 from __future__ import annotations
 

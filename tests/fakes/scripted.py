@@ -2,7 +2,8 @@
 
 It speaks no wire protocol (the loopback fakes beside it do that for the real providers); it
 stands where a provider stands, so the conversation, the tool loop and the UI can be tested on
-exact chunk sequences, failures included.
+exact chunk sequences, failures included. A test whose script is really a chat a model had plays
+a recorded one instead (`tests.fixtures.replayed`, the replay provider).
 """
 
 from __future__ import annotations

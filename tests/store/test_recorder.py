@@ -1,13 +1,20 @@
-"""The recorder on the tool loop: every event of a turn reaches a real SQLite file, as it happened."""
+"""The recorder on the tool loop: every event of a turn reaches a real SQLite file, as it happened.
+
+Turns that are a chat a model had are played back from tests/fixtures/chats (the replay provider);
+the scripted provider stays where a test needs replies no single recorded chat holds in order (a
+retried reply's old version, replies spread over several chats).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.fakes.scripted import ScriptedProvider
-from tests.tools.helpers import ScriptedApprover, answer, args, calls
-from tui_chat.chunks import ErrorChunk, ReplyStatus, Role, TextDelta, Usage, UsageChunk
+from tests.fixtures import replayed
+from tests.tools.helpers import ScriptedApprover, answer, args
+from tui_chat.chunks import ReplyStatus, Role, Usage
 from tui_chat.conversation import Conversation
+from tui_chat.providers.base import Provider
 from tui_chat.store.history import Store
 from tui_chat.store.reads import load_chat
 from tui_chat.store.recorder import ChatSettings, Recorder
@@ -23,7 +30,7 @@ from tui_chat.tools.workspace import Workspace
 SETTINGS = ChatSettings("scripted", "script-1", pack="tools-demo", prompt="main", variables={"name": "Ada"})
 
 
-def recorded_loop(store: Store, provider: ScriptedProvider, tmp_path: Path, approver: ScriptedApprover) -> ToolLoop:
+def recorded_loop(store: Store, provider: Provider, tmp_path: Path, approver: ScriptedApprover) -> ToolLoop:
     registry = ToolRegistry(builtin_tools().values(), workspace=Workspace(tmp_path))
     policy = ApprovalPolicy(config={"calculator": Approval.ASK, "list_directory": Approval.ASK})
     recorder = Recorder(store, lambda: SETTINGS, cost=lambda usage: usage.output_tokens / 1000)
@@ -36,13 +43,8 @@ async def play(loop: ToolLoop, text: str) -> None:
 
 
 async def test_a_turn_with_tools_is_saved_with_settings_chunks_decisions_and_results(store: Store, tmp_path: Path) -> None:
-    first = [TextDelta("Let me "), TextDelta("check. "), *calls(
-        ("c1", "calculator", args(expression="2+2")),
-        ("c2", "calculator", args(expression="3*3")),
-        ("c3", "list_directory", args(path=".")),
-    )]  # fmt: skip
-    first.insert(-1, UsageChunk(Usage(10, 4)))
-    provider = ScriptedProvider(first, answer("All done."))
+    # "Let me check. " in two chunks, calculator 2+2 and 3*3 and list_directory ".", then "All done."
+    provider = replayed("three_tool_calls")
     approver = ScriptedApprover(
         Decision.approve,
         lambda request: Decision.edit(request, args(expression="5*5")),
@@ -75,7 +77,7 @@ async def test_a_turn_with_tools_is_saved_with_settings_chunks_decisions_and_res
 
 
 async def test_a_failed_reply_keeps_its_text_status_and_error(store: Store, tmp_path: Path) -> None:
-    provider = ScriptedProvider([TextDelta("Half"), ErrorChunk("the server fell over")])
+    provider = replayed("failed_reply")  # "Half", then the error "the server fell over"
     loop = recorded_loop(store, provider, tmp_path, ScriptedApprover())
 
     await play(loop, "go")
@@ -122,7 +124,7 @@ async def test_switching_chats_sends_what_follows_to_the_chosen_chat_or_a_new_on
 
 
 async def test_a_saved_message_is_found_at_its_place_in_the_history(store: Store, tmp_path: Path) -> None:
-    provider = ScriptedProvider(calls(("c1", "calculator", args(expression="2+2"))), answer("It is 4"))
+    provider = replayed("calculator")  # calculator 2+2, then "It is 4"
     loop = recorded_loop(store, provider, tmp_path, ScriptedApprover(Decision.approve))
     await play(loop, "what is 2+2")
     await store.flush()

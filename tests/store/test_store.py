@@ -117,6 +117,23 @@ async def test_search_finds_every_word_newest_first_with_the_matching_lines(stor
     assert [h.chat_title for h in await store.search("fox")] == ["new"]
 
 
+async def test_search_answers_the_same_whatever_the_order_or_rarity_of_the_words(store: Store) -> None:
+    chat = store.new_chat(title="words")
+    for n in range(600):  # "common" in all, "both" in every other (both past the rarity probe's cap), "rare" in two
+        text = f"common line {n}" + ("\nrare one" if n in (4, 30) else "") + ("\nboth" if n % 2 else "")
+        store.add_message(chat, Role.USER, text)
+    rare = [("common line 30", "rare one"), ("common line 4", "rare one")]
+    for query in ("rare common", "common rare", "COMMON Rare common"):
+        assert [h.lines for h in await store.search(query)] == rare, query
+    newest_odd = [(f"common line {n}", "both") for n in range(599, 499, -2)]
+    for query in ("common both", "both common"):
+        assert [h.lines for h in await store.search(query)] == newest_odd, query
+    assert [h.message_id for h in await store.search("both")] == [h.message_id for h in await store.search("common both")]
+    assert await store.search("rare both") == [], "two words that never meet"
+    assert await store.search("common nowhere") == [], "a word no message holds"
+    assert [h.lines for h in await store.search("rare __ common")] == rare, "underscores alone are no word"
+
+
 async def test_a_failing_change_is_reported_and_the_rest_of_its_batch_is_kept(store: Store) -> None:
     notices: list[str] = []
     store.on_notice = notices.append
