@@ -175,3 +175,17 @@ async def test_ollama_not_running_suggests_ollama_serve(monkeypatch: pytest.Monk
     assert "ollama serve" in error.hint
     assert f"http://127.0.0.1:{port}" in error.hint
     assert "check your network" not in error.hint
+
+
+# --- a refused key: one clear hint ------------------------------------------------------------
+
+
+async def test_a_refused_key_gets_one_clear_hint(wire: Wire, server: FakeServer, make) -> None:
+    server.enqueue(json_response(wire.error_body(401, "request not authorised"), 401))
+    error = await failure(make(), wire)
+    text = str(error)
+    assert "the the" not in text
+    assert text.count(error.hint) == 1 and text.lower().count("api key") <= 1, text  # the advice is said once
+    assert "request not authorised" in error.message
+    if wire.key_env:
+        assert wire.key_env in error.hint
