@@ -4,7 +4,9 @@ Such text is data: it must never carry escape or control sequences to the termin
 never be parsed as Rich/Textual markup. `clean()` removes every C0 control except newline and tab,
 DEL, the C1 range (which includes the 8-bit CSI and OSC introducers) and the Unicode bidi
 overrides and isolates that can make text display in another order than it runs. What is left
-of an escape sequence after its ESC is gone is printable text and is shown literally.
+of an escape sequence after its ESC is gone is printable text and is shown literally. A lone
+surrogate (JSON's `\\ud800`, which a server or a file can send) becomes U+FFFD, so the text can
+always be written as UTF-8. Zero-width characters stay: they move no cursor, and joiners build emoji.
 """
 
 from __future__ import annotations
@@ -21,20 +23,22 @@ _REMOVED = (
     + list(range(0x202A, 0x202F))  # LRE RLE PDF LRO RLO
     + list(range(0x2066, 0x206A))  # LRI RLI FSI PDI
 )
-_TABLE = dict.fromkeys(_REMOVED)
+_SURROGATES = range(0xD800, 0xE000)
+_TABLE: dict[int, str | None] = {**dict.fromkeys(_REMOVED), **dict.fromkeys(_SURROGATES, "\ufffd")}
 
 
 def clean(text: str) -> str:
     """Return `text` without terminal control characters and bidi controls.
 
     Carriage returns are dropped too: a lone CR would let text overwrite what is already on
-    a line. CRLF line ends therefore become LF.
+    a line. CRLF line ends therefore become LF. Lone surrogates become U+FFFD.
     """
     return text.translate(_TABLE)
 
 
 def escape_controls(text: str) -> str:
-    """Show control and bidi characters as visible escapes (`\\x1b`, `\\u202e`) instead of removing them.
+    """Show control and bidi characters and lone surrogates as visible escapes (`\\x1b`, `\\u202e`, `\\ud800`)
+    instead of removing them.
 
     For places where a person must see exactly what would run, such as an approval dialog.
     """
