@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_chat.safe_text import clean, escape_controls
+from tui_chat.safe_text import clean, clean_data, escape_controls
 
 HOSTILE = [
     ("osc52 clipboard write", "a\x1b]52;c;ZXZpbA==\x07b", "a]52;c;ZXZpbA==b"),
@@ -43,3 +43,8 @@ def test_clean_leaves_text_that_any_utf8_output_can_write() -> None:
     """A lone surrogate (JSON lets a server or a file send one) would fail the write to a terminal mid-reply."""
     assert clean("\ud83d x \udca9").encode("utf-8") == "\ufffd x \ufffd".encode("utf-8")
     assert clean("\U0001f44b") == "\U0001f44b"  # a real pair, as Python holds it, is one character and stays
+
+
+def test_clean_data_cleans_every_string_of_a_parsed_file_keys_too() -> None:
+    parsed = {"k\x1b]0;t\x07": ["v\u202e", {"n": "\x9b1m", "x": 1, "ok": True}], "plain": "[b]x[/b]\n\tz"}
+    assert clean_data(parsed) == {"k]0;t": ["v", {"n": "1m", "x": 1, "ok": True}], "plain": "[b]x[/b]\n\tz"}

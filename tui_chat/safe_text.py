@@ -12,6 +12,7 @@ always be written as UTF-8. Zero-width characters stay: they move no cursor, and
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from .chunks import Chunk, ErrorChunk, Interrupted, TextDelta, TranscriptChunk
 
@@ -34,6 +35,21 @@ def clean(text: str) -> str:
     a line. CRLF line ends therefore become LF. Lone surrogates become U+FFFD.
     """
     return text.translate(_TABLE)
+
+
+def clean_data(value: Any) -> Any:
+    """`value` (what a JSON or TOML file parsed to) with every string in it, keys too, cleaned.
+
+    For a file whose every string is untrusted text and is read in one piece (a config file): one
+    call where it is read, instead of one per field wherever a field is shown.
+    """
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean_data(key): clean_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_data(item) for item in value]
+    return value
 
 
 def escape_controls(text: str) -> str:
