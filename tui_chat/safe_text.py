@@ -38,15 +38,17 @@ def clean(text: str) -> str:
 
 
 def clean_data(value: Any) -> Any:
-    """`value` (what a JSON or TOML file parsed to) with every string in it, keys too, cleaned.
+    """`value` (what a JSON or TOML file parsed to) with every string value in it cleaned.
 
-    For a file whose every string is untrusted text and is read in one piece (a config file): one
-    call where it is read, instead of one per field wherever a field is shown.
+    For a file whose every string is untrusted text and is read in one piece (a config file, a
+    pack): one call where it is read, instead of one per field wherever a field is shown. Keys are
+    left as written: they are names, and a message about one names it exactly, controls escaped
+    (`checking.problems.key_path`); a key used as text must be cleaned where it is used so.
     """
     if isinstance(value, str):
         return clean(value)
     if isinstance(value, dict):
-        return {clean_data(key): clean_data(item) for key, item in value.items()}
+        return {key: clean_data(item) for key, item in value.items()}
     if isinstance(value, list):
         return [clean_data(item) for item in value]
     return value

@@ -53,6 +53,9 @@ PIECES: dict[str, str] = {
 HOSTILE = " ".join(PIECES.values())
 """Every piece in one string, the markup first."""
 
+COMPACT = "".join([MARKUP, PIECES["OSC 0 retitle"], PIECES["8-bit CSI"], PIECES["bidi override"], "\x00", "\ud800"])
+"""A few pieces in a few characters, for places with little room (a status bar)."""
+
 LONG_LINE = "w" * 5000
 """A very long line without a space, to add where a place may have to cut or wrap it."""
 
@@ -93,10 +96,11 @@ def assert_harmless(output: str | bytes, *, shows: tuple[str, ...] = (MARKUP,)) 
     plain text of a rendered screen.
     """
     text = output.decode("utf-8") if isinstance(output, bytes) else output
+    lines = "\n".join(line.rstrip() for line in text.splitlines() if line.strip())  # what a failure shows
     bad = sorted({f"U+{ord(c):04X}" for c in text if harmful(c)})
-    assert not bad, f"{bad} in {text[:2000]!r}"
+    assert not bad, f"{bad} in:\n{lines[:4000]!r}"
     for literal in shows:
-        assert literal in text, f"{literal!r} not shown literally in {text[:2000]!r}"
+        assert literal in text, f"{literal!r} not shown literally in:\n{lines[:4000]}"
 
 
 # --- planting -------------------------------------------------------------------------------------
@@ -126,13 +130,21 @@ def toml_string(text: str) -> str:
 
 
 def pack_data(tag: str = "pack") -> dict[str, Any]:
-    """A valid prompt pack whose name, description and prompt names and descriptions are hostile."""
+    """A valid prompt pack whose name, description, prompt names and descriptions and tool description are
+    hostile; its prompt offers `list_directory`."""
     return {
         "id": "hostile",
         "name": hostile(f"{tag}-name"),
         "version": "1.0.0",
         "description": hostile(f"{tag}-description"),
         "template_engine": {"version": "v1", "syntax": "{{variable}}"},
+        "tools": {
+            "list_directory": {
+                "name": "list_directory",
+                "description": hostile(f"{tag}-tool-description"),
+                "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "additionalProperties": False},
+            }
+        },
         "prompts": {
             "chat": {
                 "id": "chat",
@@ -140,6 +152,7 @@ def pack_data(tag: str = "pack") -> dict[str, Any]:
                 "version": "1.0.0",
                 "description": hostile(f"{tag}-prompt-description"),
                 "system_template": "Be brief.",
+                "tools": ["list_directory"],
             }
         },
     }
@@ -166,8 +179,9 @@ def config_text() -> str:
 
 
 def workspace_names() -> list[str]:
-    """File names made of the hostile set (no NUL, "/" or surrogate: a file name cannot hold them)."""
-    return [fit_for(hostile("file"), nul=False, slash=False, surrogate=False)]
+    """File names made of the hostile set, one piece each (a name holds 255 bytes at most, and no
+    NUL, "/" or surrogate). The first is "file[bold]B[bold]…"."""
+    return [fit_for(f"file{piece}", nul=False, slash=False, surrogate=False) for piece in PIECES.values()]
 
 
 def plant_files(workspace: Path) -> list[str]:
