@@ -13,9 +13,10 @@ and the planted markup shown as the literal text it is.
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
@@ -128,46 +129,45 @@ async def expand_tools(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def close_app(app: TuiChatApp) -> None:
-    app.session.close_history()
+@asynccontextmanager
+async def running(app: TuiChatApp, size: tuple[int, int] = SIZE) -> AsyncIterator[Pilot]:
+    """The app running headless, its notices drawn; its history closed afterwards."""
+    try:
+        async with app.run_test(size=size, notifications=True) as pilot:
+            yield pilot
+    finally:
+        app.session.close_history()
 
 
 # --- the chat, its notices and status bar --------------------------------------------------------
 
 
-async def test_chat_a_hostile_reply(world: World) -> None:
-    world.serve(reply(world.fake.wire, "reply"))
+@pytest.mark.parametrize(
+    ("answer", "tag"),
+    [(lambda wire: reply(wire, "reply"), "reply"), (lambda wire: json_response(wire.error_body(400, h.hostile("refusal")), 400), "refusal")],
+    ids=["reply", "error reply"],
+)
+async def test_chat_a_hostile_answer(world: World, answer: Callable[[CompatibleWire], Script], tag: str) -> None:
+    world.serve(answer(world.fake.wire))
     app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await type_and_send(pilot, "hi")
         await settled(pilot)
-        h.assert_harmless(screen_text(app), shows=(f"reply{h.MARKUP}",))
-    await close_app(app)
+        h.assert_harmless(screen_text(app), shows=(f"{tag}{h.MARKUP}",))
 
 
 async def test_notices_at_start_of_hostile_config_keys_and_theme(world: World) -> None:
     world.use_hostile_config()
     app = world.app()
-    async with app.run_test(size=(100, 80), notifications=True) as pilot:  # room for every toast
+    async with running(app, (100, 80)) as pilot:  # room for every toast
         await toasts_shown(pilot)
         h.assert_harmless(screen_text(app), shows=(f"config-key{h.MARKUP}", f"voice-key{h.MARKUP}", "theme-key"))
-    await close_app(app)
-
-
-async def test_chat_a_hostile_error_reply(world: World) -> None:
-    world.serve(json_response(world.fake.wire.error_body(400, h.hostile("refusal")), 400))
-    app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "hi")
-        await settled(pilot)
-        h.assert_harmless(screen_text(app), shows=(f"refusal{h.MARKUP}",))
-    await close_app(app)
 
 
 async def test_model_picker_then_status_bar_and_notice(world: World) -> None:
     world.serve(json_response({"object": "list", "data": [{"id": MODEL, "object": "model"}]}))
     app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelPickerScreen) and len(app.screen.values) == 1)
         h.assert_harmless(screen_text(app), shows=(f"model{h.MARKUP}",))
@@ -177,30 +177,27 @@ async def test_model_picker_then_status_bar_and_notice(world: World) -> None:
         h.assert_harmless(app.session.provider.model)
         await toasts_shown(pilot)
         h.assert_harmless(screen_text(app), shows=(f"Now using model{h.MARKUP}", f"openai-compatible · model{h.MARKUP}"))
-    await close_app(app)
 
 
 async def test_pack_picker(world: World) -> None:
     app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: isinstance(app.screen, PackPickerScreen))
         await pilot.pause()
         h.assert_harmless(screen_text(app), shows=(f"pack-name{h.MARKUP}",))
-    await close_app(app)
 
 
 async def test_help_over_a_hostile_chat(world: World) -> None:
     world.serve(reply(world.fake.wire, "reply"))
     app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await type_and_send(pilot, "hi")
         await settled(pilot)
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
         h.assert_harmless(screen_text(app), shows=("Keys",))
-    await close_app(app)
 
 
 # --- tools: approval, hostile file names, MCP -----------------------------------------------------
@@ -211,7 +208,7 @@ async def test_approval_and_tool_output_of_hostile_file_names(world: World) -> N
     calls = tool_calls(wire, ("list_directory", {"path": "."}), ("list_directory", {"path": h.hostile("argument")}))
     world.serve(calls, reply(wire, "after", long=False))
     app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await type_and_send(pilot, "list the files")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         h.assert_harmless(screen_text(app), shows=())
@@ -222,7 +219,6 @@ async def test_approval_and_tool_output_of_hostile_file_names(world: World) -> N
         await settled(pilot)
         await expand_tools(pilot)
         h.assert_harmless(screen_text(app), shows=("file[bold]B[bold]",))
-    await close_app(app)
 
 
 async def test_mcp_tool_approval_output_and_server_list(world: World) -> None:
@@ -231,7 +227,7 @@ async def test_mcp_tool_approval_output_and_server_list(world: World) -> None:
     app = world.app()
     manager = app.session.mcp
     assert manager is not None
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await manager.wait_until(lambda: bool(manager.tools()))
         [name] = [tool.spec.name for tool in manager.tools()]
         world.serve(tool_calls(wire, (name, {})), reply(wire, "after", long=False))
@@ -246,7 +242,6 @@ async def test_mcp_tool_approval_output_and_server_list(world: World) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, McpServersScreen))
         await pilot.pause()
         h.assert_harmless(screen_text(app), shows=(name[:20],))
-    await close_app(app)
 
 
 # --- saved chats ----------------------------------------------------------------------------------
@@ -254,7 +249,7 @@ async def test_mcp_tool_approval_output_and_server_list(world: World) -> None:
 
 async def test_chat_list_and_search(world: World) -> None:
     app = world.app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with running(app) as pilot:
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ChatListScreen) and app.screen.rows != ())
         await pilot.pause()
@@ -269,4 +264,3 @@ async def test_chat_list_and_search(world: World) -> None:
         app.screen.query_one(ChatLog).scroll_home(animate=False)
         await pilot.pause()
         h.assert_harmless(screen_text(app), shows=(f"question{h.MARKUP}", f"answer{h.MARKUP}"))
-    await close_app(app)
