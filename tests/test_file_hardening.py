@@ -88,8 +88,19 @@ def test_a_hostile_theme_name_and_key_show_no_terminal_controls(capsys: pytest.C
     (themes / "b.toml").write_text(f'name = "b"\nprimary = "#336699"\n{toml(f"bad{OSC52}")} = 1\n', encoding="utf-8")
     code, out, err = run(capsys, "themes", "--config", str(tmp_path / "config.toml"))
     assert code == EXIT_OK
-    assert "nice]0;pwned" in out and "b.toml" in err
+    assert "nice" not in out and "a.toml: name:" in err and "b.toml" in err  # a name is a plain name, or the theme is skipped
     h.assert_harmless(out + err, shows=())
+
+
+@pytest.mark.parametrize("name", ["[bold]B[/bold]", "a[link=https://evil.example]x", "$accent", "zero\u200bwidth", " "])
+def test_a_theme_name_that_is_not_a_plain_name_is_skipped_naming_file_and_key(tmp_path: Path, name: str) -> None:
+    """Textual's theme palette reads a theme's name as markup: "[link=..." ended the app with a MarkupError."""
+    path = tmp_path / "odd.toml"
+    path.write_text(f'name = {toml(name)}\nprimary = "#336699"\n', encoding="utf-8")
+    (tmp_path / "fine.toml").write_text('name = "Ночь 2.0_b+"\nprimary = "#336699"\n', encoding="utf-8")
+    themes, [warning] = discover_themes([tmp_path])
+    assert [theme.name for theme in themes] == ["Ночь 2.0_b+"]
+    assert warning.startswith(f"{path}: name: ")
 
 
 def test_a_hostile_config_key_is_named_without_terminal_controls(tmp_path: Path) -> None:

@@ -166,7 +166,7 @@ def write_pack(folder: Path) -> Path:
 
 
 def write_theme(folder: Path) -> Path:
-    """A theme whose name is hostile, and one beside it with a hostile unknown key (skipped with a warning)."""
+    """A theme whose name is hostile, and one beside it with a hostile unknown key (each skipped with a warning)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "hostile.toml").write_text(f'name = {toml_string(hostile("theme"))}\nprimary = "#336699"\n', encoding="utf-8")
     (folder / "hostile-key.toml").write_text(f'name = "k"\nprimary = "#336699"\n{toml_string(hostile("theme-key"))} = 1\n', encoding="utf-8")

@@ -264,3 +264,26 @@ async def test_chat_list_and_search(world: World) -> None:
         app.screen.query_one(ChatLog).scroll_home(animate=False)
         await pilot.pause()
         h.assert_harmless(screen_text(app), shows=(f"question{h.MARKUP}", f"answer{h.MARKUP}"))
+
+
+async def test_theme_palette_offers_no_hostile_theme(world: World) -> None:
+    """A hostile theme name is refused where the file is read: Textual's palette would read it as markup."""
+    world.use_hostile_config()
+    app = world.app()
+    async with running(app, (100, 80)) as pilot:
+        await toasts_shown(pilot)
+        app.clear_notifications()
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme", "enter")
+        await wait_for(pilot, lambda: "tui-chat-dusk" in screen_text(app))
+        h.assert_harmless(screen_text(app), shows=("textual-dark",))
+        assert "pwned" not in screen_text(app)
+
+
+async def test_model_picker_when_the_list_fails(world: World) -> None:
+    world.serve(json_response(world.fake.wire.error_body(400, h.hostile("list-failure")), 400))
+    app = world.app()
+    async with running(app) as pilot:
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelPickerScreen) and "Could not list" in screen_text(app))
+        h.assert_harmless(screen_text(app), shows=(f"list-failure{h.MARKUP}",))
