@@ -85,6 +85,25 @@ def test_ask_shows_a_hostile_mid_stream_error_harmlessly(compatible: LiveFake, r
     h.assert_harmless(err, shows=(f"mid-stream{h.MARKUP}",))
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["ask --yes", "ask --yes --json"])
+def test_ask_runs_a_tool_over_hostile_file_names_harmlessly(compatible: LiveFake, run, tmp_path: Path, as_json: bool) -> None:
+    wire = compatible.wire
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    h.plant_files(workspace)
+    arguments = json.dumps({"path": "."})
+    compatible.enqueue(
+        stream(wire.start() + wire.tool_calls([("call_1", "list_directory", arguments)]) + wire.finish(tool_calls=True)),
+        stream(wire.reply(["done"])),
+    )
+    argv = ask_args(compatible, "--yes", "--workspace", str(workspace), "--pack", str(h.write_pack(tmp_path)))
+    code, out, err = run(*argv, *(["--json"] if as_json else []))
+    assert code == EXIT_OK, err
+    h.assert_harmless(out, shows=("file[bold]B[bold]",) if as_json else ("done",))  # the listing is in the JSON
+    h.assert_harmless(err, shows=())
+    assert len(compatible.stream_requests()) == 2
+
+
 # --- model ids from every provider ----------------------------------------------------------------
 
 
