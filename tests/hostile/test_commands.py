@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -26,10 +26,11 @@ from tests.fakes.wires import KEY, WIRES
 from tui_chat.cli import EXIT_OK, main
 
 Output = tuple[int, bytes, bytes]
+Run = Callable[..., Output]
 
 
 @pytest.fixture
-def run(capsysbinary: pytest.CaptureFixture[bytes]):  # type: ignore[no-untyped-def]
+def run(capsysbinary: pytest.CaptureFixture[bytes]) -> Run:
     """`run(*argv)` runs the command line; returns the exit code, stdout and stderr as bytes."""
 
     def command(*argv: str) -> Output:
@@ -54,7 +55,7 @@ def ask_args(fake: LiveFake, *extra: str) -> list[str]:
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["ask", "ask --json"])
-def test_ask_shows_a_hostile_reply_and_retry_reason_harmlessly(compatible: LiveFake, run, as_json: bool) -> None:
+def test_ask_shows_a_hostile_reply_and_retry_reason_harmlessly(compatible: LiveFake, run: Run, as_json: bool) -> None:
     wire = compatible.wire
     compatible.enqueue(
         json_response(wire.error_body(503, h.hostile("retry")), 503, {"retry-after": "0"}),
@@ -68,7 +69,7 @@ def test_ask_shows_a_hostile_reply_and_retry_reason_harmlessly(compatible: LiveF
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["ask", "ask --json"])
-def test_ask_shows_a_hostile_error_body_harmlessly(compatible: LiveFake, run, as_json: bool) -> None:
+def test_ask_shows_a_hostile_error_body_harmlessly(compatible: LiveFake, run: Run, as_json: bool) -> None:
     compatible.enqueue(json_response(compatible.wire.error_body(400, h.hostile("refusal")), 400))
     code, out, err = run(*ask_args(compatible, *(["--json"] if as_json else [])))
     assert code != EXIT_OK
@@ -76,7 +77,7 @@ def test_ask_shows_a_hostile_error_body_harmlessly(compatible: LiveFake, run, as
     h.assert_harmless(out, shows=(f"refusal{h.MARKUP}",) if as_json else ())
 
 
-def test_ask_shows_a_hostile_mid_stream_error_harmlessly(compatible: LiveFake, run) -> None:
+def test_ask_shows_a_hostile_mid_stream_error_harmlessly(compatible: LiveFake, run: Run) -> None:
     wire = compatible.wire
     compatible.enqueue(stream(h.on_the_wire(lambda planted: [*wire.start(), *wire.text("partial"), *wire.error_event(planted(h.hostile("mid-stream")))])))
     code, out, err = run(*ask_args(compatible))
@@ -86,7 +87,7 @@ def test_ask_shows_a_hostile_mid_stream_error_harmlessly(compatible: LiveFake, r
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["ask --yes", "ask --yes --json"])
-def test_ask_runs_a_tool_over_hostile_file_names_harmlessly(compatible: LiveFake, run, tmp_path: Path, as_json: bool) -> None:
+def test_ask_runs_a_tool_over_hostile_file_names_harmlessly(compatible: LiveFake, run: Run, tmp_path: Path, as_json: bool) -> None:
     wire = compatible.wire
     workspace = tmp_path / "workspace"
     workspace.mkdir()
@@ -118,7 +119,7 @@ def planted_models(wire: Wire) -> tuple[object, str]:
 @pytest.mark.parametrize("as_json", [False, True], ids=["models", "models --json"])
 @pytest.mark.parametrize("wire_type", WIRES, ids=[wire.provider for wire in WIRES])
 def test_models_lists_hostile_ids_harmlessly(
-    wire_type: type[Wire], as_json: bool, run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    wire_type: type[Wire], as_json: bool, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wire = wire_type()
     if not wire.models_path:
@@ -143,7 +144,7 @@ def test_models_lists_hostile_ids_harmlessly(
 
 
 @pytest.mark.parametrize("action", ["list", "show", "validate"])
-def test_packs_show_a_hostile_pack_harmlessly(action: str, run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_packs_show_a_hostile_pack_harmlessly(action: str, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = h.write_pack(tmp_path)
     monkeypatch.setattr("tui_chat.packs.finder.bundled_dir", lambda kind: tmp_path)  # the pack is the one bundled
     code, out, err = run("packs", action, *([] if action == "list" else [str(path)]))
@@ -152,7 +153,7 @@ def test_packs_show_a_hostile_pack_harmlessly(action: str, run, tmp_path: Path, 
     h.assert_harmless(err, shows=())
 
 
-def test_packs_validate_names_hostile_keys_harmlessly(run, tmp_path: Path) -> None:
+def test_packs_validate_names_hostile_keys_harmlessly(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "bad.pack.json"
     path.write_text(json.dumps({**h.pack_data(), h.hostile("pack-key"): 1}), encoding="utf-8")
     code, out, err = run("packs", "validate", str(path))
@@ -160,7 +161,7 @@ def test_packs_validate_names_hostile_keys_harmlessly(run, tmp_path: Path) -> No
     h.assert_harmless(out + err, shows=(f"pack-key{h.MARKUP}",))
 
 
-def test_themes_names_hostile_names_and_keys_harmlessly(run, tmp_path: Path) -> None:
+def test_themes_names_hostile_names_and_keys_harmlessly(run: Run, tmp_path: Path) -> None:
     h.write_theme(tmp_path / "themes")
     code, out, err = run("themes", "--config", str(tmp_path / "config.toml"))
     assert code == EXIT_OK
@@ -168,7 +169,7 @@ def test_themes_names_hostile_names_and_keys_harmlessly(run, tmp_path: Path) -> 
     h.assert_harmless(err, shows=(f"theme{h.MARKUP}", f"theme-key{h.MARKUP}"))  # neither is a theme: both are named
 
 
-def test_config_show_warns_of_hostile_keys_harmlessly(run, tmp_path: Path) -> None:
+def test_config_show_warns_of_hostile_keys_harmlessly(run: Run, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(h.config_text() + f'[providers.openai]\nmodel = {h.toml_string(h.hostile("configured"))}\n', encoding="utf-8")
     code, out, err = run("config", "--config", str(config), "show")
@@ -177,7 +178,7 @@ def test_config_show_warns_of_hostile_keys_harmlessly(run, tmp_path: Path) -> No
     h.assert_harmless(err, shows=(f"config-key{h.MARKUP}", f"voice-key{h.MARKUP}"))
 
 
-def test_a_command_warns_of_hostile_config_keys_harmlessly(run, tmp_path: Path) -> None:
+def test_a_command_warns_of_hostile_config_keys_harmlessly(run: Run, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(h.config_text(), encoding="utf-8")
     code, out, err = run("ask", "--config", str(config), "--provider", "demo", "--speed", "0", "hi")
@@ -193,7 +194,7 @@ def test_a_command_warns_of_hostile_config_keys_harmlessly(run, tmp_path: Path) 
     [["list"], ["list", "--json"], ["show"], ["search", "needle"], ["search", "needle", "--json"], ["export", "--format", "md"], ["export", "--format", "json"]],
     ids=" ".join,
 )
-def test_history_shows_a_hostile_chat_harmlessly(action: list[str], run, tmp_path: Path) -> None:
+def test_history_shows_a_hostile_chat_harmlessly(action: list[str], run: Run, tmp_path: Path) -> None:
     db = tmp_path / "chats.db"
     chat = h.save_chat(db)
     argv = ["history", "--db", str(db), *action[:1], *([chat] if action[0] in ("show", "export") else []), *action[1:]]
@@ -203,7 +204,7 @@ def test_history_shows_a_hostile_chat_harmlessly(action: list[str], run, tmp_pat
     h.assert_harmless(err, shows=())
 
 
-def test_history_import_of_a_hostile_export_is_shown_harmlessly(run, tmp_path: Path) -> None:
+def test_history_import_of_a_hostile_export_is_shown_harmlessly(run: Run, tmp_path: Path) -> None:
     db = tmp_path / "chats.db"
     chat = h.save_chat(db)
     code, exported, err = run("history", "--db", str(db), "export", chat, "--format", "json")
@@ -224,7 +225,7 @@ def test_history_import_of_a_hostile_export_is_shown_harmlessly(run, tmp_path: P
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["mcp list", "mcp list --json"])
-def test_mcp_list_shows_hostile_tools_harmlessly(as_json: bool, run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mcp_list_shows_hostile_tools_harmlessly(as_json: bool, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     config = tmp_path / "config.toml"
     config.write_text(h.mcp_toml(), encoding="utf-8")
@@ -235,7 +236,7 @@ def test_mcp_list_shows_hostile_tools_harmlessly(as_json: bool, run, tmp_path: P
 
 
 async def test_voice_json_shows_hostile_transcripts_harmlessly(
-    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import numpy as np
 
