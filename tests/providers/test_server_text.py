@@ -1,11 +1,12 @@
 """What a server says reaches the person as plain, harmless text, and what the person configured stays secret.
 
 Over every provider's loopback fake: error bodies, mid-stream error events and model ids carrying
-terminal escapes (OSC 0 title, OSC 52 clipboard, CSI), bidi overrides and Rich markup come out
-without a control character (the markup stays literal text; nothing here parses it); an error body
-that echoes the key, a configured header value or the password of the base URL comes out with
-`***` in its place; the server's `x-should-retry` header overrides the status; and an Ollama that
-is not running says how to start it.
+the hostile set (tests/fakes/hostile.py: terminal escapes, C1 and bidi controls, NUL, a lone
+surrogate, Rich markup) come out without a control character (the markup stays literal text;
+nothing here parses it); an error body that echoes the key, a configured header value or the
+password of the base URL comes out with `***` in its place; a refused key gets one clear hint; the
+server's `x-should-retry` header overrides the status; and an Ollama that is not running says how
+to start it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 
 import pytest
 
+from tests.fakes import hostile as h
 from tests.fakes.clock import Sleeps
 from tests.fakes.openai_wire import OllamaWire
 from tests.fakes.server import FakeServer, Respond, json_response, stream
@@ -23,26 +25,19 @@ from tui_chat.chunks import ErrorChunk, Message, RetryNotice, Role, TextDelta
 from tui_chat.errors import ProviderError
 from tui_chat.providers.base import ChatRequest
 from tui_chat.providers.registry import ProviderSettings, create_provider
-from tui_chat.safe_text import clean
 
 from .conftest import KEY, collect
 
-HOSTILE = "\x1b]0;pwned\x07 \x1b]52;c;ZXZpbA==\x07 \x1b[2J\x9b31m \u202eevil\u202c [red]x[/red] [link=https://evil.example]y[/link]"
-"""Terminal title (OSC 0), clipboard write (OSC 52), CSI (7- and 8-bit), a bidi override and Rich markup."""
-HOSTILE_ID = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m\u202eevil\u202c[red]x[bold]"
-"""The same in a model id, without a "/" (Replicate and Vertex take the last part of a path)."""
+HOSTILE = h.hostile("server")
+"""The hostile set (tests/fakes/hostile.py) behind a tag."""
+HOSTILE_ID = h.fit_for(h.hostile("id"), slash=False, space=False)
+"""The same in a model id, without a "/" (Replicate and Vertex take the last part of a path) or a space."""
 HEADER_SECRET = "custom-header-secret-4242"
 URL_PASSWORD = "url-password-secret-9191"
 
 
 def hello(wire: Wire) -> ChatRequest:
     return ChatRequest(model=wire.model, messages=(Message(Role.USER, "Hi"),))
-
-
-def assert_plain(text: str, markup: str = "[red]x[/red]") -> None:
-    """`text` carries no control or bidi character, and the markup is still there, as text."""
-    assert text == clean(text), repr(text)
-    assert markup in text
 
 
 async def failure(provider, wire: Wire) -> ProviderError:
@@ -87,29 +82,29 @@ async def test_x_should_retry_true_on_a_list_request(wire: Wire, server: FakeSer
 async def test_hostile_error_body_comes_out_plain(wire: Wire, server: FakeServer, make) -> None:
     server.enqueue(json_response(wire.error_body(400, HOSTILE), 400))
     error = await failure(make(), wire)
-    assert_plain(str(error))
-    assert "pwned" in str(error)  # what is left of the escape is shown, as text
+    h.assert_harmless(str(error), shows=(f"server{h.MARKUP}", "]0;pwned"))  # what is left of the escape is shown, as text
 
 
 async def test_hostile_error_body_of_a_retry_comes_out_plain(wire: Wire, server: FakeServer, make) -> None:
     server.enqueue(json_response(wire.error_body(503, HOSTILE), 503), stream(wire.reply(["fine"])))
     chunks = await collect(make(), hello(wire))
     [notice] = [chunk for chunk in chunks if isinstance(chunk, RetryNotice)]
-    assert_plain(notice.reason)
+    h.assert_harmless(notice.reason, shows=(f"server{h.MARKUP}",))
 
 
 async def test_hostile_non_json_body_comes_out_plain(wire: Wire, server: FakeServer, make) -> None:
-    server.enqueue([Respond(502, HOSTILE.encode(), content_type="text/html")])
+    body = h.fit_for(HOSTILE, surrogate=False)  # a body that is not JSON cannot carry a lone surrogate
+    server.enqueue([Respond(502, body.encode(), content_type="text/html")])
     error = await failure(make(retries=0), wire)
-    assert_plain(str(error))
+    h.assert_harmless(str(error), shows=(f"server{h.MARKUP}",))
 
 
 async def test_hostile_mid_stream_error_event_comes_out_plain(wire: Wire, server: FakeServer, make) -> None:
-    server.enqueue(stream([*wire.start(), *wire.text("partial"), *wire.error_event(HOSTILE)]))
+    server.enqueue(stream(h.on_the_wire(lambda planted: [*wire.start(), *wire.text("partial"), *wire.error_event(planted(HOSTILE))])))
     chunks = await collect(make(), hello(wire))
     errors = [chunk for chunk in chunks if isinstance(chunk, ErrorChunk)]
     assert len(errors) == 1
-    assert errors[0].message == clean(errors[0].message) and "pwned" in errors[0].message
+    h.assert_harmless(errors[0].message, shows=(f"server{h.MARKUP}", "]0;pwned"))
 
 
 async def test_hostile_model_ids_are_listed_plain(wire: Wire, server: FakeServer, make) -> None:
@@ -121,7 +116,7 @@ async def test_hostile_model_ids_are_listed_plain(wire: Wire, server: FakeServer
     models = await make().list_models()
     hostile = [model for model in models if "pwned" in model.id]
     assert len(hostile) == 1
-    assert_plain(hostile[0].id, "[red]x[bold]")
+    h.assert_harmless(hostile[0].id, shows=("id[bold]B[bold]",))  # the "/" of [/bold] cannot be in these ids
 
 
 # --- secrets never come back ------------------------------------------------------------------
@@ -175,3 +170,17 @@ async def test_ollama_not_running_suggests_ollama_serve(monkeypatch: pytest.Monk
     assert "ollama serve" in error.hint
     assert f"http://127.0.0.1:{port}" in error.hint
     assert "check your network" not in error.hint
+
+
+# --- a refused key: one clear hint ------------------------------------------------------------
+
+
+async def test_a_refused_key_gets_one_clear_hint(wire: Wire, server: FakeServer, make) -> None:
+    server.enqueue(json_response(wire.error_body(401, "request not authorised"), 401))
+    error = await failure(make(), wire)
+    text = str(error)
+    assert "the the" not in text
+    assert text.count(error.hint) == 1 and text.lower().count("api key") <= 1, text  # the advice is said once
+    assert "request not authorised" in error.message
+    if wire.key_env:
+        assert wire.key_env in error.hint

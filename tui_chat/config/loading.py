@@ -29,6 +29,7 @@ from ..checking import (
 )
 from ..errors import ConfigError, TuiChatError
 from ..providers import registry
+from ..safe_text import clean_data
 from .keys import stamp_of
 from .model import Config, LoadResult, ProviderConfig
 
@@ -219,13 +220,14 @@ def _pack_tools(value: Any, problems: Problems) -> dict[str, dict[str, str]]:
 
 
 def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
-    """The text of `path` and its parsed TOML; ConfigError, naming the file, if it is not TOML."""
+    """The text of `path` and its parsed TOML, every string cleaned (a file is untrusted text);
+    ConfigError, naming the file, if it is not TOML."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
-        return text, tomllib.loads(text)
+        return text, clean_data(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
 

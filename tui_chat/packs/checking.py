@@ -4,8 +4,9 @@ The tables follow `promptpack.schema.json`: the keys tui-chat reads are checked 
 names, ranges), the ones it does not use only for their JSON type. Then what one table cannot
 see: references between parts (a prompt's tools, fragments), names given twice, templates that
 expand, tool parameters the checker can check. Each problem is named
-`file:line: key.path: what is wrong`. Text from the pack that reaches a person (names,
-descriptions, prompt keys) is cleaned of terminal controls here, once, where it enters.
+`file:line: key.path: what is wrong`. Every string value of the pack reaches here already cleaned
+of terminal controls (`loading.py`, where the file is read); prompt keys, which are shown as the
+prompts' ids, are cleaned here.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _variable(raw: dict[str, Any]) -> Variable:
         type=raw["type"],
         required=raw["required"],
         default=raw.get("default"),
-        description=clean(raw.get("description", "")),
+        description=raw.get("description", ""),
         example=raw.get("example"),
         validation=rules,
     )
@@ -253,9 +254,9 @@ def check_pack(data: Any, path: Path, problems: Problems) -> Pack | None:
         return None
     return Pack(
         id=top["id"],
-        name=clean(top["name"]),
+        name=top["name"],
         version=top["version"],
-        description=clean(top.get("description", "")),
+        description=top.get("description", ""),
         path=path,
         prompts=prompts,
         tools=tools,
@@ -285,8 +286,8 @@ def _prompt(
         return None
     return PackPrompt(
         id=prompt["id"],
-        name=clean(prompt["name"]),
-        description=clean(prompt.get("description", "")),
+        name=prompt["name"],
+        description=prompt.get("description", ""),
         version=prompt["version"],
         system_template=prompt["system_template"],
         variables=tuple(variables),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..checking import Problems
 from ..errors import PackError
+from ..safe_text import clean_data
 from .checking import check_pack
 from .json_values import reject_constant
 from .model import Pack
@@ -87,5 +88,5 @@ def _read(path: Path) -> tuple[Pack | None, Problems]:
     except RecursionError:
         problems.add((), "invalid JSON: nested too deeply")
     else:
-        return check_pack(data, path, problems), problems
+        return check_pack(clean_data(data), path, problems), problems  # every string is untrusted text: cleaned here, once
     return None, problems

@@ -67,11 +67,11 @@ class StreamFailure(Exception):
         return ErrorChunk(self.message, self.hint, self.retryable)
 
 
-def status_hint(status: int, retryable: bool, key_advice: str) -> str:
+def status_hint(status: int, retryable: bool, key_hint: str) -> str:
     """What to do about an HTTP error status from a provider (HTTP or a WebSocket handshake);
-    `key_advice` is said for 401 and 403 (which key setting to check, never the key)."""
+    for 401 and 403, that the key was refused and `key_hint` (where the key is set, never the key)."""
     if status in (401, 403):
-        return key_advice
+        return f"the key was refused: {key_hint}"
     if status == 404:
         return "check the model name and the base URL"
     if status == 429:

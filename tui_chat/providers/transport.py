@@ -202,7 +202,7 @@ class HTTPProvider:
         retryable = status_is_retryable(status, response.headers)
         return RequestFailed(
             f"{self.label} returned {status} {response.reason_phrase}: {message}",
-            hint=status_hint(status, retryable, f"check the {self.label} API key: {self.key_hint()}"),
+            hint=status_hint(status, retryable, self.key_hint()),
             retryable=retryable,
             status=status,
             retry_after=parse_retry_after(response.headers) if retryable else None,

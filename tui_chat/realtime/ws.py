@@ -275,7 +275,7 @@ class WsBidiSession(BidiSession):
         body = bytes(response.body or b"")[:65536].decode("utf-8", "replace")
         message = self.redact(error_message(body)) if body.strip() else (response.reason_phrase or "")
         retryable = status in (408, 429) or status >= 500
-        hint = status_hint(status, retryable, f"check the {self.label} API key: {self.key_hint()}")
+        hint = status_hint(status, retryable, self.key_hint())
         text = f"{self.label} at {host} refused the connection: {status}" + (f" {message}" if message else "")
         return RequestFailed(text, hint=hint, retryable=retryable, status=status)
 

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..safe_text import clean
 from .schema import StoreError, migrate
 
 BUSY_TIMEOUT = 5.0
@@ -128,6 +129,13 @@ def _connect_file(path: Path) -> sqlite3.Connection:
 
 
 def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
+    conn.text_factory = _untrusted_text  # text enters from the file here: cleaned once, for every reader
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
     return conn
+
+
+def _untrusted_text(data: bytes) -> str:
+    """A TEXT value read from the database: the file may hold anything (an old version, another
+    program), so it is decoded leniently and cleaned of terminal controls (`safe_text.clean`)."""
+    return clean(data.decode("utf-8", "replace"))

@@ -16,7 +16,8 @@ A theme is checked completely when it is loaded, the way Textual will use it: ev
 parsed, the colour system is generated, and every `[variables]` value Textual knows is parsed as
 CSS in the property Textual uses it in. A file that is wrong is skipped with a warning naming the
 file, the key and the bad value; it never stops the app, at start or when the theme is picked.
-Names and messages from the file are cleaned of terminal controls here, where they enter.
+A theme's name must be a plain name (Textual's palette reads it as markup); messages naming what
+the file holds are cleaned of terminal controls here, where they enter.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ COLOUR_KEYS = (
 """The base colours a theme file may set; Textual derives every other shade from them."""
 
 _VARIABLE_NAME = re.compile(r"[a-z][a-z0-9-]*")
+_THEME_NAME = re.compile(r"\w[\w .+-]*")
 
 
 def _fail(path: Path, key: str, problem: str) -> ThemeError:
@@ -62,9 +64,12 @@ def _parse(path: Path) -> dict[str, Any]:
 
 
 def _name(value: Any) -> str:
+    """A plain name: Textual's theme palette reads it as markup, so "[", "$" and controls cannot be in it."""
     if not isinstance(value, str) or not value.strip():
         raise Wrong("required, a non-empty string")
-    return clean(value.strip())
+    if not _THEME_NAME.fullmatch(name := value.strip()):
+        raise Wrong(f"{name!r} is not a plain name (letters, digits, spaces and - _ . + only)")
+    return name
 
 
 def _dark(value: Any) -> bool:
