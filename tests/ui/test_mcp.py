@@ -223,3 +223,16 @@ async def test_a_server_prompt_that_cannot_be_had_keeps_the_picker_open_saying_w
         await wait_for(pilot, lambda: "The prompt could not be had: MCP server fake is disabled" in screen_text(app))
         assert isinstance(app.screen, PackPickerScreen)
         assert app.session.conversation.history == []
+
+
+async def test_the_palette_shows_a_failure_reason_holding_markup_as_text(tmp_path: Path) -> None:
+    """A server's failure reason (and name) is untrusted text: Textual's palette reads its help as markup."""
+    command = "/nonexistent/[bold]srv[/bold]"
+    app = make_app()
+    app.session.mcp = McpManager({"b[i]x": McpServerConfig(name="b[i]x", command=command)}, log_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_settled(app)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Disable MCP")
+        await wait_for(pilot, lambda: command in screen_text(app))
+        assert "MCP server b[i]x" in screen_text(app)

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, AsyncIterator, Callable
 
 from textual.command import DiscoveryHit, Hit, Provider
+from textual.markup import escape
 
 from ..tools.mcp.server import ServerState
 from .screens.mcp_servers import server_summary
@@ -34,7 +35,7 @@ class McpCommands(Provider):
             entries.append(
                 (f"{'Enable' if enable else 'Disable'} MCP server {name}", partial(app.set_mcp_server, name, enable), server_summary(server))
             )
-        return entries
+        return [(escape(name), run, escape(help_text)) for name, run, help_text in entries]
 
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
         for name, run, help_text in self._entries():
