@@ -159,7 +159,7 @@ async def test_speaker_plays_the_queue_and_flushes(monkeypatch: pytest.MonkeyPat
     dropped = sink.flush()
     assert dropped == pytest.approx(0.18, abs=0.01) and sink.pending_s == 0 and sink.playing is None
     assert not np.any(np.frombuffer(stream.pull(960), "<i2"))  # silence after the flush
-    assert sink.underruns == 1
+    assert sink.underruns == 0  # the reply was cut, not starved: its silence is no underrun
     stream.lose()
     assert sink.error is not None and "'Speakers' stopped" in sink.error.message
     await sink.aclose()
