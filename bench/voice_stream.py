@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -148,7 +149,9 @@ async def until(condition: Callable[[], bool], timeout: float, failure: Callable
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:
-            raise RuntimeError(failure())
+            why = failure()
+            print(why, file=sys.stderr, flush=True)  # now: the app may take long to close after it
+            raise RuntimeError(why)
         await asyncio.sleep(0.01)
 
 
@@ -206,7 +209,8 @@ async def measure(chunks_per_s: int, seconds: float, lead_s: float, size: tuple[
             app.query_one(PromptInput).action_submit()
             queue = voice.sink.inner.queue
             heard_out = lambda: sum(queue.played.values()) >= seconds * queue.rate - 1 and not voice.sink.pending_s  # noqa: E731
-            await until(heard_out, 3 * seconds + 30, lambda: f"the reply never finished playing: {notices(app)}")
+            played = lambda: f"{sum(queue.played.values()) / queue.rate:.2f} s played, {voice.sink.pending_s:.2f} s queued"  # noqa: E731
+            await until(heard_out, 3 * seconds + 30, lambda: f"the reply never finished playing ({played()}): {notices(app)}")
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
             stop.set()
             await watcher
@@ -215,7 +219,7 @@ async def measure(chunks_per_s: int, seconds: float, lead_s: float, size: tuple[
             shows = [t for t in probes.meter_updates if started <= t]
             gaps = [b - a for a, b in zip(shows, shows[1:])]
             lags = sorted(probes.lags)
-            return {
+            result = {
                 "rate": chunks_per_s,
                 "audio_s": seconds,
                 "wall_s": wall,
@@ -233,6 +237,11 @@ async def measure(chunks_per_s: int, seconds: float, lead_s: float, size: tuple[
                 "frames_per_s": probes.frames / wall,
                 "cpu": cpu / wall,
             }
+        return result
+    except BaseException:
+        traceback.print_exc()  # now: closing what the app left running may hang
+        sys.stderr.flush()
+        raise
     finally:
         assert service.stdin is not None
         service.stdin.write("\n")
@@ -285,7 +294,12 @@ def main() -> int:
         if args.jitter == "off":
             without_jitter_buffer()
         width, height = (int(part) for part in args.size.split("x"))
-        print(json.dumps(asyncio.run(measure(args.run, args.seconds, args.lead_ms / 1000, (width, height)))))
+        try:
+            result = asyncio.run(measure(args.run, args.seconds, args.lead_ms / 1000, (width, height)))
+        except Exception as error:  # noqa: BLE001 - say why at once: the app's leftovers may not end
+            print(f"the run failed: {error!r}", file=sys.stderr, flush=True)
+            os._exit(1)
+        print(json.dumps(result), flush=True)
         return 0
     rates = [0, *(int(rate) for rate in args.rates.split(",") if rate.strip())]
     results = [run_child(rate, args) for rate in rates]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -195,3 +196,33 @@ def test_the_packages_are_import_light() -> None:
 
 def test_module_constants_name_the_remedies() -> None:
     assert "libportaudio2" in devices.INSTALL_HINT and "tui-chat devices" in devices.CHECK_HINT
+
+
+@pytest.mark.parametrize("turns", range(5))
+async def test_the_microphone_stops_when_cancelled_as_a_block_arrives(monkeypatch: pytest.MonkeyPatch, turns: int) -> None:
+    """Voice off (the session's input task cancelled) at any step of a block's way from the
+    callback to the frame: the cancellation is never lost, so the device is always closed."""
+    fake = install(monkeypatch, FakeSoundDevice([FakeDevice("Mic", inputs=1)]))
+    source = MicrophoneSource(rate=RATE)
+    frames: list[np.ndarray] = []
+
+    async def listen() -> None:
+        async for frame in source.frames():
+            frames.append(frame)
+
+    task = asyncio.create_task(listen())
+    while not fake.streams:
+        await asyncio.sleep(0)
+    callback = fake.streams[0].kwargs["callback"]
+    block = np.zeros(320, np.int16).tobytes()
+    callback(block, 320, None, None)
+    while not frames:
+        await asyncio.sleep(0)
+    callback(block, 320, None, None)  # the next block is on its way...
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()  # ...when voice goes off
+    for _ in range(20):  # (no more blocks come: a task that lost the cancellation waits for ever)
+        await asyncio.sleep(0)
+    assert task.done() and task.cancelled()
+    assert fake.streams[0].closed

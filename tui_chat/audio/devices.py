@@ -253,8 +253,11 @@ class MicrophoneSource:
                 # A sound server may take a while to start a capture (PulseAudio: ~2 s for the first).
                 timeout = self.stall_timeout if started else max(self.start_timeout, self.stall_timeout)
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
-                except (TimeoutError, asyncio.TimeoutError):
+                    # Not `wait_for`: on Python 3.11 it loses a cancellation that comes as a block
+                    # arrives, and voice would never go off.
+                    async with asyncio.timeout(timeout):
+                        item = await queue.get()
+                except TimeoutError:
                     what = "stopped delivering audio" if started else "delivered no audio"
                     raise AudioDeviceError(
                         f"the microphone {info.name!r} {what} ({timeout:g} s without any)",
