@@ -103,6 +103,8 @@ class FakeSoundDevice:
     """The parts of the sounddevice API that tui_chat.audio.devices uses."""
 
     PortAudioError = PortAudioError
+    input_stream: type[FakeInputStream] = FakeInputStream
+    output_stream: type[FakeOutputStream] = FakeOutputStream
 
     def __init__(self, devices: list[FakeDevice], *, input_blocks: list[np.ndarray] | None = None, lose_device_after_blocks: bool = False) -> None:
         self.devices = devices
@@ -152,13 +154,13 @@ class FakeSoundDevice:
 
     def RawInputStream(self, **kwargs: Any) -> FakeInputStream:  # noqa: N802 - the real name
         self._check("input", kwargs["device"], kwargs["channels"], kwargs["dtype"], kwargs["samplerate"])
-        stream = FakeInputStream(self, kwargs)
+        stream = self.input_stream(self, kwargs)
         self.streams.append(stream)
         return stream
 
     def RawOutputStream(self, **kwargs: Any) -> FakeOutputStream:  # noqa: N802
         self._check("output", kwargs["device"], kwargs["channels"], kwargs["dtype"], kwargs["samplerate"])
-        stream = FakeOutputStream(self, kwargs)
+        stream = self.output_stream(self, kwargs)
         self.streams.append(stream)
         return stream
 
@@ -247,21 +249,12 @@ class PacedOutputStream(FakeOutputStream):
 class PacedSoundDevice(FakeSoundDevice):
     """A virtual sound card whose streams run in real time on their own threads (see the module text)."""
 
+    input_stream = PacedInputStream
+    output_stream = PacedOutputStream
+
     def __init__(self, devices: list[FakeDevice], *, input_blocks: list[np.ndarray] | None = None, buffer_blocks: int = 2) -> None:
         super().__init__(devices, input_blocks=input_blocks)
         self.buffer_blocks = buffer_blocks
-
-    def RawInputStream(self, **kwargs: Any) -> PacedInputStream:  # noqa: N802 - the real name
-        self._check("input", kwargs["device"], kwargs["channels"], kwargs["dtype"], kwargs["samplerate"])
-        stream = PacedInputStream(self, kwargs)
-        self.streams.append(stream)
-        return stream
-
-    def RawOutputStream(self, **kwargs: Any) -> PacedOutputStream:  # noqa: N802
-        self._check("output", kwargs["device"], kwargs["channels"], kwargs["dtype"], kwargs["samplerate"])
-        stream = PacedOutputStream(self, kwargs)
-        self.streams.append(stream)
-        return stream
 
 
 def without_portaudio(monkeypatch: Any) -> None:
