@@ -4,10 +4,20 @@ Install it with `monkeypatch.setitem(sys.modules, "sounddevice", FakeSoundDevice
 stream delivers the test's blocks through the real callback when started (on the calling thread:
 the callback's `call_soon_threadsafe` works from any thread), then, if told to, reports the stream
 finished as PortAudio does when a device is lost. An output stream is pulled by the test.
+
+`PacedSoundDevice` is a virtual sound card instead: each stream, once started, runs its callback
+on a thread of its own, one block per block period of real time (absolute deadlines on the
+monotonic clock, as a card's crystal keeps time), whatever the event loop is doing. Its input
+delivers the given blocks over and over (silence without any); its output consumes what the
+callback gives. A callback that comes later than the card's buffer allows (`buffer_blocks`) is
+counted as an xrun, which a real card would have played as a click.
 """
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -93,6 +103,8 @@ class FakeSoundDevice:
     """The parts of the sounddevice API that tui_chat.audio.devices uses."""
 
     PortAudioError = PortAudioError
+    input_stream: type[FakeInputStream] = FakeInputStream
+    output_stream: type[FakeOutputStream] = FakeOutputStream
 
     def __init__(self, devices: list[FakeDevice], *, input_blocks: list[np.ndarray] | None = None, lose_device_after_blocks: bool = False) -> None:
         self.devices = devices
@@ -142,15 +154,107 @@ class FakeSoundDevice:
 
     def RawInputStream(self, **kwargs: Any) -> FakeInputStream:  # noqa: N802 - the real name
         self._check("input", kwargs["device"], kwargs["channels"], kwargs["dtype"], kwargs["samplerate"])
-        stream = FakeInputStream(self, kwargs)
+        stream = self.input_stream(self, kwargs)
         self.streams.append(stream)
         return stream
 
     def RawOutputStream(self, **kwargs: Any) -> FakeOutputStream:  # noqa: N802
         self._check("output", kwargs["device"], kwargs["channels"], kwargs["dtype"], kwargs["samplerate"])
-        stream = FakeOutputStream(self, kwargs)
+        stream = self.output_stream(self, kwargs)
         self.streams.append(stream)
         return stream
+
+
+class _Pacer:
+    """Calls `tick()` once per `period` seconds on its own thread until stopped; keeps the lateness."""
+
+    def __init__(self, period: float, tick: Callable[[], None], buffer_blocks: int) -> None:
+        self.period = period
+        self.tick = tick
+        self.buffer_blocks = buffer_blocks
+        self.blocks = 0
+        self.xruns = 0
+        self.latest = 0.0
+        """The largest lateness of a callback, seconds."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="virtual sound card", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        due = time.monotonic() + self.period
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
+            late = time.monotonic() - due
+            self.latest = max(self.latest, late)
+            if late > self.buffer_blocks * self.period:
+                self.xruns += 1
+            self.tick()
+            self.blocks += 1
+            due += self.period
+
+
+@dataclass
+class PacedInputStream(FakeInputStream):
+    pacer: _Pacer | None = None
+
+    def start(self) -> None:
+        self.started = True
+        kwargs = self.kwargs
+        size = kwargs["blocksize"]
+        blocks = self.owner.input_blocks or [np.zeros(size, np.int16)]
+        channels = kwargs["channels"]
+        count = itertools.count()
+
+        def tick() -> None:
+            block = blocks[next(count) % len(blocks)]
+            data = np.repeat(block[:, None], channels, axis=1) if channels > 1 else block
+            kwargs["callback"](np.asarray(data, dtype="<i2").tobytes(), block.size, None, _Status())
+
+        self.pacer = _Pacer(size / kwargs["samplerate"], tick, self.owner.buffer_blocks)
+        self.pacer.start()
+
+    def stop(self) -> None:
+        if self.pacer is not None:
+            self.pacer.stop()
+        self.started = False
+
+
+@dataclass
+class PacedOutputStream(FakeOutputStream):
+    pacer: _Pacer | None = None
+
+    def start(self) -> None:
+        self.started = True
+        size = self.kwargs["blocksize"]
+        buffer = bytearray(size * 2 * self.kwargs["channels"])
+
+        def tick() -> None:  # the card takes the block; nothing is kept (a long run would grow `played`)
+            self.kwargs["callback"](memoryview(buffer), size, None, _Status())
+
+        self.pacer = _Pacer(size / self.kwargs["samplerate"], tick, self.owner.buffer_blocks)
+        self.pacer.start()
+
+    def stop(self) -> None:
+        if self.pacer is not None:
+            self.pacer.stop()
+        self.started = False
+
+
+class PacedSoundDevice(FakeSoundDevice):
+    """A virtual sound card whose streams run in real time on their own threads (see the module text)."""
+
+    input_stream = PacedInputStream
+    output_stream = PacedOutputStream
+
+    def __init__(self, devices: list[FakeDevice], *, input_blocks: list[np.ndarray] | None = None, buffer_blocks: int = 2) -> None:
+        super().__init__(devices, input_blocks=input_blocks)
+        self.buffer_blocks = buffer_blocks
 
 
 def without_portaudio(monkeypatch: Any) -> None:

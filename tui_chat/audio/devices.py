@@ -10,6 +10,13 @@ The PortAudio callbacks never block and never wait on the event loop:
 - the speaker's callback reads from a `PlaybackQueue` (lock-free; a flush swaps the deque), so
   after a flush at most the block being played is still heard.
 
+Reply audio reaches the speaker's queue on the event loop, which a busy screen can stall (a long
+Markdown reply being laid out). The queue is a jitter buffer sized from those stalls: once per
+block the callback posts a probe to the loop (`call_soon_threadsafe`, never waiting; one at a time)
+and the probe, when it runs, notes how many samples the device took meanwhile (`LoopLag`). After
+running dry the speaker waits until the worst recent lag plus `min_jitter_s` of audio is queued
+(at most `max_jitter_s`), so a stall as long as the ones seen lately is ridden out.
+
 Devices are opened at the session's rate when they accept it; otherwise at their own default
 rate, with soxr converting in between (on the loop, not in the callback). Audio is 16-bit mono;
 a device that takes only stereo is mixed down (input) or fed the same signal on both sides.
@@ -23,6 +30,7 @@ from typing import Any, AsyncIterator, Hashable
 
 import numpy as np
 
+from .clock import LoopLag
 from .errors import AudioDeviceError
 from .pcm import Reframer, StreamResampler, resample, to_mono
 from .playback import PlaybackQueue
@@ -245,8 +253,11 @@ class MicrophoneSource:
                 # A sound server may take a while to start a capture (PulseAudio: ~2 s for the first).
                 timeout = self.stall_timeout if started else max(self.start_timeout, self.stall_timeout)
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
-                except (TimeoutError, asyncio.TimeoutError):
+                    # Not `wait_for`: on Python 3.11 it loses a cancellation that comes as a block
+                    # arrives, and voice would never go off.
+                    async with asyncio.timeout(timeout):
+                        item = await queue.get()
+                except TimeoutError:
                     what = "stopped delivering audio" if started else "delivered no audio"
                     raise AudioDeviceError(
                         f"the microphone {info.name!r} {what} ({timeout:g} s without any)",
@@ -276,22 +287,45 @@ class MicrophoneSource:
         self._closing = True
 
 
+MIN_JITTER_S = 0.06
+"""The jitter buffer's least depth: reply audio comes in pieces of 20-100 ms, each just in time or later."""
+MAX_JITTER_S = 0.5
+"""The most the jitter buffer holds back (the delay it adds to a reply's start, at worst)."""
+LAG_WINDOW_S = 30.0
+"""How long a loop stall keeps the jitter buffer deep (seconds of the device's clock)."""
+
+
 class SpeakerSink:
     """A speaker as a `PlaybackSink`. Open it with `await SpeakerSink.open(...)` inside the loop."""
 
     clocked = False
 
-    def __init__(self, device: int | str | None = None, rate: int = 24000, *, block_ms: int = 20, device_rate: int | None = None) -> None:
+    def __init__(
+        self,
+        device: int | str | None = None,
+        rate: int = 24000,
+        *,
+        block_ms: int = 20,
+        device_rate: int | None = None,
+        min_jitter_s: float = MIN_JITTER_S,
+        max_jitter_s: float = MAX_JITTER_S,
+        lag_window_s: float = LAG_WINDOW_S,
+    ) -> None:
         self.device = device
         self.rate = rate
         self.block_ms = block_ms
         self.forced_rate = device_rate
+        self.min_jitter_s = min_jitter_s
+        self.max_jitter_s = max_jitter_s
+        self.lag_window_s = lag_window_s
         self.error: AudioDeviceError | None = None
         self.warnings: list[str] = []
         self.info: DeviceInfo | None = None
         self.device_rate = rate
         self.queue = PlaybackQueue(rate)
-        self.underruns = 0
+        self.lag = LoopLag(int(lag_window_s * rate))
+        """The event loop's recent stalls, in samples the device took while a probe waited."""
+        self._probing = False  # a probe is on its way to the loop
         self._stream: Any = None
         self._closing = False
         self._channels = 1
@@ -307,6 +341,7 @@ class SpeakerSink:
         info = self.info = find_device(self.device, "output")
         self._channels, self.device_rate = _open_settings(sd, info, "output", self.rate, self.forced_rate)
         self.queue = PlaybackQueue(self.device_rate)
+        self.lag = LoopLag(int(self.lag_window_s * self.device_rate))
         if self.device_rate != self.rate:
             self.warnings.append(f"the speaker {info.name!r} runs at {self.device_rate} Hz; converting from {self.rate} Hz")
         channels = self._channels
@@ -316,10 +351,15 @@ class SpeakerSink:
             nonlocal mono
             if mono.size != frames:
                 mono = np.zeros(frames, dtype=np.int16)
-            if self.queue.read_into(mono) < frames:
-                self.underruns += 1
+            self.queue.read_into(mono)
             block = mono if channels == 1 else np.repeat(mono, channels)
             outdata[:] = block.astype("<i2").tobytes()
+            if not self._probing:
+                self._probing = True
+                try:
+                    loop.call_soon_threadsafe(self._probed, self.queue.read_total)
+                except RuntimeError:  # the loop is closed: nobody is writing any more
+                    pass
 
         def finished() -> None:  # PortAudio thread
             if not self._closing:
@@ -340,7 +380,25 @@ class SpeakerSink:
         except Exception as error:  # noqa: BLE001
             raise AudioDeviceError(f"cannot open the speaker {info.name!r} ({error})", hint=CHECK_HINT) from None
 
+    def _probed(self, posted_at: int) -> None:  # on the loop
+        """The probe posted at device time `posted_at` ran: the loop lagged by what the device took since."""
+        now = self.queue.read_total
+        self.lag.note(now, now - posted_at)
+        self._probing = False
+
+    @property
+    def jitter_s(self) -> float:
+        """The jitter buffer's depth now: the audio queued before playing starts again after running dry."""
+        least = self.min_jitter_s * self.device_rate
+        return min(self.max_jitter_s * self.device_rate, self.lag.worst + least) / self.device_rate
+
+    @property
+    def underruns(self) -> int:
+        """Blocks the device found short of audio while a reply was still coming."""
+        return self.queue.underruns
+
     def write(self, samples: np.ndarray, rate: int, tag: Hashable = None) -> None:
+        self.queue.prebuffer = int(self.jitter_s * self.device_rate)
         self.queue.put(resample(samples, rate, self.device_rate), tag)
 
     def advance(self, samples: int, rate: int) -> None:
