@@ -160,6 +160,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         """How many characters were parsed for their blocks only, to park them unbuilt (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
+        self.shown_chars = 0
+        """How many characters flushes have taken on and finished with: what the next frame shows (for benchmarks)."""
         if markdown:
             self.append(markdown)
 
@@ -334,6 +336,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
                     await self._show_tail()
             else:
                 await self._show_tail()
+            self.shown_chars += len(taken)
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
