@@ -33,7 +33,8 @@ the finished reply):
 Then the goals of issue 15, ours against static in the same run: CPU ms per chunk at 50/s at most
 0.4x, at 200/s at most 0.5x; paint p90 at most 50 ms and key p90 under 50 ms at every rate.
 With --repeat > 1 each figure is the median of the runs (keys and paints pooled).
---profile APP:RATE runs one measurement under cProfile and prints the top functions instead.
+--profile APP:RATE runs one measurement with cProfile on (from the first chunk to the done frame)
+and prints the top functions instead.
 """
 
 from __future__ import annotations
@@ -242,7 +243,9 @@ def first_paints(schedule: Schedule, frames: list[tuple[float, int]]) -> list[fl
     return latencies
 
 
-async def measure(name: str, rate: float, count: int, size: tuple[int, int]) -> dict:
+async def measure(
+    name: str, rate: float, count: int, size: tuple[int, int], profiler: cProfile.Profile | None = None
+) -> dict:
     schedule = Schedule(rate, reply_chunks(count))
     target = TARGETS[name](schedule)
     app = target.app
@@ -262,8 +265,12 @@ async def measure(name: str, rate: float, count: int, size: tuple[int, int]) -> 
         stop = asyncio.Event()
         keys = asyncio.create_task(probe.press_keys(stop))
         cpu_before = time.process_time()
+        if profiler is not None:
+            profiler.enable()
         await target.stream()
         await wait_for_frame(app, probe, time.perf_counter())
+        if profiler is not None:
+            profiler.disable()
         cpu = time.process_time() - cpu_before
         wall = probe.last_frame - schedule.arrived[0]
         frame_count = sum(1 for at, _ in frames if at >= schedule.arrived[0])
@@ -316,9 +323,7 @@ def profile(spec: str, args: argparse.Namespace, size: tuple[int, int]) -> int:
     name, rate = spec.split(":")
     count = int(float(rate) * args.seconds)
     profiler = cProfile.Profile()
-    profiler.enable()
-    asyncio.run(measure(name, float(rate), count, size))
-    profiler.disable()
+    asyncio.run(measure(name, float(rate), count, size, profiler))
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
     stats.print_stats(35)
