@@ -1,0 +1,117 @@
+"""The frame budget in a running app: the first chunk and key presses never wait for it, batched text
+shows right, and a reply's growing paragraph or code looks as a plain Markdown of the same text."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Input, Markdown
+
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
+
+
+class SlowBudget(StreamingMarkdown):
+    """A reply whose frame budget is an hour: any text it shows before then did not wait for it."""
+
+    LATENCY: ClassVar[float] = 3600.0
+
+
+class Harness(App[None]):
+    """A log holding one reply, and a focused input under it."""
+
+    CSS = "#log { height: 1fr; scrollbar-gutter: stable; } Input { height: 3; }"
+
+    def __init__(self, body: Widget) -> None:
+        super().__init__()
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            yield self.body
+        yield Input()
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+
+def body_lines(app: App, widget: Widget) -> list[tuple]:
+    """The screen inside `widget`'s region: every line as (text, style) runs."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    return [
+        tuple((segment.text, str(segment.style)) for segment in strip.crop(region.x, region.right).simplify())
+        for strip in strips
+    ]
+
+
+def plain_text(app: App, widget: Widget) -> str:
+    return "\n".join("".join(text for text, _ in line) for line in body_lines(app, widget))
+
+
+async def test_the_first_chunk_shows_at_once_and_later_ones_wait_for_the_budget() -> None:
+    reply = SlowBudget()
+    app = Harness(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        reply.append("Hello")
+        await pilot.pause()
+        assert reply.flush_count == 1  # the first chunk did not wait an hour
+        assert "Hello" in plain_text(app, reply)
+
+        reply.append(" world")
+        await pilot.pause()
+        assert reply.flush_count == 1  # batched: held for the rest of the budget
+        assert "world" not in plain_text(app, reply)
+
+        await reply.finish()  # the reply is complete: the held text is shown without waiting
+        await pilot.pause()
+        assert "Hello world" in plain_text(app, reply)
+
+
+async def test_a_key_press_is_handled_while_text_waits_for_the_budget() -> None:
+    reply = SlowBudget()
+    app = Harness(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        reply.append("Streaming")
+        await pilot.pause()
+        reply.append(" on")
+        await pilot.press("x", "y")
+        assert app.query_one(Input).value == "xy"
+        assert reply.flush_count == 1 and not reply.finished  # the reply was still streaming
+        await reply.finish()
+
+
+PIECES = [
+    "A paragraph",
+    " that grows",
+    " word by word until it wraps onto a second line of the narrow screen",
+    " and then a third one, after which",
+    " it ends.\n\n```python\ndef f(x):\n",
+    "    return x",
+    " * 2  # doubled",
+    "\n\nprint(f(21))\n",
+    "```\n\nThe end",
+]
+
+
+async def test_a_growing_paragraph_and_fence_look_as_a_plain_markdown_of_the_same_text_at_every_step() -> None:
+    reply = StreamingMarkdown()
+    app = Harness(reply)
+    reference = Markdown()
+    reference_app = Harness(reference)
+    text = ""
+    async with app.run_test(size=(50, 30)) as pilot, reference_app.run_test(size=(50, 30)) as reference_pilot:
+        await pilot.pause()
+        for piece in PIECES:
+            text += piece
+            reply.append(piece)
+            await reply.wait_flushed()
+            await pilot.pause()
+            await reference.update(text)
+            await reference_pilot.pause()
+            assert body_lines(app, reply) == body_lines(reference_app, reference), repr(text)
+        await reply.finish()
