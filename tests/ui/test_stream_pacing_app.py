@@ -1,5 +1,6 @@
 """The frame budget in a running app: the first chunk and key presses never wait for it, batched text
-shows right, and a reply's growing paragraph or code looks as a plain Markdown of the same text."""
+shows right; a reply's growing paragraph, code, list or quote looks as a plain Markdown of the same
+text, and growing text in a list is shown without building the list again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Markdown
 
+from tui_chat.ui.widgets.markdown.safe_table import SafeTable
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 
@@ -17,6 +19,12 @@ class SlowBudget(StreamingMarkdown):
     """A reply whose frame budget is an hour: any text it shows before then did not wait for it."""
 
     LATENCY: ClassVar[float] = 3600.0
+
+
+class ReferenceMarkdown(Markdown):
+    """Textual's Markdown with the reply's table block (as wide as its cells)."""
+
+    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable}
 
 
 class Harness(App[None]):
@@ -94,14 +102,19 @@ PIECES = [
     "    return x",
     " * 2  # doubled",
     "\n\nprint(f(21))\n",
-    "```\n\nThe end",
+    "```\n\n1. first item\n2. second",
+    " item, growing",
+    " until it wraps onto the next line of the screen\n   - nested",
+    " point\n\n> a quote",
+    " that grows\n\n| a | b |\n| - | - |\n| 1",
+    " | 2 |\n\nThe end",
 ]
 
 
-async def test_a_growing_paragraph_and_fence_look_as_a_plain_markdown_of_the_same_text_at_every_step() -> None:
+async def test_a_growing_paragraph_fence_list_and_quote_look_as_a_plain_markdown_of_the_same_text_at_every_step() -> None:
     reply = StreamingMarkdown()
     app = Harness(reply)
-    reference = Markdown()
+    reference = ReferenceMarkdown()
     reference_app = Harness(reference)
     text = ""
     async with app.run_test(size=(50, 30)) as pilot, reference_app.run_test(size=(50, 30)) as reference_pilot:
@@ -114,4 +127,24 @@ async def test_a_growing_paragraph_and_fence_look_as_a_plain_markdown_of_the_sam
             await reference.update(text)
             await reference_pilot.pause()
             assert body_lines(app, reply) == body_lines(reference_app, reference), repr(text)
+        await reply.finish()
+
+
+async def test_text_growing_in_a_list_item_updates_that_item_without_building_the_list_again() -> None:
+    reply = StreamingMarkdown()
+    app = Harness(reply)
+    async with app.run_test(size=(50, 20)) as pilot:
+        await pilot.pause()
+        reply.append("- one\n- two")
+        await reply.wait_flushed()
+        built = reply.blocks_built
+        for word in (" and", " a", " few", " more", " words"):
+            reply.append(word)
+            await reply.wait_flushed()
+        await pilot.pause()
+        assert reply.blocks_built == built
+        assert "two and a few more words" in plain_text(app, reply)
+        reply.append("\n- three")  # a new item: the list is built again
+        await reply.wait_flushed()
+        assert reply.blocks_built == built + 1
         await reply.finish()

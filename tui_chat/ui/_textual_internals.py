@@ -62,6 +62,7 @@ __all__ = [
     "Read1",
     "TokenCallback",
     "XTermParserWithHook",
+    "block_showing",
     "current_message_pump",
     "driver_app",
     "driver_debug",
@@ -149,6 +150,16 @@ def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None
     content = widget._token_to_content(inline)
     widget._content = content
     show_grown(widget, content)
+
+
+def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
+    """The block widget in `root` (itself or one inside it) whose text was built from `inline`."""
+    from textual.widgets._markdown import MarkdownBlock
+
+    for block in (root, *root.query(MarkdownBlock)):
+        if block._inline_token is inline:
+            return block
+    return None
 
 
 def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
