@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
-from textual.widget import Widget
-from textual.widgets import Input, Markdown
+from textual.app import ComposeResult
+from textual.widgets import Input
 
-from tui_chat.ui.widgets.markdown.safe_table import SafeTable
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
+
+from .test_streaming_markdown import Harness, ReferenceMarkdown, plain_lines, region_lines
 
 
 class SlowBudget(StreamingMarkdown):
@@ -21,76 +20,38 @@ class SlowBudget(StreamingMarkdown):
     LATENCY: ClassVar[float] = 3600.0
 
 
-class ReferenceMarkdown(Markdown):
-    """Textual's Markdown with the reply's table block (as wide as its cells)."""
-
-    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable}
-
-
-class Harness(App[None]):
-    """A log holding one reply, and a focused input under it."""
-
-    CSS = "#log { height: 1fr; scrollbar-gutter: stable; } Input { height: 3; }"
-
-    def __init__(self, body: Widget) -> None:
-        super().__init__()
-        self.body = body
+class PromptHarness(Harness):
+    """The reply's log with a focused input under it."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="log"):
-            yield self.body
+        yield from super().compose()
         yield Input()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
 
-def body_lines(app: App, widget: Widget) -> list[tuple]:
-    """The screen inside `widget`'s region: every line as (text, style) runs."""
-    region = widget.region
-    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
-    return [
-        tuple((segment.text, str(segment.style)) for segment in strip.crop(region.x, region.right).simplify())
-        for strip in strips
-    ]
-
-
-def plain_text(app: App, widget: Widget) -> str:
-    return "\n".join("".join(text for text, _ in line) for line in body_lines(app, widget))
-
-
-async def test_the_first_chunk_shows_at_once_and_later_ones_wait_for_the_budget() -> None:
+async def test_the_first_chunk_shows_at_once_later_ones_wait_for_the_budget_and_keys_do_not() -> None:
     reply = SlowBudget()
-    app = Harness(reply)
+    app = PromptHarness(reply)
     async with app.run_test(size=(60, 12)) as pilot:
         await pilot.pause()
         reply.append("Hello")
         await pilot.pause()
         assert reply.flush_count == 1  # the first chunk did not wait an hour
-        assert "Hello" in plain_text(app, reply)
+        assert "Hello" in "\n".join(plain_lines(app, reply))
 
         reply.append(" world")
         await pilot.pause()
         assert reply.flush_count == 1  # batched: held for the rest of the budget
-        assert "world" not in plain_text(app, reply)
+        assert "world" not in "\n".join(plain_lines(app, reply))
+        await pilot.press("x", "y")  # handled while the text waits
+        assert app.query_one(Input).value == "xy"
+        assert reply.flush_count == 1 and not reply.finished
 
         await reply.finish()  # the reply is complete: the held text is shown without waiting
         await pilot.pause()
-        assert "Hello world" in plain_text(app, reply)
-
-
-async def test_a_key_press_is_handled_while_text_waits_for_the_budget() -> None:
-    reply = SlowBudget()
-    app = Harness(reply)
-    async with app.run_test(size=(60, 12)) as pilot:
-        await pilot.pause()
-        reply.append("Streaming")
-        await pilot.pause()
-        reply.append(" on")
-        await pilot.press("x", "y")
-        assert app.query_one(Input).value == "xy"
-        assert reply.flush_count == 1 and not reply.finished  # the reply was still streaming
-        await reply.finish()
+        assert "Hello world" in "\n".join(plain_lines(app, reply))
 
 
 PIECES = [
@@ -126,7 +87,7 @@ async def test_a_growing_paragraph_fence_list_and_quote_look_as_a_plain_markdown
             await pilot.pause()
             await reference.update(text)
             await reference_pilot.pause()
-            assert body_lines(app, reply) == body_lines(reference_app, reference), repr(text)
+            assert region_lines(app, reply) == region_lines(reference_app, reference), repr(text)
         await reply.finish()
 
 
@@ -143,7 +104,7 @@ async def test_text_growing_in_a_list_item_updates_that_item_without_building_th
             await reply.wait_flushed()
         await pilot.pause()
         assert reply.blocks_built == built
-        assert "two and a few more words" in plain_text(app, reply)
+        assert "two and a few more words" in "\n".join(plain_lines(app, reply))
         reply.append("\n- three")  # a new item: the list is built again
         await reply.wait_flushed()
         assert reply.blocks_built == built + 1
