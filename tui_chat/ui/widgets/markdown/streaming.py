@@ -15,10 +15,12 @@ How it stays fast:
   every chunk that arrives within an interval is rendered by one update.
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
-  blocks: a growing paragraph or code fence is updated in place, other changed blocks are
-  replaced. A block is frozen once the start of a later top-level block is settled (see
-  `blocks.settled_start`): its widget is never touched again and its text is never parsed again. An
-  open code fence or a list is one top-level block, so it stays whole in the tail until closed.
+  blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
+  that grew inside a list or quote; other changed blocks are replaced. Text that grows within
+  its last line repaints only its own widget, without a layout of the screen. A block is frozen
+  once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
+  is never touched again and its text is never parsed again. An open code fence or a list is one
+  top-level block, so it stays whole in the tail until closed.
 - Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments`), laid out exactly as if
   every block were a direct child. A segment whose blocks are all final and that is far from the
   view is *parked* (`parking`): it keeps only its height and its text, and is rebuilt when it
