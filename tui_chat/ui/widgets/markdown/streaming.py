@@ -92,9 +92,10 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
     """
 
     FLUSH_MODE: ClassVar[FlushMode] = "timer"
-    """When a flush runs after an append: "timer" (1/60 s later, the default) or "refresh" (after
-    the next screen refresh). Both coalesce every append of one frame into one update; on the
-    benchmark the timer gave fewer frames and more throughput for the same key latency."""
+    """When a flush runs after an append while text comes faster than it is shown (otherwise the
+    frame budget decides): "timer" (1/60 s later, the default) or "refresh" (after the next screen
+    refresh). Both coalesce every append of one frame into one update; on the benchmark the timer
+    gave fewer frames and more throughput for the same key latency."""
     LATENCY: ClassVar[float] = 0.040
     """Seconds a streamed chunk may wait for the flush that shows it (the frame budget): chunks that
     come faster are painted in batches within it. With the frame that follows, bench/stream_rate.py
