@@ -15,8 +15,8 @@ Pure bookkeeping, no Textual. Text appended between flushes waits in `PendingTex
 
 from __future__ import annotations
 
-from collections import deque
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 __all__ = ["FlushPacer", "FrameBudget", "PendingText"]
