@@ -1,6 +1,6 @@
 """The frame budget in a running app: the first chunk and key presses never wait for it, batched text
 shows right; a reply's growing paragraph, code, list or quote looks as a plain Markdown of the same
-text, and growing text in a list is shown without building the list again."""
+text, and text growing in a list or a table is shown without building it again."""
 
 from __future__ import annotations
 
@@ -68,7 +68,9 @@ PIECES = [
     " until it wraps onto the next line of the screen\n   - nested",
     " point\n\n> a quote",
     " that grows\n\n| a | b |\n| - | - |\n| 1",
-    " | 2 |\n\nThe end",
+    " | 2",
+    "0 |\n| 3",
+    " | a longer cell that widens its column |\n\nThe end",
 ]
 
 
@@ -106,6 +108,27 @@ async def test_text_growing_in_a_list_item_updates_that_item_without_building_th
         assert reply.blocks_built == built
         assert "two and a few more words" in "\n".join(plain_lines(app, reply))
         reply.append("\n- three")  # a new item: the list is built again
+        await reply.wait_flushed()
+        assert reply.blocks_built == built + 1
+        await reply.finish()
+
+
+async def test_a_table_filling_in_cell_by_cell_updates_its_cells_without_building_it_again() -> None:
+    reply = StreamingMarkdown()
+    app = Harness(reply)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        reply.append("| name | size |\n| --- | ---: |\n| log")
+        await reply.wait_flushed()
+        built = reply.blocks_built
+        for piece in (" file", " | 2", ".1 GB"):
+            reply.append(piece)
+            await reply.wait_flushed()
+        await pilot.pause()
+        assert reply.blocks_built == built
+        lines = "\n".join(plain_lines(app, reply))
+        assert "log file" in lines and "2.1 GB" in lines
+        reply.append(" |\n| next")  # a new row: the table is built again
         await reply.wait_flushed()
         assert reply.blocks_built == built + 1
         await reply.finish()

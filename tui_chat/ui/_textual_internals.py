@@ -68,10 +68,12 @@ __all__ = [
     "driver_debug",
     "driver_writer",
     "forget_arrangement",
+    "inline_content",
     "mark_bindings_ready",
     "markdown_blocks",
     "running_driver",
     "set_markdown_source",
+    "set_table_cell",
     "show_grown",
     "table_headers_and_rows",
     "update_fence",
@@ -198,6 +200,26 @@ def _resizes(widget: Static, content: Content) -> bool:
         container = parent.content_size.width
         return content.get_optimal_width(styles, container) != widget.visual.get_optimal_width(styles, container)
     return False
+
+
+def inline_content(block: MarkdownBlock, inline: Token) -> Content:
+    """The content a block builds from an inline token (what its `build_from_token` shows)."""
+    return block._token_to_content(inline)
+
+
+def set_table_cell(table: MarkdownTable, content: MarkdownTableContent, index: int, cell: Content) -> None:
+    """Record `cell` as cell `index` (the headers first, then each row's) of a table and the widget showing it.
+
+    The content widget's rows are the table's own row lists (its headers a copy).
+    """
+    headers = content.headers
+    if index < len(headers):
+        headers[index] = cell
+        table._headers[index] = cell
+        return
+    columns = max(len(headers), 1)
+    row, column = divmod(index - len(headers), columns)
+    content.rows[row][column] = cell
 
 
 def table_headers_and_rows(table: MarkdownTable) -> tuple[list[Text], list[list[Text]]]:

@@ -1,8 +1,9 @@
 """Reconciling: the tail's blocks on screen made to match its tokens, touching as few widgets as it can.
 
 Blocks with the same first line and token signature are kept as they are; a grown paragraph or
-code fence is updated in place, and so is a block in which only one paragraph grew (the last item
-of a list, a quote): only that paragraph's widget changes; from the first other change on, the
+code fence is updated in place, and so is a block in which only one paragraph or table cell grew
+(the last item of a list, a quote, a row filling in): only that paragraph's or cell's widget
+changes; from the first other change on, the
 old widgets are removed and new ones mounted at the end, in one screen update, opening new
 segments as they fill up.
 """
@@ -19,12 +20,14 @@ from ..._textual_internals import (
     MarkdownBlock,
     MarkdownFence,
     block_showing,
+    inline_content,
     markdown_blocks,
     update_fence,
     update_paragraph,
 )
 from .blocks import Group, grown_inline, signature
 from .part import MarkdownPart
+from .safe_table import SafeTable
 from .segments import Segment
 
 __all__ = ["Reconciling", "Shown"]
@@ -112,8 +115,8 @@ class Reconciling(MarkdownPart):
     def _update_in_place(self, old: Shown, tokens: list[Token], group: Group, line_base: int) -> bool:
         """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
-        A grown paragraph or code fence is updated; in any other block, a paragraph whose text
-        is all that changed. Does what building a new block would, without the new widgets.
+        A grown paragraph or code fence is updated; in any other block, a paragraph or table
+        cell whose text is all that changed. Does what building a new block would, without the new widgets.
         """
         widget = old.widget
         assert widget is not None
@@ -129,10 +132,17 @@ class Reconciling(MarkdownPart):
             update_fence(widget, token, self.app)
         else:
             index = grown_inline(old.tokens, tokens)
-            shown = None if index is None else block_showing(widget, old.tokens[index])
-            if index is None or shown is None or type(shown) is not paragraph:
+            if index is None:
                 return False
-            update_paragraph(shown, tokens[index - 1], tokens[index])
+            if isinstance(widget, SafeTable):
+                cell = sum(1 for token in tokens[:index] if token.type == "inline")
+                if not widget.update_cell(cell, inline_content(widget, tokens[index])):
+                    return False
+            else:
+                shown = block_showing(widget, old.tokens[index])
+                if shown is None or type(shown) is not paragraph:
+                    return False
+                update_paragraph(shown, tokens[index - 1], tokens[index])
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True
 
