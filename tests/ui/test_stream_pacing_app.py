@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import pytest
 from textual.app import ComposeResult
 from textual.widgets import Input
 
@@ -93,42 +94,37 @@ async def test_a_growing_paragraph_fence_list_and_quote_look_as_a_plain_markdown
         await reply.finish()
 
 
-async def test_text_growing_in_a_list_item_updates_that_item_without_building_the_list_again() -> None:
-    reply = StreamingMarkdown()
-    app = Harness(reply)
-    async with app.run_test(size=(50, 20)) as pilot:
-        await pilot.pause()
-        reply.append("- one\n- two")
-        await reply.wait_flushed()
-        built = reply.blocks_built
-        for word in (" and", " a", " few", " more", " words"):
-            reply.append(word)
-            await reply.wait_flushed()
-        await pilot.pause()
-        assert reply.blocks_built == built
-        assert "two and a few more words" in "\n".join(plain_lines(app, reply))
-        reply.append("\n- three")  # a new item: the list is built again
-        await reply.wait_flushed()
-        assert reply.blocks_built == built + 1
-        await reply.finish()
-
-
-async def test_a_table_filling_in_cell_by_cell_updates_its_cells_without_building_it_again() -> None:
+@pytest.mark.parametrize(
+    ("start", "growth", "shown", "new_part"),
+    [
+        ("- one\n- two", (" and", " a", " few", " more", " words"), ["two and a few more words"], "\n- three"),
+        (
+            "| name | size |\n| --- | ---: |\n| log",
+            (" file", " | 2", ".1 GB"),
+            ["log file", "2.1 GB"],
+            " |\n| next",
+        ),
+    ],
+    ids=["list item", "table cells"],
+)
+async def test_text_growing_in_a_list_or_table_updates_its_widget_without_building_the_block_again(
+    start: str, growth: tuple[str, ...], shown: list[str], new_part: str
+) -> None:
     reply = StreamingMarkdown()
     app = Harness(reply)
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
-        reply.append("| name | size |\n| --- | ---: |\n| log")
+        reply.append(start)
         await reply.wait_flushed()
         built = reply.blocks_built
-        for piece in (" file", " | 2", ".1 GB"):
+        for piece in growth:
             reply.append(piece)
             await reply.wait_flushed()
         await pilot.pause()
         assert reply.blocks_built == built
         lines = "\n".join(plain_lines(app, reply))
-        assert "log file" in lines and "2.1 GB" in lines
-        reply.append(" |\n| next")  # a new row: the table is built again
+        assert all(text in lines for text in shown), lines
+        reply.append(new_part)  # a new item or row: the block is built again
         await reply.wait_flushed()
         assert reply.blocks_built == built + 1
         await reply.finish()
