@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from tui_chat.ui.widgets.markdown.blocks import (
+    grown_inline,
     line_offsets,
     new_parser,
     settled_start,
@@ -71,3 +72,23 @@ def test_the_budget_shrinks_after_a_slow_flush_and_grows_after_fast_ones_within_
     for _ in range(10):
         pacer.adapt(elapsed=0.001, target=0.015)
     assert pacer.budget == 4096
+
+
+def test_the_one_grown_inline_text_of_a_block_is_found() -> None:
+    parser = new_parser()
+    before = parser.parse("1. first\n2. second, grow")
+    after = parser.parse("1. first\n2. second, growing on\n   its next line")
+    index = grown_inline(before, after)
+    assert index is not None
+    assert after[index].type == "inline" and after[index].content.startswith("second, growing")
+
+
+def test_a_block_that_changed_otherwise_has_no_grown_inline_text() -> None:
+    parser = new_parser()
+    base = parser.parse("1. first\n2. second")
+    assert grown_inline(base, parser.parse("1. first\n2. second\n3. third")) is None  # a new item
+    assert grown_inline(base, parser.parse("1. first!\n2. second!")) is None  # two texts changed
+    assert grown_inline(base, parser.parse("- first\n- second")) is None  # another kind of list
+    assert grown_inline(base, parser.parse("1. first\n2. second")) is None  # nothing changed
+    table = parser.parse("| a | b |\n| - | - |\n| 1 | 2")
+    assert grown_inline(table, parser.parse("| a | b |\n| - | - |\n| 1 | 2 |\n| 3")) is None  # a new row

@@ -108,5 +108,5 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     # Set on block widgets as they are built or updated; read by this module only.
-    instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes"}
+    instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only

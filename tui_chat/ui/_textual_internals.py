@@ -10,7 +10,8 @@ What tui-chat needs that Textual keeps private:
 
 - the message pump running now (`textual._context`): whether a widget is called from its own queue;
 - the Markdown block widgets (`textual.widgets._markdown`) and the way a `Markdown` turns tokens
-  into blocks, updates a paragraph or fence in place, and keeps its source;
+  into blocks, updates a paragraph or fence in place (the content a block keeps, the label a
+  fence shows its code in), and keeps its source;
 - a widget's arrangement cache, which keeps removed children alive until cleared;
 - the input parser (`textual._xterm_parser`, `textual._parser`) and the Linux driver's app, debug
   flag and writer thread, for key-release events;
@@ -26,6 +27,9 @@ from typing import TYPE_CHECKING, Any, Final
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
 from textual.widgets._collapsible import CollapsibleTitle
 
 if TYPE_CHECKING:
@@ -42,7 +46,6 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.driver import Driver
     from textual.message_pump import MessagePump
-    from textual.widget import Widget
     from textual.widgets import Footer, Markdown
 
 __all__ = [
@@ -59,15 +62,19 @@ __all__ = [
     "Read1",
     "TokenCallback",
     "XTermParserWithHook",
+    "block_showing",
     "current_message_pump",
     "driver_app",
     "driver_debug",
     "driver_writer",
     "forget_arrangement",
+    "inline_content",
     "mark_bindings_ready",
     "markdown_blocks",
     "running_driver",
     "set_markdown_source",
+    "set_table_cell",
+    "show_grown",
     "table_headers_and_rows",
     "update_fence",
     "update_paragraph",
@@ -98,6 +105,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_app",
         "_bindings_ready",
         "_clear_arrangement_cache",
+        "_content",
         "_debug",
         "_driver",
         "_get_headers_and_rows",
@@ -138,23 +146,80 @@ def set_markdown_source(markdown: Markdown, text: str) -> None:
 
 
 def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None:
-    """Show a paragraph's new inline content in its existing widget."""
+    """Show a paragraph's new inline content in its existing widget (as its `set_content` would)."""
     widget._token = token
     widget._inline_token = inline
-    widget.set_content(widget._token_to_content(inline))
+    content = widget._token_to_content(inline)
+    widget._content = content
+    show_grown(widget, content)
+
+
+def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
+    """The block widget in `root` (itself or one inside it) whose text was built from `inline`."""
+    from textual.widgets._markdown import MarkdownBlock
+
+    for block in (root, *root.query(MarkdownBlock)):
+        if block._inline_token is inline:
+            return block
+    return None
 
 
 def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
-    """Show a code fence's new code (highlighted) in its existing widget."""
+    """Show a code fence's new code (highlighted) in its existing widget (as its `set_content` would)."""
     code = token.content.rstrip()
     if code != widget.code or token.info != widget.lexer:
         widget.code = code
         widget.lexer = token.info
-        widget._highlighted_code = widget.highlight(
-            code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark
-        )
-        widget.set_content(widget._highlighted_code)
+        content = widget.highlight(code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
+        widget._highlighted_code = content
+        widget._content = content
+        for label in widget.query("#code-content").results(Static):  # the label its `compose` made
+            show_grown(label, content)
     widget._token = token
+
+
+def show_grown(widget: Static, content: Content) -> None:
+    """Show `content` in `widget`, laying the screen out again only if the widget's size changes.
+
+    Streamed text mostly grows within the last line of a paragraph or a line of code: then only
+    that widget is painted again, and nothing else on screen is arranged, measured or rendered.
+    """
+    widget.update(content, layout=_resizes(widget, content))
+
+
+def _resizes(widget: Static, content: Content) -> bool:
+    """Would showing `content` change `widget`'s size (as its layout measures it)?"""
+    width, height = widget.content_size
+    parent = widget.parent
+    if not width or not height or not isinstance(parent, Widget):
+        return True  # not laid out yet
+    styles = widget.styles
+    if content.get_height(styles, width) != height:
+        return True
+    if styles.width is not None and styles.width.is_auto:
+        container = parent.content_size.width
+        return content.get_optimal_width(styles, container) != widget.visual.get_optimal_width(styles, container)
+    return False
+
+
+def inline_content(block: MarkdownBlock, inline: Token) -> Content:
+    """The content a block builds from an inline token (what its `build_from_token` shows)."""
+    return block._token_to_content(inline)
+
+
+def set_table_cell(table: MarkdownTable, content: MarkdownTableContent, index: int, cell: Content) -> None:
+    """Record `cell` as cell `index` (the headers first, then each row's) of a table and the widget showing it.
+
+    The content widget's rows are the table's own row lists (its headers a copy).
+    """
+    headers = content.headers
+    if index < len(headers):
+        headers[index] = cell
+        table._headers[index] = cell
+        return
+    columns = max(len(headers), 1)
+    row, column = divmod(index - len(headers), columns)
+    content.rows[row][column] = cell
 
 
 def table_headers_and_rows(table: MarkdownTable) -> tuple[list[Text], list[list[Text]]]:

@@ -7,6 +7,8 @@ to parse again and what it may leave alone, testable on their own.
 - `settled_start` says from which line the streamed text must stay live; every block before it
   is final, whatever text comes next.
 - `signature` is a digest of what a block renders from, to tell a changed block from the same one.
+- `grown_inline` finds the one run of inline text in which a block changed (the growing end of a
+  list item, a quote), so that only the widget showing it is updated.
 - `line_offsets` maps line numbers to string offsets, to cut the text of final blocks off.
 - `new_block_parser` finds the blocks without parsing their inline text (about eight times faster):
   enough to cut text that nobody sees yet into final blocks.
@@ -27,6 +29,7 @@ from markdown_it.token import Token
 __all__ = [
     "Group",
     "estimate_height",
+    "grown_inline",
     "line_offsets",
     "link_references",
     "new_block_parser",
@@ -135,6 +138,33 @@ def signature(tokens: list[Token], group: Group) -> bytes:
     """
     tree = tuple(_token_signature(token) for token in tokens[group.first : group.stop])
     return hashlib.blake2b(repr(tree).encode(), digest_size=16).digest()
+
+
+def _shape(token: Token) -> tuple:
+    """What a token renders from, but its lines and, for inline text, its content."""
+    content = "" if token.type == "inline" else token.content
+    attrs = tuple(token.attrs.items()) if token.attrs else ()
+    return (token.type, token.tag, token.nesting, token.info, token.markup, content, token.hidden, attrs)
+
+
+def grown_inline(old: list[Token], new: list[Token]) -> int | None:
+    """The index of the one inline token in which `new` differs from `old`, if that is all that differs.
+
+    Two parses of a growing block: when they have the same tokens (lines aside) but for the text
+    of one inline token, only the widget showing that text need change. None when anything
+    else differs (a new item, row or cell, another kind of block) or nothing does.
+    """
+    if len(old) != len(new):
+        return None
+    changed: int | None = None
+    for index, (before, after) in enumerate(zip(old, new)):
+        if _shape(before) != _shape(after):
+            return None
+        if before.type == "inline" and _token_signature(before) != _token_signature(after):
+            if changed is not None:
+                return None
+            changed = index
+    return changed
 
 
 def line_offsets(text: str, lines: list[int]) -> list[int]:

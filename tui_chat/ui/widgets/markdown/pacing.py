@@ -1,17 +1,25 @@
 """Flush pacing: how much pending text one flush takes on, and when the next may run.
 
-Pure bookkeeping, no Textual. Text appended between flushes waits in `PendingText`. When it comes
-faster than it can be shown, a flush takes on at most a *budget* of characters, adapted so that a
-flush takes about its target time, and the next flush waits until the layout the last one caused
-has had `layout_ratio` times its own cost of free loop time: keys are still handled promptly.
+Pure bookkeeping, no Textual. Text appended between flushes waits in `PendingText`.
+
+- `FrameBudget` paces flushes to the arrival rate while the screen keeps up: text arriving after a
+  quiet spell (the first chunk of a reply, a slow stream) is painted at once; text arriving faster
+  is painted in batches, one flush per interval: the latency budget, cut to a whole number of
+  arrival gaps so that a flush falls on an arrival. Each paint is a layout of the screen: fewer
+  of them is most of the CPU saved.
+- `FlushPacer`: when text comes faster than it can be shown, a flush takes on at most a *budget*
+  of characters, adapted so that a flush takes about its target time, and the next flush waits
+  until the layout the last one caused has had `layout_ratio` times its own cost of free loop
+  time: keys are still handled promptly.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["FlushPacer", "PendingText"]
+__all__ = ["FlushPacer", "FrameBudget", "PendingText"]
 
 
 @dataclass(slots=True)
@@ -89,3 +97,48 @@ class FlushPacer:
         """
         cost = max(0.0, now - flushed_at - 1 / 30)
         self.next_flush_at = now + self.layout_ratio * cost
+
+
+@dataclass(slots=True)
+class FrameBudget:
+    """When the next flush of streamed text should run, given when text arrives.
+
+    All times are `time.perf_counter()` seconds, passed in (a fake clock in tests). The budget
+    does not shrink when paints are slow: painting more often would only make them slower.
+    """
+
+    latency: float = 0.040
+    """The longest a piece of text should wait for the flush that takes it on."""
+    minimum: float = 1 / 60
+    """The shortest interval between flushes (a terminal frame)."""
+    smoothing: float = 0.25
+    """Weight of the newest sample in the running average of the arrival gap."""
+    gap: float = math.inf
+    """The running average of the time between two arrivals (inf before the second)."""
+    last_arrival: float = -math.inf
+    last_flush: float = -math.inf
+
+    def arrived(self, now: float) -> None:
+        """Text arrived at `now`."""
+        if self.last_arrival > -math.inf:
+            sample = now - self.last_arrival
+            self.gap = sample if self.gap == math.inf else self.gap + self.smoothing * (sample - self.gap)
+        self.last_arrival = now
+
+    def interval(self) -> float:
+        """The time between two flushes while text streams in.
+
+        The latency budget; when text arrives more often than that, a whole number of arrival
+        gaps within it, so that flushes fall on arrivals.
+        """
+        if self.gap >= self.latency:
+            return self.latency  # slower than the budget: each arrival is painted at once
+        return max(self.minimum, math.floor(self.latency / self.gap + 1e-6) * self.gap)  # 1e-6: float error
+
+    def delay(self, now: float) -> float:
+        """Seconds from `now` until the flush of text arriving now should start (0: at once)."""
+        return max(0.0, self.last_flush + self.interval() - now)
+
+    def flushed(self, started: float) -> None:
+        """A flush started at `started`."""
+        self.last_flush = started

@@ -1,14 +1,17 @@
 """Reconciling: the tail's blocks on screen made to match its tokens, touching as few widgets as it can.
 
 Blocks with the same first line and token signature are kept as they are; a grown paragraph or
-code fence is updated in place; from the first other change on, the old widgets are removed and
-new ones mounted at the end, in one screen update, opening new segments as they fill up.
+code fence is updated in place, and so is a block in which only one paragraph or table cell grew
+(the last item of a list, a quote, a row filling in): only that paragraph's or cell's widget
+changes; from the first other change on, the
+old widgets are removed and new ones mounted at the end, in one screen update, opening new
+segments as they fill up.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from markdown_it.token import Token
@@ -16,12 +19,15 @@ from markdown_it.token import Token
 from ..._textual_internals import (
     MarkdownBlock,
     MarkdownFence,
+    block_showing,
+    inline_content,
     markdown_blocks,
     update_fence,
     update_paragraph,
 )
-from .blocks import Group, signature
+from .blocks import Group, grown_inline, signature
 from .part import MarkdownPart
+from .safe_table import SafeTable
 from .segments import Segment
 
 __all__ = ["Reconciling", "Shown"]
@@ -29,7 +35,8 @@ __all__ = ["Reconciling", "Shown"]
 
 @dataclass(slots=True)
 class Shown:
-    """A top-level block that is shown: its lines, its token signature, its widget and segment.
+    """A top-level block that is shown: its lines, its token signature, its widget and segment, and
+    the tokens its widget shows (the live tail's blocks only: frozen ones are dropped).
 
     `widget` is None for a block Markdown does not display (an HTML block, for instance).
     """
@@ -39,6 +46,7 @@ class Shown:
     signature: bytes
     widget: MarkdownBlock | None
     segment: Segment | None = None
+    tokens: list[Token] = field(default_factory=list)
 
 
 class Reconciling(MarkdownPart):
@@ -73,21 +81,22 @@ class Reconciling(MarkdownPart):
         for index in range(keep, len(groups)):
             group = groups[index]
             old = shown[index] if index < len(shown) else None
+            block_tokens = tokens[group.first : group.stop]
             if replace_from is None and old is not None:
-                if old.widget is not None and self._update_in_place(old.widget, tokens, group, line_base):
-                    result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment))
+                if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base):
+                    result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment, block_tokens))
                     continue
-            blocks = markdown_blocks(self, tokens[group.first : group.stop])
+            blocks = markdown_blocks(self, block_tokens)
             self.blocks_built += len(blocks)
             block = blocks[0] if blocks else None
             if block is not None:
                 block.source_range = (group.start + line_base, group.end + line_base)
             if replace_from is None and old is not None and old.widget is None and block is None:
-                result.append(Shown(group.start, group.end, signatures[index], None, old.segment))
+                result.append(Shown(group.start, group.end, signatures[index], None, old.segment, block_tokens))
                 continue
             if replace_from is None:
                 replace_from = index
-            entry = Shown(group.start, group.end, signatures[index], block)
+            entry = Shown(group.start, group.end, signatures[index], block, tokens=block_tokens)
             new_entries.append(entry)
             result.append(entry)
 
@@ -103,22 +112,37 @@ class Reconciling(MarkdownPart):
                 await self._mount_entries(new_entries)
         return result
 
-    def _update_in_place(self, widget: MarkdownBlock, tokens: list[Token], group: Group, line_base: int) -> bool:
-        """Show a grown paragraph or code fence in its widget; False if it is another kind now.
+    def _update_in_place(self, old: Shown, tokens: list[Token], group: Group, line_base: int) -> bool:
+        """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
-        Does what building a new block and `_update_from_block` would, without the new widget.
+        A grown paragraph or code fence is updated; in any other block, a paragraph or table
+        cell whose text is all that changed. Does what building a new block would, without the new widgets.
         """
-        token = tokens[group.first]
-        if token.type == "paragraph_open" and group.stop - group.first == 3:
-            if type(widget) is not self.get_block_class("paragraph_open"):
+        widget = old.widget
+        assert widget is not None
+        paragraph = self.get_block_class("paragraph_open")
+        token = tokens[0]
+        if token.type == "paragraph_open" and len(tokens) == 3:
+            if type(widget) is not paragraph:
                 return False
-            update_paragraph(widget, token, tokens[group.first + 1])
-        elif token.type in ("fence", "code_block") and group.stop - group.first == 1:
+            update_paragraph(widget, token, tokens[1])
+        elif token.type in ("fence", "code_block") and len(tokens) == 1:
             if type(widget) is not self.get_block_class(token.type) or not isinstance(widget, MarkdownFence):
                 return False
             update_fence(widget, token, self.app)
         else:
-            return False
+            index = grown_inline(old.tokens, tokens)
+            if index is None:
+                return False
+            if isinstance(widget, SafeTable):
+                cell = sum(1 for token in tokens[:index] if token.type == "inline")
+                if not widget.update_cell(cell, inline_content(widget, tokens[index])):
+                    return False
+            else:
+                shown = block_showing(widget, old.tokens[index])
+                if shown is None or type(shown) is not paragraph:
+                    return False
+                update_paragraph(shown, tokens[index - 1], tokens[index])
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True
 

@@ -19,6 +19,7 @@ from ..._textual_internals import (
     MarkdownTable,
     MarkdownTableCellContents,
     MarkdownTableContent,
+    set_table_cell,
     table_headers_and_rows,
 )
 
@@ -37,19 +38,24 @@ def natural_width(rows: Sequence[Sequence[Content]]) -> int:
     return sum(widest) + columns * CELL_PADDING + (columns + 1) * RULE
 
 
+def tooltip(cell: Content) -> Content:
+    """A cell's tooltip: its plain text, never parsed as markup."""
+    return Content(cell.plain)
+
+
 class _SafeTableContent(MarkdownTableContent):
     """Textual's table content, with plain-text tooltips (never parsed as markup)."""
 
     def compose(self) -> ComposeResult:
         for header in self.headers:
-            yield MarkdownTableCellContents(header, classes="header").with_tooltip(Content(header.plain))
+            yield MarkdownTableCellContents(header, classes="header").with_tooltip(tooltip(header))
         for row_index, row in enumerate(self.rows, 1):
             for cell_index, cell in enumerate(row, 1):
                 yield MarkdownTableCellContents(
                     cell,
                     classes=f"row{row_index} cell",
                     name=f"cell{row_index}.{cell_index}",
-                ).with_tooltip(Content(cell.plain))
+                ).with_tooltip(tooltip(cell))
             self.last_row = row_index
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
@@ -71,3 +77,18 @@ class SafeTable(MarkdownTable):
     def compose(self) -> ComposeResult:
         headers, rows = table_headers_and_rows(self)
         yield _SafeTableContent(headers, rows)
+
+    def update_cell(self, index: int, cell: Content) -> bool:
+        """Show `cell` in cell `index` (the headers first, then each row's cells); False if it has no such cell.
+
+        What a table built anew would show, without building it: a streamed table grows cell
+        by cell, and each of its rows holds every column's cell from its first character on.
+        """
+        cells = list(self.query(MarkdownTableCellContents))
+        if index >= len(cells):
+            return False
+        for content in self.query(_SafeTableContent):
+            set_table_cell(self, content, index, cell)
+        cells[index].update(cell)
+        cells[index].tooltip = tooltip(cell)
+        return True

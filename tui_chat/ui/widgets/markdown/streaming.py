@@ -7,14 +7,20 @@ length of the reply.
 How it stays fast:
 
 - `append` only cleans the text and stores it; it never parses or renders. The first append after
-  a flush schedules the next flush a frame (1/60 s) later, so every chunk that arrives within a
-  frame is rendered by one update.
+  a flush schedules the next flush by the reply's *frame budget* (`pacing.FrameBudget`): text
+  after a quiet spell (the first chunk of a reply, a slow stream) is flushed at once; text that
+  streams in faster is flushed in batches, one flush per interval, as long an interval as keeps
+  each chunk's wait to its first paint within LATENCY seconds. Every flush is a layout of the
+  screen, so painting once per a few chunks is most of the CPU a reply costs at model speeds;
+  every chunk that arrives within an interval is rendered by one update.
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
-  blocks: a growing paragraph or code fence is updated in place, other changed blocks are
-  replaced. A block is frozen once the start of a later top-level block is settled (see
-  `blocks.settled_start`): its widget is never touched again and its text is never parsed again. An
-  open code fence or a list is one top-level block, so it stays whole in the tail until closed.
+  blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
+  that grew inside a list or quote; other changed blocks are replaced. Text that grows within
+  its last line repaints only its own widget, without a layout of the screen. A block is frozen
+  once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
+  is never touched again and its text is never parsed again. An open code fence or a list is one
+  top-level block, so it stays whole in the tail until closed.
 - Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments`), laid out exactly as if
   every block were a direct child. A segment whose blocks are all final and that is far from the
   view is *parked* (`parking`): it keeps only its height and its text, and is rebuilt when it
@@ -63,7 +69,7 @@ from .blocks import (
 )
 from .catch_up import CatchingUp
 from .finishing import Finishing
-from .pacing import FlushPacer, PendingText
+from .pacing import FlushPacer, FrameBudget, PendingText
 from .parking import Parking
 from .reconcile import Reconciling, Shown
 from .safe_table import SafeTable
@@ -86,9 +92,14 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
     """
 
     FLUSH_MODE: ClassVar[FlushMode] = "timer"
-    """When a flush runs after an append: "timer" (1/60 s later, the default) or "refresh" (after
-    the next screen refresh). Both coalesce every append of one frame into one update; on the
-    benchmark the timer gave fewer frames and more throughput for the same key latency."""
+    """When a flush runs after an append while text comes faster than it is shown (otherwise the
+    frame budget decides): "timer" (1/60 s later, the default) or "refresh" (after the next screen
+    refresh). Both coalesce every append of one frame into one update; on the benchmark the timer
+    gave fewer frames and more throughput for the same key latency."""
+    LATENCY: ClassVar[float] = 0.040
+    """Seconds a streamed chunk may wait for the flush that shows it (the frame budget): chunks that
+    come faster are painted in batches within it. With the frame that follows, bench/stream_rate.py
+    measures the first paint against 50 ms p90."""
     LAYOUT_RATIO: ClassVar[float] = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
     FLUSH_TARGET: ClassVar[float] = 0.015
@@ -126,6 +137,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         self._pending = PendingText()
         """Text appended since the last flush."""
         self._pacer = FlushPacer(self.BUDGET_START, self.BUDGET_MIN, self.BUDGET_MAX, self.LAYOUT_RATIO)
+        self._frames = FrameBudget(self.LATENCY)
+        """When the next flush runs while the screen keeps up with the text."""
         self._tail = ""
         """The live text: from the start of the first block that may still change to the end."""
         self._tail_line = 0
@@ -142,6 +155,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         self._drained = asyncio.Event()
         self._drained.set()
         self._flush_scheduled = False
+        self._behind = False
+        """The last flush could not take on all pending text: text comes faster than it is shown."""
         self._sweep_scheduled = False
         self._finished = False
         self._built_final = False
@@ -160,6 +175,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         """How many characters were parsed for their blocks only, to park them unbuilt (for tests and benchmarks)."""
         self.blocks_built = 0
         """How many top-level block widgets were built (for tests and benchmarks)."""
+        self.shown_chars = 0
+        """How many characters flushes have taken on and finished with: what the next frame shows (for benchmarks)."""
         if markdown:
             self.append(markdown)
 
@@ -189,6 +206,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
             return
         self._parts.append(text)
         self._length += len(text)
+        self._frames.arrived(time.perf_counter())
         self._pending.add(text)
         self._drained.clear()
         self._schedule_flush()
@@ -223,6 +241,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
                 while self._pending and not self._built_final:
                     await self._flush()
             else:
+                if self._pending and not self._behind and not self._catching_up:
+                    self.call_later(self._flush)  # the text is complete: nothing to batch it with
                 await self._drained.wait()
         except asyncio.CancelledError:
             self._hold_back_pending()
@@ -270,19 +290,25 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
     # -- flushing ---------------------------------------------------------------------------
 
     def _schedule_flush(self) -> None:
-        """Have pending text flushed once, after the next screen refresh (or timer tick)."""
+        """Have pending text flushed once: by the frame budget while the screen keeps up with the
+        text, else after the next timer tick (or screen refresh), once the layout cost allows it."""
         if self._flush_scheduled or not self.is_attached:
             return
         self._flush_scheduled = True
-        if self.FLUSH_MODE == "timer":
-            delay = max(1 / 60, self._pacer.next_flush_at - time.perf_counter())
-            self.set_timer(delay, partial(self.call_later, self._flush), name="markdown-flush")
+        now = time.perf_counter()
+        layout_wait = self._pacer.next_flush_at - now
+        if not self._behind and not self._catching_up:
+            self._flush_after(max(self._frames.delay(now), layout_wait))
+        elif self.FLUSH_MODE == "timer":
+            self._flush_after(max(1 / 60, layout_wait))
         else:
             self.call_after_refresh(self._start_flush)
 
     def _start_flush(self) -> None:
         """Called after a screen refresh: flush now, or once the layout cost allows it."""
-        delay = self._pacer.next_flush_at - time.perf_counter()
+        self._flush_after(self._pacer.next_flush_at - time.perf_counter())
+
+    def _flush_after(self, delay: float) -> None:
         # The flush runs on this widget's own message queue, never on the screen's: it awaits
         # mounts, and the screen must keep handling keys meanwhile.
         if delay > 0.001:
@@ -324,6 +350,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
             threshold = self._catch_up_threshold()
             self._tail += taken
             self.flush_count += 1
+            self._frames.flushed(started)
             self._sync_time += time.perf_counter() - started
             if not self._catching_up and self._pending.chars > threshold:
                 await self._start_catch_up()
@@ -334,12 +361,14 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
                     await self._show_tail()
             else:
                 await self._show_tail()
+            self.shown_chars += len(taken)
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
         target = self.CATCHUP_FLUSH_TARGET if self._catching_up else self.FLUSH_TARGET
         if limited:
             self._pacer.adapt(elapsed, target)
+        self._behind = limited
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
         if self._pending and self._catching_up:
