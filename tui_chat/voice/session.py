@@ -307,8 +307,9 @@ class VoiceSession:
             limit = self.options.answer_timeout if answer else self.options.reply_timeout
             self._changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), limit)
-            except (TimeoutError, asyncio.TimeoutError):
+                async with asyncio.timeout(limit):  # not wait_for: on 3.11 it can swallow a cancellation
+                    await self._changed.wait()
+            except TimeoutError:
                 provider = self.bidi.provider or "the provider"
                 if answer:
                     missing = self._owed - self.reply_count
