@@ -10,8 +10,7 @@ with hits and without. Each query runs through the store as the UI and the histo
 (`Store.run(reads.search, ...)`: the writer thread, 50 hits at most), `--repeat` times; the median
 is printed for both sizes side by side with the ratio and the number of hits at each size (a word
 rare at 1,000 messages has 1 hit there and 50 at 100,000: the time per hit is most of that ratio),
-and the target is a ratio within 3x. Also shown: opening each file (which includes `PRAGMA
-quick_check`), and the caller's cost of one `append_text` (what a streamed chunk costs the loop).
+and the target is a ratio within 3x. Also shown: opening each file, and the caller's cost of one `append_text` (what a streamed chunk costs the loop).
 
 Streaming with saving on against saving off, in the same run: the demo provider (no delay) streams
 `--stream-chunks` chunks through the tool loop's turn, as `ask` and the TUI consume it, once with
@@ -134,7 +133,7 @@ def _run(folder: Path, args: argparse.Namespace) -> int:
         verdict = "met" if ratio <= 3 else "MISSED"
         counts = f"{hits[args.small][query]} / {hits[args.large][query]}"
         print(f"{query!r:<22}{small[query]:>12.3f}{large[query]:>12.3f}{ratio:>8.2f}x   {verdict:<15}{counts}")
-    print(f"{'open (quick_check)':<22}{small['open']:>12.1f}{large['open']:>12.1f}{large['open'] / small['open']:>8.1f}x   (no target)")
+    print(f"{'open':<22}{small['open']:>12.1f}{large['open']:>12.1f}{large['open'] / small['open']:>8.1f}x   (no target)")
     print(f"\nappend_text on the caller's side: {per_call_us:.2f} us per chunk")
     print(f"search: worst ratio {worst:.2f}x, target 3x: {'met' if worst <= 3 else 'MISSED'}")
     slowdown = _streaming(folder, args.stream_chunks, args.stream_repeat)

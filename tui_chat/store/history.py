@@ -62,8 +62,9 @@ def open_store(path: Path | None = None, *, flush_interval: float = FLUSH_INTERV
     """The store at `path` (default: the user data directory). Never fails: when the file cannot be
     used the store is in memory, `saved` is False and `notice` says why.
 
-    It reads the whole file once (`PRAGMA quick_check`, about 0.3 s for 100,000 messages), so a
-    front end calls it off its event loop: `await asyncio.to_thread(open_store)`.
+    It reads a few pages (the header, the schema, the replies left streaming; the whole file only
+    when it looks damaged, see `database._check`), but it is file I/O all the same, so a front end
+    calls it off its event loop: `await asyncio.to_thread(open_store)`.
     """
     opened = open_database(path or default_path())
     return Store(opened.conn, path=opened.path, notice=opened.notice, flush_interval=flush_interval)
