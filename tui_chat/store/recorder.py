@@ -173,21 +173,28 @@ class Recorder:
         )  # fmt: skip
         self._tools_of, self._reply_id, self._text = self._reply_id, None, None
 
-    def spoken(self, message: Message, voice: VoiceTurn | None, *, provider: str | None = None, model: str | None = None) -> None:
-        """A whole message of a voice session, final (`voice.history` hands them over in order, each
-        reply once it has ended): saved at once and, when `voice` says where it sat in the audio,
-        marked spoken (typed text has None). A user message is saved as `user` saves one; a reply
-        names the voice provider and model that spoke it."""
+    def added(self, message: Message, *, provider: str | None = None, model: str | None = None) -> str | None:
+        """A whole, final message put into the conversation outside a turn (an MCP server's prompt
+        picked in Ctrl+O, a voice exchange): saved at once, so a reopened chat gives the model the
+        same history. A user message is saved as `user` saves one (it may start the chat); any other
+        names the `provider` and `model` it came from, if any. Returns the saved message's id (None
+        when there is no chat to hang it on)."""
         if message.role is Role.USER:
             self.user(message.content)
-            message_id = self._user_id
-        elif self.chat_id is None:
-            return  # (a voice history puts the user's place before every reply)
-        else:
-            self._ready()
-            message_id = self.store.add_message(
-                self.chat_id, message.role, message.content, status=message.status, provider=provider, model=model
-            )
+            return self._user_id
+        if self.chat_id is None:
+            return None
+        self._ready()
+        return self.store.add_message(
+            self.chat_id, message.role, message.content, status=message.status, provider=provider, model=model
+        )
+
+    def spoken(self, message: Message, voice: VoiceTurn | None, *, provider: str | None = None, model: str | None = None) -> None:
+        """A whole message of a voice session, final (`voice.history` hands them over in order, each
+        reply once it has ended): saved as `added` saves it and, when `voice` says where it sat in
+        the audio, marked spoken (typed text has None). A reply names the voice provider and model
+        that spoke it."""
+        message_id = self.added(message, provider=provider, model=model)
         if voice is not None and message_id is not None:
             self.store.mark_voice(message_id, started_ms=voice.started_ms, ended_ms=voice.ended_ms, barge_in=voice.barge_in)
 
