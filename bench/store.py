@@ -166,7 +166,7 @@ def _streaming(folder: Path, chunks: int, repeat: int) -> float:
         def press() -> None:  # the terminal's input thread
             while not done.wait(0.002):
                 sent = time.perf_counter()
-                events.call_soon_threadsafe(lambda: keys.append(time.perf_counter() - sent))
+                events.call_soon_threadsafe(lambda sent=sent: keys.append(time.perf_counter() - sent))
 
         presser = threading.Thread(target=press)
         count = 0

@@ -93,6 +93,9 @@ class Recorder:
         """When each of its chunks came (`time.monotonic`)."""
         self._ran: set[str] = set()
         """Tool calls seen running: their approval (or edit) is already recorded."""
+        self._spoken_reply: str | None = None
+        """The voice reply streaming now (see `spoken_replies`)."""
+        self._spoken_text: list[str] = []
 
     def user(self, text: str) -> None:
         """The person sent `text`: start the chat if there is none yet, and save the message."""
@@ -193,10 +196,32 @@ class Recorder:
         """A whole message of a voice session, final (`voice.history` hands them over in order, each
         reply once it has ended): saved as `added` saves it and, when `voice` says where it sat in
         the audio, marked spoken (typed text has None). A reply names the voice provider and model
-        that spoke it."""
-        message_id = self.added(message, provider=provider, model=model)
+        that spoke it; a reply that was streaming (`spoken_replies`) is finished with its status
+        and the words that were heard of it."""
+        if message.role is Role.ASSISTANT and self._spoken_reply is not None:
+            message_id: str | None = self._spoken_reply
+            self.store.finish_message(self._spoken_reply, message.status, text=message.content)
+            self._spoken_reply = None
+        else:
+            message_id = self.added(message, provider=provider, model=model)
         if voice is not None and message_id is not None:
             self.store.mark_voice(message_id, started_ms=voice.started_ms, ended_ms=voice.ended_ms, barge_in=voice.barge_in)
+
+    def spoken_replies(self, names: Callable[[], tuple[str | None, str | None]]) -> SpokenReplies:
+        """A `voice.history.ReplyStream` saving each voice reply as it streams; `names` gives the
+        voice provider and model speaking (asked as each reply begins); `spoken` finishes each."""
+        return SpokenReplies(self, names)
+
+    def _spoken_reply_began(self, provider: str | None, model: str | None) -> None:
+        if self.chat_id is None:
+            return  # (a voice history puts the user's place before every reply)
+        self._ready()
+        self._spoken_reply = self.store.start_reply(self.chat_id, provider=provider, model=model)
+        self._spoken_text = self.store.stream_text(self._spoken_reply)
+
+    def _spoken_words(self, text: str) -> None:
+        if self._spoken_reply is not None:
+            self._spoken_text.append(text)
 
     def tool_event(self, event: ToolEventView) -> None:
         """A tool call changed status: record the decision when it is known, and the result when final."""
@@ -219,6 +244,20 @@ class Recorder:
             self.store.decide_tool_call(message_id, call.id, ToolDecision.APPROVED)  # answered by the person
         if event.final and event.result is not None:
             self.store.set_tool_result(message_id, call.id, event.result.content, is_error=event.result.is_error)
+
+
+@dataclass(frozen=True, slots=True)
+class SpokenReplies:
+    """Voice replies saved while they stream (a `voice.history.ReplyStream`; see `Recorder.spoken_replies`)."""
+
+    recorder: Recorder
+    names: Callable[[], tuple[str | None, str | None]]
+
+    def began(self) -> None:
+        self.recorder._spoken_reply_began(*self.names())
+
+    def words(self, text: str) -> None:
+        self.recorder._spoken_words(text)
 
 
 def _timings(started: float, times: list[float], texts: list[str]) -> list[tuple[int, int]]:

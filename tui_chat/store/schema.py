@@ -112,8 +112,10 @@ V3 = ("ALTER TABLE messages ADD COLUMN chunks TEXT NOT NULL DEFAULT '[]'",)
 so a replay gives the text back as it came (empty for messages written before, or not streamed)."""
 
 V4 = (
-    "INSERT INTO messages_fts(messages_fts, rowid, text) SELECT 'delete', seq, text FROM messages"
-    " WHERE status = 'streaming'",
+    (
+        "INSERT INTO messages_fts(messages_fts, rowid, text) SELECT 'delete', seq, text FROM messages"
+        " WHERE status = 'streaming'"
+    ),
     "DROP TRIGGER messages_fts_insert",
     "DROP TRIGGER messages_fts_delete",
     "DROP TRIGGER messages_fts_update",

@@ -65,7 +65,7 @@ from ..voice.events import (
     TurnEnded,
     TurnStarted,
 )
-from ..voice.history import VoiceHistory
+from ..voice.history import ReplyStream, VoiceHistory
 from ..voice.metered_sink import MeteredSink
 from ..voice.modal_turns import MODES, PUSH_TO_TALK, KeyTiming, ModalTurns
 from ..voice.session import VoiceOptions, VoiceSession
@@ -150,6 +150,7 @@ class VoiceController(VoiceEventHandler):
         tool_loop: Any = None,
         record: Callable[[ChatMessage, VoiceTurn | None], None] | None = None,
         history: Callable[[], Iterable[ChatMessage]] | None = None,
+        stream: ReplyStream | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -161,8 +162,9 @@ class VoiceController(VoiceEventHandler):
         self.mode = mode
         self.tool_loop = tool_loop
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
-        self.recorded = VoiceHistory(record) if record is not None else None
-        """Where each voice exchange goes as messages (`record`: to the chat's conversation and saved chat)."""
+        self.recorded = VoiceHistory(record, stream) if record is not None else None
+        """Where each voice exchange goes as messages (`record`: to the chat's conversation and saved
+        chat; `stream`: each reply's words to the saved chat as they come)."""
         self.history = history
         """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
@@ -438,6 +440,8 @@ class VoiceController(VoiceEventHandler):
 
     def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
         self.post(VoiceReplyText(self, self._reply, chunk.text, final=isinstance(chunk, TranscriptChunk) and chunk.final))
+        if self.recorded is not None:
+            self.recorded.on_reply_words(at, chunk)
 
     def on_provider_error(self, at: float, chunk: ErrorChunk) -> None:
         self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))
