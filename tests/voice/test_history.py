@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_chat.chunks import Message, ReplyStatus, Role, TextDelta, TranscriptChunk
+from tui_chat.chunks import Message, ReplyStatus, Role, TextDelta, ToolCall, TranscriptChunk
 from tui_chat.store.history import open_store
 from tui_chat.store.reads import list_chats, load_chat
 from tui_chat.store.recorder import ChatSettings, Recorder
+from tui_chat.store.records import ToolCallRecord, ToolDecision
+from tui_chat.tools.loop import ToolEvent, ToolStatus
+from tui_chat.tools.result import ToolResult
 from tui_chat.voice.dispatch import dispatch
 from tui_chat.voice.events import ProviderChunk, ReplyEnded, ReplyStarted
 from tui_chat.voice.history import UNTRANSCRIBED, VoiceHistory
@@ -112,3 +115,37 @@ async def test_a_voice_reply_is_saved_while_it_streams_and_a_cut_one_reopens_int
     assert await store.search("fox") == [], "the words not heard are not kept"
     recorder.close()
     assert reopened() == expected
+
+
+async def test_a_voice_replys_tool_calls_are_saved_on_it_with_their_decisions_and_results(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "chats.db")
+    recorder = Recorder(store, lambda: ChatSettings(provider="demo"))
+    history = VoiceHistory(lambda message, spoken: recorder.spoken(message, spoken), recorder.spoken_replies(lambda: ("demo", None)))
+    add = ToolCall("c1", "calculator", '{"expression": "2+2"}')
+    shell = ToolCall("c2", "run_shell", '{"cmd": "rm -rf /"}')
+
+    def event(call: ToolCall, status: ToolStatus, result: ToolResult | None = None, arguments: str | None = None) -> ToolEvent:
+        return ToolEvent(call, status, 0, 2, 1, arguments or call.arguments, result=result)
+
+    history.reply_started(1)  # the transcript of the question comes after the tools were asked for
+    history.tool_event(event(add, ToolStatus.WAITING))
+    history.tool_event(event(add, ToolStatus.RUNNING, arguments='{"expression": "3+3"}'))
+    history.heard("What is two and two? And clean my disk.")
+    history.tool_event(event(add, ToolStatus.DONE, ToolResult("6"), arguments='{"expression": "3+3"}'))
+    history.tool_event(event(shell, ToolStatus.DENIED, ToolResult("the person said no", is_error=True)))
+    history.reply_words("It is six.")
+    history.reply_ended(1, "It is six.", "complete")
+    recorder.close()
+
+    again = open_store(tmp_path / "chats.db")
+    try:
+        [chat] = again.run(list_chats, None).result()
+        question, reply = again.run(load_chat, chat.id).result().messages
+    finally:
+        again.close()
+    assert (question.text, reply.text, reply.status) == ("What is two and two? And clean my disk.", "It is six.", ReplyStatus.COMPLETE)
+    assert reply.tool_calls == (
+        ToolCallRecord("c1", "calculator", add.arguments, ToolDecision.EDITED, edited_arguments='{"expression": "3+3"}', result="6"),
+        ToolCallRecord("c2", "run_shell", shell.arguments, ToolDecision.DENIED, reason="the person said no",
+                       result="the person said no", result_is_error=True),
+    )  # fmt: skip

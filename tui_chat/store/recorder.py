@@ -96,6 +96,8 @@ class Recorder:
         self._spoken_reply: str | None = None
         """The voice reply streaming now (see `spoken_replies`)."""
         self._spoken_text: list[str] = []
+        self._spoken_calls: set[str] = set()
+        """Tool calls of voice replies already saved."""
 
     def user(self, text: str) -> None:
         """The person sent `text`: start the chat if there is none yet, and save the message."""
@@ -225,9 +227,19 @@ class Recorder:
 
     def tool_event(self, event: ToolEventView) -> None:
         """A tool call changed status: record the decision when it is known, and the result when final."""
-        message_id = self._tools_of
-        if message_id is None:
+        if self._tools_of is not None:
+            self._tool_event(self._tools_of, event)
+
+    def _spoken_tool_event(self, event: ToolEventView) -> None:
+        """A tool call of the voice reply streaming now: saved on it when first seen, then as `tool_event`."""
+        if self._spoken_reply is None:
             return
+        if event.call.id not in self._spoken_calls:
+            self._spoken_calls.add(event.call.id)
+            self.store.add_tool_call(self._spoken_reply, event.call)
+        self._tool_event(self._spoken_reply, event)
+
+    def _tool_event(self, message_id: str, event: ToolEventView) -> None:
         call = event.call
         edited = event.arguments != call.arguments
         status = event.status.value
@@ -258,6 +270,9 @@ class SpokenReplies:
 
     def words(self, text: str) -> None:
         self.recorder._spoken_words(text)
+
+    def tool_event(self, event: ToolEventView) -> None:
+        self.recorder._spoken_tool_event(event)
 
 
 def _timings(started: float, times: list[float], texts: list[str]) -> list[tuple[int, int]]:

@@ -52,6 +52,7 @@ from ..chunks import ErrorChunk, Message as ChatMessage, TextDelta, TranscriptCh
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..store.records import VoiceTurn
+from ..tools.loop import ToolEvent
 from ..voice.dispatch import VoiceEventHandler, dispatch
 from ..voice.events import (
     SILENCE,
@@ -317,7 +318,7 @@ class VoiceController(VoiceEventHandler):
         if self.tool_loop is not None:
             from ..realtime.tools import SessionTools
 
-            tools = SessionTools.from_loop(self.tool_loop, on_event=lambda event: self.post(VoiceToolEvent(self, event)))
+            tools = SessionTools.from_loop(self.tool_loop, on_event=self._tool_event)
         return await open_voice(
             name,
             settings,
@@ -437,6 +438,12 @@ class VoiceController(VoiceEventHandler):
             self.post(VoiceHeard(self, chunk.text))
         if self.recorded is not None:
             self.recorded.on_user_words(at, chunk)
+
+    def _tool_event(self, event: Any) -> None:
+        """A tool call of the session changed status (or a note about it): shown, and saved with its reply."""
+        self.post(VoiceToolEvent(self, event))
+        if self.recorded is not None and isinstance(event, ToolEvent):
+            self.recorded.tool_event(event)
 
     def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
         self.post(VoiceReplyText(self, self._reply, chunk.text, final=isinstance(chunk, TranscriptChunk) and chunk.final))

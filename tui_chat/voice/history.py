@@ -18,7 +18,8 @@ Given a `ReplyStream` as well (the saved chat's: `store.recorder.Recorder.spoken
 reply's words go to it as they come, from the moment the reply is next in line (everything
 before it handed to `record`): so a process killed mid-reply keeps what had come of it. When the
 reply ends, `record` gets it as ever, with the words heard, and the stream's owner finishes the
-streamed message with them.
+streamed message with them. The tool calls a reply makes (`tool_event`) go to the stream too, with
+their decisions and results, once the reply is streaming (held until then).
 
 The user's words may come after the reply to them has begun (transcription runs beside the
 reply): a reply with nothing of the user's before it keeps a place for them. If no transcript
@@ -34,6 +35,7 @@ from typing import Protocol
 
 from ..chunks import Message, ReplyStatus, Role, TextDelta, TranscriptChunk
 from ..store.records import VoiceTurn
+from ..tools.loop import ToolEvent
 from .dispatch import VoiceEventHandler
 from .events import BargeIn, ReplyEnded, ReplyStarted, TurnEnded, TurnStarted
 
@@ -52,6 +54,8 @@ class _Place:
     """Where it sat in the audio (None: typed)."""
     words: list[str] = field(default_factory=list)
     """For a reply's place: its words so far, as they came."""
+    tools: list[ToolEvent] = field(default_factory=list)
+    """For a reply's place: its tool calls' events, as they came."""
     streaming: bool = False
     """For a reply's place: its words go to the `ReplyStream` as they come."""
 
@@ -64,6 +68,9 @@ class ReplyStream(Protocol):
 
     def words(self, text: str) -> None:
         """More words of the reply that began."""
+
+    def tool_event(self, event: ToolEvent) -> None:
+        """A tool call of the reply that began changed status."""
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -159,6 +166,18 @@ class VoiceHistory(VoiceEventHandler):
         else:
             self._stream_front()
 
+    def tool_event(self, event: ToolEvent) -> None:
+        """A tool call of the reply in progress changed status (asked, approved, denied, run)."""
+        place = next((p for p in reversed(self._places) if p.reply == self._current and p.message is None), None)
+        if place is None:
+            return
+        place.tools.append(event)
+        if place.streaming:
+            assert self._stream is not None
+            self._stream.tool_event(event)
+        else:
+            self._stream_front()
+
     def reply_ended(self, reply: int, text: str, status: str, *, at: float | None = None) -> None:
         """Reply `reply` ended with `status`; one that is not complete keeps the text heard of it, marked."""
         try:
@@ -198,17 +217,24 @@ class VoiceHistory(VoiceEventHandler):
 
     def _flush(self) -> None:
         """Record the known messages at the front, up to the first place still waiting."""
-        while self._places and self._places[0].message is not None:
-            place = self._places.pop(0)
-            assert place.message is not None
+        while self._places:
+            self._stream_front()
+            place = self._places[0]
+            if place.message is None:
+                return
+            self._places.pop(0)
             self._record(place.message, place.spoken)
-        self._stream_front()
 
     def _stream_front(self) -> None:
-        """The reply next in line, once words of it have come, streams its words to the `ReplyStream`."""
+        """The reply next in line, once words or tool calls of it have come, streams them to the `ReplyStream`."""
         front = self._places[0] if self._places else None
-        if self._stream is None or front is None or front.streaming or front.reply is None or not front.words:
+        if self._stream is None or front is None or front.streaming or front.reply is None:
+            return
+        if not front.words and not front.tools:
             return
         front.streaming = True
         self._stream.began()
-        self._stream.words("".join(front.words))
+        if front.words:
+            self._stream.words("".join(front.words))
+        for event in front.tools:
+            self._stream.tool_event(event)
