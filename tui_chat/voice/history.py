@@ -52,12 +52,10 @@ class _Place:
     """For a reply's place: the reply's number (None: the user's place)."""
     spoken: VoiceTurn | None = None
     """Where it sat in the audio (None: typed)."""
-    words: list[str] = field(default_factory=list)
-    """For a reply's place: its words so far, as they came."""
-    tools: list[ToolEvent] = field(default_factory=list)
-    """For a reply's place: its tool calls' events, as they came."""
+    came: list[str | ToolEvent] = field(default_factory=list)
+    """For a reply's place: its words and its tool calls' events so far, in the order they came."""
     streaming: bool = False
-    """For a reply's place: its words go to the `ReplyStream` as they come."""
+    """For a reply's place: what comes of it goes to the `ReplyStream` at once."""
 
 
 class ReplyStream(Protocol):
@@ -156,27 +154,30 @@ class VoiceHistory(VoiceEventHandler):
 
     def reply_words(self, text: str) -> None:
         """Words of the reply in progress (the latest to start), as they come."""
-        place = next((p for p in reversed(self._places) if p.reply == self._current and p.message is None), None)
-        if place is None or not text:
-            return
-        place.words.append(text)
-        if place.streaming:
-            assert self._stream is not None
-            self._stream.words(text)
-        else:
-            self._stream_front()
+        if text:
+            self._to_reply(text)
 
     def tool_event(self, event: ToolEvent) -> None:
         """A tool call of the reply in progress changed status (asked, approved, denied, run)."""
+        self._to_reply(event)
+
+    def _to_reply(self, item: str | ToolEvent) -> None:
+        """Words or a tool event of the reply in progress: kept with it, and streamed when it is next in line."""
         place = next((p for p in reversed(self._places) if p.reply == self._current and p.message is None), None)
         if place is None:
             return
-        place.tools.append(event)
+        place.came.append(item)
         if place.streaming:
-            assert self._stream is not None
-            self._stream.tool_event(event)
+            self._tell(item)
         else:
             self._stream_front()
+
+    def _tell(self, item: str | ToolEvent) -> None:
+        assert self._stream is not None
+        if isinstance(item, str):
+            self._stream.words(item)
+        else:
+            self._stream.tool_event(item)
 
     def reply_ended(self, reply: int, text: str, status: str, *, at: float | None = None) -> None:
         """Reply `reply` ended with `status`; one that is not complete keeps the text heard of it, marked."""
@@ -228,13 +229,9 @@ class VoiceHistory(VoiceEventHandler):
     def _stream_front(self) -> None:
         """The reply next in line, once words or tool calls of it have come, streams them to the `ReplyStream`."""
         front = self._places[0] if self._places else None
-        if self._stream is None or front is None or front.streaming or front.reply is None:
-            return
-        if not front.words and not front.tools:
+        if self._stream is None or front is None or front.streaming or front.reply is None or not front.came:
             return
         front.streaming = True
         self._stream.began()
-        if front.words:
-            self._stream.words("".join(front.words))
-        for event in front.tools:
-            self._stream.tool_event(event)
+        for item in front.came:
+            self._tell(item)
