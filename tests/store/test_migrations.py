@@ -8,7 +8,7 @@ from pathlib import Path
 from tui_chat.chunks import ReplyStatus, Role, ToolCall, Usage
 from tui_chat.store.history import open_store
 from tui_chat.store.records import ToolDecision
-from tui_chat.store.schema import VERSION
+from tui_chat.store.schema import MIGRATIONS, VERSION
 
 VERSION_1 = """
 CREATE TABLE chats (id TEXT PRIMARY KEY, title TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
@@ -81,5 +81,71 @@ async def test_opening_twice_migrates_once(tmp_path: Path) -> None:
     try:
         assert store.notice is None
         assert len((await store.load_chat("chat1")).messages) == 2
+    finally:
+        store.close()
+
+
+def _version_3_file(db: Path) -> None:
+    """A file as version 3 left it: a finished reply, and a reply of a killed process still streaming
+    (whose text version 3 kept in the search index, as it indexed every streamed piece)."""
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        for statements in MIGRATIONS[:3]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+        conn.execute(
+            "INSERT INTO messages (id, chat_id, role, text, status, created_at) VALUES"
+            " ('m1', 'chat1', 'user', 'brew green tea', 'complete', 't'),"
+            " ('m2', 'chat1', 'assistant', 'Steep it', 'streaming', 't')"
+        )
+        conn.execute("UPDATE messages SET text = text || ' for two minutes' WHERE id = 'm2'")
+
+
+def _fts_consistent(conn: sqlite3.Connection) -> bool:
+    conn.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+    return True
+
+
+async def test_a_version_3_database_migrates_its_streaming_replies_out_of_the_index_and_finds_them_by_index(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "chats.db"
+    _version_3_file(db)
+    store = open_store(db)
+    try:
+        assert store.notice is None
+        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION == 4
+        messages = (await store.load_chat("chat1")).messages
+        assert [(m.text, m.status) for m in messages] == [
+            ("brew green tea", ReplyStatus.COMPLETE), ("Steep it for two minutes", ReplyStatus.INTERRUPTED),
+        ]  # fmt: skip
+        assert [hit.message_id for hit in await store.search("minutes")] == ["m2"], "indexed once it stopped streaming"
+        assert await store.query(_fts_consistent)
+        plan = await store.query(
+            lambda conn: conn.execute("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE status = 'streaming'").fetchall()
+        )
+        assert "messages_streaming" in str(plan), f"streaming replies are found by their index, not a scan: {plan}"
+    finally:
+        store.close()
+
+
+async def test_a_streaming_reply_joins_the_search_index_when_it_ends_and_the_index_stays_consistent(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path / "chats.db")
+    try:
+        chat = store.new_chat()
+        reply = store.start_reply(chat)
+        store.append_text(reply, "the kettle ")
+        await store.flush()
+        assert await store.search("kettle") == [], "text still streaming is not indexed piece by piece"
+        store.append_text(reply, "whistles")
+        store.finish_message(reply, ReplyStatus.CANCELLED)
+        assert [hit.message_id for hit in await store.search("kettle whistles")] == [reply]
+        store.update_chat(chat, title="renamed")
+        store.delete_chat(chat)
+        assert await store.search("kettle") == []
+        assert await store.query(_fts_consistent)
     finally:
         store.close()

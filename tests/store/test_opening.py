@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import sys
 from pathlib import Path
 
+import pytest
+
 from tui_chat.chunks import ReplyStatus, Role
+from tui_chat.store.database import open_database
 from tui_chat.store.history import Store, open_store
 from tui_chat.store.schema import VERSION
 
@@ -65,6 +69,56 @@ async def test_a_truncated_file_is_moved_aside_and_a_fresh_one_started(db: Path)
     truncated = db.read_bytes()[: db.stat().st_size // 2]
     db.write_bytes(truncated)
     await _opens_fresh_keeping_the_old_file(db, truncated)
+
+
+def _bytes_read() -> int:
+    """What this process has read through system calls so far (cached or not)."""
+    line = next(line for line in Path("/proc/self/io").read_text().splitlines() if line.startswith("rchar:"))
+    return int(line.split()[1])
+
+
+def _fill(conn: sqlite3.Connection, chats: int) -> None:
+    for n in range(chats):
+        conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES (?, 'chat', 't', 't')", (f"c{n}",))
+        conn.executemany(
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, ?, 'user', ?, 't')",
+            [(f"c{n}m{i}", f"c{n}", f"message {i} " + "words " * 150) for i in range(20)],
+        )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts the bytes read in /proc/self/io")
+async def test_opening_a_large_healthy_file_reads_only_a_little_of_it(db: Path) -> None:
+    store = open_store(db)
+    await store.query(_fill, 500)
+    store.close()
+    size = db.stat().st_size
+    assert size > 5_000_000
+    before = _bytes_read()
+    opened = open_database(db)
+    read = _bytes_read() - before
+    opened.conn.close()
+    assert opened.saved and opened.notice is None
+    assert read < size / 20, f"opening read {read:,} bytes of a {size:,}-byte file"
+
+
+async def test_a_file_missing_only_its_last_pages_is_moved_aside(db: Path) -> None:
+    store = open_store(db)
+    for i in range(300):
+        await _one_chat(store, f"message {i} " + "words " * 50)
+    store.close()
+    truncated = db.read_bytes()[: db.stat().st_size - 3 * 4096]
+    db.write_bytes(truncated)
+    await _opens_fresh_keeping_the_old_file(db, truncated)
+
+
+async def test_a_file_with_a_damaged_schema_is_moved_aside(db: Path) -> None:
+    store = open_store(db)
+    await _one_chat(store, "hello")
+    store.close()
+    damaged = bytearray(db.read_bytes())
+    damaged[100:4096] = b"\xff" * (4096 - 100)  # page 1 after the header: the schema's table
+    db.write_bytes(bytes(damaged))
+    await _opens_fresh_keeping_the_old_file(db, bytes(damaged))
 
 
 async def test_a_file_from_a_newer_tui_chat_is_left_alone_and_the_chat_goes_on_unsaved(db: Path) -> None:

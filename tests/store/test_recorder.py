@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.fakes.scripted import ScriptedProvider
 from tests.fixtures import replayed
 from tests.tools.helpers import ScriptedApprover, answer, args
-from tui_chat.chunks import ReplyStatus, Role, Usage
+from tui_chat.chunks import Message, ReplyStatus, Role, Usage
 from tui_chat.conversation import Conversation
 from tui_chat.providers.base import Provider
 from tui_chat.store.history import Store
@@ -154,3 +154,34 @@ def test_a_reopened_chat_costs_what_its_replies_cost_and_unknown_if_one_price_is
     assert chat_cost(ChatRecord(info, known)) == Decimal("0.0035")
     assert chat_cost(ChatRecord(info, (*known, message(4, Usage(1, 1), None)))) is None  # never a guess
     assert chat_cost(ChatRecord(info, (message(5, Usage(0, 0), None),))) == Decimal(0)  # nothing used, nothing owed
+
+
+async def test_an_mcp_prompts_messages_are_saved_and_a_reopened_chat_gives_the_model_the_same_history(
+    store: Store, tmp_path: Path
+) -> None:
+    from mcp.types import GetPromptResult, PromptMessage, TextContent
+
+    from tui_chat.tools.mcp.prompts import prompt_messages
+
+    picked = prompt_messages(GetPromptResult(messages=[
+        PromptMessage(role="user", content=TextContent(type="text", text="Review this diff:\n+ x = 1")),
+        PromptMessage(role="assistant", content=TextContent(type="text", text="Send me the file it is in.")),
+    ]))  # fmt: skip
+    provider = ScriptedProvider(answer("Looks fine."), answer("Still fine."))
+    loop = recorded_loop(store, provider, tmp_path, ScriptedApprover())
+    for message in picked:  # what the chat screen does with a prompt picked in Ctrl+O
+        loop.conversation.append(message)
+        loop.recorder.added(message)
+    await play(loop, "it is in main.py")
+    await store.flush()
+
+    record = await store.load_chat(loop.recorder.chat_id)
+    assert record.info.title == "Review this diff:", "the prompt's first message names the chat"
+    sent = provider.requests[0].messages
+    assert history_messages(record) == [*sent, Message(Role.ASSISTANT, "Looks fine.")]
+
+    reopened = ToolLoop(Conversation(provider), ToolRegistry([], workspace=Workspace(tmp_path)))
+    for message in history_messages(record):
+        reopened.conversation.append(message)
+    await play(reopened, "and now?")
+    assert provider.requests[1].messages[: len(sent) + 1] == (*sent, Message(Role.ASSISTANT, "Looks fine."))

@@ -8,7 +8,7 @@ stream into it straight away:
     chat = store.new_chat(provider="openai", model="gpt-4o")
     store.add_message(chat, Role.USER, "hello")
     reply = store.start_reply(chat, provider="openai", model="gpt-4o")
-    store.append_text(reply, "Hi")            # per chunk: a queue put, nothing more
+    store.append_text(reply, "Hi")            # per chunk: a list append, nothing more
     store.finish_message(reply, ReplyStatus.COMPLETE, usage=Usage(3, 1))
     chats = await store.list_chats()          # reads run on the writer thread too
 
@@ -34,13 +34,12 @@ from ..chunks import OpaqueBlock, ReplyStatus, Role, ToolCall, Usage
 from . import reads
 from .database import default_path, open_database
 from .records import ChatInfo, ChatRecord, SearchHit, ToolDecision
-from .writer import Writer
+from .writer import Stream, Writer
 
 T = TypeVar("T")
 
 FLUSH_INTERVAL = 0.5
 """Seconds within which streamed text reaches the file: what a killed process can lose at most."""
-
 
 
 def new_id() -> str:
@@ -63,8 +62,9 @@ def open_store(path: Path | None = None, *, flush_interval: float = FLUSH_INTERV
     """The store at `path` (default: the user data directory). Never fails: when the file cannot be
     used the store is in memory, `saved` is False and `notice` says why.
 
-    It reads the whole file once (`PRAGMA quick_check`, about 0.3 s for 100,000 messages), so a
-    front end calls it off its event loop: `await asyncio.to_thread(open_store)`.
+    It reads a few pages (the header, the schema, the replies left streaming; the whole file only
+    when it looks damaged, see `database._check`), but it is file I/O all the same, so a front end
+    calls it off its event loop: `await asyncio.to_thread(open_store)`.
     """
     opened = open_database(path or default_path())
     return Store(opened.conn, path=opened.path, notice=opened.notice, flush_interval=flush_interval)
@@ -95,6 +95,8 @@ class Store:
         self._writer = Writer(
             conn, flush_interval=flush_interval, on_problem=self._tell, on_unwritable=self._unwritable
         )
+        self._streams: dict[str, Stream] = {}
+        """The messages being streamed into, by id (until `finish_message`)."""
 
     # --- chats --------------------------------------------------------------------------------
 
@@ -190,8 +192,17 @@ class Store:
         )
 
     def append_text(self, message_id: str, delta: str) -> None:
-        """Add streamed text to a message. Cheap: a queue put; it reaches the file within the flush interval."""
-        self._writer.append(message_id, delta)
+        """Add streamed text to a message. Cheap: a list append; it reaches the file within the flush interval."""
+        self.stream_text(message_id).append(delta)
+
+    def stream_text(self, message_id: str) -> list[str]:
+        """The list of `message_id`'s streamed text, for a caller that appends every chunk to it
+        directly (the cheapest way: nothing else happens per chunk). The writer thread writes what is
+        new every flush interval; `finish_message` writes the rest."""
+        stream = self._streams.get(message_id)
+        if stream is None:
+            stream = self._streams[message_id] = self._writer.stream(message_id)
+        return stream.parts
 
     def finish_message(
         self,
@@ -202,17 +213,31 @@ class Store:
         usage: Usage | None = None,
         cost_usd: float | None = None,
         opaque: Sequence[OpaqueBlock] = (),
-        chunks: Sequence[tuple[int, int]] = (),
+        chunks: Sequence[tuple[int, int]] | Callable[[], Sequence[tuple[int, int]]] = (),
+        text: str | None = None,
     ) -> None:
         """Record how a reply ended (with the error text, usage, cost, provider blocks, and how it
-        streamed: `chunks` as (milliseconds since the reply started, characters), for replay)."""
-        blocks = json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in opaque])
-        self._put(
-            "UPDATE messages SET status = ?, error = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?,"
-            " opaque = ?, chunks = ?, writer = NULL WHERE id = ?",
-            (status.value, error, usage and usage.input_tokens, usage and usage.output_tokens, cost_usd, blocks,
-             json.dumps([list(chunk) for chunk in chunks]), message_id),
-        )
+        streamed: `chunks` as (milliseconds since the reply started, characters), for replay).
+        `text`, when given, replaces what streamed (a cut voice reply keeps the words that were heard).
+
+        `chunks` may be a function giving them: it is called on the writer thread, so a long reply's
+        tens of thousands of timings cost the event loop nothing when it ends.
+        """
+        stream = self._streams.pop(message_id, None)
+        if stream is not None:
+            self._writer.end_stream(stream)
+
+        def finish(conn: sqlite3.Connection) -> None:
+            timings = chunks() if callable(chunks) else chunks
+            conn.execute(
+                "UPDATE messages SET status = ?, error = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?,"
+                " opaque = ?, chunks = ?, text = coalesce(?, text), writer = NULL WHERE id = ?",
+                (status.value, error, usage and usage.input_tokens, usage and usage.output_tokens, cost_usd,
+                 json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in opaque]),
+                 json.dumps([list(chunk) for chunk in timings]), text, message_id),
+            )  # fmt: skip
+
+        self._writer.put(finish)
 
     # --- tools, voice, attachments --------------------------------------------------------------
 

@@ -4,7 +4,9 @@ Both front ends (the TUI and `tui-chat ask`) run their turns through `tools.loop
 calls the recorder at each point of the stream: the user's message, each reply's start, each
 chunk, each reply's end, each tool event. The recorder only tells: every store method is a
 queue put (see `history.Store`), so the stream never waits on SQLite, and nothing the store does
-can change what the person sees.
+can change what the person sees. A streamed chunk costs two list appends and a clock read: its
+text goes on the reply's list in the store (which the writer thread writes twice a second) and
+its time on the recorder's, for the chunk timings a replay plays back.
 
 The recorder is given names (provider, model, pack, prompt, variables), never a provider's
 settings, so API keys, tokens and header values cannot reach the store.
@@ -17,16 +19,11 @@ import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..chunks import Chunk, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage
 from .records import ToolDecision, VoiceTurn
-
-HAND_OVER = 0.1
-"""Seconds of streamed text the recorder gathers before handing it to the store in one piece: one
-queue put (and one wake-up of the writer thread) per tenth of a second instead of per chunk, so
-saving costs a fast stream almost nothing. With the store's flush interval it bounds what a killed
-process loses (0.1 + 0.5 s, within the promised second)."""
 
 if TYPE_CHECKING:
     from ..conversation import Reply
@@ -90,12 +87,17 @@ class Recorder:
         self._tools_of: str | None = None
         """The latest finished reply: the tool events that follow are about its calls."""
         self._started = 0.0
-        self._chunks: list[tuple[int, int]] = []
-        self._text: list[str] = []
-        """Streamed text not yet handed to the store."""
-        self._handed = 0.0
+        self._text: list[str] | None = None
+        """The streaming reply's text, chunk by chunk: the store's list (see `Store.stream_text`)."""
+        self._times: list[float] = []
+        """When each of its chunks came (`time.monotonic`)."""
         self._ran: set[str] = set()
         """Tool calls seen running: their approval (or edit) is already recorded."""
+        self._spoken_reply: str | None = None
+        """The voice reply streaming now (see `spoken_replies`)."""
+        self._spoken_text: list[str] = []
+        self._spoken_calls: set[str] = set()
+        """Tool calls of voice replies already saved."""
 
     def user(self, text: str) -> None:
         """The person sent `text`: start the chat if there is none yet, and save the message."""
@@ -152,65 +154,92 @@ class Recorder:
         self._reply_id = self.store.start_reply(
             self.chat_id, provider=settings.provider, model=settings.model, pack=settings.pack, parent_id=parent
         )
-        self._started = self._handed = time.monotonic()
-        self._chunks, self._text = [], []
+        self._text, self._times = self.store.stream_text(self._reply_id), []
+        self._started = time.monotonic()
 
     def chunk(self, chunk: Chunk) -> None:
-        """A chunk of the reply arrived (already cleaned by the conversation)."""
-        if self._reply_id is None:
-            return
-        if isinstance(chunk, TextDelta):
-            if chunk.text:
-                at = time.monotonic()
+        """A chunk of the reply arrived (already cleaned by the conversation). Called per chunk: kept tiny."""
+        if type(chunk) is TextDelta:
+            if chunk.text and self._text is not None:
                 self._text.append(chunk.text)
-                self._chunks.append((int((at - self._started) * 1000), len(chunk.text)))
-                if at - self._handed >= HAND_OVER:
-                    self._hand_over(at)
-        elif isinstance(chunk, ToolCallChunk):
+                self._times.append(time.monotonic())
+        elif isinstance(chunk, ToolCallChunk) and self._reply_id is not None:
             self.store.add_tool_call(self._reply_id, chunk.call)
 
     def reply_ended(self, reply: Reply) -> None:
         """The reply ended, however it ended: its status, error, usage, cost and provider blocks."""
-        if self._reply_id is None:
+        if self._reply_id is None or self._text is None:
             return
-        self._hand_over(time.monotonic())
         usage = reply.usage if reply.usage != Usage() else None
         self.store.finish_message(
             self._reply_id, reply.status, error=reply.error, usage=usage,
             cost_usd=self._cost(usage) if usage is not None and self._cost is not None else None,
-            opaque=reply.opaque, chunks=self._chunks,
+            opaque=reply.opaque, chunks=partial(_timings, self._started, self._times, self._text),
         )  # fmt: skip
-        self._tools_of, self._reply_id = self._reply_id, None
+        self._tools_of, self._reply_id, self._text = self._reply_id, None, None
 
-    def _hand_over(self, at: float) -> None:
-        if self._text and self._reply_id is not None:
-            self.store.append_text(self._reply_id, "".join(self._text))
-            self._text = []
-        self._handed = at
+    def added(self, message: Message, *, provider: str | None = None, model: str | None = None) -> str | None:
+        """A whole, final message put into the conversation outside a turn (an MCP server's prompt
+        picked in Ctrl+O, a voice exchange): saved at once, so a reopened chat gives the model the
+        same history. A user message is saved as `user` saves one (it may start the chat); any other
+        names the `provider` and `model` it came from, if any. Returns the saved message's id (None
+        when there is no chat to hang it on)."""
+        if message.role is Role.USER:
+            self.user(message.content)
+            return self._user_id
+        if self.chat_id is None:
+            return None
+        self._ready()
+        return self.store.add_message(
+            self.chat_id, message.role, message.content, status=message.status, provider=provider, model=model
+        )
 
     def spoken(self, message: Message, voice: VoiceTurn | None, *, provider: str | None = None, model: str | None = None) -> None:
         """A whole message of a voice session, final (`voice.history` hands them over in order, each
-        reply once it has ended): saved at once and, when `voice` says where it sat in the audio,
-        marked spoken (typed text has None). A user message is saved as `user` saves one; a reply
-        names the voice provider and model that spoke it."""
-        if message.role is Role.USER:
-            self.user(message.content)
-            message_id = self._user_id
-        elif self.chat_id is None:
-            return  # (a voice history puts the user's place before every reply)
+        reply once it has ended): saved as `added` saves it and, when `voice` says where it sat in
+        the audio, marked spoken (typed text has None). A reply names the voice provider and model
+        that spoke it; a reply that was streaming (`spoken_replies`) is finished with its status
+        and the words that were heard of it."""
+        if message.role is Role.ASSISTANT and self._spoken_reply is not None:
+            message_id: str | None = self._spoken_reply
+            self.store.finish_message(self._spoken_reply, message.status, text=message.content)
+            self._spoken_reply = None
         else:
-            self._ready()
-            message_id = self.store.add_message(
-                self.chat_id, message.role, message.content, status=message.status, provider=provider, model=model
-            )
+            message_id = self.added(message, provider=provider, model=model)
         if voice is not None and message_id is not None:
             self.store.mark_voice(message_id, started_ms=voice.started_ms, ended_ms=voice.ended_ms, barge_in=voice.barge_in)
 
+    def spoken_replies(self, names: Callable[[], tuple[str | None, str | None]]) -> SpokenReplies:
+        """A `voice.history.ReplyStream` saving each voice reply as it streams; `names` gives the
+        voice provider and model speaking (asked as each reply begins); `spoken` finishes each."""
+        return SpokenReplies(self, names)
+
+    def _spoken_reply_began(self, provider: str | None, model: str | None) -> None:
+        if self.chat_id is None:
+            return  # (a voice history puts the user's place before every reply)
+        self._ready()
+        self._spoken_reply = self.store.start_reply(self.chat_id, provider=provider, model=model)
+        self._spoken_text = self.store.stream_text(self._spoken_reply)
+
+    def _spoken_words(self, text: str) -> None:
+        if self._spoken_reply is not None:
+            self._spoken_text.append(text)
+
     def tool_event(self, event: ToolEventView) -> None:
         """A tool call changed status: record the decision when it is known, and the result when final."""
-        message_id = self._tools_of
-        if message_id is None:
+        if self._tools_of is not None:
+            self._tool_event(self._tools_of, event)
+
+    def _spoken_tool_event(self, event: ToolEventView) -> None:
+        """A tool call of the voice reply streaming now: saved on it when first seen, then as `tool_event`."""
+        if self._spoken_reply is None:
             return
+        if event.call.id not in self._spoken_calls:
+            self._spoken_calls.add(event.call.id)
+            self.store.add_tool_call(self._spoken_reply, event.call)
+        self._tool_event(self._spoken_reply, event)
+
+    def _tool_event(self, message_id: str, event: ToolEventView) -> None:
         call = event.call
         edited = event.arguments != call.arguments
         status = event.status.value
@@ -227,6 +256,28 @@ class Recorder:
             self.store.decide_tool_call(message_id, call.id, ToolDecision.APPROVED)  # answered by the person
         if event.final and event.result is not None:
             self.store.set_tool_result(message_id, call.id, event.result.content, is_error=event.result.is_error)
+
+
+@dataclass(frozen=True, slots=True)
+class SpokenReplies:
+    """Voice replies saved while they stream (a `voice.history.ReplyStream`; see `Recorder.spoken_replies`)."""
+
+    recorder: Recorder
+    names: Callable[[], tuple[str | None, str | None]]
+
+    def began(self) -> None:
+        self.recorder._spoken_reply_began(*self.names())
+
+    def words(self, text: str) -> None:
+        self.recorder._spoken_words(text)
+
+    def tool_event(self, event: ToolEventView) -> None:
+        self.recorder._spoken_tool_event(event)
+
+
+def _timings(started: float, times: list[float], texts: list[str]) -> list[tuple[int, int]]:
+    """A reply's chunks as (milliseconds since it started, characters), from when each came and its text."""
+    return [(int((at - started) * 1000), len(text)) for at, text in zip(times, texts, strict=True)]
 
 
 def cost_of(provider: Any) -> Callable[[Usage], float | None]:

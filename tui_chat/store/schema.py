@@ -111,7 +111,41 @@ V3 = ("ALTER TABLE messages ADD COLUMN chunks TEXT NOT NULL DEFAULT '[]'",)
 """How a reply streamed: its chunk boundaries and times, `[[ms since the reply started, characters], ...]`,
 so a replay gives the text back as it came (empty for messages written before, or not streamed)."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
+V4 = (
+    (
+        "INSERT INTO messages_fts(messages_fts, rowid, text) SELECT 'delete', seq, text FROM messages"
+        " WHERE status = 'streaming'"
+    ),
+    "DROP TRIGGER messages_fts_insert",
+    "DROP TRIGGER messages_fts_delete",
+    "DROP TRIGGER messages_fts_update",
+    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
+        INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+    END""",
+    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    END""",
+    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+        WHEN old.status != 'streaming' AND new.status != 'streaming' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+        INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+    END""",
+    """CREATE TRIGGER messages_fts_stream_ended AFTER UPDATE OF status ON messages
+        WHEN old.status = 'streaming' AND new.status != 'streaming' BEGIN
+        INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+    END""",
+    """CREATE TRIGGER messages_fts_stream_restarted AFTER UPDATE OF status ON messages
+        WHEN old.status != 'streaming' AND new.status = 'streaming' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    END""",
+    "CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming'",
+)
+"""A reply joins the search index when it stops streaming, not at every streamed piece (which
+re-indexed its whole text twice a second: the writer's main cost while a long reply streams);
+and the replies still streaming, which every start looks for (`history._mark_dead_replies_interrupted`),
+have an index of their own instead of a scan of every message."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4)
 VERSION = len(MIGRATIONS)
 """The schema version this tui-chat writes and understands."""
 

@@ -1,13 +1,18 @@
 """The one writer: a thread that owns the connection and turns queued operations into short transactions.
 
 The event loop never touches SQLite. It puts operations on a queue (a `SimpleQueue.put`, about a
-microsecond) and goes on. The thread collects what has arrived and commits it in one
-transaction: at once when the queue runs dry and something other than streamed text is waiting,
-and within `flush_interval` of the first uncommitted piece of streamed text, so a killed process
-loses at most that much of a reply. Consecutive text for the same message becomes one UPDATE.
+microsecond) and goes on; the thread commits what has arrived in one transaction as soon as the
+queue runs dry.
 
-Reads are queued too (`call`): they run on the same thread after what was queued before them is
-committed, so a read sees every write made before it.
+Streamed text does not go through the queue piece by piece: a streaming message has a list of
+text (`stream`) that the caller appends to, and the thread, every `flush_interval` while any
+such list is open, writes what was added since its last look as one UPDATE per message. So a
+streamed chunk costs the loop one `list.append`, the thread wakes twice a second however fast the
+stream is, and a killed process loses at most `flush_interval` of a reply. `end_stream` writes
+the rest, in order with what is queued after it.
+
+Reads are queued too (`call`): they run on the same thread after what was queued before them,
+and all text streamed so far, is committed, so a read sees every write made before it.
 
 Each operation runs in its own savepoint: one that fails (a bug, a bad id) is reported and
 dropped without taking the rest of the batch with it. When the file cannot be written at all
@@ -34,16 +39,46 @@ _STOP = object()
 
 
 class _Text:
-    """Streamed text waiting for the next commit, for one message."""
+    """Text streamed into one message since the thread last wrote it: one UPDATE."""
 
-    __slots__ = ("message_id", "parts")
+    __slots__ = ("delta", "message_id")
 
     def __init__(self, message_id: str, delta: str) -> None:
-        self.message_id = message_id
-        self.parts = [delta]
+        self.message_id, self.delta = message_id, delta
 
     def __call__(self, conn: sqlite3.Connection) -> None:
-        conn.execute("UPDATE messages SET text = text || ? WHERE id = ?", ("".join(self.parts), self.message_id))
+        conn.execute("UPDATE messages SET text = text || ? WHERE id = ?", (self.delta, self.message_id))
+
+
+class Stream:
+    """A streaming message's text (see the module docstring): `parts` is appended to by the caller (on its thread), read by
+    the writer thread, which remembers how many parts it has written (appending to and slicing a
+    list are each atomic, so the two threads need no lock)."""
+
+    __slots__ = ("message_id", "parts", "written")
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        self.parts: list[str] = []
+        self.written = 0
+
+    def unwritten(self) -> _Text | None:
+        """The text added since the last call, as an operation (None when there is none)."""
+        count = len(self.parts)
+        if count == self.written:
+            return None
+        delta = "".join(self.parts[self.written : count])
+        self.written = count
+        return _Text(self.message_id, delta)
+
+
+class _EndStream:
+    """The caller will add no more to this stream: write the rest and forget it."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
 
 
 class _Call:
@@ -86,9 +121,16 @@ class Writer:
         """Queue `op` for the next transaction."""
         self._queue.put(op)
 
-    def append(self, message_id: str, delta: str) -> None:
-        """Queue streamed text for `message_id` (committed within the flush interval)."""
-        self._queue.put((message_id, delta))
+    def stream(self, message_id: str) -> Stream:
+        """A stream whose `parts` the caller appends `message_id`'s text to: what is appended reaches
+        the file within the flush interval, until `end_stream`. Queue the message's row before this."""
+        stream = Stream(message_id)
+        self._queue.put(stream)
+        return stream
+
+    def end_stream(self, stream: Stream) -> None:
+        """No more text comes for `stream`: the rest is written before what is queued after this."""
+        self._queue.put(_EndStream(stream))
 
     def call(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
         """Run `fn(conn, *args)` on the writer thread after every write queued before it is committed."""
@@ -106,48 +148,42 @@ class Writer:
 
     def _run(self) -> None:
         pending: list[Op] = []
-        text_since: float | None = None  # when the oldest uncommitted text arrived
-        structural = False  # something other than text is waiting
+        streams: dict[str, Stream] = {}
+        due: float | None = None  # when the open streams' new text is next written
         while True:
-            if structural:
+            if pending:
                 timeout: float | None = 0.0
-            elif text_since is not None:
-                timeout = max(0.0, text_since + self._flush_interval - time.monotonic())
+            elif due is not None:
+                timeout = max(0.0, due - time.monotonic())
             else:
                 timeout = None
             try:
-                if timeout is None:
-                    item = self._queue.get()
-                elif timeout <= 0:
-                    item = self._queue.get_nowait()
-                else:
-                    item = self._queue.get(timeout=timeout)
+                item = self._queue.get() if timeout is None else self._queue.get(timeout=timeout)
             except queue.Empty:
-                if self._commit(pending):
-                    text_since, structural = None, False
-                continue  # on a busy file: try again straight away (each try waits up to the busy timeout)
-            if item is _STOP:
+                now = time.monotonic()
+                if due is not None and now >= due:
+                    pending.extend(op for s in streams.values() if (op := s.unwritten()) is not None)
+                    due = now + self._flush_interval if streams else None
+                self._commit(pending)  # (on a busy file it keeps `pending`: tried again straight away)
+                continue
+            if isinstance(item, Stream):
+                streams[item.message_id] = item
+                if due is None:
+                    due = time.monotonic() + self._flush_interval
+            elif isinstance(item, _EndStream):
+                if (op := item.stream.unwritten()) is not None:
+                    pending.append(op)
+                streams.pop(item.stream.message_id, None)
+            elif isinstance(item, _Call) or item is _STOP:
+                pending.extend(op for s in streams.values() if (op := s.unwritten()) is not None)
                 while not self._commit(pending):
                     pass
-                self._conn.close()
-                return
-            if isinstance(item, tuple):
-                message_id, delta = item
-                last = pending[-1] if pending else None
-                if isinstance(last, _Text) and last.message_id == message_id:
-                    last.parts.append(delta)
-                else:
-                    pending.append(_Text(message_id, delta))
-                if text_since is None:
-                    text_since = time.monotonic()
-            elif isinstance(item, _Call):
-                while not self._commit(pending):
-                    pass
-                text_since, structural = None, False
+                if item is _STOP:
+                    self._conn.close()
+                    return
                 item.run(self._conn)
             else:
                 pending.append(item)
-                structural = True
 
     def _commit(self, pending: list[Op]) -> bool:
         """Run `pending` in one transaction (each op in a savepoint) and empty it.

@@ -52,6 +52,7 @@ from ..chunks import ErrorChunk, Message as ChatMessage, TextDelta, TranscriptCh
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..store.records import VoiceTurn
+from ..tools.loop import ToolEvent
 from ..voice.dispatch import VoiceEventHandler, dispatch
 from ..voice.events import (
     SILENCE,
@@ -65,7 +66,7 @@ from ..voice.events import (
     TurnEnded,
     TurnStarted,
 )
-from ..voice.history import VoiceHistory
+from ..voice.history import ReplyStream, VoiceHistory
 from ..voice.metered_sink import MeteredSink
 from ..voice.modal_turns import MODES, PUSH_TO_TALK, KeyTiming, ModalTurns
 from ..voice.session import VoiceOptions, VoiceSession
@@ -150,6 +151,7 @@ class VoiceController(VoiceEventHandler):
         tool_loop: Any = None,
         record: Callable[[ChatMessage, VoiceTurn | None], None] | None = None,
         history: Callable[[], Iterable[ChatMessage]] | None = None,
+        stream: ReplyStream | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"voice mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -161,8 +163,9 @@ class VoiceController(VoiceEventHandler):
         self.mode = mode
         self.tool_loop = tool_loop
         """The chat's `ToolLoop`: its tools, policy and approver (the modal) serve voice turns too."""
-        self.recorded = VoiceHistory(record) if record is not None else None
-        """Where each voice exchange goes as messages (`record`: to the chat's conversation and saved chat)."""
+        self.recorded = VoiceHistory(record, stream) if record is not None else None
+        """Where each voice exchange goes as messages (`record`: to the chat's conversation and saved
+        chat; `stream`: each reply's words to the saved chat as they come)."""
         self.history = history
         """The conversation so far (the chat's `Conversation.history`), read each time a session opens."""
         self.provider = ""
@@ -315,7 +318,7 @@ class VoiceController(VoiceEventHandler):
         if self.tool_loop is not None:
             from ..realtime.tools import SessionTools
 
-            tools = SessionTools.from_loop(self.tool_loop, on_event=lambda event: self.post(VoiceToolEvent(self, event)))
+            tools = SessionTools.from_loop(self.tool_loop, on_event=self._tool_event)
         return await open_voice(
             name,
             settings,
@@ -436,8 +439,16 @@ class VoiceController(VoiceEventHandler):
         if self.recorded is not None:
             self.recorded.on_user_words(at, chunk)
 
+    def _tool_event(self, event: Any) -> None:
+        """A tool call of the session changed status (or a note about it): shown, and saved with its reply."""
+        self.post(VoiceToolEvent(self, event))
+        if self.recorded is not None and isinstance(event, ToolEvent):
+            self.recorded.tool_event(event)
+
     def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
         self.post(VoiceReplyText(self, self._reply, chunk.text, final=isinstance(chunk, TranscriptChunk) and chunk.final))
+        if self.recorded is not None:
+            self.recorded.on_reply_words(at, chunk)
 
     def on_provider_error(self, at: float, chunk: ErrorChunk) -> None:
         self.post(VoiceNotice(self, f"{chunk.message} ({chunk.hint})" if chunk.hint else chunk.message))

@@ -326,7 +326,10 @@ async def run_voice(
     saved = None
     if recorder is not None:
         model = getattr(bidi, "model", None)
-        saved = VoiceHistory(lambda message, spoken: recorder.spoken(message, spoken, provider=bidi.provider or provider, model=model))
+        saved = VoiceHistory(
+            lambda message, spoken: recorder.spoken(message, spoken, provider=bidi.provider or provider, model=model),
+            recorder.spoken_replies(lambda: (bidi.provider or provider, model)),
+        )
     async for event in voice.run():
         printer.event(event)
         if saved is not None:

@@ -14,6 +14,13 @@ A reply keeps its place from when it started but goes in only when it has ended:
 well after its words all came, and after other things were said. What follows a reply still
 playing waits for it, so the history never has to be revised.
 
+Given a `ReplyStream` as well (the saved chat's: `store.recorder.Recorder.spoken_replies`), a
+reply's words go to it as they come, from the moment the reply is next in line (everything
+before it handed to `record`): so a process killed mid-reply keeps what had come of it. When the
+reply ends, `record` gets it as ever, with the words heard, and the stream's owner finishes the
+streamed message with them. The tool calls a reply makes (`tool_event`) go to the stream too, with
+their decisions and results, once the reply is streaming (held until then).
+
 The user's words may come after the reply to them has begun (transcription runs beside the
 reply): a reply with nothing of the user's before it keeps a place for them. If no transcript
 comes before the next reply, typed text or the end of voice, a stand-in fills that place, so the
@@ -22,11 +29,13 @@ history still alternates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from ..chunks import Message, ReplyStatus, Role, TranscriptChunk
+from ..chunks import Message, ReplyStatus, Role, TextDelta, TranscriptChunk
 from ..store.records import VoiceTurn
+from ..tools.loop import ToolEvent
 from .dispatch import VoiceEventHandler
 from .events import BargeIn, ReplyEnded, ReplyStarted, TurnEnded, TurnStarted
 
@@ -43,6 +52,23 @@ class _Place:
     """For a reply's place: the reply's number (None: the user's place)."""
     spoken: VoiceTurn | None = None
     """Where it sat in the audio (None: typed)."""
+    came: list[str | ToolEvent] = field(default_factory=list)
+    """For a reply's place: its words and its tool calls' events so far, in the order they came."""
+    streaming: bool = False
+    """For a reply's place: what comes of it goes to the `ReplyStream` at once."""
+
+
+class ReplyStream(Protocol):
+    """Where the words of the reply next in line go while it streams (see the module text)."""
+
+    def began(self) -> None:
+        """A reply begins streaming; the `record` of the next reply finishes it."""
+
+    def words(self, text: str) -> None:
+        """More words of the reply that began."""
+
+    def tool_event(self, event: ToolEvent) -> None:
+        """A tool call of the reply that began changed status."""
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -52,8 +78,10 @@ def _ms(seconds: float | None) -> int | None:
 class VoiceHistory(VoiceEventHandler):
     """Puts one voice session's exchanges into the conversation (see the module text)."""
 
-    def __init__(self, record: Callable[[Message, VoiceTurn | None], None]) -> None:
+    def __init__(self, record: Callable[[Message, VoiceTurn | None], None], stream: ReplyStream | None = None) -> None:
         self._record = record
+        self._stream = stream
+        self._current: int | None = None  # the reply whose words are coming
         self._places: list[_Place] = []
         self._user_since_reply = False  # the user said or typed something since the last reply began
         self._speech: tuple[float, float | None] | None = None  # (start, end) of the speech not yet transcribed
@@ -79,6 +107,10 @@ class VoiceHistory(VoiceEventHandler):
 
     def on_reply_ended(self, event: ReplyEnded) -> None:
         self.reply_ended(event.reply, event.text, event.status, at=event.at)
+
+    def on_reply_words(self, at: float, chunk: TranscriptChunk | TextDelta) -> None:
+        if not getattr(chunk, "final", False):  # (a final transcript is the whole again)
+            self.reply_words(chunk.text)
 
     def on_user_words(self, at: float, chunk: TranscriptChunk) -> None:
         if chunk.final and chunk.text.strip():  # (an empty one: the transcription failed)
@@ -116,8 +148,36 @@ class VoiceHistory(VoiceEventHandler):
             self._places.append(_Place())  # the transcript of this reply's turn may come after it began
         self._places.append(_Place(reply=reply))
         self._user_since_reply = False
+        self._current = reply
         if at is not None:
             self._replies[reply] = at
+
+    def reply_words(self, text: str) -> None:
+        """Words of the reply in progress (the latest to start), as they come."""
+        if text:
+            self._to_reply(text)
+
+    def tool_event(self, event: ToolEvent) -> None:
+        """A tool call of the reply in progress changed status (asked, approved, denied, run)."""
+        self._to_reply(event)
+
+    def _to_reply(self, item: str | ToolEvent) -> None:
+        """Words or a tool event of the reply in progress: kept with it, and streamed when it is next in line."""
+        place = next((p for p in reversed(self._places) if p.reply == self._current and p.message is None), None)
+        if place is None:
+            return
+        place.came.append(item)
+        if place.streaming:
+            self._tell(item)
+        else:
+            self._stream_front()
+
+    def _tell(self, item: str | ToolEvent) -> None:
+        assert self._stream is not None
+        if isinstance(item, str):
+            self._stream.words(item)
+        else:
+            self._stream.tool_event(item)
 
     def reply_ended(self, reply: int, text: str, status: str, *, at: float | None = None) -> None:
         """Reply `reply` ended with `status`; one that is not complete keeps the text heard of it, marked."""
@@ -129,7 +189,8 @@ class VoiceHistory(VoiceEventHandler):
         began = self._replies.pop(reply, None)
         if index is None:  # (it began before this history did)
             return
-        if not text and ended is ReplyStatus.COMPLETE:  # nothing said: nothing to remember (as the text chat does)
+        if not text and ended is ReplyStatus.COMPLETE and not self._places[index].streaming:
+            # nothing said: nothing to remember (as the text chat does; a reply whose words were saved stays)
             del self._places[index]
             if index and self._places[index - 1].message is None and self._places[index - 1].reply is None:
                 del self._places[index - 1]  # nor a place for the words it answered: they go in as they come
@@ -157,7 +218,20 @@ class VoiceHistory(VoiceEventHandler):
 
     def _flush(self) -> None:
         """Record the known messages at the front, up to the first place still waiting."""
-        while self._places and self._places[0].message is not None:
-            place = self._places.pop(0)
-            assert place.message is not None
+        while self._places:
+            self._stream_front()
+            place = self._places[0]
+            if place.message is None:
+                return
+            self._places.pop(0)
             self._record(place.message, place.spoken)
+
+    def _stream_front(self) -> None:
+        """The reply next in line, once words or tool calls of it have come, streams them to the `ReplyStream`."""
+        front = self._places[0] if self._places else None
+        if self._stream is None or front is None or front.streaming or front.reply is None or not front.came:
+            return
+        front.streaming = True
+        self._stream.began()
+        for item in front.came:
+            self._tell(item)

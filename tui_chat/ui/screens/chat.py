@@ -482,8 +482,11 @@ class ChatScreen(ChatVoice):
             self.notify("Wait for the reply to end (or Esc), then pick the prompt again.", title="Prompt not used", severity="warning")
             return
         log = self.query_one(ChatLog)
+        recorder = self.chat_app.session.recorder
         for message in choice.messages:
             self.chat_app.session.conversation.append(message)
+            if recorder is not None:  # saved too: a reopened chat gives the model the same history
+                recorder.added(message)
             if message.role is Role.USER:
                 await log.add_user(message.content)
             else:

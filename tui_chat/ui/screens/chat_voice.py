@@ -119,6 +119,7 @@ class ChatVoice(Screen[None]):
             tool_loop=self.chat_app.tool_loop,
             record=lambda message, spoken: self._record_voice(controller, message, spoken),
             history=lambda: session.conversation.history,
+            stream=session.recorder.spoken_replies(lambda: _voice_names(controller)) if session.recorder is not None else None,
         )
         controller.report_releases(self._key_releases_reported)
         self.voice = controller
@@ -132,8 +133,8 @@ class ChatVoice(Screen[None]):
         session = self.chat_app.session
         session.conversation.append(message)
         if session.recorder is not None:
-            model = getattr(controller.session.bidi, "model", None) if controller.session is not None else None
-            session.recorder.spoken(message, spoken, provider=controller.provider or None, model=model)
+            provider, model = _voice_names(controller)
+            session.recorder.spoken(message, spoken, provider=provider, model=model)
 
     def _voice_off(self) -> None:
         """Stop the session (its worker is cancelled; the microphone and the speaker are closed)."""
@@ -394,3 +395,9 @@ class ChatVoice(Screen[None]):
             self.notify(f"{message.error}{hint}\nText chat still works.", title="Voice off", severity="error", timeout=20)
         else:
             self.notify("The voice session ended.", title="Voice off")
+
+
+def _voice_names(controller: VoiceController) -> tuple[str | None, str | None]:
+    """The voice provider and model speaking in `controller`'s session (what its replies are saved as)."""
+    model = getattr(controller.session.bidi, "model", None) if controller.session is not None else None
+    return controller.provider or None, model
