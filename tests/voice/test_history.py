@@ -149,3 +149,14 @@ async def test_a_voice_replys_tool_calls_are_saved_on_it_with_their_decisions_an
         ToolCallRecord("c2", "run_shell", shell.arguments, ToolDecision.DENIED, reason="the person said no",
                        result="the person said no", result_is_error=True),
     )  # fmt: skip
+
+
+def test_voice_stopping_keeps_the_words_that_came_of_a_reply_that_did_not_end() -> None:
+    recorded: list[Message] = []
+    history = VoiceHistory(lambda message, spoken: recorded.append(message))
+    history.heard("Tell me a story.")
+    history.reply_started(1)
+    history.reply_words("Once upon ")
+    history.reply_words("a time")
+    history.close("error")  # the session never ended reply 1 (it failed)
+    assert said(recorded) == [("user", "Tell me a story.", "complete"), ("assistant", "Once upon a time", "error")]

@@ -201,11 +201,13 @@ class VoiceHistory(VoiceEventHandler):
         self._flush()
 
     def close(self, status: str) -> None:
-        """Voice stopped: what still waits goes in (a reply not ended, empty, with `status`; a
-        transcript not come, as a stand-in), so nothing recorded after it is held back."""
+        """Voice stopped: what still waits goes in (a reply the session never ended, with the words
+        that came of it and `status`; a transcript not come, as a stand-in), so nothing recorded
+        after it is held back and no word that came is lost."""
         for place in self._places:
             if place.reply is not None and place.message is None:
-                place.message = Message(Role.ASSISTANT, "", status=ReplyStatus(status), spoken=True)
+                words = "".join(item for item in place.came if isinstance(item, str))
+                place.message = Message(Role.ASSISTANT, words, status=ReplyStatus(status), spoken=True)
         self._stand_in()
 
     def _stand_in(self) -> None:
