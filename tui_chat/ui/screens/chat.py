@@ -140,35 +140,15 @@ class ChatScreen(ChatVoice):
             self.run_worker(self._show_history(), group="history")
 
     async def _show_history(self, highlight: int | None = None) -> Widget | None:
-        """Show the messages the conversation starts with: text, tool calls with their results, statuses.
+        """Show the messages the conversation starts with: text, tool calls with their results, statuses
+        (a long chat a window at a time: `ChatLog.show_saved`).
 
         The message at position `highlight` of the history is marked found; its widget is returned."""
-        from ...chunks import Role
-        from ...tools.loop import ToolEvent, ToolStatus
-        from ...tools.result import text_result
-        from ..widgets.tool_item import ToolItem
+        from ..widgets.saved_entries import saved_entries
 
         log = self.query_one(ChatLog)
-        tools: dict[str, ToolItem] = {}
-        found: Widget | None = None
-        for position, message in enumerate(self.chat_app.session.conversation.history):
-            shown: Widget | None = None
-            if message.role is Role.USER:
-                shown = await log.add_user(message.content)
-            elif message.role is Role.ASSISTANT:
-                if message.content or message.status is not ReplyStatus.COMPLETE:
-                    shown = view = await log.add_reply()
-                    view.append(message.content)
-                    await view.finish(message.status)
-                for call in message.tool_calls:
-                    tools[call.id] = await log.add_tool(ToolItem(call))
-                    shown = shown or tools[call.id]
-            elif message.role is Role.TOOL and (item := tools.get(message.tool_call_id or "")) is not None:
-                result = text_result(message.content, is_error=message.is_error)
-                status = ToolStatus.ERROR if message.is_error else ToolStatus.DONE
-                item.update(ToolEvent(item.call, status, 1, 1, 0, item.call.arguments, result=result))
-            if position == highlight and shown is not None:
-                found = shown
+        entries, where = saved_entries(self.chat_app.session.conversation.history)
+        found = await log.show_saved(entries, None if highlight is None else where.get(highlight))
         if found is not None:
             found.add_class("-found")
             log.release_anchor()
@@ -336,23 +316,19 @@ class ChatScreen(ChatVoice):
 
         self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS]))
 
-    def _last_reply(self) -> AssistantMessage | None:
-        replies = self.query_one(ChatLog).replies
-        return replies[-1] if replies else None
-
     def action_copy_reply(self) -> None:
-        reply = self._last_reply()
-        if reply is None or not reply.text:
+        text = self.query_one(ChatLog).last_reply_text()
+        if not text:
             self.notify("There is no reply to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(reply.text)
-        self.notify(f"Copied the reply ({counted(len(reply.text), 'character')}).")
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the reply ({counted(len(text), 'character')}).")
 
     def action_copy_code(self, index: int = -1) -> None:
         from ..code_blocks import code_blocks
 
-        reply = self._last_reply()
-        blocks = code_blocks(reply.text) if reply else []
+        text = self.query_one(ChatLog).last_reply_text()
+        blocks = code_blocks(text) if text else []
         if not blocks:
             self.notify("The last reply has no code block.", severity="warning")
             return
