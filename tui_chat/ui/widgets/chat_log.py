@@ -16,6 +16,7 @@ after both markers and stays mounted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,9 @@ class ChatLog(VerticalScroll):
         self._earlier, self._later = _markers()
         """Above and below the window; mounted only for a chat that does not fit in its first window."""
         self._loading = False
+        """A batch is being loaded (`_load_batch` runs)."""
+        self._window_lock = asyncio.Lock()
+        """Held while the window changes (opened, jumped, a batch loaded): one change at a time."""
 
     def compose(self):  # type: ignore[override]
         yield Static(WELCOME, classes="welcome", markup=False)
@@ -139,8 +143,9 @@ class ChatLog(VerticalScroll):
         if not entries:
             return None
         newest = len(entries) - 1
-        await self._show_window(newest if at is None else min(at, newest))
-        return None if at is None else self._shown[min(at, newest) - self._start]
+        async with self._window_lock:
+            await self._show_window(newest if at is None else min(at, newest))
+            return None if at is None else self._shown[min(at, newest) - self._start]
 
     @property
     def unmounted(self) -> int:
@@ -158,7 +163,8 @@ class ChatLog(VerticalScroll):
         start = self._fill_back(at, lines, width, screen)
         if self._shown:
             await self.remove_children(self._shown)
-        self._start, self._end, self._shown = start, end, []
+        self._start = self._end = end
+        self._shown = []
         if not self._earlier.is_attached and (start > 0 or end < len(self._saved)):
             await self.mount(self._earlier, self._later)  # the first window of a chat just opened
         await self._mount_entries(start, end, earlier=True)
@@ -179,8 +185,8 @@ class ChatLog(VerticalScroll):
         return max(size.width, 20), max(size.height, 5)
 
     async def _mount_entries(self, start: int, end: int, *, earlier: bool) -> None:
-        """Mount the widgets of entries [start, end) at the top of the window (`earlier`) or at its
-        bottom, and fill them; the markers say what is left."""
+        """Mount the widgets of entries [start, end) just above the window (`earlier`) or just below
+        it, and fill them; the window grows by them and the markers say what is left."""
         entries = self._saved[start:end]
         widgets = [entry.make() for entry in entries]
         if not self._earlier.is_attached:
@@ -193,8 +199,10 @@ class ChatLog(VerticalScroll):
             await entry.settle(widget)
         if earlier:
             self._shown[:0] = widgets
+            self._start = start
         else:
             self._shown.extend(widgets)
+            self._end = end
         self._say_what_is_left()
 
     def _say_what_is_left(self) -> None:
@@ -207,8 +215,9 @@ class ChatLog(VerticalScroll):
     async def _to_newest(self) -> None:
         """Before a live message: the window ends with the newest saved entry (they come before it)."""
         await self.query(".welcome").remove()
-        if self._end < len(self._saved):
-            await self._show_window(len(self._saved) - 1)
+        async with self._window_lock:
+            if self._end < len(self._saved):
+                await self._show_window(len(self._saved) - 1)
 
     # --- loading as the view moves ----------------------------------------------------------------
 
@@ -230,17 +239,19 @@ class ChatLog(VerticalScroll):
         """Mount the batch the marker in view stands for (earlier: keeping what is read in its place),
         and go on while a marker is still in view (a short window, Home pressed)."""
         try:
-            while (marker := self._marker_in_view()) is not None:
-                width, screen = self._page()
-                if marker is self._earlier:
-                    await self._load_earlier(width, screen)
-                else:
-                    end, lines = self._end, 0
-                    while end < len(self._saved) and lines < WINDOW_SCREENS * screen:
-                        lines += self._saved[end].lines(width)
-                        end += 1
-                    self._end, old_end = end, self._end
-                    await self._mount_entries(old_end, end, earlier=False)
+            while True:
+                async with self._window_lock:
+                    if (marker := self._marker_in_view()) is None:
+                        return
+                    width, screen = self._page()
+                    if marker is self._earlier:
+                        await self._load_earlier(width, screen)
+                    else:
+                        end, lines = self._end, 0
+                        while end < len(self._saved) and lines < WINDOW_SCREENS * screen:
+                            lines += self._saved[end].lines(width)
+                            end += 1
+                        await self._mount_entries(self._end, end, earlier=False)
                 await self._laid_out()
         finally:
             self._loading = False
@@ -249,15 +260,12 @@ class ChatLog(VerticalScroll):
         first = self._shown[0] if self._shown else self._later
         was_at = first.virtual_region.y
         start = self._fill_back(self._start, 0, width, screen)
-        self._start, old_start = start, self._start
-        await self._mount_entries(start, old_start, earlier=True)
+        await self._mount_entries(start, self._start, earlier=True)
         await self._laid_out()
         self.scroll_to(y=self.scroll_y + first.virtual_region.y - was_at, animate=False, immediate=True)
 
     async def _laid_out(self) -> None:
         """Wait until what was just mounted has been laid out (its place and height are known)."""
-        import asyncio
-
         done = asyncio.Event()
         self.call_after_refresh(done.set)
         await done.wait()
@@ -266,8 +274,9 @@ class ChatLog(VerticalScroll):
 
     async def action_scroll_home(self) -> None:
         """Home: the chat's first message (a long saved chat's first window is made for it)."""
-        if self._start > 0:
-            await self._show_window(0)
+        async with self._window_lock:
+            if self._start > 0:
+                await self._show_window(0)
         self.release_anchor()
         self.scroll_home(animate=False, immediate=True)
 
