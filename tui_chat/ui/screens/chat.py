@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import aclosing
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -95,6 +95,10 @@ class ChatScreen(ChatVoice):
         """What this chat's replies cost so far (None once one's price is unknown); a new chat starts at 0."""
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         """The wall clock the chat list says "5 min ago" by (fixed in tests)."""
+        self.deleted_chats: list[dict[str, Any]] = []
+        """The exports of chats deleted in the chat list, for its Ctrl+Z (kept while the app runs)."""
+        self._left_by_delete: str | None = None
+        """The chat on screen, when it was deleted: brought back, it is saved into again."""
 
     def notify(
         self,
@@ -396,8 +400,14 @@ class ChatScreen(ChatVoice):
         def deleted(chat_id: str) -> None:
             if recorder.chat_id == chat_id:
                 recorder.switch_to(None)  # what follows on screen starts a new chat
+                self._left_by_delete = chat_id
 
-        await self.app.push_screen(ChatListScreen(store, now=self.now, on_deleted=deleted), self._chosen)
+        def restored(chat_id: str) -> None:
+            if recorder.chat_id is None and self._left_by_delete == chat_id:  # nothing sent since
+                recorder.switch_to(chat_id)
+
+        screen = ChatListScreen(store, now=self.now, on_deleted=deleted, on_restored=restored, deleted=self.deleted_chats)
+        await self.app.push_screen(screen, self._chosen)
 
     def _chosen(self, choice: ChatChoice | None) -> None:
         if choice is not None:
