@@ -430,6 +430,8 @@ class ChatScreen(ChatVoice):
             self.notify(f"The chat cannot be opened: {error}", title="Chat not opened", severity="error")
             return None
         await self._clear()
+        self.chat_app.use_saved_settings(record.info)
+        self.refresh_description()
         self.chat_app.session.conversation.history[:] = history_messages(record)
         self.chat_cost = chat_cost(record)  # the chat's cost goes on from what it had cost
         recorder.switch_to(record.info.id)
