@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import concurrent.futures
 
     from .store.history import Store
+    from .store.records import ChatInfo
     from .store.recorder import ChatSettings, Recorder
     from .tools.approval import Approver
     from .tools.loop import ToolLoop
@@ -249,7 +250,7 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     threading.Thread(target=_open_store, args=(opening, session.warnings), name="tui-chat store opener").start()
     chat_id = None
     if resume:
-        chat_id = _load_chat(opening.result(), session, choices.chat)
+        chat_id = _load_chat(opening.result(), session, choices)
         if not save:
             opening.result().close()
     if save:
@@ -259,6 +260,44 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
             opening if not wait and not resume else opening.result(), session.chat_settings,
             chat_id=chat_id, cost=cost_of(session.provider),
         )  # fmt: skip
+
+
+def use_saved_settings(session: Session, info: ChatInfo) -> str | None:
+    """Go on with the provider, model, pack and prompt saved chat `info` last used, where they are
+    configured and usable here; returns what could not be used (one sentence), or None.
+
+    A provider is usable when it can be built from the config and, if it needs a key, has one.
+    Whatever is not usable is left as it is: the chat goes on with the current one.
+    """
+    from .errors import TuiChatError
+
+    problems: list[str] = []
+    wanted = info.provider
+    if wanted and (wanted, info.model or session.provider.model) != (session.provider_name, session.provider.model):
+        try:
+            provider = build_provider(session.config, wanted, Choices(model=info.model))
+            if getattr(provider, "requires_key", False):
+                provider.api_key()  # type: ignore[attr-defined]  (an HTTP provider: raises without a key)
+        except TuiChatError as error:
+            problems.append(f"{'/'.join(filter(None, (wanted, info.model)))} ({error.message})")
+        else:
+            session.conversation.use_provider(provider)
+            session.provider_name = wanted
+    current_prompt = session.rendered.prompt_id if session.rendered else None
+    if info.pack and (info.pack, info.prompt) != (session.pack.id if session.pack else None, current_prompt):
+        variables = {**session.config.variables, **info.variables}
+        try:
+            pack = load_pack(find_pack(info.pack))
+            rendered = pack.render(info.prompt, variables)
+        except TuiChatError as error:
+            problems.append(f"the prompt pack {info.pack} ({error.message})")
+        else:
+            session.conversation.use_prompt(rendered.settings())
+            session.pack, session.rendered, session.variables = pack, rendered, variables
+    if not problems:
+        return None
+    now = f"{session.provider_name}/{session.provider.model}, {session.conversation.prompt.label}"
+    return f"This chat used {' and '.join(problems)}; it goes on with {now}"
 
 
 def _open_store(into: concurrent.futures.Future[Store], warnings: list[str]) -> None:
@@ -274,17 +313,21 @@ def _open_store(into: concurrent.futures.Future[Store], warnings: list[str]) -> 
     into.set_result(store)
 
 
-def _load_chat(store: Store, session: Session, given: str | None) -> str:
-    """Put the saved chat's history into the conversation; returns the chat's full id."""
+def _load_chat(store: Store, session: Session, choices: Choices) -> str:
+    """Put the saved chat's history into the conversation, and its settings unless the command line
+    chose a provider, model, pack or prompt; returns the chat's full id."""
     from .store.reads import load_chat
     from .store.resume import chat_to_resume, history_messages
 
     try:
-        chat_id = store.run(chat_to_resume, given).result()
+        chat_id = store.run(chat_to_resume, choices.chat).result()
         record = store.run(load_chat, chat_id).result()
     except BaseException:
         store.close()
         raise
     session.conversation.history[:] = history_messages(record)
+    if not (choices.provider or choices.model or choices.pack or choices.prompt):
+        if notice := use_saved_settings(session, record.info):
+            session.warnings.append(notice)
     return chat_id
 

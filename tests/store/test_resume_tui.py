@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui_chat.chunks import ReplyStatus, Role, ToolCall
+from tui_chat.packs import DEFAULT_PACK_ID
 from tui_chat.session import Choices, build_session, start_history
 from tui_chat.store.history import open_store
 from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.screens.chat_list import ChatListScreen
+
+from ..ui.conftest import screen_text
+from ..ui.test_chat_screen import wait_for
 
 
 def saved_chat(db: Path) -> str:
@@ -43,4 +48,54 @@ async def test_a_reopened_chat_is_shown_and_goes_on(tmp_path: Path, monkeypatch)
         tool = log.children[2]
         assert tool.final and tool.result.content == "4"
         assert [reply.text for reply in log.query("AssistantMessage")] == ["Let me work it out.", "It is fou"]
+    session.close_history()
+
+
+def chat_made_with(db: Path, provider: str, model: str) -> str:
+    store = open_store(db)
+    chat = store.new_chat(provider=provider, model=model, pack=DEFAULT_PACK_ID)
+    store.add_message(chat, Role.USER, f"hello {provider}")
+    store.add_message(chat, Role.ASSISTANT, "hi")
+    store.close()
+    return chat
+
+
+async def test_a_reopened_chat_goes_on_with_its_provider_and_model_when_usable(tmp_path: Path, monkeypatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-sent")  # configured; nothing is sent in this test
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    db = data / "tui-chat" / "chats.db"
+    usable = chat_made_with(db, "openai", "gpt-4o-mini")
+    unusable = chat_made_with(db, "anthropic", "claude-sonnet-4")
+    choices = Choices(provider_options={"speed": 0}, chat=usable[:8])  # no --provider: the chat's own
+    session = build_session(choices)
+    start_history(session, choices, wait=False)
+    assert (session.provider_name, session.provider.model) == ("openai", "gpt-4o-mini")
+    assert not session.warnings
+
+    app = TuiChatApp(session, save_settings=False, tune_collector=False)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: "openai · gpt-4o-mini" in screen_text(app))
+        await pilot.press("f2")  # the chat made with anthropic, opened from the list: no key for it here
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatListScreen) and app.screen.rows != ())
+        await pilot.press(*"anthropic", "enter")
+        await wait_for(pilot, lambda: "hello anthropic" in screen_text(app))
+        await pilot.app.workers.wait_for_complete()
+        told = [n.message for n in app._notifications if "This chat used" in n.message]
+        assert len(told) == 1 and "anthropic/claude-sonnet-4" in told[0] and "goes on with openai/gpt-4o-mini" in told[0]
+        assert (session.provider_name, session.provider.model) == ("openai", "gpt-4o-mini")
+        assert "openai · gpt-4o-mini" in screen_text(app)
+    session.close_history()
+
+
+def test_the_command_line_provider_wins_over_the_saved_one(tmp_path: Path, monkeypatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-sent")
+    chat = chat_made_with(data / "tui-chat" / "chats.db", "openai", "gpt-4o-mini")
+    choices = Choices(provider="demo", provider_options={"speed": 0}, chat=chat)
+    session = build_session(choices)
+    start_history(session, choices, wait=False)
+    assert session.provider_name == "demo" and session.conversation.history
     session.close_history()

@@ -85,22 +85,28 @@ async def test_a_chat_is_renamed(chats) -> None:
     app.session.close_history()
 
 
-async def test_a_chat_is_deleted_after_a_yes_and_kept_after_a_no(chats) -> None:
+async def test_a_chat_is_deleted_at_once_and_ctrl_z_brings_it_back_whole(chats) -> None:
     app = history_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_list(pilot)
-        await pilot.press("ctrl+d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("n")
-        await wait_for(pilot, lambda: app.screen is screen)
-        assert len(saved(app, list_chats)) == 3
-        await pilot.press("ctrl+d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
-        await wait_for(pilot, lambda: app.screen is screen and len(screen.rows) == 2)
+        before = saved(app, load_chat, chats["tools"])
+        await pilot.press("ctrl+d")  # no question: one slip is undone by Ctrl+Z
+        await wait_for(pilot, lambda: len(screen.rows) == 2)
         await drawn(pilot, "Why is the sky blue?")
         assert [chat.id for chat in saved(app, list_chats)] == [chats["sky"], chats["lisbon"]]
-        assert "what is 2+2" not in screen_text(app)
+        assert [row.id for row in screen.rows] == [chats["sky"], chats["lisbon"]]
+        await drawn(pilot, "Deleted “what is 2+2” · Ctrl+Z brings it back")  # the notice
+
+        await pilot.press("escape")  # closed and opened again: the undo is still there
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChatListScreen))
+        screen = await open_list(pilot)
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: len(screen.rows) == 3)
+        await drawn(pilot, "what is 2+2")
+        assert saved(app, load_chat, chats["tools"]) == before  # messages, tool calls, title, times
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: any("no deleted chat" in n.message for n in app._notifications))
+        assert len(saved(app, list_chats)) == 3
     app.session.close_history()
 
 
@@ -197,8 +203,6 @@ async def test_deleting_the_chat_on_screen_saves_what_follows_in_a_new_chat(chat
         screen = await open_list(pilot)
         assert screen.rows[0].id == gone
         await pilot.press("ctrl+d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
         await wait_for(pilot, lambda: app.screen is screen and len(screen.rows) == 3)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ChatListScreen))

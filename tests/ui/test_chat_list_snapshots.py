@@ -66,3 +66,16 @@ def test_a_reopened_chat_with_a_tool_item(snap_compare, chats) -> None:
     app = history_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=reopened)
     app.session.close_history()
+
+
+async def deleted(pilot: Pilot) -> None:
+    await list_open(pilot)
+    await pilot.press("ctrl+d")
+    await wait_for(pilot, lambda: len(pilot.app.screen.rows) == 2)
+    await wait_for(pilot, lambda: "Ctrl+Z brings it back" in screen_text(pilot.app) and "Lisbon" in screen_text(pilot.app))
+
+
+def test_a_deleted_chat_and_how_to_bring_it_back(snap_compare, chats) -> None:
+    app = history_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=deleted)
+    app.session.close_history()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from textual.driver import Driver
     from textual.notifications import SeverityLevel
 
+    from ..store.records import ChatInfo
     from ..tools.loop import ToolLoop
     from .voice import VoiceSetup
 
@@ -225,6 +226,15 @@ class TuiChatApp(App[None]):
         self.session.pack, self.session.rendered = pack, rendered
         self._tool_loop = None
         self._show_warnings()
+
+    def use_saved_settings(self, info: ChatInfo) -> None:
+        """Go on with the provider, model, pack and prompt a reopened chat used, where they are
+        usable here; what is not is said in one notice (`session.use_saved_settings`)."""
+        from ..session import use_saved_settings
+
+        if notice := use_saved_settings(self.session, info):
+            self.tell(notice, title="Chat settings", severity="warning", timeout=10)
+        self._tool_loop = None
 
     def _show_warnings(self) -> None:
         """Notify the session's warnings once each."""

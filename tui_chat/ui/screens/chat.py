@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import aclosing
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -95,6 +95,10 @@ class ChatScreen(ChatVoice):
         """What this chat's replies cost so far (None once one's price is unknown); a new chat starts at 0."""
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         """The wall clock the chat list says "5 min ago" by (fixed in tests)."""
+        self.deleted_chats: list[dict[str, Any]] = []
+        """The exports of chats deleted in the chat list, for its Ctrl+Z (kept while the app runs)."""
+        self._left_by_delete: str | None = None
+        """The chat on screen, when it was deleted: brought back, it is saved into again."""
 
     def notify(
         self,
@@ -140,37 +144,15 @@ class ChatScreen(ChatVoice):
             self.run_worker(self._show_history(), group="history")
 
     async def _show_history(self, highlight: int | None = None) -> Widget | None:
-        """Show the messages the conversation starts with: text, tool calls with their results, statuses.
+        """Show the messages the conversation starts with: text, tool calls with their results, statuses
+        (a long chat a window at a time: `ChatLog.show_saved`).
 
         The message at position `highlight` of the history is marked found; its widget is returned."""
-        from ...chunks import Role
-        from ...tools.loop import ToolEvent, ToolStatus
-        from ...tools.result import text_result
-        from ..widgets.tool_item import ToolItem
+        from ..widgets.saved_entries import saved_entries
 
         log = self.query_one(ChatLog)
-        tools: dict[str, ToolItem] = {}
-        found: Widget | None = None
-        for position, message in enumerate(self.chat_app.session.conversation.history):
-            shown: Widget | None = None
-            if message.role is Role.USER:
-                shown = await log.add_user(message.content)
-            elif message.role is Role.ASSISTANT:
-                if message.content or message.status is not ReplyStatus.COMPLETE:
-                    shown = view = await log.add_reply()
-                    view.append(message.content)
-                    await view.finish(message.status)
-                for call in message.tool_calls:
-                    tools[call.id] = await log.add_tool(ToolItem(call))
-                    shown = shown or tools[call.id]
-            elif message.role is Role.TOOL and (item := tools.get(message.tool_call_id or "")) is not None:
-                result = text_result(message.content, is_error=message.is_error)
-                status = ToolStatus.ERROR if message.is_error else ToolStatus.DONE
-                item.update(ToolEvent(item.call, status, 1, 1, 0, item.call.arguments, result=result))
-            if message.spoken and shown is not None:
-                self.mark_spoken(shown)
-            if position == highlight and shown is not None:
-                found = shown
+        entries, where = saved_entries(self.chat_app.session.conversation.history)
+        found = await log.show_saved(entries, None if highlight is None else where.get(highlight))
         if found is not None:
             found.add_class("-found")
             log.release_anchor()
@@ -338,23 +320,19 @@ class ChatScreen(ChatVoice):
 
         self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS]))
 
-    def _last_reply(self) -> AssistantMessage | None:
-        replies = self.query_one(ChatLog).replies
-        return replies[-1] if replies else None
-
     def action_copy_reply(self) -> None:
-        reply = self._last_reply()
-        if reply is None or not reply.text:
+        text = self.query_one(ChatLog).last_reply_text()
+        if not text:
             self.notify("There is no reply to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(reply.text)
-        self.notify(f"Copied the reply ({counted(len(reply.text), 'character')}).")
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the reply ({counted(len(text), 'character')}).")
 
     def action_copy_code(self, index: int = -1) -> None:
         from ..code_blocks import code_blocks
 
-        reply = self._last_reply()
-        blocks = code_blocks(reply.text) if reply else []
+        text = self.query_one(ChatLog).last_reply_text()
+        blocks = code_blocks(text) if text else []
         if not blocks:
             self.notify("The last reply has no code block.", severity="warning")
             return
@@ -422,8 +400,14 @@ class ChatScreen(ChatVoice):
         def deleted(chat_id: str) -> None:
             if recorder.chat_id == chat_id:
                 recorder.switch_to(None)  # what follows on screen starts a new chat
+                self._left_by_delete = chat_id
 
-        await self.app.push_screen(ChatListScreen(store, now=self.now, on_deleted=deleted), self._chosen)
+        def restored(chat_id: str) -> None:
+            if recorder.chat_id is None and self._left_by_delete == chat_id:  # nothing sent since
+                recorder.switch_to(chat_id)
+
+        screen = ChatListScreen(store, now=self.now, on_deleted=deleted, on_restored=restored, deleted=self.deleted_chats)
+        await self.app.push_screen(screen, self._chosen)
 
     def _chosen(self, choice: ChatChoice | None) -> None:
         if choice is not None:
@@ -446,6 +430,8 @@ class ChatScreen(ChatVoice):
             self.notify(f"The chat cannot be opened: {error}", title="Chat not opened", severity="error")
             return None
         await self._clear()
+        self.chat_app.use_saved_settings(record.info)
+        self.refresh_description()
         self.chat_app.session.conversation.history[:] = history_messages(record)
         self.chat_cost = chat_cost(record)  # the chat's cost goes on from what it had cost
         recorder.switch_to(record.info.id)

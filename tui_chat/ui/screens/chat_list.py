@@ -3,7 +3,9 @@
 Each row says the chat's title, when it was last written to, its provider/model and its size.
 Enter opens the highlighted chat; typing in the box at the top searches every message (the
 store's FTS5 index), and the rows become the matching lines: Enter on one opens its chat at that
-message. Ctrl+R renames the highlighted chat, Ctrl+D deletes it (after a yes). Every read runs on
+message. Ctrl+R renames the highlighted chat, Ctrl+D deletes it at once and Ctrl+Z brings it back
+whole (its export, taken just before, is imported again: messages, tool calls, title, times; the
+deleted chats are kept for undo as long as the app runs, so one slip never loses a chat). Every read runs on
 the store's thread, so the list never holds the event loop, and it loads only when the screen
 opens, never on the way to the first screen.
 
@@ -17,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,9 +36,11 @@ from ...store.schema import StoreError
 from ..wording import counted
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from ...store.history import Store
 
-KEYS = "Enter opens · type to search · Ctrl+R renames · Ctrl+D deletes · Esc/F2 closes"
+KEYS = "Enter opens · type to search · Ctrl+R renames · Ctrl+D deletes · Ctrl+Z undoes · Esc/F2 closes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,7 @@ class ChatListScreen(ModalScreen["ChatChoice | None"]):
         Binding("escape,f2", "dismiss(None)", "Close"),
         Binding("ctrl+r", "rename", "Rename", priority=True),
         Binding("ctrl+d", "delete", "Delete", priority=True),
+        Binding("ctrl+z", "undelete", "Undo delete", priority=True),
         Binding("down", "to_list", "List", show=False),
     ]
 
@@ -112,12 +117,18 @@ class ChatListScreen(ModalScreen["ChatChoice | None"]):
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_deleted: Callable[[str], None] = lambda chat_id: None,
+        on_restored: Callable[[str], None] = lambda chat_id: None,
+        deleted: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.now = now
         self.on_deleted = on_deleted
         """Told the id of each chat deleted here (the chat screen stops saving into it)."""
+        self.on_restored = on_restored
+        """Told the id of each chat brought back by Ctrl+Z."""
+        self.deleted = [] if deleted is None else deleted
+        """The exports of the chats deleted, newest last: what Ctrl+Z imports again (kept by the caller)."""
         self.rows: Sequence[ChatInfo | SearchHit] = ()
         """What the list shows, row by row: chats, or search hits."""
 
@@ -195,20 +206,48 @@ class ChatListScreen(ModalScreen["ChatChoice | None"]):
         self.app.push_screen(RenameScreen(clean(current)), rename)
 
     def action_delete(self) -> None:
-        row = self._highlighted()
-        if row is None:
+        """Ctrl+D: delete the highlighted chat now, keeping its export for Ctrl+Z."""
+        if (row := self._highlighted()) is not None:
+            self._delete(*chat_of(row))
+
+    @work(group="chat-delete", exclusive=False)
+    async def _delete(self, chat_id: str, title: str) -> None:
+        from ...store.exchange import export_chat
+
+        try:
+            self.deleted.append(await self.store.query(export_chat, chat_id))
+        except (StoreError, sqlite3.Error) as error:  # gone already (another process), an unreadable file
+            self._say(f"The chat was not deleted: {error}", severity="error")
             return
-        chat_id, title = chat_of(row)
+        self.store.delete_chat(chat_id)
+        self.on_deleted(chat_id)
+        self._say(f"Deleted “{clean(title) or '(untitled)'}” · Ctrl+Z brings it back")
+        self.show(self.query_one(Input).value)
 
-        def delete(yes: bool | None) -> None:
-            if yes:
-                self.store.delete_chat(chat_id)
-                self.on_deleted(chat_id)
-                self.show(self.query_one(Input).value)
+    @work(group="chat-delete", exclusive=False)
+    async def action_undelete(self) -> None:
+        """Ctrl+Z: bring back the chat deleted last, as it was."""
+        import json
 
-        from .confirm import ConfirmScreen
+        from ...store.exchange import chat_from_json, import_chat
 
-        self.app.push_screen(ConfirmScreen("Delete this chat for good?", clean(title) or "(untitled)"), delete)
+        if not self.deleted:
+            self._say("There is no deleted chat to bring back.", severity="warning")
+            return
+        record, blobs = chat_from_json(json.dumps(self.deleted[-1]), "the deleted chat")
+        try:
+            await self.store.query(import_chat, record, blobs)
+        except (StoreError, sqlite3.Error) as error:
+            self._say(f"The chat was not brought back: {error}", severity="error")
+            return
+        self.deleted.pop()
+        self.on_restored(record.info.id)
+        self._say(f"Brought back “{clean(record.info.title) or '(untitled)'}”")
+        self.show(self.query_one(Input).value)
+
+    def _say(self, message: str, *, severity: SeverityLevel = "information") -> None:
+        """A notice about the list (its text holds a title: data, so never markup)."""
+        self.app.notify(clean(message), title="Chats", severity=severity, markup=False)
 
 
 class RenameScreen(ModalScreen["str | None"]):

@@ -24,13 +24,13 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from ...chunks import ReplyStatus
 from ...errors import TuiChatError
 from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
+from ..widgets.message import mark_spoken
 
 if TYPE_CHECKING:
     from ...chunks import Message as ChatMessage
@@ -260,18 +260,12 @@ class ChatVoice(Screen[None]):
         if self._is_current(message.controller):
             self.query_one(AudioMeter).show(message.input, message.output, message.state)
 
-    @staticmethod
-    def mark_spoken(message: Widget) -> None:
-        """Show `message` (a user message or a reply) as said aloud, not typed."""
-        message.add_class("-spoken")
-        message.tooltip = "said aloud (voice)"
-
     async def _add_heard(self, controller: Any, text: str) -> UserMessage:
         """A user message for what `controller` heard; a transcript may come after its reply
         began, so it goes before a reply of that controller still streaming."""
         log = self.query_one(ChatLog)
         user = await log.add_user(text)
-        self.mark_spoken(user)
+        mark_spoken(user)
         replies = [view for (owner, _reply), view in self._voice_views.items() if owner == id(controller)]
         if replies and replies[-1].status is ReplyStatus.STREAMING and replies[-1].parent is log:
             log.move_child(user, before=replies[-1])
@@ -297,7 +291,7 @@ class ChatVoice(Screen[None]):
 
     async def on_voice_reply_started(self, message: VoiceReplyStarted) -> None:
         view = self._voice_views[(id(message.controller), message.reply)] = await self.query_one(ChatLog).add_reply()
-        self.mark_spoken(view)
+        mark_spoken(view)
 
     def on_voice_reply_text(self, message: VoiceReplyText) -> None:
         if message.reply is None:
@@ -345,7 +339,7 @@ class ChatVoice(Screen[None]):
         from ..widgets.message import AssistantMessage
 
         heard = AssistantMessage()
-        self.mark_spoken(heard)
+        mark_spoken(heard)
         await self.query_one(ChatLog).mount(heard, before=view)
         await view.remove()
         heard.append(text)
