@@ -156,6 +156,7 @@ class ChatScreen(ChatVoice):
         if found is not None:
             found.add_class("-found")
             log.release_anchor()
+            await log.laid_out()  # (the window's heights are known only once laid out)
             log.scroll_to_widget(found, animate=False, top=True)
         return found
 

@@ -252,7 +252,7 @@ class ChatLog(VerticalScroll):
                             lines += self._saved[end].lines(width)
                             end += 1
                         await self._mount_entries(self._end, end, earlier=False)
-                await self._laid_out()
+                await self.laid_out()
         finally:
             self._loading = False
 
@@ -261,10 +261,10 @@ class ChatLog(VerticalScroll):
         was_at = first.virtual_region.y
         start = self._fill_back(self._start, 0, width, screen)
         await self._mount_entries(start, self._start, earlier=True)
-        await self._laid_out()
+        await self.laid_out()
         self.scroll_to(y=self.scroll_y + first.virtual_region.y - was_at, animate=False, immediate=True)
 
-    async def _laid_out(self) -> None:
+    async def laid_out(self) -> None:
         """Wait until what was just mounted has been laid out (its place and height are known)."""
         done = asyncio.Event()
         self.call_after_refresh(done.set)
