@@ -4,6 +4,7 @@ text, and text growing in a list or a table is shown without building it again."
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 import pytest
@@ -53,6 +54,27 @@ async def test_the_first_chunk_shows_at_once_later_ones_wait_for_the_budget_and_
         await reply.finish()  # the reply is complete: the held text is shown without waiting
         await pilot.pause()
         assert "Hello world" in "\n".join(plain_lines(app, reply))
+
+
+async def test_a_backlog_building_while_a_flush_waits_for_the_budget_is_flushed_without_waiting() -> None:
+    reply = SlowBudget()
+    app = PromptHarness(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        reply.append("Hello")
+        await pilot.pause()
+        reply.append(" world")  # waits for the budget (an hour)
+        await pilot.pause()
+        assert reply.flush_count == 1
+        word = " backlog"
+        for _ in range(SlowBudget.BUDGET_START // len(word) + 1):  # more than one flush takes on
+            reply.append(word)
+        # At zero delay text arrives like this: it must not wait for the budget (an hour here).
+        await asyncio.wait_for(reply.wait_flushed(), timeout=60)
+        await pilot.pause()
+        assert reply.shown_chars == len(reply.source)
+        assert "Hello world backlog" in "\n".join(plain_lines(app, reply))
+        await reply.finish()
 
 
 PIECES = [
