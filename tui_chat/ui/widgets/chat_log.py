@@ -10,6 +10,8 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from .._textual_internals import AlikeLines
+
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ WELCOME = (
 )
 
 
-class ChatLog(VerticalScroll):
+class ChatLog(AlikeLines, VerticalScroll):
     """Messages, oldest first."""
 
     DEFAULT_CSS = """

@@ -57,6 +57,7 @@ from textual.widgets import Markdown
 
 from ....safe_text import clean
 from ..._textual_internals import (
+    AlikeLines,
     MarkdownBlock,
     current_message_pump,
     markdown_blocks,
@@ -84,7 +85,7 @@ FlushMode = Literal["refresh", "timer"]
 # -- the widget -----------------------------------------------------------------------------
 
 
-class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
+class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
     """A Markdown reply that grows as text is appended and costs little per chunk.
 
     Use `append` for each piece of streamed text and `await finish()` once at the end (also when
