@@ -32,6 +32,7 @@ from textual._xterm_parser import XTermParser
 from textual.content import Content
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.widgets._collapsible import CollapsibleTitle
@@ -252,7 +253,8 @@ class AlikeLines(_WidgetMixin):
     and a container that holds a streaming reply grows by a line at a time: every line of it in
     view was rendered again for each new one (the reply, the log around it). With no top or bottom
     edge and no content of its own, each of those lines is the same as the first, so that one is
-    all there is to render. Anything else (a top or bottom border or padding, an outline, a hatch,
+    all there is to render (and of its content, a blank, one line, where Textual renders as many
+    lines as the container is tall, on screen or not). Anything else (a top or bottom border or padding, an outline, a hatch,
     a keyline) is left to Textual.
 
     A mixin, put before the widget class: not a `Widget` itself, so that it adds no CSS type of
@@ -263,6 +265,12 @@ class AlikeLines(_WidgetMixin):
         if crop.height <= 1 or not _lines_alike(self):
             return super().render_lines(crop)
         return super().render_lines(Region(crop.x, crop.y, crop.width, 1)) * crop.height
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of its own content (a blank): rendered alone, where Textual renders them all."""
+        if not _lines_alike(self):
+            return super().render_line(y)
+        return Visual.to_strips(self, visualize(self, self.render()), self.size.width, 1, self.visual_style)[0]
 
 
 def _lines_alike(widget: Widget) -> bool:
