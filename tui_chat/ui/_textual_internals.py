@@ -254,8 +254,9 @@ class AlikeLines(_WidgetMixin):
     view was rendered again for each new one (the reply, the log around it). With no top or bottom
     edge and no content of its own, each of those lines is the same as the first, so that one is
     all there is to render (and of its content, a blank, one line, where Textual renders as many
-    lines as the container is tall, on screen or not). Anything else (a top or bottom border or padding, an outline, a hatch,
-    a keyline) is left to Textual.
+    lines as the container is tall, on screen or not). Anything else (a top or bottom border or
+    padding, an outline, a hatch, a keyline, a widget that renders content of its own) is left to
+    Textual.
 
     A mixin, put before the widget class: not a `Widget` itself, so that it adds no CSS type of
     its own (a `Widget` subclass among the bases changes which default styles win).
@@ -279,6 +280,7 @@ def _lines_alike(widget: Widget) -> bool:
     top, _, bottom, _ = styles.padding
     return (
         widget.is_container
+        and type(widget).render is Widget.render  # a container's own content is a blank
         and not top
         and not bottom
         and not styles.border_top[0]
@@ -288,7 +290,6 @@ def _lines_alike(widget: Widget) -> bool:
         and styles.keyline[0] == "none"
         and not styles.has_rule("hatch")
     )
-
 
 
 def forget_arrangement(widget: Widget) -> None:

@@ -12,7 +12,9 @@ How it stays fast:
   streams in faster is flushed in batches, one flush per interval, as long an interval as keeps
   each chunk's wait to its first paint within LATENCY seconds. Every flush is a layout of the
   screen, so painting once per a few chunks is most of the CPU a reply costs at model speeds;
-  every chunk that arrives within an interval is rendered by one update.
+  every chunk that arrives within an interval is rendered by one update. The budget is for text
+  that comes slower than it is shown: once more text waits for it than one flush takes on, the
+  flush runs as when behind, without waiting.
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
   blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
