@@ -81,3 +81,10 @@ def test_flushes_fall_on_arrivals_at_a_whole_number_of_gaps() -> None:
         budget.arrived(1.0 + index * 0.015)  # about 67 chunks/s
     assert budget.gap == pytest.approx(0.015)
     assert budget.interval() == pytest.approx(0.030)  # two gaps: the third would pass 40 ms
+
+
+def test_arrivals_at_the_same_instant_do_not_break_the_interval() -> None:
+    budget = FrameBudget(latency=0.040)
+    budget.arrived(3.0)
+    budget.arrived(3.0)  # a clock's resolution: two chunks, no time between them
+    assert budget.interval() == pytest.approx(0.040)  # as for arrivals a hair apart

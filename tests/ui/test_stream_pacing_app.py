@@ -4,10 +4,12 @@ text, and text growing in a list or a table is shown without building it again."
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 import pytest
 from textual.app import ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
@@ -32,20 +34,25 @@ class PromptHarness(Harness):
         self.query_one(Input).focus()
 
 
+async def show_first_hold_second(app: PromptHarness, reply: SlowBudget, pilot: Pilot[None]) -> None:
+    """Append "Hello", shown at once, then " world", held for the budget (an hour)."""
+    await pilot.pause()
+    reply.append("Hello")
+    await pilot.pause()
+    assert reply.flush_count == 1  # the first chunk did not wait an hour
+    assert "Hello" in "\n".join(plain_lines(app, reply))
+
+    reply.append(" world")
+    await pilot.pause()
+    assert reply.flush_count == 1  # batched: held for the rest of the budget
+    assert "world" not in "\n".join(plain_lines(app, reply))
+
+
 async def test_the_first_chunk_shows_at_once_later_ones_wait_for_the_budget_and_keys_do_not() -> None:
     reply = SlowBudget()
     app = PromptHarness(reply)
     async with app.run_test(size=(60, 12)) as pilot:
-        await pilot.pause()
-        reply.append("Hello")
-        await pilot.pause()
-        assert reply.flush_count == 1  # the first chunk did not wait an hour
-        assert "Hello" in "\n".join(plain_lines(app, reply))
-
-        reply.append(" world")
-        await pilot.pause()
-        assert reply.flush_count == 1  # batched: held for the rest of the budget
-        assert "world" not in "\n".join(plain_lines(app, reply))
+        await show_first_hold_second(app, reply, pilot)
         await pilot.press("x", "y")  # handled while the text waits
         assert app.query_one(Input).value == "xy"
         assert reply.flush_count == 1 and not reply.finished
@@ -53,6 +60,22 @@ async def test_the_first_chunk_shows_at_once_later_ones_wait_for_the_budget_and_
         await reply.finish()  # the reply is complete: the held text is shown without waiting
         await pilot.pause()
         assert "Hello world" in "\n".join(plain_lines(app, reply))
+
+
+async def test_a_backlog_building_while_a_flush_waits_for_the_budget_is_flushed_without_waiting() -> None:
+    reply = SlowBudget()
+    app = PromptHarness(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await show_first_hold_second(app, reply, pilot)
+        word = " backlog"
+        for _ in range(SlowBudget.BUDGET_START // len(word) + 1):  # more than one flush takes on
+            reply.append(word)
+        # At zero delay text arrives like this: it must not wait for the budget (an hour here).
+        await asyncio.wait_for(reply.wait_flushed(), timeout=60)
+        await pilot.pause()
+        assert reply.shown_chars == len(reply.source)
+        assert "Hello world backlog" in "\n".join(plain_lines(app, reply))
+        await reply.finish()
 
 
 PIECES = [

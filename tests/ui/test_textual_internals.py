@@ -6,13 +6,19 @@ import ast
 import inspect
 from pathlib import Path
 
+import pytest
 import textual
-from textual.app import App
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.css.styles import Styles
 from textual.driver import Driver
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer, Markdown, Static
 
 from tui_chat.ui import _textual_internals as internals
+
+from .test_streaming_markdown import region_lines
 
 PACKAGE = Path(internals.__file__).resolve().parent.parent
 """The tui_chat package directory."""
@@ -110,3 +116,59 @@ def test_the_private_names_relied_on_still_exist() -> None:
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
+
+
+class Box(Vertical):
+    """A container drawn by Textual alone: the reference for `AlikeBox`."""
+
+    DEFAULT_CSS = "Box { height: auto; background: $primary 10%; color: $text; }"
+
+
+class AlikeBox(internals.AlikeLines, Box):
+    """The same container, its lines drawn by `AlikeLines`; counts the content lines it renders."""
+
+    content_lines = 0
+
+    def render_line(self, y: int) -> Strip:
+        self.content_lines += 1
+        return super().render_line(y)
+
+
+class Boxes(App[None]):
+    """Both boxes, one above the other, each holding `lines` lines of text, in a given box style."""
+
+    def __init__(self, css: str, lines: int) -> None:
+        super().__init__()
+        self.box_css = css
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        for box in (Box(), AlikeBox()):
+            box.styles.merge(Styles.parse(self.box_css, ("test", "")))  # type: ignore[arg-type]
+            with box:
+                yield Static("\n".join(f"line {n}" for n in range(self.lines)), classes="text")
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        "padding: 0 2; border-left: outer red;",
+        "padding: 0 1; margin: 1 0 0 0; border-left: tall green; border-right: wide blue;",
+        "padding: 1 1; border: round red;",  # top and bottom edges: drawn by Textual itself
+        "padding: 0; tint: red 20%;",
+    ],
+)
+async def test_a_container_with_alike_lines_shows_what_textual_draws_and_growing_renders_one_line(css: str) -> None:
+    app = Boxes(css, lines=3)
+    async with app.run_test(size=(40, 60)) as pilot:
+        await pilot.pause()
+        box, alike = app.query_one(Box), app.query_one(AlikeBox)
+        assert region_lines(app, alike) == region_lines(app, box)
+        before = alike.content_lines
+        for text in app.query(".text").results(Static):
+            text.update("\n".join(f"line {n}" for n in range(12)))  # both grow taller
+        await pilot.pause()
+        assert alike.size.height >= 12
+        assert region_lines(app, alike) == region_lines(app, box)
+        if "border:" not in css:
+            assert alike.content_lines - before <= 2  # a line or two, not one per line of its height

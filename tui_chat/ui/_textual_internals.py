@@ -16,7 +16,9 @@ What tui-chat needs that Textual keeps private:
 - the input parser (`textual._xterm_parser`, `textual._parser`) and the Linux driver's app, debug
   flag and writer thread, for key-release events;
 - the running driver of an app (`App._driver`), Footer's "bindings ready" flag, and the title
-  widget of a `Collapsible`.
+  widget of a `Collapsible`;
+- how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
+  on every line when it has no top or bottom edge.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
 from textual.content import Content
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.widgets._collapsible import CollapsibleTitle
@@ -61,6 +66,7 @@ __all__ = [
     "Peek1",
     "Read1",
     "TokenCallback",
+    "AlikeLines",
     "XTermParserWithHook",
     "block_showing",
     "current_message_pump",
@@ -231,6 +237,59 @@ def table_headers_and_rows(table: MarkdownTable) -> tuple[list[Text], list[list[
 
 
 # -- widgets and the app ---------------------------------------------------------------------
+
+
+if TYPE_CHECKING:
+    _WidgetMixin = Widget
+else:
+    _WidgetMixin = object
+
+
+class AlikeLines(_WidgetMixin):
+    """A container whose own lines are all alike: one is rendered, and repeated.
+
+    Textual renders a container's own lines (its background, padding and side borders, under its
+    children) one by one through a line cache that it clears whenever the container changes size,
+    and a container that holds a streaming reply grows by a line at a time: every line of it in
+    view was rendered again for each new one (the reply, the log around it). With no top or bottom
+    edge and no content of its own, each of those lines is the same as the first, so that one is
+    all there is to render (and of its content, a blank, one line, where Textual renders as many
+    lines as the container is tall, on screen or not). Anything else (a top or bottom border or
+    padding, an outline, a hatch, a keyline, a widget that renders content of its own) is left to
+    Textual.
+
+    A mixin, put before the widget class: not a `Widget` itself, so that it adds no CSS type of
+    its own (a `Widget` subclass among the bases changes which default styles win).
+    """
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if crop.height <= 1 or not _lines_alike(self):
+            return super().render_lines(crop)
+        return super().render_lines(Region(crop.x, crop.y, crop.width, 1)) * crop.height
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of its own content (a blank): rendered alone, where Textual renders them all."""
+        if not _lines_alike(self):
+            return super().render_line(y)
+        return Visual.to_strips(self, visualize(self, self.render()), self.size.width, 1, self.visual_style)[0]
+
+
+def _lines_alike(widget: Widget) -> bool:
+    """Does Textual draw every line of `widget`'s own box the same (see `AlikeLines`)?"""
+    styles = widget.styles
+    top, _, bottom, _ = styles.padding
+    return (
+        widget.is_container
+        and type(widget).render is Widget.render  # a container's own content is a blank
+        and not top
+        and not bottom
+        and not styles.border_top[0]
+        and not styles.border_bottom[0]
+        and not styles.outline_top[0]
+        and not styles.outline_bottom[0]
+        and styles.keyline[0] == "none"
+        and not styles.has_rule("hatch")
+    )
 
 
 def forget_arrangement(widget: Widget) -> None:

@@ -24,6 +24,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from .._textual_internals import AlikeLines
+
 if TYPE_CHECKING:
     from textual.widget import Widget
 
@@ -39,7 +41,7 @@ WINDOW_SCREENS = 2
 """How many screens of a saved chat are mounted at once, when it is opened and per batch after."""
 
 
-class ChatLog(VerticalScroll):
+class ChatLog(AlikeLines, VerticalScroll):
     """Messages, oldest first."""
 
     DEFAULT_CSS = """

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from ...chunks import ReplyStatus
 from ...safe_text import clean
+from .._textual_internals import AlikeLines
 from .markdown.streaming import StreamingMarkdown
 
 
@@ -45,7 +46,7 @@ class UserMessage(Static):
         self.set_class(partial, "-hearing")
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(AlikeLines, Vertical):
     """A reply: Markdown that grows while it streams, then a status line if it did not complete."""
 
     DEFAULT_CSS = """

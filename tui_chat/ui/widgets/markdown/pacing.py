@@ -129,9 +129,10 @@ class FrameBudget:
         """The time between two flushes while text streams in.
 
         The latency budget; when text arrives more often than that, a whole number of arrival
-        gaps within it, so that flushes fall on arrivals.
+        gaps within it, so that flushes fall on arrivals (arrivals at one instant have no gap to
+        fall on: the budget itself).
         """
-        if self.gap >= self.latency:
+        if not 0 < self.gap < self.latency:
             return self.latency  # slower than the budget: each arrival is painted at once
         return max(self.minimum, math.floor(self.latency / self.gap + 1e-6) * self.gap)  # 1e-6: float error
 

@@ -28,7 +28,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown
 
-from ..._textual_internals import MarkdownBlock, forget_arrangement
+from ..._textual_internals import AlikeLines, MarkdownBlock, forget_arrangement
 from .blocks import estimate_height
 
 __all__ = ["Segment", "SegmentLayout", "SegmentOwner"]
@@ -54,7 +54,7 @@ class SegmentOwner(Protocol):
         """Build the part of parked `segment` that is in view (`crop`, in its own lines)."""
 
 
-class Segment(Markdown):
+class Segment(AlikeLines, Markdown):
     """A run of consecutive top-level blocks of a StreamingMarkdown.
 
     A `Markdown` so that every `Markdown > Block` style rule applies to its blocks as it would

@@ -12,7 +12,9 @@ How it stays fast:
   streams in faster is flushed in batches, one flush per interval, as long an interval as keeps
   each chunk's wait to its first paint within LATENCY seconds. Every flush is a layout of the
   screen, so painting once per a few chunks is most of the CPU a reply costs at model speeds;
-  every chunk that arrives within an interval is rendered by one update.
+  every chunk that arrives within an interval is rendered by one update. The budget is for text
+  that comes slower than it is shown: once more text waits for it than one flush takes on, the
+  flush runs as when behind, without waiting.
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
   blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
@@ -52,10 +54,12 @@ from typing import ClassVar, Literal
 from markdown_it.token import Token
 from textual import events
 from textual.layout import Layout
+from textual.timer import Timer
 from textual.widgets import Markdown
 
 from ....safe_text import clean
 from ..._textual_internals import (
+    AlikeLines,
     MarkdownBlock,
     current_message_pump,
     markdown_blocks,
@@ -83,7 +87,7 @@ FlushMode = Literal["refresh", "timer"]
 # -- the widget -----------------------------------------------------------------------------
 
 
-class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
+class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
     """A Markdown reply that grows as text is appended and costs little per chunk.
 
     Use `append` for each piece of streamed text and `await finish()` once at the end (also when
@@ -156,7 +160,10 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         self._drained.set()
         self._flush_scheduled = False
         self._behind = False
-        """The last flush could not take on all pending text: text comes faster than it is shown."""
+        """Text comes faster than it is shown: the last flush could not take on all pending text, or
+        more arrived while a flush waited for the frame budget than one flush takes on."""
+        self._budget_timer: Timer | None = None
+        """The timer of a flush waiting for the frame budget, if one is."""
         self._sweep_scheduled = False
         self._finished = False
         self._built_final = False
@@ -209,6 +216,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         self._frames.arrived(time.perf_counter())
         self._pending.add(text)
         self._drained.clear()
+        if self._budget_timer is not None and self._pending.chars > self._pacer.budget:
+            self._catch_up_with_arrivals()
         self._schedule_flush()
 
     async def wait_flushed(self) -> None:
@@ -298,7 +307,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         now = time.perf_counter()
         layout_wait = self._pacer.next_flush_at - now
         if not self._behind and not self._catching_up:
-            self._flush_after(max(self._frames.delay(now), layout_wait))
+            self._budget_timer = self._flush_after(max(self._frames.delay(now), layout_wait))
         elif self.FLUSH_MODE == "timer":
             self._flush_after(max(1 / 60, layout_wait))
         else:
@@ -308,13 +317,27 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         """Called after a screen refresh: flush now, or once the layout cost allows it."""
         self._flush_after(self._pacer.next_flush_at - time.perf_counter())
 
-    def _flush_after(self, delay: float) -> None:
+    def _flush_after(self, delay: float) -> Timer | None:
+        """Flush in `delay` seconds (at once if about 0); the timer that will, if one was set."""
         # The flush runs on this widget's own message queue, never on the screen's: it awaits
         # mounts, and the screen must keep handling keys meanwhile.
         if delay > 0.001:
-            self.set_timer(delay, partial(self.call_later, self._flush), name="markdown-flush")
-        else:
-            self.call_later(self._flush)
+            return self.set_timer(delay, partial(self.call_later, self._flush), name="markdown-flush")
+        self.call_later(self._flush)
+        return None
+
+    def _catch_up_with_arrivals(self) -> None:
+        """More text arrived while a flush waited for the frame budget than one flush takes on.
+
+        The budget is for text that comes slower than it can be shown; a backlog that builds while
+        the flush waits would only be shown later and in heavier flushes (at zero delay, this wait
+        halved the throughput and doubled the key latency). Flush as when behind instead.
+        """
+        if self._budget_timer is not None:
+            self._budget_timer.stop()
+            self._budget_timer = None
+        self._behind = True
+        self._flush_scheduled = False
 
     def _measure_refresh(self, flushed_at: float) -> None:
         """Called after the refresh that showed a flush: pace the flushes to its cost.
@@ -333,6 +356,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, Markdown):
         between flushes; the budget adapts so that a flush takes about FLUSH_TARGET seconds.
         """
         self._flush_scheduled = False
+        self._budget_timer = None
         if self._built_final or not self._pending:
             self._drained.set()
             return
