@@ -261,6 +261,8 @@ async def test_chat_list_and_search(world: World) -> None:
         h.assert_harmless(screen_text(app), shows=(f"answer{h.MARKUP}",))
         await pilot.press("enter")  # the chat opens at the message found
         await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen) and len(app.screen.query(".-found")) == 1)
+        h.assert_harmless(screen_text(app), shows=(f"provider{h.MARKUP}",))  # the notice: its provider is unknown here
+        app.clear_notifications()
         app.screen.query_one(ChatLog).scroll_home(animate=False)
         await pilot.pause()
         h.assert_harmless(screen_text(app), shows=(f"question{h.MARKUP}", f"answer{h.MARKUP}"))
