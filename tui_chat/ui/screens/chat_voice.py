@@ -30,7 +30,7 @@ from ...chunks import ReplyStatus
 from ...errors import TuiChatError
 from ..widgets.audio_meter import VOICE_MODES, AudioMeter
 from ..widgets.chat_log import ChatLog
-from ..widgets.message import mark_spoken
+from ..widgets.spoken import mark_spoken
 
 if TYPE_CHECKING:
     from ...chunks import Message as ChatMessage

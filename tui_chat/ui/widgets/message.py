@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import Static
 
 from ...chunks import ReplyStatus
@@ -119,9 +118,3 @@ class AssistantMessage(AlikeLines, Vertical):
             parts.append(hint)
         self.status_line.update(Content(clean(" — ".join(parts))))
         self.add_class(f"-ended-{status.value}")
-
-
-def mark_spoken(message: Widget) -> None:
-    """Show `message` (a user message or a reply) as said aloud, not typed."""
-    message.add_class("-spoken")
-    message.tooltip = "said aloud (voice)"

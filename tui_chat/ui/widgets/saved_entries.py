@@ -42,7 +42,8 @@ class SavedEntry:
 
     def make(self) -> Widget:
         """The entry's widget, not yet mounted (`settle` fills it once it is)."""
-        from .message import AssistantMessage, UserMessage, mark_spoken
+        from .message import AssistantMessage, UserMessage
+        from .spoken import mark_spoken
         from .tool_item import ToolItem
 
         if self.call is not None:
