@@ -258,7 +258,7 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
 
         session.recorder = Recorder(
             opening if not wait and not resume else opening.result(), session.chat_settings,
-            chat_id=chat_id, cost=cost_of(session.provider),
+            chat_id=chat_id, cost=cost_of(lambda: session.provider),
         )  # fmt: skip
 
 

@@ -108,3 +108,21 @@ def test_window_sizes_are_shown_the_short_way() -> None:
     assert [_tokens(n) for n in (8192, 400_000, 1_048_576, 2_000_000, 128_000, 200_000, 131_072, 1_500_000, 900)] == [
         "8k", "400k", "1M", "2M", "128k", "200k", "128k", "1.5M", "900"
     ]
+
+
+def test_a_chat_s_cost_follows_the_provider_it_moved_to() -> None:
+    """The recorder prices each reply on the model the chat is on when it ends, not the one it began on."""
+    from tui_chat.store.recorder import cost_of
+
+    @dataclass
+    class OnModel:
+        name: str
+        model: str
+        catalog: Catalog
+
+    on = OnModel("openai", "gpt-5-mini", Catalog())
+    price = cost_of(lambda: on)
+    usage = Usage(input_tokens=12_000, output_tokens=3_500)
+    assert price(usage) == 0.010
+    on = OnModel("anthropic", "claude-haiku-5-5", Catalog())  # 100,000 * 0.10 + ... : 12,000 * 0.10 + 3,500 * 0.50 = 2,950 / 1e6
+    assert price(usage) == float(Decimal("0.00295"))

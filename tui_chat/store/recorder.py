@@ -280,13 +280,16 @@ def _timings(started: float, times: list[float], texts: list[str]) -> list[tuple
     return [(int((at - started) * 1000), len(text)) for at, text in zip(times, texts, strict=True)]
 
 
-def cost_of(provider: Any) -> Callable[[Usage], float | None]:
-    """The cost in dollars of a reply's usage on `provider`'s model (None when a price is unknown)."""
+def cost_of(current: Callable[[], Any]) -> Callable[[Usage], float | None]:
+    """The cost in dollars of a reply's usage on the model of the provider `current()` gives when
+    the reply ends (None when a price is unknown): the chat may have moved to another provider or
+    model since it began (the model picker, a reopened chat's own)."""
 
     def cost(usage: Usage) -> float | None:
         from ..models import default_catalog
         from ..models.usage import cost as spent
 
+        provider = current()
         catalog = getattr(provider, "catalog", None) or default_catalog()
         value = spent(catalog.lookup(provider.name, provider.model), usage)
         return None if value is None else float(value)
