@@ -263,8 +263,9 @@ async def test_chat_list_and_search(world: World) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen) and len(app.screen.query(".-found")) == 1)
         h.assert_harmless(screen_text(app), shows=(f"provider{h.MARKUP}",))  # the notice: its provider is unknown here
         app.clear_notifications()
-        app.screen.query_one(ChatLog).scroll_home(animate=False)
-        await pilot.pause()
+        await app.workers.wait_for_complete()
+        app.screen.query_one(ChatLog).scroll_home(animate=False, immediate=True)
+        await wait_for(pilot, lambda: f"question{h.MARKUP}" in screen_text(app))
         h.assert_harmless(screen_text(app), shows=(f"question{h.MARKUP}", f"answer{h.MARKUP}"))
 
 

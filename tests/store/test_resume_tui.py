@@ -79,7 +79,9 @@ async def test_a_reopened_chat_goes_on_with_its_provider_and_model_when_usable(t
         await wait_for(pilot, lambda: "openai · gpt-4o-mini" in screen_text(app))
         await pilot.press("f2")  # the chat made with anthropic, opened from the list: no key for it here
         await wait_for(pilot, lambda: isinstance(app.screen, ChatListScreen) and app.screen.rows != ())
-        await pilot.press(*"anthropic", "enter")
+        await pilot.press(*"anthropic")
+        await wait_for(pilot, lambda: [getattr(row, "chat_id", None) for row in app.screen.rows] == [unusable])
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "hello anthropic" in screen_text(app))
         await pilot.app.workers.wait_for_complete()
         told = [n.message for n in app._notifications if "This chat used" in n.message]

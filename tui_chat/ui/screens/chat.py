@@ -154,10 +154,10 @@ class ChatScreen(ChatVoice):
         entries, where = saved_entries(self.chat_app.session.conversation.history)
         found = await log.show_saved(entries, None if highlight is None else where.get(highlight))
         if found is not None:
-            found.add_class("-found")
             log.release_anchor()
             await log.laid_out()  # (the window's heights are known only once laid out)
             log.scroll_to_widget(found, animate=False, top=True)
+            found.add_class("-found")  # last: the chat is open there
         return found
 
     def _check_key(self) -> None:
