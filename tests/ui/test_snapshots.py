@@ -39,6 +39,8 @@ def test_mid_stream(snap_compare) -> None:
         await send(pilot, "Show me a list")
         log = pilot.app.query_one(ChatLog)
         await wait_for(pilot, lambda: bool(log.replies) and log.replies[-1].text == expected)
+        body = log.replies[-1].body  # received is not shown: wait until the frame budget has let it all through
+        await wait_for(pilot, lambda: body.shown_chars == len(expected))
         await pilot.pause()
 
     assert snap_compare(make_app(hold_after_chunks=held), terminal_size=SIZE, run_before=run_before)

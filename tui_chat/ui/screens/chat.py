@@ -298,7 +298,8 @@ class ChatScreen(ChatVoice):
         card = await asyncio.to_thread(card_for, self.chat_app.session.provider)
         spent = turn_cost(card, calls)
         self.chat_cost = None if spent is None or self.chat_cost is None else self.chat_cost + spent
-        self.query_one(StatusBar).show_usage(usage_line(card, calls, self.chat_cost))
+        for bar in self.query(StatusBar):  # (none once the app has closed while the card loaded)
+            bar.show_usage(usage_line(card, calls, self.chat_cost))
 
     # --- actions ------------------------------------------------------------------------------
 
