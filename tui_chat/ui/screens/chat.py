@@ -156,7 +156,7 @@ class ChatScreen(ChatVoice):
         if found is not None:
             log.release_anchor()
             await log.laid_out()  # (the window's heights are known only once laid out)
-            log.scroll_to_widget(found, animate=False, top=True)
+            log.scroll_to_widget(found, animate=False, top=True, immediate=True)
             found.add_class("-found")  # last: the chat is open there
         return found
 
