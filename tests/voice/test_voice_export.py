@@ -66,8 +66,10 @@ async def test_a_recorded_voice_chat_exports_its_spoken_turns(
     sections = markdown.split("\n## ")[1:]
     assert sections == [
         f"You (spoken)\n\n{you['text']}\n\n<sub>{when(you)}</sub>\n",
-        f"Assistant ({model}, spoken) — interrupted\n\n{cut['text']}\n\n"
-        f"<sub>{when(cut)} · cut off: only the words heard are kept</sub>\n",
+        (
+            f"Assistant ({model}, spoken) — interrupted\n\n{cut['text']}\n\n"
+            f"<sub>{when(cut)} · cut off: only the words heard are kept</sub>\n"
+        ),
         f"You (spoken over the reply)\n\n{over['text']}\n\n<sub>{when(over)}</sub>\n",
         f"Assistant ({model}, spoken)\n\n{reply['text']}\n\n<sub>{when(reply)}</sub>\n",
     ]

@@ -26,10 +26,19 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..chunks import Chunk, Done, ErrorChunk, Message, TextDelta, TranscriptChunk, UsageChunk
+from ..chunks import (
+    Chunk,
+    Done,
+    ErrorChunk,
+    Message,
+    TextDelta,
+    TranscriptChunk,
+    UsageChunk,
+)
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..safe_text import clean
