@@ -120,7 +120,8 @@ async def run_voice_from_args(
     history: bool = True,
 ) -> int:
     """Run `tui-chat voice` with the options `add_voice_arguments` defined, over the `[voice]` settings
-    `voice`; saved as a chat when `history` (the config's `[history] enabled`) and not `--no-history`."""
+    `voice`; saved as a chat when `history` (the config's `[history] enabled`) and not `--no-history`,
+    going on with the saved chat `--continue` / `--chat ID` name (the common options), if any."""
     chosen = voice_config_from_args(args, voice)
     try:
         options = chosen.voice_options(levels=False, max_input_s=getattr(args, "max_seconds", None))
