@@ -252,15 +252,16 @@ _SPEAKER = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"
 
 def chat_to_markdown(record: ChatRecord) -> str:
     """The chat as a document to read: a heading per turn, replies as the Markdown they are, tool calls
-    as fenced blocks with the decision, statuses and errors said in words."""
+    as fenced blocks with the decision, statuses and errors said in words, spoken turns marked as such
+    (`_spoken_heading`, `_spoken_note`)."""
     info = record.info
+    spoken = sum(1 for m in record.messages if m.voice is not None)
+    size = f"{info.message_count} messages" + (f", {spoken} spoken" if spoken else "")
     about = " · ".join(part for part in (_model_of(info.provider, info.model), info.pack and f"pack {info.pack}",
-                                          f"started {_when(info.created_at)}", f"{info.message_count} messages") if part)
+                                          f"started {_when(info.created_at)}", size) if part)
     out = [f"# {info.title or 'Untitled chat'}", "", f"*{about}*", ""]
     for m in record.messages:
-        heading = _SPEAKER[m.role]
-        if m.role is Role.ASSISTANT and m.model:
-            heading += f" ({m.model})"
+        heading = _SPEAKER[m.role] + _spoken_heading(m)
         if m.status is not ReplyStatus.COMPLETE:
             heading += f" — {m.status.value}"
         out += [f"## {heading}", ""]
@@ -272,10 +273,44 @@ def chat_to_markdown(record: ChatRecord) -> str:
             out += _tool_call_markdown(call)
         for a in m.attachments:
             out += [f"- Attachment: `{a.name}` ({a.mime}, {a.size} bytes, sha256 {a.sha256[:12]}…)", ""]
-        if m.usage is not None:
-            cost = f", ${m.cost_usd:.4f}" if m.cost_usd is not None else ""
-            out += [f"<sub>{m.usage.input_tokens} tokens in, {m.usage.output_tokens} out{cost}</sub>", ""]
+        small_print = [note for note in (_spoken_note(m), _usage_note(m)) if note]
+        if small_print:
+            out += [f"<sub>{' · '.join(small_print)}</sub>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _spoken_heading(m: MessageRecord) -> str:
+    """What follows the speaker in a heading: a reply's model, and whether it was said aloud (the
+    user's words over a reply that was playing are said to be)."""
+    about = [m.model] if m.role is Role.ASSISTANT and m.model else []
+    if m.voice is not None:
+        about.append("spoken over the reply" if m.voice.barge_in else "spoken")
+    return f" ({', '.join(about)})" if about else ""
+
+
+def _spoken_note(m: MessageRecord) -> str | None:
+    """Where a spoken turn sat in its voice session's audio; a cut reply keeps only the words heard."""
+    if m.voice is None:
+        return None
+    notes = []
+    if m.voice.started_ms is not None and m.voice.ended_ms is not None:
+        notes.append(f"spoken {_clock(m.voice.started_ms)}–{_clock(m.voice.ended_ms)} in the voice session")
+    if m.role is Role.ASSISTANT and m.status is ReplyStatus.INTERRUPTED:
+        notes.append("cut off: only the words heard are kept")
+    return " · ".join(notes) or None
+
+
+def _usage_note(m: MessageRecord) -> str | None:
+    if m.usage is None:
+        return None
+    cost = f", ${m.cost_usd:.4f}" if m.cost_usd is not None else ""
+    return f"{m.usage.input_tokens} tokens in, {m.usage.output_tokens} out{cost}"
+
+
+def _clock(ms: int) -> str:
+    """Milliseconds of audio as minutes, seconds and tenths (0:01.5)."""
+    tenths = round(ms / 100)
+    return f"{tenths // 600}:{tenths % 600 / 10:04.1f}"
 
 
 def _tool_call_markdown(call: ToolCallRecord) -> list[str]:

@@ -12,7 +12,7 @@ import sqlite3
 from decimal import Decimal
 
 from ..chunks import Message, ReplyStatus, Role, ToolCall
-from .reads import resolve_chat_id
+from .reads import load_chat, resolve_chat_id
 from .records import ChatRecord, MessageRecord
 from .schema import StoreError
 
@@ -26,6 +26,11 @@ def chat_to_resume(conn: sqlite3.Connection, given: str | None) -> str:
         raise StoreError("there is no saved chat to continue", hint="start one: every chat is saved")
     chat_id: str = row[0]
     return chat_id
+
+
+def chat_to_go_on_with(conn: sqlite3.Connection, given: str | None) -> ChatRecord:
+    """The whole saved chat `chat_to_resume` picks (one call on the store's thread: `Store.run`)."""
+    return load_chat(conn, chat_to_resume(conn, given))
 
 
 def current_branch(record: ChatRecord) -> list[MessageRecord]:

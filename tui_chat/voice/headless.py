@@ -7,6 +7,9 @@ replies with their audio durations, barge-ins, warnings, errors). It ends when t
 the last reply is done, and returns the exit code (0, or 1 after an error). Unless history is
 off (`[history] enabled = false`, `--no-history`) the session is saved as a chat as it happens,
 each message marked spoken (`VoiceHistory` -> `Recorder.spoken`, as the chat screen does).
+`--continue` / `--chat ID` go on with a saved chat as `ask -c` does: the provider is given its
+history (text and earlier spoken turns) when the session opens, and the new turns join it (a
+resumed chat is read even with history off; it keeps its own provider, model and pack).
 
 The runner is hands-free: with a provider that detects turns itself (OpenAI Realtime, Gemini Live)
 the provider takes the turns (`turn_detection="server"`, unless "local" is asked for); otherwise
@@ -23,10 +26,19 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..chunks import Chunk, Done, ErrorChunk, TextDelta, TranscriptChunk, UsageChunk
+from ..chunks import (
+    Chunk,
+    Done,
+    ErrorChunk,
+    Message,
+    TextDelta,
+    TranscriptChunk,
+    UsageChunk,
+)
 from ..errors import TuiChatError
 from ..providers.registry import ProviderSettings
 from ..safe_text import clean
@@ -108,13 +120,15 @@ async def run_voice_from_args(
     history: bool = True,
 ) -> int:
     """Run `tui-chat voice` with the options `add_voice_arguments` defined, over the `[voice]` settings
-    `voice`; saved as a chat when `history` (the config's `[history] enabled`) and not `--no-history`."""
+    `voice`; saved as a chat when `history` (the config's `[history] enabled`) and not `--no-history`,
+    going on with the saved chat `--continue` / `--chat ID` name (the common options), if any."""
     chosen = voice_config_from_args(args, voice)
     try:
         options = chosen.voice_options(levels=False, max_input_s=getattr(args, "max_seconds", None))
     except ValueError as error:  # flags that do not go together (a bad number is refused by its check)
         raise TuiChatError(f"voice settings: {error}") from None
-    recorder = await _open_recorder(provider, settings) if history and not getattr(args, "no_history", False) else None
+    save = history and not getattr(args, "no_history", False)
+    recorder, earlier = await _open_history(args, provider, settings, save=save)
     try:
         return await run_voice(
             provider,
@@ -131,22 +145,46 @@ async def run_voice_from_args(
             voice=chosen.voice,
             turn_detection=chosen.turn_detection,
             recorder=recorder,
+            history=earlier,
         )
     finally:
         if recorder is not None:
             await asyncio.to_thread(recorder.close)
 
 
-async def _open_recorder(provider: str, settings: ProviderSettings | None) -> Recorder:
-    """A recorder for a new chat in the history (opened off the loop); its notice goes to stderr."""
+async def _open_history(
+    args: argparse.Namespace, provider: str, settings: ProviderSettings | None, *, save: bool
+) -> tuple[Recorder | None, list[Message]]:
+    """The recorder the session is saved with (None when not `save`) and the conversation it goes
+    on from: with `--continue` / `--chat ID`, the saved chat's history, and the recorder adds to
+    that chat under its own settings; else a new chat named after the voice provider. The store
+    is opened off the loop and its notice goes to stderr; an unknown chat is a `StoreError`."""
+    given: str | None = getattr(args, "chat", None)
+    resume = getattr(args, "continue_chat", False) or given is not None
+    if not (save or resume):
+        return None, []
     from ..store.history import open_store
     from ..store.recorder import ChatSettings, Recorder
+    from ..store.resume import chat_to_go_on_with, history_messages
 
     store = await asyncio.to_thread(open_store)
     if store.notice:
         sys.stderr.write(f"tui-chat: warning: {clean(store.notice)}\n")
-    model = settings.model if settings is not None else None
-    return Recorder(store, lambda: ChatSettings(provider=provider, model=model))
+    try:
+        record = await asyncio.wrap_future(store.run(chat_to_go_on_with, given)) if resume else None
+    except BaseException:
+        await asyncio.to_thread(store.close)
+        raise
+    earlier = history_messages(record) if record is not None else []
+    if not save:
+        await asyncio.to_thread(store.close)
+        return None, earlier
+    if record is None:
+        model = settings.model if settings is not None else None
+        return Recorder(store, lambda: ChatSettings(provider=provider, model=model)), earlier
+    info = record.info
+    kept = ChatSettings(info.provider or provider, info.model, info.pack, info.prompt, info.variables)
+    return Recorder(store, lambda: kept, chat_id=info.id), earlier
 
 
 def _stamp(at: float) -> str:
@@ -250,6 +288,7 @@ async def run_voice(
     voice: str | None = None,
     turn_detection: str | None = None,
     recorder: Recorder | None = None,
+    history: Iterable[Message] = (),
     out: TextIO | None = None,
     err: TextIO | None = None,
     clock: Callable[[], float] | None = None,
@@ -262,7 +301,7 @@ async def run_voice(
     a file in real time (tests inject their own). `instructions` is the system prompt, `voice` the
     provider's voice; `turn_detection` "local" keeps the turns here even with a provider that
     could take them (see the module text). With `recorder` every exchange is saved as it becomes
-    final (see `VoiceHistory`).
+    final (see `VoiceHistory`). `history` is the conversation the session goes on from.
     """
     from ..audio.playback import ClockedSink
     from .opening import open_voice
@@ -283,6 +322,7 @@ async def run_voice(
             interruption=options.interruption,
             instructions=instructions,
             voice=voice,
+            history=history,
         )
     except TuiChatError as error:
         _report_start_failure(printer, error)
