@@ -69,11 +69,10 @@ class KeyFooter(Footer):
     def _keys_to_show(self) -> Hashable:
         """What `Footer.compose` builds the keys from: the shown bindings with their state, and the palette key."""
         bindings = tuple(
-            (binding.key, self.app.get_key_display(binding), binding.description, binding.action, binding.group,
-             enabled, tooltip)
+            (binding, enabled, tooltip)
             for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
             if binding.show
-        )  # fmt: skip
+        )
         return bindings, self.show_command_palette
 
     def on_resize(self, event: events.Resize) -> None:
@@ -81,14 +80,14 @@ class KeyFooter(Footer):
 
     def fit(self) -> None:
         """Show the most important keys that fit beside the command palette key; hide the rest."""
-        keys = list(self.query_children("FooterKey"))
-        row = [key for key in keys if "-command-palette" not in key.classes]
-        room = self.size.width - sum(cells(key) for key in keys if key not in row)
+        width = {key: cells(key) for key in self.query_children("FooterKey")}
+        row = [key for key in width if "-command-palette" not in key.classes]
+        room = self.size.width - sum(width[key] for key in width if key not in row)
         shown: set[Widget] = set()
         for key in sorted(row, key=keep_rank):  # stable: equal ranks keep their order
-            if cells(key) <= room:
+            if width[key] <= room:
                 shown.add(key)
-                room -= cells(key)
+                room -= width[key]
             else:
                 room = 0  # a less important key never takes the place of a more important one
         for key in row:
