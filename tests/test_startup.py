@@ -39,3 +39,33 @@ def test_a_configured_mcp_server_does_not_load_the_sdk_before_the_first_screen(t
     assert "tui_chat.tools.mcp.manager" in modules  # the server was read from the config
     assert not {m for m in modules if m == "mcp" or m.startswith(("mcp.", "mcp_types"))}, "the MCP SDK loaded before the first screen"
     assert "httpx" not in modules
+
+
+async def test_a_new_chat_opens_its_store_once_the_first_screen_is_up(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.chat_list_data import history_app
+    from tests.ui.conftest import SIZE
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = history_app()
+    session = app.session
+    assert session.recorder is not None
+    assert not session.history_may_open.is_set()  # the opener waits: nothing to take from the first screen
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert session.history_may_open.is_set()
+            store = await session.recorder.opened()
+            assert store.saved and (tmp_path / "data" / "tui-chat" / "chats.db").is_file()
+    finally:
+        session.close_history()
+
+
+def test_history_started_for_a_first_screen_that_never_came_still_closes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.chat_list_data import history_app
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    session = history_app().session  # the app is never run
+    assert not session.history_may_open.is_set()
+    session.close_history()  # opens, commits nothing, closes: no hang waiting for a screen
+    assert session.history_may_open.is_set()
+    assert (tmp_path / "data" / "tui-chat" / "chats.db").is_file()

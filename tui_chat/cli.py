@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print one JSON object per model per line")
     models.set_defaults(run=_cmd_models)
 
-    from .voice.headless import add_voice_arguments  # light: no numpy or sounddevice
+    from .voice.arguments import add_voice_arguments  # light: not the voice path itself
 
     voice = commands.add_parser("voice", parents=[common], help="talk with a model by voice, without the TUI")
     add_voice_arguments(voice)

@@ -8,6 +8,7 @@ bundled general-assistant pack).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
     from .tools.approval import Approver
     from .tools.loop import ToolLoop
     from .tools.mcp.manager import McpManager
+
+OPEN_HISTORY_WITHIN_S = 2.0
+"""How long the store waits for a UI that never says its first screen is up (a safety net: the
+app says so within a frame or two)."""
+
+
+def _already_set() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
 
 
 @dataclass(slots=True)
@@ -75,6 +86,9 @@ class Session:
     """Saves the chat as it happens (None: history is off for this run); see `start_history`."""
     incognito: bool = False
     """History was turned off (`--no-history`, `[history] enabled = false`): the UI says nothing is saved."""
+    history_may_open: threading.Event = field(default_factory=_already_set)
+    """Set when the store may start opening: at once, except for the TUI's new chat, where the app
+    sets it once its first screen is up (see `start_history`)."""
 
     @property
     def provider(self) -> Provider:
@@ -136,6 +150,7 @@ class Session:
 
     def close_history(self) -> None:
         """Commit what is still queued and close the store (at exit)."""
+        self.history_may_open.set()  # an app that ended before its first screen: open, then close
         if self.recorder is not None:
             self.recorder.close()
 
@@ -236,10 +251,12 @@ def replay_options(options: Mapping[str, Any]) -> dict[str, Any]:
 def start_history(session: Session, choices: Choices, *, wait: bool = True) -> None:
     """Load the chat to go on with (`--continue`, `--chat`) and start saving, as the choices and the
     `[history]` table say. The store is opened on a thread; with `wait` False (the TUI starting a
-    new chat) the first screen does not wait for it. Its notice, if any, joins `warnings`.
+    new chat) the first screen does not wait for it, and it does not start opening until the UI sets
+    `session.history_may_open` (after its first screen: the opening's imports and reads would take
+    the interpreter from the first screen's work), or `OPEN_HISTORY_WITHIN_S` has passed without it.
+    Its notice, if any, joins `warnings`.
     """
     import concurrent.futures
-    import threading
 
     save = session.config.history_enabled and not choices.no_history
     session.incognito = not save
@@ -247,7 +264,11 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     if not (save or resume):
         return
     opening: concurrent.futures.Future[Store] = concurrent.futures.Future()
-    threading.Thread(target=_open_store, args=(opening, session.warnings), name="tui-chat store opener").start()
+    if not wait and not resume:
+        session.history_may_open.clear()
+    threading.Thread(
+        target=_open_store, args=(opening, session.warnings, session.history_may_open), name="tui-chat store opener"
+    ).start()
     chat_id = None
     if resume:
         chat_id = _load_chat(opening.result(), session, choices)
@@ -300,7 +321,8 @@ def use_saved_settings(session: Session, info: ChatInfo) -> str | None:
     return f"This chat used {' and '.join(problems)}; it goes on with {now}"
 
 
-def _open_store(into: concurrent.futures.Future[Store], warnings: list[str]) -> None:
+def _open_store(into: concurrent.futures.Future[Store], warnings: list[str], may_open: threading.Event) -> None:
+    may_open.wait(OPEN_HISTORY_WITHIN_S)
     from .store.history import open_store
 
     try:

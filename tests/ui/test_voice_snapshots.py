@@ -19,7 +19,7 @@ from tui_chat.session import Choices, build_session, start_history
 from tui_chat.store.history import open_store
 from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.widgets.audio_meter import AudioMeter
-from tui_chat.voice.events import MeterLevels
+from tui_chat.voice.meter import MeterLevels
 
 from .conftest import SIZE, fixed_clock, screen_text
 from .test_chat_screen import wait_for

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_chat.voice.headless import add_voice_arguments, options_from_args, run_devices, run_voice
+from tui_chat.voice.arguments import add_voice_arguments
+from tui_chat.voice.headless import options_from_args, run_devices, run_voice
 from tui_chat.audio.pcm import resample
 from tui_chat.audio.wav import read_wav
 from tui_chat.providers.registry import ProviderSettings

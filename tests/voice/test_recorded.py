@@ -17,7 +17,8 @@ from tui_chat.store.history import open_store
 from tui_chat.store.reads import list_chats, load_chat
 from tui_chat.store.recorder import ChatSettings, Recorder
 from tui_chat.store.resume import history_messages
-from tui_chat.voice.headless import add_voice_arguments, run_voice_from_args
+from tui_chat.voice.arguments import add_voice_arguments
+from tui_chat.voice.headless import run_voice_from_args
 
 
 async def test_a_voice_session_is_saved_turn_by_turn_marked_spoken(tmp_path: Path, speech_file: Path, synth_two_phrases: Spoken) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tui_chat.voice.headless import add_voice_arguments, options_from_args, voice_config_from_args
+from tui_chat.voice.arguments import add_voice_arguments
+from tui_chat.voice.headless import options_from_args, voice_config_from_args
 from tui_chat.voice.session import VoiceOptions
 from tui_chat.voice.settings import VoiceConfig, turn_detection_for
 from tui_chat.voice.turns import TurnParams

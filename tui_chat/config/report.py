@@ -10,8 +10,6 @@ import os
 import re
 from typing import Any
 
-import tomli_w
-
 from ..providers import registry
 from ..providers.registry import ProviderSpec
 from .model import Config
@@ -113,4 +111,6 @@ def masked_toml(config: Config) -> str:
         source = f"# Settings in effect: built-in defaults ({config.path or 'no config file'} does not exist)."
     chosen = "" if config.provider else "# provider: not set, so chosen by which keys are set.\n"
     header = "\n".join([source, "# API keys, masked:", *_key_report(config)])
+    import tomli_w  # only for `config show`: not on the path to the first screen
+
     return f"{header}\n{chosen}\n{tomli_w.dumps(data)}"

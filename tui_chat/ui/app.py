@@ -140,6 +140,8 @@ class TuiChatApp(App[None]):
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
+        # The store starts opening once the first screen is drawn (see `start_history`).
+        self.call_after_refresh(self.session.history_may_open.set)
         # The tools (and their modules) are not needed for the first screen: get them ready once the
         # app has settled (the first message builds them at once if it comes sooner).
         self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)

@@ -55,11 +55,9 @@ from ..store.records import VoiceTurn
 from ..tools.loop import ToolEvent
 from ..voice.dispatch import VoiceEventHandler, dispatch
 from ..voice.events import (
-    SILENCE,
     BargeIn,
     InputWarning,
     LevelReading,
-    MeterLevels,
     ReplyEnded,
     ReplyStarted,
     SessionError,
@@ -67,6 +65,7 @@ from ..voice.events import (
     TurnStarted,
 )
 from ..voice.history import ReplyStream, VoiceHistory
+from ..voice.meter import SILENCE, MeterLevels
 from ..voice.metered_sink import MeteredSink
 from ..voice.modal_turns import MODES, PUSH_TO_TALK, KeyTiming, ModalTurns
 from ..voice.session import VoiceOptions, VoiceSession

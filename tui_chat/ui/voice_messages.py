@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from ..voice.events import MeterLevels
+from ..voice.meter import MeterLevels
 
 if TYPE_CHECKING:
     from .voice import VoiceController

@@ -13,23 +13,6 @@ from typing import Any, TypeAlias
 from ..chunks import Chunk, chunk_to_dict
 
 
-SILENT_DB = -100.0
-"""What the audio layer reports for digital silence (`audio.levels.MIN_DB`, without loading numpy)."""
-
-
-@dataclass(frozen=True, slots=True)
-class MeterLevels:
-    """One side's reading for a meter: RMS and peak of the latest stretch, the held peak, clipping."""
-
-    rms_db: float = SILENT_DB
-    peak_db: float = SILENT_DB
-    hold_db: float = SILENT_DB
-    clipped: bool = False
-
-
-SILENCE = MeterLevels()
-
-
 @dataclass(frozen=True, slots=True)
 class LevelReading:
     """The input level of one frame, for a meter."""

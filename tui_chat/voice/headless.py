@@ -15,9 +15,9 @@ The runner is hands-free: with a provider that detects turns itself (OpenAI Real
 the provider takes the turns (`turn_detection="server"`, unless "local" is asked for); otherwise
 the local voice activity detector does.
 
-`add_voice_arguments(parser)` adds the command's options to an argparse parser, and
-`run_voice_from_args(args, provider, settings, voice=...)` runs it from them and the `[voice]`
-table of the config (the flags win), for the CLI.
+`run_voice_from_args(args, provider, settings, voice=...)` runs it from the options that
+`voice.arguments.add_voice_arguments` defined and the `[voice]` table of the config (the flags
+win), for the CLI.
 """
 
 from __future__ import annotations
@@ -57,37 +57,12 @@ from .events import (
     event_to_dict,
 )
 from .history import VoiceHistory
-from .settings import INTERRUPTIONS, TURN_DETECTIONS, VoiceConfig
+from .settings import VoiceConfig
 
 if TYPE_CHECKING:
     from ..store.recorder import Recorder
 
 EXIT_OK, EXIT_FAILED = 0, 1
-
-
-def add_voice_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `tui-chat voice` (the provider options come from the common ones)."""
-    parser.add_argument("--audio-in", type=Path, metavar="FILE.wav", help="read speech from a WAV file instead of the microphone")
-    parser.add_argument("--audio-out", type=Path, metavar="FILE.wav", help="record what would be played to a WAV file instead of the speaker")
-    parser.add_argument("--fast", action="store_true", help="with --audio-in: read the file as fast as possible, not in real time")
-    parser.add_argument("--json", action="store_true", help="print one JSON event per line")
-    parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone to use (see `tui-chat devices`)")
-    parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker to use (see `tui-chat devices`)")
-    parser.add_argument("--no-playback", action="store_true", help="do not play replies (they are still received)")
-    parser.add_argument("--voice", metavar="NAME", help="the provider's voice")
-    parser.add_argument(
-        "--interruption", choices=INTERRUPTIONS, help="what speaking over a reply does (default: immediate)"
-    )
-    parser.add_argument(
-        "--turn-detection",
-        choices=TURN_DETECTIONS,
-        help="who ends turns: server (the provider's own detection, when it has one; the default) or local",
-    )
-    parser.add_argument("--max-seconds", type=float, metavar="S", help="stop listening after S seconds of input")
-    parser.add_argument("--vad-threshold", type=float, metavar="DB", help="dB above the noise floor that starts speech (default 12)")
-    parser.add_argument("--vad-start", type=float, metavar="S", help="seconds of speech that start a turn (default 0.2)")
-    parser.add_argument("--vad-stop", type=float, metavar="S", help="seconds of silence that end a turn (default 0.8)")
-    parser.add_argument("--vad-min-volume", type=float, metavar="DBFS", help="level below which nothing is speech (default -50)")
 
 
 def voice_config_from_args(args: argparse.Namespace, voice: VoiceConfig | None = None) -> VoiceConfig:

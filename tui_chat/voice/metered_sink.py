@@ -14,7 +14,7 @@ import numpy as np
 from ..audio.levels import LevelMeter
 from ..audio.pcm import resample
 from ..audio.playback import PlaybackSink
-from .events import SILENCE, MeterLevels
+from .meter import SILENCE, MeterLevels
 
 
 class MeteredSink:

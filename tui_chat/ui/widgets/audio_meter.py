@@ -15,7 +15,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
-from ...voice.events import SILENCE, SILENT_DB, MeterLevels
+from ...voice.meter import SILENCE, SILENT_DB, MeterLevels
 from ...voice.settings import VOICE_MODES as MODE_NAMES
 
 FLOOR_DB = -60.0

@@ -11,10 +11,13 @@ every `bindings_updated` signal, and a screen sends several in one frame: at sta
 focus, the first layout) five recomposes of eight keys cost about a fifth of the time to a focused
 prompt. `KeyFooter` coalesces them: the first change of a frame schedules one recompose after the
 refresh, and later changes before it runs only ride along (the recompose reads the bindings as
-they are then).
+they are then). And a signal that leaves the keys as shown (most of those at start-up, which come
+in different frames) recomposes nothing: the keys are rebuilt only when what they show changed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Hashable
 
 from textual import events
 from textual.screen import Screen
@@ -42,6 +45,8 @@ class KeyFooter(Footer):
     """Textual's `Footer`, showing whole keys that fit, recomposed at most once per refresh."""
 
     _recompose_scheduled = False
+    _shown: Hashable = None
+    """What the keys were last built from (`_keys_to_show`)."""
 
     def bindings_changed(self, screen: Screen) -> None:
         """Schedule one recompose after the next refresh, unless one is scheduled already."""
@@ -54,22 +59,35 @@ class KeyFooter(Footer):
 
     async def _recompose_once(self) -> None:
         self._recompose_scheduled = False
+        shown = self._keys_to_show()
+        if shown == self._shown:
+            return
+        self._shown = shown
         await self.recompose()
         self.fit()
+
+    def _keys_to_show(self) -> Hashable:
+        """What `Footer.compose` builds the keys from: the shown bindings with their state, and the palette key."""
+        bindings = tuple(
+            (binding, enabled, tooltip)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
+        return bindings, self.show_command_palette
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit()
 
     def fit(self) -> None:
         """Show the most important keys that fit beside the command palette key; hide the rest."""
-        keys = list(self.query_children("FooterKey"))
-        row = [key for key in keys if "-command-palette" not in key.classes]
-        room = self.size.width - sum(cells(key) for key in keys if key not in row)
+        width = {key: cells(key) for key in self.query_children("FooterKey")}
+        row = [key for key in width if "-command-palette" not in key.classes]
+        room = self.size.width - sum(width[key] for key in width if key not in row)
         shown: set[Widget] = set()
         for key in sorted(row, key=keep_rank):  # stable: equal ranks keep their order
-            if cells(key) <= room:
+            if width[key] <= room:
                 shown.add(key)
-                room -= cells(key)
+                room -= width[key]
             else:
                 room = 0  # a less important key never takes the place of a more important one
         for key in row:
