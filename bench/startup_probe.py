@@ -2,13 +2,13 @@
 
 Run by bench/startup.py and tests/test_startup.py in a fresh process:
 `python bench/startup_probe.py bare|tui-chat [tui-chat's options]`. `tui-chat` starts the way the `tui-chat` command
-does (`cli._cmd_tui`): the session, then history as `start_history(wait=False)` starts it (the
-store opens on a thread while the app is imported and its first screen comes up), then the app;
+does (`cli._cmd_tui`): the collector off, the session, then history as `start_history(wait=False)` starts it (the
+store opens on a thread once the first screen is drawn), then the app;
 the database is the one in the data directory the environment names (`XDG_DATA_HOME`:
 bench/startup.py points it at a pre-made one).
 
 The line has `ready` (time.time() when the prompt had focus), `modules` (every module imported
-by then), and the CPU seconds spent by then in the main thread (`main_cpu`: the work on the path
+by then), `collector_on` (whether the garbage collector runs by then), and the CPU seconds spent by then in the main thread (`main_cpu`: the work on the path
 to the first screen) and in the whole process (`process_cpu`: that and what ran beside it on other
 threads, such as opening the store); for tui-chat with history on, measured after `ready`: `store_open`
 (time.time() when the store had opened: later than `ready` means the first screen did not wait
@@ -17,6 +17,7 @@ for it), `chats` and `list_ms` (loading the chat list, as F2 does).
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -34,6 +35,7 @@ async def _until_focused(
         "main_cpu": time.thread_time(),
         "process_cpu": time.process_time(),
         "modules": sorted(sys.modules),
+        "collector_on": gc.isenabled(),
     }
     if after is not None:
         report |= await after()
@@ -43,6 +45,8 @@ async def _until_focused(
 
 def run_tui_chat() -> None:
     from tui_chat.cli import build_parser, choices_from
+
+    gc.disable()  # as cli._cmd_tui does; the app turns it on again
     from tui_chat.session import build_session, start_history
 
     choices = choices_from(build_parser().parse_args(sys.argv[2:]))

@@ -11,12 +11,14 @@ from pathlib import Path
 PROBE = Path(__file__).resolve().parents[1] / "bench" / "startup_probe.py"
 
 
-def test_first_screen_loads_no_audio_network_or_unused_provider_modules() -> None:
+def test_first_screen_loads_no_audio_network_or_unused_provider_modules_and_collects_again() -> None:
     out = subprocess.run(
         [sys.executable, str(PROBE), "tui-chat"], capture_output=True, text=True, check=True, timeout=120
     ).stdout
-    modules = set(json.loads(next(line for line in out.splitlines() if line.startswith("{")))["modules"])
+    report = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    modules = set(report["modules"])
     assert "tui_chat.ui.app" in modules  # the probe really started the app
+    assert report["collector_on"], "the app did not turn the garbage collector on again after start-up"
     for heavy in ("numpy", "sounddevice", "websockets", "httpx"):
         assert heavy not in modules, f"{heavy} was imported at start"
     providers = {m for m in modules if m.startswith("tui_chat.providers.")}

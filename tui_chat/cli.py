@@ -190,6 +190,12 @@ def _warn(lines: Sequence[str]) -> None:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
+    import gc
+
+    # Until the first screen the collector would walk only objects that live as long as the app
+    # (modules, classes, the config, the widgets), about a twentieth of start-up's CPU; the app
+    # turns it on again, with those objects frozen out of its sight (`TuiChatApp.on_mount`).
+    gc.disable()
     from .session import build_session, start_history
 
     choices = choices_from(args)

@@ -127,8 +127,11 @@ class TuiChatApp(App[None]):
             # young, in pauses of a few milliseconds (with 5000/20 they reached 90-140 ms), and a
             # full collection, which stops the loop for most of a second, comes after 100 middle
             # ones, as rarely as before. All of it shows in bench/stream_render.py as key latency.
+            # `tui-chat` starts with the collector off (cli._cmd_tui): it would only have walked
+            # start-up's objects, which all live on; it runs again from here.
             gc.freeze()
             gc.set_threshold(2000, 10, 100)
+            gc.enable()
         themes, warnings = discover_themes(theme_dirs(self.session.config_path))
         for theme in themes:
             self.register_theme(theme)
