@@ -204,7 +204,8 @@ async def test_text_another_program_wrote_is_read_back_cleaned_of_controls_and_b
             (message_id, text),
         )
     other.execute(  # bytes that are not UTF-8 (a lone surrogate, a cut sequence), stored as TEXT
-        "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES ('bytes', 'c', 'user', CAST(? AS TEXT), 'now')",
+        "INSERT INTO messages (id, chat_id, role, text, created_at)"
+        " VALUES ('bytes', 'c', 'user', CAST(? AS TEXT), 'now')",
         (b"a\xed\xa0\x80b\xc3 \x1b[2Jc",),
     )
     other.close()

@@ -153,8 +153,10 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
     first counted (up to `_PROBE_CAP` messages): a word no message holds answers at once, with no
     walk through the others' long lists; the rarest word leads the AND (FTS5 steps the others to
     it); and when that word is rare, all its few hits are found walking forwards, which FTS5 does
-    at about half the cost of backwards. What is left, and cannot be cut short, is an AND of
-    common words that never meet: FTS5 must step through the shorter list to know that.
+    at about half the cost of backwards; its hits are then read and the other words looked for in
+    them (`_few_holding_all`) rather than stepping through the others' long lists. What is left,
+    and cannot be cut short, is an AND of common words that never meet: FTS5 must step through
+    the shorter list to know that.
     """
     words = list({word.casefold(): word for word in _WORD.findall(text)}.values())
     if not words:
@@ -165,7 +167,10 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
     words.sort(key=lambda word: counts.get(word, 0))
     query = " ".join(map(_phrase, words))
     if counts and min(counts.values()) < _PROBE_CAP:
-        seqs = [seq for (seq,) in conn.execute(_FORWARDS, (query,))][::-1][:limit]
+        seqs = _few_holding_all(conn, words)
+        if seqs is None:
+            seqs = [seq for (seq,) in conn.execute(_FORWARDS, (query,))]
+        seqs = seqs[::-1][:limit]
     else:
         seqs = [seq for (seq,) in conn.execute(_BACKWARDS, (query, limit))]
     if not seqs:
@@ -180,6 +185,48 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
         SearchHit(chat_id, title, message_id, Role(role), created, _matching_lines(body, holds_a_word))
         for chat_id, title, message_id, role, created, body in rows
     ]
+
+
+_ASCII_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+"""What a word is made of in lowercased ASCII text for FTS5's default tokenizer (unicode61, which
+folds case): letters and digits; every other ASCII byte parts words
+(https://sqlite.org/fts5.html#unicode61_tokenizer)."""
+
+
+def _few_holding_all(conn: sqlite3.Connection, words: list[str]) -> list[int] | None:
+    """The messages (oldest first) that hold every word, found from the few that hold `words[0]`.
+
+    FTS5 would step each other word's list up to every hit of the first, about all of a common
+    word's list; instead the few texts are read (as stored: the bytes FTS5 indexed) and each other
+    word looked for in them with FTS5's own rules for ASCII. None, to let FTS5 answer, when a
+    word is not one plain ASCII word or a text is not ASCII (accents folded, other separators).
+    """
+    if not all(word.isascii() and word.isalnum() for word in words[1:]):
+        return None
+    seqs = [seq for (seq,) in conn.execute(_FORWARDS, (_phrase(words[0]),))]
+    others = [word.lower().encode() for word in words[1:]]
+    found = []
+    for seq, text in conn.execute(
+        f"SELECT seq, CAST(text AS BLOB) FROM messages WHERE seq IN ({', '.join('?' * len(seqs))}) ORDER BY seq", seqs
+    ):
+        if not text.isascii():
+            return None
+        folded = text.lower()
+        if all(_holds_ascii_word(folded, word) for word in others):
+            found.append(seq)
+    return found
+
+
+def _holds_ascii_word(text: bytes, word: bytes) -> bool:
+    """Whether `word` stands alone (as FTS5 reads it) somewhere in `text`, both lowercased ASCII."""
+    at = text.find(word)
+    while at != -1:
+        end = at + len(word)
+        starts = at == 0 or text[at - 1] not in _ASCII_WORD_BYTES
+        if starts and (end == len(text) or text[end] not in _ASCII_WORD_BYTES):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def _docs_upto(conn: sqlite3.Connection, word: str) -> int:
