@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -77,13 +78,16 @@ def fill(conn: sqlite3.Connection, count: int, seed: int, per_chat: int = PER_CH
     conn.execute("COMMIT")
 
 
-def _median_ms(fn: object, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def _timed_ms(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def _spread(values: list[float]) -> str:
+    """The middle half of `values` (first to third quartile), as `low-high`."""
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"{low:.2f}-{high:.2f}"
 
 
 def main() -> int:
@@ -99,9 +103,7 @@ def main() -> int:
 
 
 def _run(folder: Path, args: argparse.Namespace) -> int:
-    results: dict[int, dict[str, float]] = {}
-    hits: dict[int, dict[str, int]] = {args.small: {}, args.large: {}}
-    per_call_us = 0.0
+    stores = {}
     for size in (args.small, args.large):
         path = folder / f"{size}.db"
         start = time.perf_counter()
@@ -109,31 +111,38 @@ def _run(folder: Path, args: argparse.Namespace) -> int:
         store.run(fill, size, 1).result()
         store.close()
         print(f"filled {size:,} messages in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
+    opening: dict[int, float] = {}
+    for size in (args.small, args.large):
         start = time.perf_counter()
-        store = open_store(path)
-        results[size] = {"open": (time.perf_counter() - start) * 1000}
+        stores[size] = open_store(folder / f"{size}.db")
+        opening[size] = (time.perf_counter() - start) * 1000
+    times: dict[str, dict[int, list[float]]] = {query: {args.small: [], args.large: []} for query in QUERIES}
+    hits = {query: {size: len(store.run(reads.search, query, 50).result()) for size, store in stores.items()} for query in QUERIES}
+    for _ in range(args.repeat):  # each query on the small file then the large: what else runs on the machine hits both
         for query in QUERIES:
-            results[size][query] = _median_ms(lambda s=store, q=query: s.run(reads.search, q, 50).result(), args.repeat)
-            hits[size][query] = len(store.run(reads.search, query, 50).result())
-        if size == args.large:
-            chat = store.new_chat()
-            reply = store.start_reply(chat)
-            n = 20_000
-            start = time.perf_counter()
-            for _ in range(n):
-                store.append_text(reply, "token ")
-            per_call_us = (time.perf_counter() - start) / n * 1e6
+            for size, store in stores.items():
+                times[query][size].append(_timed_ms(lambda s=store, q=query: s.run(reads.search, q, 50).result()))
+    chat = stores[args.large].new_chat()
+    reply = stores[args.large].start_reply(chat)
+    n = 20_000
+    start = time.perf_counter()
+    for _ in range(n):
+        stores[args.large].append_text(reply, "token ")
+    per_call_us = (time.perf_counter() - start) / n * 1e6
+    for store in stores.values():
         store.close()
-    small, large = results[args.small], results[args.large]
-    print(f"\n{'query (median ms)':<22}{args.small:>12,}{args.large:>12,}{'ratio':>9}   target <= 3x   hits")
+    print(f"\n{'query (median ms)':<22}{args.small:>10,}{args.large:>10,}{'ratio':>8}  {'pairs: mid half':>15}   target <= 3x   hits")
     worst = 0.0
     for query in QUERIES:
-        ratio = large[query] / small[query]
+        small, large = (statistics.median(times[query][size]) for size in (args.small, args.large))
+        ratio = large / small
+        pairs = [big / little for little, big in zip(times[query][args.small], times[query][args.large], strict=True)]
         worst = max(worst, ratio)
         verdict = "met" if ratio <= 3 else "MISSED"
-        counts = f"{hits[args.small][query]} / {hits[args.large][query]}"
-        print(f"{query!r:<22}{small[query]:>12.3f}{large[query]:>12.3f}{ratio:>8.2f}x   {verdict:<15}{counts}")
-    print(f"{'open':<22}{small['open']:>12.1f}{large['open']:>12.1f}{large['open'] / small['open']:>8.1f}x   (no target)")
+        counts = f"{hits[query][args.small]} / {hits[query][args.large]}"
+        print(f"{query!r:<22}{small:>10.3f}{large:>10.3f}{ratio:>7.2f}x  {_spread(pairs):>15}   {verdict:<15}{counts}")
+    small_open, large_open = opening[args.small], opening[args.large]
+    print(f"{'open':<22}{small_open:>10.1f}{large_open:>10.1f}{large_open / small_open:>7.1f}x  {'':>15}   (no target)")
     print(f"\nappend_text on the caller's side: {per_call_us:.2f} us per chunk")
     print(f"search: worst ratio {worst:.2f}x, target 3x: {'met' if worst <= 3 else 'MISSED'}")
     slowdown = _streaming(folder, args.stream_chunks, args.stream_repeat)

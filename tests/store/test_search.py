@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tui_chat.store import reads
 from tui_chat.store.history import open_store
 
 ASCII = (
@@ -64,11 +65,15 @@ def fts5_and(db: Path, words: list[str]) -> list[str]:
         conn.close()
 
 
+@pytest.mark.parametrize("texts_read_for", ["any rare word", "no word"])
 @pytest.mark.parametrize("lead", ["rare", "odd"])
 @pytest.mark.parametrize("query", QUERIES)
 async def test_a_rare_word_with_others_finds_exactly_what_fts5_finds(
-    db_with_texts: Path, lead: str, query: str
+    db_with_texts: Path, lead: str, query: str, texts_read_for: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Whether the rare word's hits are read and the others looked for in them, or FTS5 steps
+    through the others' lists (which `reads` chooses by their lengths), the answer is FTS5's."""
+    monkeypatch.setattr(reads, "_STEPS_PER_TEXT", 0 if texts_read_for == "any rare word" else 10**9)
     words = [lead, *query.split()]
     expected = fts5_and(db_with_texts, words)
     rarity = len(fts5_and(db_with_texts, [lead]))
