@@ -252,7 +252,6 @@ def _matching_lines(text: str, holds_a_word: Callable[[str], object]) -> tuple[s
     """The lines of `text` that `holds_a_word` finds a word in (once casefolded), stripped; else its
     first line. The text is casefolded once, not line by line: casefolding never adds or removes a
     line break, so its lines pair with the text's."""
-    found = tuple(
-        line.strip() for line, folded in zip(text.splitlines(), text.casefold().splitlines()) if holds_a_word(folded)
-    )
+    lines = text.splitlines()
+    found = tuple([lines[n].strip() for n, folded in enumerate(text.casefold().splitlines()) if holds_a_word(folded)])
     return found or (text.strip().splitlines() or [""])[:1]
