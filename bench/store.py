@@ -211,15 +211,15 @@ def _streaming(folder: Path, chunks: int, repeat: int) -> float:
     store.close()
     print(f"\nstreaming {chunks:,} chunks, saving off and on in turn, {repeat} runs each ({keys:,} keys in all):")
     slowdowns = []
-    for name, unit, values, slower in (
-        ("chunks/s", "", rates, lambda off, on: off / on),
-        ("key latency p90", " ms", p90s, lambda off, on: on / off),
+    for name, shown, values, slower in (
+        ("chunks/s", "{:,.0f}".format, rates, lambda off, on: off / on),
+        ("key latency p90", "{:.3f} ms".format, p90s, lambda off, on: on / off),
     ):
         off, on = statistics.median(values[False]), statistics.median(values[True])
         pairs = [slower(a, b) for a, b in zip(values[False], values[True], strict=True)]
         slowdown = slower(off, on)
         slowdowns.append(slowdown)
-        print(f"  {name:<16} median saving off {off:,.3f}{unit}, on {on:,.3f}{unit}: {slowdown:.3f}x"
+        print(f"  {name:<16} median saving off {shown(off)}, on {shown(on)}: {slowdown:.3f}x"
               f" (pairs: mid half {_spread(pairs)}); target 1.05x: {'met' if slowdown <= 1.05 else 'MISSED'}")
     off, on = statistics.median(worst_keys[False]), statistics.median(worst_keys[True])
     print(f"  {'slowest key':<16} median saving off {off:.3f} ms, on {on:.3f} ms (no target: what a p90 cannot see,"
