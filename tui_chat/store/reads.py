@@ -134,7 +134,8 @@ _WORD = re.compile(r"\w*[^\W_]\w*")
 underscores alone is left out (it holds no token, so FTS5 would ignore it anyway)."""
 
 _PROBE_CAP = 256
-"""How far `_messages_holding` counts: enough to put a rare word before a common one, cheap for any word."""
+"""How far `_messages_holding` counts (beyond, it estimates): cheap for any word, and enough to tell a
+rare word from a common one."""
 
 _STEPS_PER_TEXT = 300
 """Reading one message's text and looking for words in it costs about what FTS5 spends stepping
