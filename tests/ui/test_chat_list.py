@@ -8,10 +8,11 @@ from tui_chat.ui.screens.chat import INCOGNITO
 from tui_chat.ui.screens.chat_list import ChatListScreen, chat_of
 from tui_chat.ui.screens.confirm import ConfirmScreen
 from tui_chat.ui.widgets.chat_log import ChatLog
+from tui_chat.ui.widgets.message import UserMessage
 from tui_chat.ui.widgets.prompt_input import PromptInput
 
 from .chat_list_data import chats, fix_wall_clock, history_app  # noqa: F401  (a fixture)
-from .conftest import SIZE, screen_text
+from .conftest import SIZE, make_app, screen_text
 from .test_chat_screen import type_and_send, wait_for
 
 
@@ -124,8 +125,29 @@ async def test_search_shows_the_matching_lines_and_opens_the_chat_at_that_messag
         await wait_for(pilot, lambda: len(log.query(".-found")) == 1)
         found = log.query_one(".-found")
         assert found.__class__.__name__ == "AssistantMessage" and "Rayleigh" in found.text
+        await drawn(pilot, "Rayleigh scattering.")  # on the terminal too, not only in the log (issue 14)
         assert [m.content for m in app.session.conversation.history][0] == "Why is the sky blue?"
     app.session.close_history()
+
+
+async def test_a_chat_that_fits_the_view_stays_drawn_when_the_log_stops_following_after_an_empty_frame() -> None:
+    """Issue 14: a chat opened from the list at a search hit was sometimes drawn blank.
+
+    A log that follows new text and fits its view is drawn at its bottom by a negative scroll
+    offset that Textual works out again on every frame (Textual #6652). Letting go of it (to show
+    the hit, Home, PageUp) froze the offset of the last frame; when that frame was of the empty log
+    (the old chat removed, the new one not yet mounted), every message stayed below the view. Here
+    that frame is made on purpose, so the test does not depend on when frames come."""
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        log = app.screen.query_one(ChatLog)
+        await log.query(".welcome").remove()
+        await log.laid_out()  # a frame between the old chat and the new one
+        mounting = log.mount(UserMessage("Why is the sky blue?"))
+        log.release_anchor()  # before the next frame, as opening at a search hit could (and Home, PageUp)
+        await mounting
+        await log.laid_out()
+        assert "Why is the sky blue?" in screen_text(app)
 
 
 async def test_search_with_no_match_says_so(chats) -> None:

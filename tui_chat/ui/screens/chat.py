@@ -154,8 +154,11 @@ class ChatScreen(ChatVoice):
         entries, where = saved_entries(self.chat_app.session.conversation.history)
         found = await log.show_saved(entries, None if highlight is None else where.get(highlight))
         if found is not None:
-            log.release_anchor()
-            await log.laid_out()  # (the window's heights are known only once laid out)
+            # Laid out first: the window's heights are known only then. The scroll lets go of the
+            # anchor only where it moves the view, so a chat that fits goes on following new text,
+            # as one opened from its row does (let go of before the frame, the log kept the offset
+            # of a frame of the chat before, or of none, and was drawn blank: issue 14).
+            await log.laid_out()
             log.scroll_to_widget(found, animate=False, top=True, immediate=True)
             found.add_class("-found")  # last: the chat is open there
         return found

@@ -90,6 +90,19 @@ class ChatLog(AlikeLines, VerticalScroll):
         self.anchor()
         self.watch(self, "scroll_y", self._scrolled, init=False)
 
+    def release_anchor(self) -> None:
+        """Stop following new text (every scroll does this), from a place the log can be drawn at.
+
+        Textual draws a following log that fits its view at the bottom by a negative scroll offset
+        worked out again on every frame (Textual #6652). Let go of, the offset stays as the last
+        frame left it, and Textual puts it right only when the log's size changes, which a log that
+        fits never does: after a frame of the empty log (a chat opened from the list) every message
+        stayed below the view (issue 14). So a negative offset becomes the top (where a log that fits
+        is also at its bottom, so Textual's own check lets it follow again)."""
+        super().release_anchor()
+        if self.scroll_y < 0:
+            self.scroll_y = 0
+
     # --- live messages ---------------------------------------------------------------------------
 
     async def add_user(self, text: str) -> UserMessage:
