@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -43,23 +44,35 @@ def test_a_configured_mcp_server_does_not_load_the_sdk_before_the_first_screen(t
     assert "httpx" not in modules
 
 
-async def test_a_new_chat_opens_its_store_once_the_first_screen_is_up(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_new_chat_opens_its_store_once_the_app_has_settled(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tests.ui.chat_list_data import history_app
     from tests.ui.conftest import SIZE
+    from tests.ui.test_chat_screen import wait_for
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     app = history_app()
     session = app.session
-    assert session.recorder is not None
     assert not session.history_may_open.is_set()  # the opener waits: nothing to take from the first screen
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            assert session.history_may_open.is_set()
-            store = await session.recorder.opened()
-            assert store.saved and (tmp_path / "data" / "tui-chat" / "chats.db").is_file()
+            await wait_for(pilot, session.history_may_open.is_set)  # the app said so, unasked
+            assert session.recorder is not None and (await session.recorder.opened()).saved
     finally:
         session.close_history()
+
+
+async def test_the_first_use_of_the_recorder_opens_the_store_at_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.chat_list_data import history_app
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    session = history_app().session  # no app: nothing else would let the opener start
+    assert session.recorder is not None and not session.history_may_open.is_set()
+    opening = asyncio.ensure_future(session.recorder.opened())
+    await asyncio.sleep(0)  # one step of it, no time
+    assert session.history_may_open.is_set()
+    store = await opening
+    assert store.saved
+    session.close_history()
 
 
 def test_history_started_for_a_first_screen_that_never_came_still_closes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from .tools.mcp.manager import McpManager
 
 OPEN_HISTORY_WITHIN_S = 2.0
-"""How long the store waits for a UI that never says its first screen is up (a safety net: the
-app says so within a frame or two)."""
+"""How long the store waits for a UI that never says it has settled (a safety net: the app says
+so half a second after its first screen, and any use of the recorder opens it at once)."""
 
 
 def _already_set() -> threading.Event:
@@ -88,7 +88,8 @@ class Session:
     """History was turned off (`--no-history`, `[history] enabled = false`): the UI says nothing is saved."""
     history_may_open: threading.Event = field(default_factory=_already_set)
     """Set when the store may start opening: at once, except for the TUI's new chat, where the app
-    sets it once its first screen is up (see `start_history`)."""
+    sets it once it has settled after its first screen, or the recorder when first used (see
+    `start_history`)."""
 
     @property
     def provider(self) -> Provider:
@@ -150,7 +151,6 @@ class Session:
 
     def close_history(self) -> None:
         """Commit what is still queued and close the store (at exit)."""
-        self.history_may_open.set()  # an app that ended before its first screen: open, then close
         if self.recorder is not None:
             self.recorder.close()
 
@@ -252,9 +252,9 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     """Load the chat to go on with (`--continue`, `--chat`) and start saving, as the choices and the
     `[history]` table say. The store is opened on a thread; with `wait` False (the TUI starting a
     new chat) the first screen does not wait for it, and it does not start opening until the UI sets
-    `session.history_may_open` (after its first screen: the opening's imports and reads would take
-    the interpreter from the first screen's work), or `OPEN_HISTORY_WITHIN_S` has passed without it.
-    Its notice, if any, joins `warnings`.
+    `session.history_may_open` once it has settled (the opening's imports and reads would take the
+    interpreter from the first screen's work), the recorder is first used (a message, the chat
+    list, closing), or `OPEN_HISTORY_WITHIN_S` has passed. Its notice, if any, joins `warnings`.
     """
     import concurrent.futures
 
@@ -279,7 +279,7 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
 
         session.recorder = Recorder(
             opening if not wait and not resume else opening.result(), session.chat_settings,
-            chat_id=chat_id, cost=cost_of(lambda: session.provider),
+            chat_id=chat_id, cost=cost_of(lambda: session.provider), open_now=session.history_may_open.set,
         )  # fmt: skip
 
 

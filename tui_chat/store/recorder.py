@@ -62,8 +62,9 @@ class Recorder:
     """Saves one chat as it happens. `chat_id` is None until the first message starts a new chat
     (a resumed chat passes its id, so what follows joins it).
 
-    `store` may still be opening (the TUI opens it on a thread while the first screen comes up):
-    the first event waits for it, and by the time a person has typed a message it is long ready.
+    `store` may still be opening (the TUI opens it on a thread once its first screen has settled):
+    the first event, or `opened()`, calls `open_now` (which lets a waiting opener start at once)
+    and waits for it.
     """
 
     def __init__(
@@ -73,8 +74,10 @@ class Recorder:
         *,
         chat_id: str | None = None,
         cost: Callable[[Usage], float | None] | None = None,
+        open_now: Callable[[], None] = lambda: None,
     ) -> None:
         self._opening = store if isinstance(store, concurrent.futures.Future) else None
+        self._open_now = open_now
         self.store: Store = store if self._opening is None else None  # type: ignore[assignment]
         self.chat_id = chat_id
         self._settings = settings
@@ -119,11 +122,13 @@ class Recorder:
 
     def _ready(self) -> None:
         if self._opening is not None:
+            self._open_now()
             self.store, self._opening = self._opening.result(), None
 
     async def opened(self) -> Store:
         """The store, once it is open (awaited: the event loop goes on while it opens)."""
         if self._opening is not None:
+            self._open_now()
             await asyncio.wrap_future(self._opening)
         self._ready()
         return self.store

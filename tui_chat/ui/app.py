@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 """Signals that end the app as quitting does, so the terminal is given back (exit code 0)."""
 
-TOOLS_READY_AFTER = 0.5
-"""Seconds after start-up at which the tool loop is built, off the path to the first screen."""
+SETTLED_AFTER = 0.5
+"""Seconds after start-up at which what the first screen does not need is made ready, off its path:
+the tool loop, the MCP servers, the store."""
 
 
 def mcp_commands() -> type[Provider]:
@@ -143,12 +144,11 @@ class TuiChatApp(App[None]):
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
-        # The store starts opening once the first screen is drawn (see `start_history`).
-        self.call_after_refresh(self.session.history_may_open.set)
-        # The tools (and their modules) are not needed for the first screen: get them ready once the
-        # app has settled (the first message builds them at once if it comes sooner).
-        self.set_timer(TOOLS_READY_AFTER, lambda: self.tool_loop)
-        self.set_timer(TOOLS_READY_AFTER, self._start_mcp)
+        # The tools (and their modules) and the store are not needed for the first screen: get them
+        # ready once the app has settled (the first message, or F2, gets them at once if sooner).
+        self.set_timer(SETTLED_AFTER, self.session.history_may_open.set)
+        self.set_timer(SETTLED_AFTER, lambda: self.tool_loop)
+        self.set_timer(SETTLED_AFTER, self._start_mcp)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Keep the focused text cursor steady when blinking is off (every TextArea and Input has one)."""
