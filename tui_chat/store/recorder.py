@@ -23,11 +23,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..chunks import Chunk, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage
-from .records import ToolDecision, VoiceTurn
 
 if TYPE_CHECKING:
     from ..conversation import Reply
     from .history import Store
+    from .records import VoiceTurn
 
 
 class ToolEventView(Protocol):
@@ -245,6 +245,8 @@ class Recorder:
         self._tool_event(self._spoken_reply, event)
 
     def _tool_event(self, message_id: str, event: ToolEventView) -> None:
+        from .records import ToolDecision  # the records' types load with the first tool call, not at start-up
+
         call = event.call
         edited = event.arguments != call.arguments
         status = event.status.value
