@@ -69,7 +69,7 @@ async def test_barge_in_truncates_at_the_audio_actually_played(openai_server: Fa
     source = GatedSource(
         np.concatenate((quiet(0.4), talk, quiet(1.0))),
         np.concatenate((quiet(0.6), again, quiet(1.0))),
-        lambda: sink.pending_s >= 1.5,
+        lambda: sink.pending_s + sink.played_s(1) >= 2.0 - 1e-9,  # all of the reply before its hold came
     )
     voice = VoiceSession(bidi, source, sink, VoiceOptions(levels=False, interruption="immediate"))
     events = [event async for event in voice.run()]
