@@ -24,9 +24,11 @@ Figures, over the reply (from sending the message to the last of its audio heard
                   lock kept from the audio thread. Target: 0.
   meter/s         `AudioMeter.show` calls per second (target: `VoiceSetup.meter_rate`, 30), and
   meter gap       the longest time between two of them (ms).
-  loop lag        how late a 5 ms timer on the event loop fires: p50 / p99 / max (ms); the stalls a
-                  busy screen puts in the way of everything else on the loop, audio included.
-  jitter          the speaker's jitter buffer at the end (ms): sized from the loop lag it measured.
+  loop lag        how late a 5 ms timer on the UI's event loop fires: p50 / p99 / max (ms); the
+                  stalls a busy screen puts in the way of everything else on that loop (not of the
+                  reply audio: the voice session reads and plays it on a thread of its own).
+  jitter          the speaker's jitter buffer at the end (ms): sized from the lag it measured of the
+                  loop that writes reply audio (the voice session's own).
   cpu             the app process's CPU time over wall time, share of one core.
 """
 

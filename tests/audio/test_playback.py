@@ -138,6 +138,31 @@ async def test_the_jitter_buffer_is_bounded(monkeypatch: pytest.MonkeyPatch) -> 
     await sink.aclose()
 
 
+async def test_the_jitter_buffer_follows_the_loop_that_writes_not_the_one_that_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reply audio written from another loop (a voice session's own thread) is not held up by
+    this loop's stalls, so they must not deepen the buffer (each would delay every reply's start)."""
+    from tui_chat.realtime.io_thread import IoThread
+
+    sink, card = await open_speaker(monkeypatch)
+    writer = IoThread("writer-io")
+
+    async def write() -> None:
+        sink.write(tone(1.0, RATE), RATE, tag=1)
+
+    async def turn() -> None:
+        """Nothing: awaited, it shows that what was posted to the writer before it has run."""
+
+    await writer.run(write())
+    for _ in range(STALL):  # this loop is blocked meanwhile; the writer's loop turns after every block
+        card.play(1)
+        asyncio.run_coroutine_threadsafe(turn(), writer.loop).result(10)
+    await asyncio.sleep(0)
+    assert sink.lag.worst == 0 and sink.jitter_s == pytest.approx(sink.min_jitter_s)
+    assert sink.played_s(1) == pytest.approx(STALL * BLOCK / RATE) and sink.underruns == 0
+    await writer.stop()
+    await sink.aclose()
+
+
 def test_an_underrun_is_a_gap_inside_a_reply() -> None:
     """Short blocks count when the same reply's audio resumes after them; the silence after a
     reply's end, or after a flush, does not count."""

@@ -50,6 +50,15 @@ async def until(session: BidiSession, stop: Callable[[Any], bool] | None = None,
     return out
 
 
+async def settled(condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Wait until `condition` holds, for state a session changes on its own thread (the WebSocket
+    providers are `threaded`: the fake server cannot tell when the client has read its message).
+    Polled at every millisecond, bounded, so a bug fails instead of hanging."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
 def audio_s(chunks: list[Any]) -> float:
     return sum(len(c.pcm) / 2 / c.rate for c in chunks if isinstance(c, AudioChunk))
 

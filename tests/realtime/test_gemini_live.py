@@ -27,7 +27,7 @@ from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig
 from tui_chat.realtime.gemini_live import parse_duration
 
-from .conftest import Sleeps, audio_s, send_frames, settings_for, silence, speech, until
+from .conftest import Sleeps, audio_s, send_frames, settings_for, settled, silence, speech, until
 
 HANDS_FREE = BidiConfig(instructions="Be brief.", turn_detection="server", voice="Kore")
 PUSH_TO_TALK = BidiConfig(turn_detection="manual")
@@ -244,7 +244,7 @@ async def test_go_away_moves_to_a_new_connection_with_the_latest_handle(gemini_s
     await gemini_server.wait_for(lambda: gemini_server.handles)
     old = gemini_server.last
     handle = list(gemini_server.handles)[-1]
-    await gemini_server.wait_for(lambda: session.handle == handle)  # type: ignore[attr-defined]
+    await settled(lambda: session.handle == handle)  # type: ignore[attr-defined]
     await gemini_server.go_away(old, "5s")
     await gemini_server.wait_for(lambda: len(gemini_server.conns) == 2 and old.closed.is_set())
     new = gemini_server.last
@@ -286,7 +286,7 @@ async def test_a_dropped_connection_resumes_with_backoff(gemini_server: FakeGemi
     session = await open_bidi("gemini-live", settings_for(gemini_server, sleeps), config=HANDS_FREE)
     await session.send_text("hi")
     await until(session)
-    await gemini_server.wait_for(lambda: session.handle is not None)  # type: ignore[attr-defined]
+    await settled(lambda: session.handle is not None)  # type: ignore[attr-defined]
     handle = session.handle  # type: ignore[attr-defined]
     if how == "1011":
         await gemini_server.last.close(1011, "Internal error encountered.")

@@ -21,7 +21,7 @@ from tui_chat.chunks import AudioChunk, Done, ErrorChunk, Message, ReplyStatus, 
 from tui_chat.realtime import open_bidi
 from tui_chat.realtime.base import BidiConfig, spoken_history
 
-from .conftest import Sleeps, send_frames, settings_for, silence, speech, until
+from .conftest import Sleeps, send_frames, settings_for, settled, silence, speech, until
 
 CHAT = (
     Message(Role.SYSTEM, "You are terse."),
@@ -213,7 +213,7 @@ async def test_gemini_resuming_with_a_handle_is_not_given_the_history_again(gemi
     session = await open_bidi("gemini-live", settings_for(gemini_server, sleeps), config=BidiConfig(turn_detection="server", history=CHAT))
     await session.send_text("hi")
     await until(session)
-    await gemini_server.wait_for(lambda: session.handle is not None)  # type: ignore[attr-defined]
+    await settled(lambda: session.handle is not None)  # type: ignore[attr-defined]
     handle = session.handle  # type: ignore[attr-defined]
     gemini_server.last.abort()
     await gemini_server.wait_for(lambda: len(gemini_server.conns) == 2 and gemini_server.last.received)

@@ -480,17 +480,34 @@ def test_session_update_json_is_plain() -> None:
     assert audio_in["turn_detection"] == {"type": "server_vad", "create_response": True, "interrupt_response": False, "silence_duration_ms": 300}
 
 
-async def test_interrupting_before_the_response_began_cancels_it_when_it_does(openai_server: FakeOpenAIRealtime) -> None:
-    session = await open_bidi("openai-realtime", settings_for(openai_server), config=PUSH_TO_TALK)
-    await send_frames(session, speech(0.3))
-    await session.end_turn()
-    await session.interrupt(played=0.0)  # before response.created came back
-    chunks = await until(session)
-    assert chunks[-1] == Interrupted("the user spoke over the reply")
-    await openai_server.wait_for(lambda: openai_server.last.state["cancels"] == 1 and openai_server.last.state["active"] is None)
-    await session.send_text("next")
-    nxt = await until(session)
-    await session.close()
+class LateResponses(FakeOpenAIRealtime):
+    """Begins no response (not even its `response.created`) until `go` is set: the session reads
+    the server on its own thread, so only the server can make "not begun yet" certain (and a
+    response that waits to be cancelled makes "cancelled while active" certain)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+
+    async def respond(self, conn: Any, reply: Reply, active: dict[str, Any]) -> None:
+        await self.go.wait()
+        await super().respond(conn, reply, active)
+
+
+async def test_interrupting_before_the_response_began_cancels_it_when_it_does() -> None:
+    async with LateResponses() as openai_server:
+        openai_server.replies.append(Reply(hold_after_s=0.0))  # begun, it waits to be cancelled
+        session = await open_bidi("openai-realtime", settings_for(openai_server), config=PUSH_TO_TALK)
+        await send_frames(session, speech(0.3))
+        await session.end_turn()
+        await session.interrupt(played=0.0)  # before response.created came back
+        chunks = await until(session)
+        assert chunks[-1] == Interrupted("the user spoke over the reply")
+        openai_server.go.set()
+        await openai_server.wait_for(lambda: openai_server.last.state["cancels"] == 1 and openai_server.last.state["active"] is None)
+        await session.send_text("next")
+        nxt = await until(session)
+        await session.close()
     assert nxt[-1] == Done() and not [c for c in nxt if isinstance(c, (ErrorChunk, Interrupted))]
     assert audio_s(nxt) == pytest.approx(0.5)
 

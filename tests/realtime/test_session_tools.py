@@ -27,8 +27,9 @@ async def test_rounds_of_calls_per_turn_are_limited_as_in_the_tool_loop(openai_s
     session = await open_bidi("openai-realtime", settings_for(openai_server), config=BidiConfig(tools=tools))
     await session.send_text("weather everywhere")
     chunks = await until(session)
-    await session.send_text("and Rome again?")  # a new turn: rounds start again, and Rome is allowed now
+    # (Queued first: the session sends on its own thread, so the server may answer before `send_text` returns.)
     openai_server.replies.extend([Reply(calls=[("c3", "get_weather", '{"city": "Rome"}')]), Reply(text="Still sunny.")])
+    await session.send_text("and Rome again?")  # a new turn: rounds start again, and Rome is allowed now
     await until(session)
     await session.close()
     assert chunks[-1] == Done()

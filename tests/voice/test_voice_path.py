@@ -34,14 +34,17 @@ def quiet(seconds: float) -> np.ndarray:
 
 class GatedSource:
     """Frames of `first`, then (once `ready()` holds) frames of `second`: the user speaks again
-    only once the reply is being played, whatever the network's pace. Audio time is frames."""
+    only once the reply is being played, whatever the network's pace. Audio time is frames, and
+    no frame comes while `wait()` holds (the reply is arriving: the session reads it on its own
+    thread, and the virtual speaker must not play on past audio still on its way)."""
 
-    def __init__(self, first: np.ndarray, second: np.ndarray, ready: Any) -> None:
+    def __init__(self, first: np.ndarray, second: np.ndarray, ready: Any, wait: Any = lambda: False) -> None:
         self.rate = RATE
         self.frame_samples = RATE // 50
         self.warnings: list[str] = []
         self.parts = (first, second)
         self.ready = ready
+        self.wait = wait
 
     async def frames(self) -> AsyncIterator[np.ndarray]:
         for index, samples in enumerate(self.parts):
@@ -54,6 +57,9 @@ class GatedSource:
                 if frame.size < self.frame_samples:
                     frame = np.concatenate((frame, np.zeros(self.frame_samples - frame.size, np.int16)))
                 await asyncio.sleep(0)
+                async with asyncio.timeout(10):
+                    while self.wait():
+                        await asyncio.sleep(0)
                 yield frame
 
     async def aclose(self) -> None:
@@ -69,7 +75,8 @@ async def test_barge_in_truncates_at_the_audio_actually_played(openai_server: Fa
     source = GatedSource(
         np.concatenate((quiet(0.4), talk, quiet(1.0))),
         np.concatenate((quiet(0.6), again, quiet(1.0))),
-        lambda: sink.pending_s >= 1.5,
+        lambda: sink.pending_s + sink.played_s(1) >= 2.0 - 1e-9,  # all of the reply before its hold came
+        lambda: not sink.queue.flushes and 0 < sink.pending_s + sink.played_s(1) < 2.0 - 1e-9,  # it is coming (and not cut)
     )
     voice = VoiceSession(bidi, source, sink, VoiceOptions(levels=False, interruption="immediate"))
     events = [event async for event in voice.run()]

@@ -53,4 +53,7 @@ class LoopLag:
     @property
     def worst(self) -> int:
         """The largest lag noted within the window (0 before any)."""
-        return self._peaks[0][1] if self._peaks else 0
+        try:  # (read from the writing thread while a probe may be noting on another)
+            return self._peaks[0][1]
+        except IndexError:
+            return 0

@@ -10,12 +10,14 @@ The PortAudio callbacks never block and never wait on the event loop:
 - the speaker's callback reads from a `PlaybackQueue` (lock-free; a flush swaps the deque), so
   after a flush at most the block being played is still heard.
 
-Reply audio reaches the speaker's queue on the event loop, which a busy screen can stall (a long
-Markdown reply being laid out). The queue is a jitter buffer sized from those stalls: once per
-block the callback posts a probe to the loop (`call_soon_threadsafe`, never waiting; one at a time)
-and the probe, when it runs, notes how many samples the device took meanwhile (`LoopLag`). After
-running dry the speaker waits until the worst recent lag plus `min_jitter_s` of audio is queued
-(at most `max_jitter_s`), so a stall as long as the ones seen lately is ridden out.
+Reply audio reaches the speaker's queue from an event loop: the model session's own (the
+WebSocket providers read on a thread of their own) or the front end's, which a busy screen can
+stall. The queue is a jitter buffer sized from the stalls of the loop that writes to it: once per
+block the callback posts a probe to that loop (the one the last `write` ran on;
+`call_soon_threadsafe`, never waiting; one at a time) and the probe, when it runs, notes how many
+samples the device took meanwhile (`LoopLag`). After running dry the speaker waits until the
+worst recent lag plus `min_jitter_s` of audio is queued (at most `max_jitter_s`), so a stall as
+long as the ones seen lately is ridden out, and a writer that is never held up adds no delay.
 
 Devices are opened at the session's rate when they accept it; otherwise at their own default
 rate, with soxr converting in between (on the loop, not in the callback). Audio is 16-bit mono;
@@ -324,8 +326,9 @@ class SpeakerSink:
         self.device_rate = rate
         self.queue = PlaybackQueue(rate)
         self.lag = LoopLag(int(lag_window_s * rate))
-        """The event loop's recent stalls, in samples the device took while a probe waited."""
-        self._probing = False  # a probe is on its way to the loop
+        """The writing loop's recent stalls, in samples the device took while a probe waited."""
+        self._writer: asyncio.AbstractEventLoop | None = None  # the loop reply audio is written on
+        self._probing = False  # a probe is on its way to the writer
         self._stream: Any = None
         self._closing = False
         self._channels = 1
@@ -346,6 +349,7 @@ class SpeakerSink:
             self.warnings.append(f"the speaker {info.name!r} runs at {self.device_rate} Hz; converting from {self.rate} Hz")
         channels = self._channels
         mono = np.zeros(0, dtype=np.int16)
+        self._writer = loop  # until the first write says which loop writes
 
         def callback(outdata: Any, frames: int, time: Any, status: Any) -> None:  # PortAudio thread
             nonlocal mono
@@ -354,12 +358,13 @@ class SpeakerSink:
             self.queue.read_into(mono)
             block = mono if channels == 1 else np.repeat(mono, channels)
             outdata[:] = block.astype("<i2").tobytes()
-            if not self._probing:
+            writer = self._writer
+            if not self._probing and writer is not None:
                 self._probing = True
                 try:
-                    loop.call_soon_threadsafe(self._probed, self.queue.read_total)
-                except RuntimeError:  # the loop is closed: nobody is writing any more
-                    pass
+                    writer.call_soon_threadsafe(self._probed, self.queue.read_total)
+                except RuntimeError:  # that loop is closed: it writes no more
+                    self._probing = False
 
         def finished() -> None:  # PortAudio thread
             if not self._closing:
@@ -380,8 +385,8 @@ class SpeakerSink:
         except Exception as error:  # noqa: BLE001
             raise AudioDeviceError(f"cannot open the speaker {info.name!r} ({error})", hint=CHECK_HINT) from None
 
-    def _probed(self, posted_at: int) -> None:  # on the loop
-        """The probe posted at device time `posted_at` ran: the loop lagged by what the device took since."""
+    def _probed(self, posted_at: int) -> None:  # on the writing loop
+        """The probe posted at device time `posted_at` ran: the writer lagged by what the device took since."""
         now = self.queue.read_total
         self.lag.note(now, now - posted_at)
         self._probing = False
@@ -398,6 +403,10 @@ class SpeakerSink:
         return self.queue.underruns
 
     def write(self, samples: np.ndarray, rate: int, tag: Hashable = None) -> None:
+        try:
+            self._writer = asyncio.get_running_loop()
+        except RuntimeError:  # written outside any loop: the probes go where they went
+            pass
         self.queue.prebuffer = int(self.jitter_s * self.device_rate)
         self.queue.put(resample(samples, rate, self.device_rate), tag)
 

@@ -31,6 +31,13 @@ that voice goes on from a text chat, or from an earlier voice session, instead o
 A provider whose own voice detection hears the user start speaking over a reply calls
 `on_user_speech` (set by the front end that plays the audio), so that playback is flushed at once
 and `interrupt` is told how much of the reply was heard.
+
+A `threaded` session (the WebSocket providers) does all its I/O on a thread of its own
+(`io_thread.IoThread`), so that a front end whose loop is held up by a busy screen still gets its
+reply audio in time: the public methods are awaited from the front end's loop and run there, the
+chunks come back to `output()` on the front end's loop in the order they were made, and
+`on_chunk`, when set, sees each chunk first, on the session's own thread (a voice front end plays
+audio from there). The front end's hooks (`on_user_speech`, the tools' approval) run on its loop.
 """
 
 from __future__ import annotations
@@ -40,11 +47,13 @@ import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Final, Iterable
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine, Final, Iterable, TypeVar
 
 from ..chunks import AudioChunk, Chunk, ErrorChunk, Message, Role, TextDelta
 from ..errors import ProviderError, TuiChatError
+from .io_thread import IoThread
 
+T = TypeVar("T")
 
 class SessionClosedError(ProviderError):
     """Something was sent to a session that has ended."""
@@ -139,9 +148,13 @@ class BidiSession(abc.ABC):
     """The sample rate the model wants its audio in; `send_audio` at another rate is converted."""
     output_rate: int = 24000
     """The sample rate the model's audio usually comes at."""
+    threaded: bool = False
+    """The session's I/O runs on a thread of its own (see the module text)."""
 
     def __init__(self) -> None:
         self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._home: asyncio.AbstractEventLoop | None = None  # the front end's loop: `output()` is read there
+        self._io: IoThread | None = None
         self._opened = False
         self._closed = False
         self._disconnected = False
@@ -157,6 +170,10 @@ class BidiSession(abc.ABC):
         model's memory of the reply there), or do nothing if it lets the reply go on. Without it
         the session calls `interrupt()` itself, knowing nothing of what was heard.
         """
+        self.on_chunk: Callable[[Chunk], Chunk | None] | None = None
+        """Sees every chunk first, in order, before `output()` does, on the thread that made it (the
+        session's own, for a `threaded` one): it returns the chunk `output()` gets, or None to drop
+        it. Set by a voice front end before `open()`, to play reply audio without waiting for its loop."""
 
     # --- the public side ------------------------------------------------------------------------
 
@@ -168,13 +185,20 @@ class BidiSession(abc.ABC):
         """Connect; `open_bidi` calls this. Raises `ProviderError` when the connection fails."""
         if not self._opened:
             self._opened = True
-            await self._connect()
+            self._home = asyncio.get_running_loop()
+            if self.threaded:
+                self._io = IoThread(f"{self.provider or 'voice'}-io")
+            try:
+                await self._on_io(self._connect())
+            except BaseException:
+                await self._stop_io()
+                raise
         return self
 
     async def send_text(self, text: str) -> None:
         """Say something in text; the model answers it as one turn."""
         self._check_open()
-        await self._send_text(text)
+        await self._on_io(self._send_text(text))
 
     async def send_audio(self, pcm: bytes, rate: int) -> None:
         """Send 16-bit mono PCM of the current user turn (any rate; converted if the model needs it)."""
@@ -184,7 +208,7 @@ class BidiSession(abc.ABC):
         if rate <= 0:
             raise ValueError(f"sample rate must be positive, not {rate}")
         if pcm:
-            await self._send_audio(bytes(pcm), rate)
+            await self._on_io(self._send_audio(bytes(pcm), rate))
 
     async def send_chunk(self, chunk: Chunk) -> None:
         """Send an `AudioChunk` (as `send_audio`) or a `TextDelta` (as `send_text`)."""
@@ -198,7 +222,7 @@ class BidiSession(abc.ABC):
     async def end_turn(self) -> None:
         """The user has finished speaking: the model should answer the audio sent since the last turn."""
         self._check_open()
-        await self._end_turn()
+        await self._on_io(self._end_turn())
 
     async def interrupt(self, *, played: float | None = None) -> None:
         """The user talked over the reply: stop it. `played` is how many seconds of it were heard.
@@ -206,7 +230,7 @@ class BidiSession(abc.ABC):
         A reply in progress ends with `Interrupted`; when no reply is in progress nothing is emitted.
         """
         if not self._closed:
-            await self._interrupt(played)
+            await self._on_io(self._interrupt(played))
 
     async def output(self) -> AsyncIterator[Chunk]:
         """Everything the model sends, until the session ends.
@@ -231,8 +255,9 @@ class BidiSession(abc.ABC):
         self._disconnected = True
         self._closed = True
         try:
-            await self._disconnect()
+            await self._on_io(self._disconnect())
         finally:
+            await self._stop_io()
             self._queue.put_nowait(_END)
 
     async def __aenter__(self) -> BidiSession:
@@ -241,18 +266,59 @@ class BidiSession(abc.ABC):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    # --- the session's thread ---------------------------------------------------------------------
+
+    async def _on_io(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run one of the provider's coroutines where its I/O lives (its own thread when `threaded`)."""
+        io = self._io
+        if io is None:
+            return await coro
+        return await io.run(coro)
+
+    async def _at_home(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a front-end coroutine (a hook, a tool's approval) on the front end's loop and wait for it."""
+        home = self._home
+        if self._io is None or home is None or not self._io.here:
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
+
+    async def _stop_io(self) -> None:
+        io, self._io = self._io, None
+        if io is not None:
+            await io.stop()
+
+    def _put(self, item: object) -> None:
+        """Queue `item` for `output()`, from the front end's loop or the session's thread, in order."""
+        io, home = self._io, self._home
+        if io is None or home is None or not io.here:
+            self._queue.put_nowait(item)
+            return
+        try:
+            home.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the front end's loop is closed: nobody reads any more
+            pass
+
     # --- for provider modules -------------------------------------------------------------------
 
     def _emit(self, chunk: Chunk) -> None:
-        """Deliver a chunk to `output()`. Audio with an odd byte count loses its last byte, with an error."""
+        """Deliver a chunk to `output()` (through `on_chunk`). Audio with an odd byte count loses its last byte, with an error."""
         if self._closed:
             return
         if isinstance(chunk, AudioChunk) and len(chunk.pcm) % 2:
-            self._queue.put_nowait(
+            self._deliver(
                 ErrorChunk(f"the provider sent {len(chunk.pcm)} bytes of 16-bit audio, an odd number; the last byte was dropped")
             )
             chunk = AudioChunk(chunk.pcm[:-1], chunk.rate)
-        self._queue.put_nowait(chunk)
+        self._deliver(chunk)
+
+    def _deliver(self, chunk: Chunk) -> None:
+        hook = self.on_chunk
+        if hook is not None:
+            kept = hook(chunk)
+            if kept is None:
+                return
+            chunk = kept
+        self._put(chunk)
 
     def _emit_audio_base64(self, data: object, rate: int) -> None:
         """Deliver a base64 audio payload; a malformed one becomes an `ErrorChunk` and is dropped."""
@@ -272,7 +338,7 @@ class BidiSession(abc.ABC):
             await self.interrupt()
             return
         try:
-            await hook()
+            await self._at_home(hook())
         except Exception as error:  # noqa: BLE001 - a broken front-end hook must not end the session
             self._emit(ErrorChunk(f"handling the user's speech over the reply failed: {type(error).__name__}: {error}"))
 
@@ -282,9 +348,9 @@ class BidiSession(abc.ABC):
             return
         self.error = error
         hint = getattr(error, "hint", "")
-        self._queue.put_nowait(ErrorChunk(error.message, hint, bool(getattr(error, "retryable", False))))
+        self._deliver(ErrorChunk(error.message, hint, bool(getattr(error, "retryable", False))))
         self._closed = True
-        self._queue.put_nowait(_END)
+        self._put(_END)
 
     def _check_open(self) -> None:
         if self._closed:

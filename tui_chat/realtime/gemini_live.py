@@ -421,7 +421,7 @@ class GeminiLiveSession(WsBidiSession):
     async def _answer_calls(self, calls: list[ToolCall]) -> None:
         task = asyncio.current_task()
         try:
-            results = await run_calls(self.config.tools, calls)
+            results = await self._at_home(run_calls(self.config.tools, calls))  # the approval is the front end's
             responses = []
             for call, result in zip(calls, results):
                 if call.id in self._cancelled_calls:

@@ -502,7 +502,7 @@ class OpenAIRealtimeSession(WsBidiSession):
             await self._request_response()
 
     async def _answer_calls(self, calls: list[ToolCall]) -> None:
-        results = await run_calls(self.config.tools, calls)
+        results = await self._at_home(run_calls(self.config.tools, calls))  # the approval is the front end's
         for call, result in zip(calls, results):
             output = {"type": "function_call_output", "call_id": call.id, "output": result.content}
             await self._send({"type": "conversation.item.create", "item": output})

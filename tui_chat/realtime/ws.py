@@ -19,6 +19,8 @@ lost connection (`_connection_lost`). The rules, the same for every provider:
   skipped; the session goes on. Binary frames are read as UTF-8 JSON text.
 - `max_message_bytes` (16 MiB, websockets' own default is 1 MiB) bounds one server message; a
   larger one ends the session with a message naming the option.
+- All of it (connecting, reading, decoding, sending, reconnecting) runs on the session's own
+  thread and loop (`BidiSession.threaded`), so a busy front end never holds up its reply audio.
 - Audio sent while reconnecting is dropped (it is live, and stale by the time it could go);
   anything else sent then waits and is sent once the connection is back.
 
@@ -151,6 +153,7 @@ class WsBidiSession(BidiSession):
     """The registry name of the text provider whose key this session uses."""
     exact_markers: tuple[bytes, ...] = ()
     """Server messages containing one of these are parsed with `json.loads` (exact big integers)."""
+    threaded = True  # read, decode and reconnect on the session's own thread (see `base`)
 
     def __init__(self, settings: ProviderSettings | None = None) -> None:
         super().__init__()

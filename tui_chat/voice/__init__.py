@@ -12,6 +12,7 @@ Modules, one idea each:
   turns         turn detection on top of a VAD: pre-roll, maximum turn length
   modal_turns   KeyTiming and ModalTurns: push-to-talk, hold and hands-free turn taking
   metered_sink  a playback sink that measures the reply audio as it is heard
+  playback_lane PlaybackLane: reply audio to the speaker as it arrives, on the model session's thread
   session       VoiceSession: microphone -> VAD -> turns -> BidiSession -> speaker; decides how replies end
   history       VoiceHistory: the exchanges into the conversation in order, each reply once it ended
   headless      run_voice(): a voice session without the TUI, for `tui-chat voice`

@@ -1,11 +1,13 @@
 """`MeteredSink`: a playback sink that measures the reply audio as it is heard, for a meter.
 
 Textual-free; the chat's voice mode wraps the speaker in it and reads `reading(at)` for the
-output side of its level meter.
+output side of its level meter. Reply audio is written on the model session's own thread
+(`playback_lane`) while the meter reads on the front end's loop, so what they share is locked.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from typing import Any, Hashable
 
@@ -36,35 +38,38 @@ class MeteredSink:
         self._measured_to = 0.0
         self._last_at: float | None = None
         self._last = SILENCE
+        self._lock = threading.Lock()  # `write` and `flush` (any thread) against `reading` (the front end's)
 
     @property
     def error(self) -> Any:
         return self.inner.error
 
     def write(self, samples: np.ndarray, rate: int, tag: Hashable = None) -> None:
-        self.inner.write(samples, rate, tag)
-        if self._meter is None:
-            self._meter_rate = rate
-            self._meter = LevelMeter(rate)
-        if rate != self._meter_rate:
-            samples = resample(samples, rate, self._meter_rate)
-        if samples.size:
-            self._pieces.append((self._written, samples))
-            self._written += samples.size / self._meter_rate
+        with self._lock:
+            self.inner.write(samples, rate, tag)
+            if self._meter is None:
+                self._meter_rate = rate
+                self._meter = LevelMeter(rate)
+            if rate != self._meter_rate:
+                samples = resample(samples, rate, self._meter_rate)
+            if samples.size:
+                self._pieces.append((self._written, samples))
+                self._written += samples.size / self._meter_rate
 
     def advance(self, samples: int, rate: int) -> None:
         self.inner.advance(samples, rate)
 
     def flush(self, *, keep_current: bool = False) -> float:
-        dropped = self.inner.flush(keep_current=keep_current)
-        self._written = max(self._measured_to, self._written - dropped)
-        while self._pieces and self._pieces[-1][0] >= self._written:
-            self._pieces.pop()
-        if self._pieces:
-            start, samples = self._pieces[-1]
-            keep = int(round((self._written - start) * self._meter_rate))
-            self._pieces[-1] = (start, samples[:keep])
-        return dropped
+        with self._lock:
+            dropped = self.inner.flush(keep_current=keep_current)
+            self._written = max(self._measured_to, self._written - dropped)
+            while self._pieces and self._pieces[-1][0] >= self._written:
+                self._pieces.pop()
+            if self._pieces:
+                start, samples = self._pieces[-1]
+                keep = int(round((self._written - start) * self._meter_rate))
+                self._pieces[-1] = (start, samples[:keep])
+            return dropped
 
     @property
     def pending_s(self) -> float:
@@ -89,9 +94,10 @@ class MeteredSink:
             return SILENCE
         elapsed = 0.0 if self._last_at is None else min(0.5, max(0.0, at - self._last_at))
         self._last_at = at
-        heard = min(self._written, max(self._measured_to, self._written - self.inner.pending_s))
-        played = self._take(self._measured_to, heard)
-        self._measured_to = heard
+        with self._lock:  # (the measuring below works on what is taken, outside the lock)
+            heard = min(self._written, max(self._measured_to, self._written - self.inner.pending_s))
+            played = self._take(self._measured_to, heard)
+            self._measured_to = heard
         rate = self._meter_rate
         quiet = max(0, int(round(elapsed * rate)) - played.size)
         if played.size + quiet == 0:

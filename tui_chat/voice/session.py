@@ -8,6 +8,11 @@ it ends, the source, the sink and the model's session are closed.
 Time is audio time: the samples taken from the source, so a file read fast behaves as it would
 live. The sink is advanced by the input (a virtual speaker) or keeps its own time (a device).
 
+Reply audio goes to the sink as it arrives, on the model session's own thread, not after waiting
+for this loop (`playback_lane.PlaybackLane`, the model session's `on_chunk`): a front end whose
+loop is held up by a busy screen keeps its speaker fed. The sink's tags are the lane's segments;
+`_heard_s(reply)` is how much of a reply was heard.
+
 Interruption, when the user starts speaking while the assistant is talking (a reply in progress
 or reply audio still queued):
   ignore     nothing happens; the user's speech is still a turn
@@ -66,8 +71,9 @@ from .events import (
 )
 from ..audio.clock import AudioClock
 from ..audio.levels import LevelMeter
-from ..audio.pcm import array_to_pcm, pcm_to_array
+from ..audio.pcm import array_to_pcm
 from ..audio.playback import PlaybackSink
+from .playback_lane import PlaybackLane
 from .settings import INTERRUPTIONS
 from ..audio.sources import AudioSource
 from .turns import TurnAudio, TurnDetector, TurnEnd, TurnParams, TurnStart, TurnTaker
@@ -131,13 +137,16 @@ class VoiceSession:
         self.server_turns = bidi.config.turn_detection == "server"
         """The provider takes the turns (see the module text)."""
         bidi.on_user_speech = self._user_speech
+        self._lane = PlaybackLane(sink, server_turns=self.server_turns)
+        bidi.on_chunk = self._lane.take
+        self._segment = 1  # the lane's segment of the chunks read here: 1 + the reply ends read
+        self._segments: dict[int, int] = {}  # reply -> the segment its audio is tagged with
         self._clock = AudioClock(self.rate)
         self._events: asyncio.Queue[object] = asyncio.Queue()
         self._changed = asyncio.Event()  # set with every event: the end of the input waits on it
         self._pending = 0  # turns and texts sent and not yet answered
         self._owed = 0  # server turns: turns heard and texts sent, each owed a reply
         self._streaming = False  # server turns: frames are going to the provider
-        self._discarding = False
         self._reply: int | None = None  # the number of the reply in progress
         self._reply_audio = 0.0
         self._words = SpokenWords()  # the reply in progress's words, stamped with its audio position
@@ -173,11 +182,11 @@ class VoiceSession:
         the front end stops the session, now or by leaving `run()` early: with `status` ("cancelled",
         "error"). A session that ends by itself ends them itself."""
         ends = [
-            self._ended(reply, status, audio_s, self.sink.played_s(reply), words)
+            self._ended(reply, status, audio_s, self._heard_s(reply), words)
             for reply, (audio_s, words) in self._playing_out.items()
         ]
         if self._reply is not None:
-            ends.append(self._ended(self._reply, status, self._reply_audio, self.sink.played_s(self._reply), self._words))
+            ends.append(self._ended(self._reply, status, self._reply_audio, self._heard_s(self._reply), self._words))
         return ends
 
     @property
@@ -236,6 +245,15 @@ class VoiceSession:
     def _emit(self, event: VoiceEvent) -> None:
         self._events.put_nowait(event)
         self._changed.set()
+
+    def _heard_s(self, reply: int | None) -> float:
+        """Seconds of reply `reply`'s audio played so far (0 for none)."""
+        segment = self._segments.get(reply) if reply is not None else None
+        return self.sink.played_s(segment) if segment is not None else 0.0
+
+    def _reply_of(self, segment: object) -> int | None:
+        """The reply whose audio is tagged `segment` (None: one not yet read here, or none)."""
+        return next((reply for reply, seg in self._segments.items() if seg == segment), None)
 
     def _fail(self, message: str, hint: str = "", error: TuiChatError | None = None) -> None:
         if self.error is None:
@@ -418,14 +436,15 @@ class VoiceSession:
         """Cut the reply: flush playback (all, or all but the piece playing for "deferred"),
         drop what still arrives of it, report a `BargeIn` and tell the model how much was heard."""
         strategy = strategy or self.options.interruption
-        playing = self.sink.playing
-        reply = playing if isinstance(playing, int) else self._reply
-        played = self.sink.played_s(reply) if reply is not None else 0.0
+        playing = self.sink.playing  # a segment: its reply may not have been read here yet
+        reply = self._reply_of(playing) if playing is not None else None
+        if reply is None:
+            reply = self._reply
+        played = self.sink.played_s(playing) if playing is not None else self._heard_s(reply)
         self._settle_playback()
-        heard = {cut: self.sink.played_s(cut) for cut in self._playing_out}
-        flushed = self.sink.flush(keep_current=strategy == "deferred")
-        if self._reply is not None:
-            self._discarding = True  # what is still on its way from the interrupted reply is dropped
+        heard = {cut: self._heard_s(cut) for cut in self._playing_out}
+        # What is still on its way of the reply being cut is dropped (by the lane, as it comes).
+        flushed = self._lane.cut(keep_current=strategy == "deferred")
         self._emit(BargeIn(self.now, strategy, reply, flushed, played, cause))
         self._settle_playback(cut=True, heard=heard)
         await self.bidi.interrupt(played=played)
@@ -434,6 +453,7 @@ class VoiceSession:
         if self._reply is None:
             self.reply_count += 1
             self._reply = self.reply_count
+            self._segments[self._reply] = self._segment
             self._reply_audio = 0.0
             self._words = SpokenWords()
             self._emit(ReplyStarted(self.now, self._reply))
@@ -446,10 +466,12 @@ class VoiceSession:
             self._start_reply()
         reply, self._reply = self._reply, None
         assert reply is not None
-        if status == "complete" and self._still_playing(reply, self._reply_audio):
-            self._playing_out[reply] = (self._reply_audio, self._words)
-            return
-        self._emit(self._ended(reply, status, self._reply_audio, self.sink.played_s(reply), self._words))
+        if status == "complete" and self._heard_s(reply) < self._reply_audio - 0.01:
+            if self.sink.pending_s > 0:
+                self._playing_out[reply] = (self._reply_audio, self._words)
+                return
+            status = "interrupted"  # its audio was cut (flushed) before its end was read here
+        self._emit(self._ended(reply, status, self._reply_audio, self._heard_s(reply), self._words))
 
     def _ended(self, reply: int, status: str, audio_s: float, played_s: float, words: SpokenWords) -> ReplyEnded:
         """How reply `reply` ended: complete with all its words, else with the words heard of it
@@ -458,13 +480,13 @@ class VoiceSession:
         return ReplyEnded(self.now, reply, status, audio_s, played_s, text, words.text)
 
     def _still_playing(self, reply: int, audio_s: float) -> bool:
-        return self.sink.pending_s > 0 and self.sink.played_s(reply) < audio_s - 0.01
+        return self.sink.pending_s > 0 and self._heard_s(reply) < audio_s - 0.01
 
     def _settle_playback(self, *, cut: bool = False, heard: dict[int, float] | None = None) -> None:
         """End the replies that all came while their audio played: complete once heard out; with
         `cut` (their audio was flushed, or the session ends) interrupted, after `heard` seconds."""
         for reply, (audio_s, words) in list(self._playing_out.items()):
-            played = (heard or {}).get(reply, self.sink.played_s(reply))
+            played = (heard or {}).get(reply, self._heard_s(reply))
             if cut or not self._still_playing(reply, audio_s):
                 del self._playing_out[reply]
                 status = "complete" if played >= audio_s - 0.01 else "interrupted"
@@ -475,19 +497,13 @@ class VoiceSession:
             chunk = clean_chunk(raw)
             if isinstance(chunk, ErrorChunk) and self.bidi.error is not None and chunk.message == clean(self.bidi.error.message):
                 continue  # the error that ended the session: reported once, as a SessionError
-            if isinstance(chunk, AudioChunk):
-                if self._discarding:
-                    continue
+            if isinstance(chunk, AudioChunk):  # (the lane has queued it for the sink)
                 self._start_reply()
-                samples = pcm_to_array(chunk.pcm)
-                self.sink.write(samples, chunk.rate, tag=self._reply)
-                self._reply_audio += samples.size / chunk.rate
+                self._reply_audio += len(chunk.pcm) // 2 / chunk.rate
                 continue
             if isinstance(chunk, (TranscriptChunk, TextDelta)):
                 assistant = isinstance(chunk, TextDelta) or chunk.role is Role.ASSISTANT
                 if assistant:
-                    if self._discarding:
-                        continue
                     self._start_reply()
                     if isinstance(chunk, TranscriptChunk) and chunk.final:
                         self._words.final = chunk.text
@@ -495,19 +511,18 @@ class VoiceSession:
                         self._words.add(self._reply_audio, chunk.text)
             self._emit(ProviderChunk(self.now, chunk))
             if isinstance(chunk, Done):
-                self._discarding = False
                 self._end_reply("complete")
+                self._segment += 1
                 self._reply_answered()
             elif isinstance(chunk, Interrupted):
                 after_done = self._reply is None and bool(self._playing_out)  # the cut reply had all come
-                if self.server_turns and not self._discarding:
-                    heard = {cut: self.sink.played_s(cut) for cut in self._playing_out}
-                    self.sink.flush()  # the provider cut the reply by itself: what is queued of it stops too
-                    self._settle_playback(cut=True, heard=heard)
-                self._discarding = False
+                if self.server_turns:
+                    # Cut by the provider (the lane flushed their audio) or by us (already settled).
+                    self._settle_playback(cut=True)
                 if not after_done:
                     self._end_reply("interrupted")
                     self._reply_answered()
+                self._segment += 1
         if self._reply is not None:
             self._end_reply("error")
         if self.bidi.error is not None:
