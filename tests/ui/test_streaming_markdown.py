@@ -498,3 +498,37 @@ async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_w
     assert message.status is ReplyStatus.COMPLETE
     assert not message.has_class("-ended-cancelled") and "cancelled" not in status
     assert message.text == text
+
+
+async def test_a_table_cell_growing_within_its_column_is_repainted_without_a_layout() -> None:
+    """A streamed table grows cell by cell: a cell whose text still fits its column (not its widest)
+    changes no size, so nothing on the screen is laid out again; one that widens its column is."""
+    reply = StreamingMarkdown()
+    app = Harness(reply)
+    reference = ReferenceMarkdown()
+    reference_app = Harness(reference)
+    text = "| a much wider header | size |\n| --- | ---: |\n| lo"
+    async with app.run_test(size=(60, 20)) as pilot, reference_app.run_test(size=(60, 20)) as reference_pilot:
+        await pilot.pause()
+        screen = app.screen
+        layouts = 0
+        lay_out = screen._refresh_layout
+
+        def counted(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += 1
+            lay_out(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        for piece, lays_out in ((text, True), ("g", False), (" file", False), (" name that is much longer", True)):
+            text += piece if piece is not text else ""
+            before = layouts
+            reply.append(piece)
+            await reply.wait_flushed()
+            await pilot.pause()
+            await pilot.pause()
+            assert (layouts > before) is lays_out, repr(piece)
+            await reference.update(text)
+            await reference_pilot.pause()
+            assert region_lines(app, reply) == region_lines(reference_app, reference), repr(text)
+        await reply.finish()

@@ -196,13 +196,14 @@ def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
     widget._token = token
 
 
-def show_grown(widget: Static, content: Content) -> None:
-    """Show `content` in `widget`, laying the screen out again only if the widget's size changes.
+def show_grown(widget: Static, content: Content, *, layout: bool = False) -> None:
+    """Show `content` in `widget`, laying the screen out again only if the widget's size changes
+    (or `layout`: the caller knows of another size that does).
 
     Streamed text mostly grows within the last line of a paragraph or a line of code: then only
     that widget is painted again, and nothing else on screen is arranged, measured or rendered.
     """
-    widget.update(content, layout=_resizes(widget, content))
+    widget.update(content, layout=layout or _resizes(widget, content))
 
 
 def _resizes(widget: Static, content: Content) -> bool:
