@@ -234,3 +234,4 @@ async def test_a_screen_laid_out_once_lays_out_once_for_a_growing_text_and_draws
     assert textual_counts[0] == 2  # the defect worked around: a second layout that moves nothing
     assert once_counts[0] == 1
     assert once_counts[2] <= textual_counts[2]
+

@@ -315,8 +315,8 @@ class LayoutOnce(_ScreenMixin):
     reply cost). Those requests are dropped here, as the layout that made them already holds what
     they ask for: a request made during the layout by a widget it placed before, and any request
     still pending from a widget it placed for the first time (it was measured as it is now). A
-    widget whose scrollbars came or went keeps its request (its gutter changed; a new scrollable
-    widget always does), and so does a widget placed before that asked before the layout (the
+    widget whose scrollbars came or went keeps its request (its gutter changed; a new widget with
+    a scrollbar always does), and so does a widget placed before that asked before the layout (the
     arrangement around it may be cached from before its change).
 
     A mixin, put before the screen class.
@@ -338,7 +338,7 @@ class LayoutOnce(_ScreenMixin):
                 if widget._layout_updates == updates + 1 and widget.scrollbars_enabled == scrollbars:
                     widget._layout_required = False
                     widget._layout_updates = updates
-            elif widget not in placed and not widget.is_scrollable:
+            elif widget not in placed and not any(widget.scrollbars_enabled):
                 widget._layout_required = False
 
 
