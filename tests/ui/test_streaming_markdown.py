@@ -532,3 +532,28 @@ async def test_a_table_cell_growing_within_its_column_is_repainted_without_a_lay
             await reference_pilot.pause()
             assert region_lines(app, reply) == region_lines(reference_app, reference), repr(text)
         await reply.finish()
+
+
+async def test_a_growing_heading_is_updated_in_its_widget_and_looks_as_a_plain_markdown_at_every_step() -> None:
+    """A heading streams in word by word like a paragraph: its widget is built once and updated,
+    not built and mounted again for each word (each mount a layout of the screen)."""
+    reply = StreamingMarkdown()
+    app = Harness(reply)
+    reference = ReferenceMarkdown()
+    reference_app = Harness(reference)
+    text = ""
+    async with app.run_test(size=(50, 20)) as pilot, reference_app.run_test(size=(50, 20)) as reference_pilot:
+        await pilot.pause()
+        built = []
+        for piece in ("## Reading", " the", " **log", " file**", "\n\nThe", " end", "\n\nSetext", "\n---", "\n"):
+            text += piece
+            reply.append(piece)
+            await reply.wait_flushed()
+            await pilot.pause()
+            built.append(reply.blocks_built)
+            await reference.update(text)
+            await reference_pilot.pause()
+            assert region_lines(app, reply) == region_lines(reference_app, reference), repr(text)
+        await reply.finish()
+    assert built[:4] == [1, 1, 1, 1]  # the heading, built once
+    assert built[6] < built[7]  # a paragraph turned into a setext heading: another kind of block, built anew

@@ -164,7 +164,7 @@ def set_markdown_source(markdown: Markdown, text: str) -> None:
 
 
 def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None:
-    """Show a paragraph's new inline content in its existing widget (as its `set_content` would)."""
+    """Show a paragraph's or heading's new inline content in its existing widget (as its `set_content` would)."""
     widget._token = token
     widget._inline_token = inline
     content = widget._token_to_content(inline)
