@@ -1,7 +1,7 @@
 """Streaming at real model speeds: CPU, frames and latency of a reply arriving at fixed chunk rates.
 
 Run:  python bench/stream_rate.py [--rates 25,50,200] [--seconds 6] [--repeat 1] [--size 120x40]
-                                 [--apps ours,static,mdstream] [--profile ours:50]
+                                 [--apps ours,static,mdstream] [--profile ours:50] [--fixed 2]
 
 `bench/stream_render.py` measures how fast a backlog is drained (zero delay). Models stream far
 slower than that, and there the cost that matters is CPU: this script sends the same realistic
@@ -35,6 +35,13 @@ Then the goals of issue 15, ours against static in the same run: CPU ms per chun
 With --repeat > 1 each figure is the median of the runs (keys and paints pooled).
 --profile APP:RATE runs one measurement with cProfile on (from the first chunk to the done frame)
 and prints the top functions instead.
+
+--fixed N measures ours doing a fixed amount of work instead, for comparing two trees on a busy
+machine: rate x --seconds chunks, N at a time, each batch shown (its flush done and a frame
+painted) before the next arrives, so that every run makes the same flushes and frames whatever the
+load. (Under a paced schedule a cheaper frame buys more frames, and a starved process fewer: CPU
+per chunk then follows the frame rate.) Prints the app's CPU ms in all and per frame, the layouts
+(full reflows) and frames, and the CPU of those two parts; with --repeat, each run's figures.
 """
 
 from __future__ import annotations
@@ -287,6 +294,71 @@ async def measure(
     }
 
 
+async def measure_fixed(count: int, per_frame: int, size: tuple[int, int]) -> dict:
+    """Ours fed `count` chunks, `per_frame` at a time, each batch shown before the next (see --fixed)."""
+    app_ready: asyncio.Future[App] = asyncio.get_running_loop().create_future()
+
+    class Lockstep(Schedule):
+        async def paced(self) -> AsyncIterator[str]:
+            app = await app_ready
+            for index, chunk in enumerate(self.chunks):
+                self.arrived.append(time.perf_counter())
+                yield chunk
+                if index % per_frame == per_frame - 1:
+                    await app.query(StreamingMarkdown).last().wait_flushed()
+                    await app.screen.wait_for_refresh()
+
+    schedule = Lockstep(1.0, reply_chunks(count))
+    target = ours_target(schedule)
+    app = target.app
+    costs = {"layouts": 0, "layout_ms": 0.0, "frames": 0, "frame_ms": 0.0}
+
+    def timed(method: Callable, what: str) -> Callable:
+        def run(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                costs[what + "s"] += 1
+                costs[what + "_ms"] += (time.process_time() - started) * 1000
+
+        return run
+
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        compositor.reflow = timed(compositor.reflow, "layout")  # type: ignore[method-assign]
+        compositor.render_update = timed(compositor.render_update, "frame")  # type: ignore[method-assign]
+        app_ready.set_result(app)
+        started = time.process_time()
+        await target.stream()
+        cpu_ms = (time.process_time() - started) * 1000
+        await pilot.pause()
+    return {"cpu_ms": cpu_ms, **costs}
+
+
+def fixed(args: argparse.Namespace, rate: float, size: tuple[int, int]) -> int:
+    count = int(rate * args.seconds)
+    if args.run:  # a child: one measurement, printed as JSON
+        print(json.dumps(asyncio.run(measure_fixed(count, args.fixed, size))))
+        return 0
+    print(f"stream_rate --fixed: ours, {count} chunks, {args.fixed} per frame, {size[0]}x{size[1]}, one process per run")
+    print(f"{'cpu ms':>8}{'per frame':>10}{'layouts':>9}{'layout ms':>10}{'frames':>8}{'frame ms':>10}")
+    command = [sys.executable, __file__, "--run", "ours", "--fixed", str(args.fixed), "--rates", str(rate)]
+    command += ["--seconds", str(args.seconds), "--size", args.size]
+    for _ in range(args.repeat):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"--fixed failed:\n{done.stderr[-4000:]}")
+        run = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"{run['cpu_ms']:>8.0f}{run['cpu_ms'] / max(1, run['frames']):>10.2f}{run['layouts']:>9}"
+            f"{run['layout_ms']:>10.0f}{run['frames']:>8}{run['frame_ms']:>10.0f}",
+            flush=True,
+        )
+    return 0
+
+
 def run_in_child(name: str, rate: float, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--run", name, "--rates", str(rate), "--seconds", str(args.seconds)]
     command += ["--size", args.size]
@@ -340,6 +412,7 @@ def main() -> int:
     parser.add_argument("--size", default="120x40", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("--apps", default="ours,static,mdstream", help="comma-separated: ours, static, mdstream")
     parser.add_argument("--profile", metavar="APP:RATE", help="profile one run (cProfile) instead")
+    parser.add_argument("--fixed", type=int, metavar="N", help="ours doing fixed work, N chunks per frame (see above)")
     parser.add_argument("--run", choices=tuple(TARGETS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     rates = [float(part) for part in args.rates.split(",") if part.strip()]
@@ -347,6 +420,8 @@ def main() -> int:
     size = (width, height)
     if args.profile:
         return profile(args.profile, args, size)
+    if args.fixed:
+        return fixed(args, rates[0], size)
     if args.run:  # a child: one measurement, printed as JSON
         rate = rates[0]
         print(json.dumps(asyncio.run(measure(args.run, rate, int(rate * args.seconds), size))))

@@ -498,3 +498,72 @@ async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_w
     assert message.status is ReplyStatus.COMPLETE
     assert not message.has_class("-ended-cancelled") and "cancelled" not in status
     assert message.text == text
+
+
+
+class SideBySide:
+    """A reply streaming in one app and a plain Markdown of the same text in another, compared at
+    every step (`grow`)."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.size = size
+        self.reply = StreamingMarkdown()
+        self.app = Harness(self.reply)
+        self.reference = ReferenceMarkdown()
+        self.reference_app = Harness(self.reference)
+        self.text = ""
+
+    async def __aenter__(self) -> SideBySide:
+        self._runs = [self.app.run_test(size=self.size), self.reference_app.run_test(size=self.size)]
+        self.pilot, self.reference_pilot = [await run.__aenter__() for run in self._runs]
+        await self.pilot.pause()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.reply.finish()
+        for run in reversed(self._runs):
+            await run.__aexit__(*exc_info)
+
+    async def grow(self, piece: str) -> None:
+        """Stream `piece` in, show it (and any layout it asks for), and check both screens are alike."""
+        self.text += piece
+        self.reply.append(piece)
+        await self.reply.wait_flushed()
+        await self.pilot.pause()
+        await self.pilot.pause()  # a layout asked for by the one before it runs here
+        await self.reference.update(self.text)
+        await self.reference_pilot.pause()
+        assert region_lines(self.app, self.reply) == region_lines(self.reference_app, self.reference), repr(self.text)
+
+
+async def test_a_table_cell_growing_within_its_column_is_repainted_without_a_layout() -> None:
+    """A streamed table grows cell by cell: a cell whose text still fits its column (not its widest)
+    changes no size, so nothing on the screen is laid out again; one that widens its column is."""
+    async with SideBySide((60, 20)) as both:
+        screen = both.app.screen
+        layouts = 0
+        lay_out = screen._refresh_layout
+
+        def counted(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += 1
+            lay_out(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        table = "| a much wider header | size |\n| --- | ---: |\n| lo"
+        for piece, lays_out in ((table, True), ("g", False), (" file", False), (" name that is much longer", True)):
+            before = layouts
+            await both.grow(piece)
+            assert (layouts > before) is lays_out, repr(piece)
+
+
+async def test_a_growing_heading_is_updated_in_its_widget_and_looks_as_a_plain_markdown_at_every_step() -> None:
+    """A heading streams in word by word like a paragraph: its widget is built once and updated,
+    not built and mounted again for each word (each mount a layout of the screen)."""
+    built = []
+    async with SideBySide((50, 20)) as both:
+        for piece in ("## Reading", " the", " **log", " file**", "\n\nThe", " end", "\n\nSetext", "\n---", "\n"):
+            await both.grow(piece)
+            built.append(both.reply.blocks_built)
+    assert built[:4] == [1, 1, 1, 1]  # the heading, built once
+    assert built[6] < built[7]  # a paragraph turned into a setext heading: another kind of block, built anew

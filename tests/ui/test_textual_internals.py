@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import textual
 from textual.app import App, ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.css.styles import Styles
 from textual.driver import Driver
 from textual.strip import Strip
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Markdown, Static
 
@@ -101,18 +102,21 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_get_headers_and_rows": internals.MarkdownTable,
         "_clear_arrangement_cache": Widget,
         "_sequence_to_key_events": XTermParser,
+        "_refresh_layout": Screen,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
     app = App()
     assert "_driver" in vars(app)
     assert {"_markdown", "_table_of_contents"} <= set(vars(Markdown("x")))
+    assert {"_layout_required", "_layout_updates"} <= set(vars(Static()))
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
         assert f"self.{name} = " in driver_init or f"self.{name}: " in driver_init, name
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
+    covered |= {"_layout_required", "_layout_updates"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
@@ -172,3 +176,62 @@ async def test_a_container_with_alike_lines_shows_what_textual_draws_and_growing
         assert region_lines(app, alike) == region_lines(app, box)
         if "border:" not in css:
             assert alike.content_lines - before <= 2  # a line or two, not one per line of its height
+
+
+class CountedScreen(Screen[None]):
+    """A screen holding a log (a scrolling column of text), counting its layouts."""
+
+    DEFAULT_CSS = "CountedScreen VerticalScroll { height: 8; } CountedScreen Static { height: auto; }"
+
+    layouts = 0
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("line 0", id="text")
+        yield Static("under the log")
+
+    def _refresh_layout(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.layouts += 1
+        super()._refresh_layout(*args, **kwargs)
+
+
+class LayoutOnceScreen(internals.LayoutOnce, CountedScreen):
+    """The same screen, laid out by `LayoutOnce`."""
+
+
+class ScreenApp(App[None]):
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self.counted = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.counted)
+
+
+async def _grown(screen: CountedScreen, pilot, lines: int) -> int:
+    """Grow the text to `lines` lines; the layouts that took, once the screen is still."""
+    before = screen.layouts
+    screen.query_one("#text", Static).update("\n".join(f"line {n}" for n in range(lines)))
+    for _ in range(4):  # a layout asked for by the one before it runs at the next of these
+        await pilot.pause()
+    return screen.layouts - before
+
+
+@pytest.mark.parametrize("lines", [2, 3, 12, 2])
+async def test_a_screen_laid_out_once_lays_out_once_for_a_growing_text_and_draws_what_textual_draws(lines: int) -> None:
+    """Textual lays the screen out twice when a text grows (each grown widget's new size asks for
+    another layout); `LayoutOnce` once, and draws the same, also when the log's scrollbar comes (12
+    lines in 8) or goes again (2 after 12)."""
+    drawn = {}
+    for screen in (CountedScreen(), LayoutOnceScreen()):
+        app = ScreenApp(screen)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            counts = [await _grown(screen, pilot, n) for n in (2, 12, lines)]
+            drawn[type(screen)] = (counts, region_lines(app, screen), screen.query_one(VerticalScroll).scrollbars_enabled)
+    (textual_counts, textual_lines, textual_bars), (once_counts, once_lines, once_bars) = drawn.values()
+    assert once_lines == textual_lines and once_bars == textual_bars
+    assert textual_counts[0] == 2  # the defect worked around: a second layout that moves nothing
+    assert once_counts[0] == 1
+    assert once_counts[2] <= textual_counts[2]
+

@@ -18,7 +18,8 @@ What tui-chat needs that Textual keeps private:
 - the running driver of an app (`App._driver`), Footer's "bindings ready" flag, and the title
   widget of a `Collapsible`;
 - how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
-  on every line when it has no top or bottom edge.
+  on every line when it has no top or bottom edge;
+- how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ from textual.widgets import Static
 from textual.widgets._collapsible import CollapsibleTitle
 
 if TYPE_CHECKING:
+    _ScreenMixin = Screen[Any]
+else:
+    _ScreenMixin = object
+
+if TYPE_CHECKING:
     from markdown_it.token import Token
     from rich.text import Text
     from textual.widgets._markdown import (
@@ -50,7 +56,9 @@ if TYPE_CHECKING:
     from textual import events
     from textual.app import App
     from textual.driver import Driver
+    from textual.geometry import Size
     from textual.message_pump import MessagePump
+    from textual.screen import Screen
     from textual.widgets import Footer, Markdown
 
 __all__ = [
@@ -67,6 +75,7 @@ __all__ = [
     "Read1",
     "TokenCallback",
     "AlikeLines",
+    "LayoutOnce",
     "XTermParserWithHook",
     "block_showing",
     "current_message_pump",
@@ -118,9 +127,12 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_headers",
         "_highlighted_code",
         "_inline_token",
+        "_layout_required",
+        "_layout_updates",
         "_markdown",
         "_nodes",
         "_parse_markdown",
+        "_refresh_layout",
         "_rows",
         "_sequence_to_key_events",
         "_table_of_contents",
@@ -152,7 +164,7 @@ def set_markdown_source(markdown: Markdown, text: str) -> None:
 
 
 def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None:
-    """Show a paragraph's new inline content in its existing widget (as its `set_content` would)."""
+    """Show a paragraph's or heading's new inline content in its existing widget (as its `set_content` would)."""
     widget._token = token
     widget._inline_token = inline
     content = widget._token_to_content(inline)
@@ -184,13 +196,14 @@ def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
     widget._token = token
 
 
-def show_grown(widget: Static, content: Content) -> None:
-    """Show `content` in `widget`, laying the screen out again only if the widget's size changes.
+def show_grown(widget: Static, content: Content, *, layout: bool = False) -> None:
+    """Show `content` in `widget`, laying the screen out again only if the widget's size changes
+    (or `layout`: the caller knows of another size that does).
 
     Streamed text mostly grows within the last line of a paragraph or a line of code: then only
     that widget is painted again, and nothing else on screen is arranged, measured or rendered.
     """
-    widget.update(content, layout=_resizes(widget, content))
+    widget.update(content, layout=layout or _resizes(widget, content))
 
 
 def _resizes(widget: Static, content: Content) -> bool:
@@ -290,6 +303,43 @@ def _lines_alike(widget: Widget) -> bool:
         and styles.keyline[0] == "none"
         and not styles.has_rule("hatch")
     )
+
+
+class LayoutOnce(_ScreenMixin):
+    """A screen that lays out once for a change, where Textual lays out twice.
+
+    In a layout Textual records each widget's new size as its `virtual_size`, a reactive that asks
+    for a layout of that widget: every widget that grew (a streaming paragraph, the reply and the
+    log around it) asked for the next frame to lay the screen out again, which found nothing to
+    move but re-arranged and re-measured all it had just done (a quarter of the CPU a streamed
+    reply cost). Those requests are dropped here, as the layout that made them already holds what
+    they ask for: a request made during the layout by a widget it placed before, and any request
+    still pending from a widget it placed for the first time (it was measured as it is now). A
+    widget whose scrollbars came or went keeps its request (its gutter changed; a new widget with
+    a scrollbar always does), and so does a widget placed before that asked before the layout (the
+    arrangement around it may be cached from before its change).
+
+    A mixin, put before the screen class.
+    """
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        placed = self._compositor.widgets
+        before = {
+            widget: (widget._layout_updates, widget.scrollbars_enabled)
+            for widget in placed
+            if not widget._layout_required
+        }
+        super()._refresh_layout(size, scroll)
+        for widget in self._compositor.widgets:
+            if not widget._layout_required:
+                continue
+            if widget in before:
+                updates, scrollbars = before[widget]
+                if widget._layout_updates == updates + 1 and widget.scrollbars_enabled == scrollbars:
+                    widget._layout_required = False
+                    widget._layout_updates = updates
+            elif widget not in placed and not any(widget.scrollbars_enabled):
+                widget._layout_required = False
 
 
 def forget_arrangement(widget: Widget) -> None:

@@ -37,6 +37,7 @@ from ...chunks import (
 )
 from ...errors import TuiChatError
 from ...safe_text import clean
+from .._textual_internals import LayoutOnce
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
@@ -61,7 +62,7 @@ RETRY_HINT = "Ctrl+R asks again"
 INCOGNITO = "incognito: this chat is not saved"
 
 
-class ChatScreen(ChatVoice):
+class ChatScreen(LayoutOnce, ChatVoice):
     """Where the conversation happens (voice mode: `ChatVoice`)."""
 
     DEFAULT_CSS = """

@@ -1,11 +1,10 @@
 """Reconciling: the tail's blocks on screen made to match its tokens, touching as few widgets as it can.
 
-Blocks with the same first line and token signature are kept as they are; a grown paragraph or
-code fence is updated in place, and so is a block in which only one paragraph or table cell grew
-(the last item of a list, a quote, a row filling in): only that paragraph's or cell's widget
-changes; from the first other change on, the
-old widgets are removed and new ones mounted at the end, in one screen update, opening new
-segments as they fill up.
+Blocks with the same first line and token signature are kept as they are; a grown paragraph,
+heading or code fence is updated in place, and so is a block in which only one paragraph or
+table cell grew (the last item of a list, a quote, a row filling in): only that paragraph's or
+cell's widget changes; from the first other change on, the old widgets are removed and new ones
+mounted at the end, in one screen update, opening new segments as they fill up.
 """
 
 from __future__ import annotations
@@ -115,15 +114,16 @@ class Reconciling(MarkdownPart):
     def _update_in_place(self, old: Shown, tokens: list[Token], group: Group, line_base: int) -> bool:
         """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
-        A grown paragraph or code fence is updated; in any other block, a paragraph or table
-        cell whose text is all that changed. Does what building a new block would, without the new widgets.
+        A grown paragraph, heading or code fence is updated; in any other block, a paragraph or
+        table cell whose text is all that changed. Does what building a new block would, without the new widgets.
         """
         widget = old.widget
         assert widget is not None
         paragraph = self.get_block_class("paragraph_open")
         token = tokens[0]
-        if token.type == "paragraph_open" and len(tokens) == 3:
-            if type(widget) is not paragraph:
+        if token.type in ("paragraph_open", "heading_open") and len(tokens) == 3:
+            # A paragraph or heading: one widget showing one inline text (a heading's class is by its tag).
+            if type(widget) is not self.get_block_class(token.tag if token.type == "heading_open" else token.type):
                 return False
             update_paragraph(widget, token, tokens[1])
         elif token.type in ("fence", "code_block") and len(tokens) == 1:

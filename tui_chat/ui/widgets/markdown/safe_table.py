@@ -20,6 +20,7 @@ from ..._textual_internals import (
     MarkdownTableCellContents,
     MarkdownTableContent,
     set_table_cell,
+    show_grown,
     table_headers_and_rows,
 )
 
@@ -87,8 +88,14 @@ class SafeTable(MarkdownTable):
         cells = list(self.query(MarkdownTableCellContents))
         if index >= len(cells):
             return False
+        widened = False
         for content in self.query(_SafeTableContent):
+            before = natural_width([content.headers, *content.rows])
             set_table_cell(self, content, index, cell)
-        cells[index].update(cell)
+            widened = natural_width([content.headers, *content.rows]) != before
+        # Each column is as wide as its widest cell, so the table's size changes with its natural
+        # width (one changed cell can only widen or narrow its own column); else only the cell's
+        # own height can change.
+        show_grown(cells[index], cell, layout=widened)
         cells[index].tooltip = tooltip(cell)
         return True
