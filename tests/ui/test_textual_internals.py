@@ -103,6 +103,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_clear_arrangement_cache": Widget,
         "_sequence_to_key_events": XTermParser,
         "_refresh_layout": Screen,
+        "_invoke_later": Screen,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"

@@ -19,12 +19,13 @@ What tui-chat needs that Textual keeps private:
   widget of a `Collapsible`;
 - how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
   on every line when it has no top or bottom edge;
-- how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs.
+- how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
+- a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from textual._context import active_message_pump
@@ -77,6 +78,7 @@ __all__ = [
     "AlikeLines",
     "LayoutOnce",
     "XTermParserWithHook",
+    "after_own_screen_refresh",
     "block_showing",
     "current_message_pump",
     "driver_app",
@@ -127,6 +129,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_headers",
         "_highlighted_code",
         "_inline_token",
+        "_invoke_later",
         "_layout_required",
         "_layout_updates",
         "_markdown",
@@ -340,6 +343,15 @@ class LayoutOnce(_ScreenMixin):
                     widget._layout_updates = updates
             elif widget not in placed and not any(widget.scrollbars_enabled):
                 widget._layout_required = False
+
+
+def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:
+    """Call `callback` after `widget`'s own screen next refreshes.
+
+    Textual's `call_after_refresh` hands the call to whichever screen is on top when the message is
+    handled; a screen popped before its next frame drops it, and whoever waited on it waits forever.
+    """
+    widget.screen._invoke_later(callback, widget)
 
 
 def forget_arrangement(widget: Widget) -> None:

@@ -24,7 +24,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from .._textual_internals import AlikeLines
+from .._textual_internals import AlikeLines, after_own_screen_refresh
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -282,7 +282,7 @@ class ChatLog(AlikeLines, VerticalScroll):
     async def laid_out(self) -> None:
         """Wait until what was just mounted has been laid out (its place and height are known)."""
         done = asyncio.Event()
-        self.call_after_refresh(done.set)
+        after_own_screen_refresh(self, done.set)  # not `call_after_refresh`: a screen on top may drop it
         await done.wait()
 
     # --- Home and End ---------------------------------------------------------------------------
