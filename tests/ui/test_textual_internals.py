@@ -236,3 +236,16 @@ async def test_a_screen_laid_out_once_lays_out_once_for_a_growing_text_and_draws
     assert once_counts[0] == 1
     assert once_counts[2] <= textual_counts[2]
 
+
+
+class LayoutOnceElsewhereScreen(internals.LayoutOnce, CountedScreen):
+    """`LayoutOnce` for widgets inside a kind this screen does not hold: Textual's layouts stay."""
+
+    LAYOUT_ONCE_WITHIN = (Markdown,)
+
+
+async def test_layout_once_leaves_widgets_outside_its_kinds_to_textual() -> None:
+    screen = LayoutOnceElsewhereScreen()
+    async with ScreenApp(screen).run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        assert await _grown(screen, pilot, 2) == 2  # as plain Textual: the growing text is not in a Markdown

@@ -26,7 +26,7 @@ What tui-chat needs that Textual keeps private:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
@@ -322,8 +322,18 @@ class LayoutOnce(_ScreenMixin):
     a scrollbar always does), and so does a widget placed before that asked before the layout (the
     arrangement around it may be cached from before its change).
 
+    Only widgets of (or inside) the kinds in `LAYOUT_ONCE_WITHIN` are treated so (all, when it is
+    empty): where text grows, and nowhere it does not pay (a footer rebuilding its keys was seen,
+    rarely, laid out 2 cells off with it).
+
     A mixin, put before the screen class.
     """
+
+    LAYOUT_ONCE_WITHIN: ClassVar[tuple[type[Widget], ...]] = ()
+
+    def _lays_out_once(self, widget: Widget) -> bool:
+        kinds = self.LAYOUT_ONCE_WITHIN
+        return not kinds or any(isinstance(node, kinds) for node in widget.ancestors_with_self)
 
     def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
         placed = self._compositor.widgets
@@ -334,7 +344,7 @@ class LayoutOnce(_ScreenMixin):
         }
         super()._refresh_layout(size, scroll)
         for widget in self._compositor.widgets:
-            if not widget._layout_required:
+            if not widget._layout_required or not self._lays_out_once(widget):
                 continue
             if widget in before:
                 updates, scrollbars = before[widget]

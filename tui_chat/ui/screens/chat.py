@@ -65,6 +65,8 @@ INCOGNITO = "incognito: this chat is not saved"
 class ChatScreen(LayoutOnce, ChatVoice):
     """Where the conversation happens (voice mode: `ChatVoice`)."""
 
+    LAYOUT_ONCE_WITHIN = (ChatLog,)  # where replies grow
+
     DEFAULT_CSS = """
     ChatScreen .-found { background: $accent 25%; }
     """
