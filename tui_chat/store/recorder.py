@@ -245,7 +245,8 @@ class Recorder:
         self._tool_event(self._spoken_reply, event)
 
     def _tool_event(self, message_id: str, event: ToolEventView) -> None:
-        from .records import ToolDecision  # the records' types load with the first tool call, not at start-up
+        # The records' types load with the first tool call, not at start-up.
+        from .records import ToolDecision
 
         call = event.call
         edited = event.arguments != call.arguments

@@ -40,11 +40,6 @@ from textual.widgets import Static
 from textual.widgets._collapsible import CollapsibleTitle
 
 if TYPE_CHECKING:
-    _ScreenMixin = Screen[Any]
-else:
-    _ScreenMixin = object
-
-if TYPE_CHECKING:
     from markdown_it.token import Token
     from rich.text import Text
     from textual.widgets._markdown import (
@@ -65,7 +60,9 @@ if TYPE_CHECKING:
 __all__ = [
     "PRIVATE_ATTRIBUTES",
     "TEXTUAL_CHECKED",
+    "AlikeLines",
     "CollapsibleTitle",
+    "LayoutOnce",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -75,8 +72,6 @@ __all__ = [
     "Peek1",
     "Read1",
     "TokenCallback",
-    "AlikeLines",
-    "LayoutOnce",
     "XTermParserWithHook",
     "after_own_screen_refresh",
     "block_showing",
@@ -257,8 +252,9 @@ def table_headers_and_rows(table: MarkdownTable) -> tuple[list[Text], list[list[
 
 if TYPE_CHECKING:
     _WidgetMixin = Widget
+    _ScreenMixin = Screen[Any]
 else:
-    _WidgetMixin = object
+    _WidgetMixin = _ScreenMixin = object
 
 
 class AlikeLines(_WidgetMixin):
