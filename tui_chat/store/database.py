@@ -10,7 +10,10 @@ What goes wrong is met at this one place:
 - a corrupt or unreadable file (not a database, malformed pages) is moved aside, never deleted,
   and a fresh one is started; `Opened.notice` says where the old one went;
 - a file from a newer tui-chat, an unwritable folder or a full disk give an in-memory database
-  instead (`Opened.saved` is False) and one clear `notice`; the chat goes on, unsaved.
+  instead (`Opened.saved` is False) and one clear `notice`; the chat goes on, unsaved;
+- damage found later, when a query reads a damaged page of a file that opened fine, is raised by
+  the connection itself as `DamagedDatabase`: one sentence naming the file and what to do, for
+  every reader and writer of the store alike (`ChatConnection`).
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..safe_text import clean
 from .schema import StoreError, migrate
@@ -34,6 +40,79 @@ UNWRITABLE = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR
 
 class CorruptDatabase(sqlite3.DatabaseError):
     """`PRAGMA quick_check` found damage that no query has tripped over yet."""
+
+
+class DamagedDatabase(StoreError, sqlite3.DatabaseError):
+    """A query met a damaged page of a file that opened fine. A `StoreError` (one sentence for the
+    person, naming the file and the remedy) and still a `sqlite3.DatabaseError` with SQLite's result
+    code, so the writer treats it as the failed statement it is."""
+
+    def __init__(self, path: Path, error: sqlite3.DatabaseError) -> None:
+        super().__init__(
+            f"the chat database {path} is damaged ({error})",
+            hint=f"move it away and tui-chat starts a new one; `sqlite3 {path} .recover` may rescue its chats",
+        )
+        self.damage = str(error)
+        """SQLite's own words ("database disk image is malformed")."""
+        self.sqlite_errorcode = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_CORRUPT)
+        self.sqlite_errorname = getattr(error, "sqlite_errorname", "SQLITE_CORRUPT")
+
+
+class ChatCursor(sqlite3.Cursor):
+    """A cursor whose every step that reads the file turns SQLite's damage errors into `DamagedDatabase`."""
+
+    connection: ChatConnection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> ChatCursor:
+        with self.connection.damage_named():
+            return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> ChatCursor:
+        with self.connection.damage_named():
+            return super().executemany(sql, seq_of_parameters)
+
+    def fetchone(self) -> Any:
+        with self.connection.damage_named():
+            return super().fetchone()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        with self.connection.damage_named():
+            return super().fetchmany(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[Any]:
+        with self.connection.damage_named():
+            return super().fetchall()
+
+    def __next__(self) -> Any:
+        with self.connection.damage_named():
+            return super().__next__()
+
+
+class ChatConnection(sqlite3.Connection):
+    """The store's connection to its file: every query runs through `ChatCursor`, so damage met
+    anywhere (a list, a search, an export, a resume, a write) is said the same way."""
+
+    path: Path
+    """The file (set by `_connect_file`)."""
+
+    def cursor(self, factory: Any = None) -> ChatCursor:  # type: ignore[override]
+        return super().cursor(factory or ChatCursor)  # type: ignore[no-any-return]
+
+    def execute(self, sql: str, parameters: Any = (), /) -> ChatCursor:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> ChatCursor:
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    @contextmanager
+    def damage_named(self) -> Iterator[None]:
+        """Raise SQLite's "malformed" and "not a database" errors as `DamagedDatabase`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, DamagedDatabase) or error_code(error) not in _CORRUPT:
+                raise
+            raise DamagedDatabase(self.path, error) from None
 
 
 HEADER = 100
@@ -68,12 +147,12 @@ def open_database(path: Path) -> Opened:
     """Open (creating, migrating or replacing as needed) the database at `path`; never raises for the file's state."""
     try:
         return Opened(_connect_file(path), path, saved=True)
-    except StoreError as error:
-        return in_memory(f"{error}; chats are not saved this time")
-    except sqlite3.DatabaseError as error:
+    except sqlite3.DatabaseError as error:  # (before StoreError: a `DamagedDatabase` is both)
         if not isinstance(error, CorruptDatabase) and error_code(error) not in _CORRUPT:
             return in_memory(_unwritable(path, error))
-        damage = str(error)
+        damage = error.damage if isinstance(error, DamagedDatabase) else str(error)
+    except StoreError as error:
+        return in_memory(f"{error}; chats are not saved this time")
     except OSError as error:
         return in_memory(_unwritable(path, error))
     try:
@@ -117,7 +196,10 @@ def _connect_file(path: Path) -> sqlite3.Connection:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False, factory=ChatConnection
+    )
+    conn.path = path
     try:
         _configure(conn)
         conn.execute("PRAGMA journal_mode = WAL")
