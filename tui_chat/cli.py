@@ -225,10 +225,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     choices = choices_from(args)
     session = build_session(choices)
     start_history(session, choices)
+    saving_problems: list[str] = []
+    if session.recorder is not None:  # (its opening notice is among the session's warnings already)
+        session.recorder.store.on_notice = saving_problems.append  # called on the store's thread
     try:
         return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
     finally:
         session.close_history()
+        _warn(saving_problems[:1])  # the first says why; the exit code stays the reply's
 
 
 def _stdin_is_piped() -> bool:
