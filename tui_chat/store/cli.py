@@ -198,7 +198,7 @@ def _import(args: argparse.Namespace) -> int:
     record, blobs = chat_from_json(text, str(args.file))
     store = _open(args)
     try:
-        chat_id = store.run(import_chat, record, blobs).result()
+        chat_id = store.run(import_chat, record, blobs, str(args.file)).result()
     finally:
         store.close()
     print(f"imported {chat_id[:8]}  {record.info.title or '(untitled)'}  ({len(record.messages)} messages)")
