@@ -4,7 +4,6 @@ it runs a query)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

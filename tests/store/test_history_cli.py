@@ -89,6 +89,8 @@ def test_the_default_database_and_an_unusable_one(chats: list[str], db: Path, tm
     blocker = tmp_path / "file"
     blocker.write_text("")
     code, _, err = _run(capsys, "history", "--db", str(blocker / "chats.db"), "list")
+    assert code == 1 and err.count("\n") == 1 and "cannot be read" in err
+    code, _, err = _run(capsys, "history", "--db", str(blocker / "chats.db"), "delete", "feedbeef")
     assert code == 1 and err.count("\n") == 1 and "not saved" in err
     code, _, err = _run(capsys, "history", "--db", str(db), "list", "--limit", "0")
     assert code == 2 and "at least 1" in err

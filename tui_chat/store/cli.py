@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .history import Store
+    from .resume import ReadingStore
 
 
 def add_history_command(commands: Any) -> None:
@@ -66,21 +67,37 @@ def _positive(text: str) -> int:
     return value
 
 
-def _open(args: argparse.Namespace) -> Store:
-    """The store the command works on; an unusable file is an error here (nothing to show, nowhere to write)."""
+def _open(args: argparse.Namespace) -> ReadingStore:
+    """The store a reading command works on, opened read-only (a read-only folder is no obstacle,
+    and no file is created); a file that cannot be read is an error here (nothing to show)."""
+    from .resume import reading_store
+
+    store = reading_store(args.db)
+    _tell(store.notice)
+    return store
+
+
+def _open_to_write(args: argparse.Namespace, doing: str) -> Store:
+    """The store a writing command changes; a file that cannot be written is an error saying that
+    nothing was `doing` (deleted, imported)."""
     from ..errors import TuiChatError
     from .history import open_store
 
     store = open_store(args.db)
     if not store.saved:
         store.close()
-        raise TuiChatError(store.notice or "the chat database cannot be used")
-    if store.notice:
-        print(f"tui-chat: {store.notice}", file=sys.stderr)
+        raise TuiChatError(f"cannot {doing}: {store.notice or 'the chat database cannot be used'}")
+    _tell(store.notice)
     return store
 
 
-def _chat_id(store: Store, given: str) -> str:
+def _tell(notice: str | None) -> None:
+    """Say the store's notice (a file moved aside, a read-only file) once on stderr."""
+    if notice:
+        print(f"tui-chat: {notice}", file=sys.stderr)
+
+
+def _chat_id(store: Store | ReadingStore, given: str) -> str:
     from .reads import resolve_chat_id
 
     return store.run(resolve_chat_id, given).result()
@@ -196,7 +213,7 @@ def _import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         raise TuiChatError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
     record, blobs = chat_from_json(text, str(args.file))
-    store = _open(args)
+    store = _open_to_write(args, "import it")
     try:
         chat_id = store.run(import_chat, record, blobs, str(args.file)).result()
     finally:
@@ -206,7 +223,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = _open_to_write(args, "delete the chat")
     try:
         chat_id = _chat_id(store, args.id)
         store.delete_chat(chat_id)
