@@ -191,17 +191,10 @@ def _export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        _write(args.output, text)
+        from ..config.editing import atomic_write_secret
+
+        atomic_write_secret(args.output, text)  # private (0600), and whole or not at all: it holds a chat
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    from ..errors import TuiChatError
-
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise TuiChatError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _import(args: argparse.Namespace) -> int:

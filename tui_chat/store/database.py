@@ -150,7 +150,12 @@ def error_code(error: sqlite3.Error) -> int:
 
 
 def open_database(path: Path) -> Opened:
-    """Open (creating, migrating or replacing as needed) the database at `path`; never raises for the file's state."""
+    """Open (creating, migrating or replacing as needed) the database at `path`; never raises for the file's state.
+
+    The user data folder is ours: it is made, or tightened, to 0700. A folder the person chose
+    (`--db`) is left as it is; the file is 0600 wherever it is."""
+    if path.parent == default_path().parent:
+        _make_private(path.parent)
     try:
         return Opened(_connect_file(path), path, saved=True)
     except sqlite3.DatabaseError as error:  # (before StoreError: a `DamagedDatabase` is both)
@@ -288,6 +293,16 @@ def move_aside(path: Path) -> Path:
 
 def _unwritable(path: Path, error: BaseException) -> str:
     return f"the chat database {path} cannot be used ({error}); chats are not saved this time"
+
+
+def _make_private(folder: Path) -> None:
+    """Make `folder` (and missing parents) 0700, tightening it if it exists with a wider mode."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass  # (the opening that follows meets the same problem, and says it)
 
 
 def _connect_file(path: Path) -> sqlite3.Connection:
