@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -301,13 +302,16 @@ def chat_to_markdown(record: ChatRecord) -> str:
     about = " · ".join(part for part in (_model_of(info.provider, info.model), info.pack and f"pack {info.pack}",
                                           f"started {_when(info.created_at)}", size) if part)
     out = [f"# {info.title or 'Untitled chat'}", "", f"*{about}*", ""]
+    versions = _versions(record)
     for m in record.messages:
         heading = _SPEAKER[m.role] + _spoken_heading(m)
         if m.status is not ReplyStatus.COMPLETE:
             heading += f" — {m.status.value}"
         out += [f"## {heading}", ""]
+        if m.id in versions:
+            out += [_version_note(m, *versions[m.id]), ""]
         if m.text:
-            out += [m.text.rstrip(), ""]
+            out += [_below_the_turn_headings(m.text.rstrip()), ""]
         if m.error:
             out += [f"> **Error:** {m.error}", ""]
         for call in m.tool_calls:
@@ -318,6 +322,55 @@ def chat_to_markdown(record: ChatRecord) -> str:
         if small_print:
             out += [f"<sub>{' · '.join(small_print)}</sub>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+TURN_LEVEL = 2
+"""The level of a turn's heading (`## You`): a message's own headings go below it."""
+
+_HEADING = re.compile(r"( {0,3})(#{1,6})(?=[ \t]|$)")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def _below_the_turn_headings(text: str) -> str:
+    """`text` with its ATX headings made `TURN_LEVEL` deeper (at most `######`), so a reply's own
+    `# Title` never stands level with the turns; fenced code is left exactly as it is."""
+    lines = text.split("\n")
+    fence = ""
+    for n, line in enumerate(lines):
+        if opened := _FENCE.match(line):
+            mark = opened.group(1)
+            if not fence:
+                fence = mark
+            elif mark[0] == fence[0] and len(mark) >= len(fence) and not line.strip().strip(mark[0]):
+                fence = ""
+        elif not fence and (heading := _HEADING.match(line)):
+            indent, hashes = heading.groups()
+            lines[n] = indent + "#" * min(6, len(hashes) + TURN_LEVEL) + line[heading.end() :]
+    return "\n".join(lines)
+
+
+def _versions(record: ChatRecord) -> dict[str, tuple[int, int]]:
+    """(version, versions) of each message that has siblings (a retried reply: another child of the
+    same parent), in the order they were written."""
+    siblings: dict[tuple[str, Role], list[str]] = {}
+    for m in record.messages:
+        if m.parent_id is not None:
+            siblings.setdefault((m.parent_id, m.role), []).append(m.id)
+    return {
+        message_id: (n, len(ids))
+        for ids in siblings.values()
+        if len(ids) > 1
+        for n, message_id in enumerate(ids, 1)
+    }
+
+
+def _version_note(m: MessageRecord, version: int, versions: int) -> str:
+    """Which version of its turn `m` is, and what replaced what."""
+    what, how = ("reply", "a retry") if m.role is Role.ASSISTANT else ("message", "an edit")
+    if version < versions:
+        return f"*Version {version} of {versions} of this {what}: replaced by a later version ({how}).*"
+    earlier = "the earlier version" if versions == 2 else "the earlier versions"
+    return f"*Version {version} of {versions} of this {what}: replaces {earlier}.*"
 
 
 def _spoken_heading(m: MessageRecord) -> str:
