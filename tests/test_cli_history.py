@@ -154,3 +154,20 @@ def test_replayed_tool_calls_still_pass_through_approval(
     code, out, err = run(capsys, "ask", "--provider", "replay", "--from", chats(capsys)[0]["id"], "--pack",
                          "tools-demo", "--no-history", "--yes", "anything")  # fmt: skip
     assert "tui-chat: tool list_directory: done" in err  # this time approved: the call is the model's, the decision ours
+
+
+def test_from_without_a_provider_plays_the_recording_and_with_another_provider_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--from` names a recording, which only the replay provider plays: alone it means replay; next to
+    another provider it is a contradiction, refused rather than silently ignored."""
+    _, first, _ = run(capsys, "ask", *FAST, "--json", "one")
+    [chat] = chats(capsys)
+    export = tmp_path / "chat.json"
+    run(capsys, "history", "export", chat["id"], "--format", "json", "-o", str(export))
+    code, out, err = run(capsys, "ask", "--from", str(export), "--no-history", "--json", "anything")
+    assert code == 0, err
+    assert demo_chunks(out) == demo_chunks(first)
+    code, out, err = run(capsys, "ask", "--provider", "demo", "--from", str(export), "--no-history", "hi")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert "--from" in err and "replay" in err and "demo" in err

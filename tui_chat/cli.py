@@ -160,13 +160,15 @@ def choices_from(args: argparse.Namespace) -> Any:
     from .session import Choices
 
     options: dict[str, Any] = {}
+    provider = getattr(args, "provider", None)
     if (speed := getattr(args, "speed", None)) is not None:
         options["speed"] = speed
     if (replay_from := getattr(args, "replay_from", None)) is not None:
+        provider = _replaying(provider)
         options["from"] = replay_from
     return Choices(
         config_path=getattr(args, "config", None),
-        provider=getattr(args, "provider", None),
+        provider=provider,
         model=getattr(args, "model", None),
         base_url=getattr(args, "base_url", None),
         pack=getattr(args, "pack", None),
@@ -179,6 +181,18 @@ def choices_from(args: argparse.Namespace) -> Any:
         chat=getattr(args, "chat", None),
         no_history=getattr(args, "no_history", False),
     )
+
+
+def _replaying(provider: str | None) -> str:
+    """The provider `--from` goes with: a recording is played by the replay provider alone, so `--from`
+    by itself means replay (nothing else could use it), and next to another provider it is refused
+    (one of the two is a mistake, and guessing which would run the wrong thing)."""
+    if provider not in (None, "replay"):
+        raise TuiChatError(
+            f"--from names a recording for the replay provider, not for {provider}",
+            hint="leave out --provider, or give --provider replay",
+        )
+    return "replay"
 
 
 def _warn(lines: Sequence[str]) -> None:
