@@ -149,11 +149,16 @@ def test_replayed_tool_calls_still_pass_through_approval(
     assert code == 0, err
     assert "tui-chat: tool calculator: done" in err and "17*23 = 391" in out
 
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    run(capsys, "ask", *FAST, "--pack", "tools-demo", "list the files here")  # asked, and refused: no terminal
-    code, out, err = run(capsys, "ask", "--provider", "replay", "--from", chats(capsys)[0]["id"], "--pack",
-                         "tools-demo", "--no-history", "--yes", "anything")  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal to ask on
+    code, _, err = run(capsys, "ask", *FAST, "--pack", "tools-demo", "list the files here")
+    assert "tui-chat: tool list_directory: denied" in err  # asked, and refused: no terminal
+    listing = ["ask", "--provider", "replay", "--from", chats(capsys)[0]["id"], "--pack", "tools-demo", "--no-history"]
+    code, out, err = run(capsys, *listing, "anything")
+    assert "tui-chat: tool list_directory: denied" in err  # replayed, the call is put to approval again
+    assert "tui-chat: tool list_directory: done" not in err
+    code, out, err = run(capsys, *listing, "--yes", "anything")
     assert "tui-chat: tool list_directory: done" in err  # this time approved: the call is the model's, the decision ours
+    assert "denied" not in err
 
 
 def test_from_without_a_provider_plays_the_recording_and_with_another_provider_is_refused(
