@@ -48,14 +48,16 @@ def test_every_history_read_of_a_damaged_page_is_one_clear_error(
     _said_once(err, db)
 
 
-@pytest.mark.parametrize("argv", [["ask", "--provider", "demo", "--speed", "0", "-c", "more"], ["-c"]])
+@pytest.mark.parametrize(
+    "argv", [["ask", "--provider", "demo", "--speed", "0", "-c", "more"], ["-c"], ["--chat", "ID"], ["ask", "--chat", "ID", "x"]]
+)
 def test_continuing_from_a_damaged_default_file_is_one_clear_error(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = default_path()
-    _saved_chat(db)
+    chat = _saved_chat(db)
     damage_table(db, "chats")
-    code = main(argv)
+    code = main([chat if word == "ID" else word for word in argv])
     out, err = capsys.readouterr()
     assert (code, out) == (1, "")
     _said_once(err, db)
