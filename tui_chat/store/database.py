@@ -220,7 +220,7 @@ def _unsaved(path: Path, error: BaseException) -> Opened:
     except (sqlite3.Error, OSError, StoreError):
         return in_memory(f"{reason}; chats are not saved this time")
     memory = _copy_into_memory(conn, path)
-    return Opened(memory, None, saved=False, notice=f"{reason}: its chats can be read, this chat is not saved")
+    return Opened(memory, None, saved=False, notice=f"{reason}: its chats can be read, but new ones are not saved this time")
 
 
 def _connect_read_only(path: Path) -> ChatConnection:
