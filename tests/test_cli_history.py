@@ -207,11 +207,16 @@ def test_no_config_key_url_password_or_header_value_reaches_the_database_or_an_e
     assert requests[0].headers.get("x-team") == HEADER_VALUE  # the secrets did go out
     saved = b"".join(path.read_bytes() for path in database().parent.glob("chats.db*"))
     assert b"Hi there" in saved and b"again" in saved and b"Incorrect API key" in saved  # both replies were saved
-    [chat] = json.loads(subprocess.run([sys.executable, "-m", "tui_chat", "history", "list", "--json"], cwd=ROOT, env=env,
-                                       capture_output=True, text=True, timeout=60, check=True).stdout)  # fmt: skip
+    listed = subprocess.run(
+        [sys.executable, "-m", "tui_chat", "history", "list", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    [chat] = json.loads(listed.stdout)
     exports = [
-        subprocess.run([sys.executable, "-m", "tui_chat", "history", "export", chat["id"], "--format", form], cwd=ROOT,
-                       env=env, capture_output=True, timeout=60, check=True).stdout  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "tui_chat", "history", "export", chat["id"], "--format", form],
+            cwd=ROOT, env=env, capture_output=True, timeout=60, check=True,
+        ).stdout
         for form in ("json", "md")
     ]
     for where, data in [("the database", saved), ("the JSON export", exports[0]), ("the Markdown export", exports[1])]:

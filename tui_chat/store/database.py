@@ -24,8 +24,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +48,7 @@ class DamagedDatabase(StoreError, sqlite3.DatabaseError):
     person, naming the file and the remedy) and still a `sqlite3.DatabaseError` with SQLite's result
     code, so the writer treats it as the failed statement it is."""
 
-    def __init__(self, path: Path, error: sqlite3.DatabaseError) -> None:
+    def __init__(self, path: Path | None, error: sqlite3.DatabaseError) -> None:
         super().__init__(
             f"the chat database {path} is damaged ({error})",
             hint=f"move it away and tui-chat starts a new one; `sqlite3 {path} .recover` may rescue its chats",
@@ -62,33 +60,47 @@ class DamagedDatabase(StoreError, sqlite3.DatabaseError):
 
 
 class ChatCursor(sqlite3.Cursor):
-    """A cursor whose every step that reads the file turns SQLite's damage errors into `DamagedDatabase`."""
+    """A cursor whose every step that reads the file turns SQLite's damage errors into
+    `DamagedDatabase` (`ChatConnection.named`). A plain try per call: free when nothing fails,
+    which matters for `__next__`, called once per row read."""
 
     connection: ChatConnection
 
     def execute(self, sql: str, parameters: Any = (), /) -> ChatCursor:
-        with self.connection.damage_named():
+        try:
             return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> ChatCursor:
-        with self.connection.damage_named():
+        try:
             return super().executemany(sql, seq_of_parameters)
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
 
     def fetchone(self) -> Any:
-        with self.connection.damage_named():
+        try:
             return super().fetchone()
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
-        with self.connection.damage_named():
+        try:
             return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
 
     def fetchall(self) -> list[Any]:
-        with self.connection.damage_named():
+        try:
             return super().fetchall()
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
 
     def __next__(self) -> Any:
-        with self.connection.damage_named():
+        try:
             return super().__next__()
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
 
 
 class ChatConnection(sqlite3.Connection):
@@ -110,15 +122,12 @@ class ChatConnection(sqlite3.Connection):
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> ChatCursor:
         return self.cursor().executemany(sql, seq_of_parameters)
 
-    @contextmanager
-    def damage_named(self) -> Iterator[None]:
-        """Raise SQLite's "malformed" and "not a database" errors as `DamagedDatabase`."""
-        try:
-            yield
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, DamagedDatabase) or error_code(error) not in _CORRUPT:
-                raise
-            raise DamagedDatabase(self.path, error) from None
+    def named(self, error: sqlite3.DatabaseError) -> sqlite3.DatabaseError:
+        """`error` to raise: SQLite's "malformed" and "not a database" as `DamagedDatabase`, naming
+        the file and the remedy; any other as it is."""
+        if isinstance(error, DamagedDatabase) or error_code(error) not in _CORRUPT:
+            return error
+        return DamagedDatabase(self.path, error)
 
 
 HEADER = 100
