@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .store.cli import add_history_command  # light: argparse only
 
-    add_history_command(commands)
+    add_history_command(commands, _write_private)
 
     mcp = commands.add_parser("mcp", help="MCP servers: their state and tools; import them from another client")
     mcp.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     mcp_commands.add_parser("import", help="add the servers of an mcpServers JSON file").add_argument("file", type=Path)
     mcp.set_defaults(run=_cmd_mcp)
     return parser
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically, mode 0600 (an exported chat is as private as the config)."""
+    from .config.editing import atomic_write_secret
+
+    atomic_write_secret(path, text)
 
 
 def choices_from(args: argparse.Namespace) -> Any:

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,8 +19,10 @@ if TYPE_CHECKING:
     from .resume import ReadingStore
 
 
-def add_history_command(commands: Any) -> None:
-    """Add `history` and its actions to the main parser's subcommands."""
+def add_history_command(commands: Any, write_private: Callable[[Path, str], None]) -> None:
+    """Add `history` and its actions to the main parser's subcommands. `write_private(path, text)`
+    writes an export file atomically and readable by its owner alone (the config's own writer: the
+    store sits below the config, so it is handed down rather than imported)."""
     history = commands.add_parser("history", help="saved chats: list, show, search, export, import, delete")
     history.add_argument(
         "--db", type=Path, metavar="FILE", default=None, help="chat database (default: in the user data folder)"
@@ -46,7 +49,7 @@ def add_history_command(commands: Any) -> None:
     export.add_argument("id", metavar="ID")
     export.add_argument("--format", choices=("md", "json"), required=True)
     export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout")
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, write_private=write_private)
 
     imported = actions.add_parser("import", help="read a chat from a JSON export")
     imported.add_argument("file", type=Path, metavar="FILE.json")
@@ -191,9 +194,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        from ..config.editing import atomic_write_secret
-
-        atomic_write_secret(args.output, text)  # private (0600), and whole or not at all: it holds a chat
+        args.write_private(args.output, text)  # private (0600), and whole or not at all: it holds a chat
     return 0
 
 
