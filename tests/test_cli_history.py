@@ -20,7 +20,7 @@ import pytest
 
 from tests.fakes.live import LiveFake
 from tests.fakes.openai_wire import OpenAIWire
-from tests.fakes.server import stream
+from tests.fakes.server import json_response, stream
 from tests.fakes.wires import KEY
 from tui_chat.cli import main
 from tui_chat.providers.demo import compose_reply
@@ -149,8 +149,76 @@ def test_replayed_tool_calls_still_pass_through_approval(
     assert code == 0, err
     assert "tui-chat: tool calculator: done" in err and "17*23 = 391" in out
 
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    run(capsys, "ask", *FAST, "--pack", "tools-demo", "list the files here")  # asked, and refused: no terminal
-    code, out, err = run(capsys, "ask", "--provider", "replay", "--from", chats(capsys)[0]["id"], "--pack",
-                         "tools-demo", "--no-history", "--yes", "anything")  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal to ask on
+    code, _, err = run(capsys, "ask", *FAST, "--pack", "tools-demo", "list the files here")
+    assert "tui-chat: tool list_directory: denied" in err  # asked, and refused: no terminal
+    listing = ["ask", "--provider", "replay", "--from", chats(capsys)[0]["id"], "--pack", "tools-demo", "--no-history"]
+    code, out, err = run(capsys, *listing, "anything")
+    assert "tui-chat: tool list_directory: denied" in err  # replayed, the call is put to approval again
+    assert "tui-chat: tool list_directory: done" not in err
+    code, out, err = run(capsys, *listing, "--yes", "anything")
     assert "tui-chat: tool list_directory: done" in err  # this time approved: the call is the model's, the decision ours
+    assert "denied" not in err
+
+
+def test_from_without_a_provider_plays_the_recording_and_with_another_provider_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--from` names a recording, which only the replay provider plays: alone it means replay; next to
+    another provider it is a contradiction, refused rather than silently ignored."""
+    _, first, _ = run(capsys, "ask", *FAST, "--json", "one")
+    [chat] = chats(capsys)
+    export = tmp_path / "chat.json"
+    run(capsys, "history", "export", chat["id"], "--format", "json", "-o", str(export))
+    code, out, err = run(capsys, "ask", "--from", str(export), "--no-history", "--json", "anything")
+    assert code == 0, err
+    assert demo_chunks(out) == demo_chunks(first)
+    code, out, err = run(capsys, "ask", "--provider", "demo", "--from", str(export), "--no-history", "hi")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert "--from" in err and "replay" in err and "demo" in err
+
+
+CONFIG_KEY, URL_PASSWORD, HEADER_VALUE = "sk-config-0123456789abcdef", "url-pa55word-42", "header-value-7f3e9a"
+
+
+def test_no_config_key_url_password_or_header_value_reaches_the_database_or_an_export(tmp_path: Path) -> None:
+    """The real command against the loopback OpenAI server, with every secret a config can hold: a
+    reply, then an error reply whose text echoes them (as services do with a wrong key); none of
+    them is in the database, its log, or a JSON or Markdown export."""
+    wire = OpenAIWire()
+    with LiveFake(wire) as fake:
+        host = fake.base_url.split("://", 1)[1]
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[providers.openai]\napi_key = "{CONFIG_KEY}"\nbase_url = "http://me:{URL_PASSWORD}@{host}"\n'
+            f'model = "{wire.model}"\nretries = 0\nheaders = {{ X-Team = "{HEADER_VALUE}" }}\n'
+        )
+        fake.enqueue(stream(wire.start() + wire.text("Hi there") + wire.finish(usage=(5, 2), reason="stop")))
+        echoed = f"Incorrect API key provided: {CONFIG_KEY} (header {HEADER_VALUE}, url password {URL_PASSWORD})"
+        fake.enqueue(json_response({"error": {"message": echoed, "type": "invalid_request_error"}}, code=401))
+        env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        command = [sys.executable, "-m", "tui_chat", "ask", "--config", str(config), "--provider", "openai"]
+        first = subprocess.run([*command, "hello"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+        second = subprocess.run([*command, "-c", "again"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                                check=False)  # fmt: skip
+        requests = fake.stream_requests()
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 1 and "Incorrect API key" in second.stderr  # the error reply came
+    assert requests[0].headers.get("x-team") == HEADER_VALUE  # the secrets did go out
+    saved = b"".join(path.read_bytes() for path in database().parent.glob("chats.db*"))
+    assert b"Hi there" in saved and b"again" in saved and b"Incorrect API key" in saved  # both replies were saved
+    listed = subprocess.run(
+        [sys.executable, "-m", "tui_chat", "history", "list", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    [chat] = json.loads(listed.stdout)
+    exports = [
+        subprocess.run(
+            [sys.executable, "-m", "tui_chat", "history", "export", chat["id"], "--format", form],
+            cwd=ROOT, env=env, capture_output=True, timeout=60, check=True,
+        ).stdout
+        for form in ("json", "md")
+    ]
+    for where, data in [("the database", saved), ("the JSON export", exports[0]), ("the Markdown export", exports[1])]:
+        for secret in (CONFIG_KEY, URL_PASSWORD, HEADER_VALUE):
+            assert secret.encode() not in data, f"{secret} is in {where}"

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .store.cli import add_history_command  # light: argparse only
 
-    add_history_command(commands)
+    add_history_command(commands, _write_private)
 
     mcp = commands.add_parser("mcp", help="MCP servers: their state and tools; import them from another client")
     mcp.add_argument("--config", type=Path, metavar="FILE", default=argparse.SUPPRESS)
@@ -154,19 +154,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically, mode 0600 (an exported chat is as private as the config)."""
+    from .config.editing import atomic_write_secret
+
+    atomic_write_secret(path, text)
+
+
 def choices_from(args: argparse.Namespace) -> Any:
     """The session choices the command line made."""
     from .packs import parse_var_assignments
     from .session import Choices
 
     options: dict[str, Any] = {}
+    provider = getattr(args, "provider", None)
     if (speed := getattr(args, "speed", None)) is not None:
         options["speed"] = speed
     if (replay_from := getattr(args, "replay_from", None)) is not None:
+        provider = _replaying(provider)
         options["from"] = replay_from
     return Choices(
         config_path=getattr(args, "config", None),
-        provider=getattr(args, "provider", None),
+        provider=provider,
         model=getattr(args, "model", None),
         base_url=getattr(args, "base_url", None),
         pack=getattr(args, "pack", None),
@@ -179,6 +188,18 @@ def choices_from(args: argparse.Namespace) -> Any:
         chat=getattr(args, "chat", None),
         no_history=getattr(args, "no_history", False),
     )
+
+
+def _replaying(provider: str | None) -> str:
+    """The provider `--from` goes with: a recording is played by the replay provider alone, so `--from`
+    by itself means replay (nothing else could use it), and next to another provider it is refused
+    (one of the two is a mistake, and guessing which would run the wrong thing)."""
+    if provider not in (None, "replay"):
+        raise TuiChatError(
+            f"--from names a recording for the replay provider, not for {provider}",
+            hint="leave out --provider, or give --provider replay",
+        )
+    return "replay"
 
 
 def _warn(lines: Sequence[str]) -> None:
@@ -225,10 +246,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     choices = choices_from(args)
     session = build_session(choices)
     start_history(session, choices)
+    saving_problems: list[str] = []
+    if session.recorder is not None:  # (its opening notice is among the session's warnings already)
+        session.recorder.store.on_notice = saving_problems.append  # called on the store's thread
     try:
         return asyncio.run(_ask(session, text, as_json=args.json, answers=_terminal_input(stdin_read)))
     finally:
         session.close_history()
+        _warn(saving_problems[:1])  # the first says why; the exit code stays the reply's
 
 
 def _stdin_is_piped() -> bool:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .store.history import Store
     from .store.records import ChatInfo
     from .store.recorder import ChatSettings, Recorder
+    from .store.resume import ReadingStore
     from .tools.approval import Approver
     from .tools.loop import ToolLoop
     from .tools.mcp.manager import McpManager
@@ -261,7 +262,12 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     save = session.config.history_enabled and not choices.no_history
     session.incognito = not save
     resume = choices.continue_chat or choices.chat is not None
-    if not (save or resume):
+    if not save:
+        if resume:  # read only: no file is made or written
+            from .store.resume import reading_store
+
+            off = "--no-history" if choices.no_history else "[history] enabled = false"
+            _load_chat(reading_store(saving_off=off), session, choices, close=True)
         return
     opening: concurrent.futures.Future[Store] = concurrent.futures.Future()
     if not wait and not resume:
@@ -269,18 +275,13 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     threading.Thread(
         target=_open_store, args=(opening, session.warnings, session.history_may_open), name="tui-chat store opener"
     ).start()
-    chat_id = None
-    if resume:
-        chat_id = _load_chat(opening.result(), session, choices)
-        if not save:
-            opening.result().close()
-    if save:
-        from .store.recorder import Recorder, cost_of
+    chat_id = _load_chat(opening.result(), session, choices) if resume else None
+    from .store.recorder import Recorder, cost_of
 
-        session.recorder = Recorder(
-            opening if not wait and not resume else opening.result(), session.chat_settings,
-            chat_id=chat_id, cost=cost_of(lambda: session.provider), open_now=session.history_may_open.set,
-        )  # fmt: skip
+    session.recorder = Recorder(
+        opening if not wait and not resume else opening.result(), session.chat_settings,
+        chat_id=chat_id, cost=cost_of(lambda: session.provider), open_now=session.history_may_open.set,
+    )  # fmt: skip
 
 
 def use_saved_settings(session: Session, info: ChatInfo) -> str | None:
@@ -335,9 +336,10 @@ def _open_store(into: concurrent.futures.Future[Store], warnings: list[str], may
     into.set_result(store)
 
 
-def _load_chat(store: Store, session: Session, choices: Choices) -> str:
+def _load_chat(store: Store | ReadingStore, session: Session, choices: Choices, *, close: bool = False) -> str:
     """Put the saved chat's history into the conversation, and its settings unless the command line
-    chose a provider, model, pack or prompt; returns the chat's full id."""
+    chose a provider, model, pack or prompt; returns the chat's full id. `close`: the store is only
+    read from, and closed once it has been."""
     from .store.reads import load_chat
     from .store.resume import chat_to_resume, history_messages
 
@@ -347,6 +349,8 @@ def _load_chat(store: Store, session: Session, choices: Choices) -> str:
     except BaseException:
         store.close()
         raise
+    if close:
+        store.close()
     session.conversation.history[:] = history_messages(record)
     if not (choices.provider or choices.model or choices.pack or choices.prompt):
         if notice := use_saved_settings(session, record.info):

@@ -102,9 +102,40 @@ async def test_the_markdown_export_reads_as_a_document(store: Store) -> None:
     text = chat_to_markdown(await store.load_chat(chat))
     assert text.startswith("# Look at ```this``` file\n\n*anthropic / claude · pack coder · started ")
     assert "## You\n\nLook at ```this``` file\n" in text
-    assert "## Assistant (claude) — cancelled\n\n## Plan\n\n| a | b |\n|---|---|\n| 1 | 2 |\n" in text
+    assert "## Assistant (claude) — cancelled\n\n#### Plan\n\n| a | b |\n|---|---|\n| 1 | 2 |\n" in text
     assert '**Tool call** `read_file` — approved with edited arguments\n\n```json\n{"path":"./main.go"}\n```' in text
     assert "**Tool call** `run_shell` — denied: not now" in text
     assert "- Attachment: `shot.png` (image/png, 4 bytes" in text
     assert "## Assistant — error\n\n> **Error:** overloaded" in text
     assert "<sub>10 tokens in, 5 out, $0.5000</sub>" in text
+
+
+async def test_a_replys_own_headings_sit_below_the_turn_headings_and_code_is_left_as_it_is(store: Store) -> None:
+    chat = store.new_chat()
+    store.add_message(chat, Role.USER, "# My notes\nplease")
+    reply = store.start_reply(chat)
+    store.append_text(reply, "# Title\n## Part\n   ### Indented\n###### Deepest\n#hashtag\n"
+                             "```sh\n# a comment, not a heading\n```\n~~~\n## still code\n~~~\n    # indented code\n## After")
+    store.finish_message(reply, ReplyStatus.COMPLETE)
+    text = chat_to_markdown(await store.load_chat(chat))
+    body = text.split("## Assistant\n\n", 1)[1]
+    assert body.splitlines()[:5] == ["### Title", "#### Part", "   ##### Indented", "###### Deepest", "#hashtag"]
+    assert "```sh\n# a comment, not a heading\n```\n~~~\n## still code\n~~~\n    # indented code\n#### After\n" in body
+    assert "## You\n\n### My notes\nplease\n" in text
+    assert [line for line in text.splitlines() if line.startswith(("# ", "## "))] == [
+        "# # My notes", "## You", "## Assistant", "# a comment, not a heading", "## still code"  # (the last two: code)
+    ]
+
+
+async def test_a_retried_reply_is_marked_as_replacing_the_one_it_replaced(store: Store) -> None:
+    chat = store.new_chat()
+    question = store.add_message(chat, Role.USER, "a poem")
+    first = store.add_message(chat, Role.ASSISTANT, "roses", parent_id=question)
+    second = store.add_message(chat, Role.ASSISTANT, "violets", parent_id=question)
+    store.add_message(chat, Role.USER, "thanks", parent_id=second)
+    text = chat_to_markdown(await store.load_chat(chat))
+    assert first != second
+    first_part, second_part = text.split("roses")[0], text.split("roses")[1].split("violets")[0]
+    assert "## Assistant\n\n*Version 1 of 2 of this reply: replaced by a later version (a retry).*\n\n" in first_part
+    assert "## Assistant\n\n*Version 2 of 2 of this reply: replaces the earlier version.*\n\n" in second_part
+    assert "Version" not in text.split("violets")[1]  # the follow-up is no version of anything

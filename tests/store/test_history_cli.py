@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +89,57 @@ def test_the_default_database_and_an_unusable_one(chats: list[str], db: Path, tm
     blocker = tmp_path / "file"
     blocker.write_text("")
     code, _, err = _run(capsys, "history", "--db", str(blocker / "chats.db"), "list")
+    assert code == 1 and err.count("\n") == 1 and "cannot be read" in err
+    code, _, err = _run(capsys, "history", "--db", str(blocker / "chats.db"), "delete", "feedbeef")
     assert code == 1 and err.count("\n") == 1 and "not saved" in err
     code, _, err = _run(capsys, "history", "--db", str(db), "list", "--limit", "0")
     assert code == 2 and "at least 1" in err
+
+
+def _edited_export(db: Path, chat: str, path: Path, capsys: pytest.CaptureFixture[str], edit: Any) -> Path:
+    _run(capsys, "history", "--db", str(db), "export", chat, "--format", "json", "-o", str(path))
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _another_id(document: dict[str, Any]) -> None:
+    document["chat"]["id"] = "f" * 32
+
+
+def _a_stranger_parent(document: dict[str, Any]) -> None:
+    _another_id(document)
+    for message in document["messages"]:
+        message["id"] = message["id"][::-1]
+    document["messages"][1]["parent_id"] = "0" * 32
+
+
+def _twice_the_same_call(document: dict[str, Any]) -> None:
+    _another_id(document)
+    for message in document["messages"]:
+        message["id"] = message["id"][::-1]
+    document["messages"][0]["parent_id"] = None
+    document["messages"][1]["parent_id"] = document["messages"][0]["id"]
+    call = {"call_id": "c1", "name": "calculator", "arguments": "{}", "decision": None, "edited_arguments": None,
+            "reason": None, "result": None, "result_is_error": False}  # fmt: skip
+    document["messages"][1]["tool_calls"] = [call, call]
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (_another_id, "is already in the history"),
+        (_a_stranger_parent, "parent"),
+        (_twice_the_same_call, "call id 'c1'"),
+    ],
+)
+def test_an_import_that_conflicts_is_one_error_naming_the_file_and_imports_nothing(
+    db: Path, chats: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, said: str
+) -> None:
+    exported = _edited_export(db, chats[0], tmp_path / "edited.json", capsys, edit)
+    before = _run(capsys, "history", "--db", str(db), "list", "--json")[1]
+    code, out, err = _run(capsys, "history", "--db", str(db), "import", str(exported))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"tui-chat: error: {exported}: ") and err.count("\n") == 1 and said in err, err
+    assert _run(capsys, "history", "--db", str(db), "list", "--json")[1] == before  # nothing half-imported

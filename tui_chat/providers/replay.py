@@ -11,15 +11,18 @@ Options:
 - `recording`: the replies to play, as `RecordedReply` values (required). The session loads them
   from `--from` (`store.recording`): the provider sits below the store and never opens it;
 - `speed`: 0 or unset plays as fast as the consumer takes it; N > 0 keeps the recorded timing,
-  N times faster (1 = as it was recorded).
+  N times faster (1 = as it was recorded): each chunk comes when its recorded time, divided by N,
+  has passed since the reply started, so time the consumer takes counts toward the next gap;
+- `clock` and `sleep`: the time seam (default `time.monotonic` and `asyncio.sleep`), so a test
+  can play a recording on virtual time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 from ..chunks import (
     Chunk,
@@ -67,6 +70,8 @@ class ReplayProvider:
         self.model = settings.model or str(settings.options.get("recorded_model") or "recorded")
         speed = settings.options.get("speed") or 0
         self.speed = float(speed) if isinstance(speed, (int, float)) and speed > 0 else 0.0
+        self._clock: Callable[[], float] = settings.options.get("clock", time.monotonic)
+        self._sleep: Callable[[float], Awaitable[None]] = settings.options.get("sleep", asyncio.sleep)
         self.played = 0
 
     def info(self) -> ModelInfo:
@@ -84,13 +89,13 @@ class ReplayProvider:
             return
         reply = self.replies[self.played]
         self.played += 1
-        started = time.monotonic()
+        started = self._clock()
         offset = 0
         for at_ms, size in reply.chunks or ((0, len(reply.text)),):
             if self.speed:
-                await asyncio.sleep(max(0.0, started + at_ms / 1000 / self.speed - time.monotonic()))
+                await self._sleep(max(0.0, started + at_ms / 1000 / self.speed - self._clock()))
             else:
-                await asyncio.sleep(0)  # one chunk per turn of the loop, as a network stream comes
+                await self._sleep(0)  # one chunk per turn of the loop, as a network stream comes
             if text := reply.text[offset : offset + size]:
                 yield TextDelta(text)
             offset += size

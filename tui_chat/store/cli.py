@@ -11,14 +11,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .history import Store
+    from .resume import ReadingStore
 
 
-def add_history_command(commands: Any) -> None:
-    """Add `history` and its actions to the main parser's subcommands."""
+def add_history_command(commands: Any, write_private: Callable[[Path, str], None]) -> None:
+    """Add `history` and its actions to the main parser's subcommands. `write_private(path, text)`
+    writes an export file atomically and readable by its owner alone (the config's own writer: the
+    store sits below the config, so it is handed down rather than imported)."""
     history = commands.add_parser("history", help="saved chats: list, show, search, export, import, delete")
     history.add_argument(
         "--db", type=Path, metavar="FILE", default=None, help="chat database (default: in the user data folder)"
@@ -45,7 +49,7 @@ def add_history_command(commands: Any) -> None:
     export.add_argument("id", metavar="ID")
     export.add_argument("--format", choices=("md", "json"), required=True)
     export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout")
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, write_private=write_private)
 
     imported = actions.add_parser("import", help="read a chat from a JSON export")
     imported.add_argument("file", type=Path, metavar="FILE.json")
@@ -66,21 +70,37 @@ def _positive(text: str) -> int:
     return value
 
 
-def _open(args: argparse.Namespace) -> Store:
-    """The store the command works on; an unusable file is an error here (nothing to show, nowhere to write)."""
+def _open(args: argparse.Namespace) -> ReadingStore:
+    """The store a reading command works on, opened read-only (a read-only folder is no obstacle,
+    and no file is created); a file that cannot be read is an error here (nothing to show)."""
+    from .resume import reading_store
+
+    store = reading_store(args.db)
+    _tell(store.notice)
+    return store
+
+
+def _open_to_write(args: argparse.Namespace, doing: str) -> Store:
+    """The store a writing command changes; a file that cannot be written is an error saying that
+    nothing was `doing` (deleted, imported)."""
     from ..errors import TuiChatError
     from .history import open_store
 
     store = open_store(args.db)
     if not store.saved:
         store.close()
-        raise TuiChatError(store.notice or "the chat database cannot be used")
-    if store.notice:
-        print(f"tui-chat: {store.notice}", file=sys.stderr)
+        raise TuiChatError(f"cannot {doing}: {store.notice or 'the chat database cannot be used'}")
+    _tell(store.notice)
     return store
 
 
-def _chat_id(store: Store, given: str) -> str:
+def _tell(notice: str | None) -> None:
+    """Say the store's notice (a file moved aside, a read-only file) once on stderr."""
+    if notice:
+        print(f"tui-chat: {notice}", file=sys.stderr)
+
+
+def _chat_id(store: Store | ReadingStore, given: str) -> str:
     from .reads import resolve_chat_id
 
     return store.run(resolve_chat_id, given).result()
@@ -174,17 +194,8 @@ def _export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        _write(args.output, text)
+        args.write_private(args.output, text)  # private (0600), and whole or not at all: it holds a chat
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    from ..errors import TuiChatError
-
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise TuiChatError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -196,9 +207,9 @@ def _import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         raise TuiChatError(f"cannot read {args.file}: {getattr(error, 'strerror', None) or error}") from None
     record, blobs = chat_from_json(text, str(args.file))
-    store = _open(args)
+    store = _open_to_write(args, "import it")
     try:
-        chat_id = store.run(import_chat, record, blobs).result()
+        chat_id = store.run(import_chat, record, blobs, str(args.file)).result()
     finally:
         store.close()
     print(f"imported {chat_id[:8]}  {record.info.title or '(untitled)'}  ({len(record.messages)} messages)")
@@ -206,7 +217,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = _open_to_write(args, "delete the chat")
     try:
         chat_id = _chat_id(store, args.id)
         store.delete_chat(chat_id)

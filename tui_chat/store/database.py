@@ -10,7 +10,13 @@ What goes wrong is met at this one place:
 - a corrupt or unreadable file (not a database, malformed pages) is moved aside, never deleted,
   and a fresh one is started; `Opened.notice` says where the old one went;
 - a file from a newer tui-chat, an unwritable folder or a full disk give an in-memory database
-  instead (`Opened.saved` is False) and one clear `notice`; the chat goes on, unsaved.
+  instead (`Opened.saved` is False) and one clear `notice`; the chat goes on, unsaved (a file that
+  can still be read is copied into that memory, so its chats are there to see and continue);
+- reading commands open the file read-only (`open_for_reading`): they work on a read-only folder
+  and never create a file (history turned off makes none);
+- damage found later, when a query reads a damaged page of a file that opened fine, is raised by
+  the connection itself as `DamagedDatabase`: one sentence naming the file and what to do, for
+  every reader and writer of the store alike (`ChatConnection`).
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..safe_text import clean
-from .schema import StoreError, migrate
+from .schema import VERSION, StoreError, file_version, migrate
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another process's transaction before giving up."""
@@ -34,6 +41,93 @@ UNWRITABLE = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR
 
 class CorruptDatabase(sqlite3.DatabaseError):
     """`PRAGMA quick_check` found damage that no query has tripped over yet."""
+
+
+class DamagedDatabase(StoreError, sqlite3.DatabaseError):
+    """A query met a damaged page of a file that opened fine. A `StoreError` (one sentence for the
+    person, naming the file and the remedy) and still a `sqlite3.DatabaseError` with SQLite's result
+    code, so the writer treats it as the failed statement it is."""
+
+    def __init__(self, path: Path | None, error: sqlite3.DatabaseError) -> None:
+        super().__init__(
+            f"the chat database {path} is damaged ({error})",
+            hint=f"move it away and tui-chat starts a new one; `sqlite3 {path} .recover` may rescue its chats",
+        )
+        self.damage = str(error)
+        """SQLite's own words ("database disk image is malformed")."""
+        self.sqlite_errorcode = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_CORRUPT)
+        self.sqlite_errorname = getattr(error, "sqlite_errorname", "SQLITE_CORRUPT")
+
+
+class ChatCursor(sqlite3.Cursor):
+    """A cursor whose every step that reads the file turns SQLite's damage errors into
+    `DamagedDatabase` (`ChatConnection.named`). A plain try per call: free when nothing fails,
+    which matters for `__next__`, called once per row read."""
+
+    connection: ChatConnection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> ChatCursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> ChatCursor:
+        try:
+            return super().executemany(sql, seq_of_parameters)
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        try:
+            return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as error:
+            raise self.connection.named(error) from None
+
+
+class ChatConnection(sqlite3.Connection):
+    """The store's connection: every query runs through `ChatCursor`, so damage met anywhere (a
+    list, a search, an export, a resume, a write) is said the same way."""
+
+    path: Path | None = None
+    """The file (None in memory)."""
+    no_chat_because: str | None = None
+    """Why this database may hold none of the person's chats (a file that could not be used, saving
+    turned off): what `resume.chat_to_resume` says when it finds none."""
+
+    def cursor(self, factory: Any = None) -> ChatCursor:  # type: ignore[override]
+        return super().cursor(factory or ChatCursor)  # type: ignore[no-any-return]
+
+    def execute(self, sql: str, parameters: Any = (), /) -> ChatCursor:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> ChatCursor:
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    def named(self, error: sqlite3.DatabaseError) -> sqlite3.DatabaseError:
+        """`error` to raise: SQLite's "malformed" and "not a database" as `DamagedDatabase`, naming
+        the file and the remedy; any other as it is."""
+        if isinstance(error, DamagedDatabase) or error_code(error) not in _CORRUPT:
+            return error
+        return DamagedDatabase(self.path, error)
 
 
 HEADER = 100
@@ -65,17 +159,22 @@ def error_code(error: sqlite3.Error) -> int:
 
 
 def open_database(path: Path) -> Opened:
-    """Open (creating, migrating or replacing as needed) the database at `path`; never raises for the file's state."""
+    """Open (creating, migrating or replacing as needed) the database at `path`; never raises for the file's state.
+
+    The user data folder is ours: it is made, or tightened, to 0700. A folder the person chose
+    (`--db`) is left as it is; the file is 0600 wherever it is."""
+    if path.parent == default_path().parent:
+        _make_private(path.parent)
     try:
         return Opened(_connect_file(path), path, saved=True)
+    except sqlite3.DatabaseError as error:  # (before StoreError: a `DamagedDatabase` is both)
+        if not isinstance(error, CorruptDatabase) and error_code(error) not in _CORRUPT:
+            return _unsaved(path, error)
+        damage = error.damage if isinstance(error, DamagedDatabase) else str(error)
     except StoreError as error:
         return in_memory(f"{error}; chats are not saved this time")
-    except sqlite3.DatabaseError as error:
-        if not isinstance(error, CorruptDatabase) and error_code(error) not in _CORRUPT:
-            return in_memory(_unwritable(path, error))
-        damage = str(error)
     except OSError as error:
-        return in_memory(_unwritable(path, error))
+        return _unsaved(path, error)
     try:
         aside = move_aside(path)
         notice = f"The chat database {path} could not be read ({damage}); it was kept as {aside} and a new one started."
@@ -84,11 +183,105 @@ def open_database(path: Path) -> Opened:
         return in_memory(_unwritable(path, again))
 
 
-def in_memory(notice: str | None = None) -> Opened:
+def open_for_reading(path: Path, *, saving_off: str | None = None) -> Opened:
+    """The database at `path` opened read-only (`saved` False): nothing is created, written, migrated
+    or moved, so it works on a read-only folder. `saving_off` says why nothing is saved this run
+    (`--no-history`), for `chat_to_resume`. A missing file is an empty history.
+
+    Raises `StoreError` (naming the file) for a file that cannot be read: damaged, newer than this
+    tui-chat, or not readable at all.
+    """
+    no_chat = f"there is no saved chat to continue (saving is off: {saving_off})" if saving_off else None
+    try:
+        path.stat()
+        conn = _connect_read_only(path)
+    except FileNotFoundError:
+        return in_memory(no_chat_because=no_chat)
+    except OSError as error:  # (a folder on the way that is a file, no permission)
+        raise StoreError(f"the chat database {path} cannot be read ({error.strerror or error})") from None
+    except sqlite3.DatabaseError as error:
+        if isinstance(error, StoreError):
+            raise
+        if error_code(error) in _CORRUPT:
+            raise DamagedDatabase(path, error) from None
+        raise StoreError(f"the chat database {path} cannot be read ({error})") from None
+    conn.no_chat_because = no_chat
+    notice = None if saving_off or _writable(path) else (
+        f"the chat database {path} is read-only: its chats can be read, new ones are not saved"
+    )
+    return Opened(conn, None, saved=False, notice=notice)
+
+
+def in_memory(notice: str | None = None, *, no_chat_because: str | None = None) -> Opened:
     """A fresh in-memory database with the current schema: the chat goes on, unsaved."""
-    conn = _configure(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
+    conn = _configure(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False, factory=ChatConnection))
+    conn.no_chat_because = no_chat_because or (notice and f"cannot continue a saved chat: {notice}")
     migrate(conn, ":memory:")
     return Opened(conn, None, saved=False, notice=notice)
+
+
+def _unsaved(path: Path, error: BaseException) -> Opened:
+    """The database for a file that cannot be written: its chats copied into memory when it can be
+    read (so they can be seen and continued), else an empty one; either way one notice."""
+    reason = f"the chat database {path} cannot be written ({error})"
+    try:
+        conn = _connect_read_only(path)
+    except (sqlite3.Error, OSError, StoreError):
+        return in_memory(f"{reason}; chats are not saved this time")
+    memory = _copy_into_memory(conn, path)
+    return Opened(memory, None, saved=False, notice=f"{reason}: its chats can be read, but new ones are not saved this time")
+
+
+def _connect_read_only(path: Path) -> ChatConnection:
+    """`path` opened read-only and checked, its schema current (an older file is copied into memory
+    and migrated there). A read-only folder cannot hold the log's index (-shm) that a read-only
+    connection to a WAL file needs: the file is then read as immutable (nothing can change it)."""
+    uri = path.absolute().as_uri() + "?mode=ro"
+    try:
+        conn = _connect(uri, path)
+    except sqlite3.OperationalError:
+        if _writable(path):
+            raise
+        conn = _connect(uri + "&immutable=1", path)
+    try:
+        _check(conn, path)
+        if file_version(conn) == VERSION:
+            return conn
+        return _copy_into_memory(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _connect(uri: str, path: Path) -> ChatConnection:
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, factory=ChatConnection)
+    conn.path = path
+    try:
+        _configure(conn)
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # (opening is lazy: this reads the file)
+    except BaseException:
+        conn.close()
+        raise
+    return conn  # type: ignore[no-any-return]
+
+
+def _copy_into_memory(conn: ChatConnection, path: Path) -> ChatConnection:
+    """The database on `conn` (read-only) copied into memory and migrated there; `conn` is closed."""
+    memory = in_memory().conn
+    try:
+        conn.backup(memory)
+        migrate(memory, path)
+    except BaseException:
+        memory.close()
+        raise
+    finally:
+        conn.close()
+    return memory  # type: ignore[return-value]
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the file and make files beside it (the log, its index)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def move_aside(path: Path) -> Path:
@@ -111,13 +304,26 @@ def _unwritable(path: Path, error: BaseException) -> str:
     return f"the chat database {path} cannot be used ({error}); chats are not saved this time"
 
 
+def _make_private(folder: Path) -> None:
+    """Make `folder` (and missing parents) 0700, tightening it if it exists with a wider mode."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:
+        pass  # (the opening that follows meets the same problem, and says it)
+
+
 def _connect_file(path: Path) -> sqlite3.Connection:
     """Create the private folder and file if needed, connect, check, migrate."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False, factory=ChatConnection
+    )
+    conn.path = path
     try:
         _configure(conn)
         conn.execute("PRAGMA journal_mode = WAL")

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -139,7 +140,25 @@ def chat_from_json(text: str, source: str) -> tuple[ChatRecord, Blobs]:
     missing = {a.sha256 for m in messages for a in m.attachments} - blobs.keys()
     if missing:
         raise StoreError(f"{source}: attachments without their bytes: {', '.join(sorted(missing))}")
+    if problem := _inconsistency(messages):
+        raise StoreError(f"{source}: not a consistent chat: {problem}")
     return ChatRecord(info, messages), blobs
+
+
+def _inconsistency(messages: tuple[MessageRecord, ...]) -> str | None:
+    """What the schema cannot say of a chat: ids once each, every parent an earlier message of the
+    file, every tool call id once per message (None when all hold)."""
+    seen: set[str] = set()
+    for m in messages:
+        if m.id in seen:
+            return f"the message id {m.id!r} is used twice"
+        if m.parent_id is not None and m.parent_id not in seen:
+            return f"the parent {m.parent_id!r} of message {m.id!r} is not an earlier message of the file"
+        seen.add(m.id)
+        calls = [c.call_id for c in m.tool_calls]
+        if twice := next((call for call in calls if calls.count(call) > 1), None):
+            return f"message {m.id!r} has the tool call id {twice!r} twice"
+    return None
 
 
 def _clean(value: str | None) -> str | None:
@@ -183,17 +202,24 @@ def _message_from_json(m: dict[str, Any], chat_id: str) -> MessageRecord:
     )
 
 
-def import_chat(conn: sqlite3.Connection, record: ChatRecord, blobs: Blobs) -> str:
-    """Write `record` as it is, in one transaction (run it on the store's thread: `Store.run`).
+def import_chat(conn: sqlite3.Connection, record: ChatRecord, blobs: Blobs, source: str = "the chat") -> str:
+    """Write `record` (read from `source`, which errors name) as it is, in one transaction, or
+    nothing (run it on the store's thread: `Store.run`).
 
-    A chat whose id is already in the history is refused rather than doubled or overwritten.
+    A chat whose id, or one of whose message ids, is already in the history is refused rather than
+    doubled or overwritten; a constraint the file breaks otherwise is one `StoreError` too.
     """
     info = record.info
     conn.execute("BEGIN IMMEDIATE")
     try:
         if conn.execute("SELECT 1 FROM chats WHERE id = ?", (info.id,)).fetchone():
             raise StoreError(
-                f"the chat {info.id} is already in the history", hint="delete it first to replace it"
+                f"{source}: the chat {info.id} is already in the history", hint="delete it first to replace it"
+            )
+        if taken := _messages_in_the_history(conn, record):
+            raise StoreError(
+                f"{source}: the message {taken[0]} is already in the history, in chat {taken[1]}",
+                hint="a chat exported from this history with its id changed: import the file as it was exported",
             )
         conn.execute(
             "INSERT INTO chats (id, title, created_at, updated_at, provider, model, pack, prompt, variables)"
@@ -207,11 +233,27 @@ def import_chat(conn: sqlite3.Connection, record: ChatRecord, blobs: Blobs) -> s
         )
         for m in record.messages:
             _insert_message(conn, info.id, m)
+    except sqlite3.IntegrityError as error:
+        conn.execute("ROLLBACK")
+        raise StoreError(f"{source}: cannot be imported ({error}); nothing was imported") from None
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return info.id
+
+
+def _messages_in_the_history(conn: sqlite3.Connection, record: ChatRecord) -> tuple[str, str] | None:
+    """A message id of `record` that the history already holds, with its chat's id (None: none)."""
+    ids = [m.id for m in record.messages]
+    for start in range(0, len(ids), 500):  # (SQLite takes at most 999 parameters in old builds)
+        part = ids[start : start + 500]
+        row = conn.execute(
+            f"SELECT id, chat_id FROM messages WHERE id IN ({', '.join('?' * len(part))}) LIMIT 1", part
+        ).fetchone()
+        if row is not None:
+            return row[0], row[1]
+    return None
 
 
 def _mime_of(record: ChatRecord, sha: str) -> str:
@@ -260,13 +302,16 @@ def chat_to_markdown(record: ChatRecord) -> str:
     about = " · ".join(part for part in (_model_of(info.provider, info.model), info.pack and f"pack {info.pack}",
                                           f"started {_when(info.created_at)}", size) if part)
     out = [f"# {info.title or 'Untitled chat'}", "", f"*{about}*", ""]
+    versions = _versions(record)
     for m in record.messages:
         heading = _SPEAKER[m.role] + _spoken_heading(m)
         if m.status is not ReplyStatus.COMPLETE:
             heading += f" — {m.status.value}"
         out += [f"## {heading}", ""]
+        if m.id in versions:
+            out += [_version_note(m, *versions[m.id]), ""]
         if m.text:
-            out += [m.text.rstrip(), ""]
+            out += [_below_the_turn_headings(m.text.rstrip()), ""]
         if m.error:
             out += [f"> **Error:** {m.error}", ""]
         for call in m.tool_calls:
@@ -277,6 +322,55 @@ def chat_to_markdown(record: ChatRecord) -> str:
         if small_print:
             out += [f"<sub>{' · '.join(small_print)}</sub>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+TURN_LEVEL = 2
+"""The level of a turn's heading (`## You`): a message's own headings go below it."""
+
+_HEADING = re.compile(r"( {0,3})(#{1,6})(?=[ \t]|$)")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def _below_the_turn_headings(text: str) -> str:
+    """`text` with its ATX headings made `TURN_LEVEL` deeper (at most `######`), so a reply's own
+    `# Title` never stands level with the turns; fenced code is left exactly as it is."""
+    lines = text.split("\n")
+    fence = ""
+    for n, line in enumerate(lines):
+        if opened := _FENCE.match(line):
+            mark = opened.group(1)
+            if not fence:
+                fence = mark
+            elif mark[0] == fence[0] and len(mark) >= len(fence) and not line.strip().strip(mark[0]):
+                fence = ""
+        elif not fence and (heading := _HEADING.match(line)):
+            indent, hashes = heading.groups()
+            lines[n] = indent + "#" * min(6, len(hashes) + TURN_LEVEL) + line[heading.end() :]
+    return "\n".join(lines)
+
+
+def _versions(record: ChatRecord) -> dict[str, tuple[int, int]]:
+    """(version, versions) of each message that has siblings (a retried reply: another child of the
+    same parent), in the order they were written."""
+    siblings: dict[tuple[str, Role], list[str]] = {}
+    for m in record.messages:
+        if m.parent_id is not None:
+            siblings.setdefault((m.parent_id, m.role), []).append(m.id)
+    return {
+        message_id: (n, len(ids))
+        for ids in siblings.values()
+        if len(ids) > 1
+        for n, message_id in enumerate(ids, 1)
+    }
+
+
+def _version_note(m: MessageRecord, version: int, versions: int) -> str:
+    """Which version of its turn `m` is, and what replaced what."""
+    what, how = ("reply", "a retry") if m.role is Role.ASSISTANT else ("message", "an edit")
+    if version < versions:
+        return f"*Version {version} of {versions} of this {what}: replaced by a later version ({how}).*"
+    earlier = "the earlier version" if versions == 2 else "the earlier versions"
+    return f"*Version {version} of {versions} of this {what}: replaces {earlier}.*"
 
 
 def _spoken_heading(m: MessageRecord) -> str:

@@ -8,21 +8,65 @@ tool calls and become the `Role.TOOL` messages a provider expects after them.
 
 from __future__ import annotations
 
+import concurrent.futures
 import sqlite3
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
 
 from ..chunks import Message, ReplyStatus, Role, ToolCall
 from .reads import load_chat, resolve_chat_id
 from .records import ChatRecord, MessageRecord
 from .schema import StoreError
 
+T = TypeVar("T")
+
+
+class ReadingStore:
+    """Saved chats opened only to be read, by a command that reads and ends (`history list`, `-c`
+    with saving off): `run` has `Store.run`'s form but runs at once on the caller's thread, there
+    being no writes to wait for; nothing is ever written, not even on `close`."""
+
+    def __init__(self, conn: sqlite3.Connection, notice: str | None) -> None:
+        self._conn = conn
+        self.notice = notice
+        """Said once by the command: the file is read-only, new chats are not saved."""
+
+    def run(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """`fn(connection, *args)`, its result (or error) in a future that is already done."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(self._conn, *args))
+        except Exception as error:  # noqa: BLE001 - raised where the caller asks for the result, as with `Store.run`
+            future.set_exception(error)
+        return future
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def reading_store(path: Path | None = None, *, saving_off: str | None = None) -> ReadingStore:
+    """The chats at `path` (default: the user data directory) to read only: opened read-only, never
+    created or written (`database.open_for_reading`); `saving_off` says why nothing is saved.
+    Raises `StoreError` for a file that cannot be read."""
+    from .database import default_path, open_for_reading
+
+    opened = open_for_reading(path or default_path(), saving_off=saving_off)
+    return ReadingStore(opened.conn, opened.notice)
+
 
 def chat_to_resume(conn: sqlite3.Connection, given: str | None) -> str:
-    """The full id of chat `given` (any unique prefix), or of the most recently updated chat when None."""
+    """The full id of chat `given` (any unique prefix), or of the most recently updated chat when None.
+
+    With none saved, the error says why when the database knows (a file that could not be used,
+    saving turned off: `database.ChatConnection.no_chat_because`)."""
     if given is not None:
         return resolve_chat_id(conn, given)
     row = conn.execute("SELECT id FROM chats ORDER BY updated_at DESC, rowid DESC LIMIT 1").fetchone()
     if row is None:
+        if because := getattr(conn, "no_chat_because", None):
+            raise StoreError(because)
         raise StoreError("there is no saved chat to continue", hint="start one: every chat is saved")
     chat_id: str = row[0]
     return chat_id
