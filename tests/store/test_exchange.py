@@ -25,7 +25,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def _rich_chat(store: Store) -> str:
     chat = store.new_chat(provider="anthropic", model="claude", pack="coder", prompt="review", variables={"lang": "Go"})
-    question = store.add_message(chat, Role.USER, "Look at ```this``` file")
+    question = store.add_message(chat, Role.USER, "Look at ```this``` file", prompt="review", variables={"lang": "Go"})
     store.attach(question, b"package main\n", name="main.go", mime="text/x-go")
     store.attach(question, b"\x89PNG", name="shot.png", mime="image/png")
     reply = store.start_reply(chat, provider="anthropic", model="claude")
@@ -57,12 +57,28 @@ async def test_export_then_import_gives_the_same_chat(tmp_path: Path) -> None:
         assert await target.query(import_chat, record, blobs) == chat
         assert await target.load_chat(chat) == await source.load_chat(chat)
         assert await target.query(export_chat, chat) == exported
+        question = exported["messages"][0]
+        assert (question["prompt"], question["variables"]) == ("review", {"lang": "Go"})
+        assert (exported["messages"][1]["prompt"], exported["messages"][1]["variables"]) == (None, None)
         assert [h.message_id for h in await target.search("plan")] == [m.id for m in record.messages if "Plan" in m.text]
         with pytest.raises(StoreError, match="already in the history"):
             await target.query(import_chat, record, blobs)
     finally:
         source.close()
         target.close()
+
+
+async def test_an_export_written_before_messages_kept_their_prompt_still_imports(store: Store) -> None:
+    source = _rich_chat(store)
+    exported = await store.query(export_chat, source)
+    store.delete_chat(source)
+    for message in exported["messages"]:
+        del message["prompt"], message["variables"]
+
+    record, blobs = chat_from_json(json.dumps(exported), "old.json")
+    await store.query(import_chat, record, blobs)
+
+    assert [(m.prompt, m.variables) for m in (await store.load_chat(source)).messages] == [(None, None)] * 5
 
 
 def test_the_published_schema_is_the_one_import_checks() -> None:

@@ -115,7 +115,7 @@ async def test_a_version_3_database_migrates_its_streaming_replies_out_of_the_in
     store = open_store(db)
     try:
         assert store.notice is None
-        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION == 4
+        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION
         messages = (await store.load_chat("chat1")).messages
         assert [(m.text, m.status) for m in messages] == [
             ("brew green tea", ReplyStatus.COMPLETE), ("Steep it for two minutes", ReplyStatus.INTERRUPTED),
@@ -147,5 +147,31 @@ async def test_a_streaming_reply_joins_the_search_index_when_it_ends_and_the_ind
         store.delete_chat(chat)
         assert await store.search("kettle") == []
         assert await store.query(_fts_consistent)
+    finally:
+        store.close()
+
+
+async def test_a_version_4_database_migrates_and_its_user_messages_gain_a_place_for_their_prompt(tmp_path: Path) -> None:
+    db = tmp_path / "chats.db"
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        for statements in MIGRATIONS[:4]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 4")
+        conn.execute(
+            "INSERT INTO chats (id, title, created_at, updated_at, prompt, variables)"
+            " VALUES ('chat1', 'Tea', 't', 't', 'main', '{\"name\": \"Ada\"}')"
+        )
+        conn.execute(
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES ('m1', 'chat1', 'user', 'brew tea', 't')"
+        )
+    store = open_store(db)
+    try:
+        assert store.notice is None
+        store.add_message("chat1", Role.USER, "and cake", prompt="main", variables={"name": "Ada"})
+        old, new = (await store.load_chat("chat1")).messages
+        assert (old.text, old.prompt, old.variables) == ("brew tea", None, None), "not known then: not made up"
+        assert (new.text, new.prompt, new.variables) == ("and cake", "main", {"name": "Ada"})
+        assert [hit.message_id for hit in await store.search("tea")] == ["m1"]
     finally:
         store.close()

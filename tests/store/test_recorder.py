@@ -63,6 +63,8 @@ async def test_a_turn_with_tools_is_saved_with_settings_chunks_decisions_and_res
     assert dict(record.info.variables) == {"name": "Ada"}
     user, asked, done = record.messages
     assert (user.role, user.text, user.provider, user.pack) == (Role.USER, "Work it out", "scripted", "tools-demo")
+    assert (user.prompt, user.variables) == ("main", {"name": "Ada"})
+    assert (asked.prompt, asked.variables) == (None, None), "a reply is not sent with a prompt of its own"
     assert (asked.text, asked.status, asked.usage, asked.cost_usd) == ("Let me check. ", ReplyStatus.COMPLETE, Usage(10, 4), 0.004)
     assert [size for _, size in asked.chunks] == [7, 7]
     c1, c2, c3 = asked.tool_calls
@@ -121,6 +123,27 @@ async def test_switching_chats_sends_what_follows_to_the_chosen_chat_or_a_new_on
     assert second not in (None, first)
     assert [m.text for m in (await store.load_chat(first)).messages] == ["first", "one", "first again", "three"]
     assert [m.text for m in (await store.load_chat(second)).messages] == ["second", "two"]
+
+
+async def test_each_user_message_keeps_the_prompt_and_variables_in_force_when_it_was_sent(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = SETTINGS
+    provider = ScriptedProvider(answer("one"), answer("two"))
+    loop = ToolLoop(
+        Conversation(provider), ToolRegistry([], workspace=Workspace(tmp_path)), ApprovalPolicy(config={}),
+        ScriptedApprover(), recorder=Recorder(store, lambda: settings),
+    )  # fmt: skip
+    await play(loop, "first")
+    settings = ChatSettings("scripted", "script-1", pack="tools-demo", prompt="terse", variables={"name": "Grace"})
+    await play(loop, "second")
+    await store.flush()
+
+    record = await store.load_chat(loop.recorder.chat_id)
+    first, _, second, _ = record.messages
+    assert (first.prompt, first.variables) == ("main", {"name": "Ada"})
+    assert (second.prompt, second.variables) == ("terse", {"name": "Grace"})
+    assert (record.info.prompt, record.info.variables) == ("terse", {"name": "Grace"}), "the chat: what it uses now"
 
 
 async def test_a_saved_message_is_found_at_its_place_in_the_history(store: Store, tmp_path: Path) -> None:

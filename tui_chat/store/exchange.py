@@ -79,6 +79,8 @@ def _message_to_json(m: MessageRecord) -> dict[str, Any]:
         "provider": m.provider,
         "model": m.model,
         "pack": m.pack,
+        "prompt": m.prompt,
+        "variables": None if m.variables is None else dict(m.variables),
         "usage": None if m.usage is None else {"input_tokens": m.usage.input_tokens, "output_tokens": m.usage.output_tokens},
         "cost_usd": m.cost_usd,
         "tool_call_id": m.tool_call_id,
@@ -179,6 +181,8 @@ def _message_from_json(m: dict[str, Any], chat_id: str) -> MessageRecord:
         provider=_clean(m["provider"]),
         model=_clean(m["model"]),
         pack=_clean(m["pack"]),
+        prompt=_clean(m.get("prompt")),
+        variables=None if m.get("variables") is None else {clean(k): clean(v) for k, v in m["variables"].items()},
         usage=None if usage is None else Usage(usage["input_tokens"], usage["output_tokens"]),
         cost_usd=m["cost_usd"],
         tool_call_id=_clean(m["tool_call_id"]),
@@ -263,10 +267,10 @@ def _mime_of(record: ChatRecord, sha: str) -> str:
 def _insert_message(conn: sqlite3.Connection, chat_id: str, m: MessageRecord) -> None:
     conn.execute(
         "INSERT INTO messages (id, chat_id, parent_id, role, text, status, error, created_at, provider, model, pack,"
-        " input_tokens, output_tokens, cost_usd, tool_call_id, opaque, chunks) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " prompt, variables, input_tokens, output_tokens, cost_usd, tool_call_id, opaque, chunks) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (m.id, chat_id, m.parent_id, m.role.value, m.text, m.status.value, m.error, m.created_at, m.provider,
-         m.model, m.pack, m.usage and m.usage.input_tokens, m.usage and m.usage.output_tokens, m.cost_usd,
+         m.model, m.pack, m.prompt, None if m.variables is None else json.dumps(dict(m.variables)), m.usage and m.usage.input_tokens, m.usage and m.usage.output_tokens, m.cost_usd,
          m.tool_call_id, json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in m.opaque]),
          json.dumps([list(chunk) for chunk in m.chunks])),
     )

@@ -54,6 +54,12 @@ _MESSAGE = _object({
     "provider": _MAYBE_TEXT,
     "model": _MAYBE_TEXT,
     "pack": _MAYBE_TEXT,
+    "prompt": {"type": ["string", "null"], "description": "on a user message: the prompt in force when it was sent"
+               " (optional: files written before it was kept have none)"},
+    "variables": {
+        "oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": {"type": "string"}}],
+        "description": "on a user message: the pack variables in force when it was sent (optional, as prompt)",
+    },
     "usage": {
         "oneOf": [
             {"type": "null"},
@@ -85,7 +91,7 @@ _MESSAGE = _object({
                        " per chunk (optional: files written before it was kept have none)",
         "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
     },
-}, "chunks")  # fmt: skip
+}, "chunks", "prompt", "variables")  # fmt: skip
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

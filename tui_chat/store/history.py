@@ -147,11 +147,14 @@ class Store:
         provider: str | None = None,
         model: str | None = None,
         pack: str | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, str] | None = None,
         tool_call_id: str | None = None,
         message_id: str | None = None,
         created_at: str | None = None,
     ) -> str:
         """Save a message; returns its id. Its parent is `parent_id`, or else the chat's latest message.
+        A user message names the settings in force (`provider` .. `variables`): the chat's own change later.
 
         The first user message of an untitled chat gives the chat its title.
         """
@@ -159,14 +162,15 @@ class Store:
         stamp = created_at or now()
         writer = self._writer_mark if status is ReplyStatus.STREAMING else None
         title = title_from(text) if role is Role.USER else ""
+        saved_variables = None if variables is None else json.dumps(dict(variables))
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO messages (id, chat_id, parent_id, role, text, status, created_at, provider, model, pack,"
-                " tool_call_id, writer) VALUES (?, ?, coalesce(?, (SELECT id FROM messages WHERE chat_id = ?"
-                " ORDER BY seq DESC LIMIT 1)), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " prompt, variables, tool_call_id, writer) VALUES (?, ?, coalesce(?, (SELECT id FROM messages"
+                " WHERE chat_id = ? ORDER BY seq DESC LIMIT 1)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (message_id, chat_id, parent_id, chat_id, role.value, text, status.value, stamp, provider, model,
-                 pack, tool_call_id, writer),
+                 pack, prompt, saved_variables, tool_call_id, writer),
             )
             conn.execute(
                 "UPDATE chats SET updated_at = ?, title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?",

@@ -87,11 +87,12 @@ def load_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRecord:
         files.setdefault(message_id, []).append(AttachmentRef(sha, name, mime, size))
     messages = []
     for (
-        id_, parent, role, text, status, error, created, provider, model, pack, tin, tout, cost, call_id, opaque,
-        chunks,
+        id_, parent, role, text, status, error, created, provider, model, pack, prompt, variables, tin, tout, cost,
+        call_id, opaque, chunks,
     ) in conn.execute(
-        "SELECT id, parent_id, role, text, status, error, created_at, provider, model, pack, input_tokens,"
-        " output_tokens, cost_usd, tool_call_id, opaque, chunks FROM messages WHERE chat_id = ? ORDER BY seq",
+        "SELECT id, parent_id, role, text, status, error, created_at, provider, model, pack, prompt, variables,"
+        " input_tokens, output_tokens, cost_usd, tool_call_id, opaque, chunks FROM messages WHERE chat_id = ?"
+        " ORDER BY seq",
         (chat_id,),
     ):
         messages.append(
@@ -107,6 +108,8 @@ def load_chat(conn: sqlite3.Connection, chat_id: str) -> ChatRecord:
                 provider=provider,
                 model=model,
                 pack=pack,
+                prompt=prompt,
+                variables=None if variables is None else json.loads(variables),
                 usage=None if tin is None and tout is None else Usage(tin or 0, tout or 0),
                 cost_usd=cost,
                 tool_call_id=call_id,

@@ -117,8 +117,9 @@ class Recorder:
                 prompt=settings.prompt, variables=settings.variables,
             )  # fmt: skip
         self._user_id = self.store.add_message(
-            self.chat_id, Role.USER, text, provider=settings.provider, model=settings.model, pack=settings.pack
-        )
+            self.chat_id, Role.USER, text, provider=settings.provider, model=settings.model, pack=settings.pack,
+            prompt=settings.prompt, variables=settings.variables,
+        )  # fmt: skip
 
     def _ready(self) -> None:
         if self._opening is not None:

@@ -84,6 +84,10 @@ class MessageRecord:
     provider: str | None = None
     model: str | None = None
     pack: str | None = None
+    prompt: str | None = None
+    """On a user message: the prompt in force when it was sent (None before schema 5 kept it)."""
+    variables: Mapping[str, str] | None = None
+    """On a user message: the pack variables in force when it was sent."""
     usage: Usage | None = None
     cost_usd: float | None = None
     tool_call_id: str | None = None

@@ -145,7 +145,15 @@ re-indexed its whole text twice a second: the writer's main cost while a long re
 and the replies still streaming, which every start looks for (`history._mark_dead_replies_interrupted`),
 have an index of their own instead of a scan of every message."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4)
+V5 = (
+    "ALTER TABLE messages ADD COLUMN prompt TEXT",
+    "ALTER TABLE messages ADD COLUMN variables TEXT",
+)
+"""The prompt and the pack variables (JSON) in force when a user message was sent: a chat's own
+`prompt` and `variables` say only what it uses now. NULL on other messages and on user messages
+written before."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5)
 VERSION = len(MIGRATIONS)
 """The schema version this tui-chat writes and understands."""
 
