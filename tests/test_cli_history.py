@@ -222,3 +222,20 @@ def test_no_config_key_url_password_or_header_value_reaches_the_database_or_an_e
     for where, data in [("the database", saved), ("the JSON export", exports[0]), ("the Markdown export", exports[1])]:
         for secret in (CONFIG_KEY, URL_PASSWORD, HEADER_VALUE):
             assert secret.encode() not in data, f"{secret} is in {where}"
+
+
+def test_replaying_a_chat_by_id_reads_the_history_without_creating_or_changing_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "ask", "--provider", "replay", "--from", "0123abcd", "--no-history", "anything")
+    assert code != 0 and "0123abcd" in err and "Traceback" not in err
+    assert not database().exists(), "a chat id that is not there created no history"
+
+    code, out, err = run(capsys, "ask", *FAST, "a question to play back")
+    assert code == 0, err
+    [chat] = chats(capsys)
+    before = database().read_bytes()
+    code, out, err = run(capsys, "ask", "--provider", "replay", "--from", chat["id"], "--no-history", "again")
+    assert code == 0, err
+    assert out == compose_reply("a question to play back", 1)
+    assert database().read_bytes() == before

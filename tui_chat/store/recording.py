@@ -40,10 +40,10 @@ def _load(source: str) -> ChatRecord:
         except (OSError, UnicodeDecodeError) as error:
             raise StoreError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
         return chat_from_json(text, str(path))[0]
-    from .history import open_store
     from .reads import load_chat, resolve_chat_id
+    from .resume import reading_store
 
-    store = open_store()
+    store = reading_store()  # read only: playing a chat back never creates or changes the history
     try:
         return store.run(load_chat, store.run(resolve_chat_id, source).result()).result()
     finally:
