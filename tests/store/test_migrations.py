@@ -115,7 +115,7 @@ async def test_a_version_3_database_migrates_its_streaming_replies_out_of_the_in
     store = open_store(db)
     try:
         assert store.notice is None
-        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION == 4
+        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION
         messages = (await store.load_chat("chat1")).messages
         assert [(m.text, m.status) for m in messages] == [
             ("brew green tea", ReplyStatus.COMPLETE), ("Steep it for two minutes", ReplyStatus.INTERRUPTED),
@@ -147,5 +147,40 @@ async def test_a_streaming_reply_joins_the_search_index_when_it_ends_and_the_ind
         store.delete_chat(chat)
         assert await store.search("kettle") == []
         assert await store.query(_fts_consistent)
+    finally:
+        store.close()
+
+
+async def test_a_version_4_database_migrates_and_its_common_words_are_found_through_bits_as_messages_come(
+    tmp_path: Path,
+) -> None:
+    """Version 5 adds the log of messages entering the search index (`fts_added`): a version 4 file
+    with data has none for its old messages, and its searches still find everything, old and new."""
+    db = tmp_path / "chats.db"
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        for statements in MIGRATIONS[:4]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 4")
+        conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+        conn.executemany(  # two common words (past the probe's cap) that meet in every sixth message
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, 'chat1', 'user', ?, 't')",
+            [(f"m{n}", " ".join(("green" if n % 2 else "black", "tea" if n % 3 == 0 else "leaf"))) for n in range(900)],
+        )
+    conn.close()
+    store = open_store(db)
+    try:
+        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION == 5
+        assert await store.query(lambda conn: conn.execute("SELECT count(*) FROM fts_added").fetchone()[0]) == 0
+        expected = [f"m{n}" for n in range(899, -1, -1) if n % 2 and n % 3 == 0]
+        assert [hit.message_id for hit in await store.search("green tea", 1000)] == expected
+        assert set(await store.query(lambda conn: conn.word_bits.words)) == {b"green", b"tea"}, "through bits"
+        added = store.add_message("chat1", Role.USER, "tea, green")
+        await store.flush()  # (written before the other program's message)
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("INSERT INTO messages (id, chat_id, role, text, created_at) VALUES ('x', 'chat1', 'user', 'Green TEA', 't')")
+        other.close()
+        assert [hit.message_id for hit in await store.search("green tea", 1000)] == ["x", added, *expected]
+        assert await store.query(lambda conn: conn.execute("SELECT count(*) FROM fts_added").fetchone()[0]) == 2
     finally:
         store.close()

@@ -20,9 +20,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..safe_text import clean
 from .schema import StoreError, migrate
+
+if TYPE_CHECKING:
+    from .word_bits import WordBits
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another process's transaction before giving up."""
@@ -34,6 +38,13 @@ UNWRITABLE = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR
 
 class CorruptDatabase(sqlite3.DatabaseError):
     """`PRAGMA quick_check` found damage that no query has tripped over yet."""
+
+
+class Connection(sqlite3.Connection):
+    """sqlite3's connection, with room for what the searches on it keep in memory between them."""
+
+    word_bits: WordBits | None = None
+    """Which messages hold the commonest words searched for (made by the first search that needs it)."""
 
 
 HEADER = 100
@@ -86,7 +97,7 @@ def open_database(path: Path) -> Opened:
 
 def in_memory(notice: str | None = None) -> Opened:
     """A fresh in-memory database with the current schema: the chat goes on, unsaved."""
-    conn = _configure(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
+    conn = _configure(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False, factory=Connection))
     migrate(conn, ":memory:")
     return Opened(conn, None, saved=False, notice=notice)
 
@@ -117,7 +128,9 @@ def _connect_file(path: Path) -> sqlite3.Connection:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False, factory=Connection
+    )
     try:
         _configure(conn)
         conn.execute("PRAGMA journal_mode = WAL")
