@@ -85,15 +85,20 @@ async def test_opening_twice_migrates_once(tmp_path: Path) -> None:
         store.close()
 
 
+def _schema_of_version(conn: sqlite3.Connection, version: int) -> None:
+    """Make an empty file what `version` made of it (its migrations, its user_version), with one chat, 'chat1'."""
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+
+
 def _version_3_file(db: Path) -> None:
     """A file as version 3 left it: a finished reply, and a reply of a killed process still streaming
     (whose text version 3 kept in the search index, as it indexed every streamed piece)."""
     with sqlite3.connect(db, isolation_level=None) as conn:
-        for statements in MIGRATIONS[:3]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 3")
-        conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+        _schema_of_version(conn, 3)
         conn.execute(
             "INSERT INTO messages (id, chat_id, role, text, status, created_at) VALUES"
             " ('m1', 'chat1', 'user', 'brew green tea', 'complete', 't'),"
@@ -158,11 +163,7 @@ async def test_a_version_4_database_migrates_and_its_common_words_are_found_thro
     with data has none for its old messages, and its searches still find everything, old and new."""
     db = tmp_path / "chats.db"
     with sqlite3.connect(db, isolation_level=None) as conn:
-        for statements in MIGRATIONS[:4]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 4")
-        conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+        _schema_of_version(conn, 4)
         conn.executemany(  # two common words (past the probe's cap) that meet in every sixth message
             "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, 'chat1', 'user', ?, 't')",
             [(f"m{n}", " ".join(("green" if n % 2 else "black", "tea" if n % 3 == 0 else "leaf"))) for n in range(900)],
