@@ -85,15 +85,20 @@ async def test_opening_twice_migrates_once(tmp_path: Path) -> None:
         store.close()
 
 
+def _schema_of_version(conn: sqlite3.Connection, version: int) -> None:
+    """Make an empty file what `version` made of it (its migrations, its user_version), with one chat, 'chat1'."""
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+
+
 def _version_3_file(db: Path) -> None:
     """A file as version 3 left it: a finished reply, and a reply of a killed process still streaming
     (whose text version 3 kept in the search index, as it indexed every streamed piece)."""
     with sqlite3.connect(db, isolation_level=None) as conn:
-        for statements in MIGRATIONS[:3]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 3")
-        conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+        _schema_of_version(conn, 3)
         conn.execute(
             "INSERT INTO messages (id, chat_id, role, text, status, created_at) VALUES"
             " ('m1', 'chat1', 'user', 'brew green tea', 'complete', 't'),"
@@ -154,14 +159,8 @@ async def test_a_streaming_reply_joins_the_search_index_when_it_ends_and_the_ind
 async def test_a_version_4_database_migrates_and_its_user_messages_gain_a_place_for_their_prompt(tmp_path: Path) -> None:
     db = tmp_path / "chats.db"
     with sqlite3.connect(db, isolation_level=None) as conn:
-        for statements in MIGRATIONS[:4]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 4")
-        conn.execute(
-            "INSERT INTO chats (id, title, created_at, updated_at, prompt, variables)"
-            " VALUES ('chat1', 'Tea', 't', 't', 'main', '{\"name\": \"Ada\"}')"
-        )
+        _schema_of_version(conn, 4)
+        conn.execute("UPDATE chats SET prompt = 'main', variables = '{\"name\": \"Ada\"}' WHERE id = 'chat1'")
         conn.execute(
             "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES ('m1', 'chat1', 'user', 'brew tea', 't')"
         )
@@ -173,5 +172,36 @@ async def test_a_version_4_database_migrates_and_its_user_messages_gain_a_place_
         assert (old.text, old.prompt, old.variables) == ("brew tea", None, None), "not known then: not made up"
         assert (new.text, new.prompt, new.variables) == ("and cake", "main", {"name": "Ada"})
         assert [hit.message_id for hit in await store.search("tea")] == ["m1"]
+    finally:
+        store.close()
+
+
+async def test_a_version_5_database_migrates_and_its_common_words_are_found_through_bits_as_messages_come(
+    tmp_path: Path,
+) -> None:
+    """Version 6 adds the log of messages entering the search index (`fts_added`): a version 5 file
+    with data has none for its old messages, and its searches still find everything, old and new."""
+    db = tmp_path / "chats.db"
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        _schema_of_version(conn, 5)
+        conn.executemany(  # two common words (past the probe's cap) that meet in every sixth message
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, 'chat1', 'user', ?, 't')",
+            [(f"m{n}", " ".join(("green" if n % 2 else "black", "tea" if n % 3 == 0 else "leaf"))) for n in range(900)],
+        )
+    conn.close()
+    store = open_store(db)
+    try:
+        assert await store.query(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0]) == VERSION == 6
+        assert await store.query(lambda conn: conn.execute("SELECT count(*) FROM fts_added").fetchone()[0]) == 0
+        expected = [f"m{n}" for n in range(899, -1, -1) if n % 2 and n % 3 == 0]
+        assert [hit.message_id for hit in await store.search("green tea", 1000)] == expected
+        assert set(await store.query(lambda conn: conn.word_bits.words)) == {b"green", b"tea"}, "through bits"
+        added = store.add_message("chat1", Role.USER, "tea, green")
+        await store.flush()  # (written before the other program's message)
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("INSERT INTO messages (id, chat_id, role, text, created_at) VALUES ('x', 'chat1', 'user', 'Green TEA', 't')")
+        other.close()
+        assert [hit.message_id for hit in await store.search("green tea", 1000)] == ["x", added, *expected]
+        assert await store.query(lambda conn: conn.execute("SELECT count(*) FROM fts_added").fetchone()[0]) == 2
     finally:
         store.close()

@@ -26,10 +26,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..safe_text import clean
 from .schema import VERSION, StoreError, file_version, migrate
+
+if TYPE_CHECKING:
+    from .word_bits import WordBits
 
 BUSY_TIMEOUT = 5.0
 """Seconds a writer waits for another process's transaction before giving up."""
@@ -112,6 +115,8 @@ class ChatConnection(sqlite3.Connection):
     no_chat_because: str | None = None
     """Why this database may hold none of the person's chats (a file that could not be used, saving
     turned off): what `resume.chat_to_resume` says when it finds none."""
+    word_bits: WordBits | None = None
+    """Which messages hold the commonest words searched for (made by the first search that needs it)."""
 
     def cursor(self, factory: Any = None) -> ChatCursor:  # type: ignore[override]
         return super().cursor(factory or ChatCursor)  # type: ignore[no-any-return]
@@ -393,3 +398,21 @@ def _untrusted_text(data: bytes) -> str:
     if data.isascii():
         return data.translate(None, _ASCII_REMOVED).decode("ascii")
     return clean(data.decode("utf-8", "replace"))
+
+
+
+def untrusted_rows(rows: list[tuple[bytes, ...]]) -> list[tuple[str, ...]]:
+    """Rows of TEXT values a query read as BLOBs (`CAST(x AS BLOB)`, which the text factory leaves
+    alone), each value cleaned exactly as `_untrusted_text` cleans it.
+
+    For a query that reads many values (a search's 50 hits are 300): when all of them are ASCII
+    with nothing to remove, the common case, one look at their bytes joined by NULs tells so (the
+    only bytes removed are the NULs), and one decode and split gives them all, instead of a call
+    to the text factory per value (about a third of a search's time per hit). Otherwise each
+    value goes through `_untrusted_text`."""
+    values = [value for row in rows for value in row]
+    joined = b"\0".join(values)
+    if rows and joined.isascii() and len(joined) - len(joined.translate(None, _ASCII_REMOVED)) == len(values) - 1:
+        texts = iter(joined.decode("ascii").split("\0"))
+        return list(zip(*[texts] * len(rows[0]), strict=True))
+    return [tuple(map(_untrusted_text, row)) for row in rows]

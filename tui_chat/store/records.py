@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
 
@@ -107,9 +108,11 @@ class ChatRecord:
     messages: tuple[MessageRecord, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """A message that matched a search, with the lines of it that matched."""
+class SearchHit(NamedTuple):
+    """A message that matched a search, with the lines of it that matched.
+
+    A named tuple rather than a frozen dataclass like the others: a search makes 50 of them, and
+    a tuple is built in a third of the time (an immutable value all the same)."""
 
     chat_id: str
     chat_title: str

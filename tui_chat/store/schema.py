@@ -153,7 +153,29 @@ V5 = (
 `prompt` and `variables` say only what it uses now. NULL on other messages and on user messages
 written before."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5)
+FTS_ADDED_KEPT = 1000
+"""How many of the newest `fts_added` entries the file keeps."""
+
+_LOG_FTS_ADDED = f"""INSERT INTO fts_added (seq) VALUES (new.seq);
+        DELETE FROM fts_added WHERE id <= (SELECT max(id) FROM fts_added) - {FTS_ADDED_KEPT};"""
+
+V6 = (
+    "CREATE TABLE fts_added (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)",
+    f"""CREATE TRIGGER fts_added_insert AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
+        {_LOG_FTS_ADDED}
+    END""",
+    f"""CREATE TRIGGER fts_added_update AFTER UPDATE OF text, status ON messages WHEN new.status != 'streaming' BEGIN
+        {_LOG_FTS_ADDED}
+    END""",
+)
+"""`fts_added`: the messages (by `seq`) whose text entered the search index, newest last, in
+every process that writes the file (the triggers fire as the index's own do: on an insert, a
+stream's end, a change of text; and on a change of a finished message's status, which does no
+harm). A search keeps in memory which messages hold its commonest words (`word_bits`) and reads
+what was added since it last looked, so it stays true while others write. Only the newest
+`FTS_ADDED_KEPT` are kept (each entry removes the oldest): a reader that missed some starts over."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3, V4, V5, V6)
 VERSION = len(MIGRATIONS)
 """The schema version this tui-chat writes and understands."""
 
