@@ -62,9 +62,11 @@ class Recorder:
     """Saves one chat as it happens. `chat_id` is None until the first message starts a new chat
     (a resumed chat passes its id, so what follows joins it).
 
-    `store` may still be opening (the TUI opens it on a thread once its first screen has settled):
-    the first event, or `opened()`, calls `open_now` (which lets a waiting opener start at once)
-    and waits for it.
+    `store` may still be opening (the TUI opens it on a thread once its first screen has settled;
+    an old big file's migration can take seconds): the first event, or `opened()`, calls
+    `open_now` (which lets a waiting opener start at once). On an event loop nothing waits for it:
+    until it opens, what is told goes to a `StoreOpening`, which tells the store all of it, in
+    order, as soon as it opens. With no loop running (a caller that may wait), it is waited for.
     """
 
     def __init__(
@@ -78,7 +80,9 @@ class Recorder:
     ) -> None:
         self._opening = store if isinstance(store, concurrent.futures.Future) else None
         self._open_now = open_now
-        self.store: Store = store if self._opening is None else None  # type: ignore[assignment]
+        self._handing_over = False
+        """Whether the store's opening will hand what waits for it over (`_ready`)."""
+        self.store: Store | StoreOpening = StoreOpening() if self._opening is not None else store  # type: ignore[assignment]
         self.chat_id = chat_id
         self._settings = settings
         self._cost = cost
@@ -121,17 +125,47 @@ class Recorder:
         )
 
     def _ready(self) -> None:
-        if self._opening is not None:
+        """Go on with the store if it has opened. While it opens, on an event loop, what is told
+        waits in the `StoreOpening`, handed over on the loop as soon as the store opens; with no
+        loop running, the store is waited for."""
+        opening = self._opening
+        if opening is None:
+            return
+        if not opening.done():
             self._open_now()
-            self.store, self._opening = self._opening.result(), None
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                concurrent.futures.wait([opening])
+            else:
+                if not self._handing_over:
+                    self._handing_over = True
+                    opening.add_done_callback(lambda _: _call_soon(loop, self._take_store))
+                return
+        self._take_store()
+
+    def _take_store(self) -> None:
+        """The store has opened: tell it what waited, and go on with it (on the recorder's thread)."""
+        if self._opening is None:
+            return  # (taken already)
+        store = self._opening.result()
+        waiting, self.store, self._opening = self.store, store, None
+        assert isinstance(waiting, StoreOpening)
+        waiting.hand_over(store)
+        if self.chat_id is not None:
+            self.chat_id = waiting.chat(self.chat_id)
+        if self._text is not None and self._reply_id is not None:  # streaming still: its text goes on in the store's list
+            self._text = store.stream_text(self._reply_id)
+        if self._spoken_reply is not None:
+            self._spoken_text = store.stream_text(self._spoken_reply)
 
     async def opened(self) -> Store:
         """The store, once it is open (awaited: the event loop goes on while it opens)."""
         if self._opening is not None:
             self._open_now()
             await asyncio.wrap_future(self._opening)
-        self._ready()
-        return self.store
+            self._take_store()
+        return self.store  # type: ignore[return-value]  (open, so the store itself)
 
     def switch_to(self, chat_id: str | None) -> None:
         """What follows joins chat `chat_id` (a chat reopened from the list), or starts a new chat (None)."""
@@ -141,8 +175,11 @@ class Recorder:
 
     def close(self) -> None:
         """Commit what is queued and close the store (waiting for it if it is still opening)."""
-        self._ready()
-        self.store.close()
+        if self._opening is not None:
+            self._open_now()
+            concurrent.futures.wait([self._opening])
+            self._take_store()
+        self.store.close()  # type: ignore[union-attr]  (open, so the store itself)
 
     def retry(self) -> None:
         """The next reply answers the latest user message again (a new version; the old one is kept)."""
@@ -281,6 +318,81 @@ class SpokenReplies:
 
     def tool_event(self, event: ToolEventView) -> None:
         self.recorder._spoken_tool_event(event)
+
+
+class StoreOpening:
+    """Stands in for the store while it opens (see `Recorder`): takes what the recorder tells the
+    store, in order, and tells the store all of it once it has opened (`hand_over`). It makes the
+    ids the store would make, so the recorder goes on as if the store were there; a new chat's id
+    becomes the store's own at the hand-over (`chat`)."""
+
+    def __init__(self) -> None:
+        self._told: list[Callable[[Store], object]] = []
+        self._chats: dict[str, str] = {}
+        """The ids of the chats started here, to the store's ids for them (once handed over)."""
+
+    def hand_over(self, store: Store) -> None:
+        """Tell `store` everything told here, in order (a quick run of queue puts: see `history.Store`)."""
+        for tell in self._told:
+            tell(store)
+        self._told.clear()
+
+    def chat(self, chat_id: str) -> str:
+        """The store's id for chat `chat_id` (which may be one made here)."""
+        return self._chats.get(chat_id, chat_id)
+
+    def new_chat(self, **settings: Any) -> str:
+        chat_id = _new_id()
+        self._told.append(lambda store: self._chats.__setitem__(chat_id, store.new_chat(**settings)))
+        return chat_id
+
+    def update_chat(self, chat_id: str, **settings: Any) -> None:
+        self._told.append(lambda store: store.update_chat(self.chat(chat_id), **settings))
+
+    def add_message(self, chat_id: str, role: Role, text: str = "", *, message_id: str | None = None, **fields: Any) -> str:
+        made = message_id or _new_id()
+        self._told.append(lambda store: store.add_message(self.chat(chat_id), role, text, message_id=made, **fields))
+        return made
+
+    def start_reply(self, chat_id: str, **fields: Any) -> str:
+        from ..chunks import ReplyStatus
+
+        return self.add_message(chat_id, Role.ASSISTANT, status=ReplyStatus.STREAMING, **fields)
+
+    def stream_text(self, message_id: str) -> list[str]:
+        """A list to append the reply's text to: what it holds at the hand-over goes to the store's."""
+        parts: list[str] = []
+        self._told.append(lambda store: store.stream_text(message_id).extend(parts))
+        return parts
+
+    def finish_message(self, *args: Any, **kwargs: Any) -> None:
+        self._told.append(lambda store: store.finish_message(*args, **kwargs))
+
+    def add_tool_call(self, *args: Any) -> None:
+        self._told.append(lambda store: store.add_tool_call(*args))
+
+    def decide_tool_call(self, *args: Any, **kwargs: Any) -> None:
+        self._told.append(lambda store: store.decide_tool_call(*args, **kwargs))
+
+    def set_tool_result(self, *args: Any, **kwargs: Any) -> None:
+        self._told.append(lambda store: store.set_tool_result(*args, **kwargs))
+
+    def mark_voice(self, *args: Any, **kwargs: Any) -> None:
+        self._told.append(lambda store: store.mark_voice(*args, **kwargs))
+
+
+def _new_id() -> str:
+    from .history import new_id  # (the store's module loads with the first message, not at start-up)
+
+    return new_id()
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+    """Run `callback` on `loop` (from another thread), unless the loop has closed."""
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:
+        pass  # the loop has ended: whoever closes the recorder hands over instead
 
 
 def _timings(started: float, times: list[float], texts: list[str]) -> list[tuple[int, int]]:

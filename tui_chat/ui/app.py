@@ -142,6 +142,7 @@ class TuiChatApp(App[None]):
             self.theme = wanted
         else:
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
+        self.session.on_warning = partial(self._warning_arrived, asyncio.get_running_loop())
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
         # The tools (and their modules) and the store are not needed for the first screen: get them
@@ -156,6 +157,7 @@ class TuiChatApp(App[None]):
             event.widget.cursor_blink = False  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
+        self.session.on_warning = None
         self._handle_ending_signals(False)
 
     async def _start_mcp(self) -> None:
@@ -241,11 +243,22 @@ class TuiChatApp(App[None]):
             self.tell(notice, title="Chat settings", severity="warning", timeout=10)
         self._tool_loop = None
 
+    def _warning_arrived(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A warning joined the session's, on whichever thread (the store's opener, its writer): shown at once, on the loop."""
+        try:
+            loop.call_soon_threadsafe(self._show_warnings)
+        except RuntimeError:
+            pass  # the app has ended
+
     def _show_warnings(self) -> None:
-        """Notify the session's warnings once each."""
-        for warning in self.session.warnings:
-            self.tell(warning, title="Warning", severity="warning", timeout=10)
-        self.session.warnings.clear()
+        """Notify the session's warnings once each (taken one by one: another thread may add one
+        meanwhile), and mark the chat unsaved when it is not saved."""
+        warnings = self.session.warnings
+        while warnings:
+            self.tell(warnings.pop(0), title="Warning", severity="warning", timeout=10)
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):
+                screen.show_saving()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
