@@ -285,7 +285,9 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     opening: concurrent.futures.Future[Store] = concurrent.futures.Future()
     if not wait and not resume:
         session.history_may_open.clear()
-    threading.Thread(target=_open_store, args=(opening, session), name="tui-chat store opener").start()
+    threading.Thread(
+        target=_open_store, args=(opening, session), name="tui-chat store opener"
+    ).start()
     chat_id = None
     if resume:
         chat_id = _load_chat(opening.result(), session, choices)
