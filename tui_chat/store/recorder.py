@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..chunks import Chunk, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage
+from ..chunks import Chunk, Message, ReplyStatus, Role, TextDelta, ToolCall, ToolCallChunk, Usage
 
 if TYPE_CHECKING:
     from ..conversation import Reply
@@ -355,8 +355,6 @@ class StoreOpening:
         return made
 
     def start_reply(self, chat_id: str, **fields: Any) -> str:
-        from ..chunks import ReplyStatus
-
         return self.add_message(chat_id, Role.ASSISTANT, status=ReplyStatus.STREAMING, **fields)
 
     def stream_text(self, message_id: str) -> list[str]:
