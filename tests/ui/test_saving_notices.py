@@ -135,12 +135,12 @@ async def test_a_data_folder_that_cannot_be_used_is_told_at_once_and_the_chat_go
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         assert not marked_unsaved(app)  # not known yet
         held_opening.set()
-        await wait_for(pilot, lambda: bool(notices(app, "cannot be used", "not saved")))  # with no message sent
+        await wait_for(pilot, lambda: bool(notices(app, str(db), "not saved")))  # with no message sent
         await wait_for(pilot, lambda: marked_unsaved(app))
         assert app.screen.sub_title == NOT_SAVED
         await type_and_send(pilot, "goes on in memory")
         await replies_done(pilot, 1)
-        assert len(notices(app, "cannot be used")) == 1 and sent(app)[-1] == "goes on in memory"
+        assert len(warnings_shown(app)) == 1 and sent(app)[-1] == "goes on in memory"
     app.session.close_history()
 
 
