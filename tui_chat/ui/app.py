@@ -28,6 +28,7 @@ from ..errors import TuiChatError
 from ..packs import load_pack
 from ..safe_text import clean
 from ..session import Session
+from ..store.opening import call_soon
 from .key_release import with_key_releases
 from .screens.chat import ChatScreen
 from .themes import discover_themes, theme_dirs
@@ -142,7 +143,8 @@ class TuiChatApp(App[None]):
             self.theme = wanted
         else:
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
-        self.session.on_warning = partial(self._warning_arrived, asyncio.get_running_loop())
+        # A warning may join the session's on another thread (the store's opener, its writer): shown at once, on the loop.
+        self.session.on_warning = partial(call_soon, asyncio.get_running_loop(), self._show_warnings)
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
         # The tools (and their modules) and the store are not needed for the first screen: get them
@@ -242,13 +244,6 @@ class TuiChatApp(App[None]):
         if notice := use_saved_settings(self.session, info):
             self.tell(notice, title="Chat settings", severity="warning", timeout=10)
         self._tool_loop = None
-
-    def _warning_arrived(self, loop: asyncio.AbstractEventLoop) -> None:
-        """A warning joined the session's, on whichever thread (the store's opener, its writer): shown at once, on the loop."""
-        try:
-            loop.call_soon_threadsafe(self._show_warnings)
-        except RuntimeError:
-            pass  # the app has ended
 
     def _show_warnings(self) -> None:
         """Notify the session's warnings once each (taken one by one: another thread may add one
