@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config import Config, default_config_path, load_config
 from .conversation import Conversation
@@ -87,6 +87,12 @@ class Session:
     """Saves the chat as it happens (None: history is off for this run); see `start_history`."""
     incognito: bool = False
     """History was turned off (`--no-history`, `[history] enabled = false`): the UI says nothing is saved."""
+    unsaved: bool = False
+    """History is on but this chat is not (all) saved: the store's file could not be used, or writing
+    to it failed (a full disk, a damaged file). The UI marks the chat unsaved, as an incognito one."""
+    on_warning: Callable[[], None] | None = None
+    """Called when a warning joins `warnings` through `warn`, on whichever thread added it (the store's
+    opener, its writer): the UI sets it to show them at once."""
     history_may_open: threading.Event = field(default_factory=_already_set)
     """Set when the store may start opening: at once, except for the TUI's new chat, where the app
     sets it once it has settled after its first screen, or the recorder when first used (see
@@ -95,6 +101,19 @@ class Session:
     @property
     def provider(self) -> Provider:
         return self.conversation.provider
+
+    def warn(self, warning: str) -> None:
+        """Add a warning that arrived after start-up (on any thread), and tell `on_warning`."""
+        self.warnings.append(warning)
+        if (arrived := self.on_warning) is not None:
+            arrived()
+
+    def saving_failed(self, notice: str) -> None:
+        """The store could not save part of the chat (its `on_notice`, on its writer thread, once per
+        failed write): the chat is marked unsaved and the person told, the first time only."""
+        if not self.unsaved:
+            self.unsaved = True
+            self.warn(notice)
 
     def tool_loop(self, approver: Approver) -> ToolLoop:
         """The tool loop for the active prompt, asking `approver`; its warnings join `warnings`."""
@@ -255,7 +274,7 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     new chat) the first screen does not wait for it, and it does not start opening until the UI sets
     `session.history_may_open` once it has settled (the opening's imports and reads would take the
     interpreter from the first screen's work), the recorder is first used (a message, the chat
-    list, closing), or `OPEN_HISTORY_WITHIN_S` has passed. Its notice, if any, joins `warnings`.
+    list, closing), or `OPEN_HISTORY_WITHIN_S` has passed. Its notice, if any, is told by `warn`.
     """
     import concurrent.futures
 
@@ -273,7 +292,7 @@ def start_history(session: Session, choices: Choices, *, wait: bool = True) -> N
     if not wait and not resume:
         session.history_may_open.clear()
     threading.Thread(
-        target=_open_store, args=(opening, session.warnings, session.history_may_open), name="tui-chat store opener"
+        target=_open_store, args=(opening, session), name="tui-chat store opener"
     ).start()
     chat_id = _load_chat(opening.result(), session, choices) if resume else None
     from .store.recorder import Recorder, cost_of
@@ -322,8 +341,11 @@ def use_saved_settings(session: Session, info: ChatInfo) -> str | None:
     return f"This chat used {' and '.join(problems)}; it goes on with {now}"
 
 
-def _open_store(into: concurrent.futures.Future[Store], warnings: list[str], may_open: threading.Event) -> None:
-    may_open.wait(OPEN_HISTORY_WITHIN_S)
+def _open_store(into: concurrent.futures.Future[Store], session: Session) -> None:
+    """Open the store (on the opener thread) once `session.history_may_open`; what it says (a file
+    moved aside, why nothing is saved) is a warning of the session, and what its writer says later
+    marks the chat unsaved (`Session.saving_failed`)."""
+    session.history_may_open.wait(OPEN_HISTORY_WITHIN_S)
     from .store.history import open_store
 
     try:
@@ -331,8 +353,10 @@ def _open_store(into: concurrent.futures.Future[Store], warnings: list[str], may
     except BaseException as error:  # open_store answers a bad file itself; this is a bug, told where it is awaited
         into.set_exception(error)
         return
+    session.unsaved = not store.saved
+    store.on_notice = session.saving_failed
     if store.notice:
-        warnings.append(store.notice)
+        session.warn(store.notice)
     into.set_result(store)
 
 

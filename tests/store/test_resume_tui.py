@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_chat.chunks import ReplyStatus, Role, ToolCall
+from tests.fakes.scripted import ScriptedProvider
+from tests.tools.helpers import answer
+from tui_chat.chunks import Message, ReplyStatus, Role, ToolCall
 from tui_chat.packs import DEFAULT_PACK_ID
 from tui_chat.session import Choices, build_session, start_history
 from tui_chat.store.history import open_store
@@ -12,7 +14,7 @@ from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.screens.chat_list import ChatListScreen
 
 from ..ui.conftest import screen_text
-from ..ui.test_chat_screen import wait_for
+from ..ui.test_chat_screen import type_and_send, wait_for
 
 
 def saved_chat(db: Path) -> str:
@@ -38,6 +40,10 @@ async def test_a_reopened_chat_is_shown_and_goes_on(tmp_path: Path, monkeypatch)
     start_history(session, choices, wait=False)
     assert [m.role for m in session.conversation.history] == [Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT]
 
+    reopened = tuple(session.conversation.history)
+    model = ScriptedProvider(answer("It is 6."))  # records what it is sent
+    session.conversation.use_provider(model)
+
     app = TuiChatApp(session, save_settings=False, tune_collector=False)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.app.workers.wait_for_complete()
@@ -48,6 +54,18 @@ async def test_a_reopened_chat_is_shown_and_goes_on(tmp_path: Path, monkeypatch)
         tool = log.children[2]
         assert tool.final and tool.result.content == "4"
         assert [reply.text for reply in log.query("AssistantMessage")] == ["Let me work it out.", "It is fou"]
+
+        await type_and_send(pilot, "and 3+3?")  # it goes on: the model gets the reopened chat, then this
+        await wait_for(pilot, lambda: not app.screen.streaming and len(log.query("AssistantMessage")) == 3)
+        await pilot.app.workers.wait_for_complete()
+        [request] = model.requests
+        assert request.messages == (*reopened, Message(Role.USER, "and 3+3?"))
+        store = await session.recorder.opened()
+        await store.flush()
+        assert [chat.id for chat in await store.list_chats()] == [chat_id]  # no new chat: the same one goes on
+        saved = (await store.load_chat(chat_id)).messages
+        assert [(m.role, m.text) for m in saved[-2:]] == [(Role.USER, "and 3+3?"), (Role.ASSISTANT, "It is 6.")]
+        assert len(saved) == 5 and saved[-2].parent_id == saved[-3].id  # (the tool result is on its call)
     session.close_history()
 
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from textual.command import CommandPalette
+
 from tui_chat.chunks import Role
 from tui_chat.store.reads import list_chats, load_chat
 from tui_chat.ui.screens.chat import INCOGNITO
@@ -181,7 +188,23 @@ async def test_ctrl_l_starts_a_new_chat_and_the_old_one_stays_in_the_list(chats)
     app.session.close_history()
 
 
+async def test_the_command_palette_chats_entry_opens_the_chat_list(chats) -> None:
+    app = history_app()
+    async with app.run_test(size=SIZE) as pilot:
+        fix_wall_clock(app)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Chats")
+        await wait_for(pilot, lambda: "Open, rename, delete or search the saved chats" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChatListScreen) and app.screen.rows != ())
+        assert [row.id for row in app.screen.rows] == [chats["tools"], chats["sky"], chats["lisbon"]]
+    app.session.close_history()
+
+
 async def test_an_incognito_chat_says_it_is_not_saved_and_ctrl_l_still_asks(chats) -> None:
+    db = Path(os.environ["XDG_DATA_HOME"]) / "tui-chat" / "chats.db"
+    before = db.read_bytes()
     app = history_app(no_history=True)
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen.sub_title == INCOGNITO
@@ -196,6 +219,10 @@ async def test_an_incognito_chat_says_it_is_not_saved_and_ctrl_l_still_asks(chat
         await pilot.press("f2")  # no chat list: nothing is saved
         await wait_for(pilot, lambda: any("History is off" in n.message for n in app._notifications))
         assert not isinstance(app.screen, ChatListScreen)
+    assert db.read_bytes() == before and not db.with_name("chats.db-wal").exists()  # the file was not touched
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT count(*) FROM messages WHERE text = 'secret'").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM chats").fetchone() == (len(chats) - 1,)  # (one id is a message's)
 
 
 async def test_a_chat_deleted_elsewhere_before_it_is_opened_is_told_not_a_traceback(chats) -> None:

@@ -23,6 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..chunks import Chunk, Message, Role, TextDelta, ToolCall, ToolCallChunk, Usage
+from .opening import StoreOpening, call_soon
 
 if TYPE_CHECKING:
     from ..conversation import Reply
@@ -62,9 +63,11 @@ class Recorder:
     """Saves one chat as it happens. `chat_id` is None until the first message starts a new chat
     (a resumed chat passes its id, so what follows joins it).
 
-    `store` may still be opening (the TUI opens it on a thread once its first screen has settled):
-    the first event, or `opened()`, calls `open_now` (which lets a waiting opener start at once)
-    and waits for it.
+    `store` may still be opening (the TUI opens it on a thread once its first screen has settled;
+    an old big file's migration can take seconds): the first event, or `opened()`, calls
+    `open_now` (which lets a waiting opener start at once). On an event loop nothing waits for it:
+    until it opens, what is told goes to a `StoreOpening`, which tells the store all of it, in
+    order, as soon as it opens. With no loop running (a caller that may wait), it is waited for.
     """
 
     def __init__(
@@ -78,7 +81,9 @@ class Recorder:
     ) -> None:
         self._opening = store if isinstance(store, concurrent.futures.Future) else None
         self._open_now = open_now
-        self.store: Store = store if self._opening is None else None  # type: ignore[assignment]
+        self._handing_over = False
+        """Whether the store's opening will hand what waits for it over (`_ready`)."""
+        self.store: Store | StoreOpening = StoreOpening() if self._opening is not None else store  # type: ignore[assignment]
         self.chat_id = chat_id
         self._settings = settings
         self._cost = cost
@@ -122,17 +127,47 @@ class Recorder:
         )  # fmt: skip
 
     def _ready(self) -> None:
-        if self._opening is not None:
+        """Go on with the store if it has opened. While it opens, on an event loop, what is told
+        waits in the `StoreOpening`, handed over on the loop as soon as the store opens; with no
+        loop running, the store is waited for."""
+        opening = self._opening
+        if opening is None:
+            return
+        if not opening.done():
             self._open_now()
-            self.store, self._opening = self._opening.result(), None
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                concurrent.futures.wait([opening])
+            else:
+                if not self._handing_over:
+                    self._handing_over = True
+                    opening.add_done_callback(lambda _: call_soon(loop, self._take_store))
+                return
+        self._take_store()
+
+    def _take_store(self) -> None:
+        """The store has opened: tell it what waited, and go on with it (on the recorder's thread)."""
+        if self._opening is None:
+            return  # (taken already)
+        store = self._opening.result()
+        waiting, self.store, self._opening = self.store, store, None
+        assert isinstance(waiting, StoreOpening)
+        waiting.hand_over(store)
+        if self.chat_id is not None:
+            self.chat_id = waiting.chat(self.chat_id)
+        if self._text is not None and self._reply_id is not None:  # streaming still: its text goes on in the store's list
+            self._text = store.stream_text(self._reply_id)
+        if self._spoken_reply is not None:
+            self._spoken_text = store.stream_text(self._spoken_reply)
 
     async def opened(self) -> Store:
         """The store, once it is open (awaited: the event loop goes on while it opens)."""
         if self._opening is not None:
             self._open_now()
             await asyncio.wrap_future(self._opening)
-        self._ready()
-        return self.store
+            self._take_store()
+        return self.store  # type: ignore[return-value]  (open, so the store itself)
 
     def switch_to(self, chat_id: str | None) -> None:
         """What follows joins chat `chat_id` (a chat reopened from the list), or starts a new chat (None)."""
@@ -142,8 +177,11 @@ class Recorder:
 
     def close(self) -> None:
         """Commit what is queued and close the store (waiting for it if it is still opening)."""
-        self._ready()
-        self.store.close()
+        if self._opening is not None:
+            self._open_now()
+            concurrent.futures.wait([self._opening])
+            self._take_store()
+        self.store.close()  # type: ignore[union-attr]  (open, so the store itself)
 
     def retry(self) -> None:
         """The next reply answers the latest user message again (a new version; the old one is kept)."""

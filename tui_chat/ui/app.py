@@ -28,6 +28,7 @@ from ..errors import TuiChatError
 from ..packs import load_pack
 from ..safe_text import clean
 from ..session import Session
+from ..store.opening import call_soon
 from .key_release import with_key_releases
 from .screens.chat import ChatScreen
 from .themes import discover_themes, theme_dirs
@@ -142,6 +143,8 @@ class TuiChatApp(App[None]):
             self.theme = wanted
         else:
             self.session.warnings.append(f"theme {wanted!r} is not available; using {self.theme!r}")
+        # A warning may join the session's on another thread (the store's opener, its writer): shown at once, on the loop.
+        self.session.on_warning = partial(call_soon, asyncio.get_running_loop(), self._show_warnings)
         self._show_warnings()
         self.theme_changed_signal.subscribe(self, lambda theme: self._save_setting("theme", theme.name))
         # The tools (and their modules) and the store are not needed for the first screen: get them
@@ -156,6 +159,7 @@ class TuiChatApp(App[None]):
             event.widget.cursor_blink = False  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
+        self.session.on_warning = None
         self._handle_ending_signals(False)
 
     async def _start_mcp(self) -> None:
@@ -242,10 +246,14 @@ class TuiChatApp(App[None]):
         self._tool_loop = None
 
     def _show_warnings(self) -> None:
-        """Notify the session's warnings once each."""
-        for warning in self.session.warnings:
-            self.tell(warning, title="Warning", severity="warning", timeout=10)
-        self.session.warnings.clear()
+        """Notify the session's warnings once each (taken one by one: another thread may add one
+        meanwhile), and mark the chat unsaved when it is not saved."""
+        warnings = self.session.warnings
+        while warnings:
+            self.tell(warnings.pop(0), title="Warning", severity="warning", timeout=10)
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):
+                screen.show_saving()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 RETRY_HINT = "Ctrl+R asks again"
 INCOGNITO = "incognito: this chat is not saved"
+NOT_SAVED = "saving failed: this chat is not saved"
 
 
 class ChatScreen(LayoutOnce, ChatVoice):
@@ -133,9 +134,18 @@ class ChatScreen(LayoutOnce, ChatVoice):
         """History is off (`--no-history`, `[history] enabled = false`): nothing of this chat is saved."""
         return self.chat_app.session.incognito
 
+    def show_saving(self) -> None:
+        """Mark the chat unsaved where the person looks (the status bar, the sub-title) when nothing
+        of it is saved: history is off (incognito), or the store could not save it."""
+        session = self.chat_app.session
+        if not (session.incognito or session.unsaved):
+            return
+        self.sub_title = INCOGNITO if session.incognito else NOT_SAVED
+        for bar in self.query(StatusBar):  # (none before it is composed)
+            bar.mark_unsaved()
+
     def on_mount(self) -> None:
-        if self.incognito:
-            self.sub_title = INCOGNITO
+        self.show_saving()
         self.refresh_description()
         self._check_key()
         self.voice_mode = self.chat_app.session.config.voice.effective_mode

@@ -1,6 +1,6 @@
-"""One line under the prompt: provider, model, prompt pack, reply state, elapsed time, and what
-the last turn used and cost (tokens in and out, the context window in use, the turn's and the
-chat's cost).
+"""One line under the prompt: provider, model, prompt pack, whether the chat is not saved, reply
+state, elapsed time, and what the last turn used and cost (tokens in and out, the context window
+in use, the turn's and the chat's cost).
 
 States: idle, waiting for the first token (with a spinner), streaming (characters and tokens per
 second), retrying, done, cancelled, interrupted, error. Time comes from the app's clock so that
@@ -16,6 +16,9 @@ from typing import Callable
 
 from rich.text import Text
 from textual.widget import Widget
+
+UNSAVED_MARK = "not saved"
+"""Shown before the reply's state while nothing of the chat is saved (incognito, or saving failed)."""
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -78,6 +81,8 @@ class StatusBar(Widget):
         """What stops the chat before any reply (a missing API key), shown while idle."""
         self.usage = ""
         """What the last turn used and cost, and the chat so far (`models.usage.usage_line`)."""
+        self.unsaved = False
+        """Nothing of the chat is saved: `UNSAVED_MARK` stays on the line, whatever its width."""
         self._ticker = None
 
     def describe(self, provider: str, model: str, prompt_label: str) -> None:
@@ -88,6 +93,11 @@ class StatusBar(Widget):
     def alert(self, problem: str) -> None:
         """Show `problem` in place of "ready" until a reply begins."""
         self.problem = problem
+        self.refresh()
+
+    def mark_unsaved(self) -> None:
+        """Say, from now on, that the chat is not saved."""
+        self.unsaved = True
         self.refresh()
 
     def show_usage(self, line: str) -> None:
@@ -168,6 +178,8 @@ class StatusBar(Widget):
         items: dict[str, tuple[str, str]] = {"provider": (self.provider, "bold"), "model": (self.model, "")}
         if self.prompt_label:
             items["label"] = (self.prompt_label, "")
+        if self.unsaved:
+            items["saving"] = (UNSAVED_MARK, self.app.theme_variables.get("warning", ""))
         items["state"] = (state, self.app.theme_variables.get(colour.lstrip("$"), "") if colour else "")
         if self.stats.state != "idle":
             items["elapsed"] = (f"{(self.stats.ended or now) - self.stats.started:.1f} s", "")
@@ -186,6 +198,6 @@ class StatusBar(Widget):
         text = Text(no_wrap=True, overflow="ellipsis")
         for name, (words, style) in items.items():
             if text:
-                text.append("  │  " if name in ("state", "elapsed", "usage") else " · ")
+                text.append("  │  " if name in ("saving", "state", "elapsed", "usage") else " · ")
             text.append(words, style=style)
         return text
