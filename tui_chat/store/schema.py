@@ -7,8 +7,8 @@ A new change is one more entry at the end; an entry, once released, is never edi
 
 Ids are text made by the caller (so a message id is known before its row is written), ordering
 is by `seq` (an INTEGER PRIMARY KEY, which `VACUUM` keeps). A message's `parent_id` is the
-message it follows: today each message has one child, and later branches are several children
-of one parent (its versions), with no change of table. Attachments are blobs stored once under
+message it follows; several children of one parent are its versions (a retried reply today,
+edited messages and branches later), with no change of table. Attachments are blobs stored once under
 their sha256 and referenced by messages through `message_attachments`.
 """
 
