@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import inspect
 from pathlib import Path
 
 import pytest
 import textual
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.styles import Styles
@@ -15,7 +17,7 @@ from textual.driver import Driver
 from textual.strip import Strip
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Footer, Input, Markdown, Static
 
 from tui_chat.ui import _textual_internals as internals
 
@@ -105,6 +107,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_refresh_layout": Screen,
         "_invoke_later": Screen,
         "_on_timer_update": Screen,
+        "_on_idle": Screen,
         "_compositor_refresh": Screen,
     }
     for name, owner in classes.items():
@@ -339,3 +342,36 @@ async def test_a_change_inside_what_is_laid_out_waits_for_the_layout() -> None:
         await pilot.pause()
         assert other.painted_after["note 1"] == before + 1
         assert [line.rstrip() for line in plain_lines(app, screen)][:3] == ["line 0", "line 1", "note 1"]
+
+
+class TypingScreen(internals.FocusedAtOnce, Screen[None]):
+    """A focused input, its frames made by `FocusedAtOnce` alone once the screen's tick is stopped."""
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+
+async def test_a_change_to_the_focused_widget_is_shown_when_the_screen_is_idle_not_on_its_tick() -> None:
+    """With the screen's 60 Hz tick stopped, a typed key is still shown: its frame is made as soon as
+    the screen is idle. (Without `FocusedAtOnce` this waits forever.)"""
+    screen = TypingScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        field = screen.query_one(Input)
+        screen._update_timer.stop()
+        shown = asyncio.Event()
+        display = app._display
+
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if field.value == "x":
+                shown.set()
+
+        app._display = displayed  # type: ignore[method-assign]
+        app.post_message(events.Key("x", "x"))
+        await asyncio.wait_for(shown.wait(), timeout=30)
+        assert "x" in "".join(plain_lines(app, field))

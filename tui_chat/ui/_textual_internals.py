@@ -20,7 +20,8 @@ What tui-chat needs that Textual keeps private:
 - how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
   on every line when it has no top or bottom edge;
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
-- how a screen makes a frame (`PaintBeforeLayout`): which widgets changed, which asked for a layout;
+- how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
+  asked for a layout, and when the frame is made;
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
@@ -63,6 +64,7 @@ __all__ = [
     "TEXTUAL_CHECKED",
     "AlikeLines",
     "CollapsibleTitle",
+    "FocusedAtOnce",
     "LayoutOnce",
     "PaintBeforeLayout",
     "MarkdownBlock",
@@ -136,6 +138,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_layout_widgets",
         "_markdown",
         "_nodes",
+        "_on_idle",
         "_on_timer_update",
         "_parse_markdown",
         "_refresh_layout",
@@ -407,6 +410,27 @@ class PaintBeforeLayout(_ScreenMixin):
             for widget in self._dirty_widgets
             if not any(node in moved for node in widget.ancestors_with_self)
         }
+
+
+class FocusedAtOnce(_ScreenMixin):
+    """A screen that shows a change to its focused widget (a key typed) as soon as it is idle.
+
+    Textual makes frames on a 60 Hz tick: a key waited for the next one (up to 17 ms) and, while a
+    reply streams, for whatever else ran on the loop until then: half of a key's latency. A change
+    to the focused widget is what a person just did, and its frame is cheap (the prompt's lines;
+    `PaintBeforeLayout` keeps a pending layout from joining it): that frame is made at once, with
+    whatever else changed since the last. Other changes keep Textual's tick.
+
+    A mixin, put before the screen class.
+    """
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        focused = self.focused
+        if focused is not None and focused in self._dirty_widgets and self.is_current and not self.app._batch_count:
+            event.prevent_default()
+            self._on_timer_update()
+            return
+        await super()._on_idle(event)
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

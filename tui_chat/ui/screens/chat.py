@@ -37,7 +37,7 @@ from ...chunks import (
 )
 from ...errors import TuiChatError
 from ...safe_text import clean
-from .._textual_internals import LayoutOnce, PaintBeforeLayout
+from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
@@ -62,7 +62,7 @@ RETRY_HINT = "Ctrl+R asks again"
 INCOGNITO = "incognito: this chat is not saved"
 
 
-class ChatScreen(PaintBeforeLayout, LayoutOnce, ChatVoice):
+class ChatScreen(FocusedAtOnce, PaintBeforeLayout, LayoutOnce, ChatVoice):
     """Where the conversation happens (voice mode: `ChatVoice`)."""
 
     LAYOUT_ONCE_WITHIN = (ChatLog,)  # where replies grow
