@@ -7,84 +7,96 @@ import pytest
 from tui_chat.ui.widgets.markdown.pacing import FrameBudget
 
 
-def stream(budget: FrameBudget, rate: float, chunks: int, start: float = 10.0) -> list[float]:
-    """Feed `chunks` arrivals at `rate` per second, flushing when the budget says; the flush times.
+def stream(budget: FrameBudget, arrivals: list[float]) -> list[float]:
+    """Feed the arrivals, flushing when the budget says (as `StreamingMarkdown` does); the flush times.
 
-    A flush is scheduled by the first arrival after the previous flush and runs at arrival +
-    delay, taking every chunk that arrived by then (as `StreamingMarkdown` does). Waits: appended.
+    The first arrival after a flush sets a timer for arrival + delay; a later arrival for which the
+    delay is 0 flushes at once, taking itself on (the timer is dropped). A timer runs before an
+    arrival that comes after it, and takes on every chunk that arrived before it.
     """
     flushes: list[float] = []
-    scheduled: float | None = None
-    for index in range(chunks):
-        now = start + index / rate
-        if scheduled is not None and scheduled <= now:
-            budget.flushed(scheduled)
-            flushes.append(scheduled)
-            scheduled = None
+    timer: float | None = None
+    for now in arrivals:
+        if timer is not None and timer < now:
+            budget.flushed()
+            flushes.append(timer)
+            timer = None
         budget.arrived(now)
-        if scheduled is None:
-            scheduled = now + budget.delay(now)
-    if scheduled is not None:
-        budget.flushed(scheduled)
-        flushes.append(scheduled)
+        delay = budget.delay(now)
+        if not delay:
+            budget.flushed()
+            flushes.append(now)
+            timer = None
+        elif timer is None:
+            timer = now + delay
+    if timer is not None:
+        budget.flushed()
+        flushes.append(timer)
     return flushes
 
 
-def waits(rate: float, chunks: int, flushes: list[float], start: float = 10.0) -> list[float]:
+def steady(rate: float, chunks: int, start: float = 10.0) -> list[float]:
+    return [start + index / rate for index in range(chunks)]
+
+
+def waits(arrivals: list[float], flushes: list[float]) -> list[float]:
     """For each arrival, the wait until the first flush at or after it."""
-    result = []
-    for index in range(chunks):
-        arrival = start + index / rate
-        result.append(min(flush for flush in flushes if flush >= arrival - 1e-9) - arrival)
-    return result
+    return [min(flush for flush in flushes if flush >= arrival) - arrival for arrival in arrivals]
 
 
 def test_the_first_chunk_of_a_reply_is_flushed_at_once() -> None:
-    budget = FrameBudget(latency=0.040)
+    budget = FrameBudget(latency=0.030)
     budget.arrived(5.0)
     assert budget.delay(5.0) == 0.0
 
 
 def test_a_chunk_after_a_quiet_spell_is_flushed_at_once() -> None:
-    budget = FrameBudget(latency=0.040)
-    budget.arrived(5.0)
-    budget.flushed(5.0)
-    budget.arrived(5.001)
-    assert budget.delay(5.001) == pytest.approx(0.039)  # streaming fast: waits for the batch
-    budget.flushed(5.040)
+    budget = FrameBudget(latency=0.030)
+    for index in range(10):  # streaming fast: waits for the batch
+        budget.arrived(5.0 + index * 0.005)
+        budget.flushed()
+    budget.arrived(5.05)
+    assert budget.delay(5.05) == pytest.approx(0.030)
+    budget.flushed()
     budget.arrived(7.0)  # two seconds later
     assert budget.delay(7.0) == 0.0
 
 
 def test_a_slow_stream_is_flushed_chunk_by_chunk_without_waiting() -> None:
-    budget = FrameBudget(latency=0.040)
-    flushes = stream(budget, rate=10, chunks=30)
-    assert len(flushes) == 30
-    assert max(waits(10, 30, flushes)) == pytest.approx(0.0)
+    arrivals = steady(10, 30)
+    flushes = stream(FrameBudget(latency=0.030), arrivals)
+    assert flushes == arrivals
 
 
-@pytest.mark.parametrize(("rate", "most_flushes_per_second"), [(50, 26), (200, 26)])
-def test_a_fast_stream_is_flushed_in_batches_within_the_latency_budget(
-    rate: float, most_flushes_per_second: float
-) -> None:
-    budget = FrameBudget(latency=0.040)
-    chunks = int(rate * 2)
-    flushes = stream(budget, rate=rate, chunks=chunks)
-    assert len(flushes) <= most_flushes_per_second * 2
-    assert len(flushes) >= 2 * 20  # still about a frame per 40 ms
-    assert max(waits(rate, chunks, flushes)) <= 0.040 + 1e-9
+@pytest.mark.parametrize(("rate", "batch"), [(50, 2), (100, 3), (200, 6)])
+def test_a_fast_stream_is_flushed_in_batches_each_on_an_arrival_within_the_budget(rate: float, batch: int) -> None:
+    arrivals = steady(rate, int(rate * 2))
+    flushes = stream(FrameBudget(latency=0.030), arrivals)
+    assert set(flushes[:-1]) <= set(arrivals)  # each on an arrival (the last by the timer, nothing follows it)
+    assert len(flushes) <= len(arrivals) / batch + 2
+    assert max(waits(arrivals, flushes)) <= 0.030 + 1e-9
 
 
-def test_flushes_fall_on_arrivals_at_a_whole_number_of_gaps() -> None:
-    budget = FrameBudget(latency=0.040)
-    for index in range(20):
-        budget.arrived(1.0 + index * 0.015)  # about 67 chunks/s
-    assert budget.gap == pytest.approx(0.015)
-    assert budget.interval() == pytest.approx(0.030)  # two gaps: the third would pass 40 ms
+def test_at_50_chunks_a_second_half_the_chunks_wait_one_gap_and_half_none() -> None:
+    """Every second chunk is shown on its arrival: no chunk waits for a timer set for it."""
+    arrivals = steady(50, 100)
+    flushes = stream(FrameBudget(latency=0.030), arrivals)
+    measured = sorted(waits(arrivals[:-1], flushes))  # the last waits for the timer: nothing follows it
+    assert measured[49] == pytest.approx(0.0, abs=1e-9)
+    assert measured[-1] == pytest.approx(0.020)
 
 
-def test_arrivals_at_the_same_instant_do_not_break_the_interval() -> None:
-    budget = FrameBudget(latency=0.040)
+def test_text_after_which_nothing_comes_is_flushed_by_the_budget() -> None:
+    arrivals = [*steady(200, 5), 12.0]  # five fast chunks, then a pause
+    flushes = stream(FrameBudget(latency=0.030), arrivals)
+    assert flushes[0] == pytest.approx(10.0)  # the first at once
+    assert flushes[1] == pytest.approx(10.005 + 0.030)  # the rest by the timer, within the budget
+    assert flushes[-1] == 12.0
+
+
+def test_arrivals_at_the_same_instant_wait_for_the_budget() -> None:
+    budget = FrameBudget(latency=0.030)
     budget.arrived(3.0)
+    budget.flushed()
     budget.arrived(3.0)  # a clock's resolution: two chunks, no time between them
-    assert budget.interval() == pytest.approx(0.040)  # as for arrivals a hair apart
+    assert budget.delay(3.0) == pytest.approx(0.030)

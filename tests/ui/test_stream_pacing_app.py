@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tui_chat.ui.widgets.markdown.pacing import FrameBudget
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 from .test_streaming_markdown import Harness, ReferenceMarkdown, plain_lines, region_lines
@@ -150,4 +151,35 @@ async def test_text_growing_in_a_list_or_table_updates_its_widget_without_buildi
         reply.append(new_part)  # a new item or row: the block is built again
         await reply.wait_flushed()
         assert reply.blocks_built == built + 1
+        await reply.finish()
+
+
+class Due(FrameBudget):
+    """A frame budget that holds text for an hour until told that an arrival makes it due."""
+
+    def __init__(self) -> None:
+        super().__init__(latency=3600.0)
+        self.due_now = False
+
+    def delay(self, now: float) -> float:
+        return 0.0 if self.due_now else 3600.0
+
+
+async def test_an_arrival_that_makes_the_budget_due_is_flushed_with_the_waiting_text_at_once() -> None:
+    reply = StreamingMarkdown()
+    app = PromptHarness(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        reply.append("Hello")
+        await reply.wait_flushed()
+        budget = reply._frames = Due()
+        reply.append(" big")
+        await pilot.pause()
+        assert reply.flush_count == 1  # held: its timer is an hour away
+        budget.due_now = True
+        reply.append(" world")  # this arrival finds the budget due: not the timer
+        await asyncio.wait_for(reply.wait_flushed(), timeout=60)
+        assert reply.flush_count == 2
+        await pilot.pause()
+        assert "Hello big world" in "\n".join(plain_lines(app, reply))
         await reply.finish()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import inspect
 from pathlib import Path
 
 import pytest
 import textual
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.styles import Styles
@@ -15,11 +17,11 @@ from textual.driver import Driver
 from textual.strip import Strip
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Footer, Input, Markdown, Static
 
 from tui_chat.ui import _textual_internals as internals
 
-from .test_streaming_markdown import region_lines
+from .test_streaming_markdown import plain_lines, region_lines
 
 PACKAGE = Path(internals.__file__).resolve().parent.parent
 """The tui_chat package directory."""
@@ -104,6 +106,9 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_sequence_to_key_events": XTermParser,
         "_refresh_layout": Screen,
         "_invoke_later": Screen,
+        "_on_timer_update": Screen,
+        "_on_idle": Screen,
+        "_compositor_refresh": Screen,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
@@ -111,13 +116,16 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert "_driver" in vars(app)
     assert {"_markdown", "_table_of_contents"} <= set(vars(Markdown("x")))
     assert {"_layout_required", "_layout_updates"} <= set(vars(Static()))
+    assert {"_compositor", "_dirty_widgets", "_layout_widgets", "_repaint_required"} <= set(vars(Screen()))
+    assert "_batch_count" in vars(app)
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
         assert f"self.{name} = " in driver_init or f"self.{name}: " in driver_init, name
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
-    covered |= {"_layout_required", "_layout_updates"}
+    covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
+    covered |= {"_repaint_required", "_batch_count"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
@@ -249,3 +257,121 @@ async def test_layout_once_leaves_widgets_outside_its_kinds_to_textual() -> None
     async with ScreenApp(screen).run_test(size=(40, 12)) as pilot:
         await pilot.pause()
         assert await _grown(screen, pilot, 2) == 2  # as plain Textual: the growing text is not in a Markdown
+
+
+class Note(Static):
+    """A line under the log that records how many layouts the screen had made when it was painted."""
+
+    def __init__(self) -> None:
+        super().__init__("note 0")
+        self.painted_after: dict[str, int] = {}
+        """Its text -> the screen's layouts when it was first painted showing it."""
+
+    def render_lines(self, crop):  # type: ignore[no-untyped-def]
+        screen = self.screen
+        assert isinstance(screen, CountedScreen)
+        self.painted_after.setdefault(str(self.render()), screen.layouts)
+        return super().render_lines(crop)
+
+
+class NotedScreen(CountedScreen):
+    """The counted log with a note under it."""
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Note()
+
+
+class PaintFirstScreen(internals.PaintBeforeLayout, internals.LayoutOnce, NotedScreen):
+    """The same, painting what needs no layout first."""
+
+
+@pytest.mark.parametrize("screen_type", [NotedScreen, PaintFirstScreen])
+async def test_a_change_outside_what_is_laid_out_is_shown_before_the_layout_and_all_as_textual_draws(
+    screen_type: type[NotedScreen],
+) -> None:
+    """The log's text grows (a layout of the log) and the note under it changes in the same frame:
+    with `PaintBeforeLayout` the note is painted (and shown) before the layout; plain Textual paints
+    it after. The screen ends up the same either way."""
+    screen = screen_type()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(40, 14)) as pilot:
+        await pilot.pause()
+        note, text = screen.query_one(Note), screen.query_one("#text", Static)
+        before = screen.layouts
+        displays: list[int] = []
+        shown = app._display
+
+        def display(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            displays.append(screen.layouts)
+            shown(on, update)
+
+        app._display = display  # type: ignore[method-assign]
+        with app.batch_update():  # both changes reach the screen before it makes a frame
+            text.update("\n".join(f"line {n}" for n in range(5)))
+            note.update("note 1", layout=False)  # its size stays
+            await pilot.pause()
+        await pilot.pause()
+        assert screen.layouts > before
+        if screen_type is PaintFirstScreen:
+            assert note.painted_after["note 1"] == before  # painted before the layout
+            assert displays[:2] == [before, before + 1]  # and shown: then the layout's frame
+        else:
+            assert note.painted_after["note 1"] == before + 1  # Textual paints it with the layout
+        drawn = [line.rstrip() for line in plain_lines(app, screen)]
+        assert drawn[:5] == ["line 0", "line 1", "line 2", "line 3", "line 4"]
+        assert drawn[8:10] == ["under the log", "note 1"]
+
+
+async def test_a_change_inside_what_is_laid_out_waits_for_the_layout() -> None:
+    """The log's text grows and a second text in the log changes: both are painted after the
+    layout, as plain Textual paints them (the layout may move them)."""
+    screen = PaintFirstScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(40, 14)) as pilot:
+        await pilot.pause()
+        text = screen.query_one("#text", Static)
+        other = Note()
+        await screen.query_one(VerticalScroll).mount(other)
+        await pilot.pause()
+        before = screen.layouts
+        with app.batch_update():
+            text.update("line 0\nline 1")
+            other.update("note 1", layout=False)
+            await pilot.pause()
+        await pilot.pause()
+        assert other.painted_after["note 1"] == before + 1
+        assert [line.rstrip() for line in plain_lines(app, screen)][:3] == ["line 0", "line 1", "note 1"]
+
+
+class TypingScreen(internals.FocusedAtOnce, Screen[None]):
+    """A focused input, its frames made by `FocusedAtOnce` alone once the screen's tick is stopped."""
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+
+async def test_a_change_to_the_focused_widget_is_shown_when_the_screen_is_idle_not_on_its_tick() -> None:
+    """With the screen's 60 Hz tick stopped, a typed key is still shown: its frame is made as soon as
+    the screen is idle. (Without `FocusedAtOnce` this waits forever.)"""
+    screen = TypingScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        field = screen.query_one(Input)
+        screen._update_timer.stop()
+        shown = asyncio.Event()
+        display = app._display
+
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if field.value == "x":
+                shown.set()
+
+        app._display = displayed  # type: ignore[method-assign]
+        app.post_message(events.Key("x", "x"))
+        await asyncio.wait_for(shown.wait(), timeout=30)
+        assert "x" in "".join(plain_lines(app, field))

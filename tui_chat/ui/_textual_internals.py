@@ -20,6 +20,8 @@ What tui-chat needs that Textual keeps private:
 - how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
   on every line when it has no top or bottom edge;
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
+- how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
+  asked for a layout, and when the frame is made;
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
@@ -62,7 +64,9 @@ __all__ = [
     "TEXTUAL_CHECKED",
     "AlikeLines",
     "CollapsibleTitle",
+    "FocusedAtOnce",
     "LayoutOnce",
+    "PaintBeforeLayout",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -116,9 +120,13 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
     {
         "_app",
         "_bindings_ready",
+        "_batch_count",
         "_clear_arrangement_cache",
+        "_compositor",
+        "_compositor_refresh",
         "_content",
         "_debug",
+        "_dirty_widgets",
         "_driver",
         "_get_headers_and_rows",
         "_headers",
@@ -127,10 +135,14 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_invoke_later",
         "_layout_required",
         "_layout_updates",
+        "_layout_widgets",
         "_markdown",
         "_nodes",
+        "_on_idle",
+        "_on_timer_update",
         "_parse_markdown",
         "_refresh_layout",
+        "_repaint_required",
         "_rows",
         "_sequence_to_key_events",
         "_table_of_contents",
@@ -349,6 +361,76 @@ class LayoutOnce(_ScreenMixin):
                     widget._layout_updates = updates
             elif widget not in placed and not any(widget.scrollbars_enabled):
                 widget._layout_required = False
+
+
+class PaintBeforeLayout(_ScreenMixin):
+    """A screen whose frame shows what needs no layout first, then lays out the rest.
+
+    Textual makes one frame of all that changed since the last: when part of the screen must be
+    laid out again (a streamed reply grew by a line) a key typed meanwhile is shown only once the
+    layout and the whole re-render it brings are done (20-40 ms at 200 chunks/s: most of a key's
+    latency). Here such a frame first paints and shows the changed widgets the layout cannot move
+    or resize (the prompt, the status bar), then lays out and shows the rest, in the same tick.
+
+    A widget cannot be moved by the layout when neither it nor any of its ancestors asked for the
+    layout or holds a widget that did (Textual's own record of what a layout is for, which stops
+    at the first container whose size does not follow its content). A layout with no such record
+    (a resize, the screen's own) is not split, nor is a frame that repaints the whole screen.
+
+    A mixin, put before the screen class.
+    """
+
+    def _on_timer_update(self) -> None:
+        apart = self._needing_no_layout()
+        if apart:
+            rest = self._dirty_widgets - apart
+            self._compositor.update_widgets(apart)
+            self._compositor_refresh()  # shows them; forgets every dirty widget
+            self._dirty_widgets |= rest
+        super()._on_timer_update()
+
+    def _needing_no_layout(self) -> set[Widget]:
+        """The changed widgets a pending layout leaves where they are (none: the frame is not split)."""
+        asked = self._layout_widgets
+        if not (
+            asked
+            and self._layout_required
+            and self._dirty_widgets
+            and not self._repaint_required
+            and self.is_current
+            and not self.app._batch_count
+            and not self.app.is_inline
+        ):
+            return set()
+        moved: set[object] = set(asked)
+        for widgets in asked.values():
+            moved |= widgets
+        return {
+            widget
+            for widget in self._dirty_widgets
+            if not any(node in moved for node in widget.ancestors_with_self)
+        }
+
+
+class FocusedAtOnce(_ScreenMixin):
+    """A screen that shows a change to its focused widget (a key typed) as soon as it is idle.
+
+    Textual makes frames on a 60 Hz tick: a key waited for the next one (up to 17 ms) and, while a
+    reply streams, for whatever else ran on the loop until then: half of a key's latency. A change
+    to the focused widget is what a person just did, and its frame is cheap (the prompt's lines;
+    `PaintBeforeLayout` keeps a pending layout from joining it): that frame is made at once, with
+    whatever else changed since the last. Other changes keep Textual's tick.
+
+    A mixin, put before the screen class.
+    """
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        focused = self.focused
+        if focused is not None and focused in self._dirty_widgets and self.is_current and not self.app._batch_count:
+            event.prevent_default()
+            self._on_timer_update()
+            return
+        await super()._on_idle(event)
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

@@ -4,9 +4,9 @@ Pure bookkeeping, no Textual. Text appended between flushes waits in `PendingTex
 
 - `FrameBudget` paces flushes to the arrival rate while the screen keeps up: text arriving after a
   quiet spell (the first chunk of a reply, a slow stream) is painted at once; text arriving faster
-  is painted in batches, one flush per interval: the latency budget, cut to a whole number of
-  arrival gaps so that a flush falls on an arrival. Each paint is a layout of the screen: fewer
-  of them is most of the CPU saved.
+  is painted in batches, each flushed on the arrival after which waiting for the next chunk would
+  pass the latency budget. Each paint may be a layout of the screen: fewer of them is most of the
+  CPU saved.
 - `FlushPacer`: when text comes faster than it can be shown, a flush takes on at most a *budget*
   of characters, adapted so that a flush takes about its target time, and the next flush waits
   until the layout the last one caused has had `layout_ratio` times its own cost of free loop
@@ -101,22 +101,32 @@ class FlushPacer:
 
 @dataclass(slots=True)
 class FrameBudget:
-    """When the next flush of streamed text should run, given when text arrives.
+    """When pending streamed text should be flushed, given when text arrives.
+
+    Each chunk may wait up to `latency` for the flush that shows it. Text is held while the next
+    chunk is expected soon enough to join it within that budget, and flushed on the arrival after
+    which it would not be: at 50 chunks/s and 30 ms, every second chunk, on its arrival (the first
+    waited 20 ms, the second none); at 200/s every sixth or so. A flush falls *on* an arrival,
+    triggered by it, never on a timer racing it: a timer that fired just before the chunk it was
+    set for left that chunk to wait a whole interval more (the chunk's wait p90 was the whole
+    budget). A timer only backs the budget up for text after which nothing comes.
 
     All times are `time.perf_counter()` seconds, passed in (a fake clock in tests). The budget
     does not shrink when paints are slow: painting more often would only make them slower.
     """
 
-    latency: float = 0.040
+    latency: float = 0.030
     """The longest a piece of text should wait for the flush that takes it on."""
-    minimum: float = 1 / 60
-    """The shortest interval between flushes (a terminal frame)."""
     smoothing: float = 0.25
     """Weight of the newest sample in the running average of the arrival gap."""
+    spare: float = 0.25
+    """The next chunk is expected this share of a gap later than the average gap: arrivals jitter,
+    and a flush due about when it comes is made on this arrival instead of racing it."""
     gap: float = math.inf
     """The running average of the time between two arrivals (inf before the second)."""
     last_arrival: float = -math.inf
-    last_flush: float = -math.inf
+    oldest: float | None = None
+    """When the oldest text not flushed yet arrived (None: none is waiting)."""
 
     def arrived(self, now: float) -> None:
         """Text arrived at `now`."""
@@ -124,22 +134,25 @@ class FrameBudget:
             sample = now - self.last_arrival
             self.gap = sample if self.gap == math.inf else self.gap + self.smoothing * (sample - self.gap)
         self.last_arrival = now
-
-    def interval(self) -> float:
-        """The time between two flushes while text streams in.
-
-        The latency budget; when text arrives more often than that, a whole number of arrival
-        gaps within it, so that flushes fall on arrivals (arrivals at one instant have no gap to
-        fall on: the budget itself).
-        """
-        if not 0 < self.gap < self.latency:
-            return self.latency  # slower than the budget: each arrival is painted at once
-        return max(self.minimum, math.floor(self.latency / self.gap + 1e-6) * self.gap)  # 1e-6: float error
+        if self.oldest is None:
+            self.oldest = now
 
     def delay(self, now: float) -> float:
-        """Seconds from `now` until the flush of text arriving now should start (0: at once)."""
-        return max(0.0, self.last_flush + self.interval() - now)
+        """Seconds from `now` until the waiting text should be flushed (0: at once).
 
-    def flushed(self, started: float) -> None:
-        """A flush started at `started`."""
-        self.last_flush = started
+        At once when the next chunk, expected a little over one average gap from now, would come
+        after the oldest waiting text's budget ran out (the first chunk of a reply, text after a quiet spell,
+        a slow stream: every chunk); else when the budget runs out, unless a later arrival finds
+        it is time (see `arrived`).
+        """
+        if self.oldest is None:
+            return 0.0
+        deadline = self.oldest + self.latency
+        if now + self.gap * (1 + self.spare) > deadline:
+            return 0.0
+        return deadline - now
+
+    def flushed(self) -> None:
+        """A flush started, taking on the text that was waiting (what a flush limited by its size
+        leaves is flushed as when behind, without the budget)."""
+        self.oldest = None

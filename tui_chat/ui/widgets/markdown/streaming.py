@@ -9,12 +9,12 @@ How it stays fast:
 - `append` only cleans the text and stores it; it never parses or renders. The first append after
   a flush schedules the next flush by the reply's *frame budget* (`pacing.FrameBudget`): text
   after a quiet spell (the first chunk of a reply, a slow stream) is flushed at once; text that
-  streams in faster is flushed in batches, one flush per interval, as long an interval as keeps
-  each chunk's wait to its first paint within LATENCY seconds. Every flush is a layout of the
-  screen, so painting once per a few chunks is most of the CPU a reply costs at model speeds;
-  every chunk that arrives within an interval is rendered by one update. The budget is for text
-  that comes slower than it is shown: once more text waits for it than one flush takes on, the
-  flush runs as when behind, without waiting.
+  streams in faster is flushed in batches, each on the arrival after which the next chunk would
+  come too late for the oldest waiting one to be flushed within LATENCY seconds (a timer backs
+  that up for the last text before a pause). A flush may be a layout of the screen, so painting
+  once per a few chunks is most of the CPU a reply costs at model speeds; every chunk of a batch
+  is rendered by one update. The budget is for text that comes slower than it is shown: once
+  more text waits for it than one flush takes on, the flush runs as when behind, without waiting.
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
   blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
@@ -100,7 +100,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     frame budget decides): "timer" (1/60 s later, the default) or "refresh" (after the next screen
     refresh). Both coalesce every append of one frame into one update; on the benchmark the timer
     gave fewer frames and more throughput for the same key latency."""
-    LATENCY: ClassVar[float] = 0.040
+    LATENCY: ClassVar[float] = 0.030
     """Seconds a streamed chunk may wait for the flush that shows it (the frame budget): chunks that
     come faster are painted in batches within it. With the frame that follows, bench/stream_rate.py
     measures the first paint against 50 ms p90."""
@@ -213,11 +213,15 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             return
         self._parts.append(text)
         self._length += len(text)
-        self._frames.arrived(time.perf_counter())
+        now = time.perf_counter()
+        self._frames.arrived(now)
         self._pending.add(text)
         self._drained.clear()
-        if self._budget_timer is not None and self._pending.chars > self._pacer.budget:
-            self._catch_up_with_arrivals()
+        if self._budget_timer is not None:
+            if self._pending.chars > self._pacer.budget:
+                self._catch_up_with_arrivals()
+            elif not self._frames.delay(now):
+                self._flush_on_arrival()
         self._schedule_flush()
 
     async def wait_flushed(self) -> None:
@@ -326,6 +330,17 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self.call_later(self._flush)
         return None
 
+    def _flush_on_arrival(self) -> None:
+        """The text waiting for the frame budget should not wait for the next chunk: flush it now
+        (or as soon as the layout cost allows), not by the timer set for the budget."""
+        self._stop_budget_timer()
+        self._flush_scheduled = False
+
+    def _stop_budget_timer(self) -> None:
+        if self._budget_timer is not None:
+            self._budget_timer.stop()
+            self._budget_timer = None
+
     def _catch_up_with_arrivals(self) -> None:
         """More text arrived while a flush waited for the frame budget than one flush takes on.
 
@@ -333,9 +348,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         the flush waits would only be shown later and in heavier flushes (at zero delay, this wait
         halved the throughput and doubled the key latency). Flush as when behind instead.
         """
-        if self._budget_timer is not None:
-            self._budget_timer.stop()
-            self._budget_timer = None
+        self._stop_budget_timer()
         self._behind = True
         self._flush_scheduled = False
 
@@ -374,7 +387,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             threshold = self._catch_up_threshold()
             self._tail += taken
             self.flush_count += 1
-            self._frames.flushed(started)
+            self._frames.flushed()
             self._sync_time += time.perf_counter() - started
             if not self._catching_up and self._pending.chars > threshold:
                 await self._start_catch_up()
