@@ -216,7 +216,7 @@ class Writer:
             conn.execute("SAVEPOINT op")
             try:
                 op(conn)
-            except Exception as error:  # noqa: BLE001 - a bug in one change must not end the saving of the rest
+            except Exception as error:  # (a bug in one change must not end the saving of the rest)
                 if isinstance(error, sqlite3.Error) and error_code(error) in UNWRITABLE:
                     raise
                 conn.execute("ROLLBACK TO op")
