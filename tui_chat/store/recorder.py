@@ -174,11 +174,9 @@ class Recorder:
         """A chunk of the reply arrived (already cleaned by the conversation). Called per chunk, so
         kept to a list append and a clock reading (see the module docstring)."""
         if type(chunk) is TextDelta:
-            text, parts = chunk.text, self._text
-            if text and parts is not None:
-                parts.append(text)
-                now = self._clock()
-                if now >= self._next_mark:
+            if chunk.text and (parts := self._text) is not None:
+                parts.append(chunk.text)
+                if (now := self._clock()) >= self._next_mark:
                     self._mark(now, len(parts) - 1)
         elif isinstance(chunk, ToolCallChunk) and self._reply_id is not None:
             self.store.add_tool_call(self._reply_id, chunk.call)
