@@ -15,9 +15,9 @@ Reads are queued too (`call`): they run on the same thread after what was queued
 and all text streamed so far, is committed, so a read sees every write made before it.
 
 Each operation runs in its own savepoint: one that fails (a bad id, or a bug: any exception) is
-reported and dropped without taking the rest of the batch, or the thread, with it. When the file cannot be written at all
-(disk full, read-only, I/O error) the database is copied into memory, the batch replayed there,
-and `on_unwritable` told once: the chat goes on, unsaved.
+reported and dropped without taking the rest of the batch, or the thread, with it. When the file
+cannot be written at all (disk full, read-only, I/O error) the database is copied into memory,
+the batch replayed there, and `on_unwritable` told once: the chat goes on, unsaved.
 """
 
 from __future__ import annotations
