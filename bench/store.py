@@ -16,19 +16,8 @@ within 3x of these warm medians. A search keeps in memory, per connection, which
 common words it was asked for (`store/word_bits.py`); so next to each warm median is the cold
 figure, the first search on a fresh connection, which makes them (median of `--cold-repeat`
 fresh connections; no target). Also shown: opening each file, and the caller's cost of one
-`append_text` (what a streamed chunk costs the loop).
-
-Streaming with saving on against saving off, in the same run: the demo provider (no delay) streams
-`--stream-chunks` chunks through the tool loop's turn, as `ask` and the TUI consume it, once with
-the recorder attached (a real file) and once without, in turn, `--stream-repeat` times each
-(100,000 chunks take about a second: long enough for the writer to write the reply's new text
-twice while it streams, as it does with a real reply). Key latency alongside: while each reply
-streams, a thread posts a "key" to the event loop every 2 ms (`call_soon_threadsafe`, as a
-terminal's input thread hands Textual its keys) and the time until the loop runs it is taken.
-Each run gives its chunks/s and its key latency p90; the medians over the runs are compared (the
-target a slowdown within 1.05x for each), with the middle half of the on/off ratios of each pair
-of runs, and the median of each run's slowest key (no target). Each run starts once the writer
-has committed the one before, so a run does not pay for its predecessor's writes.
+`append_text` (what a streamed chunk costs the loop). Streaming with saving on against off is
+bench/saving.py.
 """
 
 from __future__ import annotations
@@ -112,8 +101,6 @@ def main() -> int:
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--cold-repeat", type=int, default=3)
-    parser.add_argument("--stream-chunks", type=int, default=100_000)
-    parser.add_argument("--stream-repeat", type=int, default=11)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
         return _run(Path(folder), args)
@@ -172,78 +159,7 @@ def _run(folder: Path, args: argparse.Namespace) -> int:
     print(f"{'open':<22}{small_open:>10.1f}{large_open:>10.1f}{large_open / small_open:>7.1f}x  {'':>15}   (no target)")
     print(f"\nappend_text on the caller's side: {per_call_us:.2f} us per chunk")
     print(f"search: worst ratio {worst:.2f}x, target 3x: {'met' if worst <= 3 else 'MISSED'}")
-    slowdown = _streaming(folder, args.stream_chunks, args.stream_repeat)
-    return 0 if worst <= 3 and slowdown <= 1.05 else 1
-
-
-def _streaming(folder: Path, chunks: int, repeat: int) -> float:
-    """Chunks/s and key latency p90 through a turn with saving off and on (alternating runs);
-    returns the worse of the two slowdowns."""
-    import asyncio
-    import threading
-
-    from tui_chat.conversation import Conversation
-    from tui_chat.providers.demo import DemoProvider
-    from tui_chat.providers.registry import ProviderSettings
-    from tui_chat.store.recorder import ChatSettings, Recorder
-    from tui_chat.tools.loop import ToolLoop
-    from tui_chat.tools.registry import ToolRegistry
-    from tui_chat.tools.workspace import Workspace
-
-    store = open_store(folder / "stream.db")
-
-    async def once(saving: bool, keys: list[float]) -> float:
-        provider = DemoProvider(ProviderSettings(options={"speed": 0, "reply_chunks": chunks}))
-        recorder = Recorder(store, lambda: ChatSettings("demo", provider.model)) if saving else None
-        loop = ToolLoop(Conversation(provider), ToolRegistry([], workspace=Workspace(folder)), recorder=recorder)
-        events = asyncio.get_running_loop()
-        done = threading.Event()
-
-        def press() -> None:  # the terminal's input thread
-            while not done.wait(0.002):
-                sent = time.perf_counter()
-                events.call_soon_threadsafe(lambda sent=sent: keys.append(time.perf_counter() - sent))
-
-        presser = threading.Thread(target=press)
-        count = 0
-        start = time.perf_counter()
-        presser.start()
-        async for _ in loop.send("stream"):
-            count += 1
-        elapsed = time.perf_counter() - start
-        done.set()
-        presser.join()
-        return count / elapsed
-
-    rates: dict[bool, list[float]] = {False: [], True: []}
-    p90s: dict[bool, list[float]] = {False: [], True: []}
-    worst_keys: dict[bool, list[float]] = {False: [], True: []}
-    keys = 0
-    for _ in range(repeat):
-        for saving in (False, True):
-            run_keys: list[float] = []
-            rates[saving].append(asyncio.run(once(saving, run_keys)))
-            p90s[saving].append(statistics.quantiles(run_keys, n=10)[-1] * 1000)
-            worst_keys[saving].append(max(run_keys) * 1000)
-            keys += len(run_keys)
-            store.run(lambda conn: None).result()  # what the run wrote is committed before the next starts
-    store.close()
-    print(f"\nstreaming {chunks:,} chunks, saving off and on in turn, {repeat} runs each ({keys:,} keys in all):")
-    slowdowns = []
-    for name, shown, values, slower in (
-        ("chunks/s", "{:,.0f}".format, rates, lambda off, on: off / on),
-        ("key latency p90", "{:.3f} ms".format, p90s, lambda off, on: on / off),
-    ):
-        off, on = statistics.median(values[False]), statistics.median(values[True])
-        pairs = [slower(a, b) for a, b in zip(values[False], values[True], strict=True)]
-        slowdown = slower(off, on)
-        slowdowns.append(slowdown)
-        print(f"  {name:<16} median saving off {shown(off)}, on {shown(on)}: {slowdown:.3f}x"
-              f" (pairs: mid half {_spread(pairs)}); target 1.05x: {'met' if slowdown <= 1.05 else 'MISSED'}")
-    off, on = statistics.median(worst_keys[False]), statistics.median(worst_keys[True])
-    print(f"  {'slowest key':<16} median saving off {off:.3f} ms, on {on:.3f} ms (no target: what a p90 cannot see,"
-          " such as the writer thread holding the GIL)")
-    return max(slowdowns)
+    return 0 if worst <= 3 else 1
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ retried reply's old version, replies spread over several chats).
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from tests.fakes.scripted import ScriptedProvider
 from tests.fixtures import replayed
 from tests.tools.helpers import ScriptedApprover, answer, args
-from tui_chat.chunks import Message, ReplyStatus, Role, Usage
+from tui_chat.chunks import Done, FinishReason, Message, ReplyStatus, Role, TextDelta, Usage
 from tui_chat.conversation import Conversation
 from tui_chat.providers.base import Provider
 from tui_chat.store.history import Store
@@ -76,6 +77,44 @@ async def test_a_turn_with_tools_is_saved_with_settings_chunks_decisions_and_res
     assert (done.text, done.status, done.parent_id) == ("All done.", ReplyStatus.COMPLETE, asked.id)
     # Loaded back, the chat is the history the model had: tool results after their calls.
     assert history_messages(record) == loop.conversation.history
+
+
+class SteppedClock:
+    """A clock that reads `now` until the test moves it on."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_each_chunk_is_saved_with_the_millisecond_it_came_in_and_its_size(store: Store, tmp_path: Path) -> None:
+    """The timings a replay plays back: each chunk's milliseconds since the reply started, truncated
+    from its own clock reading, however many chunks share a millisecond, at and around the edges of
+    milliseconds, on a clock that has run for a year (as a long-running machine's has)."""
+    rng = random.Random(14)
+    start = 86_400 * 365 + 0.123456789
+    readings, ms = [start, start, start], 0
+    for _ in range(3000):
+        ms += rng.choice((0, 0, 0, 1, 1, 2, 999))
+        readings.append(start + (ms + rng.choice((0.0, 1e-9, 0.5, 1 - 1e-6, 1 - 1e-9, 1 - 1e-12))) / 1000)
+    readings.sort()  # (a monotonic clock)
+    texts = [f"w{n} " * rng.randint(1, 3) for n in range(len(readings))]
+    clock = SteppedClock(start)
+    provider = ScriptedProvider([*map(TextDelta, texts), Done(FinishReason.STOP)])
+    recorder = Recorder(store, lambda: SETTINGS, clock=clock)
+    loop = ToolLoop(Conversation(provider), ToolRegistry([], workspace=Workspace(tmp_path)), recorder=recorder)
+    later = iter(readings[1:])
+    async for item in loop.send("time me"):
+        if isinstance(item, TextDelta):  # recorded as it was handed on: the next chunk comes at the next reading
+            clock.now = next(later, clock.now)
+    await store.flush()
+
+    [_, reply] = (await store.load_chat(recorder.chat_id)).messages
+    assert reply.text == "".join(texts)
+    assert reply.chunks == tuple((int((at - start) * 1000), len(text)) for at, text in zip(readings, texts, strict=True))
+    assert len({at for at, _ in reply.chunks}) > 1000, "the readings span many milliseconds"
 
 
 async def test_a_failed_reply_keeps_its_text_status_and_error(store: Store, tmp_path: Path) -> None:

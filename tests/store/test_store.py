@@ -147,6 +147,22 @@ async def test_a_failing_change_is_reported_and_the_rest_of_its_batch_is_kept(st
     assert store.saved
 
 
+async def test_a_change_failing_with_a_bug_is_reported_and_saving_goes_on(store: Store) -> None:
+    """Not only SQLite's errors: a change that raises anything (here a reply's timings that cannot be
+    worked out) is dropped and reported, and the writer thread goes on with the rest."""
+    notices: list[str] = []
+    store.on_notice = notices.append
+    chat = store.new_chat()
+    reply = store.start_reply(chat)
+    store.append_text(reply, "kept")
+    store.finish_message(reply, ReplyStatus.COMPLETE, chunks=lambda: str(1 / 0))
+    store.add_message(chat, Role.USER, "after it")
+    record = store.run(reads.load_chat, chat).result(timeout=30)  # (with the thread dead it never comes)
+    assert [(m.text, m.status) for m in record.messages] == [("kept", ReplyStatus.STREAMING), ("after it", ReplyStatus.COMPLETE)]
+    assert len(notices) == 1 and "could not be saved" in notices[0] and "ZeroDivisionError" in notices[0]
+    assert store.saved
+
+
 async def test_closing_marks_an_unfinished_reply_interrupted_but_another_live_process_reply_is_left(db: Path) -> None:
     writer = open_store(db)
     chat = writer.new_chat()

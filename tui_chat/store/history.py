@@ -217,28 +217,29 @@ class Store:
         usage: Usage | None = None,
         cost_usd: float | None = None,
         opaque: Sequence[OpaqueBlock] = (),
-        chunks: Sequence[tuple[int, int]] | Callable[[], Sequence[tuple[int, int]]] = (),
+        chunks: Sequence[tuple[int, int]] | Callable[[], str] = (),
         text: str | None = None,
     ) -> None:
         """Record how a reply ended (with the error text, usage, cost, provider blocks, and how it
         streamed: `chunks` as (milliseconds since the reply started, characters), for replay).
         `text`, when given, replaces what streamed (a cut voice reply keeps the words that were heard).
 
-        `chunks` may be a function giving them: it is called on the writer thread, so a long reply's
-        tens of thousands of timings cost the event loop nothing when it ends.
+        `chunks` may instead be a function giving them as their JSON text (`[[ms, characters], ...]`):
+        it is called on the writer thread, so a long reply's tens of thousands of timings cost the
+        event loop nothing when it ends (see `recorder._timings_json`).
         """
         stream = self._streams.pop(message_id, None)
         if stream is not None:
             self._writer.end_stream(stream)
 
         def finish(conn: sqlite3.Connection) -> None:
-            timings = chunks() if callable(chunks) else chunks
+            timings = chunks() if callable(chunks) else json.dumps([list(chunk) for chunk in chunks])
             conn.execute(
                 "UPDATE messages SET status = ?, error = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?,"
                 " opaque = ?, chunks = ?, text = coalesce(?, text), writer = NULL WHERE id = ?",
                 (status.value, error, usage and usage.input_tokens, usage and usage.output_tokens, cost_usd,
                  json.dumps([{"provider": b.provider, "kind": b.kind, "data": b.data} for b in opaque]),
-                 json.dumps([list(chunk) for chunk in timings]), text, message_id),
+                 timings, text, message_id),
             )  # fmt: skip
 
         self._writer.put(finish)

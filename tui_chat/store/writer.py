@@ -14,10 +14,10 @@ the rest, in order with what is queued after it.
 Reads are queued too (`call`): they run on the same thread after what was queued before them,
 and all text streamed so far, is committed, so a read sees every write made before it.
 
-Each operation runs in its own savepoint: one that fails (a bug, a bad id) is reported and
-dropped without taking the rest of the batch with it. When the file cannot be written at all
-(disk full, read-only, I/O error) the database is copied into memory, the batch replayed there,
-and `on_unwritable` told once: the chat goes on, unsaved.
+Each operation runs in its own savepoint: one that fails (a bad id, or a bug: any exception) is
+reported and dropped without taking the rest of the batch, or the thread, with it. When the file
+cannot be written at all (disk full, read-only, I/O error) the database is copied into memory,
+the batch replayed there, and `on_unwritable` told once: the chat goes on, unsaved.
 """
 
 from __future__ import annotations
@@ -216,11 +216,11 @@ class Writer:
             conn.execute("SAVEPOINT op")
             try:
                 op(conn)
-            except sqlite3.Error as error:
-                if error_code(error) in UNWRITABLE:
+            except Exception as error:  # (a bug in one change must not end the saving of the rest)
+                if isinstance(error, sqlite3.Error) and error_code(error) in UNWRITABLE:
                     raise
                 conn.execute("ROLLBACK TO op")
-                self._on_problem(f"one change to the chat could not be saved ({error})")
+                self._on_problem(f"one change to the chat could not be saved ({type(error).__name__}: {error})")
             conn.execute("RELEASE op")
         conn.execute("COMMIT")
 

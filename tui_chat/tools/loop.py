@@ -247,6 +247,7 @@ class Turn:
     async def _run(self) -> AsyncGenerator[TurnItem, None]:
         loop = self.loop
         recorder = loop.recorder
+        record = recorder.chunk if recorder is not None else None  # (looked up once: it is called per chunk)
         reply = self._first
         while True:
             self.replies.append(reply)
@@ -255,8 +256,8 @@ class Turn:
             try:
                 async with aclosing(aiter(reply)) as stream:
                     async for chunk in stream:
-                        if recorder is not None:
-                            recorder.chunk(chunk)
+                        if record is not None:
+                            record(chunk)
                         yield chunk
             finally:
                 if recorder is not None:

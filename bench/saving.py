@@ -1,0 +1,209 @@
+"""Saving while streaming: a reply streamed through the tool loop with the chat saved, against not saved.
+
+Run:  python bench/saving.py [--chunks 100000] [--repeat 11]        (~20 s)
+
+Method. The demo provider (no delay: it still hands the event loop back once per chunk, as a
+network stream does) streams `--chunks` chunks of a long Markdown reply through the tool loop's
+turn, consumed as `ask` and the TUI consume it, once with the recorder attached (a real SQLite
+file in a temporary folder) and once without, in turn, `--repeat` times each: what else runs on
+the machine falls on both alike. 100,000 chunks take under a second, long enough for the writer
+thread to write the reply's new text at least once while it streams, as it does with a real
+reply. Each run starts once the writer has committed everything of the run before (the end of
+the reply and its chunk timings), so a run never pays for its predecessor's writes; that tail is
+measured apart.
+
+Key latency alongside: while each reply streams, a thread posts a "key" to the event loop every
+2 ms (`call_soon_threadsafe`, as a terminal's input thread hands Textual its keys) and the time
+until the loop runs it is taken.
+
+Figures. Each run gives its chunks/s and its key latency p90; the medians over the runs are
+compared, with the middle half (first to third quartile) of the on/off ratios of each pair of
+runs (how steady it was), and the median of each run's slowest key (no target: what a p90 cannot
+see, such as the writer thread holding the GIL).
+Targets (issue 14): saving on within 1.05x of saving off, in chunks/s and in key latency p90;
+the exit code is 1 when either is missed.
+
+Where the difference goes (medians, no target): the event loop thread's CPU per chunk
+(`time.thread_time`), the writer thread's CPU while the reply streams and after it ends until
+all is committed (its own CPU clock), and the garbage collections on either thread from a run's
+start until its writes are committed (by generation), with the time they took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tui_chat.conversation import Conversation
+from tui_chat.providers.demo import DemoProvider
+from tui_chat.providers.registry import ProviderSettings
+from tui_chat.store.history import Store, open_store
+from tui_chat.store.recorder import ChatSettings, Recorder
+from tui_chat.tools.loop import ToolLoop
+from tui_chat.tools.registry import ToolRegistry
+from tui_chat.tools.workspace import Workspace
+
+TARGET = 1.05
+KEY_EVERY = 0.002
+"""Seconds between two keys of the input thread."""
+WRITER_THREAD = "tui-chat store writer"
+
+
+@dataclass
+class Run:
+    """One reply streamed: the figures of that run."""
+
+    rate: float
+    """Chunks per second."""
+    key_p90_ms: float
+    slowest_key_ms: float
+    loop_cpu_us: float
+    """The event loop thread's CPU per chunk, microseconds."""
+    writer_cpu_ms: float
+    """The writer thread's CPU while the reply streamed."""
+    tail_cpu_ms: float
+    """The writer thread's CPU from the reply's end until everything was committed."""
+    collections: list[int] = field(default_factory=lambda: [0, 0, 0])
+    """Garbage collections during the run and until its writes were committed (on any thread), by generation."""
+    gc_ms: float = 0.0
+
+
+class GcWatch:
+    """Counts the collections and the time they take while `active`."""
+
+    def __init__(self) -> None:
+        self.active: Run | None = None
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if self.active is None:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.active.collections[info["generation"]] += 1
+            self.active.gc_ms += (time.perf_counter() - self._started) * 1000
+
+
+def _writer_cpu() -> Callable[[], float]:
+    """A clock of the store writer thread's CPU seconds."""
+    writer = next(t for t in threading.enumerate() if t.name == WRITER_THREAD)
+    clock = time.pthread_getcpuclockid(writer.ident)  # type: ignore[arg-type]
+    return lambda: time.clock_gettime(clock)
+
+
+async def _stream(folder: Path, chunks: int, recorder: Recorder | None, run: Run, writer_cpu: Callable[[], float]) -> None:
+    """Stream one reply through a turn, filling in `run`'s rate, keys and CPU."""
+    provider = DemoProvider(ProviderSettings(options={"speed": 0, "reply_chunks": chunks}))
+    loop = ToolLoop(Conversation(provider), ToolRegistry([], workspace=Workspace(folder)), recorder=recorder)
+    events = asyncio.get_running_loop()
+    keys: list[float] = []
+    done = threading.Event()
+
+    def press() -> None:  # the terminal's input thread
+        while not done.wait(KEY_EVERY):
+            sent = time.perf_counter()
+            events.call_soon_threadsafe(lambda sent=sent: keys.append(time.perf_counter() - sent))
+
+    presser = threading.Thread(target=press)
+    count = 0
+    writer_start = writer_cpu()
+    cpu_start = time.thread_time()
+    start = time.perf_counter()
+    presser.start()
+    async for _ in loop.send("stream"):
+        count += 1
+    elapsed = time.perf_counter() - start
+    cpu = time.thread_time() - cpu_start
+    run.writer_cpu_ms = (writer_cpu() - writer_start) * 1000
+    done.set()
+    presser.join()
+    run.rate = count / elapsed
+    run.loop_cpu_us = cpu / count * 1e6
+    run.key_p90_ms = statistics.quantiles(keys, n=10)[-1] * 1000
+    run.slowest_key_ms = max(keys) * 1000
+
+
+def measure(store: Store, folder: Path, chunks: int, repeat: int) -> dict[bool, list[Run]]:
+    """`repeat` runs with saving off and on, in turn."""
+    runs: dict[bool, list[Run]] = {False: [], True: []}
+    writer_cpu = _writer_cpu()
+    watch = GcWatch()
+    for _ in range(repeat):
+        for saving in (False, True):
+            recorder = Recorder(store, lambda: ChatSettings("demo", "demo")) if saving else None
+            run = Run(0, 0, 0, 0, 0, 0)
+            watch.active = run
+            asyncio.run(_stream(folder, chunks, recorder, run, writer_cpu))
+            tail_start = writer_cpu()
+            store.run(lambda conn: None).result()  # what the run wrote is committed before the next starts
+            run.tail_cpu_ms = (writer_cpu() - tail_start) * 1000
+            watch.active = None
+            runs[saving].append(run)
+    return runs
+
+
+def _spread(values: list[float]) -> str:
+    """The middle half of `values` (first to third quartile), as `low-high`."""
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"{low:.3f}-{high:.3f}"
+
+
+def report(runs: dict[bool, list[Run]], chunks: int) -> float:
+    """Print the figures; returns the worse of the two slowdowns."""
+    off_runs, on_runs = runs[False], runs[True]
+    print(f"streaming {chunks:,} chunks, saving off and on in turn, {len(on_runs)} runs each:")
+    slowdowns = []
+    for name, shown, value, slower in (
+        ("chunks/s", "{:,.0f}".format, lambda r: r.rate, lambda off, on: off / on),
+        ("key latency p90", "{:.3f} ms".format, lambda r: r.key_p90_ms, lambda off, on: on / off),
+    ):
+        off, on = statistics.median(map(value, off_runs)), statistics.median(map(value, on_runs))
+        pairs = [slower(value(a), value(b)) for a, b in zip(off_runs, on_runs, strict=True)]
+        slowdown = slower(off, on)
+        slowdowns.append(slowdown)
+        verdict = "met" if slowdown <= TARGET else "MISSED"
+        print(f"  {name:<16} median off {shown(off)}, on {shown(on)}: {slowdown:.3f}x"
+              f" (pairs: mid half {_spread(pairs)}); target {TARGET}x: {verdict}")  # fmt: skip
+    median = lambda saving, value: statistics.median(map(value, runs[saving]))
+    print(f"  {'slowest key':<16} median off {median(False, lambda r: r.slowest_key_ms):.3f} ms,"
+          f" on {median(True, lambda r: r.slowest_key_ms):.3f} ms (no target)")  # fmt: skip
+    print("where it goes (medians per run, off / on):")
+    print(f"  event loop CPU     {median(False, lambda r: r.loop_cpu_us):.3f} / {median(True, lambda r: r.loop_cpu_us):.3f} us per chunk")
+    print(f"  writer CPU         {median(False, lambda r: r.writer_cpu_ms):.2f} / {median(True, lambda r: r.writer_cpu_ms):.2f} ms while streaming,"
+          f" {median(False, lambda r: r.tail_cpu_ms):.2f} / {median(True, lambda r: r.tail_cpu_ms):.2f} ms after the reply")  # fmt: skip
+    for generation in range(3):
+        count = lambda r, generation=generation: r.collections[generation]
+        print(f"  gc generation {generation}    {median(False, count):.0f} / {median(True, count):.0f} collections")
+    print(f"  gc time            {median(False, lambda r: r.gc_ms):.2f} / {median(True, lambda r: r.gc_ms):.2f} ms")
+    return max(slowdowns)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000, help="chunks per reply")
+    parser.add_argument("--repeat", type=int, default=11, help="runs with saving off, and as many on")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
+        store = open_store(Path(folder) / "saving.db")
+        try:
+            runs = measure(store, Path(folder), args.chunks, args.repeat)
+        finally:
+            store.close()
+    return 0 if report(runs, args.chunks) <= TARGET else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
