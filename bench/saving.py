@@ -6,7 +6,8 @@ Method. The demo provider (no delay: it still hands the event loop back once per
 network stream does) streams `--chunks` chunks of a long Markdown reply through the tool loop's
 turn, consumed as `ask` and the TUI consume it, once with the recorder attached (a real SQLite
 file in a temporary folder) and once without, in turn, `--repeat` times each: what else runs on
-the machine falls on both alike. 100,000 chunks take under a second, long enough for the writer
+the machine falls on both alike; the pairs take turns at which goes first, since a run that saved
+leaves the system writing its pages back while the next run streams. 100,000 chunks take under a second, long enough for the writer
 thread to write the reply's new text at least once while it streams, as it does with a real
 reply. Each run starts once the writer has committed everything of the run before (the end of
 the reply and its chunk timings), so a run never pays for its predecessor's writes; that tail is
@@ -137,12 +138,14 @@ async def _stream(folder: Path, chunks: int, recorder: Recorder | None, run: Run
 
 
 def measure(store: Store, folder: Path, chunks: int, repeat: int) -> dict[bool, list[Run]]:
-    """`repeat` runs with saving off and on, in turn."""
+    """`repeat` runs with saving off and on, in turn: off-on, then on-off (each mode follows each
+    mode alike: a run after one that saved starts while the machine still writes that run's pages
+    back to the disk, which slows whichever mode comes next)."""
     runs: dict[bool, list[Run]] = {False: [], True: []}
     writer_cpu = _writer_cpu()
     watch = GcWatch()
-    for _ in range(repeat):
-        for saving in (False, True):
+    for pair in range(repeat):
+        for saving in (False, True) if pair % 2 == 0 else (True, False):
             recorder = Recorder(store, lambda: ChatSettings("demo", "demo")) if saving else None
             run = Run(0, 0, 0, 0, 0, 0)
             watch.active = run
