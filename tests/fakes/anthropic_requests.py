@@ -48,6 +48,12 @@ def _make_strict(kind: Any, seen: list[Any]) -> None:
         _make_strict(arg, seen)
 
 
+def prepare() -> None:
+    """Build the strict validator now (about 0.1 s once per process, much more on a loaded
+    machine), so that the first request checked does not spend a test's timeout on it."""
+    _adapter()
+
+
 @cache
 def _adapter() -> TypeAdapter[Any]:
     from anthropic.types.message_create_params import MessageCreateParamsStreaming

@@ -47,7 +47,10 @@ class AnthropicWire(Wire):
         self._text_open = False
 
     def install(self, server: FakeServer) -> None:
-        """Refuse what the service refuses, with its 400, before any scripted reply."""
+        """Refuse what the service refuses, with its 400, before any scripted reply. The check is
+        built here, while the server is set up: built by the first request, it delayed that reply
+        past the 0.25 s idle timeouts of the timeout tests on a loaded machine."""
+        anthropic_requests.prepare()
 
         def route(request: Recorded) -> Script | None:
             if request.method != "POST" or request.path != "/v1/messages":
