@@ -149,6 +149,14 @@ async def test_messages_added_changed_and_deleted_by_others_are_seen(store: Stor
         raw.execute("UPDATE messages SET text = 'gamma alpha' WHERE id = 'reused'")
         assert [hit.message_id for hit in await store.search(query, 1)] == ["reused"]
         assert await store.search(query, COUNT) == by_fts5(filled, query, COUNT)
+
+        raw.execute("DELETE FROM messages WHERE id = 'reused'")  # its bits stay; its seq comes back streaming
+        raw.execute(
+            "INSERT INTO messages (id, chat_id, role, text, status, created_at)"
+            " VALUES ('streaming', 'c', 'assistant', 'alpha gamma so far', 'streaming', 'now')"
+        )
+        assert raw.execute("SELECT seq FROM messages WHERE id = 'streaming'").fetchone()[0] == newest
+        assert await store.search(query, COUNT) == by_fts5(filled, query, COUNT), "not in the index: not found"
     finally:
         raw.close()
         other.close()

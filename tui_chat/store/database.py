@@ -230,10 +230,9 @@ def _unsaved(path: Path, error: BaseException) -> Opened:
     read (so they can be seen and continued), else an empty one; either way one notice."""
     reason = f"the chat database {path} cannot be written ({error})"
     try:
-        conn = _connect_read_only(path)
-    except (sqlite3.Error, OSError, StoreError):
+        memory = _copy_into_memory(_connect_read_only(path), path)
+    except (sqlite3.Error, OSError, StoreError):  # (the copy reads every page: a damaged one shows here)
         return in_memory(f"{reason}; chats are not saved this time")
-    memory = _copy_into_memory(conn, path)
     return Opened(memory, None, saved=False, notice=f"{reason}: its chats can be read, but new ones are not saved this time")
 
 
@@ -398,7 +397,6 @@ def _untrusted_text(data: bytes) -> str:
     if data.isascii():
         return data.translate(None, _ASCII_REMOVED).decode("ascii")
     return clean(data.decode("utf-8", "replace"))
-
 
 
 def untrusted_rows(rows: list[tuple[bytes, ...]]) -> list[tuple[str, ...]]:

@@ -77,7 +77,9 @@ class StoreOpening:
 
 
 def _new_id() -> str:
-    from .history import new_id  # (the store's module loads with the first message, not at start-up)
+    from .history import (
+        new_id,  # (the store's module loads with the first message, not at start-up)
+    )
 
     return new_id()
 

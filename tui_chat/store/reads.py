@@ -254,7 +254,9 @@ def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) 
     candidates = newest_first(index.holding_all(conn, folded_words))
     found: list[tuple[bytes, ...]] = []
     while len(found) < limit and (batch := list(islice(candidates, limit))):
-        for row in conn.execute(f"{_HITS} WHERE m.seq IN ({', '.join('?' * len(batch))}) ORDER BY m.seq DESC", batch):
+        in_batch = ", ".join("?" * len(batch))
+        # (a reply still streaming is not in the index: a stale bit of a reused seq must not find it)
+        for row in conn.execute(f"{_HITS} WHERE m.seq IN ({in_batch}) AND m.status != 'streaming' ORDER BY m.seq DESC", batch):
             holds = holds_every(row[-1], folded_words)
             if holds is None:
                 return None

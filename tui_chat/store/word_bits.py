@@ -151,10 +151,10 @@ class WordBits:
             self._bits.clear()
             self._seen = added[-1][0]
             return
-        seqs = sorted({seq for _, seq in added})
         holding: dict[bytes, list[int]] = {word: [] for word in self._bits}
-        for seq, text in conn.execute(
-            f"SELECT seq, CAST(text AS BLOB) FROM messages WHERE seq IN ({', '.join('?' * len(seqs))})", seqs
+        for seq, text in conn.execute(  # (a sub-query: up to the log's 1,000 entries, more than old SQLite's 999 parameters)
+            "SELECT seq, CAST(text AS BLOB) FROM messages WHERE seq IN (SELECT seq FROM fts_added WHERE id > ?)",
+            (self._seen,),
         ):
             plain, folded = text.isascii(), text.lower()
             for word, seqs_holding in holding.items():
