@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +240,52 @@ def test_replaying_a_chat_by_id_reads_the_history_without_creating_or_changing_i
     assert code == 0, err
     assert out == compose_reply("a question to play back", 1)
     assert database().read_bytes() == before
+
+
+def _export_to(target: str | Path, stdout: Any) -> subprocess.CompletedProcess[bytes]:
+    """Run `history export` of the one saved chat (the real command, its own standard output)."""
+    tui_chat = [sys.executable, "-m", "tui_chat"]
+    subprocess.run([*tui_chat, "ask", *FAST, "Teapots"], cwd=ROOT, capture_output=True, timeout=60, check=True)
+    listed = subprocess.run([*tui_chat, "history", "list", "--json"], cwd=ROOT, capture_output=True, timeout=60, check=True)
+    [chat] = json.loads(listed.stdout)
+    command = [*tui_chat, "history", "export", chat["id"], "--format", "md", "-o", str(target)]
+    return subprocess.run(command, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, timeout=60, check=False)
+
+
+def test_export_to_its_own_standard_output_writes_through_the_redirect_and_keeps_what_it_held(tmp_path: Path) -> None:
+    """`-o /dev/stdout` (here its /proc name) under `>> file`: the export is appended to the file the
+    shell opened; nothing replaces the name or the file."""
+    redirected = tmp_path / "log.md"
+    redirected.write_text("kept line\n")
+    with redirected.open("ab") as appending:
+        done = _export_to("/proc/self/fd/1", appending)
+    assert done.returncode == 0, done.stderr
+    text = redirected.read_text()
+    assert text.startswith("kept line\n") and "Teapots" in text
+
+
+def test_export_to_a_pipe_writes_through_it(tmp_path: Path) -> None:
+    """A FIFO (what `>(gzip > chat.gz)` names) is written to, not replaced by a file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open first, so the command's open does not wait
+    try:
+        done = _export_to(fifo, subprocess.DEVNULL)
+        assert done.returncode == 0, done.stderr
+        assert fifo.is_fifo()
+        received = os.read(reader, 1 << 16).decode()
+    finally:
+        os.close(reader)
+    assert "Teapots" in received
+
+
+def test_export_through_a_symbolic_link_replaces_the_file_it_names_and_keeps_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "exports" / "chat.md"
+    target.parent.mkdir()
+    target.write_text("an older export")
+    link = tmp_path / "latest.md"
+    link.symlink_to(target)
+    done = _export_to(link, subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert "Teapots" in target.read_text() and stat.S_IMODE(target.stat().st_mode) == 0o600
