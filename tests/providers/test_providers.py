@@ -431,6 +431,7 @@ async def test_clean_end_without_terminal_event_is_interrupted(wire: Wire, serve
 # --- timeouts and limits ----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_full_collection")
 async def test_idle_timeout_is_not_reset_by_keepalives(wire: Wire, server: FakeServer, make) -> None:
     # Keep-alives every 20 ms would keep a naive read timeout of 250 ms from ever firing.
     server.enqueue(stream(wire.start() + wire.text("Waiting")) + [Repeat(wire.keepalive(), 0.02)])
@@ -442,6 +443,7 @@ async def test_idle_timeout_is_not_reset_by_keepalives(wire: Wire, server: FakeS
     await server.wait_for(lambda: server.closed_connections == 1)
 
 
+@pytest.mark.usefixtures("no_full_collection")
 async def test_idle_timeout_before_any_content(wire: Wire, server: FakeServer, make, sleeps: Sleeps) -> None:
     server.enqueue(stream(wire.start()) + [Repeat(wire.keepalive(), 0.02)])
     with pytest.raises(ProviderError) as caught:
@@ -450,6 +452,7 @@ async def test_idle_timeout_before_any_content(wire: Wire, server: FakeServer, m
     assert sleeps.delays == []
 
 
+@pytest.mark.usefixtures("no_full_collection")
 async def test_idle_timeout_waiting_for_headers(wire: Wire, server: FakeServer, make) -> None:
     never = asyncio.Event()
     server.enqueue([Wait(never)])
@@ -460,6 +463,7 @@ async def test_idle_timeout_waiting_for_headers(wire: Wire, server: FakeServer, 
     assert "sent nothing for 0.25 s (idle_timeout)" in str(caught.value)
 
 
+@pytest.mark.usefixtures("no_full_collection")
 async def test_total_timeout(wire: Wire, server: FakeServer, make) -> None:
     server.enqueue(stream(wire.start() + wire.text("a")) + [Repeat(wire.text("b")[-1], 0.02)])
     reply, chunks = await run_reply(make(total_timeout=0.3))
