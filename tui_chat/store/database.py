@@ -399,18 +399,16 @@ def _untrusted_text(data: bytes) -> str:
     return clean(data.decode("utf-8", "replace"))
 
 
-def untrusted_rows(rows: list[tuple[bytes, ...]]) -> list[tuple[str, ...]]:
-    """Rows of TEXT values a query read as BLOBs (`CAST(x AS BLOB)`, which the text factory leaves
-    alone), each value cleaned exactly as `_untrusted_text` cleans it.
+def untrusted_values(values: list[bytes]) -> list[str]:
+    """TEXT values a query read as BLOBs (`CAST(x AS BLOB)`, which the text factory leaves alone),
+    each cleaned exactly as `_untrusted_text` cleans it.
 
     For a query that reads many values (a search's 50 hits are 300): when all of them are ASCII
     with nothing to remove, the common case, one look at their bytes joined by NULs tells so (the
     only bytes removed are the NULs), and one decode and split gives them all, instead of a call
     to the text factory per value (about a third of a search's time per hit). Otherwise each
     value goes through `_untrusted_text`."""
-    values = [value for row in rows for value in row]
     joined = b"\0".join(values)
-    if rows and joined.isascii() and len(joined) - len(joined.translate(None, _ASCII_REMOVED)) == len(values) - 1:
-        texts = iter(joined.decode("ascii").split("\0"))
-        return list(zip(*[texts] * len(rows[0]), strict=True))
-    return [tuple(map(_untrusted_text, row)) for row in rows]
+    if values and joined.isascii() and len(joined) - len(joined.translate(None, _ASCII_REMOVED)) == len(values) - 1:
+        return joined.decode("ascii").split("\0")
+    return list(map(_untrusted_text, values))

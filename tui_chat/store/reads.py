@@ -9,7 +9,7 @@ import sqlite3
 from itertools import islice
 
 from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
-from .database import untrusted_rows
+from .hits import HIT_COLUMNS, lines_holding, make_hits
 from .records import (
     AttachmentRef,
     ChatInfo,
@@ -146,11 +146,8 @@ _STEPS_PER_TEXT = 300
 """Reading one message's text and looking for words in it costs about what FTS5 spends stepping
 this many entries of a word's list (measured at 100,000 messages: about 2 us against 7 ns)."""
 
-_HITS = (
-    "SELECT CAST(m.chat_id AS BLOB), CAST(c.title AS BLOB), CAST(m.id AS BLOB), CAST(m.role AS BLOB),"
-    " CAST(m.created_at AS BLOB), CAST(m.text AS BLOB) FROM messages m JOIN chats c ON c.id = m.chat_id"
-)
-"""What a `SearchHit` is made of (read as bytes, for `untrusted_rows`), from each message `m`."""
+_HITS = f"SELECT {HIT_COLUMNS} FROM messages m JOIN chats c ON c.id = m.chat_id"
+"""What a `SearchHit` is made of (`hits.make_hits`), from each message `m`."""
 _NEWEST_HITS = _HITS.replace(
     " FROM messages m", " FROM messages_fts f JOIN messages m ON m.seq = f.rowid"
 ) + " WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?"
@@ -201,16 +198,7 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
         rows = held
     else:
         rows = conn.execute(_NEWEST_HITS, (query, limit)).fetchall()
-    folded_words = re.compile("|".join(re.escape(word.casefold()) for word in words))
-    return [
-        SearchHit(chat_id, title, message_id, _ROLES.get(role) or Role(role), created, _matching_lines(body, folded_words))
-        for chat_id, title, message_id, role, created, body in untrusted_rows(rows)
-    ]
-
-
-_ROLES = {role.value: role for role in Role}
-"""Each role by its stored name: a dict look-up, about a tenth of the cost of calling `Role` (which
-still answers, or refuses, a name that is not one of ours)."""
+    return make_hits(rows, lines_holding(words))
 
 
 def _few_holding_all(conn: sqlite3.Connection, words: list[str]) -> list[int] | None:
@@ -283,28 +271,3 @@ def _messages_holding(conn: sqlite3.Connection, word: str) -> float:
         return float(count)
     newest: int = conn.execute("SELECT max(seq) FROM messages").fetchone()[0]
     return float(count * (newest - first + 1) / (last - first + 1))
-
-
-def _matching_lines(text: str, words: re.Pattern[str]) -> tuple[str, ...]:
-    """The lines of `text` that hold one of `words` (casefolded, as is the text), stripped; else
-    its first line.
-
-    ASCII text, the common case, is searched whole and only the lines around what is found are
-    cut out: its only line break is the newline (`clean` removed the others), casefolding keeps
-    every character where it was, and no word holds a newline. Other text is split into lines,
-    casefolded once (casefolding never adds or removes a line break, so its lines pair with the
-    text's), and each line searched."""
-    found = []
-    if text.isascii():
-        folded = text.lower()
-        at = 0
-        while (match := words.search(folded, at)) is not None:
-            start = folded.rfind("\n", 0, match.start()) + 1
-            end = folded.find("\n", match.end())
-            end = len(folded) if end == -1 else end
-            found.append(text[start:end].strip())
-            at = end + 1  # (the next line)
-    else:
-        lines = text.splitlines()
-        found = [lines[n].strip() for n, folded in enumerate(text.casefold().splitlines()) if words.search(folded)]
-    return tuple(found or (text.strip().splitlines() or [""])[:1])
