@@ -11,18 +11,21 @@ pass for all the hits where it can be: the values cleaned and decoded at once
 from __future__ import annotations
 
 import re
-from itertools import accumulate, chain, repeat
+import sqlite3
+from collections.abc import Sequence
+from itertools import accumulate, repeat
+from typing import Any
 
 from ..chunks import Role
 from .database import untrusted_values
 from .records import SearchHit
 
 HIT_COLUMNS = (
-    "CAST(m.chat_id AS BLOB), CAST(c.title AS BLOB), CAST(m.id AS BLOB), CAST(m.role AS BLOB),"
-    " CAST(m.created_at AS BLOB), CAST(m.text AS BLOB)"
+    "CAST(m.chat_id AS TEXT), CAST(c.title AS TEXT), CAST(m.id AS TEXT), CAST(m.role AS TEXT),"
+    " CAST(m.created_at AS TEXT), CAST(m.text AS TEXT)"
 )
 """What a hit is made of, from a message `m` and its chat `c`, in `SearchHit`'s order (the text in
-place of its lines). Read as bytes: `untrusted_values` cleans them all in one look."""
+place of its lines): for `database.untrusted_values`, which reads and cleans them all at once."""
 
 _PER_ROW = 6
 
@@ -31,10 +34,10 @@ _ROLES = {role.value: role for role in Role}
 still answers, or refuses, a name that is not one of ours)."""
 
 
-def make_hits(rows: list[tuple[bytes, ...]], words: re.Pattern[str]) -> list[SearchHit]:
-    """The hits of `rows` (`HIT_COLUMNS`, in the order to show), with the lines of each text that
-    hold one of `words` (`lines_holding`)."""
-    fields = untrusted_values(list(chain.from_iterable(rows)))
+def read_hits(conn: sqlite3.Connection, sql: str, parameters: Sequence[Any], words: re.Pattern[str]) -> list[SearchHit]:
+    """The hits `sql` reads (`HIT_COLUMNS` of each message, in the order to show), with the lines of
+    each text that hold one of `words` (`lines_holding`)."""
+    fields = untrusted_values(conn, sql, parameters)
     texts = fields[_PER_ROW - 1 :: _PER_ROW]
     if all(map(str.isascii, texts)):
         lines = _lines_in_ascii(texts, words)

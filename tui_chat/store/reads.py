@@ -9,7 +9,7 @@ import sqlite3
 from itertools import islice
 
 from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
-from .hits import HIT_COLUMNS, lines_holding, make_hits
+from .hits import HIT_COLUMNS, lines_holding, read_hits
 from .records import (
     AttachmentRef,
     ChatInfo,
@@ -193,12 +193,11 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
         if seqs is None:
             seqs = [seq for (seq,) in conn.execute(_FORWARDS, (query,))]
         seqs = seqs[::-1][:limit]
-        rows = conn.execute(f"{_HITS} WHERE m.seq IN ({', '.join('?' * len(seqs))}) ORDER BY m.seq DESC", seqs).fetchall()
     elif counts and (held := _newest_holding_all(conn, words, limit)) is not None:
-        rows = held
+        seqs = held
     else:
-        rows = conn.execute(_NEWEST_HITS, (query, limit)).fetchall()
-    return make_hits(rows, lines_holding(words))
+        return read_hits(conn, _NEWEST_HITS, (query, limit), lines_holding(words))
+    return read_hits(conn, f"{_HITS} WHERE m.seq IN ({', '.join('?' * len(seqs))}) ORDER BY m.seq DESC", seqs, lines_holding(words))
 
 
 def _few_holding_all(conn: sqlite3.Connection, words: list[str]) -> list[int] | None:
@@ -225,8 +224,8 @@ def _few_holding_all(conn: sqlite3.Connection, words: list[str]) -> list[int] | 
     return found
 
 
-def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) -> list[tuple[bytes, ...]] | None:
-    """The `_HITS` rows of the newest `limit` messages holding every one of `words` (all common),
+def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) -> list[int] | None:
+    """The newest `limit` messages (newest first) holding every one of `words` (all common),
     found from the AND of their bitsets (`word_bits`): candidates, newest first, whose texts are
     read (as stored: the bytes FTS5 indexed) and the words looked for in them with FTS5's own
     rules for ASCII, until `limit` are found or no candidate is left.
@@ -240,16 +239,20 @@ def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) 
         return None
     folded_words = [word.lower().encode() for word in words]
     candidates = newest_first(index.holding_all(conn, folded_words))
-    found: list[tuple[bytes, ...]] = []
+    found: list[int] = []
     while len(found) < limit and (batch := list(islice(candidates, limit))):
         in_batch = ", ".join("?" * len(batch))
         # (a reply still streaming is not in the index: a stale bit of a reused seq must not find it)
-        for row in conn.execute(f"{_HITS} WHERE m.seq IN ({in_batch}) AND m.status != 'streaming' ORDER BY m.seq DESC", batch):
-            holds = holds_every(row[-1], folded_words)
+        for seq, text in conn.execute(
+            f"SELECT seq, CAST(text AS BLOB) FROM messages WHERE seq IN ({in_batch}) AND status != 'streaming'"
+            " ORDER BY seq DESC",
+            batch,
+        ):
+            holds = holds_every(text, folded_words)
             if holds is None:
                 return None
             if holds:
-                found.append(row)
+                found.append(seq)
                 if len(found) == limit:
                     break
     return found
