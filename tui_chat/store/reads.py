@@ -147,7 +147,7 @@ _STEPS_PER_TEXT = 300
 this many entries of a word's list (measured at 100,000 messages: about 2 us against 7 ns)."""
 
 _HITS = f"SELECT {HIT_COLUMNS} FROM messages m JOIN chats c ON c.id = m.chat_id"
-"""What a `SearchHit` is made of (`hits.make_hits`), from each message `m`."""
+"""What a `SearchHit` is made of (`hits.read_hits`), from each message `m`."""
 _NEWEST_HITS = _HITS.replace(
     " FROM messages m", " FROM messages_fts f JOIN messages m ON m.seq = f.rowid"
 ) + " WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?"
