@@ -408,8 +408,7 @@ def untrusted_values(conn: sqlite3.Connection, sql: str, parameters: Sequence[An
     For a query that reads many values (a search's 50 hits are 300): through the text factory each
     would cost a Python call; here SQLite's module decodes them in C (the factory set to `str` for
     the query), and when all of them are ASCII with nothing to remove, the common case, one look
-    at them joined by NULs tells so (the only characters removed are the NULs), and they are the
-    answer as read. Otherwise each value is cleaned; and when a text is not UTF-8 (written by
+    at them joined tells so, and they are the answer as read. Otherwise each value is cleaned; and when a text is not UTF-8 (written by
     another program), which cannot be read so, the query is read again through the factory."""
     factory = conn.text_factory
     conn.text_factory = str
@@ -422,9 +421,9 @@ def untrusted_values(conn: sqlite3.Connection, sql: str, parameters: Sequence[An
     if rows is None:
         return list(chain.from_iterable(conn.execute(sql, parameters).fetchall()))
     values = list(chain.from_iterable(rows))
-    joined = "\0".join(values)
+    joined = "".join(values)
     if joined.isascii():
         data = joined.encode("ascii")
-        if len(data) - len(data.translate(None, _ASCII_REMOVED)) == len(values) - 1:
+        if len(data.translate(None, _ASCII_REMOVED)) == len(data):
             return values
     return [_untrusted_text(value.encode()) for value in values]
