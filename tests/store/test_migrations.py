@@ -1,16 +1,21 @@
-"""A database written by the previous schema (version 1, made here by SQL as that version wrote it) migrates."""
+"""A database written by an earlier schema migrates. Each old file is made here by the SQL of its
+version as released, written out below (not from `schema.MIGRATIONS`: an edit there must not
+change what "an old file" is; `test_an_old_file_migrated_has_the_schema_of_a_new_one` catches one)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from tui_chat.chunks import ReplyStatus, Role, ToolCall, Usage
 from tui_chat.store.history import open_store
 from tui_chat.store.records import ToolDecision
-from tui_chat.store.schema import MIGRATIONS, VERSION
+from tui_chat.store.schema import VERSION
 
-VERSION_1 = """
+VERSION_1_SCHEMA = """
 CREATE TABLE chats (id TEXT PRIMARY KEY, title TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL, provider TEXT, model TEXT, pack TEXT, prompt TEXT, variables TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX chats_by_update ON chats(updated_at);
@@ -31,6 +36,10 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
     INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text); END;
+"""
+"""Version 1's tables, indexes and triggers."""
+
+VERSION_1 = VERSION_1_SCHEMA + """
 INSERT INTO chats VALUES ('chat1', 'Old chat', '2025-01-01T10:00:00.000000Z', '2025-01-01T10:01:00.000000Z',
     'openai', 'gpt-4o', NULL, NULL, '{"name": "Ada"}');
 INSERT INTO messages (id, chat_id, parent_id, role, text, status, created_at) VALUES
@@ -40,6 +49,84 @@ INSERT INTO messages (id, chat_id, parent_id, role, text, status, error, created
      'openai', 'gpt-4o');
 PRAGMA user_version = 1;
 """
+
+RELEASED: dict[int, str] = {
+    2: """
+ALTER TABLE messages ADD COLUMN input_tokens INTEGER;
+ALTER TABLE messages ADD COLUMN output_tokens INTEGER;
+ALTER TABLE messages ADD COLUMN cost_usd REAL;
+ALTER TABLE messages ADD COLUMN tool_call_id TEXT;
+ALTER TABLE messages ADD COLUMN opaque TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE messages ADD COLUMN writer TEXT;
+CREATE TABLE tool_calls (
+    seq INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    call_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    arguments TEXT NOT NULL,
+    decision TEXT CHECK (decision IN ('approved', 'edited', 'denied')),
+    edited_arguments TEXT,
+    reason TEXT,
+    result TEXT,
+    result_is_error INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (message_id, call_id)
+);
+CREATE TABLE voice_turns (
+    message_id TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    started_ms INTEGER,
+    ended_ms INTEGER,
+    barge_in INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE attachments (
+    sha256 TEXT PRIMARY KEY,
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE message_attachments (
+    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES attachments(sha256),
+    name TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (message_id, position)
+);
+CREATE INDEX message_attachments_by_blob ON message_attachments(sha256);
+""",
+    3: """
+ALTER TABLE messages ADD COLUMN chunks TEXT NOT NULL DEFAULT '[]';
+""",
+    4: """
+INSERT INTO messages_fts(messages_fts, rowid, text) SELECT 'delete', seq, text FROM messages WHERE status = 'streaming';
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+    WHEN old.status != 'streaming' AND new.status != 'streaming' BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER messages_fts_stream_ended AFTER UPDATE OF status ON messages
+    WHEN old.status = 'streaming' AND new.status != 'streaming' BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER messages_fts_stream_restarted AFTER UPDATE OF status ON messages
+    WHEN old.status != 'streaming' AND new.status = 'streaming' BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+END;
+CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming';
+""",
+    5: """
+ALTER TABLE messages ADD COLUMN prompt TEXT;
+ALTER TABLE messages ADD COLUMN variables TEXT;
+""",
+}
+"""What each later version added, as released (the entries of `schema.MIGRATIONS` then)."""
 
 
 async def test_a_version_1_database_migrates_keeping_its_chats_and_gains_the_new_tables(tmp_path: Path) -> None:
@@ -86,12 +173,35 @@ async def test_opening_twice_migrates_once(tmp_path: Path) -> None:
 
 
 def _schema_of_version(conn: sqlite3.Connection, version: int) -> None:
-    """Make an empty file what `version` made of it (its migrations, its user_version), with one chat, 'chat1'."""
-    for statements in MIGRATIONS[:version]:
-        for statement in statements:
-            conn.execute(statement)
+    """Make an empty file what `version` made of it (its SQL as released, its user_version), with one chat, 'chat1'."""
+    conn.executescript(VERSION_1_SCHEMA + "".join(RELEASED[n] for n in range(2, version + 1)))
     conn.execute(f"PRAGMA user_version = {version}")
     conn.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('chat1', 'Tea', 't', 't')")
+
+
+def _schema(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """What a file's schema is, whatever the spacing of the SQL that made it."""
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name").fetchall()
+    return [(kind, name, re.sub(r"\s*([(),])\s*", r"\1", " ".join(sql.split()))) for kind, name, sql in rows]
+
+
+@pytest.mark.parametrize("version", range(1, VERSION))
+def test_an_old_file_migrated_has_the_schema_of_a_new_one(tmp_path: Path, version: int) -> None:
+    """A file of each earlier version, made by its released SQL, once opened is the same as a new
+    file: the frozen SQL above is what those versions were, and no released migration was edited."""
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    with sqlite3.connect(old, isolation_level=None) as conn:
+        _schema_of_version(conn, version)
+    conn.close()
+    open_store(old).close()
+    open_store(new).close()
+    schemas = []
+    for db in (old, new):
+        conn = sqlite3.connect(db)
+        schemas.append((_schema(conn), conn.execute("PRAGMA user_version").fetchone()[0]))
+        conn.close()
+    assert schemas[0] == schemas[1]
+    assert schemas[0][1] == VERSION
 
 
 def _version_3_file(db: Path) -> None:

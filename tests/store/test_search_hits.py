@@ -101,3 +101,73 @@ async def test_every_value_of_a_hit_is_cleaned_as_any_read_cleans_it(db: Path, c
         assert hits[-3].lines == (("key \ufffd\ufffd\ufffd \ufffd end",) if controls == CONTROLS else ("key",))
         assert hits[-3].chat_title == "ti\t\ntle" and hits[-3].created_at == "now\t\n"
     assert [hit.lines for hit in hits if len(hit.message_id) == 2] == [(f"plain key {n}",) for n in range(5, 0, -1)]
+
+
+ONE_PASS = (
+    "key at the start",
+    "at the end: key",
+    "key",
+    "  key  ",
+    "first line\n  key, indented and padded \t\nno\nKEY again\n\tand key tabbed\t",
+    "nothing on the first line\nnor the second\nlast line holds KeY",
+    "ends with the word key\n",
+    "key\nbegins with it",
+    "\n\nkey after blank lines\n\n",
+    "only folded: amber here\nsecond line",
+    "a key in a long line " + "word " * 400 + "key again",
+)
+"""ASCII texts, read together in one pass (`hits._lines_in_ascii`): a word at a text's start and
+end, next to the next text's, several lines, padding, and a text FTS5 finds only by a folded word."""
+
+
+@pytest.mark.parametrize("query", ["key", "key key", "key amber", "ambér"])
+@pytest.mark.parametrize("batch", ["ascii", "with one not ascii", "with one to clean"])
+async def test_the_lines_of_many_hits_read_together_are_each_texts_own(db: Path, query: str, batch: str) -> None:
+    """All ASCII and clean, the hits' values are read and their lines found in one pass over all
+    the texts; one text that is not ASCII, or that holds a control character, sends the others
+    the other way. Either way each hit has exactly its own text's lines (the plain way's: for
+    `ambér`, which FTS5 finds folded, each text's first line), and the chat's title, which holds
+    the word too, gives none."""
+    texts = list(ONE_PASS)
+    if batch == "with one not ascii":
+        texts.insert(4, "key ünïcode\nline")
+    elif batch == "with one to clean":
+        texts.insert(4, "key \x1b[31mred\x1b[0m\r\nand key \u202e")
+    if "amb" in query:
+        texts = [text if "amber" in text else text + " amber" for text in texts]
+    write_as_another_program(
+        db, [(f"chat {n % 3}", "the key title", f"m{n}", "user", f"t{n}", text) for n, text in enumerate(texts)]
+    )
+    store = open_store(db)
+    try:
+        hits = await store.search(query)
+    finally:
+        store.close()
+    holding = [n for n, text in enumerate(texts) if query == "ambér" or "key" in text.lower()]
+    assert [hit.message_id for hit in hits] == [f"m{n}" for n in reversed(holding)]
+    for hit in hits:
+        text = clean(texts[int(hit.message_id[1:])])
+        assert hit.chat_title == "the key title"
+        assert hit.lines == reference_lines(text, query.split()), (query, text)
+    assert (("only folded: amber here",) in [hit.lines for hit in hits]) == (query == "ambér")
+
+
+async def test_values_that_are_not_text_are_read_as_text(db: Path) -> None:
+    """Another program may store a BLOB in a TEXT column, UTF-8 or not, even with controls: each is
+    read as its text would be, cleaned."""
+    open_store(db).close()
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("INSERT INTO chats (id, title, created_at, updated_at) VALUES ('c', x'6b6579201b5b33316d', 'now', 'now')")
+    for n, text in enumerate([b"key plain", b"key \x1b]0;x\x07 ok", b"key \xff\xfe not utf-8"]):
+        other.execute(
+            "INSERT INTO messages (id, chat_id, role, text, created_at) VALUES (?, 'c', 'user', ?, 'now')", (f"m{n}", text)
+        )
+    other.close()
+    store = open_store(db)
+    try:
+        hits = await store.search("key")
+    finally:
+        store.close()
+    assert [(hit.chat_title, hit.lines) for hit in hits] == [
+        ("key [31m", ("key \ufffd\ufffd not utf-8",)), ("key [31m", ("key ]0;x ok",)), ("key [31m", ("key plain",)),
+    ]  # fmt: skip

@@ -9,7 +9,7 @@ import sqlite3
 from itertools import islice
 
 from ..chunks import OpaqueBlock, ReplyStatus, Role, Usage
-from .database import untrusted_rows
+from .hits import HIT_COLUMNS, lines_holding, read_hits
 from .records import (
     AttachmentRef,
     ChatInfo,
@@ -146,11 +146,8 @@ _STEPS_PER_TEXT = 300
 """Reading one message's text and looking for words in it costs about what FTS5 spends stepping
 this many entries of a word's list (measured at 100,000 messages: about 2 us against 7 ns)."""
 
-_HITS = (
-    "SELECT CAST(m.chat_id AS BLOB), CAST(c.title AS BLOB), CAST(m.id AS BLOB), CAST(m.role AS BLOB),"
-    " CAST(m.created_at AS BLOB), CAST(m.text AS BLOB) FROM messages m JOIN chats c ON c.id = m.chat_id"
-)
-"""What a `SearchHit` is made of (read as bytes, for `untrusted_rows`), from each message `m`."""
+_HITS = f"SELECT {HIT_COLUMNS} FROM messages m JOIN chats c ON c.id = m.chat_id"
+"""What a `SearchHit` is made of (`hits.read_hits`), from each message `m`."""
 _NEWEST_HITS = _HITS.replace(
     " FROM messages m", " FROM messages_fts f JOIN messages m ON m.seq = f.rowid"
 ) + " WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?"
@@ -177,10 +174,8 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
     kept in memory per connection (`word_bits`), are ANDed and the candidates confirmed in their
     texts, newest first (`_newest_holding_all`).
 
-    Each hit costs about 5 us at 100,000 messages (the reads and the Python that makes it a hit;
-    6 when other searches run between, as in the bench), against 10 before: its values are read
-    as bytes and cleaned in one look for all the hits (`untrusted_rows`), and the lines of an
-    ASCII text found by searching the whole of it.
+    Each hit costs about 3.7 us at 100,000 messages (the reads, about 1.8, and the Python that
+    makes it a hit), against 10 two versions ago: see `hits.read_hits`.
     """
     words = list({word.casefold(): word for word in _WORD.findall(text)}.values())
     if not words:
@@ -196,21 +191,11 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50) -> list[SearchH
         if seqs is None:
             seqs = [seq for (seq,) in conn.execute(_FORWARDS, (query,))]
         seqs = seqs[::-1][:limit]
-        rows = conn.execute(f"{_HITS} WHERE m.seq IN ({', '.join('?' * len(seqs))}) ORDER BY m.seq DESC", seqs).fetchall()
     elif counts and (held := _newest_holding_all(conn, words, limit)) is not None:
-        rows = held
+        seqs = held
     else:
-        rows = conn.execute(_NEWEST_HITS, (query, limit)).fetchall()
-    folded_words = re.compile("|".join(re.escape(word.casefold()) for word in words))
-    return [
-        SearchHit(chat_id, title, message_id, _ROLES.get(role) or Role(role), created, _matching_lines(body, folded_words))
-        for chat_id, title, message_id, role, created, body in untrusted_rows(rows)
-    ]
-
-
-_ROLES = {role.value: role for role in Role}
-"""Each role by its stored name: a dict look-up, about a tenth of the cost of calling `Role` (which
-still answers, or refuses, a name that is not one of ours)."""
+        return read_hits(conn, _NEWEST_HITS, (query, limit), lines_holding(words))
+    return read_hits(conn, f"{_HITS} WHERE m.seq IN ({', '.join('?' * len(seqs))}) ORDER BY m.seq DESC", seqs, lines_holding(words))
 
 
 def _few_holding_all(conn: sqlite3.Connection, words: list[str]) -> list[int] | None:
@@ -237,8 +222,8 @@ def _few_holding_all(conn: sqlite3.Connection, words: list[str]) -> list[int] | 
     return found
 
 
-def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) -> list[tuple[bytes, ...]] | None:
-    """The `_HITS` rows of the newest `limit` messages holding every one of `words` (all common),
+def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) -> list[int] | None:
+    """The newest `limit` messages (newest first) holding every one of `words` (all common),
     found from the AND of their bitsets (`word_bits`): candidates, newest first, whose texts are
     read (as stored: the bytes FTS5 indexed) and the words looked for in them with FTS5's own
     rules for ASCII, until `limit` are found or no candidate is left.
@@ -252,16 +237,20 @@ def _newest_holding_all(conn: sqlite3.Connection, words: list[str], limit: int) 
         return None
     folded_words = [word.lower().encode() for word in words]
     candidates = newest_first(index.holding_all(conn, folded_words))
-    found: list[tuple[bytes, ...]] = []
+    found: list[int] = []
     while len(found) < limit and (batch := list(islice(candidates, limit))):
         in_batch = ", ".join("?" * len(batch))
         # (a reply still streaming is not in the index: a stale bit of a reused seq must not find it)
-        for row in conn.execute(f"{_HITS} WHERE m.seq IN ({in_batch}) AND m.status != 'streaming' ORDER BY m.seq DESC", batch):
-            holds = holds_every(row[-1], folded_words)
+        for seq, text in conn.execute(
+            f"SELECT seq, CAST(text AS BLOB) FROM messages WHERE seq IN ({in_batch}) AND status != 'streaming'"
+            " ORDER BY seq DESC",
+            batch,
+        ):
+            holds = holds_every(text, folded_words)
             if holds is None:
                 return None
             if holds:
-                found.append(row)
+                found.append(seq)
                 if len(found) == limit:
                     break
     return found
@@ -283,28 +272,3 @@ def _messages_holding(conn: sqlite3.Connection, word: str) -> float:
         return float(count)
     newest: int = conn.execute("SELECT max(seq) FROM messages").fetchone()[0]
     return float(count * (newest - first + 1) / (last - first + 1))
-
-
-def _matching_lines(text: str, words: re.Pattern[str]) -> tuple[str, ...]:
-    """The lines of `text` that hold one of `words` (casefolded, as is the text), stripped; else
-    its first line.
-
-    ASCII text, the common case, is searched whole and only the lines around what is found are
-    cut out: its only line break is the newline (`clean` removed the others), casefolding keeps
-    every character where it was, and no word holds a newline. Other text is split into lines,
-    casefolded once (casefolding never adds or removes a line break, so its lines pair with the
-    text's), and each line searched."""
-    found = []
-    if text.isascii():
-        folded = text.lower()
-        at = 0
-        while (match := words.search(folded, at)) is not None:
-            start = folded.rfind("\n", 0, match.start()) + 1
-            end = folded.find("\n", match.end())
-            end = len(folded) if end == -1 else end
-            found.append(text[start:end].strip())
-            at = end + 1  # (the next line)
-    else:
-        lines = text.splitlines()
-        found = [lines[n].strip() for n, folded in enumerate(text.casefold().splitlines()) if words.search(folded)]
-    return tuple(found or (text.strip().splitlines() or [""])[:1])

@@ -8,7 +8,11 @@ can change what the person sees. A streamed chunk costs a list append and a cloc
 text goes on the reply's list in the store (which the writer thread writes twice a second), and
 the chunk timings a replay plays back are kept in milliseconds, so a time is written down only
 for the first chunk of each millisecond (at 100,000 chunks a second, 1 chunk in 100); the writer
-thread spells the timings out when the reply ends.
+thread spells the timings out when the reply ends. That is the whole of what saving adds to the
+event loop per chunk (counted: one call, one append, one clock reading); in bench/saving.py's
+stream of ~150,000 chunks a second, where the loop spends ~6 us a chunk, it is ~0.45 us (the
+call ~0.09, the append and its checks ~0.18, the clock reading and its check ~0.19), ~8% of
+chunks/s there; at a model's real rate, a few hundred chunks a second, nothing to see.
 
 The recorder is given names (provider, model, pack, prompt, variables), never a provider's
 settings, so API keys, tokens and header values cannot reach the store.
