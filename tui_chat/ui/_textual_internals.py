@@ -90,7 +90,6 @@ __all__ = [
     "running_driver",
     "set_markdown_source",
     "set_table_cell",
-    "show_grown",
     "table_headers_and_rows",
     "update_fence",
     "update_paragraph",
@@ -173,13 +172,14 @@ def set_markdown_source(markdown: Markdown, text: str) -> None:
     markdown._table_of_contents = None
 
 
-def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None:
-    """Show a paragraph's or heading's new inline content in its existing widget (as its `set_content` would)."""
+def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> Content:
+    """Give a paragraph's or heading's widget its new inline content (as its `set_content` would);
+    the content, for the caller to show (`growing`)."""
     widget._token = token
     widget._inline_token = inline
     content = widget._token_to_content(inline)
     widget._content = content
-    show_grown(widget, content)
+    return content
 
 
 def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
@@ -192,43 +192,21 @@ def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
     return None
 
 
-def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
-    """Show a code fence's new code (highlighted) in its existing widget (as its `set_content` would)."""
-    code = token.content.rstrip()
-    if code != widget.code or token.info != widget.lexer:
-        widget.code = code
-        widget.lexer = token.info
-        content = widget.highlight(code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
-        widget._highlighted_code = content
-        widget._content = content
-        for label in widget.query("#code-content").results(Static):  # the label its `compose` made
-            show_grown(label, content)
+def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> tuple[Static, Content] | None:
+    """Give a code fence's widget its new code, highlighted (as its `set_content` would); the label
+    its `compose` made to show the code in and the new content, for the caller to show (`growing`),
+    or None when the code did not change."""
     widget._token = token
-
-
-def show_grown(widget: Static, content: Content, *, layout: bool = False) -> None:
-    """Show `content` in `widget`, laying the screen out again only if the widget's size changes
-    (or `layout`: the caller knows of another size that does).
-
-    Streamed text mostly grows within the last line of a paragraph or a line of code: then only
-    that widget is painted again, and nothing else on screen is arranged, measured or rendered.
-    """
-    widget.update(content, layout=layout or _resizes(widget, content))
-
-
-def _resizes(widget: Static, content: Content) -> bool:
-    """Would showing `content` change `widget`'s size (as its layout measures it)?"""
-    width, height = widget.content_size
-    parent = widget.parent
-    if not width or not height or not isinstance(parent, Widget):
-        return True  # not laid out yet
-    styles = widget.styles
-    if content.get_height(styles, width) != height:
-        return True
-    if styles.width is not None and styles.width.is_auto:
-        container = parent.content_size.width
-        return content.get_optimal_width(styles, container) != widget.visual.get_optimal_width(styles, container)
-    return False
+    code = token.content.rstrip()
+    if code == widget.code and token.info == widget.lexer:
+        return None
+    widget.code = code
+    widget.lexer = token.info
+    content = widget.highlight(code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
+    widget._highlighted_code = content
+    widget._content = content
+    label = next(widget.query("#code-content").results(Static), None)  # the label its `compose` made
+    return None if label is None else (label, content)
 
 
 def inline_content(block: MarkdownBlock, inline: Token) -> Content:

@@ -53,9 +53,12 @@ from typing import ClassVar, Literal
 
 from markdown_it.token import Token
 from textual import events
+from textual.content import Content
+from textual.geometry import Size
 from textual.layout import Layout
 from textual.timer import Timer
-from textual.widgets import Markdown
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
 
 from ....safe_text import clean
 from ..._textual_internals import (
@@ -75,7 +78,9 @@ from .catch_up import CatchingUp
 from .finishing import Finishing
 from .pacing import FlushPacer, FrameBudget, PendingText
 from .parking import Parking
+from .growing import GrowingBlock, inner_size, show_grown
 from .reconcile import Reconciling, Shown
+from .room import Room
 from .safe_table import SafeTable
 from .segments import Segment, SegmentLayout
 
@@ -174,6 +179,12 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._references: dict[str, object] = {}
         """The reply's link reference definitions, known once it is finished (they apply to every block)."""
         self._layout = SegmentLayout()
+        self._room = Room()
+        """The blank rows kept below the text while it streams (see `room`)."""
+        self._boxes_height = 0
+        """The height of its blocks at the last layout, rows a growing block holds included."""
+        self._growing = GrowingBlock()
+        """The block that holds the room's rows while it grows (see `growing`)."""
         self.flush_count = 0
         """How many flushes took on new text (for tests and benchmarks)."""
         self.parsed_chars = 0
@@ -203,6 +214,20 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     def finished(self) -> bool:
         """True once `finish` was called: the text is final."""
         return self._finished
+
+    @property
+    def room_rows(self) -> list[int]:
+        """The blank rows of the room ahead (see `room`), counted from its top (for tests and benchmarks)."""
+        if not self._room.open:
+            return []
+        top = self.region.y
+        rows: list[int] = []
+        widget, extra = self._growing.widget, self._growing.extra
+        if widget is not None and extra:
+            bottom = widget.content_region.bottom - top
+            rows += range(bottom - extra, bottom)
+        rows += range(self.content_region.y - top + self._boxes_height, self.region.height)
+        return rows
 
     def append(self, text: str) -> None:  # type: ignore[override]  # sync, unlike Markdown.append
         """Add streamed text. Cheap and synchronous: rendering happens at most once a frame."""
@@ -276,6 +301,39 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """The vertical layout, for segments."""
         layout = super().layout
         return self._layout if layout.name == "vertical" else layout
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The text's height while finished; while streaming, with room ahead for new lines (`room`)."""
+        height = super().get_content_height(container, viewport, width)
+        self._boxes_height = height
+        return self._room.height(height, self._view_height(viewport))
+
+    def _view_height(self, viewport: Size) -> int:
+        """The height of the view the reply scrolls in (the screen's, outside one)."""
+        for node in self.ancestors:
+            if isinstance(node, Widget) and node.styles.overflow_y in ("auto", "scroll"):
+                return inner_size(node).height or viewport.height
+        return viewport.height
+
+    def release_room(self) -> None:
+        """The reply ended: make it as tall as its text again."""
+        self.release_growing()
+        if self._room.open:
+            self._room.release()
+            self.refresh(layout=True)
+
+    def show_grown(self, widget: Static, content: Content) -> None:
+        """Show a block's grown `content` in `widget`; while the room is open, into its rows."""
+        if not self._room.open:
+            show_grown(widget, content)
+            return
+        # The blank rows below the text: the room's, less what the blocks' boxes take beyond their text.
+        spare = self._room.rows - self._boxes_height + self._growing.extra
+        self._growing.show(widget, content, max(0, spare))
+
+    def release_growing(self) -> None:
+        """The block that grew is done growing (another grows now, or the reply ended)."""
+        self._growing.release()
 
     async def _on_mount(self, event: events.Mount) -> None:
         # Markdown's own mount handler would `update` with the initial text; we build our blocks.
