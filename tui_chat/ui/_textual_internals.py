@@ -22,6 +22,7 @@ What tui-chat needs that Textual keeps private:
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
+- how the compositor renders the widgets of a partial update (`RendersWithinCrop`);
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
+from textual._compositor import Compositor
 from textual.content import Content
 from textual.geometry import Region
 from textual.strip import Strip
@@ -67,6 +69,7 @@ __all__ = [
     "FocusedAtOnce",
     "LayoutOnce",
     "PaintBeforeLayout",
+    "RendersWithinCrop",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -128,6 +131,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_dirty_widgets",
         "_driver",
         "_get_headers_and_rows",
+        "_get_renders",
         "_headers",
         "_highlighted_code",
         "_inline_token",
@@ -409,6 +413,42 @@ class FocusedAtOnce(_ScreenMixin):
             self._on_timer_update()
             return
         await super()._on_idle(event)
+
+
+class _CroppedCompositor(Compositor):
+    """Textual's compositor, rendering for a partial update only the widgets and lines it shows.
+
+    Textual renders, for an update of any part of the screen, every widget whose clip (for a widget
+    in a scrolling log: the log's whole view) meets the region to update, and each of them whole:
+    all the lines it has on screen, of which all but the updated ones are thrown away. A streamed
+    line of text in a log of a few dozen widgets drew all of them again, every frame. Here only the
+    widgets that are on screen within the region are rendered, and of each only the lines in it.
+    """
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if crop is None:
+            yield from super()._get_renders(crop)
+            return
+        top, bottom = crop.y, crop.bottom
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            if not shown.overlaps(crop):
+                continue
+            first, last = max(shown.y, top), min(shown.bottom, bottom)
+            clip = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
+            lines = Region(shown.x - region.x, first - region.y, shown.width, last - first)
+            yield region, clip, widget.render_lines(lines)
+
+
+class RendersWithinCrop(_ScreenMixin):
+    """A screen whose partial updates render only what they show (see `_CroppedCompositor`).
+
+    A mixin, put before the screen class.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compositor = _CroppedCompositor()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

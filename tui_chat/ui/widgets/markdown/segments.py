@@ -235,7 +235,8 @@ class SegmentLayout(VerticalLayout):
     Places the segments so that every block lands where VerticalLayout would put it if all the
     blocks were children of one container: a segment holds its first block's top margin and its
     last block's bottom margin inside it, so those margins are collapsed with the neighbours'
-    here as VerticalLayout collapses the margins of siblings.
+    here as VerticalLayout collapses the margins of siblings. Rows the container has below its
+    blocks go to the last segment (`_fill`).
     """
 
     name = "vertical"
@@ -284,4 +285,22 @@ class SegmentLayout(VerticalLayout):
                 bottom = next_y - bottom_inset
                 pending_margin = bottom_inset
             placements.append(WidgetPlacement(region, NULL_OFFSET, margin, child, 0, False, False, False))
-        return placements
+        return _fill(placements, size.height)
+
+
+def _fill(placements: list[WidgetPlacement], height: int) -> list[WidgetPlacement]:
+    """The last segment that holds blocks made as tall as fills `height` (the container's, when
+    it is taller than its blocks: a streaming reply's room ahead, see `room`).
+
+    The blank rows below the text are then the last segment's own: a block mounted into them, or a
+    block growing into them, leaves every segment's size as it was, so only that block is drawn
+    again (Textual redraws all of a widget whose size changed, and a segment can fill the screen).
+    """
+    for index in range(len(placements) - 1, -1, -1):
+        placement = placements[index]
+        region = placement.region
+        if region.height:
+            if region.bottom < height:
+                placements[index] = placement._replace(region=region._replace(height=height - region.y))
+            break
+    return placements

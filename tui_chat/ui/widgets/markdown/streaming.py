@@ -304,7 +304,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The text's height while finished; while streaming, with room ahead for new lines (`room`)."""
-        height = super().get_content_height(container, viewport, width)
+        # Measured at no height: at the container's, the last segment would fill it (`segments._fill`).
+        height = self.arrange(Size(width, 0)).total_region.height if width and self.children else 0
         self._boxes_height = height
         return self._room.height(height, self._view_height(viewport))
 
