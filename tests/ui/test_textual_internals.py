@@ -120,6 +120,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert {"_layout_required", "_layout_updates"} <= set(vars(Static()))
     assert {"_compositor", "_dirty_widgets", "_layout_widgets", "_repaint_required"} <= set(vars(Screen()))
     assert "_batch_count" in vars(app)
+    assert {"_full_map", "_dirty_regions"} <= set(vars(Compositor()))
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
@@ -127,7 +128,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
-    covered |= {"_repaint_required", "_batch_count"}
+    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
@@ -391,8 +392,8 @@ class LogScreen(Screen[None]):
         yield Static("under the log", id="under")
 
 
-class CroppedLogScreen(internals.RendersWithinCrop, LogScreen):
-    """The same screen, its partial updates rendered by `RendersWithinCrop`."""
+class CroppedLogScreen(internals.RedrawsOnlyChanges, LogScreen):
+    """The same screen, its partial updates rendered by `RedrawsOnlyChanges`."""
 
 
 async def _frame_after(app: App[None], pilot, change) -> tuple[set[str], list[tuple]]:
@@ -415,7 +416,7 @@ async def _frame_after(app: App[None], pilot, change) -> tuple[set[str], list[tu
 
 
 async def test_a_partial_update_renders_only_the_widgets_it_shows_and_draws_what_textual_draws() -> None:
-    """Textual renders every widget in the log's view for a change to one of them; `RendersWithinCrop`
+    """Textual renders every widget in the log's view for a change to one of them; `RedrawsOnlyChanges`
     the changed one and those behind it, and the screen is the same."""
     seen = {}
     for screen in (LogScreen(), CroppedLogScreen()):

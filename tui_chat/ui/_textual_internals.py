@@ -22,7 +22,7 @@ What tui-chat needs that Textual keeps private:
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
-- how the compositor renders the widgets of a partial update (`RendersWithinCrop`);
+- how the compositor finds what a layout changed and renders a partial update (`RedrawsOnlyChanges`);
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
@@ -36,7 +36,7 @@ from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
 from textual._compositor import Compositor
 from textual.content import Content
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from textual import events
     from textual.app import App
     from textual.driver import Driver
-    from textual.geometry import Size
     from textual.message_pump import MessagePump
     from textual.screen import Screen
     from textual.widgets import Footer, Markdown
@@ -69,7 +68,7 @@ __all__ = [
     "FocusedAtOnce",
     "LayoutOnce",
     "PaintBeforeLayout",
-    "RendersWithinCrop",
+    "RedrawsOnlyChanges",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -128,8 +127,10 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_compositor_refresh",
         "_content",
         "_debug",
+        "_dirty_regions",
         "_dirty_widgets",
         "_driver",
+        "_full_map",
         "_get_headers_and_rows",
         "_get_renders",
         "_headers",
@@ -415,15 +416,46 @@ class FocusedAtOnce(_ScreenMixin):
         await super()._on_idle(event)
 
 
-class _CroppedCompositor(Compositor):
-    """Textual's compositor, rendering for a partial update only the widgets and lines it shows.
+class _ChangesCompositor(Compositor):
+    """Textual's compositor, redrawing for a partial update only what changed and what shows it.
 
-    Textual renders, for an update of any part of the screen, every widget whose clip (for a widget
-    in a scrolling log: the log's whole view) meets the region to update, and each of them whole:
-    all the lines it has on screen, of which all but the updated ones are thrown away. A streamed
-    line of text in a log of a few dozen widgets drew all of them again, every frame. Here only the
-    widgets that are on screen within the region are rendered, and of each only the lines in it.
+    - Textual renders, for an update of any part of the screen, every widget whose clip (for a
+      widget in a scrolling log: the log's whole view) meets the region to update, and each of them
+      whole: all the lines it has on screen, of which all but the updated ones are thrown away. A
+      streamed line of text in a log of a few dozen widgets drew all of them again, every frame.
+      Here only the widgets on screen within the region are rendered, and of each only its lines
+      in it (`_get_renders`).
+    - A layout marks as changed every widget whose painting order changed, and Textual numbers
+      siblings from the last: a block mounted at the end of a reply renumbered every block before
+      it, and each of those was drawn again (most of the screen, for each new block). A widget whose
+      geometry is unchanged but for that number is drawn as before if the widgets it can overlap
+      keep their order, so when the order of all the widgets that were there before is unchanged,
+      such widgets are not redrawn (`reflow`).
     """
+
+    def reflow(self, parent: Widget, size: Size) -> Any:
+        old_map = self._full_map
+        dirty = self._dirty_regions
+        before = set(dirty)
+        result = super().reflow(parent, size)
+        new_map = self._full_map
+        if size.region in dirty:
+            return result
+        renumbered = {
+            widget
+            for widget in old_map.keys() & new_map.keys()
+            if old_map[widget] != new_map[widget]
+            and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
+        }
+        if renumbered and _same_order(old_map, new_map):
+            changed = {
+                geometry.clip.intersection(geometry.region)
+                for widget, geometry in old_map.items() ^ new_map.items()
+                if widget not in renumbered
+            }
+            dirty.clear()
+            dirty.update(before, (region for region in changed if region))
+        return result
 
     def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
         if crop is None:
@@ -440,15 +472,23 @@ class _CroppedCompositor(Compositor):
             yield region, clip, widget.render_lines(lines)
 
 
-class RendersWithinCrop(_ScreenMixin):
-    """A screen whose partial updates render only what they show (see `_CroppedCompositor`).
+def _same_order(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> bool:
+    """Do the widgets in both maps come in the same painting order in each?"""
+    common = old_map.keys() & new_map.keys()
+    return sorted(common, key=lambda widget: old_map[widget].order) == sorted(
+        common, key=lambda widget: new_map[widget].order
+    )
+
+
+class RedrawsOnlyChanges(_ScreenMixin):
+    """A screen whose frames redraw only what changed (see `_ChangesCompositor`).
 
     A mixin, put before the screen class.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._compositor = _CroppedCompositor()
+        self._compositor = _ChangesCompositor()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

@@ -19,6 +19,8 @@ import weakref
 from fractions import Fraction
 from typing import Protocol
 
+from typing_extensions import Self
+
 from textual import events
 from textual.box_model import BoxModel
 from textual.geometry import NULL_OFFSET, NULL_SPACING, Region, Size
@@ -87,6 +89,15 @@ class Segment(AlikeLines, Markdown):
 
     async def _on_mount(self, event: events.Mount) -> None:
         event.prevent_default()  # Markdown would `update` and remove the blocks mounted in it
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """As Textual's, but a layout (a block mounted or removed) does not repaint the segment.
+
+        It has no look of its own (see `__init__`): where the layout changes its size, the screen
+        draws it again anyway. A repaint would draw all of it again, blocks and all, for a block
+        added at its end: the segment that holds the room ahead reaches the bottom of the screen.
+        """
+        return super().refresh(*regions, repaint=repaint and not layout, layout=layout, recompose=recompose)
 
     def insets(self) -> tuple[int, int]:
         """The top margin of its first block and the bottom margin of its last, which it holds."""
