@@ -423,8 +423,9 @@ class _ChangesCompositor(Compositor):
       widget in a scrolling log: the log's whole view) meets the region to update, and each of them
       whole: all the lines it has on screen, of which all but the updated ones are thrown away. A
       streamed line of text in a log of a few dozen widgets drew all of them again, every frame.
-      Here only the widgets on screen within the region are rendered, and of each only its lines
-      in it (`_get_renders`).
+      Here only the widgets on screen within the region are rendered, of each only its lines in
+      it, and none that a widget in front hides there (a widget draws every cell of its region:
+      the containers behind a line of text, the screen behind the log) (`_get_renders`).
     - A layout marks as changed every widget whose painting order changed, and Textual numbers
       siblings from the last: a block mounted at the end of a reply renumbered every block before
       it, and each of those was drawn again (most of the screen, for each new block). A widget whose
@@ -462,14 +463,18 @@ class _ChangesCompositor(Compositor):
             yield from super()._get_renders(crop)
             return
         top, bottom = crop.y, crop.bottom
+        drawn: list[Region] = []  # what widgets in front of the next (they come front first) draw
         for widget, (region, clip) in self.visible_widgets.items():
             shown = region.intersection(clip)
             if not shown.overlaps(crop):
                 continue
             first, last = max(shown.y, top), min(shown.bottom, bottom)
-            clip = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
+            updated = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
+            if any(front.contains_region(updated) for front in drawn):
+                continue  # hidden: a widget in front draws every cell of it
+            drawn.append(updated)
             lines = Region(shown.x - region.x, first - region.y, shown.width, last - first)
-            yield region, clip, widget.render_lines(lines)
+            yield region, updated, widget.render_lines(lines)
 
 
 def _same_order(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> bool:
