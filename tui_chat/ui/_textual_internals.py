@@ -92,6 +92,7 @@ __all__ = [
     "running_driver",
     "set_markdown_source",
     "set_table_cell",
+    "show_at_once",
     "table_headers_and_rows",
     "update_fence",
     "update_paragraph",
@@ -396,24 +397,46 @@ class PaintBeforeLayout(_ScreenMixin):
 
 
 class FocusedAtOnce(_ScreenMixin):
-    """A screen that shows a change to its focused widget (a key typed) as soon as it is idle.
+    """A screen that shows a change to its focused widget (a key typed), or one a widget asked to be
+    shown at once (`show_at_once`), as soon as it is idle.
 
     Textual makes frames on a 60 Hz tick: a key waited for the next one (up to 17 ms) and, while a
     reply streams, for whatever else ran on the loop until then: half of a key's latency. A change
     to the focused widget is what a person just did, and its frame is cheap (the prompt's lines;
     `PaintBeforeLayout` keeps a pending layout from joining it): that frame is made at once, with
-    whatever else changed since the last. Other changes keep Textual's tick.
+    whatever else changed since the last. So is the frame of streamed text a reply has just taken
+    on: its flushes are already paced to the text's arrival, and waiting for the tick only made
+    each batch later (by 8 ms on average) without saving a frame. Other changes keep Textual's tick.
 
     A mixin, put before the screen class.
     """
 
+    _shown_at_once: Widget | None = None
+    """A widget whose change is to be shown at once (see `show_at_once`)."""
+
     async def _on_idle(self, event: events.Idle) -> None:
         focused = self.focused
-        if focused is not None and focused in self._dirty_widgets and self.is_current and not self.app._batch_count:
+        dirty = self._dirty_widgets
+        wanted = self._shown_at_once
+        if (
+            (focused is not None and focused in dirty or wanted is not None and (dirty or self._layout_required))
+            and self.is_current
+            and not self.app._batch_count
+        ):
+            self._shown_at_once = None
             event.prevent_default()
             self._on_timer_update()
             return
         await super()._on_idle(event)
+
+
+def show_at_once(widget: Widget) -> None:
+    """Have `widget`'s screen show its change as soon as the screen is idle, not on its next tick
+    (when it is a `FocusedAtOnce` screen)."""
+    screen = widget.screen
+    if isinstance(screen, FocusedAtOnce):
+        screen._shown_at_once = widget
+        screen.check_idle()
 
 
 class _ChangesCompositor(Compositor):

@@ -66,6 +66,7 @@ from ..._textual_internals import (
     MarkdownBlock,
     current_message_pump,
     markdown_blocks,
+    show_at_once,
 )
 from .blocks import (
     line_offsets,
@@ -458,6 +459,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             else:
                 await self._show_tail()
             self.shown_chars += len(taken)
+        if not (self._catching_up or limited):
+            show_at_once(self)  # paced by the frame budget already: the tick would only make it later
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
