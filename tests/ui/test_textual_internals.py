@@ -380,6 +380,38 @@ async def test_a_change_to_the_focused_widget_is_shown_when_the_screen_is_idle_n
         assert "x" in "".join(plain_lines(app, field))
 
 
+class NoteScreen(internals.FocusedAtOnce, Screen[None]):
+    """A note that is not focused, its frames made by `FocusedAtOnce` alone once the tick is stopped."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("note 0", id="note")
+
+
+async def test_a_change_shown_at_once_is_drawn_when_the_screen_is_idle_not_on_its_tick() -> None:
+    """With the screen's 60 Hz tick stopped, a change a widget asks to be shown at once (a reply's
+    flushed text) is still shown: its frame is made as soon as the screen is idle. (Without
+    `show_at_once` this waits forever.)"""
+    screen = NoteScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        note = screen.query_one("#note", Static)
+        screen._update_timer.stop()
+        screen._update_timer.resume = lambda: None  # type: ignore[method-assign]  # the tick stays stopped
+        shown = asyncio.Event()
+        display = app._display
+
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if str(note.render()) == "note 1":
+                shown.set()
+
+        app._display = displayed  # type: ignore[method-assign]
+        note.update("note 1", layout=False)
+        internals.show_at_once(note)
+        await asyncio.wait_for(shown.wait(), timeout=30)
+
+
 class LogScreen(Screen[None]):
     """A log of many texts and a line under it, counting the widgets each frame renders."""
 
