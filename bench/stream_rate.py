@@ -41,7 +41,8 @@ machine: rate x --seconds chunks, N at a time, each batch shown (its flush done 
 painted) before the next arrives, so that every run makes the same flushes and frames whatever the
 load. (Under a paced schedule a cheaper frame buys more frames, and a starved process fewer: CPU
 per chunk then follows the frame rate.) Prints the app's CPU ms in all and per frame, the layouts
-(full reflows) and frames, and the CPU of those two parts; with --repeat, each run's figures.
+(full reflows) and frames, the CPU of those two parts, and the screen rows the frames drew again
+(a frame of the whole screen counts all its rows); with --repeat, each run's figures.
 """
 
 from __future__ import annotations
@@ -346,8 +347,6 @@ async def measure_fixed(count: int, per_frame: int, size: tuple[int, int]) -> di
                 costs["rows"] += compositor.size.height
             else:
                 costs["rows"] += len({y for region in dirty for y in range(region.y, region.bottom)})
-            import os
-            if os.environ.get("ROWS_LOG"): print(costs["rows"], file=open(os.environ["ROWS_LOG"], "a"))
             return render_update(*args, **kwargs)
 
         compositor.render_update = counted  # type: ignore[method-assign]
