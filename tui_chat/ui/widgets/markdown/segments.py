@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import weakref
 from fractions import Fraction
-from typing import Protocol
-
-from typing_extensions import Self
+from typing import Protocol, Self
 
 from textual import events
 from textual.box_model import BoxModel

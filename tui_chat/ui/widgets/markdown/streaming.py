@@ -23,6 +23,10 @@ How it stays fast:
   once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
   is never touched again and its text is never parsed again. An open code fence or a list is one
   top-level block, so it stays whole in the tail until closed.
+- While it streams, the reply keeps *room ahead* (`room`): blank rows below its text, a third of
+  the log at a time, which the growing block takes into its own box (`growing`). A new line fills
+  rows already laid out: nothing else moves, the log does not scroll, and the frame redraws that
+  block alone; the log moves up a step when the room is used up. The room goes when it ends.
 - Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments`), laid out exactly as if
   every block were a direct child. A segment whose blocks are all final and that is far from the
   view is *parked* (`parking`): it keeps only its height and its text, and is rebuilt when it
@@ -77,9 +81,9 @@ from .blocks import (
 )
 from .catch_up import CatchingUp
 from .finishing import Finishing
+from .growing import GrowingBlock, inner_size, show_grown
 from .pacing import FlushPacer, FrameBudget, PendingText
 from .parking import Parking
-from .growing import GrowingBlock, inner_size, show_grown
 from .reconcile import Reconciling, Shown
 from .room import Room
 from .safe_table import SafeTable
