@@ -448,6 +448,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             limit = max(self._pacer.budget, len(self._tail)) if self._catching_up else self._pacer.budget
             limited = self._pending.chars > limit
             taken = self._pending.take(limit)
+            built = self.blocks_built
             threshold = self._catch_up_threshold()
             self._tail += taken
             self.flush_count += 1
@@ -463,8 +464,11 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             else:
                 await self._show_tail()
             self.shown_chars += len(taken)
-        if not (self._catching_up or limited):
-            show_at_once(self)  # paced by the frame budget already: the tick would only make it later
+        if not (self._catching_up or limited or self.blocks_built != built):
+            # Paced by the frame budget already: the tick would only show it later. (New blocks wait
+            # for the tick: their children are still being composed, and a frame made now would lay
+            # the screen out twice.)
+            show_at_once(self)
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
