@@ -41,7 +41,8 @@ machine: rate x --seconds chunks, N at a time, each batch shown (its flush done 
 painted) before the next arrives, so that every run makes the same flushes and frames whatever the
 load. (Under a paced schedule a cheaper frame buys more frames, and a starved process fewer: CPU
 per chunk then follows the frame rate.) Prints the app's CPU ms in all and per frame, the layouts
-(full reflows) and frames, and the CPU of those two parts; with --repeat, each run's figures.
+(full reflows) and frames, the CPU of those two parts, and the screen rows the frames drew again
+(a frame of the whole screen counts all its rows); with --repeat, each run's figures.
 """
 
 from __future__ import annotations
@@ -321,7 +322,7 @@ async def measure_fixed(count: int, per_frame: int, size: tuple[int, int]) -> di
     schedule = Lockstep(1.0, reply_chunks(count))
     target = ours_target(schedule)
     app = target.app
-    costs = {"layouts": 0, "layout_ms": 0.0, "frames": 0, "frame_ms": 0.0}
+    costs = {"layouts": 0, "layout_ms": 0.0, "frames": 0, "frame_ms": 0.0, "rows": 0}
 
     def timed(method: Callable, what: str) -> Callable:
         def run(*args, **kwargs):
@@ -338,7 +339,17 @@ async def measure_fixed(count: int, per_frame: int, size: tuple[int, int]) -> di
         await pilot.pause()
         compositor = app.screen._compositor
         compositor.reflow = timed(compositor.reflow, "layout")  # type: ignore[method-assign]
-        compositor.render_update = timed(compositor.render_update, "frame")  # type: ignore[method-assign]
+        render_update = timed(compositor.render_update, "frame")
+
+        def counted(*args, **kwargs):  # the screen rows each frame renders again
+            dirty = compositor._dirty_regions
+            if compositor.size.region in dirty or kwargs.get("full"):
+                costs["rows"] += compositor.size.height
+            else:
+                costs["rows"] += len({y for region in dirty for y in range(region.y, region.bottom)})
+            return render_update(*args, **kwargs)
+
+        compositor.render_update = counted  # type: ignore[method-assign]
         app_ready.set_result(app)
         started = time.process_time()
         await target.stream()
@@ -353,7 +364,7 @@ def fixed(args: argparse.Namespace, rate: float, size: tuple[int, int]) -> int:
         print(json.dumps(asyncio.run(measure_fixed(count, args.fixed, size))))
         return 0
     print(f"stream_rate --fixed: ours, {count} chunks, {args.fixed} per frame, {size[0]}x{size[1]}, one process per run")
-    print(f"{'cpu ms':>8}{'per frame':>10}{'layouts':>9}{'layout ms':>10}{'frames':>8}{'frame ms':>10}")
+    print(f"{'cpu ms':>8}{'per frame':>10}{'layouts':>9}{'layout ms':>10}{'frames':>8}{'frame ms':>10}{'rows':>8}")
     command = [sys.executable, __file__, "--run", "ours", "--fixed", str(args.fixed), "--rates", str(rate)]
     command += ["--seconds", str(args.seconds), "--size", args.size]
     for _ in range(args.repeat):
@@ -363,7 +374,7 @@ def fixed(args: argparse.Namespace, rate: float, size: tuple[int, int]) -> int:
         run = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"{run['cpu_ms']:>8.0f}{run['cpu_ms'] / max(1, run['frames']):>10.2f}{run['layouts']:>9}"
-            f"{run['layout_ms']:>10.0f}{run['frames']:>8}{run['frame_ms']:>10.0f}",
+            f"{run['layout_ms']:>10.0f}{run['frames']:>8}{run['frame_ms']:>10.0f}{run['rows']:>8}",
             flush=True,
         )
     return 0

@@ -95,6 +95,7 @@ def test_the_pinned_textual_is_the_checked_one() -> None:
 
 def test_the_private_names_relied_on_still_exist() -> None:
     """Fails on a Textual upgrade that drops one of them: update _textual_internals.py, then the pin."""
+    from textual._compositor import Compositor
     from textual._xterm_parser import XTermParser
     from textual.drivers.linux_driver import LinuxDriver
 
@@ -109,6 +110,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_on_timer_update": Screen,
         "_on_idle": Screen,
         "_compositor_refresh": Screen,
+        "_get_renders": Compositor,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
@@ -118,6 +120,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert {"_layout_required", "_layout_updates"} <= set(vars(Static()))
     assert {"_compositor", "_dirty_widgets", "_layout_widgets", "_repaint_required"} <= set(vars(Screen()))
     assert "_batch_count" in vars(app)
+    assert {"_full_map", "_dirty_regions"} <= set(vars(Compositor()))
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
@@ -125,7 +128,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
-    covered |= {"_repaint_required", "_batch_count"}
+    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
@@ -375,3 +378,96 @@ async def test_a_change_to_the_focused_widget_is_shown_when_the_screen_is_idle_n
         app.post_message(events.Key("x", "x"))
         await asyncio.wait_for(shown.wait(), timeout=30)
         assert "x" in "".join(plain_lines(app, field))
+
+
+class NoteScreen(internals.FocusedAtOnce, Screen[None]):
+    """A note that is not focused, its frames made by `FocusedAtOnce` alone once the tick is stopped."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("note 0", id="note")
+
+
+async def test_a_change_shown_at_once_is_drawn_when_the_screen_is_idle_not_on_its_tick() -> None:
+    """With the screen's 60 Hz tick stopped, a change a widget asks to be shown at once (a reply's
+    flushed text) is still shown: its frame is made as soon as the screen is idle. (Without
+    `show_at_once` this waits forever.)"""
+    screen = NoteScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        note = screen.query_one("#note", Static)
+        screen._update_timer.stop()
+        screen._update_timer.resume = lambda: None  # type: ignore[method-assign]  # the tick stays stopped
+        shown = asyncio.Event()
+        display = app._display
+
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if str(note.render()) == "note 1":
+                shown.set()
+
+        app._display = displayed  # type: ignore[method-assign]
+        note.update("note 1", layout=False)
+        internals.show_at_once(note)
+        await asyncio.wait_for(shown.wait(), timeout=30)
+
+
+class LogScreen(Screen[None]):
+    """A log of many texts and a line under it, counting the widgets each frame renders."""
+
+    DEFAULT_CSS = "LogScreen VerticalScroll { height: 10; } LogScreen Static { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            for n in range(30):
+                yield Static(f"text {n}\nits second line", id=f"text{n}")
+        yield Static("under the log", id="under")
+
+
+class CroppedLogScreen(internals.RedrawsOnlyChanges, LogScreen):
+    """The same screen, its partial updates rendered by `RedrawsOnlyChanges`."""
+
+
+async def _frame_after(app: App[None], pilot, change) -> tuple[set[str], list[tuple]]:
+    """The widgets (by id or kind) rendered for the frame that shows `change()`, and the screen after."""
+    rendered: set[str] = set()
+    widgets = [app.screen, *app.screen.query("*")]
+    originals = {widget: widget.render_lines for widget in widgets}
+    for widget in widgets:
+        def counted(crop, widget=widget):  # type: ignore[no-untyped-def]
+            rendered.add(widget.id or type(widget).__name__)
+            return originals[widget](crop)
+
+        widget.render_lines = counted  # type: ignore[method-assign]
+    change()
+    await app.screen.wait_for_refresh()
+    await pilot.pause()
+    for widget, original in originals.items():
+        widget.render_lines = original  # type: ignore[method-assign]
+    return rendered, region_lines(app, app.screen)
+
+
+async def test_a_partial_update_renders_only_the_widgets_it_shows_and_draws_what_textual_draws() -> None:
+    """Textual renders every widget in the log's view for a change to one of them; `RedrawsOnlyChanges`
+    the changed one and what shows around it (the log's scrollbar gutter), not the screen the log
+    hides, and the screen is the same."""
+    seen = {}
+    for screen in (LogScreen(), CroppedLogScreen()):
+        app = ScreenApp(screen)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            screen.query_one(VerticalScroll).scroll_to(y=7, animate=False, immediate=True)  # texts cut at the top
+            await screen.wait_for_refresh()
+            await pilot.pause()
+            changes = [
+                lambda: screen.query_one("#text4", Static).update("text 4, changed\nits second line", layout=False),
+                lambda: screen.query_one("#text3", Static).update("text 3, cut, changed\nits second line", layout=False),
+                lambda: screen.query_one("#under", Static).update("under the log, changed", layout=False),
+            ]
+            seen[type(screen)] = [await _frame_after(app, pilot, change) for change in changes]
+    textual, cropped = seen[LogScreen], seen[CroppedLogScreen]
+    assert [lines for _, lines in cropped] == [lines for _, lines in textual]
+    assert {"text5", "text6"} <= textual[0][0]  # the defect: the others in view rendered too
+    assert cropped[0][0] == {"text4", "VerticalScroll"}
+    assert cropped[1][0] == {"text3", "VerticalScroll"}
+    assert cropped[2][0] == {"under"}

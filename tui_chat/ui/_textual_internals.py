@@ -22,6 +22,7 @@ What tui-chat needs that Textual keeps private:
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
+- how the compositor finds what a layout changed and renders a partial update (`RedrawsOnlyChanges`);
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
@@ -33,8 +34,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
+from textual._compositor import Compositor
 from textual.content import Content
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
@@ -54,7 +56,6 @@ if TYPE_CHECKING:
     from textual import events
     from textual.app import App
     from textual.driver import Driver
-    from textual.geometry import Size
     from textual.message_pump import MessagePump
     from textual.screen import Screen
     from textual.widgets import Footer, Markdown
@@ -67,6 +68,7 @@ __all__ = [
     "FocusedAtOnce",
     "LayoutOnce",
     "PaintBeforeLayout",
+    "RedrawsOnlyChanges",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -90,7 +92,7 @@ __all__ = [
     "running_driver",
     "set_markdown_source",
     "set_table_cell",
-    "show_grown",
+    "show_at_once",
     "table_headers_and_rows",
     "update_fence",
     "update_paragraph",
@@ -126,9 +128,12 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_compositor_refresh",
         "_content",
         "_debug",
+        "_dirty_regions",
         "_dirty_widgets",
         "_driver",
+        "_full_map",
         "_get_headers_and_rows",
+        "_get_renders",
         "_headers",
         "_highlighted_code",
         "_inline_token",
@@ -173,13 +178,14 @@ def set_markdown_source(markdown: Markdown, text: str) -> None:
     markdown._table_of_contents = None
 
 
-def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> None:
-    """Show a paragraph's or heading's new inline content in its existing widget (as its `set_content` would)."""
+def update_paragraph(widget: MarkdownBlock, token: Token, inline: Token) -> Content:
+    """Give a paragraph's or heading's widget its new inline content (as its `set_content` would);
+    the content, for the caller to show (`growing`)."""
     widget._token = token
     widget._inline_token = inline
     content = widget._token_to_content(inline)
     widget._content = content
-    show_grown(widget, content)
+    return content
 
 
 def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
@@ -192,43 +198,21 @@ def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
     return None
 
 
-def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> None:
-    """Show a code fence's new code (highlighted) in its existing widget (as its `set_content` would)."""
-    code = token.content.rstrip()
-    if code != widget.code or token.info != widget.lexer:
-        widget.code = code
-        widget.lexer = token.info
-        content = widget.highlight(code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
-        widget._highlighted_code = content
-        widget._content = content
-        for label in widget.query("#code-content").results(Static):  # the label its `compose` made
-            show_grown(label, content)
+def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> tuple[Static, Content] | None:
+    """Give a code fence's widget its new code, highlighted (as its `set_content` would); the label
+    its `compose` made to show the code in and the new content, for the caller to show (`growing`),
+    or None when the code did not change."""
     widget._token = token
-
-
-def show_grown(widget: Static, content: Content, *, layout: bool = False) -> None:
-    """Show `content` in `widget`, laying the screen out again only if the widget's size changes
-    (or `layout`: the caller knows of another size that does).
-
-    Streamed text mostly grows within the last line of a paragraph or a line of code: then only
-    that widget is painted again, and nothing else on screen is arranged, measured or rendered.
-    """
-    widget.update(content, layout=layout or _resizes(widget, content))
-
-
-def _resizes(widget: Static, content: Content) -> bool:
-    """Would showing `content` change `widget`'s size (as its layout measures it)?"""
-    width, height = widget.content_size
-    parent = widget.parent
-    if not width or not height or not isinstance(parent, Widget):
-        return True  # not laid out yet
-    styles = widget.styles
-    if content.get_height(styles, width) != height:
-        return True
-    if styles.width is not None and styles.width.is_auto:
-        container = parent.content_size.width
-        return content.get_optimal_width(styles, container) != widget.visual.get_optimal_width(styles, container)
-    return False
+    code = token.content.rstrip()
+    if code == widget.code and token.info == widget.lexer:
+        return None
+    widget.code = code
+    widget.lexer = token.info
+    content = widget.highlight(code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
+    widget._highlighted_code = content
+    widget._content = content
+    label = next(widget.query("#code-content").results(Static), None)  # the label its `compose` made
+    return None if label is None else (label, content)
 
 
 def inline_content(block: MarkdownBlock, inline: Token) -> Content:
@@ -413,24 +397,126 @@ class PaintBeforeLayout(_ScreenMixin):
 
 
 class FocusedAtOnce(_ScreenMixin):
-    """A screen that shows a change to its focused widget (a key typed) as soon as it is idle.
+    """A screen that shows a change to its focused widget (a key typed), or one a widget asked to be
+    shown at once (`show_at_once`), as soon as it is idle.
 
     Textual makes frames on a 60 Hz tick: a key waited for the next one (up to 17 ms) and, while a
     reply streams, for whatever else ran on the loop until then: half of a key's latency. A change
     to the focused widget is what a person just did, and its frame is cheap (the prompt's lines;
     `PaintBeforeLayout` keeps a pending layout from joining it): that frame is made at once, with
-    whatever else changed since the last. Other changes keep Textual's tick.
+    whatever else changed since the last. So is the frame of streamed text a reply has just taken
+    on: its flushes are already paced to the text's arrival, and waiting for the tick only made
+    each batch later (by 8 ms on average) without saving a frame. Other changes keep Textual's tick.
 
     A mixin, put before the screen class.
     """
 
+    _shown_at_once: Widget | None = None
+    """A widget whose change is to be shown at once (see `show_at_once`)."""
+
     async def _on_idle(self, event: events.Idle) -> None:
         focused = self.focused
-        if focused is not None and focused in self._dirty_widgets and self.is_current and not self.app._batch_count:
+        dirty = self._dirty_widgets
+        wanted = self._shown_at_once
+        if (
+            (focused is not None and focused in dirty or wanted is not None and (dirty or self._layout_required))
+            and self.is_current
+            and not self.app._batch_count
+        ):
+            self._shown_at_once = None
             event.prevent_default()
             self._on_timer_update()
             return
         await super()._on_idle(event)
+
+
+def show_at_once(widget: Widget) -> None:
+    """Have `widget`'s screen show its change as soon as the screen is idle, not on its next tick
+    (when it is a `FocusedAtOnce` screen)."""
+    screen = widget.screen
+    if isinstance(screen, FocusedAtOnce):
+        screen._shown_at_once = widget
+        screen.check_idle()
+
+
+class _ChangesCompositor(Compositor):
+    """Textual's compositor, redrawing for a partial update only what changed and what shows it.
+
+    - Textual renders, for an update of any part of the screen, every widget whose clip (for a
+      widget in a scrolling log: the log's whole view) meets the region to update, and each of them
+      whole: all the lines it has on screen, of which all but the updated ones are thrown away. A
+      streamed line of text in a log of a few dozen widgets drew all of them again, every frame.
+      Here only the widgets on screen within the region are rendered, of each only its lines in
+      it, and none that a widget in front hides there (a widget draws every cell of its region:
+      the containers behind a line of text, the screen behind the log) (`_get_renders`).
+    - A layout marks as changed every widget whose painting order changed, and Textual numbers
+      siblings from the last: a block mounted at the end of a reply renumbered every block before
+      it, and each of those was drawn again (most of the screen, for each new block). A widget whose
+      geometry is unchanged but for that number is drawn as before if the widgets it can overlap
+      keep their order, so when the order of all the widgets that were there before is unchanged,
+      such widgets are not redrawn (`reflow`).
+    """
+
+    def reflow(self, parent: Widget, size: Size) -> Any:
+        old_map = self._full_map
+        dirty = self._dirty_regions
+        before = set(dirty)
+        result = super().reflow(parent, size)
+        new_map = self._full_map
+        if size.region in dirty:
+            return result
+        renumbered = {
+            widget
+            for widget in old_map.keys() & new_map.keys()
+            if old_map[widget] != new_map[widget]
+            and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
+        }
+        if renumbered and _same_order(old_map, new_map):
+            changed = {
+                geometry.clip.intersection(geometry.region)
+                for widget, geometry in old_map.items() ^ new_map.items()
+                if widget not in renumbered
+            }
+            dirty.clear()
+            dirty.update(before, (region for region in changed if region))
+        return result
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if crop is None:
+            yield from super()._get_renders(crop)
+            return
+        top, bottom = crop.y, crop.bottom
+        drawn: list[Region] = []  # what widgets in front of the next (they come front first) draw
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            if not shown.overlaps(crop):
+                continue
+            first, last = max(shown.y, top), min(shown.bottom, bottom)
+            updated = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
+            if any(front.contains_region(updated) for front in drawn):
+                continue  # hidden: a widget in front draws every cell of it
+            drawn.append(updated)
+            lines = Region(shown.x - region.x, first - region.y, shown.width, last - first)
+            yield region, updated, widget.render_lines(lines)
+
+
+def _same_order(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> bool:
+    """Do the widgets in both maps come in the same painting order in each?"""
+    common = old_map.keys() & new_map.keys()
+    return sorted(common, key=lambda widget: old_map[widget].order) == sorted(
+        common, key=lambda widget: new_map[widget].order
+    )
+
+
+class RedrawsOnlyChanges(_ScreenMixin):
+    """A screen whose frames redraw only what changed (see `_ChangesCompositor`).
+
+    A mixin, put before the screen class.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compositor = _ChangesCompositor()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

@@ -55,6 +55,8 @@ class Finishing(MarkdownPart):
 
         def schedule_sweep(self) -> None: ...
 
+        def release_room(self) -> None: ...
+
     async def _build_final(self) -> None:
         """Show the rest of the text as a plain `Markdown` of the whole reply would show it.
 
@@ -101,6 +103,7 @@ class Finishing(MarkdownPart):
                 for segment in self._segments:
                     if not segment.parked and segment.texts:
                         await segment.rebuild()
+            self.release_room()
         self.schedule_sweep()
 
 

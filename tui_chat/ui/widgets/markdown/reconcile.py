@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from markdown_it.token import Token
+from textual.content import Content
+from textual.widgets import Static
 
 from ..._textual_internals import (
     MarkdownBlock,
@@ -55,6 +57,12 @@ class Reconciling(MarkdownPart):
     _segments: list[Segment]
     _sync_time: float
     blocks_built: int
+
+    if TYPE_CHECKING:
+
+        def show_grown(self, widget: Static, content: Content) -> None: ...
+
+        def release_growing(self) -> None: ...
 
     async def _reconcile(
         self, tokens: list[Token], groups: list[Group], shown: list[Shown], line_base: int
@@ -106,6 +114,7 @@ class Reconciling(MarkdownPart):
             # One screen update for the whole change: nothing shows twice or goes missing, and
             # the new blocks' composition does not cost a layout per block.
             with self.app.batch_update():
+                self.release_growing()  # a block that grew before is done growing, or goes
                 for widget in removed:
                     await widget.remove()
                 await self._mount_entries(new_entries)
@@ -125,11 +134,13 @@ class Reconciling(MarkdownPart):
             # A paragraph or heading: one widget showing one inline text (a heading's class is by its tag).
             if type(widget) is not self.get_block_class(token.tag if token.type == "heading_open" else token.type):
                 return False
-            update_paragraph(widget, token, tokens[1])
+            self.show_grown(widget, update_paragraph(widget, token, tokens[1]))
         elif token.type in ("fence", "code_block") and len(tokens) == 1:
             if type(widget) is not self.get_block_class(token.type) or not isinstance(widget, MarkdownFence):
                 return False
-            update_fence(widget, token, self.app)
+            code = update_fence(widget, token, self.app)
+            if code is not None:
+                self.show_grown(*code)
         else:
             index = grown_inline(old.tokens, tokens)
             if index is None:
@@ -142,7 +153,7 @@ class Reconciling(MarkdownPart):
                 shown = block_showing(widget, old.tokens[index])
                 if shown is None or type(shown) is not paragraph:
                     return False
-                update_paragraph(shown, tokens[index - 1], tokens[index])
+                self.show_grown(shown, update_paragraph(shown, tokens[index - 1], tokens[index]))
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True
 

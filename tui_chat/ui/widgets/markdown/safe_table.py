@@ -20,9 +20,9 @@ from ..._textual_internals import (
     MarkdownTableCellContents,
     MarkdownTableContent,
     set_table_cell,
-    show_grown,
     table_headers_and_rows,
 )
+from .growing import show_grown
 
 __all__ = ["SafeTable"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 from fractions import Fraction
-from typing import Protocol
+from typing import Protocol, Self
 
 from textual import events
 from textual.box_model import BoxModel
@@ -87,6 +87,15 @@ class Segment(AlikeLines, Markdown):
 
     async def _on_mount(self, event: events.Mount) -> None:
         event.prevent_default()  # Markdown would `update` and remove the blocks mounted in it
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """As Textual's, but a layout (a block mounted or removed) does not repaint the segment.
+
+        It has no look of its own (see `__init__`): where the layout changes its size, the screen
+        draws it again anyway. A repaint would draw all of it again, blocks and all, for a block
+        added at its end: the segment that holds the room ahead reaches the bottom of the screen.
+        """
+        return super().refresh(*regions, repaint=repaint and not layout, layout=layout, recompose=recompose)
 
     def insets(self) -> tuple[int, int]:
         """The top margin of its first block and the bottom margin of its last, which it holds."""
@@ -235,7 +244,8 @@ class SegmentLayout(VerticalLayout):
     Places the segments so that every block lands where VerticalLayout would put it if all the
     blocks were children of one container: a segment holds its first block's top margin and its
     last block's bottom margin inside it, so those margins are collapsed with the neighbours'
-    here as VerticalLayout collapses the margins of siblings.
+    here as VerticalLayout collapses the margins of siblings. Rows the container has below its
+    blocks go to the last segment (`_fill`).
     """
 
     name = "vertical"
@@ -284,4 +294,22 @@ class SegmentLayout(VerticalLayout):
                 bottom = next_y - bottom_inset
                 pending_margin = bottom_inset
             placements.append(WidgetPlacement(region, NULL_OFFSET, margin, child, 0, False, False, False))
-        return placements
+        return _fill(placements, size.height)
+
+
+def _fill(placements: list[WidgetPlacement], height: int) -> list[WidgetPlacement]:
+    """The last segment that holds blocks made as tall as fills `height` (the container's, when
+    it is taller than its blocks: a streaming reply's room ahead, see `room`).
+
+    The blank rows below the text are then the last segment's own: a block mounted into them, or a
+    block growing into them, leaves every segment's size as it was, so only that block is drawn
+    again (Textual redraws all of a widget whose size changed, and a segment can fill the screen).
+    """
+    for index in range(len(placements) - 1, -1, -1):
+        placement = placements[index]
+        region = placement.region
+        if region.height:
+            if region.bottom < height:
+                placements[index] = placement._replace(region=region._replace(height=height - region.y))
+            break
+    return placements

@@ -23,6 +23,10 @@ How it stays fast:
   once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
   is never touched again and its text is never parsed again. An open code fence or a list is one
   top-level block, so it stays whole in the tail until closed.
+- While it streams, the reply keeps *room ahead* (`room`): blank rows below its text, a third of
+  the log at a time, which the growing block takes into its own box (`growing`). A new line fills
+  rows already laid out: nothing else moves, the log does not scroll, and the frame redraws that
+  block alone; the log moves up a step when the room is used up. The room goes when it ends.
 - Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments`), laid out exactly as if
   every block were a direct child. A segment whose blocks are all final and that is far from the
   view is *parked* (`parking`): it keeps only its height and its text, and is rebuilt when it
@@ -53,9 +57,12 @@ from typing import ClassVar, Literal
 
 from markdown_it.token import Token
 from textual import events
+from textual.content import Content
+from textual.geometry import Size
 from textual.layout import Layout
 from textual.timer import Timer
-from textual.widgets import Markdown
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
 
 from ....safe_text import clean
 from ..._textual_internals import (
@@ -63,6 +70,7 @@ from ..._textual_internals import (
     MarkdownBlock,
     current_message_pump,
     markdown_blocks,
+    show_at_once,
 )
 from .blocks import (
     line_offsets,
@@ -73,9 +81,11 @@ from .blocks import (
 )
 from .catch_up import CatchingUp
 from .finishing import Finishing
+from .growing import GrowingBlock, inner_size, show_grown
 from .pacing import FlushPacer, FrameBudget, PendingText
 from .parking import Parking
 from .reconcile import Reconciling, Shown
+from .room import Room
 from .safe_table import SafeTable
 from .segments import Segment, SegmentLayout
 
@@ -174,6 +184,12 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._references: dict[str, object] = {}
         """The reply's link reference definitions, known once it is finished (they apply to every block)."""
         self._layout = SegmentLayout()
+        self._room = Room()
+        """The blank rows kept below the text while it streams (see `room`)."""
+        self._boxes_height = 0
+        """The height of its blocks at the last layout, rows a growing block holds included."""
+        self._growing = GrowingBlock()
+        """The block that holds the room's rows while it grows (see `growing`)."""
         self.flush_count = 0
         """How many flushes took on new text (for tests and benchmarks)."""
         self.parsed_chars = 0
@@ -203,6 +219,20 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     def finished(self) -> bool:
         """True once `finish` was called: the text is final."""
         return self._finished
+
+    @property
+    def room_rows(self) -> list[int]:
+        """The blank rows of the room ahead (see `room`), counted from its top (for tests and benchmarks)."""
+        if not self._room.open:
+            return []
+        top = self.region.y
+        rows: list[int] = []
+        widget, extra = self._growing.widget, self._growing.extra
+        if widget is not None and extra:
+            bottom = widget.content_region.bottom - top
+            rows += range(bottom - extra, bottom)
+        rows += range(self.content_region.y - top + self._boxes_height, self.region.height)
+        return rows
 
     def append(self, text: str) -> None:  # type: ignore[override]  # sync, unlike Markdown.append
         """Add streamed text. Cheap and synchronous: rendering happens at most once a frame."""
@@ -276,6 +306,40 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """The vertical layout, for segments."""
         layout = super().layout
         return self._layout if layout.name == "vertical" else layout
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The text's height while finished; while streaming, with room ahead for new lines (`room`)."""
+        # Measured at no height: at the container's, the last segment would fill it (`segments._fill`).
+        height = self.arrange(Size(width, 0)).total_region.height if width and self.children else 0
+        self._boxes_height = height
+        return self._room.height(height, self._view_height(viewport))
+
+    def _view_height(self, viewport: Size) -> int:
+        """The height of the view the reply scrolls in (the screen's, outside one)."""
+        for node in self.ancestors:
+            if isinstance(node, Widget) and node.styles.overflow_y in ("auto", "scroll"):
+                return inner_size(node).height or viewport.height
+        return viewport.height
+
+    def release_room(self) -> None:
+        """The reply ended: make it as tall as its text again."""
+        self.release_growing()
+        if self._room.open:
+            self._room.release()
+            self.refresh(layout=True)
+
+    def show_grown(self, widget: Static, content: Content) -> None:
+        """Show a block's grown `content` in `widget`; while the room is open, into its rows."""
+        if not self._room.open:
+            show_grown(widget, content)
+            return
+        # The blank rows below the text: the room's, less what the blocks' boxes take beyond their text.
+        spare = self._room.rows - self._boxes_height + self._growing.extra
+        self._growing.show(widget, content, max(0, spare))
+
+    def release_growing(self) -> None:
+        """The block that grew is done growing (another grows now, or the reply ended)."""
+        self._growing.release()
 
     async def _on_mount(self, event: events.Mount) -> None:
         # Markdown's own mount handler would `update` with the initial text; we build our blocks.
@@ -384,6 +448,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             limit = max(self._pacer.budget, len(self._tail)) if self._catching_up else self._pacer.budget
             limited = self._pending.chars > limit
             taken = self._pending.take(limit)
+            built = self.blocks_built
             threshold = self._catch_up_threshold()
             self._tail += taken
             self.flush_count += 1
@@ -399,6 +464,11 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             else:
                 await self._show_tail()
             self.shown_chars += len(taken)
+        if not (self._catching_up or limited or self.blocks_built != built):
+            # Paced by the frame budget already: the tick would only show it later. (New blocks wait
+            # for the tick: their children are still being composed, and a frame made now would lay
+            # the screen out twice.)
+            show_at_once(self)
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started

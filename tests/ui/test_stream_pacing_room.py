@@ -1,0 +1,121 @@
+"""Room ahead: a streaming reply keeps blank rows below its text, so that a new line lays nothing
+out and scrolls nothing; the rows go when the reply ends, however it ends."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from tui_chat.chunks import ReplyStatus
+from tui_chat.ui.widgets.chat_log import ChatLog
+from tui_chat.ui.widgets.markdown.room import MIN_STEP, Room
+from tui_chat.ui.widgets.message import AssistantMessage
+
+from .test_streaming_markdown import region_lines
+
+EARLIER = "".join(f"Paragraph {n} of what came before.\n\n" for n in range(12))
+"""More than the log shows: the log is scrolled to its end when the code below streams."""
+
+
+class LogApp(App[None]):
+    """A chat log filling the screen, counting the screen's layouts."""
+
+    CSS = "ChatLog { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield ChatLog(id="log")
+
+    def on_mount(self) -> None:
+        self.layouts = 0
+        screen = self.screen
+        lay_out = screen._refresh_layout
+
+        def counted(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            self.layouts += 1
+            lay_out(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+
+
+async def shown(pilot, reply: AssistantMessage, text: str) -> None:
+    """Stream `text` into `reply` and wait until it is on screen, with any layout it asked for."""
+    reply.append(text)
+    await reply.body.wait_flushed()
+    for _ in range(3):
+        await pilot.app.screen.wait_for_refresh()
+        await pilot.pause()
+
+
+def text_lines(app: App[None], log: ChatLog) -> list[str]:
+    """The text of the log's lines, without its scrollbar (which shows the log growing)."""
+    return ["".join(text for text, _ in line)[:-2] for line in region_lines(app, log)]  # its last: a margin
+
+
+def test_the_room_grows_by_a_third_of_the_view_and_never_shrinks_while_open() -> None:
+    room = Room()
+    assert room.height(1, 30) == 10 and room.height(10, 30) == 10
+    assert room.height(11, 30) == 20
+    assert room.height(4, 30) == 20  # text that parses shorter for a moment: nothing jumps back
+    assert room.height(2, 6) == 20 and Room().height(1, 6) == MIN_STEP
+    room.release()
+    assert room.height(4, 30) == 4
+
+
+async def test_a_new_line_inside_the_room_lays_nothing_out_and_scrolls_nothing() -> None:
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, EARLIER + "```\ncode line 0\ncode line 1\n")
+        await shown(pilot, reply, "code line 2\n")  # a line past its height: the fence takes the room's rows
+        spare = len(reply.body.room_rows)
+        assert spare >= 3 and log.max_scroll_y > 0
+        for n in range(3, spare + 3):
+            before = (app.layouts, log.scroll_y, log.virtual_size)
+            await shown(pilot, reply, f"code line {n}\n")
+            assert f"code line {n}" in "\n".join("".join(t for t, _ in line) for line in region_lines(app, log))
+            assert (app.layouts, log.scroll_y, log.virtual_size) == before, n
+        await shown(pilot, reply, "".join(f"code line {n}\n" for n in range(spare + 3, spare + 6)))
+        assert log.scroll_y > before[1]  # past the room: the log moves, a step at once
+        await reply.finish(ReplyStatus.COMPLETE)
+
+
+async def test_someone_who_scrolled_up_sees_nothing_move_while_the_reply_grows_past_its_room() -> None:
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, EARLIER)
+        log.scroll_to(y=3, animate=False, immediate=True)  # reads back: the log stops following
+        await pilot.pause()
+        top = text_lines(app, log)
+        await shown(pilot, reply, "".join(f"Later paragraph {n}.\n\n" for n in range(20)))
+        assert log.scroll_y == 3 and text_lines(app, log) == top
+        await reply.finish(ReplyStatus.COMPLETE)
+
+
+@pytest.mark.parametrize("status", [ReplyStatus.COMPLETE, ReplyStatus.CANCELLED, ReplyStatus.ERROR])
+async def test_the_room_goes_when_the_reply_ends(status: ReplyStatus) -> None:
+    """However the reply ends, it is as tall as the same text shown finished (built at once)."""
+    text = EARLIER + "```\ncode line 0\ncode line 1\n"
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, text)
+        assert reply.body.room_rows
+        await reply.finish(status)
+        reference = await log.add_reply()
+        reference.append(text)
+        await reference.finish(ReplyStatus.COMPLETE)
+        for _ in range(3):
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+        assert reply.body.room_rows == []
+        assert reply.body.outer_size == reference.body.outer_size
+        log.scroll_to(y=reply.virtual_region.y, animate=False, immediate=True)
+        await pilot.pause()
+        drawn = region_lines(app, reply.body)
+        log.scroll_to(y=reference.virtual_region.y, animate=False, immediate=True)
+        await pilot.pause()
+        assert drawn == region_lines(app, reference.body)

@@ -1,0 +1,62 @@
+"""Room ahead: blank rows kept below a streaming reply, so that a new line of text fills them.
+
+A reply streams into a log anchored at its bottom. Were the reply exactly as tall as its text,
+every new line would grow the log by a row and scroll it: every row on screen moves, and the
+terminal is sent the whole screen again (a layout and a full re-render per line, most of the CPU a
+reply cost at model speeds). Instead, while it streams, the reply is as tall as its text rounded
+up to a *step* (a third of the log's height, at least `MIN_STEP` rows): a new line lands in the
+blank rows below the text, and nothing else on screen moves. The log grows, by a step, only when
+the text reaches the end of its room.
+
+This also reads better: the text grows down into the room as on paper, and the log moves up a
+step at a time, the way a terminal pager pages, rather than every line of the screen shifting up
+by one each time the model writes a line (text that moves while you read it is hard to follow).
+Someone who scrolled up to read back sees nothing move at all: the room is below them.
+
+The room never shrinks while the reply streams (a block that parses shorter for a moment does not
+make the log jump back), and is released when the reply ends, however it ends: the finished reply
+is exactly as tall as a plain `Markdown` of its text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Room"]
+
+MIN_STEP = 3
+"""The fewest rows the room grows by."""
+STEP_SHARE = 3
+"""The room grows by the log's height over this."""
+
+
+@dataclass(slots=True)
+class Room:
+    """The rows a streaming reply takes: its text's height rounded up to a step, never shrinking.
+
+    Pure bookkeeping: `StreamingMarkdown.get_content_height` asks `height` for its text's height.
+    """
+
+    open: bool = True
+    """Kept while the reply streams; False once released (the reply is as tall as its text)."""
+    rows: int = 0
+    """The rows the reply takes now (its text and the room below it)."""
+
+    @staticmethod
+    def step(view_height: int) -> int:
+        """How many rows the room grows by in a log showing `view_height` rows."""
+        return max(MIN_STEP, -(-view_height // STEP_SHARE))
+
+    def height(self, text_height: int, view_height: int) -> int:
+        """The height for a reply whose text is `text_height` rows tall, in a log `view_height` tall."""
+        if not self.open or not text_height:
+            return text_height
+        if text_height > self.rows:
+            step = self.step(view_height)
+            self.rows += -(-(text_height - self.rows) // step) * step
+        return self.rows
+
+    def release(self) -> None:
+        """The reply ended: from now on it is as tall as its text."""
+        self.open = False
+        self.rows = 0
