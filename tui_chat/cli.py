@@ -155,40 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write an export to `path`, as private as the config and never half-written.
+    """Write an export where `-o` says (`config.private_output`: imported only when one is written)."""
+    from .config.private_output import write_private_output
 
-    A file (or a name not taken yet) is replaced atomically, mode 0600; through a symbolic link,
-    the file it names is (the link stays). What is not a file to replace is written through, as
-    a person naming it means: this process's own standard output (`-o /dev/stdout`, or any name
-    of it: a redirect to a file, even appending, keeps what it holds and where it goes), and a
-    terminal, pipe or device (`/dev/tty`, a FIFO, `>(gzip > chat.gz)`).
-    """
-    try:
-        found = path.stat()
-    except OSError:
-        found = None
-    if found is not None and _is_standard_output(found):
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    elif found is not None and not stat.S_ISREG(found.st_mode):
-        try:
-            with path.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as error:
-            raise TuiChatError(f"cannot write {path}: {error.strerror or error}") from None
-    else:
-        from .config.editing import atomic_write_secret
-
-        atomic_write_secret(Path(os.path.realpath(path)) if path.is_symlink() else path, text)
-
-
-def _is_standard_output(found: os.stat_result) -> bool:
-    """Is `found` (a file's status) the file this process's standard output writes to?"""
-    try:
-        ours = os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # (no real descriptor: captured, closed)
-        return False
-    return (found.st_dev, found.st_ino) == (ours.st_dev, ours.st_ino)
+    write_private_output(path, text)
 
 
 def choices_from(args: argparse.Namespace) -> Any:
