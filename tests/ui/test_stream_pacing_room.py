@@ -3,6 +3,9 @@ out and scrolls nothing; the rows go when the reply ends, however it ends."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from textual.app import App, ComposeResult
 
@@ -119,3 +122,36 @@ async def test_the_room_goes_when_the_reply_ends(status: ReplyStatus) -> None:
         log.scroll_to(y=reference.virtual_region.y, animate=False, immediate=True)
         await pilot.pause()
         assert drawn == region_lines(app, reference.body)
+
+
+async def test_the_room_goes_when_the_finish_is_cancelled_while_the_final_text_is_built(monkeypatch) -> None:
+    """Esc while `finish` builds the final blocks (its scan off the loop): the reply ends all the same."""
+    from tui_chat.ui.widgets.markdown import finishing
+
+    scanning, go_on = threading.Event(), threading.Event()
+    scan = finishing.link_references
+
+    def held_scan(text: str) -> dict[str, object]:
+        scanning.set()
+        go_on.wait()
+        return scan(text)
+
+    monkeypatch.setattr(finishing, "link_references", held_scan)
+    app = LogApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, "Some text.\n\nMore text\nand more\n")
+        assert reply.body.room_rows
+        ending = asyncio.create_task(reply.finish(ReplyStatus.COMPLETE))
+        await asyncio.to_thread(scanning.wait)
+        ending.cancel()
+        go_on.set()
+        with pytest.raises(asyncio.CancelledError):
+            await ending
+        await reply.finish(ReplyStatus.CANCELLED)
+        for _ in range(3):
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+        assert reply.body.room_rows == []
+        assert reply.body.size.height == reply.body.arrange(reply.body.size.with_height(0)).total_region.height
