@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
 
 from tui_chat.chunks import ReplyStatus
+from tui_chat.ui.screens.approval import ApprovalScreen
 from tui_chat.ui.widgets.chat_log import ChatLog
 from tui_chat.ui.widgets.markdown.room import MIN_STEP, Room
 from tui_chat.ui.widgets.message import AssistantMessage
+from tui_chat.ui.widgets.tool_item import ToolItem
 
+from .conftest import SIZE, make_app
+from .test_chat_screen import type_and_send, wait_for
 from .test_streaming_markdown import region_lines
 
 EARLIER = "".join(f"Paragraph {n} of what came before.\n\n" for n in range(12))
@@ -155,3 +160,21 @@ async def test_the_room_goes_when_the_finish_is_cancelled_while_the_final_text_i
             await pilot.pause()
         assert reply.body.room_rows == []
         assert reply.body.size.height == reply.body.arrange(reply.body.size.with_height(0)).total_region.height
+
+
+async def test_a_tool_call_waiting_for_approval_sits_right_below_the_text_that_asked(tmp_path: Path) -> None:
+    """The reply's text ends where a tool call comes: its room goes, no blank gap above the tool."""
+    app = make_app(pack="tools-demo", workspace=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "list the files here")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        for _ in range(3):
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+        [reply] = app.query_one(ChatLog).replies
+        assert reply.body.room_rows == []
+        tool = app.query_one(ToolItem)
+        margin = max(reply.styles.margin.bottom, tool.styles.margin.top)  # collapsed, as siblings' are
+        assert tool.virtual_region.y == reply.virtual_region.bottom + margin
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
