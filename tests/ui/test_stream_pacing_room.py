@@ -129,19 +129,29 @@ async def test_the_room_goes_when_the_reply_ends(status: ReplyStatus) -> None:
         assert drawn == region_lines(app, reference.body)
 
 
-async def test_the_room_goes_when_the_finish_is_cancelled_while_the_final_text_is_built(monkeypatch) -> None:
-    """Esc while `finish` builds the final blocks (its scan off the loop): the reply ends all the same."""
+@pytest.fixture
+def held_scan(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """`finish`'s scan for link references (off the loop) held: the first event is set once it
+    runs, and it goes on once the second is set. The test can act while a reply is finishing."""
     from tui_chat.ui.widgets.markdown import finishing
 
     scanning, go_on = threading.Event(), threading.Event()
     scan = finishing.link_references
 
-    def held_scan(text: str) -> dict[str, object]:
+    def held(text: str) -> dict[str, object]:
         scanning.set()
         go_on.wait()
         return scan(text)
 
-    monkeypatch.setattr(finishing, "link_references", held_scan)
+    monkeypatch.setattr(finishing, "link_references", held)
+    return scanning, go_on
+
+
+async def test_the_room_goes_when_the_finish_is_cancelled_while_the_final_text_is_built(
+    held_scan: tuple[threading.Event, threading.Event],
+) -> None:
+    """Esc while `finish` builds the final blocks (its scan off the loop): the reply ends all the same."""
+    scanning, go_on = held_scan
     app = LogApp()
     async with app.run_test(size=(60, 30)) as pilot:
         log = app.query_one(ChatLog)
@@ -178,3 +188,28 @@ async def test_a_tool_call_waiting_for_approval_sits_right_below_the_text_that_a
         assert tool.virtual_region.y == reply.virtual_region.bottom + margin
         await pilot.press("escape")
         await app.workers.wait_for_complete()
+
+
+
+async def test_a_reply_finished_as_soon_as_its_text_is_given_never_shows_a_room(
+    held_scan: tuple[threading.Event, threading.Event],
+) -> None:
+    """A reopened chat's replies and an MCP prompt's messages come whole: the frames made while the
+    final blocks are built show the reply as tall as its text, with no blank rows below it."""
+    scanning, go_on = held_scan
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        reply = await app.query_one(ChatLog).add_reply()
+        reply.append("".join(f"Paragraph {n} of a saved reply.\n\n" for n in range(5)))
+        ending = asyncio.create_task(reply.finish(ReplyStatus.COMPLETE))
+        await asyncio.to_thread(scanning.wait)
+        for _ in range(3):
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+        shown = (reply.body.size.height, reply.body.room_rows)
+        go_on.set()
+        await ending
+        for _ in range(3):
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+        assert shown == (reply.body.size.height, [])

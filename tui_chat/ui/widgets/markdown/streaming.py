@@ -274,6 +274,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         `append` after it raises `RuntimeError`.
         """
         self._finished = True
+        if not self._room.rows:
+            self.release_room()  # its text came whole (a saved reply): it never streamed, so no room
         if cancelled and self.is_mounted:
             self._hold_back_pending()
         if not self.is_mounted or self._built_final:
