@@ -64,9 +64,16 @@ def test_the_room_grows_by_a_third_of_the_view_and_never_shrinks_while_open() ->
     assert room.height(1, 30) == 10 and room.height(10, 30) == 10
     assert room.height(11, 30) == 20
     assert room.height(4, 30) == 20  # text that parses shorter for a moment: nothing jumps back
-    assert room.height(2, 6) == 20 and Room().height(1, 6) == MIN_STEP
+    assert room.height(2, 30) == 20 and Room().height(1, 6) == MIN_STEP
     room.release()
     assert room.height(4, 30) == 4
+
+
+def test_the_room_is_at_most_a_step_of_the_log_it_is_in_once_the_log_is_resized() -> None:
+    room = Room()
+    assert room.height(1, 60) == 20
+    assert room.height(1, 15) == 1 + Room.step(15) - 1  # no taller than a step of the smaller log
+    assert room.height(6, 15) == 10 and room.height(6, 90) == 10  # a taller log: room enough already
 
 
 async def test_a_new_line_inside_the_room_lays_nothing_out_and_scrolls_nothing() -> None:
@@ -213,3 +220,22 @@ async def test_a_reply_finished_as_soon_as_its_text_is_given_never_shows_a_room(
             await app.screen.wait_for_refresh()
             await pilot.pause()
         assert shown == (reply.body.size.height, [])
+
+
+async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_text() -> None:
+    """The room was a third of the taller log: it shrinks to at most a step of the new one, and the
+    text stays in view (it was scrolled out of view, under blank rows)."""
+    app = LogApp()
+    async with app.run_test(size=(60, 60)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, "".join(f"Line {n} of the answer.\n\n" for n in range(12)))
+        await pilot.resize_terminal(60, 16)
+        for _ in range(3):
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+        assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
+        await shown(pilot, reply, "Line 12 of the answer.\n\n")
+        assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
+        assert 0 < len(reply.body.room_rows) < Room.step(log.scrollable_content_region.height)
+        await reply.finish(ReplyStatus.COMPLETE)
