@@ -11,6 +11,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from tui_chat.chunks import ReplyStatus
+from tui_chat.ui._textual_internals import MarkdownFence
 from tui_chat.ui.screens.approval import ApprovalScreen
 from tui_chat.ui.widgets.chat_log import ChatLog
 from tui_chat.ui.widgets.markdown.room import MIN_STEP, Room
@@ -238,4 +239,20 @@ async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_t
         await shown(pilot, reply, "Line 12 of the answer.\n\n")
         assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
         assert 0 < len(reply.body.room_rows) < Room.step(log.scrollable_content_region.height)
+        await reply.finish(ReplyStatus.COMPLETE)
+
+
+async def test_code_streaming_into_the_room_scrolls_no_further_sideways_than_its_lines_once_the_terminal_narrows() -> None:
+    """Code holding the room's rows takes its container's width; a narrower terminal hands it back."""
+    app = LogApp()
+    async with app.run_test(size=(90, 30)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, "Code:\n\n```python\nx = 1\ny = 2\n")
+        await shown(pilot, reply, "z = 3\n")  # past its height: the code takes the room's rows
+        await pilot.resize_terminal(40, 30)
+        await shown(pilot, reply, "w = 4\n")
+        fence = reply.body.query_one(MarkdownFence)
+        assert "w = 4" in "\n".join(text_lines(app, log))
+        assert fence.max_scroll_x == 0
         await reply.finish(ReplyStatus.COMPLETE)

@@ -372,6 +372,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         width = self.size.width
         if width != self._width:
             self._width = width
+            self.release_growing()  # it may hold the old width (code, as wide as its container was)
             # Parked heights were for another width: estimate them at this one. A segment in view
             # is rebuilt when drawn, and measured exactly when parked again.
             for segment in self._segments:
