@@ -50,6 +50,11 @@ async def shown(pilot, reply: AssistantMessage, text: str) -> None:
     """Stream `text` into `reply` and wait until it is on screen, with any layout it asked for."""
     reply.append(text)
     await reply.body.wait_flushed()
+    await settled(pilot)
+
+
+async def settled(pilot) -> None:
+    """Wait until the screen shows every change asked for, with any layout it asked for."""
     for _ in range(3):
         await pilot.app.screen.wait_for_refresh()
         await pilot.pause()
@@ -124,9 +129,7 @@ async def test_the_room_goes_when_the_reply_ends(status: ReplyStatus) -> None:
         reference = await log.add_reply()
         reference.append(text)
         await reference.finish(ReplyStatus.COMPLETE)
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         assert reply.body.room_rows == []
         assert reply.body.outer_size == reference.body.outer_size
         log.scroll_to(y=reply.virtual_region.y, animate=False, immediate=True)
@@ -173,9 +176,7 @@ async def test_the_room_goes_when_the_finish_is_cancelled_while_the_final_text_i
         with pytest.raises(asyncio.CancelledError):
             await ending
         await reply.finish(ReplyStatus.CANCELLED)
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         assert reply.body.room_rows == []
         assert reply.body.size.height == reply.body.arrange(reply.body.size.with_height(0)).total_region.height
 
@@ -186,9 +187,7 @@ async def test_a_tool_call_waiting_for_approval_sits_right_below_the_text_that_a
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "list the files here")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         [reply] = app.query_one(ChatLog).replies
         assert reply.body.room_rows == []
         tool = app.query_one(ToolItem)
@@ -211,15 +210,11 @@ async def test_a_reply_finished_as_soon_as_its_text_is_given_never_shows_a_room(
         reply.append("".join(f"Paragraph {n} of a saved reply.\n\n" for n in range(5)))
         ending = asyncio.create_task(reply.finish(ReplyStatus.COMPLETE))
         await asyncio.to_thread(scanning.wait)
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         shown = (reply.body.size.height, reply.body.room_rows)
         go_on.set()
         await ending
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         assert shown == (reply.body.size.height, [])
 
 
@@ -232,9 +227,7 @@ async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_t
         reply = await log.add_reply()
         await shown(pilot, reply, "".join(f"Line {n} of the answer.\n\n" for n in range(12)))
         await pilot.resize_terminal(60, 16)
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
         await shown(pilot, reply, "Line 12 of the answer.\n\n")
         assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
@@ -242,7 +235,7 @@ async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_t
         await reply.finish(ReplyStatus.COMPLETE)
 
 
-async def test_code_streaming_into_the_room_scrolls_no_further_sideways_than_its_lines_once_the_terminal_narrows() -> None:
+async def test_code_in_the_room_scrolls_no_wider_than_its_lines_once_the_terminal_narrows() -> None:
     """Code holding the room's rows takes its container's width; a narrower terminal hands it back."""
     app = LogApp()
     async with app.run_test(size=(90, 30)) as pilot:
