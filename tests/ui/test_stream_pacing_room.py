@@ -3,14 +3,23 @@ out and scrolls nothing; the rows go when the reply ends, however it ends."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from pathlib import Path
+
 import pytest
 from textual.app import App, ComposeResult
 
 from tui_chat.chunks import ReplyStatus
+from tui_chat.ui._textual_internals import MarkdownFence
+from tui_chat.ui.screens.approval import ApprovalScreen
 from tui_chat.ui.widgets.chat_log import ChatLog
 from tui_chat.ui.widgets.markdown.room import MIN_STEP, Room
 from tui_chat.ui.widgets.message import AssistantMessage
+from tui_chat.ui.widgets.tool_item import ToolItem
 
+from .conftest import SIZE, make_app
+from .test_chat_screen import type_and_send, wait_for
 from .test_streaming_markdown import region_lines
 
 EARLIER = "".join(f"Paragraph {n} of what came before.\n\n" for n in range(12))
@@ -41,6 +50,11 @@ async def shown(pilot, reply: AssistantMessage, text: str) -> None:
     """Stream `text` into `reply` and wait until it is on screen, with any layout it asked for."""
     reply.append(text)
     await reply.body.wait_flushed()
+    await settled(pilot)
+
+
+async def settled(pilot) -> None:
+    """Wait until the screen shows every change asked for, with any layout it asked for."""
     for _ in range(3):
         await pilot.app.screen.wait_for_refresh()
         await pilot.pause()
@@ -56,9 +70,16 @@ def test_the_room_grows_by_a_third_of_the_view_and_never_shrinks_while_open() ->
     assert room.height(1, 30) == 10 and room.height(10, 30) == 10
     assert room.height(11, 30) == 20
     assert room.height(4, 30) == 20  # text that parses shorter for a moment: nothing jumps back
-    assert room.height(2, 6) == 20 and Room().height(1, 6) == MIN_STEP
+    assert room.height(2, 30) == 20 and Room().height(1, 6) == MIN_STEP
     room.release()
     assert room.height(4, 30) == 4
+
+
+def test_the_room_is_at_most_a_step_of_the_log_it_is_in_once_the_log_is_resized() -> None:
+    room = Room()
+    assert room.height(1, 60) == 20
+    assert room.height(1, 15) == 1 + Room.step(15) - 1  # no taller than a step of the smaller log
+    assert room.height(6, 15) == 10 and room.height(6, 90) == 10  # a taller log: room enough already
 
 
 async def test_a_new_line_inside_the_room_lays_nothing_out_and_scrolls_nothing() -> None:
@@ -108,9 +129,7 @@ async def test_the_room_goes_when_the_reply_ends(status: ReplyStatus) -> None:
         reference = await log.add_reply()
         reference.append(text)
         await reference.finish(ReplyStatus.COMPLETE)
-        for _ in range(3):
-            await app.screen.wait_for_refresh()
-            await pilot.pause()
+        await settled(pilot)
         assert reply.body.room_rows == []
         assert reply.body.outer_size == reference.body.outer_size
         log.scroll_to(y=reply.virtual_region.y, animate=False, immediate=True)
@@ -119,3 +138,114 @@ async def test_the_room_goes_when_the_reply_ends(status: ReplyStatus) -> None:
         log.scroll_to(y=reference.virtual_region.y, animate=False, immediate=True)
         await pilot.pause()
         assert drawn == region_lines(app, reference.body)
+
+
+@pytest.fixture
+def held_scan(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """`finish`'s scan for link references (off the loop) held: the first event is set once it
+    runs, and it goes on once the second is set. The test can act while a reply is finishing."""
+    from tui_chat.ui.widgets.markdown import finishing
+
+    scanning, go_on = threading.Event(), threading.Event()
+    scan = finishing.link_references
+
+    def held(text: str) -> dict[str, object]:
+        scanning.set()
+        go_on.wait()
+        return scan(text)
+
+    monkeypatch.setattr(finishing, "link_references", held)
+    return scanning, go_on
+
+
+async def test_the_room_goes_when_the_finish_is_cancelled_while_the_final_text_is_built(
+    held_scan: tuple[threading.Event, threading.Event],
+) -> None:
+    """Esc while `finish` builds the final blocks (its scan off the loop): the reply ends all the same."""
+    scanning, go_on = held_scan
+    app = LogApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, "Some text.\n\nMore text\nand more\n")
+        assert reply.body.room_rows
+        ending = asyncio.create_task(reply.finish(ReplyStatus.COMPLETE))
+        await asyncio.to_thread(scanning.wait)
+        ending.cancel()
+        go_on.set()
+        with pytest.raises(asyncio.CancelledError):
+            await ending
+        await reply.finish(ReplyStatus.CANCELLED)
+        await settled(pilot)
+        assert reply.body.room_rows == []
+        assert reply.body.size.height == reply.body.arrange(reply.body.size.with_height(0)).total_region.height
+
+
+async def test_a_tool_call_waiting_for_approval_sits_right_below_the_text_that_asked(tmp_path: Path) -> None:
+    """The reply's text ends where a tool call comes: its room goes, no blank gap above the tool."""
+    app = make_app(pack="tools-demo", workspace=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "list the files here")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await settled(pilot)
+        [reply] = app.query_one(ChatLog).replies
+        assert reply.body.room_rows == []
+        tool = app.query_one(ToolItem)
+        margin = max(reply.styles.margin.bottom, tool.styles.margin.top)  # collapsed, as siblings' are
+        assert tool.virtual_region.y == reply.virtual_region.bottom + margin
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+
+
+
+async def test_a_reply_finished_as_soon_as_its_text_is_given_never_shows_a_room(
+    held_scan: tuple[threading.Event, threading.Event],
+) -> None:
+    """A reopened chat's replies and an MCP prompt's messages come whole: the frames made while the
+    final blocks are built show the reply as tall as its text, with no blank rows below it."""
+    scanning, go_on = held_scan
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        reply = await app.query_one(ChatLog).add_reply()
+        reply.append("".join(f"Paragraph {n} of a saved reply.\n\n" for n in range(5)))
+        ending = asyncio.create_task(reply.finish(ReplyStatus.COMPLETE))
+        await asyncio.to_thread(scanning.wait)
+        await settled(pilot)
+        shown = (reply.body.size.height, reply.body.room_rows)
+        go_on.set()
+        await ending
+        await settled(pilot)
+        assert shown == (reply.body.size.height, [])
+
+
+async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_text() -> None:
+    """The room was a third of the taller log: it shrinks to at most a step of the new one, and the
+    text stays in view (it was scrolled out of view, under blank rows)."""
+    app = LogApp()
+    async with app.run_test(size=(60, 60)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, "".join(f"Line {n} of the answer.\n\n" for n in range(12)))
+        await pilot.resize_terminal(60, 16)
+        await settled(pilot)
+        assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
+        await shown(pilot, reply, "Line 12 of the answer.\n\n")
+        assert "Line 11 of the answer." in [line.strip(" ▌") for line in text_lines(app, log)]
+        assert 0 < len(reply.body.room_rows) < Room.step(log.scrollable_content_region.height)
+        await reply.finish(ReplyStatus.COMPLETE)
+
+
+async def test_code_in_the_room_scrolls_no_wider_than_its_lines_once_the_terminal_narrows() -> None:
+    """Code holding the room's rows takes its container's width; a narrower terminal hands it back."""
+    app = LogApp()
+    async with app.run_test(size=(90, 30)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, "Code:\n\n```python\nx = 1\ny = 2\n")
+        await shown(pilot, reply, "z = 3\n")  # past its height: the code takes the room's rows
+        await pilot.resize_terminal(40, 30)
+        await shown(pilot, reply, "w = 4\n")
+        fence = reply.body.query_one(MarkdownFence)
+        assert "w = 4" in "\n".join(text_lines(app, log))
+        assert fence.max_scroll_x == 0
+        await reply.finish(ReplyStatus.COMPLETE)

@@ -412,6 +412,22 @@ async def test_a_change_shown_at_once_is_drawn_when_the_screen_is_idle_not_on_it
         await asyncio.wait_for(shown.wait(), timeout=30)
 
 
+async def test_a_change_the_tick_has_shown_is_not_shown_at_once_again() -> None:
+    """A widget asks for its change to be shown at once, and the screen's tick makes that frame
+    first: the request is spent there, so a later change elsewhere waits for the tick as before."""
+    screen = NoteScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        note = screen.query_one("#note", Static)
+        with app.batch_update():  # the screen is not idle-ready: the tick makes the frame
+            note.update("note 1", layout=False)
+            internals.show_at_once(note)
+            assert screen._shown_at_once is note
+        screen._on_timer_update()
+        assert screen._shown_at_once is None
+
+
 class LogScreen(Screen[None]):
     """A log of many texts and a line under it, counting the widgets each frame renders."""
 

@@ -423,11 +423,15 @@ class FocusedAtOnce(_ScreenMixin):
             and self.is_current
             and not self.app._batch_count
         ):
-            self._shown_at_once = None
             event.prevent_default()
             self._on_timer_update()
             return
         await super()._on_idle(event)
+
+    def _on_timer_update(self) -> None:
+        if self.is_current and not self.app._batch_count:
+            self._shown_at_once = None  # this frame shows it, whether made at once or by the tick
+        super()._on_timer_update()
 
 
 def show_at_once(widget: Widget) -> None:

@@ -263,17 +263,20 @@ class ChatScreen(RedrawsOnlyChanges, FocusedAtOnce, PaintBeforeLayout, LayoutOnc
                     status.waiting_on_person(isinstance(item, ToolEvent) and item.status is ToolStatus.WAITING)
                     if isinstance(item, TextDelta):
                         if new_view_needed:
-                            await view.finish(ReplyStatus.COMPLETE)
                             view = await log.add_reply()
                             new_view_needed = False
                         view.append(item.text)
                         status.text_received(item.text)
-                    elif isinstance(item, ToolCallChunk):
-                        tools[item.call.id] = await log.add_tool(ToolItem(item.call))
-                        new_view_needed = True
-                    elif isinstance(item, ToolEvent):
-                        await self._show_tool_event(tools, item)
-                        new_view_needed = True
+                    elif isinstance(item, (ToolCallChunk, ToolEvent)):
+                        if not new_view_needed:
+                            # The text before the tools ends here: finished, it keeps no room ahead
+                            # (blank rows) between itself and the tool items mounted below it.
+                            await view.finish(ReplyStatus.COMPLETE)
+                            new_view_needed = True
+                        if isinstance(item, ToolCallChunk):
+                            tools[item.call.id] = await log.add_tool(ToolItem(item.call))
+                        else:
+                            await self._show_tool_event(tools, item)
                     elif isinstance(item, LoopNote):
                         self.notify(item.message, title="Tools", severity="warning")
                     elif isinstance(item, RetryNotice):

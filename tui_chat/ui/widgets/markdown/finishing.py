@@ -69,42 +69,48 @@ class Finishing(MarkdownPart):
             if self._built_final:
                 return
             self._built_final = True
-            self._drained.set()
-            if self._backlog:
-                await self._park_backlog()
-            if self._catching_up:
-                await self._end_catch_up()
-            if self._pending:  # finish() from this widget's own queue, or before mount
-                self._tail += self._pending.take(self._pending.chars)
-            text = self.source
-            tail = self._tail
-            loop = asyncio.get_running_loop()
-            self._references = await loop.run_in_executor(None, link_references, text)
-            self.parsed_chars += len(tail)
-            # Parsed off the loop (as Markdown.update parses), with a parser of its own.
-            tokens = await loop.run_in_executor(None, _parse_in_full, tail, dict(self._references))
-            self._tail_shown = await self._reconcile(tokens, top_level_groups(tokens), self._tail_shown, self._tail_line)
-            set_markdown_source(self, text)
-            # Every block is final now: give the segments the text of the tail's blocks, so that
-            # they can be parked too.
-            shown = self._tail_shown
-            if shown:
-                lines = [0] + [entry.start for entry in shown[1:]]
-                starts = line_offsets(tail, lines)
-                for entry, line, start, end in zip(shown, lines, starts, starts[1:] + [len(tail)]):
-                    segment = entry.segment
-                    if segment is not None:
-                        if segment.first_line < 0:
-                            segment.first_line = self._tail_line + line
-                        segment.texts.append(tail[start:end])
-            self._tail_shown = []
-            self._tail = ""
-            if self._references:
-                for segment in self._segments:
-                    if not segment.parked and segment.texts:
-                        await segment.rebuild()
-            self.release_room()
+            try:
+                await self._show_final()
+            finally:
+                self.release_room()  # however it ends (Esc, an error): the room must not outlive the reply
         self.schedule_sweep()
+
+    async def _show_final(self) -> None:
+        """`_build_final`'s work, under its lock: the tail parsed in full and shown, every block final."""
+        self._drained.set()
+        if self._backlog:
+            await self._park_backlog()
+        if self._catching_up:
+            await self._end_catch_up()
+        if self._pending:  # finish() from this widget's own queue, or before mount
+            self._tail += self._pending.take(self._pending.chars)
+        text = self.source
+        tail = self._tail
+        loop = asyncio.get_running_loop()
+        self._references = await loop.run_in_executor(None, link_references, text)
+        self.parsed_chars += len(tail)
+        # Parsed off the loop (as Markdown.update parses), with a parser of its own.
+        tokens = await loop.run_in_executor(None, _parse_in_full, tail, dict(self._references))
+        self._tail_shown = await self._reconcile(tokens, top_level_groups(tokens), self._tail_shown, self._tail_line)
+        set_markdown_source(self, text)
+        # Every block is final now: give the segments the text of the tail's blocks, so that
+        # they can be parked too.
+        shown = self._tail_shown
+        if shown:
+            lines = [0] + [entry.start for entry in shown[1:]]
+            starts = line_offsets(tail, lines)
+            for entry, line, start, end in zip(shown, lines, starts, starts[1:] + [len(tail)]):
+                segment = entry.segment
+                if segment is not None:
+                    if segment.first_line < 0:
+                        segment.first_line = self._tail_line + line
+                    segment.texts.append(tail[start:end])
+        self._tail_shown = []
+        self._tail = ""
+        if self._references:
+            for segment in self._segments:
+                if not segment.parked and segment.texts:
+                    await segment.rebuild()
 
 
 def _parse_in_full(text: str, references: dict[str, object]) -> list[Token]:

@@ -14,8 +14,10 @@ by one each time the model writes a line (text that moves while you read it is h
 Someone who scrolled up to read back sees nothing move at all: the room is below them.
 
 The room never shrinks while the reply streams (a block that parses shorter for a moment does not
-make the log jump back), and is released when the reply ends, however it ends: the finished reply
-is exactly as tall as a plain `Markdown` of its text.
+make the log jump back), but for the log's height changing: then it is cut to at most a step of
+the new log (a third of a tall log would fill a short one with blank rows, the text scrolled out of
+view above them). It is released when the reply ends, however it ends: the finished reply is
+exactly as tall as a plain `Markdown` of its text.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ STEP_SHARE = 3
 
 @dataclass(slots=True)
 class Room:
-    """The rows a streaming reply takes: its text's height rounded up to a step, never shrinking.
+    """The rows a streaming reply takes: its text's height rounded up to a step, never shrinking
+    while the log keeps its height.
 
     Pure bookkeeping: `StreamingMarkdown.get_content_height` asks `height` for its text's height.
     """
@@ -41,6 +44,8 @@ class Room:
     """Kept while the reply streams; False once released (the reply is as tall as its text)."""
     rows: int = 0
     """The rows the reply takes now (its text and the room below it)."""
+    view_height: int = 0
+    """The height of the log it was last measured in (0: not yet)."""
 
     @staticmethod
     def step(view_height: int) -> int:
@@ -51,6 +56,9 @@ class Room:
         """The height for a reply whose text is `text_height` rows tall, in a log `view_height` tall."""
         if not self.open or not text_height:
             return text_height
+        if view_height != self.view_height:
+            self.view_height = view_height
+            self.rows = min(self.rows, text_height + self.step(view_height) - 1)
         if text_height > self.rows:
             step = self.step(view_height)
             self.rows += -(-(text_height - self.rows) // step) * step

@@ -190,6 +190,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """The height of its blocks at the last layout, rows a growing block holds included."""
         self._growing = GrowingBlock()
         """The block that holds the room's rows while it grows (see `growing`)."""
+        self._screen_height = 0
+        """The screen's height at the last layout (a change: the log's is known only after it)."""
         self.flush_count = 0
         """How many flushes took on new text (for tests and benchmarks)."""
         self.parsed_chars = 0
@@ -274,6 +276,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         `append` after it raises `RuntimeError`.
         """
         self._finished = True
+        if not self._room.rows:
+            self.release_room()  # its text came whole (a saved reply): it never streamed, so no room
         if cancelled and self.is_mounted:
             self._hold_back_pending()
         if not self.is_mounted or self._built_final:
@@ -311,8 +315,19 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """The text's height while finished; while streaming, with room ahead for new lines (`room`)."""
         # Measured at no height: at the container's, the last segment would fill it (`segments._fill`).
         height = self.arrange(Size(width, 0)).total_region.height if width and self.children else 0
+        if self._room.open and self._screen_height != viewport.height:
+            # The terminal was resized: the log's new height is known only once this layout ends.
+            if self._screen_height:
+                self.call_after_refresh(self.refresh, layout=True)
+            self._screen_height = viewport.height
+        view_height = self._view_height(viewport)
+        if view_height != self._room.view_height and self._growing.widget is not None:
+            # The log was resized: the room is cut to its new step, and the growing block's share of
+            # it (sized for the old one) handed back. The room is measured on the text alone.
+            height -= self._growing.extra
+            self.release_growing()
         self._boxes_height = height
-        return self._room.height(height, self._view_height(viewport))
+        return self._room.height(height, view_height)
 
     def _view_height(self, viewport: Size) -> int:
         """The height of the view the reply scrolls in (the screen's, outside one)."""
@@ -357,6 +372,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         width = self.size.width
         if width != self._width:
             self._width = width
+            self.release_growing()  # it may hold the old width (code, as wide as its container was)
             # Parked heights were for another width: estimate them at this one. A segment in view
             # is rebuilt when drawn, and measured exactly when parked again.
             for segment in self._segments:
