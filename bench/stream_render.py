@@ -320,7 +320,11 @@ async def wait_for_frame(app: App, probe: FrameProbe, after: float) -> None:
             await asyncio.sleep(0.001)
 
 
-async def run_one(label: str, target: AppUnderTest, count: int, size: tuple[int, int]) -> tuple[Result, list]:
+async def run_one(
+    label: str, target: AppUnderTest, count: int, size: tuple[int, int], *, capture: bool = False
+) -> tuple[Result, list]:
+    """Stream `target`'s reply with keys pressed meanwhile; its result, and its pages once done if `capture`
+    (the final screen, for the comparison with a plain Markdown)."""
     app = target.app
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
@@ -337,7 +341,7 @@ async def run_one(label: str, target: AppUnderTest, count: int, size: tuple[int,
         await keys
         await pilot.pause()  # let keys still on their way arrive before the app closes
         result = Result(label, count, seconds, probe.frames, probe.latencies, gc_probe.pauses)
-        pages = await capture_pages(app, target.scroller(app)) if label == "ours" else []
+        pages = await capture_pages(app, target.scroller(app)) if capture else []
     return result, pages
 
 
@@ -512,7 +516,7 @@ async def run_in_this_process(what: str, count: int, size: tuple[int, int], args
     if what == "reference":
         return {"pages": page_digests(await reference_pages(count, size))}
     target = ours_app(count) if what == "ours" else baseline_app(long_markdown(count))
-    result, pages = await run_one(what, target, count, size)
+    result, pages = await run_one(what, target, count, size, capture=compare and what == "ours")
     return {
         "seconds": result.seconds,
         "frames": result.frames,
