@@ -482,6 +482,11 @@ def pacing_report(runs: dict[bool, list[dict]]) -> None:
           f" event loop busy (median) off {busy(False):.0%}, on {busy(True):.0%}")  # fmt: skip
     every = runs[False] + runs[True]
     if len({r["flushes"] for r in every}) > 1:
+        more = sum(on["flushes"] > off["flushes"] for off, on in zip(runs[False], runs[True], strict=True))
+        fewer = sum(on["flushes"] < off["flushes"] for off, on in zip(runs[False], runs[True], strict=True))
+        flushes = lambda saving: statistics.median(r["flushes"] for r in runs[saving])
+        print(f"    flushes per run    medians off {flushes(False):.0f}, on {flushes(True):.0f}; the on-run made more in"
+              f" {more} pairs, fewer in {fewer} (saving itself may tip the app's pacing: more flushes, each slow)")  # fmt: skip
         flushes, rates = _ranks([r["flushes"] for r in every]), _ranks([r["rate"] for r in every])
         print(f"    chunks/s and flushes: rank correlation {statistics.correlation(flushes, rates):+.2f} over the"
               f" {len(every)} runs (-1: the more flushes, the slower, in either mode)")  # fmt: skip
