@@ -1,7 +1,7 @@
 """Saving while streaming: a reply streamed with the chat saved, against not saved (issue 14's 1.05x).
 
 Run:  python bench/saving.py [--tui-chunks 8000] [--tui-pairs 6] [--fixed-chunks 2000] [--fixed-pairs 10]
-                             [--batch 128] [--chunks 50000] [--repeat 25] [--flush-interval 0.25]   (~3.5 min)
+                             [--batch 128] [--chunks 50000] [--repeat 25] [--flush-interval 0.25]   (~4-6 min)
 
 Three figures: first the tool loop alone (a magnifier, no target), then tui-chat itself (the
 target) twice: at zero delay, and doing fixed work.
@@ -21,11 +21,14 @@ and must hold the chat with the whole reply, complete; an "off" run must have ma
 else the bench stops, so it cannot measure nothing.
 
 - Zero delay (`--tui-chunks`, `--tui-pairs`): the demo provider at speed 0, a backlog drained as
-  fast as the app takes it. There the app's own pacing decides how much text a flush takes on,
-  from how long the flushes before took (`FlushPacer`): a flush held up by a busy moment of the
-  machine shrinks the budget to its floor, where each flush still costs tens of milliseconds; a
-  run then makes 20-60 flushes where another makes 7, and takes twice as long, in either mode.
-  So single runs swing 650-2,000 chunks/s; each run's flushes, layouts and last budget are
+  fast as the app takes it. There the app's own pacing decides how much text a flush takes on:
+  while more than a screen is pending the reply catches up in a few large flushes; once it falls
+  behind less, each flush takes a budget that halves whenever one took longer than its target
+  (`FlushPacer`), down to 256 characters, and such a flush still costs tens of milliseconds of
+  parsing and layout. Which way a run goes depends on how its first flushes race the arrivals (and
+  the machine's load then): one run makes 7 flushes, the next 20-100, and takes twice as long, in
+  either mode.
+  So single runs swing 350-2,000 chunks/s; each run's flushes, layouts and last budget are
   printed, with how the runs' chunks/s follow their flush count.
 - Fixed work (`--fixed-chunks`, `--fixed-pairs`, `--batch`): the demo provider hands its chunks
   over `--batch` at a time and waits until the reply has shown each batch (see `lockstep`): every
@@ -472,8 +475,9 @@ def tui_report(runs: dict[bool, list[dict]], loop_cost_us: float | None) -> list
 
 def pacing_report(runs: dict[bool, list[dict]]) -> None:
     """Print what the app's own pacing did in each mode (flushes, layouts, the last flush budget,
-    the event loop's busy share of the wall time) and how much of the runs' spread in chunks/s
-    goes with their flush count (rank correlation over all runs of both modes)."""
+    the event loop's busy share of the wall time); when the runs' flushes differ (at zero delay),
+    the flushes of each pair's two runs compared, and how much of the runs' spread in chunks/s goes
+    with their flush count (rank correlation over all runs of both modes)."""
     span = lambda saving, key: f"{min(r[key] for r in runs[saving]):,}-{max(r[key] for r in runs[saving]):,}"
     busy = lambda saving: statistics.median(r["loop_cpu_us"] * r["rate"] / 1e6 for r in runs[saving])
     print(f"    the app's pacing   flushes off {span(False, 'flushes')}, on {span(True, 'flushes')};"
@@ -486,9 +490,9 @@ def pacing_report(runs: dict[bool, list[dict]]) -> None:
         fewer = sum(on["flushes"] < off["flushes"] for off, on in zip(runs[False], runs[True], strict=True))
         flushes = lambda saving: statistics.median(r["flushes"] for r in runs[saving])
         print(f"    flushes per run    medians off {flushes(False):.0f}, on {flushes(True):.0f}; the on-run made more in"
-              f" {more} pairs, fewer in {fewer} (saving itself may tip the app's pacing: more flushes, each slow)")  # fmt: skip
-        flushes, rates = _ranks([r["flushes"] for r in every]), _ranks([r["rate"] for r in every])
-        print(f"    chunks/s and flushes: rank correlation {statistics.correlation(flushes, rates):+.2f} over the"
+              f" {more} pairs, fewer in {fewer} (were saving to tip the app's pacing, on-runs would make more)")  # fmt: skip
+        flush_ranks, rate_ranks = _ranks([r["flushes"] for r in every]), _ranks([r["rate"] for r in every])
+        print(f"    chunks/s and flushes: rank correlation {statistics.correlation(flush_ranks, rate_ranks):+.2f} over the"
               f" {len(every)} runs (-1: the more flushes, the slower, in either mode)")  # fmt: skip
 
 
