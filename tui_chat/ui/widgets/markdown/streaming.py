@@ -75,7 +75,6 @@ from ..._textual_internals import (
 from .blocks import (
     line_offsets,
     new_block_parser,
-    new_parser,
     settled_start,
     top_level_groups,
 )
@@ -84,6 +83,7 @@ from .finishing import Finishing
 from .growing import GrowingBlock, inner_size, show_grown
 from .pacing import FlushPacer, FrameBudget, PendingText
 from .parking import Parking
+from .parsing import TailParser
 from .reconcile import Reconciling, Shown
 from .room import Room
 from .safe_table import SafeTable
@@ -179,7 +179,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._built_final = False
         self._stream_lock = asyncio.Lock()
         self._sync_time = 0.0
-        self._parser = new_parser()
+        self._parser = TailParser()
+        """Parses the tail each flush (its unchanged inline text taken from the last parse), and parked text."""
         self._block_parser = new_block_parser()
         self._references: dict[str, object] = {}
         """The reply's link reference definitions, known once it is finished (they apply to every block)."""
