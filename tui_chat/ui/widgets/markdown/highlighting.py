@@ -5,11 +5,11 @@ each time (a search of pygments' lexer table). While a fence streams in, that is
 flush on an ever longer text. `GrowingHighlight` gives the very same `Content` for less:
 
 - lexers are looked up once per language and kept (`lexer_for`);
-- for lexers where that is sound (`RESUMABLE`), the code is lexed again only from a *resume point*: the start of a line where the lexer was
-  back in its root state (no string, comment or other construct open) at the start of a match,
-  and whose whole line the old and the new code share. Lexing from there in the root state
-  gives the same tokens as lexing the whole code, so the spans before it are kept. Typically a
-  flush lexes the last line or two again, not the whole fence.
+- for lexers where it is sound (`RESUMABLE`), the code is lexed again only from a *resume
+  point*: the start of a line where the lexer was back in its root state (no string, comment or
+  other construct open) at the start of a match, and whose whole line the old and the new code
+  share. Lexing from there in the root state gives the same tokens as lexing the whole code, so
+  the spans before it are kept: a flush lexes the last line or two again, not the whole fence.
 
 Resuming needs to know the lexer's state at a line start, which pygments does not tell: it is
 read from the frame of `RegexLexer.get_tokens_unprocessed` (its locals `statestack`, `m`) as
@@ -19,8 +19,9 @@ own, filters) lex the whole code every time, as Textual does, only with the lexe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from pygments.lexer import Lexer, RegexLexer
@@ -125,7 +126,7 @@ class GrowingHighlight:
         if not _resumable(lexer):
             self._key = None
             self._spans = list(self._lex_whole(lexer, code, theme.STYLES))
-            return Content(code, spans=self._spans).stylize_before("$text")
+            return _content(code, self._spans)
         text = lexer._preprocess_lexer_input(code)  # what `Lexer.get_tokens` lexes
         points = self._resume_points
         kept = 0  # the resume points kept; the last of them is where lexing resumes
@@ -139,7 +140,7 @@ class GrowingHighlight:
         del points[max(kept - 1, 0) :]
         del self._spans[resume.spans :]
         self._lex_from(lexer, text, resume, theme.STYLES)
-        return Content(code, spans=self._spans).stylize_before("$text")
+        return _content(code, self._spans)
 
     def _lex_whole(self, lexer: Lexer, code: str, styles: dict[_TokenType, str]) -> Iterator[Span]:
         """The spans of all of `code`, lexed as `Lexer.get_tokens` lexes it."""
@@ -161,12 +162,19 @@ class GrowingHighlight:
         frame = tokens.gi_frame  # type: ignore[attr-defined]  # RegexLexer's generator: read its state
         offset = resume.offset
         for index, token_type, token in tokens:
-            if index and rest[index - 1] == "\n" and _at_root(frame.f_locals, index) and points[-1].index < resume.index + index:
-                points.append(_ResumePoint(resume.index + index, offset, len(spans)))
+            at = resume.index + index
+            if index and rest[index - 1] == "\n" and points[-1].index < at and _at_root(frame.f_locals, index):
+                points.append(_ResumePoint(at, offset, len(spans)))
             end = offset + len(token)
             if style := _style(styles, token_type):
                 spans.append(Span(offset, end, style))
             offset = end
+
+
+def _content(code: str, spans: list[Span]) -> Content:
+    """The highlighted code as Textual's `highlight` makes it, with a list of spans of its own
+    (the kept ones change with the next call)."""
+    return Content(code, spans=list(spans)).stylize_before("$text")
 
 
 def _at_root(state: dict[str, Any], index: int) -> bool:
