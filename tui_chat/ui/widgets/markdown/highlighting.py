@@ -126,7 +126,7 @@ class GrowingHighlight:
         if not _resumable(lexer):
             self._key = None
             self._spans = list(self._lex_whole(lexer, code, theme.STYLES))
-            return _content(code, self._spans)
+            return _highlighted(code, self._spans)
         text = lexer._preprocess_lexer_input(code)  # what `Lexer.get_tokens` lexes
         points = self._resume_points
         kept = 0  # the resume points kept; the last of them is where lexing resumes
@@ -140,7 +140,7 @@ class GrowingHighlight:
         del points[max(kept - 1, 0) :]
         del self._spans[resume.spans :]
         self._lex_from(lexer, text, resume, theme.STYLES)
-        return _content(code, self._spans)
+        return _highlighted(code, self._spans)
 
     def _lex_whole(self, lexer: Lexer, code: str, styles: dict[_TokenType, str]) -> Iterator[Span]:
         """The spans of all of `code`, lexed as `Lexer.get_tokens` lexes it."""
@@ -171,7 +171,7 @@ class GrowingHighlight:
             offset = end
 
 
-def _content(code: str, spans: list[Span]) -> Content:
+def _highlighted(code: str, spans: list[Span]) -> Content:
     """The highlighted code as Textual's `highlight` makes it, with a list of spans of its own
     (the kept ones change with the next call)."""
     return Content(code, spans=list(spans)).stylize_before("$text")

@@ -22,7 +22,9 @@ How it stays fast:
   its last line repaints only its own widget, without a layout of the screen. A block is frozen
   once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
   is never touched again and its text is never parsed again. An open code fence or a list is one
-  top-level block, so it stays whole in the tail until closed.
+  top-level block, so it stays whole in the tail until closed: the inline text of the tail's
+  blocks that did not change since the last flush is not parsed again (`parsing`), and a growing
+  fence's code is lexed again from its last line or two where that is sound (`highlighting`).
 - While it streams, the reply keeps *room ahead* (`room`): blank rows below its text, a third of
   the log at a time, which the growing block takes into its own box (`growing`). A new line fills
   rows already laid out: nothing else moves, the log does not scroll, and the frame redraws that
