@@ -11,10 +11,11 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Markdown, Tooltip
-from textual.widgets._markdown import MarkdownBlock, MarkdownTableCellContents
+from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownTableCellContents
 
 from tui_chat.providers.demo import long_markdown
 from tui_chat.ui.widgets.markdown.blocks import new_parser, top_level_groups
+from tui_chat.ui.widgets.markdown.highlighting import growing_highlight
 from tui_chat.ui.widgets.markdown.safe_table import SafeTable
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
@@ -575,3 +576,19 @@ async def test_a_growing_heading_is_updated_in_its_widget_and_looks_as_a_plain_m
             built.append(both.reply.blocks_built)
     assert built[:4] == [1, 1, 1, 1]  # the heading, built once
     assert built[6] < built[7]  # a paragraph turned into a setext heading: another kind of block, built anew
+
+
+async def test_a_growing_code_fence_looks_as_a_plain_markdown_at_every_step_lexing_only_its_end() -> None:
+    """A fence whose strings and comments span lines streams in a few characters at a time: at every
+    step it shows what a plain Markdown of the text so far shows, colours too, and a step lexes the
+    last line or two of its code again, not all of it."""
+    code = "".join(
+        f'def step_{i}(x):\n    """Step {i},\n    over lines."""\n    s = "#{i}"  # a comment\n    return x\n\n'
+        for i in range(6)
+    )
+    async with SideBySide((70, 80)) as both:
+        for piece in chunks_of("```python\n" + code + "```\n\nAfter.\n", 6):
+            await both.grow(piece)
+        fence = both.reply.query_one(MarkdownFence)
+        # Lexed whole at every step, it would be about 45 times its length.
+        assert growing_highlight(fence).lexed_chars < len(code) * 8

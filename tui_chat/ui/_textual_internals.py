@@ -202,13 +202,16 @@ def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> tuple[St
     """Give a code fence's widget its new code, highlighted (as its `set_content` would); the label
     its `compose` made to show the code in and the new content, for the caller to show (`growing`),
     or None when the code did not change."""
+    from .widgets.markdown.highlighting import fence_theme, growing_highlight
+
     widget._token = token
     code = token.content.rstrip()
     if code == widget.code and token.info == widget.lexer:
         return None
     widget.code = code
     widget.lexer = token.info
-    content = widget.highlight(code, token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
+    theme = fence_theme(ansi=app.native_ansi_color, dark=app.current_theme.dark)
+    content = growing_highlight(widget).highlight(code, token.info, theme)  # what `widget.highlight` gives
     widget._highlighted_code = content
     widget._content = content
     label = next(widget.query("#code-content").results(Static), None)  # the label its `compose` made

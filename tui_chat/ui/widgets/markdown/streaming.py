@@ -22,7 +22,9 @@ How it stays fast:
   its last line repaints only its own widget, without a layout of the screen. A block is frozen
   once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
   is never touched again and its text is never parsed again. An open code fence or a list is one
-  top-level block, so it stays whole in the tail until closed.
+  top-level block, so it stays whole in the tail until closed: the inline text of the tail's
+  blocks that did not change since the last flush is not parsed again (`parsing`), and a growing
+  fence's code is lexed again from its last line or two where that is sound (`highlighting`).
 - While it streams, the reply keeps *room ahead* (`room`): blank rows below its text, a third of
   the log at a time, which the growing block takes into its own box (`growing`). A new line fills
   rows already laid out: nothing else moves, the log does not scroll, and the frame redraws that
@@ -75,7 +77,6 @@ from ..._textual_internals import (
 from .blocks import (
     line_offsets,
     new_block_parser,
-    new_parser,
     settled_start,
     top_level_groups,
 )
@@ -84,6 +85,7 @@ from .finishing import Finishing
 from .growing import GrowingBlock, inner_size, show_grown
 from .pacing import FlushPacer, FrameBudget, PendingText
 from .parking import Parking
+from .parsing import TailParser
 from .reconcile import Reconciling, Shown
 from .room import Room
 from .safe_table import SafeTable
@@ -179,7 +181,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._built_final = False
         self._stream_lock = asyncio.Lock()
         self._sync_time = 0.0
-        self._parser = new_parser()
+        self._parser = TailParser()
+        """Parses the tail each flush (its unchanged inline text taken from the last parse), and parked text."""
         self._block_parser = new_block_parser()
         self._references: dict[str, object] = {}
         """The reply's link reference definitions, known once it is finished (they apply to every block)."""
