@@ -249,3 +249,22 @@ async def test_code_in_the_room_scrolls_no_wider_than_its_lines_once_the_termina
         assert "w = 4" in "\n".join(text_lines(app, log))
         assert fence.max_scroll_x == 0
         await reply.finish(ReplyStatus.COMPLETE)
+
+
+async def test_code_growing_past_its_room_lays_out_once_a_step() -> None:
+    """A line past the room grows the log by a step, and the growing block takes that step's rows at
+    once: the lines that fill them lay nothing out (it used to take them with a second layout)."""
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, EARLIER + "```\ncode line 0\n")
+        laid_out: list[bool] = []
+        for n in range(1, 4 * Room.step(log.scrollable_content_region.height)):
+            before = app.layouts
+            await shown(pilot, reply, f"code line {n}\n")
+            laid_out.append(app.layouts > before)
+        step = Room.step(log.scrollable_content_region.height)
+        assert 3 <= laid_out.count(True) <= -(-len(laid_out) // step) + 1, laid_out
+        assert not any(a and b for a, b in zip(laid_out, laid_out[1:])), laid_out
+        await reply.finish(ReplyStatus.COMPLETE)

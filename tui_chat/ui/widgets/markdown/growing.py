@@ -79,10 +79,12 @@ class GrowingBlock:
     extra: int = 0
     """How many blank rows below its text it holds (as of the last layout)."""
 
-    def show(self, widget: Static, content: Content, spare: int) -> None:
+    def show(self, widget: Static, content: Content, spare: int, step: int) -> None:
         """Show `content` in `widget` (a paragraph or the code of a fence, grown), taking the room's
         `spare` rows into it when it must grow past its height: no layout until they are filled.
 
+        Text that grows past the room's rows grows the room by whole `step`s (`Room.height`): the
+        widget takes those rows too, in the same layout, rather than in a second one for the line after.
         A widget as wide as its content (code, which scrolls sideways) also takes its container's
         width while it holds rows, so that a longer line of code does not resize it either.
         """
@@ -106,7 +108,9 @@ class GrowingBlock:
         if not held:
             self.release()
         shown = widget.visual.get_height(styles, width) if held else height
-        rows = max(needed, shown + spare)
+        rows = shown + spare
+        if needed > rows:
+            rows += -(-(needed - rows) // step) * step  # the steps the room grows by to hold it
         self.widget = widget
         self.extra = rows - needed
         styles.min_height = rows + styles.gutter.height  # a layout, once
