@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -266,5 +267,5 @@ async def test_code_growing_past_its_room_lays_out_once_a_step() -> None:
             laid_out.append(app.layouts > before)
         step = Room.step(log.scrollable_content_region.height)
         assert 3 <= laid_out.count(True) <= -(-len(laid_out) // step) + 1, laid_out
-        assert not any(a and b for a, b in zip(laid_out, laid_out[1:])), laid_out
+        assert not any(a and b for a, b in pairwise(laid_out)), laid_out
         await reply.finish(ReplyStatus.COMPLETE)

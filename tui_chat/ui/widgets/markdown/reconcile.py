@@ -1,10 +1,12 @@
 """Reconciling: the tail's blocks on screen made to match its tokens, touching as few widgets as it can.
 
 Blocks with the same first line and token signature are kept as they are; a grown paragraph,
-heading or code fence is updated in place, and so is a block in which only one paragraph or
-table cell grew (the last item of a list, a quote, a row filling in): only that paragraph's or
-cell's widget changes; from the first other change on, the old widgets are removed and new ones
-mounted at the end, in one screen update, opening new segments as they fill up.
+heading or code fence is updated in place, and so is a block in which only one paragraph grew
+(the last item of a list, a quote): only that paragraph's widget changes. A table keeps its
+widget while its cells fill in and rows are added (only the new rows' cells are mounted), and so
+does a list that gains items (only the items from the first that changed on are built: `splice`).
+From the first other change on, the old widgets are removed and new ones mounted at the end, in
+one screen update, opening new segments as they fill up.
 """
 
 from __future__ import annotations
