@@ -5,6 +5,10 @@ terminal; with an automatic width its columns take what their cells need, and a 
 the reply shrinks its columns to fit (Textual's grid wraps their text). Textual's table also gives
 each cell a tooltip parsed as markup, so a model's cell holding `[/]` crashed the app when
 hovered. Here the tooltips are `Content` of the cell's plain text.
+
+A streamed table keeps its widgets: a cell whose text grew is shown in its own widget, and a new
+row's cells are mounted after the others (`SafeTable.splice`), where building the table anew
+composed, styled and laid out every cell again for each row.
 """
 
 from __future__ import annotations
@@ -94,7 +98,10 @@ class SafeTable(MarkdownTable):
         The widgets of new rows, and of rows that go, are the returned splice's, to mount and remove
         with the rest of the flush's change; None if the table does not have the cells it was told.
         """
-        content = self.query_one(_SafeTableContent)
+        composed = list(self.query_children(_SafeTableContent))
+        if not composed:
+            return None  # not composed yet
+        [content] = composed
         cells = list(content.query_children(MarkdownTableCellContents))
         columns = len(content.headers)
         if not columns or len(cells) != columns * (len(content.rows) + 1) or max(changed, default=0) >= len(cells):
