@@ -58,13 +58,14 @@ def _widens(widget: Static, content: Content) -> bool:
     return False
 
 
-def _wider_than(widget: Static, content: Content, width: int) -> bool:
-    """Is `content` wider than `width`, the width of `widget` (whose width follows its content)?"""
+def _width_for(widget: Static, content: Content, width: int) -> int:
+    """The width `widget`, now `width` wide, takes to show `content`: wider, if its width follows its
+    content (code, which scrolls sideways rather than wrap a long line)."""
     styles = widget.styles
     parent = widget.parent
     if styles.width is not None and styles.width.is_auto and isinstance(parent, Widget):
-        return content.get_optimal_width(styles, inner_size(parent).width) > width
-    return False
+        return max(width, content.get_optimal_width(styles, inner_size(parent).width))
+    return width
 
 
 @dataclass(slots=True)
@@ -95,9 +96,10 @@ class GrowingBlock:
             return
         held = widget is self.widget
         styles = widget.styles
-        needed = content.get_height(styles, width)
+        wide = _width_for(widget, content, width)
+        needed = content.get_height(styles, wide)
         if held:
-            fits = needed <= height and not _wider_than(widget, content, width)
+            fits = needed <= height and wide == width
         else:
             fits = needed == height and not _widens(widget, content)
         if fits:
