@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 from tui_chat.ui.widgets.markdown.blocks import (
+    changed_cells,
     grown_inline,
+    kept_items,
     line_offsets,
     new_parser,
     settled_start,
@@ -92,3 +94,33 @@ def test_a_block_that_changed_otherwise_has_no_grown_inline_text() -> None:
     assert grown_inline(base, parser.parse("1. first\n2. second")) is None  # nothing changed
     table = parser.parse("| a | b |\n| - | - |\n| 1 | 2")
     assert grown_inline(table, parser.parse("| a | b |\n| - | - |\n| 1 | 2 |\n| 3")) is None  # a new row
+
+
+def test_a_list_that_gains_items_keeps_the_items_before_the_first_that_changed() -> None:
+    parser = new_parser()
+    base = parser.parse("1. first\n2. second\n3.")
+    assert kept_items(base, parser.parse("1. first\n2. second\n3. third")) == 2  # the empty item grew
+    assert kept_items(base, parser.parse("1. first\n2. second\n3. third\n4. four")) == 2
+    bullets = parser.parse("- a\n- b")
+    assert kept_items(bullets, parser.parse("- a\n- b\n  - nested")) == 1  # b gained a list
+    assert kept_items(bullets, parser.parse("- a\n- b\n- c")) == 2
+    assert kept_items(bullets, parser.parse("- a\n- b\n\n- c")) == 0  # loose now: every item changed
+    assert kept_items(bullets, parser.parse("* a\n* b\n* c")) is None  # another bullet: another list
+    assert kept_items(base, bullets) is None
+    nine = "".join(f"{n}. item\n" for n in range(1, 10))
+    assert kept_items(parser.parse(nine), parser.parse(nine + "10. item")) is None  # every number widens
+    assert kept_items(parser.parse("para"), parser.parse("para more")) is None  # not a list
+
+
+def test_a_table_that_gains_rows_tells_the_cells_that_changed_from_the_new_ones() -> None:
+    parser = new_parser()
+    base = parser.parse("| a | b |\n| - | - |\n| 1 | 2 |")
+    assert changed_cells(base, parser.parse("| a | b |\n| - | - |\n| 1 | 2 |\n| 3")) == ([], 4, 6)
+    assert changed_cells(base, parser.parse("| a | b |\n| - | - |\n| 1 | 2x |\n| 3 | 4")) == ([3], 4, 6)
+    header_only = parser.parse("| a | b |\n| - | - |")
+    assert changed_cells(header_only, base) == ([], 2, 4)
+    assert changed_cells(base, header_only) == ([], 4, 2)  # a row parsed away: its cells go
+    assert changed_cells(base, parser.parse("| a | c |\n| - | - |\n| 1 | 2 |")) == ([1], 4, 4)
+    assert changed_cells(base, parser.parse("| a | b | c |\n| - | - | - |\n| 1 | 2 |")) is None  # a column more
+    assert changed_cells(base, parser.parse("| a | b |\n| - | -: |\n| 1 | 2 |")) is None  # aligned otherwise
+    assert changed_cells(base, parser.parse("- a")) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tui_chat.ui.widgets.tool_item import ToolItem
 
 from .conftest import SIZE, make_app
 from .test_chat_screen import type_and_send, wait_for
-from .test_streaming_markdown import region_lines
+from .test_streaming_markdown import SideBySide, region_lines
 
 EARLIER = "".join(f"Paragraph {n} of what came before.\n\n" for n in range(12))
 """More than the log shows: the log is scrolled to its end when the code below streams."""
@@ -249,3 +250,31 @@ async def test_code_in_the_room_scrolls_no_wider_than_its_lines_once_the_termina
         assert "w = 4" in "\n".join(text_lines(app, log))
         assert fence.max_scroll_x == 0
         await reply.finish(ReplyStatus.COMPLETE)
+
+
+async def test_code_growing_past_its_room_lays_out_once_a_step() -> None:
+    """A line past the room grows the log by a step, and the growing block takes that step's rows at
+    once: the lines that fill them lay nothing out (it used to take them with a second layout)."""
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        reply = await log.add_reply()
+        await shown(pilot, reply, EARLIER + "```\ncode line 0\n")
+        laid_out: list[bool] = []
+        for n in range(1, 4 * Room.step(log.scrollable_content_region.height)):
+            before = app.layouts
+            await shown(pilot, reply, f"code line {n}\n")
+            laid_out.append(app.layouts > before)
+        step = Room.step(log.scrollable_content_region.height)
+        assert 3 <= laid_out.count(True) <= -(-len(laid_out) // step) + 1, laid_out
+        assert not any(a and b for a, b in pairwise(laid_out)), laid_out
+        await reply.finish(ReplyStatus.COMPLETE)
+
+
+async def test_a_line_of_code_wider_than_the_reply_takes_no_more_rows_than_it_shows() -> None:
+    """Code scrolls sideways: a line wider than the reply is one row of it, not the rows it would
+    wrap to (those were counted as text, and shown as blank rows of code above the room)."""
+    async with SideBySide((50, 30)) as both:
+        await both.grow("Some text.\n\n```python\nimport re\nfrom x import y\n\n")
+        await both.grow('LINE = re.compile(r"^(\\d{4}-\\d{2}-\\d{2}T\\d{2}):\\d{2}:\\d{2}')
+        await both.grow(" (\\w+) (.*)$\")\n\ndef errors_per_hour(path: Path) -> Counter[str]:\n")

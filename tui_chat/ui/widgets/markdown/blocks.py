@@ -9,6 +9,8 @@ to parse again and what it may leave alone, testable on their own.
 - `signature` is a digest of what a block renders from, to tell a changed block from the same one.
 - `grown_inline` finds the one run of inline text in which a block changed (the growing end of a
   list item, a quote), so that only the widget showing it is updated.
+- `kept_items` and `changed_cells` tell how a list or a table changed otherwise (a new item or
+  row, the last one changed): what stays, so that only the rest is built and mounted.
 - `line_offsets` maps line numbers to string offsets, to cut the text of final blocks off.
 - `new_block_parser` finds the blocks without parsing their inline text (about eight times faster):
   enough to cut text that nobody sees yet into final blocks.
@@ -28,8 +30,10 @@ from markdown_it.token import Token
 
 __all__ = [
     "Group",
+    "changed_cells",
     "estimate_height",
     "grown_inline",
+    "kept_items",
     "line_offsets",
     "link_references",
     "new_block_parser",
@@ -165,6 +169,86 @@ def grown_inline(old: list[Token], new: list[Token]) -> int | None:
                 return None
             changed = index
     return changed
+
+
+def _children(tokens: list[Token]) -> list[list[Token]]:
+    """The token groups directly inside the block that `tokens` opens and closes (its items, its rows)."""
+    children: list[list[Token]] = []
+    depth = start = 0
+    for index in range(1, len(tokens) - 1):
+        if not depth:
+            start = index
+        depth += tokens[index].nesting
+        if not depth:
+            children.append(tokens[start : index + 1])
+    return children
+
+
+def _signatures(tokens: list[Token]) -> list[tuple]:
+    return [_token_signature(token) for token in tokens]
+
+
+def _number_width(items: list[list[Token]]) -> int:
+    """How wide the last number of an ordered list of `items` is (Textual pads every number to it)."""
+    first = items[0][0].info if items else ""
+    start = int(first) if first.isdigit() else 1
+    return len(str(start + len(items) - 1))
+
+
+def kept_items(old: list[Token], new: list[Token]) -> int | None:
+    """How many items of a list stay as they were in a new parse of it: those before the first that
+    changed (a new item, the last one grown into more than its text, ...). None when the list
+    itself changed (another kind or bullet, every number wider) or the block is no list.
+
+    The items from there on are all that need building: the ones before are shown as they are.
+    """
+    if not old or not new or old[0].type not in ("bullet_list_open", "ordered_list_open"):
+        return None
+    if _shape(old[0]) != _shape(new[0]):
+        return None
+    old_items, new_items = _children(old), _children(new)
+    if old[0].type == "ordered_list_open" and _number_width(old_items) != _number_width(new_items):
+        return None
+    kept = 0
+    for before, after in zip(old_items, new_items):
+        if _signatures(before) != _signatures(after):
+            break
+        kept += 1
+    return kept
+
+
+def _table_rows(tokens: list[Token]) -> list[list[Token]] | None:
+    """The tokens of each row of a table, its header row first; None if `tokens` are no table."""
+    if not tokens or tokens[0].type != "table_open":
+        return None
+    parts = _children(tokens)
+    if not parts or parts[0][0].type != "thead_open":
+        return None
+    return [row for part in parts for row in _children(part)]
+
+
+def changed_cells(old: list[Token], new: list[Token]) -> tuple[list[int], int, int] | None:
+    """How a table changed in a new parse of it: the cells in both whose text changed, and how many
+    cells each parse has (the headers first, then each row's, in order).
+
+    Cells past the old count are new rows; cells past the new count are rows parsed away. None
+    when anything but the text of cells changed (the number of columns, an alignment) or no table.
+    """
+    before, after = _table_rows(old), _table_rows(new)
+    if not before or not after:
+        return None
+    columns = sum(1 for token in before[0] if token.type == "inline")
+    if any(sum(1 for token in row if token.type == "inline") != columns for row in before + after):
+        return None
+    changed: list[int] = []
+    for number, (old_row, new_row) in enumerate(zip(before, after)):
+        if len(old_row) != len(new_row) or any(_shape(a) != _shape(b) for a, b in zip(old_row, new_row)):
+            return None
+        cells = [(a, b) for a, b in zip(old_row, new_row) if a.type == "inline"]
+        changed += [
+            columns * number + cell for cell, (a, b) in enumerate(cells) if _token_signature(a) != _token_signature(b)
+        ]
+    return changed, columns * len(before), columns * len(after)
 
 
 def line_offsets(text: str, lines: list[int]) -> list[int]:

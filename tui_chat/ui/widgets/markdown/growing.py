@@ -58,13 +58,14 @@ def _widens(widget: Static, content: Content) -> bool:
     return False
 
 
-def _wider_than(widget: Static, content: Content, width: int) -> bool:
-    """Is `content` wider than `width`, the width of `widget` (whose width follows its content)?"""
+def _width_for(widget: Static, content: Content, width: int) -> int:
+    """The width `widget`, now `width` wide, takes to show `content`: wider, if its width follows its
+    content (code, which scrolls sideways rather than wrap a long line)."""
     styles = widget.styles
     parent = widget.parent
     if styles.width is not None and styles.width.is_auto and isinstance(parent, Widget):
-        return content.get_optimal_width(styles, inner_size(parent).width) > width
-    return False
+        return max(width, content.get_optimal_width(styles, inner_size(parent).width))
+    return width
 
 
 @dataclass(slots=True)
@@ -79,10 +80,12 @@ class GrowingBlock:
     extra: int = 0
     """How many blank rows below its text it holds (as of the last layout)."""
 
-    def show(self, widget: Static, content: Content, spare: int) -> None:
+    def show(self, widget: Static, content: Content, spare: int, step: int) -> None:
         """Show `content` in `widget` (a paragraph or the code of a fence, grown), taking the room's
         `spare` rows into it when it must grow past its height: no layout until they are filled.
 
+        Text that grows past the room's rows grows the room by whole `step`s (`Room.height`): the
+        widget takes those rows too, in the same layout, rather than in a second one for the line after.
         A widget as wide as its content (code, which scrolls sideways) also takes its container's
         width while it holds rows, so that a longer line of code does not resize it either.
         """
@@ -93,9 +96,10 @@ class GrowingBlock:
             return
         held = widget is self.widget
         styles = widget.styles
-        needed = content.get_height(styles, width)
+        wide = _width_for(widget, content, width)
+        needed = content.get_height(styles, wide)
         if held:
-            fits = needed <= height and not _wider_than(widget, content, width)
+            fits = needed <= height and wide == width
         else:
             fits = needed == height and not _widens(widget, content)
         if fits:
@@ -106,7 +110,9 @@ class GrowingBlock:
         if not held:
             self.release()
         shown = widget.visual.get_height(styles, width) if held else height
-        rows = max(needed, shown + spare)
+        rows = shown + spare
+        if needed > rows:
+            rows += -(-(needed - rows) // step) * step  # the steps the room grows by to hold it
         self.widget = widget
         self.extra = rows - needed
         styles.min_height = rows + styles.gutter.height  # a layout, once

@@ -1,10 +1,12 @@
 """Reconciling: the tail's blocks on screen made to match its tokens, touching as few widgets as it can.
 
 Blocks with the same first line and token signature are kept as they are; a grown paragraph,
-heading or code fence is updated in place, and so is a block in which only one paragraph or
-table cell grew (the last item of a list, a quote, a row filling in): only that paragraph's or
-cell's widget changes; from the first other change on, the old widgets are removed and new ones
-mounted at the end, in one screen update, opening new segments as they fill up.
+heading or code fence is updated in place, and so is a block in which only one paragraph grew
+(the last item of a list, a quote): only that paragraph's widget changes. A table keeps its
+widget while its cells fill in and rows are added (only the new rows' cells are mounted), and so
+does a list that gains items (only the items from the first that changed on are built: `splice`).
+From the first other change on, the old widgets are removed and new ones mounted at the end, in
+one screen update, opening new segments as they fill up.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from ..._textual_internals import (
     update_fence,
     update_paragraph,
 )
-from .blocks import Group, grown_inline, signature
+from .blocks import Group, changed_cells, grown_inline, kept_items, signature
 from .part import MarkdownPart
 from .safe_table import SafeTable
 from .segments import Segment
+from .splice import Splice
 
 __all__ = ["Reconciling", "Shown"]
 
@@ -84,13 +87,14 @@ class Reconciling(MarkdownPart):
             result[index].end = groups[index].end
 
         new_entries: list[Shown] = []
+        splices: list[Splice] = []
         replace_from: int | None = None
         for index in range(keep, len(groups)):
             group = groups[index]
             old = shown[index] if index < len(shown) else None
             block_tokens = tokens[group.first : group.stop]
             if replace_from is None and old is not None:
-                if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base):
+                if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base, splices):
                     result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment, block_tokens))
                     continue
             blocks = markdown_blocks(self, block_tokens)
@@ -110,21 +114,27 @@ class Reconciling(MarkdownPart):
         first_removed = len(groups) if replace_from is None else replace_from
         removed = [entry.widget for entry in shown[first_removed:] if entry.widget is not None]
         self._sync_time += time.perf_counter() - started
-        if removed or new_entries:
+        if removed or new_entries or splices:
             # One screen update for the whole change: nothing shows twice or goes missing, and
             # the new blocks' composition does not cost a layout per block.
             with self.app.batch_update():
                 self.release_growing()  # a block that grew before is done growing, or goes
+                for splice in splices:
+                    await splice.apply()
                 for widget in removed:
                     await widget.remove()
                 await self._mount_entries(new_entries)
         return result
 
-    def _update_in_place(self, old: Shown, tokens: list[Token], group: Group, line_base: int) -> bool:
+    def _update_in_place(
+        self, old: Shown, tokens: list[Token], group: Group, line_base: int, splices: list[Splice]
+    ) -> bool:
         """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
-        A grown paragraph, heading or code fence is updated; in any other block, a paragraph or
-        table cell whose text is all that changed. Does what building a new block would, without the new widgets.
+        A grown paragraph, heading or code fence is updated; in a table, the cells whose text
+        changed, and new rows are added to `splices`; in any other block, a paragraph whose text is
+        all that changed; in a list, the items from the first that changed on are built anew (in
+        `splices`). Does what building a new block would, without building what it keeps.
         """
         widget = old.widget
         assert widget is not None
@@ -141,14 +151,19 @@ class Reconciling(MarkdownPart):
             code = update_fence(widget, token, self.app)
             if code is not None:
                 self.show_grown(*code)
+        elif isinstance(widget, SafeTable):
+            splice = self._splice_table(widget, old.tokens, tokens)
+            if splice is None:
+                return False
+            if splice.removed or splice.added:
+                splices.append(splice)
         else:
             index = grown_inline(old.tokens, tokens)
             if index is None:
-                return False
-            if isinstance(widget, SafeTable):
-                cell = sum(1 for token in tokens[:index] if token.type == "inline")
-                if not widget.update_cell(cell, inline_content(widget, tokens[index])):
+                splice = self._splice_list(widget, old.tokens, tokens)
+                if splice is None:
                     return False
+                splices.append(splice)
             else:
                 shown = block_showing(widget, old.tokens[index])
                 if shown is None or type(shown) is not paragraph:
@@ -156,6 +171,31 @@ class Reconciling(MarkdownPart):
                 self.show_grown(shown, update_paragraph(shown, tokens[index - 1], tokens[index]))
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True
+
+    def _splice_table(self, widget: SafeTable, old: list[Token], new: list[Token]) -> Splice | None:
+        """A table whose header is as it was: its changed cells shown, new rows to mount (`Splice`)."""
+        change = changed_cells(old, new)
+        if change is None:
+            return None
+        changed, before, after = change
+        texts = [token for token in new if token.type == "inline"]
+        return widget.splice(
+            {index: inline_content(widget, texts[index]) for index in changed},
+            [inline_content(widget, token) for token in texts[before:after]],
+            after,
+        )
+
+    def _splice_list(self, widget: MarkdownBlock, old: list[Token], new: list[Token]) -> Splice | None:
+        """A list whose first items are as they were: the rest of its items built anew (`Splice`)."""
+        kept = kept_items(old, new)
+        if not kept or type(widget) is not self.get_block_class(new[0].type):
+            return None
+        items = list(widget.children)
+        if len(items) != sum(1 for token in old if token.type == "list_item_open" and token.level == old[0].level + 1):
+            return None  # its items are not all composed yet
+        [block] = markdown_blocks(self, new)
+        self.blocks_built += 1
+        return Splice(widget, items[kept:], list(block.compose())[kept:])
 
     async def _mount_entries(self, entries: list[Shown]) -> None:
         """Mount the widgets of new blocks at the end, opening new segments as they fill up."""

@@ -5,6 +5,10 @@ terminal; with an automatic width its columns take what their cells need, and a 
 the reply shrinks its columns to fit (Textual's grid wraps their text). Textual's table also gives
 each cell a tooltip parsed as markup, so a model's cell holding `[/]` crashed the app when
 hovered. Here the tooltips are `Content` of the cell's plain text.
+
+A streamed table keeps its widgets: a cell whose text grew is shown in its own widget, and a new
+row's cells are mounted after the others (`SafeTable.splice`), where building the table anew
+composed, styled and laid out every cell again for each row.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..._textual_internals import (
     table_headers_and_rows,
 )
 from .growing import show_grown
+from .splice import Splice
 
 __all__ = ["SafeTable"]
 
@@ -44,19 +49,24 @@ def tooltip(cell: Content) -> Content:
     return Content(cell.plain)
 
 
+def _cell(cell: Content, row: int, column: int) -> MarkdownTableCellContents:
+    """The widget of a cell, as Textual's table makes it (`row` 0: a header), with a plain-text tooltip."""
+    if not row:
+        return MarkdownTableCellContents(cell, classes="header").with_tooltip(tooltip(cell))
+    return MarkdownTableCellContents(cell, classes=f"row{row} cell", name=f"cell{row}.{column}").with_tooltip(
+        tooltip(cell)
+    )
+
+
 class _SafeTableContent(MarkdownTableContent):
     """Textual's table content, with plain-text tooltips (never parsed as markup)."""
 
     def compose(self) -> ComposeResult:
-        for header in self.headers:
-            yield MarkdownTableCellContents(header, classes="header").with_tooltip(tooltip(header))
+        for column, header in enumerate(self.headers, 1):
+            yield _cell(header, 0, column)
         for row_index, row in enumerate(self.rows, 1):
             for cell_index, cell in enumerate(row, 1):
-                yield MarkdownTableCellContents(
-                    cell,
-                    classes=f"row{row_index} cell",
-                    name=f"cell{row_index}.{cell_index}",
-                ).with_tooltip(tooltip(cell))
+                yield _cell(cell, row_index, cell_index)
             self.last_row = row_index
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
@@ -79,23 +89,41 @@ class SafeTable(MarkdownTable):
         headers, rows = table_headers_and_rows(self)
         yield _SafeTableContent(headers, rows)
 
-    def update_cell(self, index: int, cell: Content) -> bool:
-        """Show `cell` in cell `index` (the headers first, then each row's cells); False if it has no such cell.
+    def splice(self, changed: dict[int, Content], added: list[Content], count: int) -> Splice | None:
+        """Show a new parse of the table with the same header: the cells `changed` (by index: the
+        headers first, then each row's cells) with their new text, `added` (whole rows) after
+        the last, and only `count` cells in all (fewer: rows parsed away). What a table built anew
+        would show, without building it: a streamed table grows cell by cell and row by row.
 
-        What a table built anew would show, without building it: a streamed table grows cell
-        by cell, and each of its rows holds every column's cell from its first character on.
+        The widgets of new rows, and of rows that go, are the returned splice's, to mount and remove
+        with the rest of the flush's change; None if the table does not have the cells it was told.
         """
-        cells = list(self.query(MarkdownTableCellContents))
-        if index >= len(cells):
-            return False
-        widened = False
-        for content in self.query(_SafeTableContent):
-            before = natural_width([content.headers, *content.rows])
-            set_table_cell(self, content, index, cell)
-            widened = natural_width([content.headers, *content.rows]) != before
+        composed = list(self.query_children(_SafeTableContent))
+        if not composed:
+            return None  # not composed yet
+        [content] = composed
+        cells = list(content.query_children(MarkdownTableCellContents))
+        columns = len(content.headers)
+        if not columns or len(cells) != columns * (len(content.rows) + 1) or max(changed, default=0) >= len(cells):
+            return None
+        for index, cell in changed.items():
+            self._show_cell(content, cells[index], index, cell)
+        kept = min(count, len(cells))
+        del content.rows[kept // columns - 1 :]
+        splice = Splice(content, list(cells[kept:]))
+        for start in range(0, len(added), columns):
+            row = added[start : start + columns]
+            content.rows.append(row)
+            splice.added += [_cell(cell, len(content.rows), column) for column, cell in enumerate(row, 1)]
+        content.last_row = len(content.rows)
+        return splice
+
+    def _show_cell(self, content: _SafeTableContent, widget: MarkdownTableCellContents, index: int, cell: Content) -> None:
+        before = natural_width([content.headers, *content.rows])
+        set_table_cell(self, content, index, cell)
+        widened = natural_width([content.headers, *content.rows]) != before
         # Each column is as wide as its widest cell, so the table's size changes with its natural
         # width (one changed cell can only widen or narrow its own column); else only the cell's
         # own height can change.
-        show_grown(cells[index], cell, layout=widened)
-        cells[index].tooltip = tooltip(cell)
-        return True
+        show_grown(widget, cell, layout=widened)
+        widget.tooltip = tooltip(cell)

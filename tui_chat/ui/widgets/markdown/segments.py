@@ -22,7 +22,7 @@ from typing import Protocol, Self
 from textual import events
 from textual.box_model import BoxModel
 from textual.geometry import NULL_OFFSET, NULL_SPACING, Region, Size
-from textual.layout import WidgetPlacement
+from textual.layout import DockArrangeResult, WidgetPlacement
 from textual.layouts.vertical import VerticalLayout
 from textual.strip import Strip
 from textual.widget import Widget
@@ -96,6 +96,18 @@ class Segment(AlikeLines, Markdown):
         added at its end: the segment that holds the room ahead reaches the bottom of the screen.
         """
         return super().refresh(*regions, repaint=repaint and not layout, layout=layout, recompose=recompose)
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """As Textual's, but blocks that are all as tall as their content are arranged once per change.
+
+        Their places do not depend on the segment's height: the arrangement at no height, which
+        measured the segment (`measure`), also places them in whatever height the segment is given
+        (taller than its blocks while the reply keeps room ahead, see `SegmentLayout`). Textual's
+        cache is by size, so every layout arranged the blocks of a changed segment twice.
+        """
+        if size.height and not optimal and all(_content_tall(child) for child in self.displayed_children):
+            size = Size(size.width, 0)
+        return super().arrange(size, optimal)
 
     def insets(self) -> tuple[int, int]:
         """The top margin of its first block and the bottom margin of its last, which it holds."""
@@ -236,6 +248,16 @@ class Segment(AlikeLines, Markdown):
         with self.app.batch_update():
             await self.remove_children()
             await self.mount_all(blocks)
+
+
+def _content_tall(widget: Widget) -> bool:
+    """Is `widget` as tall as its content, whatever the height of its container?"""
+    styles = widget.styles
+    return (
+        styles.is_auto_height
+        and not styles.is_docked
+        and all(length is None or length.is_cells for length in (styles.min_height, styles.max_height))
+    )
 
 
 class SegmentLayout(VerticalLayout):
