@@ -1,10 +1,12 @@
-"""Only `tui_chat/ui/_textual_internals.py` may use Textual's private API; what it uses still exists."""
+"""Only `tui_chat/ui/_textual_internals.py` (and its `_textual_*` siblings) may use Textual's private
+API; what it uses still exists, and does what it says."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
 import inspect
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Markdown, Static
 
+from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui import _textual_internals as internals
 
 from .test_streaming_markdown import plain_lines, region_lines
@@ -26,6 +29,11 @@ from .test_streaming_markdown import plain_lines, region_lines
 PACKAGE = Path(internals.__file__).resolve().parent.parent
 """The tui_chat package directory."""
 INTERNALS = Path(internals.__file__).resolve()
+
+
+def _is_internals(path: Path) -> bool:
+    """Is `path` the internals module or one of its `ui/_textual_*.py` siblings?"""
+    return path.resolve().parent == INTERNALS.parent and path.name.startswith("_textual_")
 
 
 def _private_module(module: str) -> bool:
@@ -75,7 +83,7 @@ class P(XTermParser):
 def test_no_module_but_the_internals_one_uses_textual_private_api() -> None:
     uses: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.resolve() == INTERNALS:
+        if _is_internals(path):
             continue
         # Attributes are checked where Textual is used (the UI): elsewhere `_token` or `_headers`
         # are tui-chat's own.
@@ -83,7 +91,8 @@ def test_no_module_but_the_internals_one_uses_textual_private_api() -> None:
         found = private_uses(path.read_text(encoding="utf-8"), attributes=in_ui)
         if found:
             uses[str(path.relative_to(PACKAGE))] = found
-    assert uses == {}, "use Textual internals only through tui_chat/ui/_textual_internals.py"
+    assert uses == {}, "use Textual internals only through tui_chat/ui/_textual_internals.py (or a _textual_* sibling)"
+    assert _is_internals(Path(frames.__file__)) and not _is_internals(PACKAGE / "ui" / "app.py")
 
 
 def test_the_pinned_textual_is_the_checked_one() -> None:
@@ -440,7 +449,7 @@ class LogScreen(Screen[None]):
         yield Static("under the log", id="under")
 
 
-class CroppedLogScreen(internals.RedrawsOnlyChanges, LogScreen):
+class CroppedLogScreen(frames.RedrawsOnlyChanges, LogScreen):
     """The same screen, its partial updates rendered by `RedrawsOnlyChanges`."""
 
 
@@ -465,8 +474,8 @@ async def _frame_after(app: App[None], pilot, change) -> tuple[set[str], list[tu
 
 async def test_a_partial_update_renders_only_the_widgets_it_shows_and_draws_what_textual_draws() -> None:
     """Textual renders every widget in the log's view for a change to one of them; `RedrawsOnlyChanges`
-    the changed one and what shows around it (the log's scrollbar gutter), not the screen the log
-    hides, and the screen is the same."""
+    the changed one alone (not the log around it, nor the screen the log hides), and the screen is
+    the same."""
     seen = {}
     for screen in (LogScreen(), CroppedLogScreen()):
         app = ScreenApp(screen)
@@ -484,6 +493,74 @@ async def test_a_partial_update_renders_only_the_widgets_it_shows_and_draws_what
     textual, cropped = seen[LogScreen], seen[CroppedLogScreen]
     assert [lines for _, lines in cropped] == [lines for _, lines in textual]
     assert {"text5", "text6"} <= textual[0][0]  # the defect: the others in view rendered too
-    assert cropped[0][0] == {"text4", "VerticalScroll"}
-    assert cropped[1][0] == {"text3", "VerticalScroll"}
+    assert cropped[0][0] == {"text4"}
+    assert cropped[1][0] == {"text3"}
     assert cropped[2][0] == {"under"}
+
+
+class Terminal:
+    """A terminal rebuilt from the updates an app writes: each cell's character and style."""
+
+    def __init__(self, app: App[None]) -> None:
+        self.app = app
+        self.cells = self._rows(app.screen._compositor.render_strips())
+
+    @staticmethod
+    def _rows(strips: list[Strip]) -> list[list[tuple[str, str]]]:
+        return [[(char, str(segment.style)) for segment in strip for char in segment.text] for strip in strips]
+
+    def write(self, update: object) -> None:
+        """Apply an update (`ChopsUpdate`, `LayoutUpdate`) as a terminal would (text here is one cell a character)."""
+        from rich.segment import ControlType
+
+        console = self.app.console
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):  # type: ignore[attr-defined]
+            if segment.control:
+                for code in segment.control:
+                    if code[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = code[1], code[2]
+            elif segment.text != "\n":
+                for char in segment.text:
+                    self.cells[y][x] = (char, str(segment.style))
+                    x += 1
+
+    def matches_a_full_render(self) -> bool:
+        return self.cells == self._rows(self.app.screen._compositor.render_strips())
+
+
+async def test_one_frame_of_changes_far_apart_renders_only_them_and_the_terminal_shows_a_full_render() -> None:
+    """A text in the log and the line under it change in one frame: Textual renders every widget
+    between them (the box around both), `RedrawsOnlyChanges` the two alone; a terminal rebuilt from its updates shows what a full render does, each frame."""
+    seen = {}
+    for screen in (LogScreen(), CroppedLogScreen()):
+        app = ScreenApp(screen)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            terminal = Terminal(app)
+            display = app._display
+
+            def displayed(on: Screen[None], update, terminal=terminal, display=display) -> None:  # type: ignore[no-untyped-def]
+                display(on, update)
+                if update is not None:
+                    terminal.write(update)
+
+            app._display = displayed  # type: ignore[method-assign]
+            log = screen.query_one(VerticalScroll)
+            log.scroll_to(y=7, animate=False, immediate=True)
+            await screen.wait_for_refresh()
+            await pilot.pause()
+            assert terminal.matches_a_full_render()
+
+            def both(n: int, screen: Screen[None] = screen) -> None:
+                screen.query_one("#text4", Static).update(f"text 4, changed {n}\nits second line", layout=False)
+                screen.query_one("#under", Static).update(f"under the log, changed {n}", layout=False)
+
+            seen[type(screen)] = []
+            for n in range(2):
+                seen[type(screen)].append(await _frame_after(app, pilot, partial(both, n)))
+                assert terminal.matches_a_full_render()
+    textual, cropped = seen[LogScreen], seen[CroppedLogScreen]
+    assert [lines for _, lines in cropped] == [lines for _, lines in textual]
+    assert {"text5", "text6", "LogScreen"} <= textual[0][0]  # the defect: all between them rendered too
+    assert [rendered for rendered, _ in cropped] == [{"text4", "under"}] * 2
