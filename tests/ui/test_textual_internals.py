@@ -564,3 +564,75 @@ async def test_one_frame_of_changes_far_apart_renders_only_them_and_the_terminal
     assert [lines for _, lines in cropped] == [lines for _, lines in textual]
     assert {"text5", "text6", "LogScreen"} <= textual[0][0]  # the defect: all between them rendered too
     assert [rendered for rendered, _ in cropped] == [{"text4", "under"}] * 2
+
+
+class Clock(Static):
+    """A line showing a value that changes without asking for a repaint (as a clock's time does)."""
+
+    value = 0
+
+    def render(self) -> str:
+        return f"clock {self.value}"
+
+
+class ClockScreen(frames.RepaintsWithFrames, Screen[None]):
+    """A clock and a text, on a screen that lets the clock's repaints ride on its frames."""
+
+    def compose(self) -> ComposeResult:
+        yield Clock(id="clock")
+        yield Static("text 0", id="text")
+
+
+async def _watch_frames(app: App[None], screen: Screen[None]) -> list[list[str]]:
+    """Each frame displayed from now on, as the screen's plain lines (filled in as they come)."""
+    shown: list[list[str]] = []
+    display = app._display
+
+    def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+        display(on, update)
+        if update is not None:
+            shown.append([line.rstrip() for line in plain_lines(app, screen)])
+
+    app._display = displayed  # type: ignore[method-assign]
+    return shown
+
+
+async def test_a_repaint_with_the_next_frame_makes_no_frame_of_its_own_and_rides_on_the_next() -> None:
+    screen = ClockScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 4)) as pilot:
+        await pilot.pause()
+        shown = await _watch_frames(app, screen)
+        clock = screen.query_one(Clock)
+        clock.value = 1
+        screen.repaint_with_next_frame(clock, within=3600)  # no frame of its own for an hour
+        for _ in range(3):
+            await pilot.pause()
+        assert shown == []
+        screen.query_one("#text", Static).update("text 1", layout=False)
+        await wait_until(pilot, lambda: bool(shown))
+        for _ in range(3):
+            await pilot.pause()
+        assert shown == [["clock 1", "text 1", "", ""]]  # one frame, showing both
+        assert screen._with_next_frame == {}  # its timer was stopped with it
+
+
+async def test_a_repaint_with_the_next_frame_is_made_on_its_own_when_none_comes_in_time() -> None:
+    screen = ClockScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 4)) as pilot:
+        await pilot.pause()
+        shown = await _watch_frames(app, screen)
+        clock = screen.query_one(Clock)
+        clock.value = 1
+        frames.repaint_with_next_frame(clock, within=0.01)
+        clock.value = 2
+        frames.repaint_with_next_frame(clock, within=3600)  # an earlier request's time stands
+        await wait_until(pilot, lambda: bool(shown))
+        assert shown[0][0] == "clock 2"
+
+
+async def wait_until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition()` holds (the test's own timeout bounds it)."""
+    while not condition():
+        await pilot.pause()
