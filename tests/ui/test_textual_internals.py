@@ -19,6 +19,7 @@ from textual.driver import Driver
 from textual.strip import Strip
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.content import Content
 from textual.widgets import Footer, Input, Markdown, Static
 
 from tui_chat.ui import _textual_frames as frames
@@ -120,6 +121,10 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_on_idle": Screen,
         "_compositor_refresh": Screen,
         "_get_renders": Compositor,
+        "_render_content": Widget,
+        "_get_style": Widget,
+        "_wrap_and_format": Content,
+        "_apply_link_style": Strip,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
@@ -130,6 +135,11 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert {"_compositor", "_dirty_widgets", "_layout_widgets", "_repaint_required"} <= set(vars(Screen()))
     assert "_batch_count" in vars(app)
     assert {"_full_map", "_dirty_regions"} <= set(vars(Compositor()))
+    assert {"_render_cache", "_dirty_regions"} <= set(vars(Static()))
+    assert hasattr(Screen, "_selecting")  # a reactive: the screen is making a selection
+    from textual.widget import _RenderCache
+
+    assert _RenderCache._fields == ("size", "lines")
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
@@ -137,7 +147,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
-    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions"}
+    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions", "_render_cache", "_selecting"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
@@ -636,3 +646,47 @@ async def wait_until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
     """Let the app run until `condition()` holds (the test's own timeout bounds it)."""
     while not condition():
         await pilot.pause()
+
+
+class ChangedLinesText(frames.RendersChangedLines, Static):
+    """A text rendering only its lines that changed."""
+
+
+class TwoTexts(App[None]):
+    """The same text twice, one above the other: drawn by Textual, and by `RendersChangedLines`."""
+
+    CSS = "Static { width: 30; height: auto; margin-bottom: 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="textual")
+        yield ChangedLinesText(id="changed")
+
+
+def _text(words: int) -> Content:
+    """A paragraph of `words` words, some bold, some code, one a link (styles spanning lines)."""
+    plain = " ".join(f"word{n}" for n in range(words))
+    content = Content(plain).stylize("bold", 3, min(40, len(plain))).stylize("italic reverse", 50, 70)
+    return content.stylize("link https://example.com", 20, 33)
+
+
+async def test_a_text_rendering_changed_lines_draws_what_textual_draws_and_renders_only_the_new_lines() -> None:
+    app = TwoTexts()
+    async with app.run_test(size=(40, 30)) as pilot:
+        textual, changed = app.query_one("#textual", Static), app.query_one("#changed", ChangedLinesText)
+        before: list[Strip] = []
+        for words in range(1, 40, 3):
+            for widget in (textual, changed):
+                widget.update(_text(words))
+            await pilot.pause()
+            assert region_lines(app, changed) == region_lines(app, textual), words
+            after = list(changed._render_cache.lines)
+            kept = sum(old is new for old, new in zip(before, after))
+            assert kept >= len(before) - 2, (words, kept, len(before))  # only the last line or two again
+            before = after
+        assert len(before) >= 8
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"  # a new style: all again
+        await pilot.pause()
+        assert region_lines(app, changed) == region_lines(app, textual)
+        textual.styles.width = changed.styles.width = 25  # a new width: wrapped again
+        await pilot.pause()
+        assert region_lines(app, changed) == region_lines(app, textual)

@@ -5,6 +5,7 @@
 - `RepaintsWithFrames` and `repaint_with_next_frame`: a widget whose repaint need not be at once (a
   clock, a counter) rides on the next frame the screen makes anyway, or gets its own frame when
   none comes within a given time.
+- `RendersChangedLines`: a text widget whose content grew renders again only its lines that changed.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual._compositor import ChopsUpdate, Compositor
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.timer import Timer
-from textual.widget import Widget
+from textual.widget import Widget, _RenderCache
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
     _ScreenMixin = Screen[Any]
+    _StaticMixin = Static
 else:
-    _ScreenMixin = object
+    _ScreenMixin = _StaticMixin = object
 
-__all__ = ["RedrawsOnlyChanges", "RepaintsWithFrames", "repaint_with_next_frame"]
+__all__ = ["RedrawsOnlyChanges", "RendersChangedLines", "RepaintsWithFrames", "repaint_with_next_frame"]
 
 MAX_REGIONS = 32
 """A partial update of more regions than this is rendered over the box around them all (a layout
@@ -196,3 +200,70 @@ def repaint_with_next_frame(widget: Widget, within: float) -> None:
         screen.repaint_with_next_frame(widget, within)
     else:
         widget.refresh()
+
+
+class RendersChangedLines(_StaticMixin):
+    """A text widget that renders again only the lines of its content that changed.
+
+    Textual renders a widget's whole content again whenever it changes: each of its lines made into
+    a strip of styled segments (most of the cost of a frame that shows a streamed paragraph grow by
+    a word, for a paragraph of a dozen lines). Here the content is wrapped as Textual wraps it, and
+    each wrapped line that is the same as one rendered last time, at the same place, keeps that
+    line's strip: a paragraph growing at its end renders its last line or two. What this does not
+    cover (a content that is not `Content`, a selection, content aligned other than to the top
+    left) is left to Textual.
+
+    A mixin, put before the widget class.
+    """
+
+    _line_strips: dict[tuple[object, ...], Strip] | None = None
+    """Each line rendered last time (its text, styles and place) -> its strip."""
+    _line_strips_for: tuple[object, ...] | None = None
+    """What every strip in `_line_strips` was rendered with (width, style, link style)."""
+
+    def _render_content(self) -> None:
+        visual = self._render()
+        styles = self.styles
+        if (
+            not isinstance(visual, Content)
+            or self.text_selection is not None
+            or self.screen._selecting
+            or styles.content_align != ("left", "top")
+        ):
+            self._line_strips = None
+            super()._render_content()
+            return
+        width, height = self.size
+        style = self.visual_style
+        link_style = self.link_style if self.auto_links and not self.is_container else None
+        settings = (width, style, link_style)
+        previous = self._line_strips if self._line_strips_for == settings else None
+        get_rule = styles.get_rule
+        lines = (
+            visual._wrap_and_format(
+                width,
+                align=get_rule("text_align", "left"),
+                overflow=get_rule("text_overflow", "fold"),
+                no_wrap=get_rule("text_wrap", "wrap") == "nowrap",
+                line_pad=get_rule("line_pad", 0),
+                tab_size=8,
+                get_style=self._get_style,
+            )[:height]
+            if width
+            else []
+        )
+        rendered: dict[tuple[object, ...], Strip] = {}
+        strips: list[Strip] = []
+        for line in lines:
+            content = line.content
+            key = (content.plain, tuple(content.spans), line.x, line.y, line.align, line.line_end)
+            strip = rendered.get(key) or (previous.get(key) if previous else None)
+            if strip is None:
+                strip = Strip(*line.to_strip(style))
+                if link_style is not None:
+                    strip = strip._apply_link_style(link_style)
+            rendered[key] = strip
+            strips.append(strip)
+        self._line_strips, self._line_strips_for = rendered, settings
+        self._render_cache = _RenderCache(self.size, strips)
+        self._dirty_regions.clear()

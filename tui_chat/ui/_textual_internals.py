@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from textual.widgets._markdown import (
         MarkdownBlock,
         MarkdownFence,
+        MarkdownParagraph,
         MarkdownTable,
         MarkdownTableCellContents,
         MarkdownTableContent,
@@ -70,6 +71,7 @@ __all__ = [
     "PaintBeforeLayout",
     "MarkdownBlock",
     "MarkdownFence",
+    "MarkdownParagraph",
     "MarkdownTable",
     "MarkdownTableCellContents",
     "MarkdownTableContent",
@@ -100,6 +102,7 @@ __all__ = [
 _MARKDOWN_BLOCKS: Final = (
     "MarkdownBlock",
     "MarkdownFence",
+    "MarkdownParagraph",
     "MarkdownTable",
     "MarkdownTableCellContents",
     "MarkdownTableContent",
@@ -120,6 +123,7 @@ TEXTUAL_CHECKED: Final = "8.2.8"
 PRIVATE_ATTRIBUTES: Final = frozenset(
     {
         "_app",
+        "_apply_link_style",
         "_bindings_ready",
         "_batch_count",
         "_clear_arrangement_cache",
@@ -133,6 +137,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_full_map",
         "_get_headers_and_rows",
         "_get_renders",
+        "_get_style",
         "_headers",
         "_highlighted_code",
         "_inline_token",
@@ -146,12 +151,16 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_on_timer_update",
         "_parse_markdown",
         "_refresh_layout",
+        "_render_cache",
+        "_render_content",
         "_repaint_required",
         "_rows",
+        "_selecting",
         "_sequence_to_key_events",
         "_table_of_contents",
         "_token",
         "_token_to_content",
+        "_wrap_and_format",
         "_writer_thread",
     }
 )
