@@ -140,6 +140,10 @@ def test_the_private_names_relied_on_still_exist() -> None:
     from textual.widget import _RenderCache
 
     assert _RenderCache._fields == ("size", "lines")
+    # `_textual_blocks.StreamedFence` composes its code label as Textual's fence does.
+    assert 'yield Label(self._highlighted_code, id="code-content", expand=True)' in inspect.getsource(
+        internals.MarkdownFence.compose
+    )
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from textual.widgets._markdown import (
         MarkdownBlock,
         MarkdownFence,
-        MarkdownParagraph,
         MarkdownTable,
         MarkdownTableCellContents,
         MarkdownTableContent,
@@ -71,7 +70,6 @@ __all__ = [
     "PaintBeforeLayout",
     "MarkdownBlock",
     "MarkdownFence",
-    "MarkdownParagraph",
     "MarkdownTable",
     "MarkdownTableCellContents",
     "MarkdownTableContent",
@@ -102,7 +100,6 @@ __all__ = [
 _MARKDOWN_BLOCKS: Final = (
     "MarkdownBlock",
     "MarkdownFence",
-    "MarkdownParagraph",
     "MarkdownTable",
     "MarkdownTableCellContents",
     "MarkdownTableContent",

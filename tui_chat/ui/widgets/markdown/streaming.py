@@ -65,11 +65,10 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from ....safe_text import clean
-from ..._textual_frames import RendersChangedLines
+from ..._textual_blocks import StreamedFence, StreamedParagraph
 from ..._textual_internals import (
     AlikeLines,
     MarkdownBlock,
-    MarkdownParagraph,
     current_message_pump,
     markdown_blocks,
     show_at_once,
@@ -97,10 +96,6 @@ FlushMode = Literal["refresh", "timer"]
 
 
 # -- the widget -----------------------------------------------------------------------------
-
-
-class StreamedParagraph(RendersChangedLines, MarkdownParagraph):
-    """A paragraph that, as it grows, renders again only its lines that changed."""
 
 
 class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
@@ -145,7 +140,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     after a resize). A longer one keeps estimates where nobody has looked, so that its cost stays
     bounded by what is on screen (the scrollbar is then approximate)."""
 
-    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable, "paragraph_open": StreamedParagraph}
+    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable, "paragraph_open": StreamedParagraph, "fence": StreamedFence}
 
     def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(None, id=id, classes=classes, open_links=False)
