@@ -3,8 +3,12 @@ when none come (the spinner before the first token)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -46,19 +50,24 @@ class StatusApp(App[None]):
         self.push_screen(self.status_screen)
 
 
+@asynccontextmanager
+async def _status_running() -> AsyncIterator[tuple[StatusScreen, Pilot[None], FakeClock, StatusBar]]:
+    """A `StatusScreen` running: the screen, its pilot, its clock, its status bar."""
+    clock = FakeClock()
+    screen = StatusScreen(clock)
+    async with StatusApp(screen).run_test(size=(60, 2)) as pilot:
+        await pilot.pause()
+        yield screen, pilot, clock, screen.query_one(StatusBar)
+
+
 async def test_while_text_streams_the_clock_makes_no_frame_of_its_own_and_shows_with_the_replys(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(status_bar, "TICK", 3600.0)  # a tick's own frame would come an hour later
-    clock = FakeClock()
-    screen = StatusScreen(clock)
-    app = StatusApp(screen)
-    async with app.run_test(size=(60, 2)) as pilot:
-        await pilot.pause()
-        status = screen.query_one(StatusBar)
+    async with _status_running() as (screen, pilot, clock, status):
         status.begin()
         await pilot.pause()
-        shown = await _watch_frames(app, screen)
+        shown = await _watch_frames(screen.app, screen)
         status.text_received("hello")
         clock.now += 1.5
         status._tick()
@@ -74,14 +83,9 @@ async def test_while_text_streams_the_clock_makes_no_frame_of_its_own_and_shows_
 
 
 async def test_while_the_first_token_is_awaited_the_spinner_moves_on_its_own() -> None:
-    clock = FakeClock()
-    screen = StatusScreen(clock)
-    app = StatusApp(screen)
-    async with app.run_test(size=(60, 2)) as pilot:
-        await pilot.pause()
-        status = screen.query_one(StatusBar)
+    async with _status_running() as (screen, pilot, clock, status):
         status.begin()
-        shown = await _watch_frames(app, screen)
+        shown = await _watch_frames(screen.app, screen)
         clock.now += 0.35
         await wait_until(pilot, lambda: any(f"{SPINNER[3]} waiting" in line for _, line in shown))
         assert any("0.3 s" in line for _, line in shown)  # the elapsed time with it (0.35 shown as 0.3)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.styles import Styles
 from textual.driver import Driver
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.screen import Screen
 from textual.widget import Widget
@@ -611,13 +614,18 @@ async def _watch_frames(app: App[None], screen: Screen[None]) -> list[list[str]]
     return shown
 
 
-async def test_a_repaint_with_the_next_frame_makes_no_frame_of_its_own_and_rides_on_the_next() -> None:
+@asynccontextmanager
+async def _clock_running() -> AsyncIterator[tuple[ClockScreen, Pilot[None], list[list[str]], Clock]]:
+    """A `ClockScreen` running: the screen, its pilot, the frames displayed from now on, the clock."""
     screen = ClockScreen()
     app = ScreenApp(screen)
     async with app.run_test(size=(30, 4)) as pilot:
         await pilot.pause()
-        shown = await _watch_frames(app, screen)
-        clock = screen.query_one(Clock)
+        yield screen, pilot, await _watch_frames(app, screen), screen.query_one(Clock)
+
+
+async def test_a_repaint_with_the_next_frame_makes_no_frame_of_its_own_and_rides_on_the_next() -> None:
+    async with _clock_running() as (screen, pilot, shown, clock):
         clock.value = 1
         screen.repaint_with_next_frame(clock, within=3600)  # no frame of its own for an hour
         for _ in range(3):
@@ -632,12 +640,7 @@ async def test_a_repaint_with_the_next_frame_makes_no_frame_of_its_own_and_rides
 
 
 async def test_a_repaint_with_the_next_frame_is_made_on_its_own_when_none_comes_in_time() -> None:
-    screen = ClockScreen()
-    app = ScreenApp(screen)
-    async with app.run_test(size=(30, 4)) as pilot:
-        await pilot.pause()
-        shown = await _watch_frames(app, screen)
-        clock = screen.query_one(Clock)
+    async with _clock_running() as (screen, pilot, shown, clock):
         clock.value = 1
         frames.repaint_with_next_frame(clock, within=0.01)
         clock.value = 2
