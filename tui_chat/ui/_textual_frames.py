@@ -32,7 +32,7 @@ else:
 
 __all__ = ["RedrawsOnlyChanges", "RendersChangedLines", "RepaintsWithFrames", "repaint_with_next_frame"]
 
-MAX_REGIONS = 32
+MAX_REGIONS = 8
 """A partial update of more regions than this is rendered over the box around them all (a layout
 that moved much): matching each widget against each region would cost more than it saves."""
 
