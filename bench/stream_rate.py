@@ -1,7 +1,7 @@
 """Streaming at real model speeds: CPU, frames and latency of a reply arriving at fixed chunk rates.
 
 Run:  python bench/stream_rate.py [--rates 25,50,200] [--seconds 6] [--repeat 1] [--size 120x40]
-                                 [--apps ours,static,mdstream] [--profile ours:50] [--fixed 2]
+                                 [--apps ours,static,mdstream] [--profile ours:50] [--fixed 2] [--latency 0.03]
 
 `bench/stream_render.py` measures how fast a backlog is drained (zero delay). Models stream far
 slower than that, and there the cost that matters is CPU: this script sends the same realistic
@@ -43,6 +43,9 @@ load. (Under a paced schedule a cheaper frame buys more frames, and a starved pr
 per chunk then follows the frame rate.) Prints the app's CPU ms in all and per frame, the layouts
 (full reflows) and frames, the CPU of those two parts, and the screen rows the frames drew again
 (a frame of the whole screen counts all its rows); with --repeat, each run's figures.
+
+--latency S sets ours's frame budget (`StreamingMarkdown.LATENCY`, how long a chunk may wait for the
+flush that shows it) for every run, to compare pacings: frames and CPU against paint p90.
 """
 
 from __future__ import annotations
@@ -383,6 +386,8 @@ def fixed(args: argparse.Namespace, rate: float, size: tuple[int, int]) -> int:
 def run_in_child(name: str, rate: float, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--run", name, "--rates", str(rate), "--seconds", str(args.seconds)]
     command += ["--size", args.size]
+    if args.latency is not None:
+        command += ["--latency", str(args.latency)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{name} at {rate}/s failed:\n{done.stderr[-4000:]}")
@@ -434,8 +439,13 @@ def main() -> int:
     parser.add_argument("--apps", default="ours,static,mdstream", help="comma-separated: ours, static, mdstream")
     parser.add_argument("--profile", metavar="APP:RATE", help="profile one run (cProfile) instead")
     parser.add_argument("--fixed", type=int, metavar="N", help="ours doing fixed work, N chunks per frame (see above)")
+    parser.add_argument(
+        "--latency", type=float, metavar="S", help="ours's frame budget in seconds (StreamingMarkdown.LATENCY), to compare pacings"
+    )
     parser.add_argument("--run", choices=tuple(TARGETS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.latency is not None:
+        StreamingMarkdown.LATENCY = args.latency
     rates = [float(part) for part in args.rates.split(",") if part.strip()]
     width, height = (int(part) for part in args.size.lower().split("x"))
     size = (width, height)

@@ -1,10 +1,14 @@
-"""Only `tui_chat/ui/_textual_internals.py` may use Textual's private API; what it uses still exists."""
+"""Only `tui_chat/ui/_textual_internals.py` (and its `_textual_*` siblings) may use Textual's private
+API; what it uses still exists, and does what it says."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
 import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,11 +18,14 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.styles import Styles
 from textual.driver import Driver
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.content import Content
 from textual.widgets import Footer, Input, Markdown, Static
 
+from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui import _textual_internals as internals
 
 from .test_streaming_markdown import plain_lines, region_lines
@@ -26,6 +33,11 @@ from .test_streaming_markdown import plain_lines, region_lines
 PACKAGE = Path(internals.__file__).resolve().parent.parent
 """The tui_chat package directory."""
 INTERNALS = Path(internals.__file__).resolve()
+
+
+def _is_internals(path: Path) -> bool:
+    """Is `path` the internals module or one of its `ui/_textual_*.py` siblings?"""
+    return path.resolve().parent == INTERNALS.parent and path.name.startswith("_textual_")
 
 
 def _private_module(module: str) -> bool:
@@ -75,7 +87,7 @@ class P(XTermParser):
 def test_no_module_but_the_internals_one_uses_textual_private_api() -> None:
     uses: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.resolve() == INTERNALS:
+        if _is_internals(path):
             continue
         # Attributes are checked where Textual is used (the UI): elsewhere `_token` or `_headers`
         # are tui-chat's own.
@@ -83,7 +95,8 @@ def test_no_module_but_the_internals_one_uses_textual_private_api() -> None:
         found = private_uses(path.read_text(encoding="utf-8"), attributes=in_ui)
         if found:
             uses[str(path.relative_to(PACKAGE))] = found
-    assert uses == {}, "use Textual internals only through tui_chat/ui/_textual_internals.py"
+    assert uses == {}, "use Textual internals only through tui_chat/ui/_textual_internals.py (or a _textual_* sibling)"
+    assert _is_internals(Path(frames.__file__)) and not _is_internals(PACKAGE / "ui" / "app.py")
 
 
 def test_the_pinned_textual_is_the_checked_one() -> None:
@@ -111,6 +124,10 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_on_idle": Screen,
         "_compositor_refresh": Screen,
         "_get_renders": Compositor,
+        "_render_content": Widget,
+        "_get_style": Widget,
+        "_wrap_and_format": Content,
+        "_apply_link_style": Strip,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
@@ -121,6 +138,15 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert {"_compositor", "_dirty_widgets", "_layout_widgets", "_repaint_required"} <= set(vars(Screen()))
     assert "_batch_count" in vars(app)
     assert {"_full_map", "_dirty_regions"} <= set(vars(Compositor()))
+    assert {"_render_cache", "_dirty_regions"} <= set(vars(Static()))
+    assert hasattr(Screen, "_selecting")  # a reactive: the screen is making a selection
+    from textual.widget import _RenderCache
+
+    assert _RenderCache._fields == ("size", "lines")
+    # `_textual_blocks.StreamedFence` composes its code label as Textual's fence does.
+    assert 'yield Label(self._highlighted_code, id="code-content", expand=True)' in inspect.getsource(
+        internals.MarkdownFence.compose
+    )
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
@@ -128,7 +154,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
-    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions"}
+    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions", "_render_cache", "_selecting"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
@@ -440,7 +466,7 @@ class LogScreen(Screen[None]):
         yield Static("under the log", id="under")
 
 
-class CroppedLogScreen(internals.RedrawsOnlyChanges, LogScreen):
+class CroppedLogScreen(frames.RedrawsOnlyChanges, LogScreen):
     """The same screen, its partial updates rendered by `RedrawsOnlyChanges`."""
 
 
@@ -465,8 +491,8 @@ async def _frame_after(app: App[None], pilot, change) -> tuple[set[str], list[tu
 
 async def test_a_partial_update_renders_only_the_widgets_it_shows_and_draws_what_textual_draws() -> None:
     """Textual renders every widget in the log's view for a change to one of them; `RedrawsOnlyChanges`
-    the changed one and what shows around it (the log's scrollbar gutter), not the screen the log
-    hides, and the screen is the same."""
+    the changed one alone (not the log around it, nor the screen the log hides), and the screen is
+    the same."""
     seen = {}
     for screen in (LogScreen(), CroppedLogScreen()):
         app = ScreenApp(screen)
@@ -484,6 +510,190 @@ async def test_a_partial_update_renders_only_the_widgets_it_shows_and_draws_what
     textual, cropped = seen[LogScreen], seen[CroppedLogScreen]
     assert [lines for _, lines in cropped] == [lines for _, lines in textual]
     assert {"text5", "text6"} <= textual[0][0]  # the defect: the others in view rendered too
-    assert cropped[0][0] == {"text4", "VerticalScroll"}
-    assert cropped[1][0] == {"text3", "VerticalScroll"}
+    assert cropped[0][0] == {"text4"}
+    assert cropped[1][0] == {"text3"}
     assert cropped[2][0] == {"under"}
+
+
+class Terminal:
+    """A terminal rebuilt from the updates an app writes: each cell's character and style."""
+
+    def __init__(self, app: App[None]) -> None:
+        self.app = app
+        self.cells = self._rows(app.screen._compositor.render_strips())
+
+    @staticmethod
+    def _rows(strips: list[Strip]) -> list[list[tuple[str, str]]]:
+        return [[(char, str(segment.style)) for segment in strip for char in segment.text] for strip in strips]
+
+    def write(self, update: object) -> None:
+        """Apply an update (`ChopsUpdate`, `LayoutUpdate`) as a terminal would (text here is one cell a character)."""
+        from rich.segment import ControlType
+
+        console = self.app.console
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):  # type: ignore[attr-defined]
+            if segment.control:
+                for code in segment.control:
+                    if code[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = code[1], code[2]
+            elif segment.text != "\n":
+                for char in segment.text:
+                    self.cells[y][x] = (char, str(segment.style))
+                    x += 1
+
+    def matches_a_full_render(self) -> bool:
+        return self.cells == self._rows(self.app.screen._compositor.render_strips())
+
+
+async def test_one_frame_of_changes_far_apart_renders_only_them_and_the_terminal_shows_a_full_render() -> None:
+    """A text in the log and the line under it change in one frame: Textual renders every widget
+    between them (the box around both), `RedrawsOnlyChanges` the two alone; a terminal rebuilt from its updates shows what a full render does, each frame."""
+    seen = {}
+    for screen in (LogScreen(), CroppedLogScreen()):
+        app = ScreenApp(screen)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            terminal = Terminal(app)
+            display = app._display
+
+            def displayed(on: Screen[None], update, terminal=terminal, display=display) -> None:  # type: ignore[no-untyped-def]
+                display(on, update)
+                if update is not None:
+                    terminal.write(update)
+
+            app._display = displayed  # type: ignore[method-assign]
+            log = screen.query_one(VerticalScroll)
+            log.scroll_to(y=7, animate=False, immediate=True)
+            await screen.wait_for_refresh()
+            await pilot.pause()
+            assert terminal.matches_a_full_render()
+
+            def both(n: int, screen: Screen[None] = screen) -> None:
+                screen.query_one("#text4", Static).update(f"text 4, changed {n}\nits second line", layout=False)
+                screen.query_one("#under", Static).update(f"under the log, changed {n}", layout=False)
+
+            seen[type(screen)] = []
+            for n in range(2):
+                seen[type(screen)].append(await _frame_after(app, pilot, partial(both, n)))
+                assert terminal.matches_a_full_render()
+    textual, cropped = seen[LogScreen], seen[CroppedLogScreen]
+    assert [lines for _, lines in cropped] == [lines for _, lines in textual]
+    assert {"text5", "text6", "LogScreen"} <= textual[0][0]  # the defect: all between them rendered too
+    assert [rendered for rendered, _ in cropped] == [{"text4", "under"}] * 2
+
+
+class Clock(Static):
+    """A line showing a value that changes without asking for a repaint (as a clock's time does)."""
+
+    value = 0
+
+    def render(self) -> str:
+        return f"clock {self.value}"
+
+
+class ClockScreen(frames.RepaintsWithFrames, Screen[None]):
+    """A clock and a text, on a screen that lets the clock's repaints ride on its frames."""
+
+    def compose(self) -> ComposeResult:
+        yield Clock(id="clock")
+        yield Static("text 0", id="text")
+
+
+async def _watch_frames(app: App[None], screen: Screen[None]) -> list[list[str]]:
+    """Each frame displayed from now on, as the screen's plain lines (filled in as they come)."""
+    shown: list[list[str]] = []
+    display = app._display
+
+    def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+        display(on, update)
+        if update is not None:
+            shown.append([line.rstrip() for line in plain_lines(app, screen)])
+
+    app._display = displayed  # type: ignore[method-assign]
+    return shown
+
+
+@asynccontextmanager
+async def _clock_running() -> AsyncIterator[tuple[ClockScreen, Pilot[None], list[list[str]], Clock]]:
+    """A `ClockScreen` running: the screen, its pilot, the frames displayed from now on, the clock."""
+    screen = ClockScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(30, 4)) as pilot:
+        await pilot.pause()
+        yield screen, pilot, await _watch_frames(app, screen), screen.query_one(Clock)
+
+
+async def test_a_repaint_with_the_next_frame_makes_no_frame_of_its_own_and_rides_on_the_next() -> None:
+    async with _clock_running() as (screen, pilot, shown, clock):
+        clock.value = 1
+        screen.repaint_with_next_frame(clock, within=3600)  # no frame of its own for an hour
+        for _ in range(3):
+            await pilot.pause()
+        assert shown == []
+        screen.query_one("#text", Static).update("text 1", layout=False)
+        await wait_until(pilot, lambda: bool(shown))
+        for _ in range(3):
+            await pilot.pause()
+        assert shown == [["clock 1", "text 1", "", ""]]  # one frame, showing both
+        assert screen._with_next_frame == {}  # its timer was stopped with it
+
+
+async def test_a_repaint_with_the_next_frame_is_made_on_its_own_when_none_comes_in_time() -> None:
+    async with _clock_running() as (screen, pilot, shown, clock):
+        clock.value = 1
+        frames.repaint_with_next_frame(clock, within=0.01)
+        clock.value = 2
+        frames.repaint_with_next_frame(clock, within=3600)  # an earlier request's time stands
+        await wait_until(pilot, lambda: bool(shown))
+        assert shown[0][0] == "clock 2"
+
+
+async def wait_until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition()` holds (the test's own timeout bounds it)."""
+    while not condition():
+        await pilot.pause()
+
+
+class ChangedLinesText(frames.RendersChangedLines, Static):
+    """A text rendering only its lines that changed."""
+
+
+class TwoTexts(App[None]):
+    """The same text twice, one above the other: drawn by Textual, and by `RendersChangedLines`."""
+
+    CSS = "Static { width: 30; height: auto; margin-bottom: 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="textual")
+        yield ChangedLinesText(id="changed")
+
+
+def _text(words: int) -> Content:
+    """A paragraph of `words` words, some bold, some code, one a link (styles spanning lines)."""
+    plain = " ".join(f"word{n}" for n in range(words))
+    content = Content(plain).stylize("bold", 3, min(40, len(plain))).stylize("italic reverse", 50, 70)
+    return content.stylize("link https://example.com", 20, 33)
+
+
+async def test_a_text_rendering_changed_lines_draws_what_textual_draws_and_renders_only_the_new_lines() -> None:
+    app = TwoTexts()
+    async with app.run_test(size=(40, 30)) as pilot:
+        textual, changed = app.query_one("#textual", Static), app.query_one("#changed", ChangedLinesText)
+        before: list[Strip] = []
+        for words in range(1, 40, 3):
+            for widget in (textual, changed):
+                widget.update(_text(words))
+            await pilot.pause()
+            assert region_lines(app, changed) == region_lines(app, textual), words
+            after = list(changed._render_cache.lines)
+            kept = sum(old is new for old, new in zip(before, after))
+            assert kept >= len(before) - 2, (words, kept, len(before))  # only the last line or two again
+            before = after
+        assert len(before) >= 8
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"  # a new style: all again
+        await pilot.pause()
+        assert region_lines(app, changed) == region_lines(app, textual)
+        textual.styles.width = changed.styles.width = 25  # a new width: wrapped again
+        await pilot.pause()
+        assert region_lines(app, changed) == region_lines(app, textual)

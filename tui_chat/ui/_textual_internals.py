@@ -1,10 +1,12 @@
-"""Every use of Textual's private API in tui-chat, in one place.
+"""Every use of Textual's private API in tui-chat, here and in its `_textual_*` siblings.
 
 Checked against Textual 8.2.8 (`TEXTUAL_CHECKED`; pyproject.toml pins `textual>=8.2.8,<8.3`). A
-Textual upgrade that moves or changes any of these breaks this file alone: check each name here
+Textual upgrade that moves or changes any of these breaks these files alone: check each name here
 against the new version, adjust, then widen the pin. `tests/ui/test_textual_internals.py` fails
-when another module of tui_chat imports a private Textual module (`textual._*`,
-`textual.*._*`) or touches one of `PRIVATE_ATTRIBUTES`, and checks that what is here still exists.
+when another module of tui_chat (but `ui/_textual_*.py`) imports a private Textual module
+(`textual._*`, `textual.*._*`) or touches one of `PRIVATE_ATTRIBUTES`, and checks that what is
+here still exists. How frames are made and drawn (`RedrawsOnlyChanges`, `RepaintsWithFrames`) is
+in `_textual_frames`.
 
 What tui-chat needs that Textual keeps private:
 
@@ -22,7 +24,6 @@ What tui-chat needs that Textual keeps private:
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
-- how the compositor finds what a layout changed and renders a partial update (`RedrawsOnlyChanges`);
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`).
 """
 
@@ -34,7 +35,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
-from textual._compositor import Compositor
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -68,7 +68,6 @@ __all__ = [
     "FocusedAtOnce",
     "LayoutOnce",
     "PaintBeforeLayout",
-    "RedrawsOnlyChanges",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -121,6 +120,7 @@ TEXTUAL_CHECKED: Final = "8.2.8"
 PRIVATE_ATTRIBUTES: Final = frozenset(
     {
         "_app",
+        "_apply_link_style",
         "_bindings_ready",
         "_batch_count",
         "_clear_arrangement_cache",
@@ -134,6 +134,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_full_map",
         "_get_headers_and_rows",
         "_get_renders",
+        "_get_style",
         "_headers",
         "_highlighted_code",
         "_inline_token",
@@ -147,12 +148,16 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_on_timer_update",
         "_parse_markdown",
         "_refresh_layout",
+        "_render_cache",
+        "_render_content",
         "_repaint_required",
         "_rows",
+        "_selecting",
         "_sequence_to_key_events",
         "_table_of_contents",
         "_token",
         "_token_to_content",
+        "_wrap_and_format",
         "_writer_thread",
     }
 )
@@ -444,86 +449,6 @@ def show_at_once(widget: Widget) -> None:
     if isinstance(screen, FocusedAtOnce):
         screen._shown_at_once = widget
         screen.check_idle()
-
-
-class _ChangesCompositor(Compositor):
-    """Textual's compositor, redrawing for a partial update only what changed and what shows it.
-
-    - Textual renders, for an update of any part of the screen, every widget whose clip (for a
-      widget in a scrolling log: the log's whole view) meets the region to update, and each of them
-      whole: all the lines it has on screen, of which all but the updated ones are thrown away. A
-      streamed line of text in a log of a few dozen widgets drew all of them again, every frame.
-      Here only the widgets on screen within the region are rendered, of each only its lines in
-      it, and none that a widget in front hides there (a widget draws every cell of its region:
-      the containers behind a line of text, the screen behind the log) (`_get_renders`).
-    - A layout marks as changed every widget whose painting order changed, and Textual numbers
-      siblings from the last: a block mounted at the end of a reply renumbered every block before
-      it, and each of those was drawn again (most of the screen, for each new block). A widget whose
-      geometry is unchanged but for that number is drawn as before if the widgets it can overlap
-      keep their order, so when the order of all the widgets that were there before is unchanged,
-      such widgets are not redrawn (`reflow`).
-    """
-
-    def reflow(self, parent: Widget, size: Size) -> Any:
-        old_map = self._full_map
-        dirty = self._dirty_regions
-        before = set(dirty)
-        result = super().reflow(parent, size)
-        new_map = self._full_map
-        if size.region in dirty:
-            return result
-        renumbered = {
-            widget
-            for widget in old_map.keys() & new_map.keys()
-            if old_map[widget] != new_map[widget]
-            and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
-        }
-        if renumbered and _same_order(old_map, new_map):
-            changed = {
-                geometry.clip.intersection(geometry.region)
-                for widget, geometry in old_map.items() ^ new_map.items()
-                if widget not in renumbered
-            }
-            dirty.clear()
-            dirty.update(before, (region for region in changed if region))
-        return result
-
-    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if crop is None:
-            yield from super()._get_renders(crop)
-            return
-        top, bottom = crop.y, crop.bottom
-        drawn: list[Region] = []  # what widgets in front of the next (they come front first) draw
-        for widget, (region, clip) in self.visible_widgets.items():
-            shown = region.intersection(clip)
-            if not shown.overlaps(crop):
-                continue
-            first, last = max(shown.y, top), min(shown.bottom, bottom)
-            updated = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
-            if any(front.contains_region(updated) for front in drawn):
-                continue  # hidden: a widget in front draws every cell of it
-            drawn.append(updated)
-            lines = Region(shown.x - region.x, first - region.y, shown.width, last - first)
-            yield region, updated, widget.render_lines(lines)
-
-
-def _same_order(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> bool:
-    """Do the widgets in both maps come in the same painting order in each?"""
-    common = old_map.keys() & new_map.keys()
-    return sorted(common, key=lambda widget: old_map[widget].order) == sorted(
-        common, key=lambda widget: new_map[widget].order
-    )
-
-
-class RedrawsOnlyChanges(_ScreenMixin):
-    """A screen whose frames redraw only what changed (see `_ChangesCompositor`).
-
-    A mixin, put before the screen class.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._compositor = _ChangesCompositor()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

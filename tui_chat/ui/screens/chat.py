@@ -37,7 +37,8 @@ from ...chunks import (
 )
 from ...errors import TuiChatError
 from ...safe_text import clean
-from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout, RedrawsOnlyChanges
+from .._textual_frames import RedrawsOnlyChanges, RepaintsWithFrames
+from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
@@ -63,7 +64,7 @@ INCOGNITO = "incognito: this chat is not saved"
 NOT_SAVED = "saving failed: this chat is not saved"
 
 
-class ChatScreen(RedrawsOnlyChanges, FocusedAtOnce, PaintBeforeLayout, LayoutOnce, ChatVoice):
+class ChatScreen(RepaintsWithFrames, RedrawsOnlyChanges, FocusedAtOnce, PaintBeforeLayout, LayoutOnce, ChatVoice):
     """Where the conversation happens (voice mode: `ChatVoice`)."""
 
     LAYOUT_ONCE_WITHIN = (ChatLog,)  # where replies grow

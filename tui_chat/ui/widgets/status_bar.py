@@ -17,10 +17,15 @@ from typing import Callable
 from rich.text import Text
 from textual.widget import Widget
 
+from .._textual_frames import repaint_with_next_frame
+
 UNSAVED_MARK = "not saved"
 """Shown before the reply's state while nothing of the chat is saved (incognito, or saving failed)."""
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+TICK = 1 / 10
+"""Seconds between two updates of the spinner, the elapsed time and the rate while a reply runs."""
 
 
 @dataclass(slots=True)
@@ -110,8 +115,13 @@ class StatusBar(Widget):
     def begin(self) -> None:
         self.stats = ReplyStats(state="waiting", started=self.clock())
         if self._ticker is None:
-            self._ticker = self.set_interval(1 / 10, self.refresh)
+            self._ticker = self.set_interval(TICK, self._tick)
         self.refresh()
+
+    def _tick(self) -> None:
+        """Show the time gone on: with the next frame (while text streams, the reply's), or on its own
+        within a tick if none comes (the spinner while the first token is awaited, a pause)."""
+        repaint_with_next_frame(self, within=TICK)
 
     def text_received(self, text: str) -> None:
         stats = self.stats

@@ -67,6 +67,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from ....safe_text import clean
+from ..._textual_blocks import StreamedFence, StreamedParagraph
 from ..._textual_internals import (
     AlikeLines,
     MarkdownBlock,
@@ -141,7 +142,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     after a resize). A longer one keeps estimates where nobody has looked, so that its cost stays
     bounded by what is on screen (the scrollbar is then approximate)."""
 
-    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable}
+    BLOCKS = {**Markdown.BLOCKS, "table_open": SafeTable, "paragraph_open": StreamedParagraph, "fence": StreamedFence}
 
     def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(None, id=id, classes=classes, open_links=False)

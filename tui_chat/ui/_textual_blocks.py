@@ -1,0 +1,32 @@
+"""Markdown block widgets for a streamed reply that render again only their lines that changed.
+
+Textual's private API (see `_textual_internals`): the block classes of `textual.widgets._markdown`
+and the label a code fence's `compose` shows its code in. Imported with the streaming reply, not
+at start-up (the first screen needs no Markdown).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Label
+from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
+
+from ._textual_frames import RendersChangedLines
+
+__all__ = ["StreamedFence", "StreamedParagraph"]
+
+
+class StreamedParagraph(RendersChangedLines, MarkdownParagraph):
+    """A paragraph that, as it grows, renders again only its lines that changed."""
+
+
+class CodeLines(RendersChangedLines, Label):
+    """A code fence's code that, as it grows, renders again only its lines that changed."""
+
+
+class StreamedFence(MarkdownFence):
+    """A code fence whose code, as it grows, renders again only its lines that changed (every
+    line of it was made into a strip again for each new line)."""
+
+    def compose(self) -> ComposeResult:
+        yield CodeLines(self._highlighted_code, id="code-content", expand=True)  # as Textual's own

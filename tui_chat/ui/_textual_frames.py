@@ -1,0 +1,269 @@
+"""How a screen's frames are drawn and what rides on them: Textual's private API (see `_textual_internals`).
+
+- `RedrawsOnlyChanges`: a partial update renders only the rows of the widgets it updates and none
+  a widget in front hides; a layout does not redraw widgets it only renumbered.
+- `RepaintsWithFrames` and `repaint_with_next_frame`: a widget whose repaint need not be at once (a
+  clock, a counter) rides on the next frame the screen makes anyway, or gets its own frame when
+  none comes within a given time.
+- `RendersChangedLines`: a text widget whose content grew renders again only its lines that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual._compositor import ChopsUpdate, Compositor
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget, _RenderCache
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _ScreenMixin = Screen[Any]
+    _StaticMixin = Static
+else:
+    _ScreenMixin = _StaticMixin = object
+
+__all__ = ["RedrawsOnlyChanges", "RendersChangedLines", "RepaintsWithFrames", "repaint_with_next_frame"]
+
+MAX_REGIONS = 8
+"""A partial update of more regions than this is rendered over the box around them all (a layout
+that moved much): matching each widget against each region would cost more than it saves."""
+
+
+class _ChangesCompositor(Compositor):
+    """Textual's compositor, redrawing for a partial update only what changed and what shows it.
+
+    - Textual renders, for an update of any part of the screen, every widget whose clip (for a
+      widget in a scrolling log: the log's whole view) meets the box around every region to
+      update, and each of them whole: all the lines it has on screen, of which all but the updated
+      ones are thrown away. A streamed line of text and the status bar under the log drew every
+      widget between them again, every frame. Here only the widgets that meet a region to update
+      are rendered, of each only its rows in those regions, and none that a widget in front hides
+      there (a widget draws every cell of its region: the containers behind a line of text, the
+      screen behind the log) (`_get_renders`).
+    - A layout marks as changed every widget whose painting order changed, and Textual numbers
+      siblings from the last: a block mounted at the end of a reply renumbered every block before
+      it, and each of those was drawn again (most of the screen, for each new block). A widget whose
+      geometry is unchanged but for that number is drawn as before if the widgets it can overlap
+      keep their order, so when the order of all the widgets that were there before is unchanged,
+      such widgets are not redrawn (`reflow`).
+    """
+
+    _updating: tuple[Region, ...] = ()
+    """The regions the partial update being rendered is for (none outside one)."""
+
+    def reflow(self, parent: Widget, size: Size) -> Any:
+        old_map = self._full_map
+        dirty = self._dirty_regions
+        before = set(dirty)
+        result = super().reflow(parent, size)
+        new_map = self._full_map
+        if size.region in dirty:
+            return result
+        renumbered = {
+            widget
+            for widget in old_map.keys() & new_map.keys()
+            if old_map[widget] != new_map[widget]
+            and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
+        }
+        if renumbered and _same_order(old_map, new_map):
+            changed = {
+                geometry.clip.intersection(geometry.region)
+                for widget, geometry in old_map.items() ^ new_map.items()
+                if widget not in renumbered
+            }
+            dirty.clear()
+            dirty.update(before, (region for region in changed if region))
+        return result
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        regions = self._dirty_regions
+        self._updating = tuple(regions) if len(regions) <= MAX_REGIONS else ()
+        try:
+            return super().render_partial_update()
+        finally:
+            self._updating = ()
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if crop is None:
+            yield from super()._get_renders(crop)
+            return
+        areas = self._updating or (crop,)
+        drawn: list[Region] = []  # what widgets in front of the next (they come front first) draw
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            if not shown.overlaps(crop):
+                continue
+            parts = [
+                part
+                for area in areas
+                if (part := shown.intersection(area).intersection(crop))
+                and not any(front.contains_region(part) for front in drawn)  # hidden: drawn in front
+            ]
+            for first, last in _row_spans(parts):
+                updated = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
+                drawn.append(updated)
+                lines = Region(shown.x - region.x, first - region.y, shown.width, last - first)
+                yield region, updated, widget.render_lines(lines)
+
+
+def _row_spans(parts: list[Region]) -> list[tuple[int, int]]:
+    """The rows the regions `parts` cover, as (first, end) spans, in order, none touching another."""
+    spans: list[tuple[int, int]] = []
+    for first, last in sorted((part.y, part.bottom) for part in parts):
+        if spans and first <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(last, spans[-1][1]))
+        else:
+            spans.append((first, last))
+    return spans
+
+
+def _same_order(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> bool:
+    """Do the widgets in both maps come in the same painting order in each?"""
+    common = old_map.keys() & new_map.keys()
+    return sorted(common, key=lambda widget: old_map[widget].order) == sorted(
+        common, key=lambda widget: new_map[widget].order
+    )
+
+
+class RedrawsOnlyChanges(_ScreenMixin):
+    """A screen whose frames redraw only what changed (see `_ChangesCompositor`).
+
+    A mixin, put before the screen class.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compositor = _ChangesCompositor()
+
+
+class RepaintsWithFrames(_ScreenMixin):
+    """A screen whose widgets may ask to be repainted with its next frame, or within a time if none
+    comes (`repaint_with_next_frame`).
+
+    A repaint asked for with `refresh` makes a frame of its own on the next 60 Hz tick. A status
+    bar's clock ticking ten times a second while a reply streams made ten frames a second of its
+    own (a fifth of the frames at 50 chunks/s), next to the reply's own, each drawing a line: its
+    repaint rides on the reply's frames instead, and when none is made in time (no text yet, a
+    pause) it gets its own.
+
+    A mixin, put before the screen class.
+    """
+
+    _with_next_frame: dict[Widget, Timer] | None = None
+    """Each widget to repaint with the next frame, and the timer that repaints it if none comes."""
+
+    def repaint_with_next_frame(self, widget: Widget, within: float) -> None:
+        """Repaint `widget` with the next frame made, or in `within` seconds if none is made by then
+        (an earlier request's time stands)."""
+        waiting = self._with_next_frame
+        if waiting is None:
+            waiting = self._with_next_frame = {}
+        if widget not in waiting:
+            waiting[widget] = self.set_timer(within, partial(self._repaint_due, widget), name="repaint-due")
+
+    def _repaint_due(self, widget: Widget) -> None:
+        """No frame came in time: `widget` is repainted on its own."""
+        if self._with_next_frame is not None and self._with_next_frame.pop(widget, None) is not None:
+            widget.refresh()
+
+    def _on_timer_update(self) -> None:
+        waiting = self._with_next_frame
+        if (
+            waiting
+            and self.is_current
+            and not self.app._batch_count
+            and (self._dirty_widgets or self._layout_required or self._repaint_required)
+        ):
+            for widget, timer in waiting.items():
+                timer.stop()
+                if widget.is_attached:
+                    widget.refresh()
+                    widget._repaint_required = False  # drawn by this frame, not posted for another
+                    self._dirty_widgets.add(widget)
+            waiting.clear()
+        super()._on_timer_update()
+
+
+def repaint_with_next_frame(widget: Widget, within: float) -> None:
+    """Repaint `widget` with its screen's next frame, or in `within` seconds if none comes by then
+    (at once, as `refresh` does, on a screen that is not a `RepaintsWithFrames`)."""
+    screen = widget.screen
+    if isinstance(screen, RepaintsWithFrames):
+        screen.repaint_with_next_frame(widget, within)
+    else:
+        widget.refresh()
+
+
+class RendersChangedLines(_StaticMixin):
+    """A text widget that renders again only the lines of its content that changed.
+
+    Textual renders a widget's whole content again whenever it changes: each of its lines made into
+    a strip of styled segments (most of the cost of a frame that shows a streamed paragraph grow by
+    a word, for a paragraph of a dozen lines). Here the content is wrapped as Textual wraps it, and
+    each wrapped line that is the same as one rendered last time, at the same place, keeps that
+    line's strip: a paragraph growing at its end renders its last line or two. What this does not
+    cover (a content that is not `Content`, a selection, content aligned other than to the top
+    left) is left to Textual.
+
+    A mixin, put before the widget class.
+    """
+
+    _line_strips: dict[tuple[object, ...], Strip] | None = None
+    """Each line rendered last time (its text, styles and place) -> its strip."""
+    _line_strips_for: tuple[object, ...] | None = None
+    """What every strip in `_line_strips` was rendered with (width, style, link style)."""
+
+    def _render_content(self) -> None:
+        visual = self._render()
+        styles = self.styles
+        if (
+            not isinstance(visual, Content)
+            or self.text_selection is not None
+            or self.screen._selecting
+            or styles.content_align != ("left", "top")
+        ):
+            self._line_strips = None
+            super()._render_content()
+            return
+        width, height = self.size
+        style = self.visual_style
+        link_style = self.link_style if self.auto_links and not self.is_container else None
+        settings = (width, style, link_style)
+        previous = self._line_strips if self._line_strips_for == settings else None
+        get_rule = styles.get_rule
+        lines = (
+            visual._wrap_and_format(
+                width,
+                align=get_rule("text_align", "left"),
+                overflow=get_rule("text_overflow", "fold"),
+                no_wrap=get_rule("text_wrap", "wrap") == "nowrap",
+                line_pad=get_rule("line_pad", 0),
+                tab_size=8,
+                get_style=self._get_style,
+            )[:height]
+            if width
+            else []
+        )
+        rendered: dict[tuple[object, ...], Strip] = {}
+        strips: list[Strip] = []
+        for line in lines:
+            content = line.content
+            key = (content.plain, tuple(content.spans), line.x, line.y, line.align, line.line_end)
+            strip = rendered.get(key) or (previous.get(key) if previous else None)
+            if strip is None:
+                strip = Strip(*line.to_strip(style))
+                if link_style is not None:
+                    strip = strip._apply_link_style(link_style)
+            rendered[key] = strip
+            strips.append(strip)
+        self._line_strips, self._line_strips_for = rendered, settings
+        self._render_cache = _RenderCache(self.size, strips)
+        self._dirty_regions.clear()
