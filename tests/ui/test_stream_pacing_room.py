@@ -83,6 +83,19 @@ def test_the_room_is_at_most_a_step_of_the_log_it_is_in_once_the_log_is_resized(
     assert room.height(6, 15) == 10 and room.height(6, 90) == 10  # a taller log: room enough already
 
 
+def test_the_room_makes_a_reply_whose_text_fits_the_log_no_taller_than_the_log() -> None:
+    """A step past the log's height would scroll the top of text that fits the log out of view,
+    under blank rows: the room then ends at the log's bottom, and grows by steps again past it."""
+    room = Room()
+    assert room.height(34, 50) == 34  # two steps of 17
+    assert room.height(35, 50) == 50  # a third step would be 51 rows, in a log of 50
+    assert room.height(50, 50) == 50
+    assert room.height(51, 50) == 67  # the text is past the log: a step of room below it
+    resized = Room()
+    assert resized.height(1, 60) == 20
+    assert resized.height(14, 15) == 15  # cut to a step of the new log, and to the log itself
+
+
 async def test_a_new_line_inside_the_room_lays_nothing_out_and_scrolls_nothing() -> None:
     app = LogApp()
     async with app.run_test(size=(60, 20)) as pilot:
