@@ -232,6 +232,24 @@ async def test_a_reply_finished_as_soon_as_its_text_is_given_never_shows_a_room(
         assert shown == (reply.body.size.height, [])
 
 
+async def test_a_streaming_reply_whose_text_fits_the_log_is_shown_whole_at_every_line() -> None:
+    """Code about as tall as the log streams line by line: its room never makes the reply taller
+    than the log, which scrolled its top rows out of view under blank ones (two rows, here)."""
+    code = "".join(f'def step_{i}(x):\n    """Step {i},\n    over lines."""\n    s = "#{i}"\n    return x\n\n' for i in range(6))
+    app = LogApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.query_one(ChatLog)
+        view = log.scrollable_content_region
+        reply = await log.add_reply()
+        await shown(pilot, reply, "```python\n")
+        for line in code.splitlines(keepends=True):
+            await shown(pilot, reply, line)
+            assert view.y <= reply.body.region.y and reply.body.region.bottom <= view.bottom, repr(line)
+        await reply.finish(ReplyStatus.COMPLETE)
+        await settled(pilot)
+        assert reply.body.region.height <= view.height  # the text fits the log: it could be shown whole
+
+
 async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_text() -> None:
     """The room was a third of the taller log: it shrinks to at most a step of the new one, and the
     text stays in view (it was scrolled out of view, under blank rows)."""
