@@ -83,6 +83,19 @@ def test_the_room_is_at_most_a_step_of_the_log_it_is_in_once_the_log_is_resized(
     assert room.height(6, 15) == 10 and room.height(6, 90) == 10  # a taller log: room enough already
 
 
+def test_the_room_makes_a_reply_whose_text_fits_the_log_no_taller_than_the_log() -> None:
+    """A step past the log's height would scroll the top of text that fits the log out of view,
+    under blank rows: the room then ends at the log's bottom, and grows by steps again past it."""
+    room = Room()
+    assert room.height(34, 50) == 34  # two steps of 17
+    assert room.height(35, 50) == 50  # a third step would be 51 rows, in a log of 50
+    assert room.height(50, 50) == 50
+    assert room.height(51, 50) == 67  # the text is past the log: a step of room below it
+    resized = Room()
+    assert resized.height(1, 60) == 20
+    assert resized.height(14, 15) == 15  # cut to a step of the new log, and to the log itself
+
+
 async def test_a_new_line_inside_the_room_lays_nothing_out_and_scrolls_nothing() -> None:
     app = LogApp()
     async with app.run_test(size=(60, 20)) as pilot:
@@ -217,6 +230,24 @@ async def test_a_reply_finished_as_soon_as_its_text_is_given_never_shows_a_room(
         await ending
         await settled(pilot)
         assert shown == (reply.body.size.height, [])
+
+
+async def test_a_streaming_reply_whose_text_fits_the_log_is_shown_whole_at_every_line() -> None:
+    """Code about as tall as the log streams line by line: its room never makes the reply taller
+    than the log, which scrolled its top rows out of view under blank ones (two rows, here)."""
+    code = "".join(f'def step_{i}(x):\n    """Step {i},\n    over lines."""\n    s = "#{i}"\n    return x\n\n' for i in range(6))
+    app = LogApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.query_one(ChatLog)
+        view = log.scrollable_content_region
+        reply = await log.add_reply()
+        await shown(pilot, reply, "```python\n")
+        for line in code.splitlines(keepends=True):
+            await shown(pilot, reply, line)
+            assert view.y <= reply.body.region.y and reply.body.region.bottom <= view.bottom, repr(line)
+        await reply.finish(ReplyStatus.COMPLETE)
+        await settled(pilot)
+        assert reply.body.region.height <= view.height  # the text fits the log: it could be shown whole
 
 
 async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_text() -> None:

@@ -586,7 +586,7 @@ async def test_a_growing_code_fence_looks_as_a_plain_markdown_at_every_step_lexi
         f'def step_{i}(x):\n    """Step {i},\n    over lines."""\n    s = "#{i}"  # a comment\n    return x\n\n'
         for i in range(6)
     )
-    async with SideBySide((70, 80)) as both:
+    async with SideBySide((70, 50)) as both:
         for piece in chunks_of("```python\n" + code + "```\n\nAfter.\n", 6):
             await both.grow(piece)
         fence = both.reply.query_one(MarkdownFence)

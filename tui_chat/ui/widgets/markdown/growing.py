@@ -12,6 +12,7 @@ the reply ends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.content import Content
@@ -80,12 +81,13 @@ class GrowingBlock:
     extra: int = 0
     """How many blank rows below its text it holds (as of the last layout)."""
 
-    def show(self, widget: Static, content: Content, spare: int, step: int) -> None:
+    def show(self, widget: Static, content: Content, spare: int, growth: Callable[[int], int]) -> None:
         """Show `content` in `widget` (a paragraph or the code of a fence, grown), taking the room's
         `spare` rows into it when it must grow past its height: no layout until they are filled.
 
-        Text that grows past the room's rows grows the room by whole `step`s (`Room.height`): the
-        widget takes those rows too, in the same layout, rather than in a second one for the line after.
+        Text that grows past the room's rows grows the room by `growth(rows past its end)` rows
+        (`Room.growth`, the rule `Room.height` then measures it by): the widget takes those rows
+        too, in the same layout, rather than in a second one for the line after.
         A widget as wide as its content (code, which scrolls sideways) also takes its container's
         width while it holds rows, so that a longer line of code does not resize it either.
         """
@@ -112,7 +114,7 @@ class GrowingBlock:
         shown = widget.visual.get_height(styles, width) if held else height
         rows = shown + spare
         if needed > rows:
-            rows += -(-(needed - rows) // step) * step  # the steps the room grows by to hold it
+            rows += growth(needed - rows)  # the rows the room grows by to hold it
         self.widget = widget
         self.extra = rows - needed
         styles.min_height = rows + styles.gutter.height  # a layout, once

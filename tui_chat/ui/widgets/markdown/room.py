@@ -13,10 +13,14 @@ step at a time, the way a terminal pager pages, rather than every line of the sc
 by one each time the model writes a line (text that moves while you read it is hard to follow).
 Someone who scrolled up to read back sees nothing move at all: the room is below them.
 
+While the text fits the log, the room never makes the reply taller than the log: a step past its
+bottom would scroll the top of the text out of view, under blank rows (a reply about as tall as
+the log was a row short of its text). Past the log, the room grows by steps below the text again.
+
 The room never shrinks while the reply streams (a block that parses shorter for a moment does not
 make the log jump back), but for the log's height changing: then it is cut to at most a step of
 the new log (a third of a tall log would fill a short one with blank rows, the text scrolled out of
-view above them). It is released when the reply ends, however it ends: the finished reply is
+view above them), and to the log's height. It is released when the reply ends, however it ends: the finished reply is
 exactly as tall as a plain `Markdown` of its text.
 """
 
@@ -58,11 +62,30 @@ class Room:
             return text_height
         if view_height != self.view_height:
             self.view_height = view_height
-            self.rows = min(self.rows, text_height + self.step(view_height) - 1)
-        if text_height > self.rows:
-            step = self.step(view_height)
-            self.rows += -(-(text_height - self.rows) // step) * step
+            cut = min(self.rows, text_height + self.step(view_height) - 1)
+            self.rows = self._within_view(cut, text_height)
+        self.rows = self.rows_for(text_height)
         return self.rows
+
+    def rows_for(self, text_height: int) -> int:
+        """The rows the reply takes once its text is `text_height` rows tall (in the log it was last
+        measured in), without taking them: the rows it has, grown by whole steps if the text is past them."""
+        rows = self.rows
+        if text_height > rows:
+            step = self.step(self.view_height)
+            rows += -(-(text_height - rows) // step) * step
+        return self._within_view(rows, text_height)
+
+    def growth(self, over: int) -> int:
+        """How many rows the room grows by for its text to run `over` rows past its end."""
+        return self.rows_for(self.rows + over) - self.rows
+
+    def _within_view(self, rows: int, text_height: int) -> int:
+        """`rows`, but no more than the log's height while the text fits the log: a reply taller than
+        its log scrolls its top out of view, and text that fits is not hidden for blank rows."""
+        if text_height <= self.view_height:
+            return min(rows, self.view_height)
+        return rows
 
     def release(self) -> None:
         """The reply ended: from now on it is as tall as its text."""

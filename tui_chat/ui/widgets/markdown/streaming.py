@@ -354,7 +354,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             return
         # The blank rows below the text: the room's, less what the blocks' boxes take beyond their text.
         spare = self._room.rows - self._boxes_height + self._growing.extra
-        self._growing.show(widget, content, max(0, spare), self._room.step(self._room.view_height))
+        self._growing.show(widget, content, max(0, spare), self._room.growth)
 
     def release_growing(self) -> None:
         """The block that grew is done growing (another grows now, or the reply ended)."""
