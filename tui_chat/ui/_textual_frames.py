@@ -54,6 +54,10 @@ class _ChangesCompositor(Compositor):
       geometry is unchanged but for that number is drawn as before if the widgets it can overlap
       keep their order, so when the order of all the widgets that were there before is unchanged,
       such widgets are not redrawn (`reflow`).
+    - A scroll marks Textual's map of every widget stale, and a layout builds a new one but leaves
+      it marked stale: the first widget asked for its place after a layout (most frames while a
+      reply streams: the log scrolls to follow it) arranged the whole screen a second time. The
+      map a layout builds is kept as current (`reflow`).
     """
 
     _updating: tuple[Region, ...] = ()
@@ -64,6 +68,7 @@ class _ChangesCompositor(Compositor):
         dirty = self._dirty_regions
         before = set(dirty)
         result = super().reflow(parent, size)
+        self._full_map_invalidated = False  # the map just built is of every widget, as they are now
         new_map = self._full_map
         if size.region in dirty:
             return result
