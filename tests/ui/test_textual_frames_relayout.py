@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from tui_chat.ui import _textual_frames as frames
 
-from .test_textual_internals import LogScreen, ScreenApp, Terminal
+from .test_textual_internals import LogScreen, ScreenApp, Terminal, _frame_after
 
 
 class ArrangedLogScreen(frames.RedrawsOnlyChanges, LogScreen):
@@ -99,3 +99,30 @@ async def test_a_layout_that_moves_the_log_s_texts_shows_on_the_terminal_what_a_
             await _after_frame(app, pilot, lambda y=y: log.scroll_to(y=y, animate=False, immediate=True))
             await _after_frame(app, pilot, lambda y=y: grown.update(f"moved to {y}\nand grown\nagain"))
             assert terminal.matches_a_full_render()
+
+
+class PlainLogScreen(LogScreen):
+    """The log screen as Textual draws it."""
+
+
+async def test_a_layout_draws_the_widgets_it_moved_not_those_in_place_and_the_terminal_shows_a_full_render() -> None:
+    """A text in the log grows: the log's content grows, and Textual draws every text in its view
+    again; here the texts above the grown one (in place) are not drawn, those under it (moved) are."""
+    seen = {}
+    for screen in (PlainLogScreen(), ArrangedLogScreen()):
+        app = ScreenApp(screen)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            terminal = await _watched(app)
+            grown = screen.query_one("#text2", Static)
+            seen[type(screen)] = []
+            for lines in (3, 4):
+                text = "\n".join(f"grown line {n}" for n in range(lines))
+                seen[type(screen)].append(await _frame_after(app, pilot, lambda text=text: grown.update(text)))
+                assert terminal.matches_a_full_render()
+    textual, kept = seen[PlainLogScreen], seen[ArrangedLogScreen]
+    assert [lines for _, lines in kept] == [lines for _, lines in textual]
+    for (drawn_by_textual, _), (drawn, _) in zip(textual, kept):
+        assert {"text0", "text1", "text2", "text3"} <= drawn_by_textual  # the defect: those in place drawn too
+        assert {"text2", "text3"} <= drawn
+        assert not {"text0", "text1"} & drawn
