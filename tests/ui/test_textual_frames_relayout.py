@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 
 from textual.app import App
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -40,18 +43,22 @@ class ArrangedLogScreen(frames.RedrawsOnlyChanges, LogScreen):
         compositor.reflow = laid_out  # type: ignore[method-assign]
 
 
-async def _watched(app: App[None]) -> Terminal:
-    """A terminal rebuilt from every update `app` writes from now on."""
-    terminal = Terminal(app)
-    display = app._display
+@asynccontextmanager
+async def _running(screen: LogScreen) -> AsyncIterator[tuple[App[None], Pilot[None], Terminal]]:
+    """An app showing `screen`, and a terminal rebuilt from every update it writes once it is shown."""
+    app = ScreenApp(screen)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        terminal = Terminal(app)
+        display = app._display
 
-    def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
-        display(on, update)
-        if update is not None:
-            terminal.write(update)
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if update is not None:
+                terminal.write(update)
 
-    app._display = displayed  # type: ignore[method-assign]
-    return terminal
+        app._display = displayed  # type: ignore[method-assign]
+        yield app, pilot, terminal
 
 
 async def _after_frame(app: App[None], pilot, change: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
@@ -64,10 +71,7 @@ async def test_a_layout_after_a_scroll_arranges_the_screen_once_a_layout_and_the
     """A scroll leaves Textual's map of all widgets stale; each layout after it builds a new one, and
     Textual built it a second time for the first widget asked where it is. Once a layout here."""
     screen = ArrangedLogScreen()
-    app = ScreenApp(screen)
-    async with app.run_test(size=(40, 12)) as pilot:
-        await pilot.pause()
-        terminal = await _watched(app)
+    async with _running(screen) as (app, pilot, terminal):
         log = screen.query_one(VerticalScroll)
         for n in range(3):
             await _after_frame(app, pilot, lambda n=n: log.scroll_to(y=3 + n, animate=False, immediate=True))
@@ -84,10 +88,7 @@ async def test_a_layout_that_moves_the_log_s_texts_shows_on_the_terminal_what_a_
     """A text near the top of the log grows (as a streamed block does when the room steps): every
     text under it moves down a line or two; each frame, the terminal shows what a full render does."""
     screen = ArrangedLogScreen()
-    app = ScreenApp(screen)
-    async with app.run_test(size=(40, 12)) as pilot:
-        await pilot.pause()
-        terminal = await _watched(app)
+    async with _running(screen) as (app, pilot, terminal):
         log = screen.query_one(VerticalScroll)
         await _after_frame(app, pilot, lambda: log.scroll_to(y=2, animate=False, immediate=True))
         grown = screen.query_one("#text2", Static)
@@ -110,15 +111,13 @@ async def test_a_layout_draws_the_widgets_it_moved_not_those_in_place_and_the_te
     again; here the texts above the grown one (in place) are not drawn, those under it (moved) are."""
     seen = {}
     for screen in (PlainLogScreen(), ArrangedLogScreen()):
-        app = ScreenApp(screen)
-        async with app.run_test(size=(40, 12)) as pilot:
-            await pilot.pause()
-            terminal = await _watched(app)
+        async with _running(screen) as (app, pilot, terminal):
             grown = screen.query_one("#text2", Static)
             seen[type(screen)] = []
             for lines in (3, 4):
                 text = "\n".join(f"grown line {n}" for n in range(lines))
-                seen[type(screen)].append(await _frame_after(app, pilot, lambda text=text: grown.update(text)))
+                change = partial(grown.update, text)
+                seen[type(screen)].append(await _frame_after(app, pilot, change))
                 assert terminal.matches_a_full_render()
     textual, kept = seen[PlainLogScreen], seen[ArrangedLogScreen]
     assert [lines for _, lines in kept] == [lines for _, lines in textual]

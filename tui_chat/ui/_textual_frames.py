@@ -220,7 +220,8 @@ def _renumbered(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> set[W
     renumbered = {
         widget
         for widget in old_map.keys() & new_map.keys()
-        if old_map[widget] != new_map[widget] and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
+        if old_map[widget] != new_map[widget]
+        and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
     }
     return renumbered if renumbered and _same_order(old_map, new_map) else set()
 
