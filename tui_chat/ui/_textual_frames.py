@@ -108,6 +108,11 @@ class _ChangesCompositor(Compositor):
             dirty.update(before, (region for region in changed if region))
         return result
 
+    def reflow_visible(self, parent: Widget, size: Size) -> set[Widget]:
+        if self._before is not None:
+            self._before = {}  # a scroll after a layout not yet drawn: none is known to be in place
+        return super().reflow_visible(parent, size)
+
     def _note_moves(self, on_screen: dict[Widget, Any] | None, new_map: dict[Widget, Any]) -> None:
         """Note which widgets a layout moved away from what the screen shows (`on_screen`; None: not
         known), and where on screen each was and is; after a second layout before a frame, none
