@@ -137,7 +137,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert {"_layout_required", "_layout_updates"} <= set(vars(Static()))
     assert {"_compositor", "_dirty_widgets", "_layout_widgets", "_repaint_required"} <= set(vars(Screen()))
     assert "_batch_count" in vars(app)
-    assert {"_full_map", "_dirty_regions"} <= set(vars(Compositor()))
+    assert {"_full_map", "_full_map_invalidated", "_dirty_regions"} <= set(vars(Compositor()))
     assert {"_render_cache", "_dirty_regions"} <= set(vars(Static()))
     assert hasattr(Screen, "_selecting")  # a reactive: the screen is making a selection
     from textual.widget import _RenderCache
@@ -154,7 +154,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert internals.current_message_pump() is None
     covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
-    covered |= {"_repaint_required", "_batch_count", "_full_map", "_dirty_regions", "_render_cache", "_selecting"}
+    covered |= {"_repaint_required", "_batch_count", "_full_map", "_full_map_invalidated", "_dirty_regions", "_render_cache", "_selecting"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only

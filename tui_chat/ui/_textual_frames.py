@@ -54,26 +54,51 @@ class _ChangesCompositor(Compositor):
       geometry is unchanged but for that number is drawn as before if the widgets it can overlap
       keep their order, so when the order of all the widgets that were there before is unchanged,
       such widgets are not redrawn (`reflow`).
+    - A scroll marks Textual's map of every widget stale, and a layout builds a new one but leaves
+      it marked stale: the first widget asked for its place after a layout (most frames while a
+      reply streams: the log scrolls to follow it) arranged the whole screen a second time. The
+      map a layout builds is kept as current (`reflow`).
+    - A layout marks as changed the whole of every container that grew (a list by an item, the
+      reply, the log's content), and Textual draws again every widget in it, of which most are
+      where they were and as they were. A widget the terminal shows in place (its place unchanged,
+      nothing to repaint, nothing but the containers it is in moved over it) is not drawn: its
+      cells are left as the terminal shows them (`_in_place`, `_Kept`).
     """
 
     _updating: tuple[Region, ...] = ()
     """The regions the partial update being rendered is for (none outside one)."""
+    _before: dict[Widget, Any] | None = None
+    """Where the widgets the screen shows are, if a layout since the last frame knows it (else None)."""
+    _keeping = False
+    """May the update being rendered leave cells as the terminal shows them (a partial update, not
+    of the whole screen)?"""
+    _kept = False
+    """Did the update being rendered leave some widget's cells as the terminal shows them?"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._moved: dict[Widget, list[Region]] = {}
+        """Each widget whose place a layout since the last frame changed -> where on screen it was and is."""
+        self._repainted: set[Widget] = set()
+        """The widgets to repaint with the next frame (their content changed)."""
+
+    def update_widgets(self, widgets: set[Widget]) -> None:
+        self._repainted |= widgets
+        super().update_widgets(widgets)
 
     def reflow(self, parent: Widget, size: Size) -> Any:
         old_map = self._full_map
+        on_screen = self._visible_map if self._full_map_invalidated else old_map
         dirty = self._dirty_regions
         before = set(dirty)
         result = super().reflow(parent, size)
+        self._full_map_invalidated = False  # the map just built is of every widget, as they are now
         new_map = self._full_map
+        self._note_moves(on_screen, new_map)
         if size.region in dirty:
             return result
-        renumbered = {
-            widget
-            for widget in old_map.keys() & new_map.keys()
-            if old_map[widget] != new_map[widget]
-            and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
-        }
-        if renumbered and _same_order(old_map, new_map):
+        renumbered = _renumbered(old_map, new_map)
+        if renumbered:
             changed = {
                 geometry.clip.intersection(geometry.region)
                 for widget, geometry in old_map.items() ^ new_map.items()
@@ -83,13 +108,66 @@ class _ChangesCompositor(Compositor):
             dirty.update(before, (region for region in changed if region))
         return result
 
+    def reflow_visible(self, parent: Widget, size: Size) -> set[Widget]:
+        if self._before is not None:
+            self._before = {}  # a scroll after a layout not yet drawn: none is known to be in place
+        return super().reflow_visible(parent, size)
+
+    def _note_moves(self, on_screen: dict[Widget, Any] | None, new_map: dict[Widget, Any]) -> None:
+        """Note which widgets a layout moved away from what the screen shows (`on_screen`; None: not
+        known), and where on screen each was and is; after a second layout before a frame, none
+        is known to be in place."""
+        if on_screen is None or self._before is not None:
+            self._before, self._moved = {}, {}
+            return
+        renumbered = _renumbered(on_screen, new_map)
+        moved: dict[Widget, list[Region]] = {}
+        for widget, geometry in on_screen.items() ^ new_map.items():
+            if widget not in renumbered and (shown := geometry.clip.intersection(geometry.region)):
+                moved.setdefault(widget, []).append(shown)
+        self._before, self._moved = on_screen, moved
+
+    def _in_place(self, widget: Widget, shown: Region) -> bool:
+        """Does the screen show `widget` as this frame would: not moved, not repainted, and nothing
+        but the containers it is in moved over it?"""
+        before = self._before
+        if (
+            not self._keeping
+            or before is None
+            or widget not in before
+            or widget in self._moved
+            or widget in self._repainted
+            or widget._dirty_regions
+        ):
+            return False
+        around = widget.ancestors
+        return not any(
+            other not in around and region.overlaps(shown)
+            for other, regions in self._moved.items()
+            for region in regions
+        )
+
+    def render_update(self, full: bool = False, screen_stack: Any = None, simplify: bool = False) -> Any:
+        try:
+            return super().render_update(full, screen_stack, simplify)
+        finally:
+            self._before, self._moved, self._repainted = None, {}, set()
+
     def render_partial_update(self) -> ChopsUpdate | None:
         regions = self._dirty_regions
         self._updating = tuple(regions) if len(regions) <= MAX_REGIONS else ()
+        self._keeping = self.size.region not in regions
         try:
-            return super().render_partial_update()
+            update = super().render_partial_update()
         finally:
-            self._updating = ()
+            self._updating, self._keeping = (), False
+        if update is not None and self._kept:
+            for line in update.chops:
+                for cut, strip in line.items():
+                    if strip is _KEPT:
+                        line[cut] = None  # type: ignore[index]  # not written: the terminal shows it
+        self._kept = False
+        return update
 
     def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
         if crop is None:
@@ -107,11 +185,27 @@ class _ChangesCompositor(Compositor):
                 if (part := shown.intersection(area).intersection(crop))
                 and not any(front.contains_region(part) for front in drawn)  # hidden: drawn in front
             ]
+            in_place = bool(parts) and self._in_place(widget, shown)
+            self._kept |= in_place
             for first, last in _row_spans(parts):
                 updated = Region(shown.x, first, shown.width, last - first)  # the rows of it that are updated
                 drawn.append(updated)
+                if in_place:
+                    yield region, updated, [_KEPT] * (last - first)
+                    continue
                 lines = Region(shown.x - region.x, first - region.y, shown.width, last - first)
                 yield region, updated, widget.render_lines(lines)
+
+
+class _Kept(Strip):
+    """Put where a widget the screen already shows in place would be drawn: its cells are left as
+    the terminal shows them (and no widget behind it is drawn there)."""
+
+    def divide(self, cuts: Iterable[int]) -> list[Strip]:
+        return [self for _ in cuts]
+
+
+_KEPT = _Kept([])
 
 
 def _row_spans(parts: list[Region]) -> list[tuple[int, int]]:
@@ -123,6 +217,18 @@ def _row_spans(parts: list[Region]) -> list[tuple[int, int]]:
         else:
             spans.append((first, last))
     return spans
+
+
+def _renumbered(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> set[Widget]:
+    """The widgets in both maps whose geometry differs only in painting order, if the widgets in
+    both come in the same order in each (else none)."""
+    renumbered = {
+        widget
+        for widget in old_map.keys() & new_map.keys()
+        if old_map[widget] != new_map[widget]
+        and old_map[widget]._replace(order=new_map[widget].order) == new_map[widget]
+    }
+    return renumbered if renumbered and _same_order(old_map, new_map) else set()
 
 
 def _same_order(old_map: dict[Widget, Any], new_map: dict[Widget, Any]) -> bool:

@@ -132,6 +132,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_dirty_widgets",
         "_driver",
         "_full_map",
+        "_full_map_invalidated",
         "_get_headers_and_rows",
         "_get_renders",
         "_get_style",
