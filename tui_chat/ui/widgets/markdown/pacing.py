@@ -66,27 +66,74 @@ class PendingText:
 
 @dataclass(slots=True)
 class FlushPacer:
-    """The budget of one flush and the earliest time of the next."""
+    """The budget of one flush, the earliest time of the next, and whether text comes as a flood.
+
+    A flood (more than a screen of text waiting a frame from now, see `flooded`) is judged from
+    what is pending and the rate at which text arrives, so that a backlog takes the same path
+    whichever of the first flushes and arrivals happens to run first. A flush that builds widgets
+    and one that only parks text (catching up) cost very different amounts per character: each
+    has a budget of its own, so that leaving a catch-up does not build the large slices parking
+    took on.
+    """
 
     start: int = 1024
     minimum: int = 256
     maximum: int = 1 << 20
     layout_ratio: float = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
+    horizon: float = 1 / 30
+    """A flood is judged by what will be waiting this long after a flush starts (a frame)."""
     budget: int = field(init=False)
-    """How many pending characters one flush takes on."""
+    """How many pending characters one flush that builds widgets takes on."""
+    catch_up_budget: int = field(init=False)
+    """How many pending characters one flush takes on while catching up (parking them unbuilt)."""
     next_flush_at: float = 0.0
     """The `time.perf_counter()` before which no flush should start."""
+    _arrived: int = field(default=0, init=False)
+    """Characters appended since the last flush started."""
+    _flush_started_at: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.budget = self.start
+        self.budget = self.catch_up_budget = self.start
 
-    def adapt(self, elapsed: float, target: float) -> None:
-        """A flush that was limited by the budget took `elapsed` seconds: aim the budget at `target`."""
+    def limit(self, catching_up: bool) -> int:
+        """The budget of the next flush."""
+        return self.catch_up_budget if catching_up else self.budget
+
+    def adapt(self, elapsed: float, target: float, *, catching_up: bool = False) -> None:
+        """A flush that was limited by the budget took `elapsed` seconds: aim its budget at `target`.
+
+        A slow flush at most halves the budget: one flush that happened to hold a layout (the
+        first blocks of a reply, a burst of other work) does not send it to its floor.
+        """
+        budget = self.limit(catching_up)
         if elapsed > target:
-            self.budget = max(self.minimum, int(self.budget * target / elapsed))
+            budget = max(self.minimum, budget // 2, int(budget * target / elapsed))
         elif elapsed < target / 2:
-            self.budget = min(self.maximum, self.budget * 2)
+            budget = min(self.maximum, budget * 2)
+        if catching_up:
+            self.catch_up_budget = budget
+        else:
+            self.budget = budget
+
+    def arrived(self, chars: int) -> None:
+        """`chars` characters were appended."""
+        self._arrived += chars
+
+    def flooded(self, pending: int, screen: int, now: float) -> bool:
+        """A flush starts at `now` with `pending` characters left after it: is more than `screen`
+        characters (a screenful) going to be waiting a frame (`horizon`) from now?
+
+        What arrives meanwhile is estimated at the rate text arrived since the last flush started.
+        At zero delay (a backlog behind a fast model or a slow terminal) that is hundreds of
+        thousands of characters a second while the loop is free, so a reply catches up from its
+        first flushes on, whether or not the first of them left much pending; at a model's speed
+        (hundreds to a few thousand a second) a frame brings a line or two.
+        """
+        started, self._flush_started_at = self._flush_started_at, now
+        arrived, self._arrived = self._arrived, 0
+        rate = arrived / max(now - started, 0.001) if started is not None else 0.0
+        return pending + rate * self.horizon > screen
 
     def refreshed(self, flushed_at: float, now: float) -> None:
         """The refresh showing a flush that ended at `flushed_at` ended at `now`: pace the next.

@@ -250,6 +250,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._length += len(text)
         now = time.perf_counter()
         self._frames.arrived(now)
+        self._pacer.arrived(len(text))
         self._pending.add(text)
         self._drained.clear()
         if self._budget_timer is not None:
@@ -453,7 +454,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """
         self._flush_scheduled = False
         self._budget_timer = None
-        if self._built_final or not self._pending:
+        if self._built_final or not (self._pending or self._catching_up):
             self._drained.set()
             return
         limited = False
@@ -464,20 +465,22 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
                 return
             # While catching up, a flush takes on at least as much as the live tail holds: a block
             # that spans many budgets is parsed a number of times logarithmic in its size.
-            limit = max(self._pacer.budget, len(self._tail)) if self._catching_up else self._pacer.budget
+            parking = self._catching_up
+            limit = max(self._pacer.catch_up_budget, len(self._tail)) if parking else self._pacer.budget
             limited = self._pending.chars > limit
             taken = self._pending.take(limit)
             built = self.blocks_built
             threshold = self._catch_up_threshold()
             self._tail += taken
-            self.flush_count += 1
+            self.flush_count += bool(taken)
             self._frames.flushed()
+            flooded = self._pacer.flooded(self._pending.chars, threshold, started)
             self._sync_time += time.perf_counter() - started
-            if not self._catching_up and self._pending.chars > threshold:
+            if not self._catching_up and flooded:
                 await self._start_catch_up()
             if self._catching_up:
                 await self._park_final_blocks()
-                if self._pending.chars <= threshold:
+                if not flooded:
                     await self._end_catch_up()
                     await self._show_tail()
             else:
@@ -492,8 +495,9 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
         target = self.CATCHUP_FLUSH_TARGET if self._catching_up else self.FLUSH_TARGET
-        if limited:
-            self._pacer.adapt(elapsed, target)
+        if limited and parking == self._catching_up:
+            # (A flush that started or ended a catch-up says nothing about either budget.)
+            self._pacer.adapt(elapsed, target, catching_up=parking)
         self._behind = limited
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
@@ -502,7 +506,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             # it (keys are handled meanwhile): flushes queued on this widget's own queue back to
             # back would never let another task run.
             self._pacer.next_flush_at = time.perf_counter() + elapsed
-        if self._pending:
+        if self._pending or self._catching_up:
+            # (Catching up with nothing left: the next flush sees whether the flood goes on.)
             self._schedule_flush()
         else:
             self._drained.set()
