@@ -81,8 +81,9 @@ class FlushPacer:
     maximum: int = 1 << 20
     layout_ratio: float = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
-    horizon: float = 1 / 30
-    """A flood is judged by what will be waiting this long after a flush starts (a frame)."""
+    horizon: float = 0.25
+    """A flood is judged by what will be waiting this long after a flush starts: at zero delay a
+    screen comes in a few milliseconds while the loop is free, at a model's speed in seconds."""
     budget: int = field(init=False)
     """How many pending characters one flush that builds widgets takes on."""
     catch_up_budget: int = field(init=False)
@@ -90,8 +91,9 @@ class FlushPacer:
     next_flush_at: float = 0.0
     """The `time.perf_counter()` before which no flush should start."""
     _arrived: int = field(default=0, init=False)
-    """Characters appended since the last flush started."""
-    _flush_started_at: float | None = field(default=None, init=False)
+    """Characters appended since the last flush ended."""
+    _free_since: float | None = field(default=None, init=False)
+    """When the last flush ended (None: before the first)."""
 
     def __post_init__(self) -> None:
         self.budget = self.catch_up_budget = self.start
@@ -122,18 +124,23 @@ class FlushPacer:
 
     def flooded(self, pending: int, screen: int, now: float) -> bool:
         """A flush starts at `now` with `pending` characters left after it: is more than `screen`
-        characters (a screenful) going to be waiting a frame (`horizon`) from now?
+        characters (a screenful) going to be waiting `horizon` from now?
 
-        What arrives meanwhile is estimated at the rate text arrived since the last flush started.
-        At zero delay (a backlog behind a fast model or a slow terminal) that is hundreds of
-        thousands of characters a second while the loop is free, so a reply catches up from its
-        first flushes on, whether or not the first of them left much pending; at a model's speed
-        (hundreds to a few thousand a second) a frame brings a line or two.
+        What arrives meanwhile is estimated at the rate text arrived while the loop was free of
+        flushes (since the last one ended: what came during a flush is in `pending`, and the time
+        a flush held says nothing about how fast text comes). At zero delay (a backlog behind a
+        fast model or a slow terminal) that is a hundred thousand characters a second or more, so a
+        reply catches up from its first flushes on, whether or not the first of them left much
+        pending, and stays caught up until the flood ends; at a model's speed (hundreds to a few
+        thousand a second) a quarter second brings a line or a few.
         """
-        started, self._flush_started_at = self._flush_started_at, now
-        arrived, self._arrived = self._arrived, 0
-        rate = arrived / max(now - started, 0.001) if started is not None else 0.0
-        return pending + rate * self.horizon > screen
+        free = now - self._free_since if self._free_since is not None else math.inf
+        return pending + self._arrived / max(free, 0.001) * self.horizon > screen
+
+    def flushed(self, now: float) -> None:
+        """A flush ended at `now`: what arrives from now on is measured against the free time."""
+        self._arrived = 0
+        self._free_since = now
 
     def refreshed(self, flushed_at: float, now: float) -> None:
         """The refresh showing a flush that ended at `flushed_at` ended at `now`: pace the next.

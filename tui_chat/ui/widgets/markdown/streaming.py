@@ -499,6 +499,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             # (A flush that started or ended a catch-up says nothing about either budget.)
             self._pacer.adapt(elapsed, target, catching_up=parking)
         self._behind = limited
+        self._pacer.flushed(time.perf_counter())
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
         if self._pending and self._catching_up:
