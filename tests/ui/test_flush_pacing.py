@@ -1,4 +1,5 @@
-"""FlushPacer: a flood judged from what is pending and how fast text arrives, and the flush budgets.
+"""FlushPacer: a flood judged from what is pending, how fast text arrives and how fast flushes took it on;
+the flush budgets.
 
 Pure bookkeeping on a fake clock: every time is passed in.
 """
@@ -15,55 +16,76 @@ def arrive(pacer: FlushPacer, chars: int, pieces: int) -> None:
         pacer.arrived(chars)
 
 
-def test_a_zero_delay_backlog_is_a_flood_however_little_is_pending_when_the_flush_starts() -> None:
-    """Whichever of the first flush and the arrivals runs first, a backlog is judged the same.
+def started(now: float) -> FlushPacer:
+    """A pacer whose reply's first flush (its first chunk, alone) started at `now`."""
+    pacer = FlushPacer()
+    pacer.arrived(20)
+    assert not pacer.flooded(pending=0, taken=20, screen=SCREEN, now=now)
+    return pacer
 
-    At zero delay text comes at ~100,000 characters a second while the loop is free. A flush
-    that starts 5 ms after the last one ended, with 500 characters in and none left after it,
-    sees the same flood as one that starts 50 ms later with 5,000 in and 4,000 left.
+
+def test_a_zero_delay_backlog_is_a_flood_however_little_is_pending_when_the_flush_starts() -> None:
+    """Whichever of the next flush and the arrivals runs first, a backlog is judged the same.
+
+    At zero delay text comes at ~100,000 characters a second while the loop is free. A flush that
+    starts 5 ms after the first, having taken all 500 characters that came, sees the same flood as
+    one that starts 50 ms after it with 5,000 in and 4,000 left.
     """
-    early, late = FlushPacer(), FlushPacer()
-    early.flushed(1.000)
-    late.flushed(1.000)
-    arrive(early, 10, 50)  # 500 characters in 5 ms
-    arrive(late, 10, 500)  # 5,000 characters in 50 ms
-    assert early.flooded(pending=0, screen=SCREEN, now=1.005)
-    assert late.flooded(pending=4000, screen=SCREEN, now=1.050)
+    early, late = started(1.000), started(1.000)
+    arrive(early, 10, 50)
+    arrive(late, 10, 500)
+    assert early.flooded(pending=0, taken=500, screen=SCREEN, now=1.005)
+    assert late.flooded(pending=4000, taken=1000, screen=SCREEN, now=1.050)
 
 
 def test_a_model_speed_stream_is_never_a_flood() -> None:
-    """200 chunks a second of 8 characters (a fast model), flushed every 30 ms: never a flood."""
-    pacer = FlushPacer()
+    """200 chunks a second of 8 characters (a fast model), each flush 30 ms taking all: never a flood."""
+    pacer = started(1.0)
     now = 1.0
-    pacer.flushed(now)
     for _ in range(100):
         arrive(pacer, 8, 6)
         now += 0.030
-        assert not pacer.flooded(pending=0, screen=SCREEN, now=now)
-        now += 0.002
-        pacer.flushed(now)
+        assert not pacer.flooded(pending=0, taken=48, screen=SCREEN, now=now)
 
 
-def test_time_a_flush_held_does_not_dilute_the_rate() -> None:
-    """A flush that held (or awaited) for seconds: the rate is measured from its end, not its start.
+def test_a_lull_in_a_flood_does_not_end_it() -> None:
+    """Three frames in which little came (the loop busy elsewhere) after a flood: still a flood."""
+    pacer = started(1.0)
+    now = 1.0
+    for _ in range(5):
+        arrive(pacer, 10, 500)
+        now += 0.020
+        assert pacer.flooded(pending=2000, taken=3000, screen=SCREEN, now=now)
+    for _ in range(3):
+        arrive(pacer, 10, 5)
+        now += 0.020
+        assert pacer.flooded(pending=0, taken=50, screen=SCREEN, now=now)
 
-    What arrived during it is pending (the caller's count); the flood goes on as long as text keeps
-    coming as fast once the loop is free again.
-    """
-    pacer = FlushPacer()
-    pacer.flushed(1.0)
-    arrive(pacer, 10, 300)  # arrived during the long flush below: pending, not the rate
-    assert pacer.flooded(pending=3000, screen=SCREEN, now=1.015)
-    pacer.flushed(4.0)  # a flush that took three seconds
-    arrive(pacer, 10, 100)  # 1,000 characters in the 10 ms after it
-    assert pacer.flooded(pending=1000, screen=SCREEN, now=4.010)
+
+def test_a_flood_ends_a_fraction_of_a_second_after_text_stops_coming_or_at_once_when_the_stream_ended() -> None:
+    pacer = started(1.0)
+    now = 1.0
+    for _ in range(5):
+        arrive(pacer, 10, 500)
+        now += 0.020
+        pacer.flooded(pending=0, taken=5000, screen=SCREEN, now=now)
+    assert not pacer.flooded(pending=0, taken=0, screen=SCREEN, now=now + 0.001, ended=True)
+    assert pacer.flooded(pending=0, taken=0, screen=SCREEN, now=now + 0.1)
+    assert not pacer.flooded(pending=0, taken=0, screen=SCREEN, now=now + 1.0)
 
 
-def test_the_flood_ends_when_text_stops_coming_and_a_screen_or_less_waits() -> None:
-    pacer = FlushPacer()
-    pacer.flushed(1.0)
-    assert not pacer.flooded(pending=SCREEN, screen=SCREEN, now=1.020)
-    assert pacer.flooded(pending=SCREEN + 1, screen=SCREEN, now=1.020)
+def test_text_waiting_longer_than_flushes_take_to_show_it_is_a_flood() -> None:
+    """Slow flushes on a loaded machine leave the arriving text little loop time: it seems to come
+    slowly (well under a screen a quarter second), but 1,500 characters wait behind flushes that
+    take on 256 every 150 ms. Less waiting than they show meanwhile is not."""
+    pacer = started(1.0)
+    now = 1.0
+    for _ in range(10):
+        arrive(pacer, 10, 25)
+        now += 0.150
+        slow = pacer.flooded(pending=1500, taken=256, screen=SCREEN, now=now)
+    assert slow
+    assert not FlushPacer().flooded(pending=200, taken=256, screen=SCREEN, now=now)
 
 
 def test_one_slow_flush_at_most_halves_the_budget() -> None:

@@ -68,12 +68,12 @@ class PendingText:
 class FlushPacer:
     """The budget of one flush, the earliest time of the next, and whether text comes as a flood.
 
-    A flood (more than a screen of text waiting a frame from now, see `flooded`) is judged from
-    what is pending and the rate at which text arrives, so that a backlog takes the same path
-    whichever of the first flushes and arrivals happens to run first. A flush that builds widgets
-    and one that only parks text (catching up) cost very different amounts per character: each
-    has a budget of its own, so that leaving a catch-up does not build the large slices parking
-    took on.
+    A flood (text coming faster than flushes that build widgets show it, see `flooded`) is judged
+    from what is pending, how fast text arrives and how fast flushes took it on, so that a backlog
+    takes the same path whichever of the first flushes and arrivals happens to run first. A flush
+    that builds widgets and one that only parks text (catching up) cost very different amounts per
+    character: each has a budget of its own, so that leaving a catch-up does not build the large
+    slices parking took on.
     """
 
     start: int = 1024
@@ -82,18 +82,24 @@ class FlushPacer:
     layout_ratio: float = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
     horizon: float = 0.25
-    """A flood is judged by what will be waiting this long after a flush starts: at zero delay a
-    screen comes in a few milliseconds while the loop is free, at a model's speed in seconds."""
+    """The time constant of `flow` and `shown`: at zero delay a screen of text comes in a few
+    milliseconds, at a model's speed in seconds."""
     budget: int = field(init=False)
     """How many pending characters one flush that builds widgets takes on."""
     catch_up_budget: int = field(init=False)
     """How many pending characters one flush takes on while catching up (parking them unbuilt)."""
     next_flush_at: float = 0.0
     """The `time.perf_counter()` before which no flush should start."""
+    flow: float = field(default=0.0, init=False)
+    """The characters that arrived lately, each weighed down by e^-(its age / `horizon`): at a
+    steady rate, the rate times `horizon`. A lull of a few frames in a flood (the loop busy with
+    something else, a burst of another task's work) barely lowers it."""
+    shown: float = field(default=0.0, init=False)
+    """The characters flushes took on lately, weighed alike: at a steady pace, what they show in
+    `horizon` seconds."""
+    _flow_at: float = field(default=0.0, init=False)
     _arrived: int = field(default=0, init=False)
-    """Characters appended since the last flush ended."""
-    _free_since: float | None = field(default=None, init=False)
-    """When the last flush ended (None: before the first)."""
+    """Characters appended since `flow` was last brought up to date."""
 
     def __post_init__(self) -> None:
         self.budget = self.catch_up_budget = self.start
@@ -122,25 +128,30 @@ class FlushPacer:
         """`chars` characters were appended."""
         self._arrived += chars
 
-    def flooded(self, pending: int, screen: int, now: float) -> bool:
-        """A flush starts at `now` with `pending` characters left after it: is more than `screen`
-        characters (a screenful) going to be waiting `horizon` from now?
+    def flooded(self, pending: int, taken: int, screen: int, now: float, *, ended: bool = False) -> bool:
+        """A flush starting at `now` took on `taken` characters and left `pending`: does text come
+        faster than flushes that build widgets can show it (so that the reply should catch up)?
 
-        What arrives meanwhile is estimated at the rate text arrived while the loop was free of
-        flushes (since the last one ended: what came during a flush is in `pending`, and the time
-        a flush held says nothing about how fast text comes). At zero delay (a backlog behind a
-        fast model or a slow terminal) that is a hundred thousand characters a second or more, so a
-        reply catches up from its first flushes on, whether or not the first of them left much
-        pending, and stays caught up until the flood ends; at a model's speed (hundreds to a few
-        thousand a second) a quarter second brings a line or a few.
+        Yes when more than `screen` characters (a screenful) are waiting or about to come (the
+        recent `flow`, or as much at the rate text came since the last flush started, for a flood
+        that has only just begun), or when more is waiting than flushes showed in the last
+        `horizon` (it would be shown more than that late). At zero delay (a backlog behind a fast
+        model or a slow terminal) the flow is tens of thousands of characters; and where flushes
+        are slow (a loaded machine) they leave the arriving text less loop time, so that it seems
+        to come slowly, while what waits is seconds behind. Either way the reply catches up from its first flushes
+        on, whether or not the first of them happened to leave much pending, and stays caught up
+        through the lulls of a flood until it has ended for a fraction of a second. At a model's
+        speed (hundreds to a few thousand characters a second) a flush takes on all that waits.
+        Once the stream has `ended`, nothing more is about to come: only what is pending counts.
         """
-        free = now - self._free_since if self._free_since is not None else math.inf
-        return pending + self._arrived / max(free, 0.001) * self.horizon > screen
-
-    def flushed(self, now: float) -> None:
-        """A flush ended at `now`: what arrives from now on is measured against the free time."""
+        since = now - self._flow_at
+        decay = math.exp(-since / self.horizon)
+        self.flow = self.flow * decay + self._arrived
+        self.shown = self.shown * decay + taken
+        coming = max(self.flow, self._arrived / max(since, 1 / 60) * self.horizon)
+        self._flow_at = now
         self._arrived = 0
-        self._free_since = now
+        return pending + (0 if ended else coming) > screen or pending > self.shown
 
     def refreshed(self, flushed_at: float, now: float) -> None:
         """The refresh showing a flush that ended at `flushed_at` ended at `now`: pace the next.

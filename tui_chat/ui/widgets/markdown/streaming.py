@@ -474,7 +474,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             self._tail += taken
             self.flush_count += bool(taken)
             self._frames.flushed()
-            flooded = self._pacer.flooded(self._pending.chars, threshold, started)
+            flooded = self._pacer.flooded(self._pending.chars, len(taken), threshold, started, ended=self._finished)
             self._sync_time += time.perf_counter() - started
             if not self._catching_up and flooded:
                 await self._start_catch_up()
@@ -499,7 +499,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             # (A flush that started or ended a catch-up says nothing about either budget.)
             self._pacer.adapt(elapsed, target, catching_up=parking)
         self._behind = limited
-        self._pacer.flushed(time.perf_counter())
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
         if self._pending and self._catching_up:
