@@ -36,9 +36,12 @@ How it stays fast:
 - When text comes faster than it can be shown, a flush takes on at most a budget of characters
   that keeps it near FLUSH_TARGET seconds, and the next flush waits until the layout it caused has
   had LAYOUT_RATIO times its own cost of free loop time (`pacing`): keys are still handled promptly.
-- When more than CATCHUP_SCREENS screens of text are pending, the reply *catches up* (`catch_up`):
-  final blocks are found by a block-level parse only and parked unbuilt with an estimated height;
-  rendering a backlog of megabytes builds one screenful. (A reply up to EXACT_CHARS long is
+- When text comes as a flood, the reply *catches up* (`catch_up`): final blocks are found by a
+  block-level parse only and parked unbuilt with an estimated height; rendering a backlog of
+  megabytes builds one screenful. A flood (`pacing.FlushPacer.flooded`) is more than
+  CATCHUP_SCREENS screens of text waiting or about to come (at the rate it comes), or text waiting
+  longer than flushes take to show it; judged so, a zero-delay backlog takes one path whichever
+  of its first flushes and arrivals runs first, and stays caught up until it ends. (A reply up to EXACT_CHARS long is
   measured everywhere, so that even its scrollbar is exact.)
 - `finish` shows the rest and parses the tail in full (`finishing`), so the final screen is what
   `Markdown(full_text)` shows. `finish(cancelled=True)` (Esc) does not wait for a backlog: the
@@ -133,8 +136,9 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     PARK_SCREENS: ClassVar[float] = 1.0
     """A finished segment further than this many screen heights from the screen is parked."""
     CATCHUP_SCREENS: ClassVar[float] = 1.0
-    """Catch up while more than this many screens of text (width x height characters) are
-    pending: each character takes a cell at least, so that much text fills that many screens."""
+    """Catch up while more than this many screens of text (width x height characters) are pending
+    or about to come: each character takes a cell at least, so that much text fills that many
+    screens."""
     EXACT_CHARS: ClassVar[int] = 64 * 1024
     """A reply up to this long has exact heights everywhere, also for text parked unbuilt: its
     parked segments are built once to be measured (when a backlog has been caught up with, and
