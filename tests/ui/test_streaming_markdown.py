@@ -592,3 +592,68 @@ async def test_a_growing_code_fence_looks_as_a_plain_markdown_at_every_step_lexi
         fence = both.reply.query_one(MarkdownFence)
         # Lexed whole at every step, it would be about 45 times its length.
         assert growing_highlight(fence).lexed_chars < len(code) * 8
+
+
+class FakeClock:
+    """`time` for the streaming module: `perf_counter` is what the test says it is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class CatchUpRecord(StreamingMarkdown):
+    """A reply that records at which of its flushes each catch-up started and ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.catch_ups: list[tuple[str, int]] = []
+
+    async def _start_catch_up(self) -> None:
+        self.catch_ups.append(("start", self.flush_count))
+        await super()._start_catch_up()
+
+    async def _end_catch_up(self) -> None:
+        self.catch_ups.append(("end", self.flush_count))
+        await super()._end_catch_up()
+
+
+@pytest.mark.parametrize("first_flush", ["after 500 characters", "after the whole backlog"])
+async def test_a_zero_delay_backlog_takes_one_path_whichever_order_the_first_flush_and_arrivals_take(
+    first_flush: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog coming at zero delay (100 characters a millisecond, handing the loop back after each
+    piece as a network stream does) is caught up with from the first flush after it began, once,
+    whether that flush finds 500 characters waiting or the whole of it.
+
+    (Deciding by what was pending alone, a flush that ran early found little, built it, and left the
+    reply on the slow path of small flushes that build widgets: a race between two tasks.)
+    """
+    clock = FakeClock()
+    monkeypatch.setattr("tui_chat.ui.widgets.markdown.streaming.time", clock)
+    pieces = list(chunks_of("".join(long_markdown(3000))[:12_000], 100))
+    size = (80, 24)
+    widget = CatchUpRecord()
+    app = Harness(widget)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        widget.append("# A fast reply\n\n")
+        await widget.wait_flushed()
+        early = 5 if first_flush == "after 500 characters" else len(pieces)
+        for piece in pieces[:early]:
+            clock.now += 0.001
+            widget.append(piece)
+        await widget._flush()  # the second flush: now, whatever its timer says
+        for piece in pieces[early:]:
+            clock.now += 0.001
+            widget.append(piece)
+            await asyncio.sleep(0)
+        clock.now += 0.001
+        await widget.finish()
+        await pilot.pause()
+        final = await pages(app, pilot)
+    assert widget.catch_ups[0] == ("start", 2), widget.catch_ups
+    assert [event for event, _ in widget.catch_ups] == ["start", "end"], widget.catch_ups
+    assert final == await reference_pages("# A fast reply\n\n" + "".join(pieces), size)

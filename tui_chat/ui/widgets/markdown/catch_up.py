@@ -1,13 +1,14 @@
 """Catching up with a backlog: text parked unbuilt, in hidden segments, while it comes too fast.
 
 When text comes much faster than it can be laid out (a fast local model, a pasted reply, huge
-chunks, the benchmark), most of it would scroll far away before anyone could read it. While more
-than CATCHUP_SCREENS screens of text are pending, a `StreamingMarkdown` therefore *catches up*:
-each flush cuts the tail's final blocks off with a block-level parse only (no inline parsing, no
-widgets) and parks their text in hidden segments, with estimated heights. The screen keeps
-showing what it showed and stays responsive. When the backlog is down to a screen, the hidden
-segments are shown, the last screen of them built, and the rest streams in as usual. So catching
-up on megabytes builds one screenful; a part scrolled to later is built then (`build_in_view`).
+chunks, the benchmark), most of it would scroll far away before anyone could read it. While text
+comes as a flood (more than CATCHUP_SCREENS screens of it waiting or about to come, or waiting
+longer than flushes take to show it: `pacing.FlushPacer.flooded`), a `StreamingMarkdown` therefore
+*catches up*: each flush cuts the tail's final blocks off with a block-level parse only (no inline
+parsing, no widgets) and parks their text in hidden segments, with estimated heights. The screen
+keeps showing what it showed and stays responsive. When the flood is over, the hidden segments are
+shown, the last screen of them built, and the rest streams in as usual. So catching up on
+megabytes builds one screenful; a part scrolled to later is built then (`build_in_view`).
 """
 
 from __future__ import annotations

@@ -66,27 +66,92 @@ class PendingText:
 
 @dataclass(slots=True)
 class FlushPacer:
-    """The budget of one flush and the earliest time of the next."""
+    """The budget of one flush, the earliest time of the next, and whether text comes as a flood.
+
+    A flood (text coming faster than flushes that build widgets show it, see `flooded`) is judged
+    from what is pending, how fast text arrives and how fast flushes took it on, so that a backlog
+    takes the same path whichever of the first flushes and arrivals happens to run first. A flush
+    that builds widgets and one that only parks text (catching up) cost very different amounts per
+    character: each has a budget of its own, so that leaving a catch-up does not build the large
+    slices parking took on.
+    """
 
     start: int = 1024
     minimum: int = 256
     maximum: int = 1 << 20
     layout_ratio: float = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
+    horizon: float = 0.25
+    """The time constant of `flow` and `shown`: at zero delay a screen of text comes in a few
+    milliseconds, at a model's speed in seconds."""
     budget: int = field(init=False)
-    """How many pending characters one flush takes on."""
+    """How many pending characters one flush that builds widgets takes on."""
+    catch_up_budget: int = field(init=False)
+    """How many pending characters one flush takes on while catching up (parking them unbuilt)."""
     next_flush_at: float = 0.0
     """The `time.perf_counter()` before which no flush should start."""
+    flow: float = field(default=0.0, init=False)
+    """The characters that arrived lately, each weighed down by e^-(its age / `horizon`): at a
+    steady rate, the rate times `horizon`. A lull of a few frames in a flood (the loop busy with
+    something else, a burst of another task's work) barely lowers it."""
+    shown: float = field(default=0.0, init=False)
+    """The characters flushes took on lately, weighed alike: at a steady pace, what they show in
+    `horizon` seconds."""
+    _flow_at: float = field(default=0.0, init=False)
+    _arrived: int = field(default=0, init=False)
+    """Characters appended since `flow` was last brought up to date."""
 
     def __post_init__(self) -> None:
-        self.budget = self.start
+        self.budget = self.catch_up_budget = self.start
 
-    def adapt(self, elapsed: float, target: float) -> None:
-        """A flush that was limited by the budget took `elapsed` seconds: aim the budget at `target`."""
+    def limit(self, catching_up: bool) -> int:
+        """The budget of the next flush."""
+        return self.catch_up_budget if catching_up else self.budget
+
+    def adapt(self, elapsed: float, target: float, *, catching_up: bool = False) -> None:
+        """A flush that was limited by the budget took `elapsed` seconds: aim its budget at `target`.
+
+        A slow flush at most halves the budget: one flush that happened to hold a layout (the
+        first blocks of a reply, a burst of other work) does not send it to its floor.
+        """
+        budget = self.limit(catching_up)
         if elapsed > target:
-            self.budget = max(self.minimum, int(self.budget * target / elapsed))
+            budget = max(self.minimum, budget // 2, int(budget * target / elapsed))
         elif elapsed < target / 2:
-            self.budget = min(self.maximum, self.budget * 2)
+            budget = min(self.maximum, budget * 2)
+        if catching_up:
+            self.catch_up_budget = budget
+        else:
+            self.budget = budget
+
+    def arrived(self, chars: int) -> None:
+        """`chars` characters were appended."""
+        self._arrived += chars
+
+    def flooded(self, pending: int, taken: int, screen: int, now: float, *, ended: bool = False) -> bool:
+        """A flush starting at `now` took on `taken` characters and left `pending`: does text come
+        faster than flushes that build widgets can show it (so that the reply should catch up)?
+
+        Yes when more than `screen` characters (a screenful) are waiting or about to come (the
+        recent `flow`, or as much at the rate text came since the last flush started, for a flood
+        that has only just begun), or when more is waiting than flushes showed in the last
+        `horizon` (it would be shown more than that late). At zero delay (a backlog behind a fast
+        model or a slow terminal) the flow is tens of thousands of characters; and where flushes
+        are slow (a loaded machine) they leave the arriving text less loop time, so that it seems
+        to come slowly, while what waits is seconds behind. Either way the reply catches up from its first flushes
+        on, whether or not the first of them happened to leave much pending, and stays caught up
+        through the lulls of a flood until it has ended for a fraction of a second. At a model's
+        speed (hundreds to a few thousand characters a second) a flush takes on all that waits.
+        Once the stream has `ended`, nothing more is about to come: only what is pending counts.
+        """
+        since = now - self._flow_at
+        decay = math.exp(-since / self.horizon)
+        self.flow = self.flow * decay + self._arrived
+        self.shown = self.shown * decay + taken
+        coming = max(self.flow, self._arrived / max(since, 1 / 60) * self.horizon)
+        self._flow_at = now
+        self._arrived = 0
+        return pending + (0 if ended else coming) > screen or pending > self.shown
 
     def refreshed(self, flushed_at: float, now: float) -> None:
         """The refresh showing a flush that ended at `flushed_at` ended at `now`: pace the next.

@@ -36,9 +36,12 @@ How it stays fast:
 - When text comes faster than it can be shown, a flush takes on at most a budget of characters
   that keeps it near FLUSH_TARGET seconds, and the next flush waits until the layout it caused has
   had LAYOUT_RATIO times its own cost of free loop time (`pacing`): keys are still handled promptly.
-- When more than CATCHUP_SCREENS screens of text are pending, the reply *catches up* (`catch_up`):
-  final blocks are found by a block-level parse only and parked unbuilt with an estimated height;
-  rendering a backlog of megabytes builds one screenful. (A reply up to EXACT_CHARS long is
+- When text comes as a flood, the reply *catches up* (`catch_up`): final blocks are found by a
+  block-level parse only and parked unbuilt with an estimated height; rendering a backlog of
+  megabytes builds one screenful. A flood (`pacing.FlushPacer.flooded`) is more than
+  CATCHUP_SCREENS screens of text waiting or about to come (at the rate it comes), or text waiting
+  longer than flushes take to show it; judged so, a zero-delay backlog takes one path whichever
+  of its first flushes and arrivals runs first, and stays caught up until it ends. (A reply up to EXACT_CHARS long is
   measured everywhere, so that even its scrollbar is exact.)
 - `finish` shows the rest and parses the tail in full (`finishing`), so the final screen is what
   `Markdown(full_text)` shows. `finish(cancelled=True)` (Esc) does not wait for a backlog: the
@@ -134,8 +137,9 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     PARK_SCREENS: ClassVar[float] = 1.0
     """A finished segment further than this many screen heights from the screen is parked."""
     CATCHUP_SCREENS: ClassVar[float] = 1.0
-    """Catch up while more than this many screens of text (width x height characters) are
-    pending: each character takes a cell at least, so that much text fills that many screens."""
+    """Catch up while more than this many screens of text (width x height characters) are pending
+    or about to come: each character takes a cell at least, so that much text fills that many
+    screens."""
     EXACT_CHARS: ClassVar[int] = 64 * 1024
     """A reply up to this long has exact heights everywhere, also for text parked unbuilt: its
     parked segments are built once to be measured (when a backlog has been caught up with, and
@@ -251,6 +255,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._length += len(text)
         now = time.perf_counter()
         self._frames.arrived(now)
+        self._pacer.arrived(len(text))
         self._pending.add(text)
         self._drained.clear()
         if self._budget_timer is not None:
@@ -454,7 +459,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """
         self._flush_scheduled = False
         self._budget_timer = None
-        if self._built_final or not self._pending:
+        if self._built_final or not (self._pending or self._catching_up):
             self._drained.set()
             return
         limited = False
@@ -465,20 +470,22 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
                 return
             # While catching up, a flush takes on at least as much as the live tail holds: a block
             # that spans many budgets is parsed a number of times logarithmic in its size.
-            limit = max(self._pacer.budget, len(self._tail)) if self._catching_up else self._pacer.budget
+            parking = self._catching_up
+            limit = max(self._pacer.catch_up_budget, len(self._tail)) if parking else self._pacer.budget
             limited = self._pending.chars > limit
             taken = self._pending.take(limit)
             built = self.blocks_built
             threshold = self._catch_up_threshold()
             self._tail += taken
-            self.flush_count += 1
+            self.flush_count += bool(taken)
             self._frames.flushed()
+            flooded = self._pacer.flooded(self._pending.chars, len(taken), threshold, started, ended=self._finished)
             self._sync_time += time.perf_counter() - started
-            if not self._catching_up and self._pending.chars > threshold:
+            if not self._catching_up and flooded:
                 await self._start_catch_up()
             if self._catching_up:
                 await self._park_final_blocks()
-                if self._pending.chars <= threshold:
+                if not flooded:
                     await self._end_catch_up()
                     await self._show_tail()
             else:
@@ -493,8 +500,9 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
         target = self.CATCHUP_FLUSH_TARGET if self._catching_up else self.FLUSH_TARGET
-        if limited:
-            self._pacer.adapt(elapsed, target)
+        if limited and parking == self._catching_up:
+            # (A flush that started or ended a catch-up says nothing about either budget.)
+            self._pacer.adapt(elapsed, target, catching_up=parking)
         self._behind = limited
         self.call_after_refresh(self._measure_refresh, time.perf_counter())
         self.schedule_sweep()
@@ -503,7 +511,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             # it (keys are handled meanwhile): flushes queued on this widget's own queue back to
             # back would never let another task run.
             self._pacer.next_flush_at = time.perf_counter() + elapsed
-        if self._pending:
+        if self._pending or self._catching_up:
+            # (Catching up with nothing left: the next flush sees whether the flood goes on.)
             self._schedule_flush()
         else:
             self._drained.set()
