@@ -1,7 +1,8 @@
 """Saving while streaming: a reply streamed with the chat saved, against not saved (issue 14's 1.05x).
 
 Run:  python bench/saving.py [--tui-chunks 8000] [--tui-pairs 6] [--fixed-chunks 2000] [--fixed-pairs 10]
-                             [--batch 128] [--chunks 50000] [--repeat 25] [--flush-interval 0.25]   (~4-6 min)
+                             [--batch 128] [--chunks 50000] [--repeat 25] [--flush-interval 0.25]
+                             [--sequential] [--aa]   (~4-6 min; twice that with --aa)
 
 Three figures: first the tool loop alone (a magnifier, no target), then tui-chat itself (the
 target) twice: at zero delay, and doing fixed work.
@@ -15,10 +16,36 @@ Markdown reply streamed as a person sees them, an "x" key sent through the drive
 reply. Saving on: history as a user's default, in a fresh temporary data folder (`XDG_DATA_HOME`:
 a real SQLite file, the app's own recorder and writer, `history.FLUSH_INTERVAL`), the store opened
 before the message is sent (as when a person types once the app has settled); off: as
-`--no-history` turns it off. Each run in a fresh process (one app per process, as in use), pairs
-taking turns at which goes first. Every "on" run's database is read back after its process ended
-and must hold the chat with the whole reply, complete; an "off" run must have made no database:
-else the bench stops, so it cannot measure nothing.
+`--no-history` turns it off. Each run in a fresh process (one app per process, as in use) with a
+fresh data folder. Every "on" run's database is read back after its process ended and must hold
+the chat with the whole reply, complete; an "off" run must have made no database: else the bench
+stops, so it cannot measure nothing.
+
+How a pair's two runs are made. This VM's speed drifts up to 1.6x over minutes (identical runs one
+after another took 915-1,454 us of CPU per chunk), more than the 5% the target is about, so two
+runs made one after the other see different machines. By default (two usable cores or more) a
+pair's runs are made at the same time, each pinned to its own core (`sched_setaffinity` in the
+child, before any of its threads starts), and see the same drift; the cores are swapped every pair,
+so a core faster than the other favours neither side (the slowdowns by core are printed: were one
+core faster, the two halves would lean opposite ways). Both children build the app and open the
+store, then say "ready", and stream when the parent says "go"; the core of the run that ends first
+is kept busy by a spinning process until the other ends (how far apart they ended is printed), so
+the slower run does not have the machine to itself at its end, which would pull the pair towards
+1x. What concurrency could bias, and why it is accepted:
+  - a run's threads share its core: the store's writer runs on the core of the event loop it slows
+    (on a person's machine it may find another core free). Harsher on saving, and honest: all the
+    work saving adds is paid for where the target measures it;
+  - the two runs share the L3 cache, the memory bandwidth and the disk; only the on-run writes
+    (a few kilobytes every `FLUSH_INTERVAL`), and the kernel's writeback and the disk's interrupts
+    run on either core: they may slow the off-run too, which flatters saving, by little;
+  - the spinner keeps a core busy but not its cache or memory traffic as the app did;
+  - keys are sent on wall time (every 100 ms) in each run alike: a slower run gets more of them;
+  - the app's start (mounting) is not synchronised: the two runs' streams start tens of ms apart.
+`--sequential` makes the pairs one run after the other instead, unpinned, taking turns at which goes
+first. `--aa` makes, after each pair, its A/A twin (the same cores, saving off on both sides): with
+nothing to tell apart, its median slowdown should sit near 1x with an interval that narrows as pairs
+are added (its interval over the first half of the pairs is printed beside it): the check that the
+bench is honest, and how far it can see on this machine at the time.
 
 - Zero delay (`--tui-chunks`, `--tui-pairs`): the demo provider at speed 0, a backlog drained as
   fast as the app takes it. There the app's own pacing decides how much text a flush takes on:
@@ -352,7 +379,8 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
     in lockstep, `batch` chunks at a time (see `lockstep`). `together` (a concurrent pair): once
     the app is built and its store open, say "ready" and wait for a line ("go") before it starts, so
     that the pair's two runs stream at the same time. The figures as a dict, with what the app's
-    pacing did (its flushes, layouts and the last flush budget) and the cores it could run on."""
+    pacing did (its flushes, layouts and the last flush budget), the cores it could run on and the
+    share of the stream's time its event loop waited for a core (`_core_wait`)."""
     import stream_render  # textual and the whole app: only in the child that runs it
 
     from tui_chat.session import Choices, start_history
@@ -376,9 +404,10 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
             return reflow(*args, **kwargs)
 
         compositor.reflow = counted
-        start, loop_start = time.process_time(), time.thread_time()
+        start, loop_start, wait_start, wall_start = time.process_time(), time.thread_time(), _core_wait(), time.perf_counter()
         await ours_stream(app)
         cpu["process"], cpu["loop"] = time.process_time() - start, time.thread_time() - loop_start
+        cpu["wait"] = (_core_wait() - wait_start) / (time.perf_counter() - wall_start)
         compositor.reflow = reflow
         reply = app.query(StreamingMarkdown).last()
         pacing.update(flushes=reply.flush_count, budget=reply._pacer.budget)
@@ -398,7 +427,13 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
     return {"rate": result.rate, "key_p90_ms": key_p90 * 1000, "keys_ms": [key * 1000 for key in result.key_latencies],
             "frames": result.frames, "cpu_us": cpu["process"] / chunks * 1e6, "loop_cpu_us": cpu["loop"] / chunks * 1e6,
             "gc2": len(result.gc_pauses), "gc2_ms": sum(result.gc_pauses) * 1000, "layouts": layouts[0],
-            **pacing, "database": str(default_path()), "cores": sorted(os.sched_getaffinity(0))}  # fmt: skip
+            **pacing, "database": str(default_path()), "cores": sorted(os.sched_getaffinity(0)), "wait": cpu["wait"]}  # fmt: skip
+
+
+def _core_wait() -> float:
+    """The seconds the calling thread has waited for a core while it could run (Linux's schedstat):
+    the time other threads, its own process's or anyone's, held the core it was on."""
+    return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
 
 
 def check_saved(database: Path, saving: bool, chunks: int) -> None:
@@ -556,7 +591,8 @@ def _pair_line(number: int, pair: tuple[Slot, Slot], runs: dict[bool, dict]) -> 
     return (f"pair {number} ({made}): chunks/s {_mode(base)} {off['rate']:,.0f}, {_mode(other)} {on['rate']:,.0f};"
             f" key p90 {off['key_p90_ms']:.1f} / {on['key_p90_ms']:.1f} ms ({len(off['keys_ms'])}/{len(on['keys_ms'])} keys);"
             f" flushes {off['flushes']}/{on['flushes']}, layouts {off['layouts']}/{on['layouts']},"
-            f" last budget {off['budget']:,}/{on['budget']:,} characters")  # fmt: skip
+            f" last budget {off['budget']:,}/{on['budget']:,} characters; the loop waited for its core"
+            f" {off['wait']:.0%}/{on['wait']:.0%} of the time")  # fmt: skip
 
 
 TARGET_FIGURES = (("chunks/s", "{:,.0f}".format, "rate", False), ("key latency p90", "{:.1f} ms".format, "key_p90_ms", True))
@@ -633,15 +669,17 @@ def core_report(runs: dict[bool, list[dict]], name: str) -> None:
 
 def pacing_report(runs: dict[bool, list[dict]]) -> None:
     """Print what the app's own pacing did in each mode (flushes, layouts, the last flush budget,
-    the event loop's busy share of the wall time); when the runs' flushes differ (at zero delay),
+    the event loop's busy share of the wall time, and the share it waited for its core); when the runs' flushes differ (at zero delay),
     the flushes of each pair's two runs compared, and how much of the runs' spread in chunks/s goes
     with their flush count (rank correlation over all runs of both modes)."""
     span = lambda saving, key: f"{min(r[key] for r in runs[saving]):,}-{max(r[key] for r in runs[saving]):,}"
     busy = lambda saving: statistics.median(r["loop_cpu_us"] * r["rate"] / 1e6 for r in runs[saving])
+    waited = lambda saving: statistics.median(r["wait"] for r in runs[saving])
     print(f"    the app's pacing   flushes off {span(False, 'flushes')}, on {span(True, 'flushes')};"
           f" layouts off {span(False, 'layouts')}, on {span(True, 'layouts')};"
           f" last flush budget off {span(False, 'budget')}, on {span(True, 'budget')} characters;"
-          f" event loop busy (median) off {busy(False):.0%}, on {busy(True):.0%}")  # fmt: skip
+          f" event loop busy (median) off {busy(False):.0%}, on {busy(True):.0%}, waiting for its core (another"
+          f" thread, its process's or anyone's, on it) off {waited(False):.0%}, on {waited(True):.0%}")  # fmt: skip
     every = runs[False] + runs[True]
     if len({r["flushes"] for r in every}) > 1:
         more = sum(on["flushes"] > off["flushes"] for off, on in zip(runs[False], runs[True], strict=True))
