@@ -460,12 +460,18 @@ def check_saved(database: Path, saving: bool, chunks: int) -> None:
 @dataclass(frozen=True)
 class Slot:
     """One run of a pair: its side of the comparison (False: the baseline, saving off; True: the
-    other, saving on, or off again in an A/A pair), whether it saves, and the core it is pinned to
-    (None: not pinned, the pair's two runs one after the other)."""
+    other, saving on, or off again in an A/A pair), whether it saves, the core it is pinned to
+    (None: not pinned), and whether it runs at the same time as the other run of its pair."""
 
     side: bool
     saving: bool
     core: int | None
+    together: bool
+
+
+ARRANGEMENTS = ("pinned", "together", "sequential")
+"""How a pair's two runs are made: at the same time, each pinned to its own core; at the same time,
+unpinned; one after the other, unpinned."""
 
 
 def two_cores(usable: set[int]) -> tuple[int, int] | None:
@@ -474,27 +480,29 @@ def two_cores(usable: set[int]) -> tuple[int, int] | None:
     return (lowest[0], lowest[1]) if len(lowest) == 2 else None
 
 
-def pair_plan(pairs: int, cores: tuple[int, int] | None, *, aa: bool = False) -> list[tuple[Slot, Slot]]:
-    """The runs of `pairs` pairs. With `cores`, concurrent: a pair's two runs at the same time, each
-    pinned to its own core, the cores swapped every pair (a core faster than the other favours
-    neither side); without, sequential: one after the other, the pairs taking turns at which goes
-    first. `aa`: the other side does not save either (an A/A check of the bench itself)."""
-    plan = []
+def pair_plan(pairs: int, arrangement: str, cores: tuple[int, int] | None = None, *, aa: bool = False) -> list[tuple[Slot, Slot]]:
+    """The runs of `pairs` pairs, made as `arrangement` says (`ARRANGEMENTS`): "pinned", a pair's two
+    runs at the same time, each pinned to one of `cores`, the cores swapped every pair (a core faster
+    than the other favours neither side); "together", at the same time, unpinned; "sequential", one
+    after the other, the pairs taking turns at which goes first. `aa`: the other side does not save
+    either (an A/A check of the bench itself)."""
+    plan: list[tuple[Slot, Slot]] = []
     for pair in range(pairs):
-        if cores is None:
+        if arrangement == "sequential":
             sides = (False, True) if pair % 2 == 0 else (True, False)
-            plan.append(tuple(Slot(side, side and not aa, None) for side in sides))
+            plan.append((Slot(sides[0], sides[0] and not aa, None, False), Slot(sides[1], sides[1] and not aa, None, False)))
         else:
-            first, second = cores if pair % 2 == 0 else cores[::-1]
-            plan.append((Slot(False, False, first), Slot(True, not aa, second)))
-    return plan  # type: ignore[return-value]
+            first, second = (None, None) if arrangement == "together" or cores is None else cores[:: 1 if pair % 2 == 0 else -1]
+            plan.append((Slot(False, False, first, True), Slot(True, not aa, second, True)))
+    return plan
 
 
 def _start(slot: Slot, chunks: int, batch: int, folder: str) -> subprocess.Popen[str]:
-    """A child process making `slot`'s run, its data in `folder` (pinned: it waits for a "go" line)."""
+    """A child process making `slot`'s run, its data in `folder` (together: it waits for a "go" line)."""
     env = {**os.environ, "XDG_DATA_HOME": folder, "XDG_STATE_HOME": folder}
     command = [sys.executable, __file__, "--run", "on" if slot.saving else "off", "--tui-chunks", str(chunks),
                "--batch", str(batch)] + ([] if slot.core is None else ["--core", str(slot.core)])  # fmt: skip
+    command += ["--together"] if slot.together else []
     return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -515,13 +523,13 @@ def _finish(slot: Slot, child: subprocess.Popen[str], chunks: int, batch: int) -
 
 def run_pair(pair: tuple[Slot, Slot], chunks: int, batch: int) -> dict[bool, dict]:
     """Both runs of a pair, each in a fresh process with a fresh data folder: one after the other, or
-    (pinned) at the same time: both start streaming once both are ready, and the core of the one
-    that ends first is kept busy (a spinning process) until the other has ended, so that neither
-    has the machine to itself for its last part. Each run's figures by its side, with, when
-    concurrent, how many seconds apart the two ended ("apart")."""
+    at the same time: both start streaming once both are ready, and the core of the one that ends
+    first (pinned; else a core) is kept busy by a spinning process until the other has ended, so
+    that neither has the machine to itself for its last part. Each run's figures by its side, with,
+    when together, how many seconds apart the two ended ("apart")."""
     with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as a, tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as b:
         folders = dict(zip(pair, (a, b), strict=True))
-        if pair[0].core is None:
+        if not pair[0].together:
             return {slot.side: _finish(slot, _start(slot, chunks, batch, folders[slot]), chunks, batch) for slot in pair}
         children = {slot: _start(slot, chunks, batch, folders[slot]) for slot in pair}
         for slot, child in children.items():
@@ -545,7 +553,7 @@ def run_pair(pair: tuple[Slot, Slot], chunks: int, batch: int) -> dict[bool, dic
             waiter.start()
         first = ended.get()
         first_at = time.perf_counter()
-        spin = f"import os\nos.sched_setaffinity(0, {{{first.core}}})\nwhile True: pass"
+        spin = ("" if first.core is None else f"import os\nos.sched_setaffinity(0, {{{first.core}}})\n") + "while True: pass"
         spinner = subprocess.Popen([sys.executable, "-c", spin])
         ended.get()
         apart = time.perf_counter() - first_at
@@ -584,8 +592,10 @@ def _pair_line(number: int, pair: tuple[Slot, Slot], runs: dict[bool, dict]) -> 
     core each was pinned to and how far apart they ended), their chunks/s, key p90 and pacing."""
     base, other = sorted(pair, key=lambda slot: slot.side)
     off, on = runs[False], runs[True]
-    if base.core is None:
+    if not base.together:
         made = f"{_mode(pair[0])} first"
+    elif base.core is None:
+        made = f"{_mode(base)} and {_mode(other)} at once, unpinned, ended {off['apart']:.2f} s apart"
     else:
         made = f"{_mode(base)} on core {base.core}, {_mode(other)} on core {other.core}, ended {off['apart']:.2f} s apart"
     return (f"pair {number} ({made}): chunks/s {_mode(base)} {off['rate']:,.0f}, {_mode(other)} {on['rate']:,.0f};"
@@ -708,8 +718,10 @@ def main() -> int:
     parser.add_argument("--tui-pairs", type=int, default=6, help="pairs of tui-chat runs at zero delay: saving off, and on (0: none)")
     parser.add_argument("--run", choices=("on", "off"), help=argparse.SUPPRESS)  # a child: one tui-chat run
     parser.add_argument("--core", type=int, help=argparse.SUPPRESS)  # a child of a concurrent pair: its core
-    parser.add_argument("--sequential", action="store_true", help="tui-chat pairs one run after the other, unpinned"
-                        " (the default with two usable cores: both runs of a pair at once, each on its own core)")
+    parser.add_argument("--together", action="store_true", help=argparse.SUPPRESS)  # a child: wait for "go"
+    parser.add_argument("--pairs-made", choices=ARRANGEMENTS, help="how a tui-chat pair's two runs are made: at once each"
+                        " pinned to its own core (the default with two usable cores), at once unpinned, or one after the"
+                        " other (the default with fewer)")
     parser.add_argument("--aa", action="store_true", help="after each tui-chat pair, its A/A twin (saving off on both"
                         " sides): what the bench reads where there is no difference")
     parser.add_argument("--fixed-chunks", type=int, default=2_000, help="chunks per reply in lockstep")
@@ -719,9 +731,12 @@ def main() -> int:
     if args.run:
         if args.core is not None:
             os.sched_setaffinity(0, {args.core})  # before any thread starts: they all inherit it
-        print(json.dumps(tui_run(args.run == "on", args.tui_chunks, args.batch, together=args.core is not None)))
+        print(json.dumps(tui_run(args.run == "on", args.tui_chunks, args.batch, together=args.together)))
         return 0
-    cores = None if args.sequential else two_cores(os.sched_getaffinity(0))
+    cores = two_cores(os.sched_getaffinity(0))
+    arrangement = args.pairs_made or ("sequential" if cores is None else "pinned")
+    if arrangement == "pinned" and cores is None:
+        parser.error("pinned pairs need two usable cores")
     loop_cost_us = None
     if args.repeat:
         with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
@@ -733,18 +748,19 @@ def main() -> int:
         loop_cost_us = report(runs, args.chunks)
         print()
     verdicts: list[Verdict] = []
-    made = "one after the other" if cores is None else f"both at once, on cores {cores[0]} and {cores[1]} (swapped every pair)"
+    made = {"sequential": "one after the other", "together": "both at once, unpinned",
+            "pinned": f"both at once, on cores {cores and cores[0]} and {cores and cores[1]} (swapped every pair)"}[arrangement]  # fmt: skip
     if args.tui_pairs:
         print(f"streaming in tui-chat itself at zero delay, as a backlog drains ({args.tui_chunks:,} chunks, headless"
               f" {TUI_SIZE[0]}x{TUI_SIZE[1]}, saving off and on, {args.tui_pairs} pairs of runs, one process each, {made}; the app's"
               f" own pacing decides its flushes):", flush=True)  # fmt: skip
-        verdicts += tui_report(*tui_measure(args.tui_chunks, pair_plan(args.tui_pairs, cores), 0, args.aa), loop_cost_us)
+        verdicts += tui_report(*tui_measure(args.tui_chunks, pair_plan(args.tui_pairs, arrangement, cores), 0, args.aa), loop_cost_us)
         print()
     if args.fixed_pairs:
         print(f"streaming in tui-chat itself, fixed work ({args.fixed_chunks:,} chunks in lockstep, {args.batch} at a time,"
               f" each batch shown before the next comes: one flush each; headless {TUI_SIZE[0]}x{TUI_SIZE[1]}, saving off and"
               f" on, {args.fixed_pairs} pairs of runs, one process each, {made}):", flush=True)  # fmt: skip
-        verdicts += tui_report(*tui_measure(args.fixed_chunks, pair_plan(args.fixed_pairs, cores), args.batch, args.aa), loop_cost_us)
+        verdicts += tui_report(*tui_measure(args.fixed_chunks, pair_plan(args.fixed_pairs, arrangement, cores), args.batch, args.aa), loop_cost_us)
     return 1 if any(v.missed for v in verdicts) else 0 if all(v.met for v in verdicts) else 2
 
 

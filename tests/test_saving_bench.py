@@ -60,24 +60,35 @@ def test_ranks_share_ties(saving) -> None:
     assert saving._ranks([30.0, 10.0, 20.0, 10.0]) == [3.0, 0.5, 2.0, 0.5]
 
 
-def test_concurrent_pairs_pin_their_runs_to_two_cores_swapped_every_pair(saving) -> None:
-    plan = saving.pair_plan(6, (0, 1))
+def test_pinned_pairs_run_together_on_two_cores_swapped_every_pair(saving) -> None:
+    plan = saving.pair_plan(6, "pinned", (0, 1))
     assert [(base.core, other.core) for base, other in plan] == [(0, 1), (1, 0)] * 3
     assert all((base.side, base.saving, other.side, other.saving) == (False, False, True, True) for base, other in plan)
+    assert all(slot.together for pair in plan for slot in pair)
+
+
+def test_pairs_made_together_are_not_pinned(saving) -> None:
+    plan = saving.pair_plan(4, "together", (0, 1))
+    assert [[(s.side, s.saving, s.core, s.together) for s in pair] for pair in plan] == [[(False, False, None, True), (True, True, None, True)]] * 4
 
 
 def test_sequential_pairs_take_turns_at_which_goes_first_unpinned(saving) -> None:
-    plan = saving.pair_plan(4, None)
+    plan = saving.pair_plan(4, "sequential", (0, 1))
     assert [[slot.saving for slot in pair] for pair in plan] == [[False, True], [True, False]] * 2
     assert [[slot.side for slot in pair] for pair in plan] == [[False, True], [True, False]] * 2
-    assert {slot.core for pair in plan for slot in pair} == {None}
+    assert {(slot.core, slot.together) for pair in plan for slot in pair} == {(None, False)}
 
 
-@pytest.mark.parametrize("cores", [(2, 5), None])
-def test_an_aa_plan_is_its_ab_plan_with_saving_off_on_both_sides(saving, cores) -> None:
-    ab, aa = saving.pair_plan(4, cores), saving.pair_plan(4, cores, aa=True)
+@pytest.mark.parametrize("arrangement", ["pinned", "together", "sequential"])
+def test_an_aa_plan_is_its_ab_plan_with_saving_off_on_both_sides(saving, arrangement: str) -> None:
+    ab, aa = saving.pair_plan(4, arrangement, (2, 5)), saving.pair_plan(4, arrangement, (2, 5), aa=True)
     assert not any(slot.saving for pair in aa for slot in pair)
-    assert [[(s.side, s.core) for s in pair] for pair in aa] == [[(s.side, s.core) for s in pair] for pair in ab]
+    assert [[saving_off(s) for s in pair] for pair in aa] == [[saving_off(s) for s in pair] for pair in ab]
+
+
+def saving_off(slot) -> tuple:
+    """What a slot is but for its saving."""
+    return (slot.side, slot.core, slot.together)
 
 
 def test_concurrent_pairs_run_on_the_two_lowest_usable_cores(saving) -> None:
@@ -102,7 +113,7 @@ def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, capsy
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a concurrent pair needs two cores")
 def test_a_concurrent_pair_runs_each_side_on_its_planned_core_and_checks_its_saving(saving) -> None:
     cores = saving.two_cores(os.sched_getaffinity(0))
-    pair = saving.pair_plan(2, cores)[1]  # the swapped one
+    pair = saving.pair_plan(2, "pinned", cores)[1]  # the swapped one
     runs = saving.run_pair(pair, 1_000, 128)  # (raises when a run's saving or flushes are not as planned)
     assert runs[False]["cores"] == [cores[1]] and runs[True]["cores"] == [cores[0]]
     assert (runs[False]["saving"], runs[True]["saving"]) == (False, True)
