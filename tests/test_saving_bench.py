@@ -111,11 +111,16 @@ def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, capsy
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a concurrent pair needs two cores")
-def test_a_concurrent_pair_runs_each_side_on_its_planned_core_and_checks_its_saving(saving) -> None:
-    cores = saving.two_cores(os.sched_getaffinity(0))
-    pair = saving.pair_plan(2, "pinned", cores)[1]  # the swapped one
+@pytest.mark.parametrize("arrangement", ["pinned", "together"])
+def test_a_concurrent_pair_runs_each_side_where_planned_and_checks_its_saving(saving, arrangement: str) -> None:
+    usable = sorted(os.sched_getaffinity(0))
+    cores = saving.two_cores(set(usable))
+    pair = saving.pair_plan(2, arrangement, cores)[1]  # (pinned: the swapped one)
     runs = saving.run_pair(pair, 1_000, 128)  # (raises when a run's saving or flushes are not as planned)
-    assert runs[False]["cores"] == [cores[1]] and runs[True]["cores"] == [cores[0]]
+    if arrangement == "pinned":
+        assert runs[False]["cores"] == [cores[1]] and runs[True]["cores"] == [cores[0]]
+    else:
+        assert runs[False]["cores"] == runs[True]["cores"] == usable
     assert (runs[False]["saving"], runs[True]["saving"]) == (False, True)
     assert runs[False]["apart"] == runs[True]["apart"] >= 0
     assert runs[False]["flushes"] == runs[True]["flushes"] == 8
