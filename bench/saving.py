@@ -27,14 +27,14 @@ runs made one after the other see different machines. By default (two usable cor
 pair's runs are made at the same time (`--pairs-made pinned`), each pinned to its own core
 (`sched_setaffinity` in the child, before any of its threads starts), and see the same drift; the
 cores are swapped every pair, so a core faster than the other favours neither side (the slowdowns
-by core are printed: were one core faster, the two halves would lean opposite ways). Both children build the app and open the
-store, then say "ready", and stream when the parent says "go"; the core of the run that ends first
-is kept busy by a spinning process until the other ends (how far apart they ended is printed), so
-the slower run does not have the machine to itself at its end, which would pull the pair towards
-1x. What concurrency could bias, and why it is accepted:
-  - pinned, a run's threads share its core: the store's writer runs on the core of the event loop it slows
-    (on a person's machine it may find another core free). Harsher on saving, and honest: all the
-    work saving adds is paid for where the target measures it;
+by core are printed: were one core faster, the two halves would lean opposite ways). Both
+children build the app and open the store, then say "ready", and stream when the parent says "go";
+the core of the run that ends first is kept busy by a spinning process until the other ends (how
+far apart they ended is printed), so the slower run does not have the machine to itself at its
+end, which would pull the pair towards 1x. What concurrency could bias, and why it is accepted:
+  - pinned, a run's threads share its core: the store's writer runs on the core of the event loop
+    it slows (on a person's machine it may find another core free). Harsher on saving, and honest:
+    all the work saving adds is paid for where the target measures it;
   - the two runs share the L3 cache, the memory bandwidth and the disk; only the on-run writes
     (a few kilobytes every `FLUSH_INTERVAL`), and the kernel's writeback and the disk's interrupts
     run on either core: they may slow the off-run too, which flatters saving, by little;
@@ -577,8 +577,7 @@ def run_pair(pair: tuple[Slot, Slot], chunks: int, batch: int) -> dict[bool, dic
 
 def tui_measure(chunks: int, plan: list[tuple[Slot, Slot]], batch: int, aa: bool) -> tuple[dict[bool, list[dict]], dict[bool, list[dict]]]:
     """The runs of `plan`'s pairs at zero delay (`batch` 0) or in lockstep (see `lockstep`), each
-    pair printed; with `aa`, after each pair its A/A twin (the same cores, saving off on both
-    sides). The runs by side, of the pairs and of their A/A twins (empty without `aa`)."""
+    pair printed; with `aa`, after each pair its A/A twin (made alike, saving off on both sides). The runs by side, of the pairs and of their A/A twins (empty without `aa`)."""
     runs: dict[bool, list[dict]] = {False: [], True: []}
     twins: dict[bool, list[dict]] = {False: [], True: []}
     for number, pair in enumerate(plan, 1):
@@ -592,6 +591,7 @@ def tui_measure(chunks: int, plan: list[tuple[Slot, Slot]], batch: int, aa: bool
 
 
 def _mode(slot: Slot) -> str:
+    """A run's mode as printed."""
     return "on" if slot.saving else "off"
 
 
