@@ -1,7 +1,8 @@
 """Saving while streaming: a reply streamed with the chat saved, against not saved (issue 14's 1.05x).
 
-Run:  python bench/saving.py [--tui-chunks 8000] [--tui-pairs 6] [--fixed-chunks 2000] [--fixed-pairs 10]
-                             [--batch 128] [--chunks 50000] [--repeat 25] [--flush-interval 0.25]   (~4-6 min)
+Run:  python bench/saving.py [--tui-chunks 8000] [--tui-pairs 20] [--fixed-chunks 2000] [--fixed-pairs 20]
+                             [--batch 128] [--chunks 50000] [--repeat 25] [--flush-interval 0.25]
+                             [--pairs-made pinned|together|sequential] [--aa]   (~5-8 min; twice that with --aa)
 
 Three figures: first the tool loop alone (a magnifier, no target), then tui-chat itself (the
 target) twice: at zero delay, and doing fixed work.
@@ -15,10 +16,44 @@ Markdown reply streamed as a person sees them, an "x" key sent through the drive
 reply. Saving on: history as a user's default, in a fresh temporary data folder (`XDG_DATA_HOME`:
 a real SQLite file, the app's own recorder and writer, `history.FLUSH_INTERVAL`), the store opened
 before the message is sent (as when a person types once the app has settled); off: as
-`--no-history` turns it off. Each run in a fresh process (one app per process, as in use), pairs
-taking turns at which goes first. Every "on" run's database is read back after its process ended
-and must hold the chat with the whole reply, complete; an "off" run must have made no database:
-else the bench stops, so it cannot measure nothing.
+`--no-history` turns it off. Each run in a fresh process (one app per process, as in use) with a
+fresh data folder. Every "on" run's database is read back after its process ended and must hold
+the chat with the whole reply, complete; an "off" run must have made no database: else the bench
+stops, so it cannot measure nothing.
+
+How a pair's two runs are made. This VM's speed drifts up to 1.6x over minutes (identical runs one
+after another took 915-1,454 us of CPU per chunk), more than the 5% the target is about, so two
+runs made one after the other see different machines. By default (two usable cores or more) a
+pair's runs are made at the same time (`--pairs-made pinned`), each pinned to its own core
+(`sched_setaffinity` in the child, before any of its threads starts), and see the same drift; the
+cores are swapped every pair, so a core faster than the other favours neither side (the slowdowns
+by core are printed: were one core faster, the two halves would lean opposite ways). Both
+children build the app and open the store, then say "ready", and stream when the parent says "go";
+the core of the run that ends first is kept busy by a spinning process until the other ends (how
+far apart they ended is printed), so the slower run does not have the machine to itself at its
+end, which would pull the pair towards 1x. What concurrency could bias, and why it is accepted:
+  - pinned, a run's threads share its core: the store's writer runs on the core of the event loop
+    it slows (on a person's machine it may find another core free). Harsher on saving, and honest:
+    all the work saving adds is paid for where the target measures it;
+  - the two runs share the L3 cache, the memory bandwidth and the disk; only the on-run writes
+    (a few kilobytes every `FLUSH_INTERVAL`), and the kernel's writeback and the disk's interrupts
+    run on either core: they may slow the off-run too, which flatters saving, by little;
+  - the spinner keeps a core busy but not its cache or memory traffic as the app did;
+  - keys are sent on wall time (every 100 ms) in each run alike: a slower run gets more of them;
+  - the app's start (mounting) is not synchronised: the two runs' streams start tens of ms apart;
+  - others' work lands on one core or the other: a pinned run cannot move away from it, so under
+    others' load a pair's runs see unevenly loaded cores (the share of time each run's event loop
+    waited for its core is printed per pair: Linux's schedstat). Measured under load 2-4 (other
+    engineers' benches), 10 A/A pairs each, interleaved: pinned 0.891x (90% interval 0.654-1.096,
+    median distance from 1x 13%), together unpinned 0.974x (0.897-1.051, 5%). On such a machine
+    `--pairs-made together` (at once, unpinned: the scheduler spreads both runs and others' work
+    over both cores; the writer may then run beside its loop, as on a person's machine) sees further.
+`--pairs-made sequential` makes the pairs one run after the other instead, unpinned, taking turns at
+which goes first (the default with fewer than two usable cores). `--aa` makes, after each pair, its
+A/A twin (the same arrangement, saving off on both sides): with nothing to tell apart, its median
+slowdown should sit near 1x with an interval that narrows as pairs are added (its interval over the
+first half of the pairs is printed beside it): the check that the bench is honest, and how far it
+can see on this machine at the time.
 
 - Zero delay (`--tui-chunks`, `--tui-pairs`): the demo provider at speed 0, a backlog drained as
   fast as the app takes it. There the app's own pacing decides how much text a flush takes on:
@@ -77,6 +112,7 @@ import gc
 import json
 import math
 import os
+import queue
 import statistics
 import subprocess
 import sys
@@ -84,7 +120,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -253,20 +289,26 @@ class Verdict:
         return f"target {self.target}x: not resolved (the interval holds it: these pairs cannot tell)"
 
 
+def slowdowns(off_runs: list[float], on_runs: list[float], *, lower_is_better: bool) -> list[float]:
+    """The per-pair slowdowns of the on runs against the off runs (above 1: on is worse)."""
+    slower = (lambda off, on: on / off) if lower_is_better else (lambda off, on: off / on)
+    return [slower(off, on) for off, on in zip(off_runs, on_runs, strict=True)]
+
+
 def paired(name: str, shown: Callable[[float], str], off_runs: list[float], on_runs: list[float], *,
-           lower_is_better: bool, target: float | None) -> Verdict | None:
+           lower_is_better: bool, target: float | None, sides: tuple[str, str] = ("off", "on")) -> Verdict | None:
     """Print one figure of paired runs (the i-th off run and the i-th on run were next to each other
     in time): the median of the per-pair on/off slowdowns with its interval (`median_interval`),
-    the verdict against `target` (None: no target), and the medians of each mode; returns the
-    verdict."""
-    slower = (lambda off, on: on / off) if lower_is_better else (lambda off, on: off / on)
-    pairs = [slower(off, on) for off, on in zip(off_runs, on_runs, strict=True)]
+    the verdict against `target` (None: no target), and the medians of each mode (named `sides`);
+    returns the verdict."""
+    pairs = slowdowns(off_runs, on_runs, lower_is_better=lower_is_better)
     slowdown = statistics.median(pairs)
     low, high = median_interval(pairs)
     verdict = None if target is None else Verdict(slowdown, low, high, target)
     off, on = statistics.median(off_runs), statistics.median(on_runs)
+    medians = slowdowns([off], [on], lower_is_better=lower_is_better)[0]
     print(f"  {name:<16} {slowdown:.3f}x, median of the pairs ({CONFIDENCE:.0%} interval {low:.3f}-{high:.3f});"
-          f"{'' if verdict is None else f' {verdict};'} medians off {shown(off)}, on {shown(on)}: {slower(off, on):.3f}x")  # fmt: skip
+          f"{'' if verdict is None else f' {verdict};'} medians {sides[0]} {shown(off)}, {sides[1]} {shown(on)}: {medians:.3f}x")  # fmt: skip
     return verdict
 
 
@@ -338,12 +380,15 @@ async def _take(chunks: AsyncIterator[Any], count: int) -> AsyncIterator[Any]:
             return
 
 
-def tui_run(saving: bool, chunks: int, batch: int) -> dict[str, Any]:
+def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, Any]:
     """In a child process: tui-chat streams one reply headless (`stream_render`'s `ours` run, its
     key presses and frame probe), saving to the user data folder (which the parent made a fresh
     temporary one) or with history off as `--no-history` turns it off; at zero delay (`batch` 0) or
-    in lockstep, `batch` chunks at a time (see `lockstep`). The figures as a dict, with what the
-    app's pacing did: its flushes, layouts and the last flush budget."""
+    in lockstep, `batch` chunks at a time (see `lockstep`). `together` (a concurrent pair): once
+    the app is built and its store open, say "ready" and wait for a line ("go") before it starts, so
+    that the pair's two runs stream at the same time. The figures as a dict, with what the app's
+    pacing did (its flushes, layouts and the last flush budget), the cores it could run on and the
+    share of the stream's time its event loop waited for a core (`_core_wait`)."""
     import stream_render  # textual and the whole app: only in the child that runs it
 
     from tui_chat.session import Choices, start_history
@@ -367,15 +412,19 @@ def tui_run(saving: bool, chunks: int, batch: int) -> dict[str, Any]:
             return reflow(*args, **kwargs)
 
         compositor.reflow = counted
-        start, loop_start = time.process_time(), time.thread_time()
+        start, loop_start, wait_start, wall_start = time.process_time(), time.thread_time(), _core_wait(), time.perf_counter()
         await ours_stream(app)
         cpu["process"], cpu["loop"] = time.process_time() - start, time.thread_time() - loop_start
+        cpu["wait"] = (_core_wait() - wait_start) / (time.perf_counter() - wall_start)
         compositor.reflow = reflow
         reply = app.query(StreamingMarkdown).last()
         pacing.update(flushes=reply.flush_count, budget=reply._pacer.budget)
 
     ours_stream, target.stream = target.stream, stream
     start_history(session, Choices(no_history=not saving))  # the store opened now: as a person who types once the app has settled
+    if together:  # ready; the other run of the pair too once the parent says go
+        print("ready", flush=True)
+        sys.stdin.readline()
     try:
         result, _ = asyncio.run(stream_render.run_one("saving", target, chunks, TUI_SIZE))
     finally:
@@ -386,7 +435,13 @@ def tui_run(saving: bool, chunks: int, batch: int) -> dict[str, Any]:
     return {"rate": result.rate, "key_p90_ms": key_p90 * 1000, "keys_ms": [key * 1000 for key in result.key_latencies],
             "frames": result.frames, "cpu_us": cpu["process"] / chunks * 1e6, "loop_cpu_us": cpu["loop"] / chunks * 1e6,
             "gc2": len(result.gc_pauses), "gc2_ms": sum(result.gc_pauses) * 1000, "layouts": layouts[0],
-            **pacing, "database": str(default_path())}  # fmt: skip
+            **pacing, "database": str(default_path()), "cores": sorted(os.sched_getaffinity(0)), "wait": cpu["wait"]}  # fmt: skip
+
+
+def _core_wait() -> float:
+    """The seconds the calling thread has waited for a core while it could run (Linux's schedstat):
+    the time other threads, its own process's or anyone's, held the core it was on."""
+    return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
 
 
 def check_saved(database: Path, saving: bool, chunks: int) -> None:
@@ -410,46 +465,176 @@ def check_saved(database: Path, saving: bool, chunks: int) -> None:
                          f" messages {[(m.role, len(m.text), m.status) for m in messages]}")  # fmt: skip
 
 
-def tui_measure(chunks: int, pairs: int, batch: int) -> dict[bool, list[dict]]:
-    """`pairs` pairs of tui-chat runs, saving off and on, each in a fresh process with a fresh data
-    folder, at zero delay (`batch` 0) or in lockstep (see `lockstep`); the pairs take turns at which
-    goes first. Each run's saving is checked, and in lockstep that it made one flush per batch."""
-    runs: dict[bool, list[dict]] = {False: [], True: []}
+@dataclass(frozen=True)
+class Slot:
+    """One run of a pair: its side of the comparison (False: the baseline, saving off; True: the
+    other, saving on, or off again in an A/A pair), whether it saves, the core it is pinned to
+    (None: not pinned), and whether it runs at the same time as the other run of its pair."""
+
+    side: bool
+    saving: bool
+    core: int | None
+    together: bool
+
+
+ARRANGEMENTS = ("pinned", "together", "sequential")
+"""How a pair's two runs are made: at the same time, each pinned to its own core; at the same time,
+unpinned; one after the other, unpinned."""
+
+
+def two_cores(usable: set[int]) -> tuple[int, int] | None:
+    """The two cores concurrent pairs run on (the lowest two of `usable`), or None with fewer than two."""
+    lowest = sorted(usable)[:2]
+    return (lowest[0], lowest[1]) if len(lowest) == 2 else None
+
+
+def pair_plan(pairs: int, arrangement: str, cores: tuple[int, int] | None = None, *, aa: bool = False) -> list[tuple[Slot, Slot]]:
+    """The runs of `pairs` pairs, made as `arrangement` says (`ARRANGEMENTS`): "pinned", a pair's two
+    runs at the same time, each pinned to one of `cores`, the cores swapped every pair (a core faster
+    than the other favours neither side); "together", at the same time, unpinned; "sequential", one
+    after the other, the pairs taking turns at which goes first. `aa`: the other side does not save
+    either (an A/A check of the bench itself)."""
+    plan: list[tuple[Slot, Slot]] = []
     for pair in range(pairs):
-        for saving in (False, True) if pair % 2 == 0 else (True, False):
-            with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
-                env = {**os.environ, "XDG_DATA_HOME": folder, "XDG_STATE_HOME": folder}
-                command = [sys.executable, __file__, "--run", "on" if saving else "off", "--tui-chunks", str(chunks),
-                           "--batch", str(batch)]  # fmt: skip
-                done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-                if done.returncode != 0:
-                    raise SystemExit(f"the saving {'on' if saving else 'off'} run failed:\n{done.stderr[-4000:]}")
-                run = json.loads(done.stdout.strip().splitlines()[-1])
-                check_saved(Path(run["database"]), saving, chunks)
-            if batch and run["flushes"] != -(-chunks // batch):
-                raise SystemExit(f"a lockstep run made {run['flushes']} flushes of {-(-chunks // batch)} batches: not fixed work")
-            runs[saving].append(run)
-        off, on = runs[False][-1], runs[True][-1]
-        print(f"  pair {pair + 1} ({'off' if pair % 2 == 0 else 'on'} first): chunks/s off {off['rate']:,.0f}, on {on['rate']:,.0f};"
-              f" key p90 off {off['key_p90_ms']:.1f} ms, on {on['key_p90_ms']:.1f} ms ({len(off['keys_ms'])}/{len(on['keys_ms'])} keys);"
-              f" flushes {off['flushes']}/{on['flushes']}, layouts {off['layouts']}/{on['layouts']},"
-              f" last budget {off['budget']:,}/{on['budget']:,} characters", flush=True)  # fmt: skip
-    return runs
+        if arrangement == "sequential":
+            sides = (False, True) if pair % 2 == 0 else (True, False)
+            plan.append((Slot(sides[0], sides[0] and not aa, None, False), Slot(sides[1], sides[1] and not aa, None, False)))
+        else:
+            first, second = (None, None) if arrangement == "together" or cores is None else cores[:: 1 if pair % 2 == 0 else -1]
+            plan.append((Slot(False, False, first, True), Slot(True, not aa, second, True)))
+    return plan
 
 
-def tui_report(runs: dict[bool, list[dict]], loop_cost_us: float | None) -> list[Verdict]:
-    """Print the target's figures, and the CPU per chunk (no target: what saving costs the machine,
-    which the wall clock of a shared machine blurs); with `loop_cost_us` (what saving adds to the
-    event loop per chunk, from the tool loop alone, where it stands out), the slowdown saving's own
-    CPU makes; and what the app's pacing did. Returns the verdicts of chunks/s and key p90."""
+def _start(slot: Slot, chunks: int, batch: int, folder: str) -> subprocess.Popen[str]:
+    """A child process making `slot`'s run, its data in `folder` (together: it waits for a "go" line)."""
+    env = {**os.environ, "XDG_DATA_HOME": folder, "XDG_STATE_HOME": folder}
+    command = [sys.executable, __file__, "--run", "on" if slot.saving else "off", "--tui-chunks", str(chunks),
+               "--batch", str(batch)] + ([] if slot.core is None else ["--core", str(slot.core)])  # fmt: skip
+    command += ["--together"] if slot.together else []
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _finish(slot: Slot, child: subprocess.Popen[str], chunks: int, batch: int) -> dict:
+    """`slot`'s run's figures once its child has ended (its output read to the end), checked: its
+    saving (`check_saved`), the core it ran on, and in lockstep that it made one flush per batch."""
+    out, err = child.communicate()  # (after "ready", a child writes nothing until its figures: none was left in a buffer)
+    if child.returncode != 0:
+        raise SystemExit(f"the saving {_mode(slot)} run failed:\n{err[-4000:]}")
+    run = json.loads(out.strip().splitlines()[-1])
+    check_saved(Path(run["database"]), slot.saving, chunks)
+    if slot.core is not None and run["cores"] != [slot.core]:
+        raise SystemExit(f"a run meant for core {slot.core} ran on cores {run['cores']}")
+    if batch and run["flushes"] != -(-chunks // batch):
+        raise SystemExit(f"a lockstep run made {run['flushes']} flushes of {-(-chunks // batch)} batches: not fixed work")
+    return run | {"core": slot.core, "saving": slot.saving}
+
+
+def run_pair(pair: tuple[Slot, Slot], chunks: int, batch: int) -> dict[bool, dict]:
+    """Both runs of a pair, each in a fresh process with a fresh data folder: one after the other, or
+    at the same time: both start streaming once both are ready, and the core of the one that ends
+    first (pinned; else a core) is kept busy by a spinning process until the other has ended, so
+    that neither has the machine to itself for its last part. Each run's figures by its side, with,
+    when together, how many seconds apart the two ended ("apart")."""
+    with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as a, tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as b:
+        folders = dict(zip(pair, (a, b), strict=True))
+        if not pair[0].together:
+            return {slot.side: _finish(slot, _start(slot, chunks, batch, folders[slot]), chunks, batch) for slot in pair}
+        children = {slot: _start(slot, chunks, batch, folders[slot]) for slot in pair}
+        for slot, child in children.items():
+            if child.stdout.readline() != "ready\n":  # type: ignore[union-attr]
+                raise SystemExit(f"a saving {_mode(slot)} run failed to start:\n{child.communicate()[1][-4000:]}")
+        for child in children.values():
+            child.stdin.write("go\n")  # type: ignore[union-attr]
+            child.stdin.flush()  # type: ignore[union-attr]
+        ended: queue.Queue[Slot] = queue.Queue()
+        figures: dict[Slot, dict | SystemExit] = {}
+
+        def finish(slot: Slot) -> None:  # (reads the child's output as it comes: a full pipe cannot stall it)
+            try:
+                figures[slot] = _finish(slot, children[slot], chunks, batch)
+            except SystemExit as failed:
+                figures[slot] = failed
+            ended.put(slot)
+
+        waiters = [threading.Thread(target=finish, args=(slot,)) for slot in pair]
+        for waiter in waiters:
+            waiter.start()
+        first = ended.get()
+        first_at = time.perf_counter()
+        spin = ("" if first.core is None else f"import os\nos.sched_setaffinity(0, {{{first.core}}})\n") + "while True: pass"
+        spinner = subprocess.Popen([sys.executable, "-c", spin])
+        ended.get()
+        apart = time.perf_counter() - first_at
+        spinner.kill()
+        spinner.wait()
+        for waiter in waiters:
+            waiter.join()
+        for run in figures.values():
+            if isinstance(run, SystemExit):
+                raise run
+        return {slot.side: run | {"apart": apart} for slot, run in figures.items()}  # type: ignore[operator]
+
+
+def tui_measure(chunks: int, plan: list[tuple[Slot, Slot]], batch: int, aa: bool) -> tuple[dict[bool, list[dict]], dict[bool, list[dict]]]:
+    """The runs of `plan`'s pairs at zero delay (`batch` 0) or in lockstep (see `lockstep`), each
+    pair printed; with `aa`, after each pair its A/A twin (made alike, saving off on both sides). The runs by side, of the pairs and of their A/A twins (empty without `aa`)."""
+    runs: dict[bool, list[dict]] = {False: [], True: []}
+    twins: dict[bool, list[dict]] = {False: [], True: []}
+    for number, pair in enumerate(plan, 1):
+        checks = [(runs, pair)] + ([(twins, tuple(replace(slot, saving=False) for slot in pair))] if aa else [])
+        for into, slots in checks:
+            done = run_pair(slots, chunks, batch)  # type: ignore[arg-type]
+            for side, run in done.items():
+                into[side].append(run)
+            print(f"  {'A/A ' if into is twins else ''}{_pair_line(number, slots, done)}", flush=True)  # type: ignore[arg-type]
+    return runs, twins
+
+
+def _mode(slot: Slot) -> str:
+    """A run's mode as printed."""
+    return "on" if slot.saving else "off"
+
+
+def _pair_line(number: int, pair: tuple[Slot, Slot], runs: dict[bool, dict]) -> str:
+    """A pair's figures, the baseline's first: how its runs were made (which went first, or which
+    core each was pinned to and how far apart they ended), their chunks/s, key p90 and pacing."""
+    base, other = sorted(pair, key=lambda slot: slot.side)
+    off, on = runs[False], runs[True]
+    if not base.together:
+        made = f"{_mode(pair[0])} first"
+    elif base.core is None:
+        made = f"{_mode(base)} and {_mode(other)} at once, unpinned, ended {off['apart']:.2f} s apart"
+    else:
+        made = f"{_mode(base)} on core {base.core}, {_mode(other)} on core {other.core}, ended {off['apart']:.2f} s apart"
+    return (f"pair {number} ({made}): chunks/s {_mode(base)} {off['rate']:,.0f}, {_mode(other)} {on['rate']:,.0f};"
+            f" key p90 {off['key_p90_ms']:.1f} / {on['key_p90_ms']:.1f} ms ({len(off['keys_ms'])}/{len(on['keys_ms'])} keys);"
+            f" flushes {off['flushes']}/{on['flushes']}, layouts {off['layouts']}/{on['layouts']},"
+            f" last budget {off['budget']:,}/{on['budget']:,} characters; the loop waited for its core"
+            f" {off['wait']:.0%}/{on['wait']:.0%} of the time")  # fmt: skip
+
+
+TARGET_FIGURES = (("chunks/s", "{:,.0f}".format, "rate", False), ("key latency p90", "{:.1f} ms".format, "key_p90_ms", True))
+"""The figures the target is about: name, format, key in a run's figures, whether lower is better."""
+
+
+def tui_report(runs: dict[bool, list[dict]], twins: dict[bool, list[dict]], loop_cost_us: float | None) -> list[Verdict]:
+    """Print the target's figures; with `twins`, the same of the A/A pairs (`aa_report`); with
+    pinned runs, the slowdowns by core (`core_report`); then the CPU per chunk (no target: what
+    saving costs the machine, which the wall clock of a shared machine blurs); with `loop_cost_us`
+    (what saving adds to the event loop per chunk, from the tool loop alone, where it stands out),
+    the slowdown saving's own CPU makes; and what the app's pacing did. Returns the verdicts of
+    chunks/s and key p90."""
     figures = lambda key: ([r[key] for r in runs[False]], [r[key] for r in runs[True]])
     verdicts = [
         paired(name, shown, *figures(key), lower_is_better=lower_is_better, target=TARGET)
-        for name, shown, key, lower_is_better in (
-            ("chunks/s", "{:,.0f}".format, "rate", False),
-            ("key latency p90", "{:.1f} ms".format, "key_p90_ms", True),
-        )
+        for name, shown, key, lower_is_better in TARGET_FIGURES
     ]
+    if twins[False]:
+        aa_report(twins)
+    if runs[False][0]["core"] is not None:
+        core_report(runs, "A/B")
+        if twins[False]:
+            core_report(twins, "A/A")
     pooled = lambda saving: statistics.quantiles([key for r in runs[saving] for key in r["keys_ms"]], n=10)[-1]
     print(f"  {'key latency p90 of all keys pooled':<34} off {pooled(False):.1f} ms, on {pooled(True):.1f} ms:"
           f" {pooled(True) / pooled(False):.3f}x (no target: steadier than one run's few keys, not paired)")  # fmt: skip
@@ -473,17 +658,46 @@ def tui_report(runs: dict[bool, list[dict]], loop_cost_us: float | None) -> list
     return [verdict for verdict in verdicts if verdict is not None]
 
 
+def aa_report(twins: dict[bool, list[dict]]) -> None:
+    """Print the A/A pairs' figures (saving off on both sides, each pair made just after its A/B
+    pair): where nothing differs, the median should be near 1 and its interval narrow, narrower the
+    more pairs; the interval of the first half of the pairs is printed beside it to show that."""
+    print("  A/A, saving off on both sides (no target: the bench's own noise, what it reads where there is no difference):")
+    for name, shown, key, lower_is_better in TARGET_FIGURES:
+        first, second = [r[key] for r in twins[False]], [r[key] for r in twins[True]]
+        paired(f"  {name}", shown, first, second, lower_is_better=lower_is_better, target=None, sides=("off", "off"))
+        half = len(first) // 2
+        if half:
+            low, high = median_interval(slowdowns(first[:half], second[:half], lower_is_better=lower_is_better))
+            print(f"    (its interval over the first {half} pairs: {low:.3f}-{high:.3f})")
+
+
+def core_report(runs: dict[bool, list[dict]], name: str) -> None:
+    """Print the median slowdowns of the pairs split by the core the baseline ran on: were one core
+    faster, the two halves would lean opposite ways (the cores are swapped every pair, so the median
+    of all pairs favours neither side)."""
+    for figure, _, key, lower_is_better in TARGET_FIGURES:
+        by_core: dict[int, list[float]] = {}
+        for off, on in zip(runs[False], runs[True], strict=True):
+            by_core.setdefault(off["core"], []).extend(slowdowns([off[key]], [on[key]], lower_is_better=lower_is_better))
+        split = ", ".join(f"{statistics.median(values):.3f}x with off on core {core} ({len(values)} pairs)"
+                          for core, values in sorted(by_core.items()))  # fmt: skip
+        print(f"    {name} {figure} by core: {split}")
+
+
 def pacing_report(runs: dict[bool, list[dict]]) -> None:
     """Print what the app's own pacing did in each mode (flushes, layouts, the last flush budget,
-    the event loop's busy share of the wall time); when the runs' flushes differ (at zero delay),
+    the event loop's busy share of the wall time, and the share it waited for its core); when the runs' flushes differ (at zero delay),
     the flushes of each pair's two runs compared, and how much of the runs' spread in chunks/s goes
     with their flush count (rank correlation over all runs of both modes)."""
     span = lambda saving, key: f"{min(r[key] for r in runs[saving]):,}-{max(r[key] for r in runs[saving]):,}"
     busy = lambda saving: statistics.median(r["loop_cpu_us"] * r["rate"] / 1e6 for r in runs[saving])
+    waited = lambda saving: statistics.median(r["wait"] for r in runs[saving])
     print(f"    the app's pacing   flushes off {span(False, 'flushes')}, on {span(True, 'flushes')};"
           f" layouts off {span(False, 'layouts')}, on {span(True, 'layouts')};"
           f" last flush budget off {span(False, 'budget')}, on {span(True, 'budget')} characters;"
-          f" event loop busy (median) off {busy(False):.0%}, on {busy(True):.0%}")  # fmt: skip
+          f" event loop busy (median) off {busy(False):.0%}, on {busy(True):.0%}, waiting for its core (another"
+          f" thread, its process's or anyone's, on it) off {waited(False):.0%}, on {waited(True):.0%}")  # fmt: skip
     every = runs[False] + runs[True]
     if len({r["flushes"] for r in every}) > 1:
         more = sum(on["flushes"] > off["flushes"] for off, on in zip(runs[False], runs[True], strict=True))
@@ -509,15 +723,28 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=25, help="pairs of tool-loop runs: saving off, and on (0: none)")
     parser.add_argument("--flush-interval", type=float, default=0.25, help="seconds between the writer's writes of new text (tool loop)")
     parser.add_argument("--tui-chunks", type=int, default=8_000, help="chunks per reply in tui-chat itself")
-    parser.add_argument("--tui-pairs", type=int, default=6, help="pairs of tui-chat runs at zero delay: saving off, and on (0: none)")
+    parser.add_argument("--tui-pairs", type=int, default=20, help="pairs of tui-chat runs at zero delay: saving off, and on (0: none)")
     parser.add_argument("--run", choices=("on", "off"), help=argparse.SUPPRESS)  # a child: one tui-chat run
+    parser.add_argument("--core", type=int, help=argparse.SUPPRESS)  # a child of a concurrent pair: its core
+    parser.add_argument("--together", action="store_true", help=argparse.SUPPRESS)  # a child: wait for "go"
+    parser.add_argument("--pairs-made", choices=ARRANGEMENTS, help="how a tui-chat pair's two runs are made: at once each"
+                        " pinned to its own core (the default with two usable cores), at once unpinned, or one after the"
+                        " other (the default with fewer)")
+    parser.add_argument("--aa", action="store_true", help="after each tui-chat pair, its A/A twin (saving off on both"
+                        " sides): what the bench reads where there is no difference")
     parser.add_argument("--fixed-chunks", type=int, default=2_000, help="chunks per reply in lockstep")
-    parser.add_argument("--fixed-pairs", type=int, default=10, help="pairs of tui-chat runs in lockstep: saving off, and on (0: none)")
+    parser.add_argument("--fixed-pairs", type=int, default=20, help="pairs of tui-chat runs in lockstep: saving off, and on (0: none)")
     parser.add_argument("--batch", type=int, default=128, help="chunks per batch in lockstep (a child's 0: zero delay)")
     args = parser.parse_args()
     if args.run:
-        print(json.dumps(tui_run(args.run == "on", args.tui_chunks, args.batch)))
+        if args.core is not None:
+            os.sched_setaffinity(0, {args.core})  # before any thread starts: they all inherit it
+        print(json.dumps(tui_run(args.run == "on", args.tui_chunks, args.batch, together=args.together)))
         return 0
+    cores = two_cores(os.sched_getaffinity(0))
+    arrangement = args.pairs_made or ("sequential" if cores is None else "pinned")
+    if arrangement == "pinned" and cores is None:
+        parser.error("pinned pairs need two usable cores")
     loop_cost_us = None
     if args.repeat:
         with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
@@ -529,17 +756,19 @@ def main() -> int:
         loop_cost_us = report(runs, args.chunks)
         print()
     verdicts: list[Verdict] = []
+    made = {"sequential": "one after the other", "together": "both at once, unpinned",
+            "pinned": f"both at once, on cores {cores and cores[0]} and {cores and cores[1]} (swapped every pair)"}[arrangement]  # fmt: skip
     if args.tui_pairs:
         print(f"streaming in tui-chat itself at zero delay, as a backlog drains ({args.tui_chunks:,} chunks, headless"
-              f" {TUI_SIZE[0]}x{TUI_SIZE[1]}, saving off and on, {args.tui_pairs} pairs of runs, one process each; the app's"
+              f" {TUI_SIZE[0]}x{TUI_SIZE[1]}, saving off and on, {args.tui_pairs} pairs of runs, one process each, {made}; the app's"
               f" own pacing decides its flushes):", flush=True)  # fmt: skip
-        verdicts += tui_report(tui_measure(args.tui_chunks, args.tui_pairs, 0), loop_cost_us)
+        verdicts += tui_report(*tui_measure(args.tui_chunks, pair_plan(args.tui_pairs, arrangement, cores), 0, args.aa), loop_cost_us)
         print()
     if args.fixed_pairs:
         print(f"streaming in tui-chat itself, fixed work ({args.fixed_chunks:,} chunks in lockstep, {args.batch} at a time,"
               f" each batch shown before the next comes: one flush each; headless {TUI_SIZE[0]}x{TUI_SIZE[1]}, saving off and"
-              f" on, {args.fixed_pairs} pairs of runs, one process each):", flush=True)  # fmt: skip
-        verdicts += tui_report(tui_measure(args.fixed_chunks, args.fixed_pairs, args.batch), loop_cost_us)
+              f" on, {args.fixed_pairs} pairs of runs, one process each, {made}):", flush=True)  # fmt: skip
+        verdicts += tui_report(*tui_measure(args.fixed_chunks, pair_plan(args.fixed_pairs, arrangement, cores), args.batch, args.aa), loop_cost_us)
     return 1 if any(v.missed for v in verdicts) else 0 if all(v.met for v in verdicts) else 2
 
 
