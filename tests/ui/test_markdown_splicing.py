@@ -4,6 +4,8 @@ every step."""
 
 from __future__ import annotations
 
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
 from textual.widget import Widget
 
 from tui_chat.ui._textual_internals import MarkdownTableCellContents
@@ -179,3 +181,35 @@ async def test_nested_lists_streamed_word_by_word_look_as_a_plain_markdown_at_ev
     async with SideBySide((60, 40)) as both:
         for piece in pieces:
             await both.grow(piece)
+
+
+async def test_a_table_is_measured_for_its_width_only_when_a_column_or_the_reply_widens() -> None:
+    """A table is as wide as its content, which Textual finds by arranging every cell at its best
+    width (most of the cost of laying a table out); a row that widens no column, or a cell that
+    grows within its column, leaves it as wide as it was: it is not arranged for it again. A wider
+    cell, or another width of the reply, is."""
+    async with SideBySide((70, 30)) as both:
+        await both.grow("| a | b |\n| --- | --- |\n| 1 | 2 |\n")
+        table = top_block(both)
+        assert isinstance(table, SafeTable)
+        measured: list[bool] = []
+        arrange = Widget.arrange
+
+        def counted(self: Widget, size: Size, optimal: bool = False) -> DockArrangeResult:
+            if self is table:
+                measured.append(optimal)
+            return arrange(self, size, optimal)
+
+        Widget.arrange = counted  # type: ignore[method-assign]
+        try:
+            await both.grow("| 3 | 4 |\n")
+            await both.grow("| 5 | 6 |\n")
+            assert True not in measured, "a row that widens no column"
+            await both.grow("| a much wider cell | 8 |\n")
+            assert True in measured, "a wider column"
+            measured.clear()
+            await both.pilot.resize_terminal(50, 30)
+            await both.pilot.pause()
+            assert True in measured, "another width of the reply"
+        finally:
+            Widget.arrange = arrange  # type: ignore[method-assign]
