@@ -85,7 +85,9 @@ __all__ = [
     "driver_debug",
     "driver_writer",
     "forget_arrangement",
+    "hold_for_keys",
     "inline_content",
+    "let_keys_go",
     "mark_bindings_ready",
     "markdown_blocks",
     "running_driver",
@@ -417,18 +419,33 @@ class FocusedAtOnce(_ScreenMixin):
     on: its flushes are already paced to the text's arrival, and waiting for the tick only made
     each batch later (by 8 ms on average) without saving a frame. Other changes keep Textual's tick.
 
+    A widget holding a change back for a while (streamed text waiting for its frame budget) may
+    ask a key's frame to take it along (`hold_for_keys`): the key's frame then waits for that
+    change to be made, the widget's flush, and one frame shows both, where there were two (the
+    key's, then the text's a few milliseconds later).
+
     A mixin, put before the screen class.
     """
 
     _shown_at_once: Widget | None = None
     """A widget whose change is to be shown at once (see `show_at_once`)."""
+    _held_for_keys: dict[Widget, Callable[[], bool]] | None = None
+    """Widgets holding a change back, each with its call that starts making it now (`hold_for_keys`)."""
+    _keys_wait_for: set[Widget] | None = None
+    """The widgets whose changes a key's frame waits for, each until it is shown or let go."""
 
     async def _on_idle(self, event: events.Idle) -> None:
         focused = self.focused
         dirty = self._dirty_widgets
         wanted = self._shown_at_once
+        typed = focused is not None and focused in dirty
+        if typed and self._held_for_keys:
+            self._take_held_along()
+        if self._keys_wait_for and wanted is None:
+            event.prevent_default()  # nor the tick: the frame waits for what the key takes along
+            return
         if (
-            (focused is not None and focused in dirty or wanted is not None and (dirty or self._layout_required))
+            (typed or wanted is not None and (dirty or self._layout_required))
             and self.is_current
             and not self.app._batch_count
         ):
@@ -437,9 +454,17 @@ class FocusedAtOnce(_ScreenMixin):
             return
         await super()._on_idle(event)
 
+    def _take_held_along(self) -> None:
+        """Have each widget holding a change back make it now, for the key's frame to wait for."""
+        held, self._held_for_keys = self._held_for_keys or {}, None
+        waiting = {widget for widget, take_along in held.items() if widget.is_attached and take_along()}
+        if waiting:
+            self._keys_wait_for = waiting
+
     def _on_timer_update(self) -> None:
         if self.is_current and not self.app._batch_count:
             self._shown_at_once = None  # this frame shows it, whether made at once or by the tick
+            self._keys_wait_for = None
         super()._on_timer_update()
 
 
@@ -449,7 +474,32 @@ def show_at_once(widget: Widget) -> None:
     screen = widget.screen
     if isinstance(screen, FocusedAtOnce):
         screen._shown_at_once = widget
+        if screen._keys_wait_for:
+            screen._keys_wait_for.discard(widget)
         screen.check_idle()
+
+
+def hold_for_keys(widget: Widget, take_along: Callable[[], bool]) -> None:
+    """`widget` holds a change back for now: a key typed meanwhile on its `FocusedAtOnce` screen first
+    calls `take_along`, which starts making the change and says whether it did. If it did, the
+    key's frame waits until `widget` calls `show_at_once` or `let_keys_go`, and shows both."""
+    screen = widget.screen
+    if isinstance(screen, FocusedAtOnce):
+        if screen._held_for_keys is None:
+            screen._held_for_keys = {}
+        screen._held_for_keys[widget] = take_along
+
+
+def let_keys_go(widget: Widget) -> None:
+    """`widget` holds nothing back any more, and a key's frame waiting for it need wait no longer
+    (its change is made but is not to be shown at once)."""
+    screen = widget.screen
+    if isinstance(screen, FocusedAtOnce):
+        if screen._held_for_keys:
+            screen._held_for_keys.pop(widget, None)
+        if screen._keys_wait_for and widget in screen._keys_wait_for:
+            screen._keys_wait_for.discard(widget)
+            screen.check_idle()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

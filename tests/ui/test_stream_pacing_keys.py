@@ -1,0 +1,158 @@
+"""A key typed while a reply holds text for its frame budget takes that text along: one frame shows
+both. A key with nothing held is shown at once as before, and the budget counts from that flush.
+
+The screen's 60 Hz tick is stopped in these tests: every frame is one `FocusedAtOnce` made when the
+screen went idle, so the frames counted are exactly those the key and the reply asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input
+
+from tui_chat.ui._textual_internals import FocusedAtOnce
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
+
+from .test_streaming_markdown import plain_lines
+
+
+class SlowBudget(StreamingMarkdown):
+    """A reply whose frame budget is an hour: text it shows before then did not wait for it."""
+
+    LATENCY: ClassVar[float] = 3600.0
+
+
+class TypingScreen(FocusedAtOnce, Screen[None]):
+    """A reply in a log, a focused input under it."""
+
+    CSS = "#log { height: 1fr; }"
+
+    def __init__(self, reply: StreamingMarkdown) -> None:
+        super().__init__()
+        self.reply = reply
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="log"):
+            yield self.reply
+        yield Input()
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+
+class Frames(App[None]):
+    """Shows a `TypingScreen`; records, for each frame, what the input and the reply show."""
+
+    def __init__(self, reply: StreamingMarkdown) -> None:
+        super().__init__()
+        self.typing = TypingScreen(reply)
+        self.frames: list[tuple[str, int]] = []
+        """(the input's value, the reply's characters shown) at each frame displayed."""
+        self.new_frame = asyncio.Event()
+
+    def on_mount(self) -> None:
+        self.push_screen(self.typing)
+
+    def _display(self, screen: Screen[object], renderable: object) -> None:  # type: ignore[override]
+        super()._display(screen, renderable)
+        if renderable is not None and screen is self.typing:
+            self.frames.append((self.typing.query_one(Input).value, self.typing.reply.shown_chars))
+            self.new_frame.set()
+
+
+async def stop_the_tick(app: Frames, pilot: Pilot[None]) -> None:
+    """Stop the screen's 60 Hz tick for good: from now on only `FocusedAtOnce` makes frames."""
+    await pilot.pause()
+    timer = app.typing._update_timer
+    timer.stop()
+    timer.resume = lambda: None  # type: ignore[method-assign]
+
+
+async def frame_showing(app: Frames, value: str) -> tuple[str, int]:
+    """Wait for the first frame (counted from now) whose input shows `value`; that frame."""
+    seen = len(app.frames)
+    while True:
+        for frame in app.frames[seen:]:
+            if frame[0] == value:
+                return frame
+        seen = len(app.frames)
+        app.new_frame.clear()
+        await asyncio.wait_for(app.new_frame.wait(), timeout=30)
+
+
+async def hold_text(app: Frames, reply: SlowBudget, pilot: Pilot[None]) -> None:
+    """"Hello" shown at once (the first chunk), then " world" held for the budget (an hour)."""
+    reply.append("Hello")
+    await asyncio.wait_for(reply.wait_flushed(), timeout=30)
+    await pilot.pause()
+    reply.append(" world")
+    await pilot.pause()
+    assert reply.flush_count == 1 and reply.shown_chars == len("Hello")
+
+
+async def test_a_key_takes_the_held_text_along_in_one_frame() -> None:
+    reply = SlowBudget()
+    app = Frames(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await stop_the_tick(app, pilot)
+        await hold_text(app, reply, pilot)
+        before = len(app.frames)
+        await pilot.press("x")
+        frame = await frame_showing(app, "x")
+        assert frame == ("x", len("Hello world"))  # the key's frame shows the held text too
+        assert app.frames[before:].index(frame) == 0  # and no frame before it showed either alone
+        assert reply.flush_count == 2
+        await pilot.pause()
+        assert "Hello world" in "\n".join(plain_lines(app, reply))
+        await reply.finish()
+
+
+async def test_a_key_with_nothing_held_is_shown_at_once_without_a_flush() -> None:
+    reply = SlowBudget()
+    app = Frames(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await stop_the_tick(app, pilot)
+        reply.append("Hello")
+        await asyncio.wait_for(reply.wait_flushed(), timeout=30)
+        await pilot.pause()
+        await pilot.press("x")
+        assert await frame_showing(app, "x") == ("x", len("Hello"))
+        assert reply.flush_count == 1
+        await reply.finish()
+
+
+async def test_after_a_key_flush_the_budget_counts_from_it() -> None:
+    """Text arriving after the key's flush is held for a budget of its own (not flushed because the
+    text before it had waited, nor with the key's frame); the next key takes it along."""
+    reply = SlowBudget()
+    app = Frames(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await stop_the_tick(app, pilot)
+        await hold_text(app, reply, pilot)
+        await pilot.press("x")
+        await frame_showing(app, "x")
+        reply.append(" again")
+        await pilot.pause()
+        assert reply.flush_count == 2 and reply.shown_chars == len("Hello world")
+        await pilot.press("y")
+        assert await frame_showing(app, "xy") == ("xy", len("Hello world again"))
+        assert reply.flush_count == 3
+        await reply.finish()
+
+
+async def test_a_key_does_not_take_along_text_a_finished_reply_shows() -> None:
+    """Text held, then the reply removed before a key: the key is shown at once all the same."""
+    reply = SlowBudget()
+    app = Frames(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await stop_the_tick(app, pilot)
+        await hold_text(app, reply, pilot)
+        await reply.remove()
+        await pilot.press("x")
+        assert (await frame_showing(app, "x"))[0] == "x"
