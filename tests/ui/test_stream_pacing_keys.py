@@ -54,6 +54,8 @@ class Frames(App[None]):
         self.typing = TypingScreen(reply)
         self.frames: list[tuple[str, int]] = []
         """(the input's value, the reply's characters shown) at each frame displayed."""
+        self.drawn: list[str] = []
+        """What each frame wrote to the terminal, its text and escape sequences."""
         self.new_frame = asyncio.Event()
 
     def on_mount(self) -> None:
@@ -63,6 +65,7 @@ class Frames(App[None]):
         super()._display(screen, renderable)
         if renderable is not None and screen is self.typing:
             self.frames.append((self.typing.query_one(Input).value, self.typing.reply.shown_chars))
+            self.drawn.append(renderable.render_segments(self.console))  # type: ignore[attr-defined]
             self.new_frame.set()
 
 
@@ -107,6 +110,7 @@ async def test_a_key_takes_the_held_text_along_in_one_frame() -> None:
         frame = await frame_showing(app, "x")
         assert frame == ("x", len("Hello world"))  # the key's frame shows the held text too
         assert app.frames[before:].index(frame) == 0  # and no frame before it showed either alone
+        assert "world" in app.drawn[before]  # (drawn by that frame, not left for a later one)
         assert reply.flush_count == 2
         await pilot.pause()
         assert "Hello world" in "\n".join(plain_lines(app, reply))
@@ -140,8 +144,10 @@ async def test_after_a_key_flush_the_budget_counts_from_it() -> None:
         reply.append(" again")
         await pilot.pause()
         assert reply.flush_count == 2 and reply.shown_chars == len("Hello world")
+        before = len(app.frames)
         await pilot.press("y")
         assert await frame_showing(app, "xy") == ("xy", len("Hello world again"))
+        assert "again" in app.drawn[before]
         assert reply.flush_count == 3
         await reply.finish()
 

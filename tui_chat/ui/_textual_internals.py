@@ -470,13 +470,34 @@ class FocusedAtOnce(_ScreenMixin):
 
 def show_at_once(widget: Widget) -> None:
     """Have `widget`'s screen show its change as soon as the screen is idle, not on its next tick
-    (when it is a `FocusedAtOnce` screen)."""
+    (when it is a `FocusedAtOnce` screen).
+
+    The repaints the change asked of `widget` and the widgets in it are handed to the screen here:
+    Textual hands each over from that widget's own queue, a few milliseconds later, and a frame
+    made meanwhile (a key's) would show the rest of the change but not them. A change that asked
+    for a layout is left to Textual: the frame waits for it as it would.
+    """
     screen = widget.screen
     if isinstance(screen, FocusedAtOnce):
         screen._shown_at_once = widget
+        _hand_repaints_over(screen, widget)
         if screen._keys_wait_for:
             screen._keys_wait_for.discard(widget)
         screen.check_idle()
+
+
+def _hand_repaints_over(screen: Screen[Any], widget: Widget) -> None:
+    """Put `widget` and the widgets in it that asked to be repainted among `screen`'s changed widgets
+    (what each one's `_check_refresh` would post), unless one of them asked for a layout."""
+    if screen not in screen._compositor:
+        return
+    nodes = [widget, *widget.walk_children(Widget)]
+    if any(node._layout_required for node in nodes):
+        return
+    for node in nodes:
+        if node._repaint_required and node.display:
+            node._repaint_required = False
+            screen._dirty_widgets.add(node)
 
 
 def hold_for_keys(widget: Widget, take_along: Callable[[], bool]) -> None:
