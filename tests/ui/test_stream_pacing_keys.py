@@ -1,8 +1,10 @@
-"""A key typed while a reply holds text for its frame budget takes that text along: one frame shows
-both. A key with nothing held is shown at once as before, and the budget counts from that flush.
+"""A key typed while a reply holds text for its frame budget, its flush due soon, waits for that
+flush: one frame shows both. A key with nothing held, or with text held whose flush is not due
+soon, is shown at once as before; the screen's tick shows a key whose flush comes late.
 
-The screen's 60 Hz tick is stopped in these tests: every frame is one `FocusedAtOnce` made when the
-screen went idle, so the frames counted are exactly those the key and the reply asked for.
+The screen's 60 Hz tick is stopped in most of these tests: every frame is then one `FocusedAtOnce`
+made when the screen went idle, so the frames counted are exactly those the key and the reply
+asked for.
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ class SlowBudget(StreamingMarkdown):
     """A reply whose frame budget is an hour: text it shows before then did not wait for it."""
 
     LATENCY: ClassVar[float] = 3600.0
+
+
+class DueBudget(SlowBudget):
+    """A reply whose held text is always due soon enough for a key to wait for its flush (which
+    comes only when something else starts it: `finish`)."""
+
+    KEY_WAIT: ClassVar[float] = 3600.0
 
 
 class TypingScreen(FocusedAtOnce, Screen[None]):
@@ -99,26 +108,26 @@ async def hold_text(app: Frames, reply: SlowBudget, pilot: Pilot[None]) -> None:
     assert reply.flush_count == 1 and reply.shown_chars == len("Hello")
 
 
-async def test_a_key_takes_the_held_text_along_in_one_frame() -> None:
-    reply = SlowBudget()
+async def test_a_key_waits_for_the_flush_due_soon_and_one_frame_shows_both() -> None:
+    reply = DueBudget()
     app = Frames(reply)
     async with app.run_test(size=(60, 12)) as pilot:
         await stop_the_tick(app, pilot)
         await hold_text(app, reply, pilot)
         before = len(app.frames)
         await pilot.press("x")
+        assert app.frames[before:] == []  # the key's frame waits for the flush
+        await reply.finish()  # the flush it waited for
         frame = await frame_showing(app, "x")
         assert frame == ("x", len("Hello world"))  # the key's frame shows the held text too
         assert app.frames[before:].index(frame) == 0  # and no frame before it showed either alone
         assert "world" in app.drawn[before]  # (drawn by that frame, not left for a later one)
-        assert reply.flush_count == 2
         await pilot.pause()
         assert "Hello world" in "\n".join(plain_lines(app, reply))
-        await reply.finish()
 
 
-async def test_a_key_with_nothing_held_is_shown_at_once_without_a_flush() -> None:
-    reply = SlowBudget()
+async def test_a_key_with_nothing_held_is_shown_at_once() -> None:
+    reply = DueBudget()
     app = Frames(reply)
     async with app.run_test(size=(60, 12)) as pilot:
         await stop_the_tick(app, pilot)
@@ -131,34 +140,38 @@ async def test_a_key_with_nothing_held_is_shown_at_once_without_a_flush() -> Non
         await reply.finish()
 
 
-async def test_after_a_key_flush_the_budget_counts_from_it() -> None:
-    """Text arriving after the key's flush is held for a budget of its own (not flushed because the
-    text before it had waited, nor with the key's frame); the next key takes it along."""
-    reply = SlowBudget()
+async def test_a_key_does_not_wait_for_text_whose_flush_is_not_due_soon() -> None:
+    reply = SlowBudget()  # its held text waits an hour
     app = Frames(reply)
     async with app.run_test(size=(60, 12)) as pilot:
         await stop_the_tick(app, pilot)
         await hold_text(app, reply, pilot)
         await pilot.press("x")
-        await frame_showing(app, "x")
-        reply.append(" again")
-        await pilot.pause()
-        assert reply.flush_count == 2 and reply.shown_chars == len("Hello world")
-        before = len(app.frames)
-        await pilot.press("y")
-        assert await frame_showing(app, "xy") == ("xy", len("Hello world again"))
-        assert "again" in app.drawn[before]
-        assert reply.flush_count == 3
+        assert await frame_showing(app, "x") == ("x", len("Hello"))
+        assert reply.flush_count == 1
         await reply.finish()
 
 
-async def test_a_key_does_not_take_along_text_a_finished_reply_shows() -> None:
-    """Text held, then the reply removed before a key: the key is shown at once all the same."""
-    reply = SlowBudget()
+async def test_the_tick_shows_a_key_whose_flush_comes_late() -> None:
+    reply = DueBudget()
+    app = Frames(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await hold_text(app, reply, pilot)
+        await pilot.press("x")
+        assert await frame_showing(app, "x") == ("x", len("Hello"))  # the text is still held
+        assert reply.flush_count == 1
+        await reply.finish()
+
+
+async def test_a_key_is_shown_once_the_reply_it_waits_for_is_gone() -> None:
+    """Held text due soon, the key waiting for it, then the reply removed: the key is shown at once."""
+    reply = DueBudget()
     app = Frames(reply)
     async with app.run_test(size=(60, 12)) as pilot:
         await stop_the_tick(app, pilot)
         await hold_text(app, reply, pilot)
-        await reply.remove()
+        before = len(app.frames)
         await pilot.press("x")
+        assert app.frames[before:] == []
+        await reply.remove()
         assert (await frame_showing(app, "x"))[0] == "x"

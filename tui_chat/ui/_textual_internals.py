@@ -420,9 +420,10 @@ class FocusedAtOnce(_ScreenMixin):
     each batch later (by 8 ms on average) without saving a frame. Other changes keep Textual's tick.
 
     A widget holding a change back for a while (streamed text waiting for its frame budget) may
-    ask a key's frame to take it along (`hold_for_keys`): the key's frame then waits for that
-    change to be made, the widget's flush, and one frame shows both, where there were two (the
-    key's, then the text's a few milliseconds later).
+    ask a key's frame to take it along (`hold_for_keys`): if the change is due soon, the key's
+    frame waits for it (the widget's flush), and one frame shows both where there were two (the
+    key's, then the text's a few milliseconds later). The screen's tick shows the key if the
+    change comes late.
 
     A mixin, put before the screen class.
     """
@@ -430,7 +431,7 @@ class FocusedAtOnce(_ScreenMixin):
     _shown_at_once: Widget | None = None
     """A widget whose change is to be shown at once (see `show_at_once`)."""
     _held_for_keys: dict[Widget, Callable[[], bool]] | None = None
-    """Widgets holding a change back, each with its call that starts making it now (`hold_for_keys`)."""
+    """Widgets holding a change back, each with its call that says whether it is due soon (`hold_for_keys`)."""
     _keys_wait_for: set[Widget] | None = None
     """The widgets whose changes a key's frame waits for, each until it is shown or let go."""
 
@@ -440,9 +441,9 @@ class FocusedAtOnce(_ScreenMixin):
         wanted = self._shown_at_once
         typed = focused is not None and focused in dirty
         if typed and self._held_for_keys:
-            self._take_held_along()
+            self._wait_for_held()
         if self._keys_wait_for and wanted is None:
-            event.prevent_default()  # nor the tick: the frame waits for what the key takes along
+            await super()._on_idle(event)  # the frame waits for what the key takes along, or the tick
             return
         if (
             (typed or wanted is not None and (dirty or self._layout_required))
@@ -454,10 +455,10 @@ class FocusedAtOnce(_ScreenMixin):
             return
         await super()._on_idle(event)
 
-    def _take_held_along(self) -> None:
-        """Have each widget holding a change back make it now, for the key's frame to wait for."""
+    def _wait_for_held(self) -> None:
+        """Ask each widget holding a change back whether it is due soon: the key's frame waits for those."""
         held, self._held_for_keys = self._held_for_keys or {}, None
-        waiting = {widget for widget, take_along in held.items() if widget.is_attached and take_along()}
+        waiting = {widget for widget, due_soon in held.items() if widget.is_attached and due_soon()}
         if waiting:
             self._keys_wait_for = waiting
 
@@ -500,15 +501,15 @@ def _hand_repaints_over(screen: Screen[Any], widget: Widget) -> None:
             screen._dirty_widgets.add(node)
 
 
-def hold_for_keys(widget: Widget, take_along: Callable[[], bool]) -> None:
+def hold_for_keys(widget: Widget, due_soon: Callable[[], bool]) -> None:
     """`widget` holds a change back for now: a key typed meanwhile on its `FocusedAtOnce` screen first
-    calls `take_along`, which starts making the change and says whether it did. If it did, the
-    key's frame waits until `widget` calls `show_at_once` or `let_keys_go`, and shows both."""
+    calls `due_soon`, which says whether the change is due soon. If it is, the key's frame waits
+    until `widget` calls `show_at_once` (and shows both) or `let_keys_go`, or for the screen's tick."""
     screen = widget.screen
     if isinstance(screen, FocusedAtOnce):
         if screen._held_for_keys is None:
             screen._held_for_keys = {}
-        screen._held_for_keys[widget] = take_along
+        screen._held_for_keys[widget] = due_soon
 
 
 def let_keys_go(widget: Widget) -> None:

@@ -122,6 +122,9 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     """Seconds a streamed chunk may wait for the flush that shows it (the frame budget): chunks that
     come faster are painted in batches within it. With the frame that follows, bench/stream_rate.py
     measures the first paint against 50 ms p90."""
+    KEY_WAIT: ClassVar[float] = 0.010
+    """Seconds a key typed while text waits for the frame budget waits for that text's flush, when
+    it is due that soon, to be shown with it in one frame (see `hold_for_keys`)."""
     LAYOUT_RATIO: ClassVar[float] = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
     FLUSH_TARGET: ClassVar[float] = 0.015
@@ -410,7 +413,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             self._budget_timer = self._flush_after(max(self._frames.delay(now), layout_wait))
             if self._budget_timer is not None and not self._held_for_keys:
                 self._held_for_keys = True
-                hold_for_keys(self, self._take_along_with_key)
+                hold_for_keys(self, self._due_for_key)
         elif self.FLUSH_MODE == "timer":
             self._flush_after(max(1 / 60, layout_wait))
         else:
@@ -435,16 +438,14 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._stop_budget_timer()
         self._flush_scheduled = False
 
-    def _take_along_with_key(self) -> bool:
-        """A key was typed while text waits for the frame budget: flush it now, for the key's frame
-        to show it too (one frame, not the key's and then the text's). Not while the last layout's
-        cost still holds flushes back: the key is then shown at once, alone. Whether it flushes."""
+    def _due_for_key(self) -> bool:
+        """A key was typed while text waits for the frame budget: if the flush of that text is due
+        within KEY_WAIT, the key's frame waits for it, and one frame shows both (not the key's and
+        then the text's). Whether it waits."""
         self._held_for_keys = False
-        if self._budget_timer is None or time.perf_counter() < self._pacer.next_flush_at:
+        if self._budget_timer is None or self._frames.due_in(time.perf_counter()) > self.KEY_WAIT:
             return False
-        self._stop_budget_timer()
         self._key_waits = True
-        self.call_later(self._flush)  # (the flush stays scheduled: this is it)
         return True
 
     def _let_keys_go(self) -> None:
