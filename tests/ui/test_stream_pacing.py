@@ -100,33 +100,3 @@ def test_arrivals_at_the_same_instant_wait_for_the_budget() -> None:
     budget.flushed()
     budget.arrived(3.0)  # a clock's resolution: two chunks, no time between them
     assert budget.delay(3.0) == pytest.approx(0.030)
-
-
-
-def test_the_flush_of_waiting_text_is_due_on_the_first_arrival_expected_to_find_it_time() -> None:
-    """At 50 chunks/s a waiting chunk is flushed with the next one, a gap after it; at 200/s on the
-    arrival after which the next would come too late; with nothing waiting, never."""
-    budget = FrameBudget(latency=0.030)
-    assert budget.due_in(1.0) == float("inf")
-    for now, at_once in zip(steady(50, 4), [True, False, True, False]):  # 10.02 is flushed with 10.04
-        budget.arrived(now)
-        assert (budget.delay(now) == 0.0) == at_once
-        if at_once:
-            budget.flushed()
-    assert budget.oldest == 10.06
-    assert budget.due_in(10.065) == pytest.approx(0.015)  # with the chunk at 10.08
-    assert budget.due_in(10.079) == pytest.approx(0.001)
-    assert budget.due_in(10.085) == 0.0  # late: at once
-
-    fast = FrameBudget(latency=0.030)
-    for now in steady(200, 4):
-        fast.arrived(now)
-    fast.flushed()
-    fast.arrived(10.020)  # waits until 10.050; 10.045 is the first arrival after which the next would be late
-    assert fast.delay(10.020)
-    assert fast.due_in(10.021) == pytest.approx(0.024)
-    for now in steady(200, 4, start=10.025):  # as expected: held on to 10.040, flushed on 10.045
-        fast.arrived(now)
-        assert fast.delay(now)
-    fast.arrived(10.045)
-    assert fast.delay(10.045) == 0.0

@@ -85,9 +85,7 @@ __all__ = [
     "driver_debug",
     "driver_writer",
     "forget_arrangement",
-    "hold_for_keys",
     "inline_content",
-    "let_keys_go",
     "mark_bindings_ready",
     "markdown_blocks",
     "running_driver",
@@ -419,34 +417,18 @@ class FocusedAtOnce(_ScreenMixin):
     on: its flushes are already paced to the text's arrival, and waiting for the tick only made
     each batch later (by 8 ms on average) without saving a frame. Other changes keep Textual's tick.
 
-    A widget holding a change back for a while (streamed text waiting for its frame budget) may
-    ask a key's frame to take it along (`hold_for_keys`): if the change is due soon, the key's
-    frame waits for it (the widget's flush), and one frame shows both where there were two (the
-    key's, then the text's a few milliseconds later). The screen's tick shows the key if the
-    change comes late.
-
     A mixin, put before the screen class.
     """
 
     _shown_at_once: Widget | None = None
     """A widget whose change is to be shown at once (see `show_at_once`)."""
-    _held_for_keys: dict[Widget, Callable[[], bool]] | None = None
-    """Widgets holding a change back, each with its call that says whether it is due soon (`hold_for_keys`)."""
-    _keys_wait_for: set[Widget] | None = None
-    """The widgets whose changes a key's frame waits for, each until it is shown or let go."""
 
     async def _on_idle(self, event: events.Idle) -> None:
         focused = self.focused
         dirty = self._dirty_widgets
         wanted = self._shown_at_once
-        typed = focused is not None and focused in dirty
-        if typed and self._held_for_keys:
-            self._wait_for_held()
-        if self._keys_wait_for and wanted is None:
-            await super()._on_idle(event)  # the frame waits for what the key takes along, or the tick
-            return
         if (
-            (typed or wanted is not None and (dirty or self._layout_required))
+            (focused is not None and focused in dirty or wanted is not None and (dirty or self._layout_required))
             and self.is_current
             and not self.app._batch_count
         ):
@@ -455,73 +437,19 @@ class FocusedAtOnce(_ScreenMixin):
             return
         await super()._on_idle(event)
 
-    def _wait_for_held(self) -> None:
-        """Ask each widget holding a change back whether it is due soon: the key's frame waits for those."""
-        held, self._held_for_keys = self._held_for_keys or {}, None
-        waiting = {widget for widget, due_soon in held.items() if widget.is_attached and due_soon()}
-        if waiting:
-            self._keys_wait_for = waiting
-
     def _on_timer_update(self) -> None:
         if self.is_current and not self.app._batch_count:
             self._shown_at_once = None  # this frame shows it, whether made at once or by the tick
-            self._keys_wait_for = None
         super()._on_timer_update()
 
 
 def show_at_once(widget: Widget) -> None:
     """Have `widget`'s screen show its change as soon as the screen is idle, not on its next tick
-    (when it is a `FocusedAtOnce` screen).
-
-    The repaints the change asked of `widget` and the widgets in it are handed to the screen here:
-    Textual hands each over from that widget's own queue, a few milliseconds later, and a frame
-    made meanwhile (a key's) would show the rest of the change but not them. A change that asked
-    for a layout is left to Textual: the frame waits for it as it would.
-    """
+    (when it is a `FocusedAtOnce` screen)."""
     screen = widget.screen
     if isinstance(screen, FocusedAtOnce):
         screen._shown_at_once = widget
-        _hand_repaints_over(screen, widget)
-        if screen._keys_wait_for:
-            screen._keys_wait_for.discard(widget)
         screen.check_idle()
-
-
-def _hand_repaints_over(screen: Screen[Any], widget: Widget) -> None:
-    """Put `widget` and the widgets in it that asked to be repainted among `screen`'s changed widgets
-    (what each one's `_check_refresh` would post), unless one of them asked for a layout."""
-    if screen not in screen._compositor:
-        return
-    nodes = [widget, *widget.walk_children(Widget)]
-    if any(node._layout_required for node in nodes):
-        return
-    for node in nodes:
-        if node._repaint_required and node.display:
-            node._repaint_required = False
-            screen._dirty_widgets.add(node)
-
-
-def hold_for_keys(widget: Widget, due_soon: Callable[[], bool]) -> None:
-    """`widget` holds a change back for now: a key typed meanwhile on its `FocusedAtOnce` screen first
-    calls `due_soon`, which says whether the change is due soon. If it is, the key's frame waits
-    until `widget` calls `show_at_once` (and shows both) or `let_keys_go`, or for the screen's tick."""
-    screen = widget.screen
-    if isinstance(screen, FocusedAtOnce):
-        if screen._held_for_keys is None:
-            screen._held_for_keys = {}
-        screen._held_for_keys[widget] = due_soon
-
-
-def let_keys_go(widget: Widget) -> None:
-    """`widget` holds nothing back any more, and a key's frame waiting for it need wait no longer
-    (its change is made but is not to be shown at once)."""
-    screen = widget.screen
-    if isinstance(screen, FocusedAtOnce):
-        if screen._held_for_keys:
-            screen._held_for_keys.pop(widget, None)
-        if screen._keys_wait_for and widget in screen._keys_wait_for:
-            screen._keys_wait_for.discard(widget)
-            screen.check_idle()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

@@ -219,21 +219,6 @@ class FrameBudget:
             return 0.0
         return deadline - now
 
-    def due_in(self, now: float) -> float:
-        """Seconds from `now` until the waiting text is expected to be flushed (inf: none waits).
-
-        On the first arrival expected (an average gap after the last, and so on) that will find it
-        time (see `delay`), if that comes before the budget runs out; else when it runs out.
-        """
-        if self.oldest is None:
-            return math.inf
-        deadline = self.oldest + self.latency
-        if self.gap == math.inf:
-            return max(0.0, deadline - now)
-        lead = self.gap * (1 + self.spare)
-        steps = max(1, math.floor((deadline - lead - self.last_arrival) / self.gap) + 1)
-        return max(0.0, min(self.last_arrival + steps * self.gap, deadline) - now)
-
     def flushed(self) -> None:
         """A flush started, taking on the text that was waiting (what a flush limited by its size
         leaves is flushed as when behind, without the budget)."""

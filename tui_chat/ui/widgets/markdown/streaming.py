@@ -75,8 +75,6 @@ from ..._textual_internals import (
     AlikeLines,
     MarkdownBlock,
     current_message_pump,
-    hold_for_keys,
-    let_keys_go,
     markdown_blocks,
     show_at_once,
 )
@@ -122,9 +120,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
     """Seconds a streamed chunk may wait for the flush that shows it (the frame budget): chunks that
     come faster are painted in batches within it. With the frame that follows, bench/stream_rate.py
     measures the first paint against 50 ms p90."""
-    KEY_WAIT: ClassVar[float] = 0.010
-    """Seconds a key typed while text waits for the frame budget waits for that text's flush, when
-    it is due that soon, to be shown with it in one frame (see `hold_for_keys`)."""
     LAYOUT_RATIO: ClassVar[float] = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
     FLUSH_TARGET: ClassVar[float] = 0.015
@@ -186,10 +181,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         more arrived while a flush waited for the frame budget than one flush takes on."""
         self._budget_timer: Timer | None = None
         """The timer of a flush waiting for the frame budget, if one is."""
-        self._held_for_keys = False
-        """Text waits for the frame budget, and a key's frame may take it along (`hold_for_keys`)."""
-        self._key_waits = False
-        """A key's frame waits for the flush that takes the held text along."""
         self._sweep_scheduled = False
         self._finished = False
         self._built_final = False
@@ -385,7 +376,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
 
     def _on_unmount(self) -> None:
         self._drained.set()  # nothing will flush any more: let a waiting finish() return
-        self._let_keys_go()
 
     def _on_resize(self, event: events.Resize) -> None:
         width = self.size.width
@@ -411,9 +401,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         layout_wait = self._pacer.next_flush_at - now
         if not self._behind and not self._catching_up:
             self._budget_timer = self._flush_after(max(self._frames.delay(now), layout_wait))
-            if self._budget_timer is not None and not self._held_for_keys:
-                self._held_for_keys = True
-                hold_for_keys(self, self._due_for_key)
         elif self.FLUSH_MODE == "timer":
             self._flush_after(max(1 / 60, layout_wait))
         else:
@@ -437,22 +424,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         (or as soon as the layout cost allows), not by the timer set for the budget."""
         self._stop_budget_timer()
         self._flush_scheduled = False
-
-    def _due_for_key(self) -> bool:
-        """A key was typed while text waits for the frame budget: if the flush of that text is due
-        within KEY_WAIT, the key's frame waits for it, and one frame shows both (not the key's and
-        then the text's). Whether it waits."""
-        self._held_for_keys = False
-        if self._budget_timer is None or self._frames.due_in(time.perf_counter()) > self.KEY_WAIT:
-            return False
-        self._key_waits = True
-        return True
-
-    def _let_keys_go(self) -> None:
-        """Hold nothing back for keys any more; a key's frame waiting for a flush need wait no longer."""
-        if self._held_for_keys or self._key_waits:
-            self._held_for_keys = self._key_waits = False
-            let_keys_go(self)
 
     def _stop_budget_timer(self) -> None:
         if self._budget_timer is not None:
@@ -488,12 +459,8 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """
         self._flush_scheduled = False
         self._budget_timer = None
-        if self._held_for_keys:
-            self._held_for_keys = False
-            let_keys_go(self)  # the text is flushed now: nothing is held back for keys
         if self._built_final or not (self._pending or self._catching_up):
             self._drained.set()
-            self._let_keys_go()
             return
         limited = False
         async with self._stream_lock:
@@ -529,7 +496,6 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             # for the tick: their children are still being composed, and a frame made now would lay
             # the screen out twice.)
             show_at_once(self)
-        self._let_keys_go()  # (the frame that shows it shows the key that took it along)
         # While catching up the screen refreshes during the awaits: only the time the flush held
         # the loop counts. Otherwise the screen waits for the whole flush.
         elapsed = self._sync_time if self._catching_up else time.perf_counter() - started
