@@ -697,3 +697,49 @@ async def test_a_text_rendering_changed_lines_draws_what_textual_draws_and_rende
         textual.styles.width = changed.styles.width = 25  # a new width: wrapped again
         await pilot.pause()
         assert region_lines(app, changed) == region_lines(app, textual)
+
+
+class NotingScreen(Screen[None]):
+    """A screen noting each call Textual is handed to run after its refresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("text", id="text")
+
+    def _invoke_later(self, callback, sender) -> None:  # type: ignore[no-untyped-def]
+        self.queued.append(callback)
+        super()._invoke_later(callback, sender)
+
+
+class CallbackScreen(internals.PlainCallbacks, NotingScreen):
+    """A screen that hands Textual its calls for after its refresh as plainly as it can."""
+
+
+async def test_a_call_for_after_the_refresh_is_handed_over_as_the_function_it_wraps_and_runs_as_asked() -> None:
+    """Textual wraps every call asked for after a refresh in a `partial`, and looks its signature up
+    again each time it runs one: a call with no arguments is queued as the function itself (its
+    parameter count cached), one with arguments as it is; each runs once, as asked."""
+    screen = CallbackScreen()
+    app = ScreenApp(screen)
+    ran: list[object] = []
+
+    def plain() -> None:
+        ran.append("plain")
+
+    def with_argument(value: int) -> None:
+        ran.append(value)
+
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        text = screen.query_one("#text", Static)
+        text.call_after_refresh(plain)
+        text.call_after_refresh(with_argument, 3)
+        text.refresh()
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.queued[0] is plain
+        assert isinstance(screen.queued[1], partial) and screen.queued[1].args == (3,)
+        assert ran == ["plain", 3]
