@@ -21,6 +21,7 @@ What tui-chat needs that Textual keeps private:
   widget of a `Collapsible`;
 - how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
   on every line when it has no top or bottom edge;
+- how a message pump finds its handlers (`QuickDispatch`);
 - how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from textual import events
     from textual.app import App
     from textual.driver import Driver
+    from textual.message import Message
     from textual.message_pump import MessagePump
     from textual.screen import Screen
     from textual.widgets import Footer, Markdown
@@ -70,6 +72,7 @@ __all__ = [
     "LayoutOnce",
     "PaintBeforeLayout",
     "PlainCallbacks",
+    "QuickDispatch",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -130,11 +133,13 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_compositor_refresh",
         "_content",
         "_debug",
+        "_decorated_handlers",
         "_dirty_regions",
         "_dirty_widgets",
         "_driver",
         "_full_map",
         "_full_map_invalidated",
+        "_get_dispatch_methods",
         "_get_headers_and_rows",
         "_get_renders",
         "_get_style",
@@ -146,6 +151,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_layout_updates",
         "_layout_widgets",
         "_markdown",
+        "_no_default_action",
         "_nodes",
         "_on_idle",
         "_on_timer_update",
@@ -309,6 +315,57 @@ def _lines_alike(widget: Widget) -> bool:
         and styles.keyline[0] == "none"
         and not styles.has_rule("hatch")
     )
+
+
+class QuickDispatch(_WidgetMixin):
+    """A message pump that finds its handlers for a kind of message once, where Textual looks for
+    them along its whole class hierarchy for every message and every idle event.
+
+    A screen or a widget built of several mixins has a long hierarchy (a chat screen 14 classes):
+    the walk took some 20 microseconds, twice per message (the handler, then the idle event after
+    it), thousands of times a second while a reply streams. The handlers by name along the
+    hierarchy are kept per class, handler name and kind of message; a kind of message that one of
+    the `@on` handlers (chosen by its sender too) may take is left to Textual's walk. As in
+    Textual's, a handler that prevents the default stops the rest.
+
+    A mixin, put before the widget or screen class.
+    """
+
+    def _get_dispatch_methods(self, method_name: str, message: Message) -> Iterable[tuple[type, Callable[..., Any]]]:
+        key = (type(self), method_name, type(message))
+        try:
+            found = _HANDLERS[key]
+        except KeyError:
+            found = _HANDLERS[key] = _named_handlers(type(self), method_name, type(message))
+        if found is None:
+            yield from super()._get_dispatch_methods(method_name, message)
+            return
+        for cls, method in found:
+            if message._no_default_action:
+                break
+            yield cls, method.__get__(self, cls)
+
+
+_HANDLERS: dict[tuple[type, str, type], tuple[tuple[type, Any], ...] | None] = {}
+"""(pump class, handler name, message class) -> its handlers by name along the class hierarchy, as
+(class, function); None where an `@on` handler may take the message (see `QuickDispatch`)."""
+
+
+def _named_handlers(kind: type, method_name: str, message_kind: type) -> tuple[tuple[type, Any], ...] | None:
+    """The handlers by name of `kind` for `method_name`, along its hierarchy (as Textual finds them),
+    or None if a class of it has an `@on` handler for `message_kind` or a kind it derives from."""
+    from textual.message import Message
+
+    message_kinds = [base for base in message_kind.__mro__ if issubclass(base, Message)]
+    found: list[tuple[type, Any]] = []
+    for cls in kind.__mro__:
+        decorated = cls.__dict__.get("_decorated_handlers")
+        if decorated and any(decorated.get(base) for base in message_kinds):
+            return None
+        method = cls.__dict__.get(f"_{method_name}") or cls.__dict__.get(method_name)
+        if method is not None and not getattr(method, "_textual_on", None):
+            found.append((cls, method))
+    return tuple(found)
 
 
 class LayoutOnce(_ScreenMixin):

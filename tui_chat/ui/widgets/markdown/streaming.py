@@ -72,6 +72,7 @@ from ..._textual_blocks import StreamedFence, StreamedParagraph
 from ..._textual_internals import (
     AlikeLines,
     MarkdownBlock,
+    QuickDispatch,
     after_own_screen_refresh,
     current_message_pump,
     markdown_blocks,
@@ -102,7 +103,7 @@ FlushMode = Literal["refresh", "timer"]
 # -- the widget -----------------------------------------------------------------------------
 
 
-class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
+class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
     """A Markdown reply that grows as text is appended and costs little per chunk.
 
     Use `append` for each piece of streamed text and `await finish()` once at the end (also when
