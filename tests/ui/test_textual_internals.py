@@ -128,6 +128,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_get_style": Widget,
         "_wrap_and_format": Content,
         "_apply_link_style": Strip,
+        "_get_dispatch_methods": Widget,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
@@ -140,6 +141,8 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert {"_full_map", "_full_map_invalidated", "_dirty_regions"} <= set(vars(Compositor()))
     assert {"_render_cache", "_dirty_regions"} <= set(vars(Static()))
     assert hasattr(Screen, "_selecting")  # a reactive: the screen is making a selection
+    assert events.Idle()._no_default_action is False
+    assert "_decorated_handlers" in vars(Screen)  # each message pump class's `@on` handlers
     from textual.widget import _RenderCache
 
     assert _RenderCache._fields == ("size", "lines")
@@ -152,7 +155,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     for name in ("_app", "_debug", "_writer_thread"):
         assert f"self.{name} = " in driver_init or f"self.{name}: " in driver_init, name
     assert internals.current_message_pump() is None
-    covered = set(classes) | {"_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
+    covered = set(classes) | {"_no_default_action", "_decorated_handlers", "_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
     covered |= {"_repaint_required", "_batch_count", "_full_map", "_full_map_invalidated", "_dirty_regions", "_render_cache", "_selecting"}
     # Set on block widgets as they are built or updated; read by this module only.
@@ -697,3 +700,101 @@ async def test_a_text_rendering_changed_lines_draws_what_textual_draws_and_rende
         textual.styles.width = changed.styles.width = 25  # a new width: wrapped again
         await pilot.pause()
         assert region_lines(app, changed) == region_lines(app, textual)
+
+
+class NotingScreen(Screen[None]):
+    """A screen noting each call Textual is handed to run after its refresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("text", id="text")
+
+    def _invoke_later(self, callback, sender) -> None:  # type: ignore[no-untyped-def]
+        self.queued.append(callback)
+        super()._invoke_later(callback, sender)
+
+
+class CallbackScreen(internals.PlainCallbacks, NotingScreen):
+    """A screen that hands Textual its calls for after its refresh as plainly as it can."""
+
+
+async def test_a_call_for_after_the_refresh_is_handed_over_as_the_function_it_wraps_and_runs_as_asked() -> None:
+    """Textual wraps every call asked for after a refresh in a `partial`, and looks its signature up
+    again each time it runs one: a call with no arguments is queued as the function itself (its
+    parameter count cached), one with arguments as it is; each runs once, as asked."""
+    screen = CallbackScreen()
+    app = ScreenApp(screen)
+    ran: list[object] = []
+
+    def plain() -> None:
+        ran.append("plain")
+
+    def with_argument(value: int) -> None:
+        ran.append(value)
+
+    async with app.run_test(size=(30, 5)) as pilot:
+        await pilot.pause()
+        text = screen.query_one("#text", Static)
+        text.call_after_refresh(plain)
+        text.call_after_refresh(with_argument, 3)
+        text.refresh()
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.queued[0] is plain
+        assert isinstance(screen.queued[1], partial) and screen.queued[1].args == (3,)
+        assert ran == ["plain", 3]
+
+
+class Base(Static):
+    handled: list[str]
+
+    def on_key(self, event: events.Key) -> None:
+        self.handled.append("base on_key")
+
+    def _on_idle(self, event: events.Idle) -> None:
+        self.handled.append("base _on_idle")
+
+
+class Middle(Base):
+    def on_key(self, event: events.Key) -> None:
+        self.handled.append("middle on_key")
+        if event.key == "stop":
+            event.prevent_default()
+
+
+class Decorated(internals.QuickDispatch, Middle):
+    def on_idle(self, event: events.Idle) -> None:
+        self.handled.append("decorated on_idle")
+
+    @textual.on(events.Key)
+    def keyed(self, event: events.Key) -> None:
+        self.handled.append("decorated @on Key")
+
+
+class Plain(internals.QuickDispatch, Middle):
+    def on_idle(self, event: events.Idle) -> None:
+        self.handled.append("plain on_idle")
+
+
+@pytest.mark.parametrize("kind", [Plain, Decorated])
+@pytest.mark.parametrize("key", ["x", "stop"])
+def test_a_quick_dispatch_finds_the_handlers_textual_finds_in_the_same_order_and_stops_where_it_stops(
+    kind: type[Middle], key: str
+) -> None:
+    """Differential: the handlers found (by name, along the class's MRO, and `@on` ones), twice
+    (the second from the cache), against Textual's own walk; a handler that prevents the default
+    stops the rest alike."""
+    for message in (events.Key(key, key), events.Idle(), events.Key(key, key), events.Idle()):
+        found = []
+        for widget, lookup in ((kind(), kind._get_dispatch_methods), (kind(), Widget._get_dispatch_methods)):
+            widget.handled = []
+            name = message.handler_name
+            message._no_default_action = False
+            for _, method in lookup(widget, name, message):
+                method(message)
+            found.append(widget.handled)
+        assert found[0] == found[1]
+        assert found[0]

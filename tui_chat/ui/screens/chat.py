@@ -38,7 +38,7 @@ from ...chunks import (
 from ...errors import TuiChatError
 from ...safe_text import clean
 from .._textual_frames import RedrawsOnlyChanges, RepaintsWithFrames
-from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout
+from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout, PlainCallbacks, QuickDispatch
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
@@ -64,7 +64,16 @@ INCOGNITO = "incognito: this chat is not saved"
 NOT_SAVED = "saving failed: this chat is not saved"
 
 
-class ChatScreen(RepaintsWithFrames, RedrawsOnlyChanges, FocusedAtOnce, PaintBeforeLayout, LayoutOnce, ChatVoice):
+class ChatScreen(
+    QuickDispatch,
+    PlainCallbacks,
+    RepaintsWithFrames,
+    RedrawsOnlyChanges,
+    FocusedAtOnce,
+    PaintBeforeLayout,
+    LayoutOnce,
+    ChatVoice,
+):
     """Where the conversation happens (voice mode: `ChatVoice`)."""
 
     LAYOUT_ONCE_WITHIN = (ChatLog,)  # where replies grow

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from functools import partial
 from typing import ClassVar, Literal
 
 from markdown_it.token import Token
@@ -65,7 +64,6 @@ from textual import events
 from textual.content import Content
 from textual.geometry import Size
 from textual.layout import Layout
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
@@ -74,6 +72,8 @@ from ..._textual_blocks import StreamedFence, StreamedParagraph
 from ..._textual_internals import (
     AlikeLines,
     MarkdownBlock,
+    QuickDispatch,
+    after_own_screen_refresh,
     current_message_pump,
     markdown_blocks,
     show_at_once,
@@ -103,7 +103,7 @@ FlushMode = Literal["refresh", "timer"]
 # -- the widget -----------------------------------------------------------------------------
 
 
-class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
+class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconciling, AlikeLines, Markdown):
     """A Markdown reply that grows as text is appended and costs little per chunk.
 
     Use `append` for each piece of streamed text and `await finish()` once at the end (also when
@@ -179,8 +179,10 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._behind = False
         """Text comes faster than it is shown: the last flush could not take on all pending text, or
         more arrived while a flush waited for the frame budget than one flush takes on."""
-        self._budget_timer: Timer | None = None
+        self._budget_timer: asyncio.TimerHandle | None = None
         """The timer of a flush waiting for the frame budget, if one is."""
+        self._flushed_at: float | None = None
+        """When the last flush ended, while the refresh showing it is awaited (see `_measure_refresh`)."""
         self._sweep_scheduled = False
         self._finished = False
         self._built_final = False
@@ -298,7 +300,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
                     await self._flush()
             else:
                 if self._pending and not self._behind and not self._catching_up:
-                    self.call_later(self._flush)  # the text is complete: nothing to batch it with
+                    self._post_flush()  # the text is complete: nothing to batch it with
                 await self._drained.wait()
         except asyncio.CancelledError:
             self._hold_back_pending()
@@ -410,14 +412,25 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         """Called after a screen refresh: flush now, or once the layout cost allows it."""
         self._flush_after(self._pacer.next_flush_at - time.perf_counter())
 
-    def _flush_after(self, delay: float) -> Timer | None:
-        """Flush in `delay` seconds (at once if about 0); the timer that will, if one was set."""
-        # The flush runs on this widget's own message queue, never on the screen's: it awaits
-        # mounts, and the screen must keep handling keys meanwhile.
+    def _flush_after(self, delay: float) -> asyncio.TimerHandle | None:
+        """Flush in `delay` seconds (at once if about 0); the timer that will, if one was set.
+
+        The event loop's own timer, not a Textual `Timer` (a task, an event and a sleep each): one
+        is set for most flushes at model speeds, and most are dropped on the next arrival.
+        """
         if delay > 0.001:
-            return self.set_timer(delay, partial(self.call_later, self._flush), name="markdown-flush")
-        self.call_later(self._flush)
+            return asyncio.get_running_loop().call_later(delay, self._post_flush)
+        self._post_flush()
         return None
+
+    def _post_flush(self) -> None:
+        """Have a flush run on this widget's own message queue.
+
+        It never runs on the screen's: it awaits mounts, and the screen must keep handling keys
+        meanwhile. (Posted as `call_later` does, without the `partial` that makes Textual look up
+        the callback's signature again for every flush.)
+        """
+        self.post_message(events.Callback(callback=self._flush))
 
     def _flush_on_arrival(self) -> None:
         """The text waiting for the frame budget should not wait for the next chunk: flush it now
@@ -427,7 +440,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
 
     def _stop_budget_timer(self) -> None:
         if self._budget_timer is not None:
-            self._budget_timer.stop()
+            self._budget_timer.cancel()
             self._budget_timer = None
 
     def _catch_up_with_arrivals(self) -> None:
@@ -441,14 +454,24 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
         self._behind = True
         self._flush_scheduled = False
 
-    def _measure_refresh(self, flushed_at: float) -> None:
-        """Called after the refresh that showed a flush: pace the flushes to its cost.
+    def _measure_refresh(self) -> None:
+        """Called after the refresh that showed the last flush: pace the flushes to its cost.
 
         The time from the end of a flush to the end of the refresh that shows it is mostly that
         refresh's layout. The next flush waits LAYOUT_RATIO times as long, so that layouts leave
-        the loop free most of the time (keys are handled between them).
+        the loop free most of the time (keys are handled between them). (Flushes that one refresh
+        shows are paced by the last of them.)
         """
-        self._pacer.refreshed(flushed_at, time.perf_counter())
+        if self._flushed_at is not None:
+            self._pacer.refreshed(self._flushed_at, time.perf_counter())
+            self._flushed_at = None
+
+    def _await_refresh(self) -> None:
+        """A flush ended now: measure the refresh that shows it (asked of the screen directly, not
+        through a message to this widget's own queue as Textual's `call_after_refresh` does)."""
+        if self._flushed_at is None:
+            after_own_screen_refresh(self, self._measure_refresh)
+        self._flushed_at = time.perf_counter()
 
     async def _flush(self) -> None:
         """Render pending text: parse the tail, update its blocks, freeze what is final.
@@ -504,7 +527,7 @@ class StreamingMarkdown(CatchingUp, Parking, Finishing, Reconciling, AlikeLines,
             # (A flush that started or ended a catch-up says nothing about either budget.)
             self._pacer.adapt(elapsed, target, catching_up=parking)
         self._behind = limited
-        self.call_after_refresh(self._measure_refresh, time.perf_counter())
+        self._await_refresh()
         self.schedule_sweep()
         if self._pending and self._catching_up:
             # Nothing new to show, but the loop must be free again for as long as this flush held
