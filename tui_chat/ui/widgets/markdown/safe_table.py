@@ -8,9 +8,7 @@ hovered. Here the tooltips are `Content` of the cell's plain text.
 
 A streamed table keeps its widgets: a cell whose text grew is shown in its own widget, and a new
 row's cells are mounted after the others (`SafeTable.splice`), where building the table anew
-composed, styled and laid out every cell again for each row. Its width is measured again only
-when what it depends on changed (`SafeTable.get_content_width`): Textual finds it by arranging every
-cell at its best width, most of what a table cost each layout.
+composed, styled and laid out every cell again for each row.
 """
 
 from __future__ import annotations
@@ -79,9 +77,6 @@ class _SafeTableContent(MarkdownTableContent):
 class SafeTable(MarkdownTable):
     """A Markdown table as wide as its content, whose cells get plain-text tooltips."""
 
-    _width: tuple[tuple[object, ...], int] | None = None
-    """The width last measured, and what it depends on (see `get_content_width`)."""
-
     DEFAULT_CSS = """
     SafeTable {
         width: auto;
@@ -93,32 +88,6 @@ class SafeTable(MarkdownTable):
     def compose(self) -> ComposeResult:
         headers, rows = table_headers_and_rows(self)
         yield _SafeTableContent(headers, rows)
-
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        """As Textual's (its content arranged at its best width), measured again only when what
-        that depends on changed: the natural width of the cells, the sizes it is measured in, and
-        the box of its content. A row that widens no column leaves it as wide as it was."""
-        contents = list(self.query_children(_SafeTableContent))
-        if len(contents) != 1:
-            return super().get_content_width(container, viewport)
-        [content] = contents
-        styles = content.styles
-        key = (
-            container,
-            viewport,
-            natural_width([content.headers, *content.rows]),
-            self.shrink,
-            content.shrink,
-            styles.width,
-            styles.min_width,
-            styles.max_width,
-            styles.box_sizing,
-            styles.gutter,
-            styles.margin,
-        )
-        if self._width is None or self._width[0] != key:
-            self._width = (key, super().get_content_width(container, viewport))
-        return self._width[1]
 
     def splice(self, changed: dict[int, Content], added: list[Content], count: int) -> Splice | None:
         """Show a new parse of the table with the same header: the cells `changed` (by index: the
