@@ -87,3 +87,95 @@ async def test_rows_and_a_wider_cell_in_one_flush_show_as_a_plain_markdown() -> 
         await both.grow(" and a much wider cell | 4 |\n| 5 | 6 |\n\nAfter.")
         assert top_block(both) is not table  # the paragraph after it
         assert len(table.query(MarkdownTableCellContents)) == 8
+
+
+def item_rows(block: Widget) -> list[Widget]:
+    """The widgets of a list block's items (Textual's: a bullet and a column of the item's blocks)."""
+    return list(block.children)
+
+
+async def test_an_item_that_gains_its_text_keeps_its_widgets() -> None:
+    """A new item comes first as its number alone ("2."), then its text: the item's bullet and
+    column are kept, and only the text's block is mounted into it (the item was built twice)."""
+    async with SideBySide((60, 30)) as both:
+        await both.grow("1. The first step.\n2.")
+        block = top_block(both)
+        second = item_rows(block)[1]
+        for piece in (" `Counter`", " adds", " up."):
+            await both.grow(piece)
+            assert top_block(both) is block, repr(piece)
+            assert item_rows(block)[1] is second, repr(piece)
+
+
+async def test_an_item_that_gains_a_nested_list_and_its_items_keeps_its_widgets() -> None:
+    """A nested list grows inside the last item as the outer list does: the outer items, the nested
+    list and its first items are kept while its items come (first as a bare "-", then their text)."""
+    async with SideBySide((60, 30)) as both:
+        await both.grow("1. One.\n2. Lines that do not match are skipped:\n   - a stack")
+        block = top_block(both)
+        second = item_rows(block)[1]
+        nested = second.query_one("MarkdownBulletList")
+        first_nested = item_rows(nested)[0]
+        for piece in (" trace,", "\n   -", " so it", " counts once.", "\n   - and", " more"):
+            await both.grow(piece)
+            assert top_block(both) is block, repr(piece)
+            assert item_rows(block)[1] is second, repr(piece)
+            assert second.query_one("MarkdownBulletList") is nested, repr(piece)
+            assert item_rows(nested)[0] is first_nested, repr(piece)
+        assert len(item_rows(nested)) == 3
+
+
+async def test_a_list_gaining_items_composes_only_the_rows_of_its_new_items() -> None:
+    """The items a list keeps are not composed again to be thrown away (each item's bullet, row and
+    column were made again for every new item)."""
+    async with SideBySide((60, 30)) as both:
+        await both.grow("".join(f"{n}. item {n}\n" for n in range(1, 7)))
+        block = top_block(both)
+        made: list[str] = []
+        init = Widget.__init__
+
+        def counted(self: Widget, *args: object, **kwargs: object) -> None:
+            made.append(type(self).__name__)
+            init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        Widget.__init__ = counted  # type: ignore[method-assign]
+        try:
+            both.reply.append("7. item")
+            await both.reply.wait_flushed()
+        finally:
+            Widget.__init__ = init  # type: ignore[method-assign]
+        both.text += "7. item"
+        await both.grow("")  # the screen is a plain Markdown's
+        assert top_block(both) is block
+        assert made.count("MarkdownBullet") == 1, made
+        assert made.count("Horizontal") == 1, made
+        assert made.count("StreamedParagraph") == 1, made
+
+
+NESTED = (
+    "3. Third, numbered from three:\n"
+    "   - a bullet\n"
+    "     - a deeper one\n"
+    "       - deeper still, with `code`\n"
+    "     - back up a level\n"
+    "   - and *out*\n"
+    "4. Fourth\n"
+    "   1. nested numbers\n"
+    "   2. go on\n"
+    "5.\n"
+    "6. Sixth, after an empty one\n"
+    "- a new list\n"
+    "  - with a child\n"
+    "8. an ordered list after it\n"
+    "8. numbered 8 again,\n"
+    "8. as some models write them\n"
+)
+
+
+async def test_nested_lists_streamed_word_by_word_look_as_a_plain_markdown_at_every_step() -> None:
+    """Items that grow, gain nested lists, and nested items, at every depth and both kinds: each
+    step spliced (bullets by depth, numbers from the list's first, whatever the others say) shows what a plain Markdown does."""
+    pieces = [piece for piece in NESTED.replace("\n", "\n\0").replace(" ", " \0").split("\0") if piece]
+    async with SideBySide((60, 40)) as both:
+        for piece in pieces:
+            await both.grow(piece)

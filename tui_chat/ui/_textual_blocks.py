@@ -1,7 +1,8 @@
 """Markdown block widgets for a streamed reply that render again only their lines that changed.
 
-Textual's private API (see `_textual_internals`): the block classes of `textual.widgets._markdown`
-and the label a code fence's `compose` shows its code in. Imported with the streaming reply, not
+Textual's private API (see `_textual_internals`): the block classes of `textual.widgets._markdown`,
+the label a code fence's `compose` shows its code in, and the blocks a block built from tokens holds
+until it is composed (a list's items, an item's blocks). Imported with the streaming reply, not
 at start-up (the first screen needs no Markdown).
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Label
-from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
+from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownParagraph
 
 from ._textual_frames import RendersChangedLines
 
-__all__ = ["StreamedFence", "StreamedParagraph"]
+__all__ = ["StreamedFence", "StreamedParagraph", "inner_blocks"]
 
 
 class StreamedParagraph(RendersChangedLines, MarkdownParagraph):
@@ -30,3 +31,9 @@ class StreamedFence(MarkdownFence):
 
     def compose(self) -> ComposeResult:
         yield CodeLines(self._highlighted_code, id="code-content", expand=True)  # as Textual's own
+
+
+def inner_blocks(block: MarkdownBlock) -> list[MarkdownBlock]:
+    """The blocks a block built from tokens holds until its `compose` takes them: a list's items
+    (each composed into a row of its bullet and a column of its blocks), an item's blocks."""
+    return block._blocks

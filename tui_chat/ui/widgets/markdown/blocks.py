@@ -10,7 +10,9 @@ to parse again and what it may leave alone, testable on their own.
 - `grown_inline` finds the one run of inline text in which a block changed (the growing end of a
   list item, a quote), so that only the widget showing it is updated.
 - `kept_items` and `changed_cells` tell how a list or a table changed otherwise (a new item or
-  row, the last one changed): what stays, so that only the rest is built and mounted.
+  row, the last one changed): what stays, so that only the rest is built and mounted;
+  `inner_groups` are a list's items or an item's blocks, `sublist` a list of some of a list's items
+  (to build only those), `same_blocks` tells unchanged ones.
 - `line_offsets` maps line numbers to string offsets, to cut the text of final blocks off.
 - `new_block_parser` finds the blocks without parsing their inline text (about eight times faster):
   enough to cut text that nobody sees yet into final blocks.
@@ -33,13 +35,17 @@ __all__ = [
     "changed_cells",
     "estimate_height",
     "grown_inline",
+    "inner_groups",
     "kept_items",
     "line_offsets",
     "link_references",
     "new_block_parser",
     "new_parser",
+    "same_blocks",
+    "same_shape",
     "settled_start",
     "signature",
+    "sublist",
     "top_level_groups",
 ]
 
@@ -171,7 +177,7 @@ def grown_inline(old: list[Token], new: list[Token]) -> int | None:
     return changed
 
 
-def _children(tokens: list[Token]) -> list[list[Token]]:
+def inner_groups(tokens: list[Token]) -> list[list[Token]]:
     """The token groups directly inside the block that `tokens` opens and closes (its items, its rows)."""
     children: list[list[Token]] = []
     depth = start = 0
@@ -188,11 +194,40 @@ def _signatures(tokens: list[Token]) -> list[tuple]:
     return [_token_signature(token) for token in tokens]
 
 
+def same_blocks(old: list[Token], new: list[Token]) -> bool:
+    """Do two token runs render the same (their lines aside)?"""
+    return len(old) == len(new) and _signatures(old) == _signatures(new)
+
+
+def same_shape(old: Token, new: Token) -> bool:
+    """Do two tokens render the same, but for their lines and any inline text?"""
+    return _shape(old) == _shape(new)
+
+
+def _first_number(items: list[list[Token]]) -> int:
+    """The number an ordered list of `items` starts at (Textual's: the first item's, else 1)."""
+    first = items[0][0].info if items else ""
+    return int(first) if first.isdigit() else 1
+
+
 def _number_width(items: list[list[Token]]) -> int:
     """How wide the last number of an ordered list of `items` is (Textual pads every number to it)."""
-    first = items[0][0].info if items else ""
-    start = int(first) if first.isdigit() else 1
-    return len(str(start + len(items) - 1))
+    return len(str(_first_number(items) + len(items) - 1))
+
+
+def sublist(tokens: list[Token], first: int, stop: int | None = None) -> list[Token]:
+    """The tokens of a list of the items [first, stop) of the list `tokens`, each numbered as in it.
+
+    Built, it shows those items as the whole list shows them (Textual numbers an ordered list from
+    its first item's number, padded to its last's: the last of the sublist, or a wider one that
+    `kept_items` already refuses). Its other tokens are the list's own.
+    """
+    items = inner_groups(tokens)
+    chosen = items[first:stop]
+    if chosen and tokens[0].type == "ordered_list_open":
+        lead = chosen[0][0].copy(info=str(_first_number(items) + first))
+        chosen[0] = [lead, *chosen[0][1:]]
+    return [tokens[0], *(token for item in chosen for token in item), tokens[-1]]
 
 
 def kept_items(old: list[Token], new: list[Token]) -> int | None:
@@ -206,7 +241,7 @@ def kept_items(old: list[Token], new: list[Token]) -> int | None:
         return None
     if _shape(old[0]) != _shape(new[0]):
         return None
-    old_items, new_items = _children(old), _children(new)
+    old_items, new_items = inner_groups(old), inner_groups(new)
     if old[0].type == "ordered_list_open" and _number_width(old_items) != _number_width(new_items):
         return None
     kept = 0
@@ -221,10 +256,10 @@ def _table_rows(tokens: list[Token]) -> list[list[Token]] | None:
     """The tokens of each row of a table, its header row first; None if `tokens` are no table."""
     if not tokens or tokens[0].type != "table_open":
         return None
-    parts = _children(tokens)
+    parts = inner_groups(tokens)
     if not parts or parts[0][0].type != "thead_open":
         return None
-    return [row for part in parts for row in _children(part)]
+    return [row for part in parts for row in inner_groups(part)]
 
 
 def changed_cells(old: list[Token], new: list[Token]) -> tuple[list[int], int, int] | None:

@@ -4,7 +4,7 @@ Blocks with the same first line and token signature are kept as they are; a grow
 heading or code fence is updated in place, and so is a block in which only one paragraph grew
 (the last item of a list, a quote): only that paragraph's widget changes. A table keeps its
 widget while its cells fill in and rows are added (only the new rows' cells are mounted), and so
-does a list that gains items (only the items from the first that changed on are built: `splice`).
+does a list that gains items or whose last item grows, at any depth (`lists`).
 From the first other change on, the old widgets are removed and new ones mounted at the end, in
 one screen update, opening new segments as they fill up.
 """
@@ -16,19 +16,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from markdown_it.token import Token
-from textual.content import Content
-from textual.widgets import Static
 
 from ..._textual_internals import (
     MarkdownBlock,
     MarkdownFence,
-    block_showing,
     inline_content,
     markdown_blocks,
     update_fence,
     update_paragraph,
 )
-from .blocks import Group, changed_cells, grown_inline, kept_items, signature
+from .blocks import Group, changed_cells, signature
+from .lists import ListSplicing
 from .part import MarkdownPart
 from .safe_table import SafeTable
 from .segments import Segment
@@ -53,7 +51,7 @@ class Shown:
     tokens: list[Token] = field(default_factory=list)
 
 
-class Reconciling(MarkdownPart):
+class Reconciling(ListSplicing, MarkdownPart):
     """The reconciling part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     SEGMENT_BLOCKS: ClassVar[int]
@@ -62,8 +60,6 @@ class Reconciling(MarkdownPart):
     blocks_built: int
 
     if TYPE_CHECKING:
-
-        def show_grown(self, widget: Static, content: Content) -> None: ...
 
         def release_growing(self) -> None: ...
 
@@ -133,12 +129,11 @@ class Reconciling(MarkdownPart):
 
         A grown paragraph, heading or code fence is updated; in a table, the cells whose text
         changed, and new rows are added to `splices`; in any other block, a paragraph whose text is
-        all that changed; in a list, the items from the first that changed on are built anew (in
-        `splices`). Does what building a new block would, without building what it keeps.
+        all that changed, or a list spliced (`lists`). Does what building a new block would,
+        without building what it keeps.
         """
         widget = old.widget
         assert widget is not None
-        paragraph = self.get_block_class("paragraph_open")
         token = tokens[0]
         if token.type in ("paragraph_open", "heading_open") and len(tokens) == 3:
             # A paragraph or heading: one widget showing one inline text (a heading's class is by its tag).
@@ -157,18 +152,8 @@ class Reconciling(MarkdownPart):
                 return False
             if splice.removed or splice.added:
                 splices.append(splice)
-        else:
-            index = grown_inline(old.tokens, tokens)
-            if index is None:
-                splice = self._splice_list(widget, old.tokens, tokens)
-                if splice is None:
-                    return False
-                splices.append(splice)
-            else:
-                shown = block_showing(widget, old.tokens[index])
-                if shown is None or type(shown) is not paragraph:
-                    return False
-                self.show_grown(shown, update_paragraph(shown, tokens[index - 1], tokens[index]))
+        elif not self._grow_block(widget, old.tokens, tokens, splices):
+            return False
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True
 
@@ -184,18 +169,6 @@ class Reconciling(MarkdownPart):
             [inline_content(widget, token) for token in texts[before:after]],
             after,
         )
-
-    def _splice_list(self, widget: MarkdownBlock, old: list[Token], new: list[Token]) -> Splice | None:
-        """A list whose first items are as they were: the rest of its items built anew (`Splice`)."""
-        kept = kept_items(old, new)
-        if not kept or type(widget) is not self.get_block_class(new[0].type):
-            return None
-        items = list(widget.children)
-        if len(items) != sum(1 for token in old if token.type == "list_item_open" and token.level == old[0].level + 1):
-            return None  # its items are not all composed yet
-        [block] = markdown_blocks(self, new)
-        self.blocks_built += 1
-        return Splice(widget, items[kept:], list(block.compose())[kept:])
 
     async def _mount_entries(self, entries: list[Shown]) -> None:
         """Mount the widgets of new blocks at the end, opening new segments as they fill up."""
