@@ -4,7 +4,7 @@ terminal rebuilt from the updates the app writes shows what a full render does."
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
@@ -13,13 +13,13 @@ from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 from .test_markdown_splicing import NESTED
-from .test_textual_internals import Terminal
+from .test_textual_frames_relayout import _running
 
 
 class ReplyScreen(frames.RedrawsOnlyChanges, Screen[None]):
     """A log holding a streamed reply, and a line under it."""
 
-    DEFAULT_CSS = "ReplyScreen VerticalScroll { height: 20; }"
+    DEFAULT_CSS = "ReplyScreen VerticalScroll { height: 10; }"
 
     def __init__(self) -> None:
         super().__init__()
@@ -31,29 +31,9 @@ class ReplyScreen(frames.RedrawsOnlyChanges, Screen[None]):
         yield Static("under the log")
 
 
-class ReplyApp(App[None]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.reply_screen = ReplyScreen()
-
-    def on_mount(self) -> None:
-        self.push_screen(self.reply_screen)
-
-
 async def test_nested_lists_streamed_in_show_on_the_terminal_what_a_full_render_does() -> None:
-    app = ReplyApp()
-    async with app.run_test(size=(60, 24)) as pilot:
-        await pilot.pause()
-        screen = app.reply_screen
-        terminal = Terminal(app)
-        display = app._display
-
-        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
-            display(on, update)
-            if update is not None:
-                terminal.write(update)
-
-        app._display = displayed  # type: ignore[method-assign]
+    screen = ReplyScreen()
+    async with _running(screen) as (app, pilot, terminal):  # type: ignore[arg-type]
         pieces = [piece for piece in NESTED.replace("\n", "\n\0").replace(" ", " \0").split("\0") if piece]
         for piece in pieces:
             screen.reply.append(piece)
