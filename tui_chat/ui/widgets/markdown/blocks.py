@@ -12,7 +12,7 @@ to parse again and what it may leave alone, testable on their own.
 - `kept_items` and `changed_cells` tell how a list or a table changed otherwise (a new item or
   row, the last one changed): what stays, so that only the rest is built and mounted;
   `inner_groups` are a list's items or an item's blocks, `sublist` a list of some of a list's items
-  (to build only those), `same_blocks` tells unchanged ones.
+  (to build only those), `same_blocks` and `same_shape` tell unchanged ones.
 - `line_offsets` maps line numbers to string offsets, to cut the text of final blocks off.
 - `new_block_parser` finds the blocks without parsing their inline text (about eight times faster):
   enough to cut text that nobody sees yet into final blocks.
