@@ -8,6 +8,7 @@ import asyncio
 from typing import ClassVar
 
 from textual.message import Message
+from textual.pilot import Pilot
 
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
@@ -34,14 +35,19 @@ class CountingReply(StreamingMarkdown):
         await super()._dispatch_message(message)
 
 
+async def first_chunk_shown(reply: StreamingMarkdown, pilot: Pilot[None]) -> None:
+    """Append "Hello" (the first chunk: flushed at once) and wait until a frame has shown it."""
+    await pilot.pause()
+    reply.append("Hello")
+    await reply.wait_flushed()
+    await pilot.pause()
+
+
 async def test_text_held_for_the_budget_starts_no_task() -> None:
     reply = SlowBudget()
     app = PromptHarness(reply)
     async with app.run_test(size=(60, 12)) as pilot:
-        await pilot.pause()
-        reply.append("Hello")
-        await reply.wait_flushed()
-        await pilot.pause()
+        await first_chunk_shown(reply, pilot)
         tasks = len(asyncio.all_tasks())
         reply.append(" world")  # held for an hour
         assert reply.flush_count == 1
@@ -71,10 +77,7 @@ async def test_a_flush_is_one_message_of_the_reply_and_the_pacer_learns_the_refr
     reply = CountingReply()
     app = PromptHarness(reply)
     async with app.run_test(size=(60, 12)) as pilot:
-        await pilot.pause()
-        reply.append("Hello")  # the first chunk: flushed at once
-        await reply.wait_flushed()
-        await pilot.pause()
+        await first_chunk_shown(reply, pilot)
         await pilot.pause()
         CountingReply.handled.clear()
         reply._pacer.next_flush_at = -1.0
