@@ -71,8 +71,8 @@ async def test_held_text_after_which_nothing_comes_is_flushed_by_the_budget() ->
 
 
 async def test_a_flush_is_one_message_of_the_reply_and_the_pacer_learns_the_refresh_it_caused() -> None:
-    """A flush that grows a paragraph: the reply's queue handles the flush and the sweep that
-    follows it (Textual's `call_after_refresh`), and nothing more for the pacer."""
+    """A flush that grows a paragraph: the reply's queue handles the flush and nothing more, neither
+    for the pacer nor for the sweep after it (queued on the screen, which has run it)."""
     CountingReply.handled = []
     reply = CountingReply()
     app = PromptHarness(reply)
@@ -87,5 +87,6 @@ async def test_a_flush_is_one_message_of_the_reply_and_the_pacer_learns_the_refr
         await pilot.pause()
         assert reply.flush_count == 2
         assert reply._pacer.next_flush_at > 0  # learnt from the refresh that showed the flush
-        assert CountingReply.handled == ["Callback StreamingMarkdown._flush", "InvokeLater Parking._sweep"]
+        assert CountingReply.handled == ["Callback StreamingMarkdown._flush"]
+        assert not reply._sweep_scheduled  # the sweep the flush asked for has run
         await reply.finish()

@@ -151,6 +151,8 @@ def test_the_private_names_relied_on_still_exist() -> None:
         internals.MarkdownFence.compose
     )
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
+    # The blocks a block built from tokens holds until composed (`_textual_blocks.inner_blocks`).
+    assert "self._blocks: list[MarkdownBlock] = []" in inspect.getsource(internals.MarkdownBlock.__init__)
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
     for name in ("_app", "_debug", "_writer_thread"):
         assert f"self.{name} = " in driver_init or f"self.{name}: " in driver_init, name
@@ -159,7 +161,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
     covered |= {"_repaint_required", "_batch_count", "_full_map", "_full_map_invalidated", "_dirty_regions", "_render_cache", "_selecting"}
     # Set on block widgets as they are built or updated; read by this module only.
-    instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content"}
+    instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content", "_blocks"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only
 
 

@@ -112,7 +112,8 @@ class AnthropicDecoder(JSONEventDecoder):
 
     def __init__(self, label: str = "Anthropic") -> None:
         super().__init__(label)
-        self._blocks: dict[int, _Block] = {}
+        self._open_blocks: dict[int, _Block] = {}
+        """The content blocks started and not yet stopped, by their index in the message."""
         self._input_tokens = 0
         self._output_tokens = 0
         self._has_usage = False
@@ -130,7 +131,7 @@ class AnthropicDecoder(JSONEventDecoder):
             if dtype == "text_delta":
                 text = delta.get("text")
                 return [TextDelta(text)] if isinstance(text, str) and text else []
-            block = self._blocks.get(payload.get("index", -1))
+            block = self._open_blocks.get(payload.get("index", -1))
             if block is None:
                 return []
             if dtype == "input_json_delta":
@@ -145,28 +146,28 @@ class AnthropicDecoder(JSONEventDecoder):
             return []  # citations_delta and anything new: not shown
         if kind == "content_block_start":
             block = payload.get("content_block") or {}
-            index = payload.get("index", len(self._blocks))
+            index = payload.get("index", len(self._open_blocks))
             if block.get("type") == "tool_use":
                 # Its input may become the call's argument text: take it from the standard library's
                 # parse, which keeps integers beyond 64 bits exact.
                 block = load_json(event, exact=True).get("content_block") or {}
-                self._blocks[index] = _Block("tool_use", str(block.get("id") or ""), str(block.get("name") or ""), input=block.get("input"))
+                self._open_blocks[index] = _Block("tool_use", str(block.get("id") or ""), str(block.get("name") or ""), input=block.get("input"))
             elif block.get("type") in THINKING_BLOCKS:
                 thinking, signature = block.get("thinking"), block.get("signature")
-                self._blocks[index] = _Block(
+                self._open_blocks[index] = _Block(
                     block["type"],
                     start=block,
                     thinking=thinking if isinstance(thinking, str) else "",
                     signature=signature if isinstance(signature, str) else "",
                 )
             else:
-                self._blocks[index] = _Block(str(block.get("type") or ""))
+                self._open_blocks[index] = _Block(str(block.get("type") or ""))
                 text = block.get("text") if block.get("type") == "text" else None
                 if isinstance(text, str) and text:
                     return [TextDelta(text)]
             return []
         if kind == "content_block_stop":
-            block = self._blocks.pop(payload.get("index", -1), None)
+            block = self._open_blocks.pop(payload.get("index", -1), None)
             if block is not None and block.kind == "tool_use":
                 self._tool_calls += 1
                 arguments = block.json

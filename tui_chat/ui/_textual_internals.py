@@ -127,6 +127,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_app",
         "_apply_link_style",
         "_bindings_ready",
+        "_blocks",
         "_batch_count",
         "_clear_arrangement_cache",
         "_compositor",

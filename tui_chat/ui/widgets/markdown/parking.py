@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.css.query import NoMatches
 from textual.errors import NoWidget
 
+from ..._textual_internals import after_own_screen_refresh
 from .part import MarkdownPart
 from .segments import Segment
 
@@ -62,9 +63,14 @@ class Parking(MarkdownPart):
         return region.bottom < -far or region.y > height + far
 
     def schedule_sweep(self) -> None:
+        """Sweep after the reply's screen next refreshes (once, however many flushes ask before it).
+
+        Queued on that screen itself, not through the reply's messages (`call_after_refresh`: a
+        message per flush, handed to whichever screen is on top, which drops it if popped before
+        its next frame, and then the reply would never park again)."""
         if not self._sweep_scheduled and self.is_attached:
             self._sweep_scheduled = True
-            self.call_after_refresh(self._sweep)
+            after_own_screen_refresh(self, self._sweep)
 
     def _sweep(self) -> None:
         """Park every segment that may be parked (after a refresh, so positions are current)."""

@@ -26,7 +26,7 @@ class TailParser:
     """Parses texts as `blocks.new_parser()` does, keeping the inline tokens of the last parse's texts."""
 
     def __init__(self) -> None:
-        self._blocks = new_block_parser()
+        self._block_parser = new_block_parser()
         self._inline = new_parser()
         self._inline.core.ruler.enableOnly(["inline", "linkify", "text_join"])
         self._known: dict[str, list[Token]] = {}
@@ -38,7 +38,7 @@ class TailParser:
 
     def parse(self, text: str, env: dict[str, Any]) -> list[Token]:
         """The tokens of `text` with `env` (its "references" are the link references known)."""
-        tokens = self._blocks.parse(text, env)
+        tokens = self._block_parser.parse(text, env)
         if env.get("references") != self._references:
             self._known = {}  # a new link reference may turn any text's brackets into a link
             self._references = dict(env.get("references", {}))
