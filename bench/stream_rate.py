@@ -1,7 +1,8 @@
 """Streaming at real model speeds: CPU, frames and latency of a reply arriving at fixed chunk rates.
 
 Run:  python bench/stream_rate.py [--rates 25,50,200] [--seconds 6] [--repeat 1] [--size 120x40]
-                                 [--apps ours,static,mdstream] [--profile ours:50] [--fixed 2] [--latency 0.03]
+                                 [--apps ours,static,mdstream] [--pairs-made together|pinned|sequential]
+                                 [--split] [--profile ours:50] [--fixed 2] [--latency 0.03]
 
 `bench/stream_render.py` measures how fast a backlog is drained (zero delay). Models stream far
 slower than that, and there the cost that matters is CPU: this script sends the same realistic
@@ -30,9 +31,47 @@ the finished reply):
              at once, for mdstream once `Markdown.append` for it returned (blocks mounted), for
              ours once the flush that took it on returned (`StreamingMarkdown.shown_chars`).
 
-Then the goals of issue 15, ours against static in the same run: CPU ms per chunk at 50/s at most
-0.4x, at 200/s at most 0.5x; paint p90 at most 50 ms and key p90 under 50 ms at every rate.
-With --repeat > 1 each figure is the median of the runs (keys and paints pooled).
+How ours and static are run: in pairs, --repeat pairs per rate, both runs of a pair at the same
+moment (`concurrent_runs`). This VM's speed drifts up to 1.6x over minutes (identical fixed work
+took 915-1,454 us of CPU per chunk in runs one after another; the same tree read 0.72x and 0.81x
+static at 200/s in two runs minutes apart), while runs started at the same moment on their own
+cores differ by 0-8%. Each child builds and mounts its app, says "ready" and starts streaming when
+the parent says "go" (so the two schedules start within milliseconds); the core of the run that
+ends first is kept busy by a spinner until the other ends. --pairs-made: "together" (the default
+with two usable cores), at once, unpinned: the scheduler spreads both runs and others' work over
+both cores; "pinned", at once, each pinned to its own core, swapped every pair; "sequential" (the
+default with fewer cores), one after the other, taking turns at which goes first. Each pair is
+printed: how it was made, both runs' CPU ms per chunk and their ratio, and the share of the time
+each run's event loop waited for its core (Linux's schedstat). mdstream (no goal) runs by itself
+just after each pair: its "x static" is a ratio of medians, with the drift in it.
+What concurrency may bias:
+  - the two runs share the L3 cache and the memory bandwidth: each slows the other, by how much
+    depends on how much memory each touches (ours holds a far larger DOM and parses Markdown), so
+    the ratio may lean either way by a little (runs started together differ by 0-8% in all);
+  - keys (every 100 ms) and chunks (the schedule) come on wall time, alike in both runs: a run
+    starved of its core makes fewer frames on that schedule, so its CPU per chunk drops (paced
+    work follows the frame rate): the share of time each loop waited for its core shows when
+    that happened (unpinned, under others' load, one run may wait more than the other);
+  - pinned, a run's threads share its core (the bench's go-waiter thread is idle by then), and
+    a pinned run cannot move away from others' work on its core;
+  - the spinner keeps a core busy but not its cache or memory traffic as the app did (the runs
+    end within tenths of a second of each other: their schedules are the same).
+
+Then the goals of issue 15, ours against static: CPU ms per chunk at 50/s at most 0.4x, at 200/s at
+most 0.5x: the median of the per-pair ratios with an interval that holds the true median at least
+90% of the time whatever the runs' distribution (order statistics: `saving.median_interval`), and
+the verdict (met: the whole interval within the goal; MISSED: all of it above; else not resolved
+by these pairs; `saving.Verdict`); at a rate with no goal the ratio and interval alone. Paint p90
+at most 50 ms and key p90 under 50 ms at every rate. The table before them gives, per app and
+rate, the median of the runs' figures (keys and paints pooled).
+
+--split: where the CPU of each run goes, measured inside the child by hooks on Textual's and our
+classes (installed in the child only, in both runs of a pair alike; see `CpuSplit`): layout frames
+(`Screen._refresh_layout`, with the frame it renders), other frames (the screen's frame refresh
+outside a layout), flushes (`StreamingMarkdown._flush`, its synchronous steps only), the
+collector per generation, and the rest (the run's CPU less those). Printed under the table, the
+runs of each app and rate summed: CPU ms per 8 s of streaming, share of the run's CPU, count per
+run. The hooks cost a few microseconds a call (a few hundred calls a second).
 --profile APP:RATE runs one measurement with cProfile on (from the first chunk to the done frame)
 and prints the top functions instead.
 
@@ -254,6 +293,13 @@ PARTS = (LAYOUT_FRAMES, OTHER_FRAMES, FLUSHES, *COLLECTOR)
 """The parts of a run's CPU `CpuSplit` takes apart (the rest is what none of them took)."""
 JOINS = {OTHER_FRAMES: LAYOUT_FRAMES}
 """A part that, called inside the other, is that other's: the frame a layout renders is the layout's."""
+HOOKS = (
+    (Screen, "_refresh_layout", LAYOUT_FRAMES),
+    (Screen, "_on_timer_update", OTHER_FRAMES),
+    (Screen, "_compositor_refresh", OTHER_FRAMES),
+    (StreamingMarkdown, "_flush", FLUSHES),
+)
+"""The methods `CpuSplit` times: (class, name, part)."""
 
 
 class CpuSplit:
@@ -282,15 +328,12 @@ class CpuSplit:
         self.counts = dict.fromkeys(PARTS, 0)
         self._threads = threading.local()  # per thread: the stack of parts running, innermost last
 
-    def install(self) -> None:
-        """Put the hooks in place (for good: in a child that makes one run)."""
-        from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
-
-        self._hook(Screen, "_refresh_layout", LAYOUT_FRAMES)
-        self._hook(Screen, "_on_timer_update", OTHER_FRAMES)
-        self._hook(Screen, "_compositor_refresh", OTHER_FRAMES)
-        self._hook(StreamingMarkdown, "_flush", FLUSHES)
-        gc.callbacks.append(self._collector)
+    def install(self, hooks: tuple[tuple[type, str, str], ...] = HOOKS) -> None:
+        """Put the hooks in place, and `collector` among the collector's callbacks (for good: in a
+        child that makes one run)."""
+        for base, name, part in hooks:
+            self._hook(base, name, part)
+        gc.callbacks.append(self.collector)
 
     def figures(self, cpu: float) -> dict[str, tuple[float, int]]:
         """Each part's CPU seconds and count, and the rest of `cpu` (the run's CPU seconds)."""
@@ -350,7 +393,8 @@ class CpuSplit:
         if stack:
             stack[-1][1] = now
 
-    def _collector(self, phase: str, info: dict[str, int]) -> None:
+    def collector(self, phase: str, info: dict[str, int]) -> None:
+        """The garbage collector's callback: times a collection as its generation's part."""
         if phase == "start":
             self._enter(COLLECTOR[info["generation"]], counted=True)
         elif self._stack() and self._stack()[-1][0] == COLLECTOR[info["generation"]]:
