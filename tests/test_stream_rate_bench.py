@@ -19,9 +19,10 @@ def stream_rate() -> Iterator[ModuleType]:
     yield from bench_module("stream_rate")
 
 
-@pytest.fixture(scope="module")
-def concurrent_runs() -> Iterator[ModuleType]:
-    yield from bench_module("concurrent_runs")
+@pytest.fixture
+def concurrent_runs(stream_rate) -> ModuleType:
+    """The module that makes the pairs, as stream_rate uses it."""
+    return stream_rate.concurrent_runs
 
 
 def test_pairs_are_made_together_with_two_cores_and_one_after_the_other_without(concurrent_runs) -> None:
