@@ -61,7 +61,9 @@ Then the goals of issue 15, ours against static: CPU ms per chunk at 50/s at mos
 most 0.5x: the median of the per-pair ratios with an interval that holds the true median at least
 90% of the time whatever the runs' distribution (order statistics: `saving.median_interval`), and
 the verdict (met: the whole interval within the goal; MISSED: all of it above; else not resolved
-by these pairs; `saving.Verdict`); at a rate with no goal the ratio and interval alone. Paint p90
+by these pairs; `saving.Verdict`); at a rate with no goal the ratio and interval alone; flagged as
+read on a busy machine when the runs' loops waited for their cores more than 5% of the time
+(`BUSY_WAIT`). Paint p90
 at most 50 ms and key p90 under 50 ms at every rate. The table before them gives, per app and
 rate, the median of the runs' figures (keys and paints pooled).
 
@@ -127,6 +129,11 @@ GOALS = {50: 0.4, 200: 0.5}
 """Rate -> the most CPU ms per chunk ours may take, as a share of static's."""
 PAINT_GOAL = 0.050
 KEY_GOAL = 0.050
+BUSY_WAIT = 0.05
+"""The share of its time a run's event loop may wait for its core (median of a rate's runs) before
+the goal's ratio is flagged as read on a busy machine: a starved run makes fewer frames, and its
+paced CPU per chunk follows its frame rate (seen: 1.08x at 200/s with the loops waiting 21-51%,
+0.78x minutes later at 0-1%)."""
 
 
 def realistic_reply() -> str:
@@ -700,6 +707,10 @@ def goals_report(runs: dict[tuple[str, float], list[dict]], rows: dict[tuple[str
             goal = GOALS.get(rate)
             print(f"goal: ours CPU ms/chunk at {rate:g}/s {'(no goal)' if goal is None else f'<= {goal}x static'}:")
             paired("ours / static", "{:.2f} ms".format, statics, ours, lower_is_better=True, target=goal, sides=("static", "ours"))
+            waited = statistics.median(run["wait"] for run in runs["static", rate] + runs["ours", rate])
+            if waited > BUSY_WAIT:
+                print(f"  (read on a busy machine: the runs' loops waited for their cores {waited:.0%} of the time (median):"
+                      " a starved run makes fewer frames, and its paced CPU per chunk follows them)")  # fmt: skip
     for rate in rates:
         row = rows["ours", rate]
         paint, key = quantile(row.paints, 0.9), quantile(row.keys, 0.9)

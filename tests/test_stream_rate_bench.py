@@ -60,9 +60,10 @@ def test_the_command_line_parses_and_a_child_gets_its_run_and_placement(stream_r
         parser.parse_args(["--pairs-made", "interleaved"])
 
 
-def made_up_runs(ratios: list[float], static_ms: float = 4.0) -> tuple[list[dict], list[dict]]:
-    """Static's and ours's runs of pairs whose CPU ms per chunk ratios are `ratios`."""
-    run = lambda ms: {"cpu": ms * 100 / 1000, "chunks": 100, "wall": 2.0, "frames": 60, "keys": [0.01], "paints": [0.02]}
+def made_up_runs(ratios: list[float], static_ms: float = 4.0, wait: float = 0.0) -> tuple[list[dict], list[dict]]:
+    """Static's and ours's runs of pairs whose CPU ms per chunk ratios are `ratios`, their loops
+    waiting for their cores `wait` of the time."""
+    run = lambda ms: {"cpu": ms * 100 / 1000, "chunks": 100, "wall": 2.0, "frames": 60, "keys": [0.01], "paints": [0.02], "wait": wait}
     return [run(static_ms) for _ in ratios], [run(static_ms * ratio) for ratio in ratios]
 
 
@@ -89,6 +90,19 @@ def test_the_goal_is_the_median_of_the_per_pair_ratios_with_its_interval_and_ver
         ("  ours / static    0.450x, median of the pairs (90% interval 0.300-0.600); target 0.5x: not resolved (the interval holds it: these pairs cannot tell)"
         "; medians static 4.00 ms, ours 1.80 ms: 0.450x"),
     ]
+
+
+def test_a_ratio_read_while_the_runs_waited_for_their_cores_is_flagged(stream_rate, capsys) -> None:
+    runs: dict[tuple[str, float], list[dict]] = {}
+    runs["static", 50.0], runs["ours", 50.0] = made_up_runs([0.5, 0.6, 0.55], wait=0.04)
+    runs["static", 200.0], runs["ours", 200.0] = made_up_runs([1.0, 1.1, 1.05], wait=0.3)
+    stream_rate.goals_report(runs, {key: stream_rate.combine(measured) for key, measured in runs.items()}, [50.0, 200.0])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if "busy machine" in line] == [
+        ("  (read on a busy machine: the runs' loops waited for their cores 30% of the time (median): a starved run makes"
+        " fewer frames, and its paced CPU per chunk follows them)")
+    ]
+    assert lines.index(next(line for line in lines if "busy machine" in line)) == 4  # under the 200/s verdict
 
 
 class FakeScreen:
