@@ -31,7 +31,8 @@ by core are printed: were one core faster, the two halves would lean opposite wa
 children build the app and open the store, then say "ready", and stream when the parent says "go";
 the core of the run that ends first is kept busy by a spinning process until the other ends (how
 far apart they ended is printed), so the slower run does not have the machine to itself at its
-end, which would pull the pair towards 1x. What concurrency could bias, and why it is accepted:
+end, which would pull the pair towards 1x (`concurrent_runs` makes the pairs). What concurrency
+could bias, and why it is accepted:
   - pinned, a run's threads share its core: the store's writer runs on the core of the event loop
     it slows (on a person's machine it may find another core free). Harsher on saving, and honest:
     all the work saving adds is paid for where the target measures it;
@@ -112,9 +113,7 @@ import gc
 import json
 import math
 import os
-import queue
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -125,6 +124,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import concurrent_runs  # (this script's folder is on the path when it runs)
+from concurrent_runs import ARRANGEMENTS, Placement
 
 from tui_chat.chunks import ReplyStatus, Role
 from tui_chat.conversation import Conversation
@@ -388,7 +390,7 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
     the app is built and its store open, say "ready" and wait for a line ("go") before it starts, so
     that the pair's two runs stream at the same time. The figures as a dict, with what the app's
     pacing did (its flushes, layouts and the last flush budget), the cores it could run on and the
-    share of the stream's time its event loop waited for a core (`_core_wait`)."""
+    share of the stream's time its event loop waited for a core (`concurrent_runs.core_wait`)."""
     import stream_render  # textual and the whole app: only in the child that runs it
 
     from tui_chat.session import Choices, start_history
@@ -412,10 +414,10 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
             return reflow(*args, **kwargs)
 
         compositor.reflow = counted
-        start, loop_start, wait_start, wall_start = time.process_time(), time.thread_time(), _core_wait(), time.perf_counter()
+        start, loop_start, wait_start, wall_start = time.process_time(), time.thread_time(), concurrent_runs.core_wait(), time.perf_counter()
         await ours_stream(app)
         cpu["process"], cpu["loop"] = time.process_time() - start, time.thread_time() - loop_start
-        cpu["wait"] = (_core_wait() - wait_start) / (time.perf_counter() - wall_start)
+        cpu["wait"] = (concurrent_runs.core_wait() - wait_start) / (time.perf_counter() - wall_start)
         compositor.reflow = reflow
         reply = app.query(StreamingMarkdown).last()
         pacing.update(flushes=reply.flush_count, budget=reply._pacer.budget)
@@ -423,8 +425,7 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
     ours_stream, target.stream = target.stream, stream
     start_history(session, Choices(no_history=not saving))  # the store opened now: as a person who types once the app has settled
     if together:  # ready; the other run of the pair too once the parent says go
-        print("ready", flush=True)
-        sys.stdin.readline()
+        concurrent_runs.wait_for_go()
     try:
         result, _ = asyncio.run(stream_render.run_one("saving", target, chunks, TUI_SIZE))
     finally:
@@ -435,13 +436,7 @@ def tui_run(saving: bool, chunks: int, batch: int, together: bool) -> dict[str, 
     return {"rate": result.rate, "key_p90_ms": key_p90 * 1000, "keys_ms": [key * 1000 for key in result.key_latencies],
             "frames": result.frames, "cpu_us": cpu["process"] / chunks * 1e6, "loop_cpu_us": cpu["loop"] / chunks * 1e6,
             "gc2": len(result.gc_pauses), "gc2_ms": sum(result.gc_pauses) * 1000, "layouts": layouts[0],
-            **pacing, "database": str(default_path()), "cores": sorted(os.sched_getaffinity(0)), "wait": cpu["wait"]}  # fmt: skip
-
-
-def _core_wait() -> float:
-    """The seconds the calling thread has waited for a core while it could run (Linux's schedstat):
-    the time other threads, its own process's or anyone's, held the core it was on."""
-    return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+            **pacing, "database": str(default_path()), "cores": concurrent_runs.usable_cores(), "wait": cpu["wait"]}  # fmt: skip
 
 
 def check_saved(database: Path, saving: bool, chunks: int) -> None:
@@ -466,113 +461,49 @@ def check_saved(database: Path, saving: bool, chunks: int) -> None:
 
 
 @dataclass(frozen=True)
-class Slot:
-    """One run of a pair: its side of the comparison (False: the baseline, saving off; True: the
-    other, saving on, or off again in an A/A pair), whether it saves, the core it is pinned to
-    (None: not pinned), and whether it runs at the same time as the other run of its pair."""
+class Slot(Placement):
+    """One run of a pair, placed (`Placement`: its side, False the baseline, saving off, True the
+    other, saving on, or off again in an A/A pair), and whether it saves."""
 
-    side: bool
     saving: bool
-    core: int | None
-    together: bool
-
-
-ARRANGEMENTS = ("pinned", "together", "sequential")
-"""How a pair's two runs are made: at the same time, each pinned to its own core; at the same time,
-unpinned; one after the other, unpinned."""
-
-
-def two_cores(usable: set[int]) -> tuple[int, int] | None:
-    """The two cores concurrent pairs run on (the lowest two of `usable`), or None with fewer than two."""
-    lowest = sorted(usable)[:2]
-    return (lowest[0], lowest[1]) if len(lowest) == 2 else None
 
 
 def pair_plan(pairs: int, arrangement: str, cores: tuple[int, int] | None = None, *, aa: bool = False) -> list[tuple[Slot, Slot]]:
-    """The runs of `pairs` pairs, made as `arrangement` says (`ARRANGEMENTS`): "pinned", a pair's two
-    runs at the same time, each pinned to one of `cores`, the cores swapped every pair (a core faster
-    than the other favours neither side); "together", at the same time, unpinned; "sequential", one
-    after the other, the pairs taking turns at which goes first. `aa`: the other side does not save
-    either (an A/A check of the bench itself)."""
-    plan: list[tuple[Slot, Slot]] = []
-    for pair in range(pairs):
-        if arrangement == "sequential":
-            sides = (False, True) if pair % 2 == 0 else (True, False)
-            plan.append((Slot(sides[0], sides[0] and not aa, None, False), Slot(sides[1], sides[1] and not aa, None, False)))
-        else:
-            first, second = (None, None) if arrangement == "together" or cores is None else cores[:: 1 if pair % 2 == 0 else -1]
-            plan.append((Slot(False, False, first, True), Slot(True, not aa, second, True)))
-    return plan
+    """The runs of `pairs` pairs, made as `arrangement` says (`concurrent_runs.pair_plan`), the other
+    side saving; `aa`: the other side does not save either (an A/A check of the bench itself)."""
+    return [
+        tuple(Slot(p.side, p.core, p.together, saving=p.side and not aa) for p in pair)  # type: ignore[misc]
+        for pair in concurrent_runs.pair_plan(pairs, arrangement, cores)
+    ]
 
 
-def _start(slot: Slot, chunks: int, batch: int, folder: str) -> subprocess.Popen[str]:
-    """A child process making `slot`'s run, its data in `folder` (together: it waits for a "go" line)."""
-    env = {**os.environ, "XDG_DATA_HOME": folder, "XDG_STATE_HOME": folder}
-    command = [sys.executable, __file__, "--run", "on" if slot.saving else "off", "--tui-chunks", str(chunks),
-               "--batch", str(batch)] + ([] if slot.core is None else ["--core", str(slot.core)])  # fmt: skip
-    command += ["--together"] if slot.together else []
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+def _command(slot: Slot, chunks: int, batch: int) -> list[str]:
+    """The command line of a child making `slot`'s run."""
+    return [__file__, "--run", "on" if slot.saving else "off", "--tui-chunks", str(chunks), "--batch", str(batch)]
 
 
-def _finish(slot: Slot, child: subprocess.Popen[str], chunks: int, batch: int) -> dict:
-    """`slot`'s run's figures once its child has ended (its output read to the end), checked: its
-    saving (`check_saved`), the core it ran on, and in lockstep that it made one flush per batch."""
-    out, err = child.communicate()  # (after "ready", a child writes nothing until its figures: none was left in a buffer)
-    if child.returncode != 0:
-        raise SystemExit(f"the saving {_mode(slot)} run failed:\n{err[-4000:]}")
-    run = json.loads(out.strip().splitlines()[-1])
+def _checked(slot: Slot, run: dict, chunks: int, batch: int) -> dict:
+    """`slot`'s run's figures, checked: its saving (`check_saved`) and in lockstep that it made one
+    flush per batch."""
     check_saved(Path(run["database"]), slot.saving, chunks)
-    if slot.core is not None and run["cores"] != [slot.core]:
-        raise SystemExit(f"a run meant for core {slot.core} ran on cores {run['cores']}")
     if batch and run["flushes"] != -(-chunks // batch):
         raise SystemExit(f"a lockstep run made {run['flushes']} flushes of {-(-chunks // batch)} batches: not fixed work")
     return run | {"core": slot.core, "saving": slot.saving}
 
 
 def run_pair(pair: tuple[Slot, Slot], chunks: int, batch: int) -> dict[bool, dict]:
-    """Both runs of a pair, each in a fresh process with a fresh data folder: one after the other, or
-    at the same time: both start streaming once both are ready, and the core of the one that ends
-    first (pinned; else a core) is kept busy by a spinning process until the other has ended, so
-    that neither has the machine to itself for its last part. Each run's figures by its side, with,
-    when together, how many seconds apart the two ended ("apart")."""
+    """Both runs of a pair (`concurrent_runs.run_pair`), each in a fresh process with a fresh data
+    folder, checked (`_checked`). Each run's figures by its side, with, when together, how many
+    seconds apart the two ended ("apart")."""
     with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as a, tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as b:
         folders = dict(zip(pair, (a, b), strict=True))
-        if not pair[0].together:
-            return {slot.side: _finish(slot, _start(slot, chunks, batch, folders[slot]), chunks, batch) for slot in pair}
-        children = {slot: _start(slot, chunks, batch, folders[slot]) for slot in pair}
-        for slot, child in children.items():
-            if child.stdout.readline() != "ready\n":  # type: ignore[union-attr]
-                raise SystemExit(f"a saving {_mode(slot)} run failed to start:\n{child.communicate()[1][-4000:]}")
-        for child in children.values():
-            child.stdin.write("go\n")  # type: ignore[union-attr]
-            child.stdin.flush()  # type: ignore[union-attr]
-        ended: queue.Queue[Slot] = queue.Queue()
-        figures: dict[Slot, dict | SystemExit] = {}
-
-        def finish(slot: Slot) -> None:  # (reads the child's output as it comes: a full pipe cannot stall it)
-            try:
-                figures[slot] = _finish(slot, children[slot], chunks, batch)
-            except SystemExit as failed:
-                figures[slot] = failed
-            ended.put(slot)
-
-        waiters = [threading.Thread(target=finish, args=(slot,)) for slot in pair]
-        for waiter in waiters:
-            waiter.start()
-        first = ended.get()
-        first_at = time.perf_counter()
-        spin = ("" if first.core is None else f"import os\nos.sched_setaffinity(0, {{{first.core}}})\n") + "while True: pass"
-        spinner = subprocess.Popen([sys.executable, "-c", spin])
-        ended.get()
-        apart = time.perf_counter() - first_at
-        spinner.kill()
-        spinner.wait()
-        for waiter in waiters:
-            waiter.join()
-        for run in figures.values():
-            if isinstance(run, SystemExit):
-                raise run
-        return {slot.side: run | {"apart": apart} for slot, run in figures.items()}  # type: ignore[operator]
+        return concurrent_runs.run_pair(
+            pair,
+            lambda slot: _command(slot, chunks, batch),
+            lambda slot: f"saving {_mode(slot)}",
+            lambda slot, run: _checked(slot, run, chunks, batch),
+            lambda slot: {**os.environ, "XDG_DATA_HOME": folders[slot], "XDG_STATE_HOME": folders[slot]},
+        )
 
 
 def tui_measure(chunks: int, plan: list[tuple[Slot, Slot]], batch: int, aa: bool) -> tuple[dict[bool, list[dict]], dict[bool, list[dict]]]:
@@ -600,12 +531,7 @@ def _pair_line(number: int, pair: tuple[Slot, Slot], runs: dict[bool, dict]) -> 
     core each was pinned to and how far apart they ended), their chunks/s, key p90 and pacing."""
     base, other = sorted(pair, key=lambda slot: slot.side)
     off, on = runs[False], runs[True]
-    if not base.together:
-        made = f"{_mode(pair[0])} first"
-    elif base.core is None:
-        made = f"{_mode(base)} and {_mode(other)} at once, unpinned, ended {off['apart']:.2f} s apart"
-    else:
-        made = f"{_mode(base)} on core {base.core}, {_mode(other)} on core {other.core}, ended {off['apart']:.2f} s apart"
+    made = concurrent_runs.how_made(pair, _mode, off.get("apart"))  # type: ignore[arg-type]
     return (f"pair {number} ({made}): chunks/s {_mode(base)} {off['rate']:,.0f}, {_mode(other)} {on['rate']:,.0f};"
             f" key p90 {off['key_p90_ms']:.1f} / {on['key_p90_ms']:.1f} ms ({len(off['keys_ms'])}/{len(on['keys_ms'])} keys);"
             f" flushes {off['flushes']}/{on['flushes']}, layouts {off['layouts']}/{on['layouts']},"
@@ -725,8 +651,7 @@ def main() -> int:
     parser.add_argument("--tui-chunks", type=int, default=8_000, help="chunks per reply in tui-chat itself")
     parser.add_argument("--tui-pairs", type=int, default=20, help="pairs of tui-chat runs at zero delay: saving off, and on (0: none)")
     parser.add_argument("--run", choices=("on", "off"), help=argparse.SUPPRESS)  # a child: one tui-chat run
-    parser.add_argument("--core", type=int, help=argparse.SUPPRESS)  # a child of a concurrent pair: its core
-    parser.add_argument("--together", action="store_true", help=argparse.SUPPRESS)  # a child: wait for "go"
+    concurrent_runs.add_child_options(parser)
     parser.add_argument("--pairs-made", choices=ARRANGEMENTS, help="how a tui-chat pair's two runs are made: at once each"
                         " pinned to its own core (the default with two usable cores), at once unpinned, or one after the"
                         " other (the default with fewer)")
@@ -737,14 +662,14 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=128, help="chunks per batch in lockstep (a child's 0: zero delay)")
     args = parser.parse_args()
     if args.run:
-        if args.core is not None:
-            os.sched_setaffinity(0, {args.core})  # before any thread starts: they all inherit it
+        concurrent_runs.take_core(args.core)  # before any thread starts: they all inherit it
         print(json.dumps(tui_run(args.run == "on", args.tui_chunks, args.batch, together=args.together)))
         return 0
-    cores = two_cores(os.sched_getaffinity(0))
-    arrangement = args.pairs_made or ("sequential" if cores is None else "pinned")
-    if arrangement == "pinned" and cores is None:
-        parser.error("pinned pairs need two usable cores")
+    cores = concurrent_runs.two_cores(os.sched_getaffinity(0))
+    try:
+        arrangement = concurrent_runs.arrangement(args.pairs_made, cores, "pinned")
+    except ValueError as error:
+        parser.error(str(error))
     loop_cost_us = None
     if args.repeat:
         with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
@@ -756,8 +681,7 @@ def main() -> int:
         loop_cost_us = report(runs, args.chunks)
         print()
     verdicts: list[Verdict] = []
-    made = {"sequential": "one after the other", "together": "both at once, unpinned",
-            "pinned": f"both at once, on cores {cores and cores[0]} and {cores and cores[1]} (swapped every pair)"}[arrangement]  # fmt: skip
+    made = concurrent_runs.described(arrangement, cores)
     if args.tui_pairs:
         print(f"streaming in tui-chat itself at zero delay, as a backlog drains ({args.tui_chunks:,} chunks, headless"
               f" {TUI_SIZE[0]}x{TUI_SIZE[1]}, saving off and on, {args.tui_pairs} pairs of runs, one process each, {made}; the app's"

@@ -1,7 +1,8 @@
 """Streaming at real model speeds: CPU, frames and latency of a reply arriving at fixed chunk rates.
 
 Run:  python bench/stream_rate.py [--rates 25,50,200] [--seconds 6] [--repeat 1] [--size 120x40]
-                                 [--apps ours,static,mdstream] [--profile ours:50] [--fixed 2] [--latency 0.03]
+                                 [--apps ours,static,mdstream] [--pairs-made together|pinned|sequential]
+                                 [--split] [--profile ours:50] [--fixed 2] [--latency 0.03]
 
 `bench/stream_render.py` measures how fast a backlog is drained (zero delay). Models stream far
 slower than that, and there the cost that matters is CPU: this script sends the same realistic
@@ -30,9 +31,49 @@ the finished reply):
              at once, for mdstream once `Markdown.append` for it returned (blocks mounted), for
              ours once the flush that took it on returned (`StreamingMarkdown.shown_chars`).
 
-Then the goals of issue 15, ours against static in the same run: CPU ms per chunk at 50/s at most
-0.4x, at 200/s at most 0.5x; paint p90 at most 50 ms and key p90 under 50 ms at every rate.
-With --repeat > 1 each figure is the median of the runs (keys and paints pooled).
+How ours and static are run: in pairs, --repeat pairs per rate, both runs of a pair at the same
+moment (`concurrent_runs`). This VM's speed drifts up to 1.6x over minutes (identical fixed work
+took 915-1,454 us of CPU per chunk in runs one after another; the same tree read 0.72x and 0.81x
+static at 200/s in two runs minutes apart), while runs started at the same moment on their own
+cores differ by 0-8%. Each child builds and mounts its app, says "ready" and starts streaming when
+the parent says "go" (so the two schedules start within milliseconds); the core of the run that
+ends first is kept busy by a spinner until the other ends. --pairs-made: "together" (the default
+with two usable cores), at once, unpinned: the scheduler spreads both runs and others' work over
+both cores; "pinned", at once, each pinned to its own core, swapped every pair; "sequential" (the
+default with fewer cores), one after the other, taking turns at which goes first. Each pair is
+printed: how it was made, both runs' CPU ms per chunk and their ratio, and the share of the time
+each run's event loop waited for its core (Linux's schedstat). mdstream (no goal) runs by itself
+just after each pair: its "x static" is a ratio of medians, with the drift in it.
+What concurrency may bias:
+  - the two runs share the L3 cache and the memory bandwidth: each slows the other, by how much
+    depends on how much memory each touches (ours holds a far larger DOM and parses Markdown), so
+    the ratio may lean either way by a little (runs started together differ by 0-8% in all);
+  - keys (every 100 ms) and chunks (the schedule) come on wall time, alike in both runs: a run
+    starved of its core makes fewer frames on that schedule, so its CPU per chunk drops (paced
+    work follows the frame rate): the share of time each loop waited for its core shows when
+    that happened (unpinned, under others' load, one run may wait more than the other);
+  - pinned, a run's threads share its core (the bench's go-waiter thread is idle by then), and
+    a pinned run cannot move away from others' work on its core;
+  - the spinner keeps a core busy but not its cache or memory traffic as the app did (the runs
+    end within tenths of a second of each other: their schedules are the same).
+
+Then the goals of issue 15, ours against static: CPU ms per chunk at 50/s at most 0.4x, at 200/s at
+most 0.5x: the median of the per-pair ratios with an interval that holds the true median at least
+90% of the time whatever the runs' distribution (order statistics: `saving.median_interval`), and
+the verdict (met: the whole interval within the goal; MISSED: all of it above; else not resolved
+by these pairs; `saving.Verdict`); at a rate with no goal the ratio and interval alone; flagged as
+read on a busy machine when the runs' loops waited for their cores more than 5% of the time
+(`BUSY_WAIT`). Paint p90
+at most 50 ms and key p90 under 50 ms at every rate. The table before them gives, per app and
+rate, the median of the runs' figures (keys and paints pooled).
+
+--split: where the CPU of each run goes, measured inside the child by hooks on Textual's and our
+classes (installed in the child only, in both runs of a pair alike; see `CpuSplit`): layout frames
+(`Screen._refresh_layout`, with the frame it renders), other frames (the screen's frame refresh
+outside a layout), flushes (`StreamingMarkdown._flush`, its synchronous steps only), the
+collector per generation, and the rest (the run's CPU less those). Printed under the table, the
+runs of each app and rate summed: CPU ms per 8 s of streaming, share of the run's CPU, count per
+run. The hooks cost a few microseconds a call (a few hundred calls a second).
 --profile APP:RATE runs one measurement with cProfile on (from the first chunk to the done frame)
 and prints the top functions instead.
 
@@ -53,35 +94,46 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
+import gc
 import io
 import json
+import os
 import pstats
 import statistics
-import subprocess
 import sys
+import threading
 import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rich.text import Text  # noqa: E402
-from textual import __version__ as textual_version  # noqa: E402
-from textual.app import App  # noqa: E402
-from textual.widgets import Markdown, Static, TextArea  # noqa: E402
+import concurrent_runs
+from rich.text import Text
+from stream_render import FrameProbe, HarnessApp, ours_app, wait_for_frame
+from textual import __version__ as textual_version
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Markdown, Static, TextArea
 
-from stream_render import FrameProbe, HarnessApp, ours_app, wait_for_frame  # noqa: E402
-from tui_chat.chunks import Done, FinishReason, TextDelta  # noqa: E402
-from tui_chat.providers import demo as demo_module  # noqa: E402
-from tui_chat.providers.demo import split_tokens  # noqa: E402
-from tui_chat.ui.widgets import message as message_module  # noqa: E402
-from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown  # noqa: E402
+from tui_chat.chunks import Done, FinishReason, TextDelta
+from tui_chat.providers import demo as demo_module
+from tui_chat.providers.demo import split_tokens
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 GOALS = {50: 0.4, 200: 0.5}
 """Rate -> the most CPU ms per chunk ours may take, as a share of static's."""
 PAINT_GOAL = 0.050
 KEY_GOAL = 0.050
+BUSY_WAIT = 0.05
+"""The share of its time a run's event loop may wait for its core (median of a rate's runs) before
+the goal's ratio is flagged as read on a busy machine: a starved run makes fewer frames, and its
+paced CPU per chunk follows its frame rate (seen: 1.08x at 200/s with the loops waiting 21-51%,
+0.78x minutes later at 0-1%)."""
 
 
 def realistic_reply() -> str:
@@ -163,7 +215,7 @@ class Schedule:
 @dataclass
 class Target:
     app: App
-    stream: Callable[[], "asyncio.Future | object"]
+    stream: Callable[[], asyncio.Future | object]
     shown: Callable[[], int]
     """How many characters of the reply the app has put into its widgets (what a frame now shows)."""
     prompt: Callable[[], TextArea]
@@ -239,6 +291,161 @@ def mdstream_target(schedule: Schedule) -> Target:
 TARGETS = {"ours": ours_target, "static": static_target, "mdstream": mdstream_target}
 
 
+# -- where the CPU goes (--split) -----------------------------------------------------------
+
+
+LAYOUT_FRAMES, OTHER_FRAMES, FLUSHES = "layout frames", "other frames", "flushes"
+COLLECTOR = tuple(f"collector gen {generation}" for generation in range(3))
+PARTS = (LAYOUT_FRAMES, OTHER_FRAMES, FLUSHES, *COLLECTOR)
+"""The parts of a run's CPU `CpuSplit` takes apart (the rest is what none of them took)."""
+JOINS = {OTHER_FRAMES: LAYOUT_FRAMES}
+"""A part that, called inside the other, is that other's: the frame a layout renders is the layout's."""
+HOOKS = (
+    (Screen, "_refresh_layout", LAYOUT_FRAMES),
+    (Screen, "_on_timer_update", OTHER_FRAMES),
+    (Screen, "_compositor_refresh", OTHER_FRAMES),
+    (StreamingMarkdown, "_flush", FLUSHES),
+)
+"""The methods `CpuSplit` times: (class, name, part)."""
+
+
+class CpuSplit:
+    """Where a run's CPU goes, without cProfile (which slows every call, the cheap ones most):
+    hooks on the classes (so every instance alike, made before or after), installed in the child
+    only, never in the app's code, time these parts with the CPU clock of the thread they run on,
+    while `on`:
+
+      layout frames  `Screen._refresh_layout` (the reflow and the frame it renders)
+      other frames   the screen's frame refresh outside a layout (`Screen._on_timer_update`,
+                     `Screen._compositor_refresh`)
+      flushes        `StreamingMarkdown._flush`, its synchronous steps only: while it awaits (a
+                     mount, the lock) the time is whoever's runs meanwhile
+      collector      the garbage collector (`gc.callbacks`), by generation
+
+    Each hook wraps the method on the class named and on every subclass defining its own (a mixin's
+    override calling the base's counts once). Parts exclude each other: a part called inside
+    another is taken out of it (the collector always), except a frame refresh inside a layout,
+    which is the layout's (`JOINS`), and a part inside itself. So the parts never add up to more
+    than the CPU they ran on: the rest is the run's CPU (`time.process_time`) less their sum.
+    Counts: the calls not inside another of the same part (for the collector, collections)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.seconds = dict.fromkeys(PARTS, 0.0)
+        self.counts = dict.fromkeys(PARTS, 0)
+        self._threads = threading.local()  # per thread: the stack of parts running, innermost last
+
+    def install(self, hooks: tuple[tuple[type, str, str], ...] = HOOKS) -> None:
+        """Put the hooks in place, and `collector` among the collector's callbacks (for good: in a
+        child that makes one run)."""
+        for base, name, part in hooks:
+            self._hook(base, name, part)
+        gc.callbacks.append(self.collector)
+
+    def figures(self, cpu: float) -> dict[str, tuple[float, int]]:
+        """Each part's CPU seconds and count, and the rest of `cpu` (the run's CPU seconds)."""
+        return {part: (self.seconds[part], self.counts[part]) for part in PARTS} | {"rest": (cpu - sum(self.seconds.values()), 0)}
+
+    def _hook(self, base: type, name: str, part: str) -> None:
+        for kind in (base, *_subclasses(base)):
+            if name in vars(kind):
+                method = vars(kind)[name]
+                setattr(kind, name, self._stepped(method, part) if asyncio.iscoroutinefunction(method) else self._timed(method, part))
+
+    def _timed(self, method: Callable[..., Any], part: str) -> Callable[..., Any]:
+        @functools.wraps(method)  # (Textual counts a callback's parameters through its signature)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            entered = self._enter(part, counted=True)
+            try:
+                return method(*args, **kwargs)
+            finally:
+                if entered:
+                    self._leave()
+
+        return timed
+
+    def _stepped(self, method: Callable[..., Coroutine[Any, Any, Any]], part: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+        @functools.wraps(method)
+        async def stepped(*args: Any, **kwargs: Any) -> Any:
+            return await _Steps(method(*args, **kwargs), self, part)
+
+        return stepped
+
+    def _stack(self) -> list[list[Any]]:
+        stack = getattr(self._threads, "stack", None)
+        if stack is None:
+            stack = self._threads.stack = []
+        return stack
+
+    def _enter(self, part: str, *, counted: bool) -> bool:
+        """Start timing `part` on this thread, pausing the part it is called in; False (nothing to
+        leave) when off, or when it belongs to the part it is called in."""
+        stack = self._stack()
+        if not self.on or (stack and stack[-1][0] in (part, JOINS.get(part))):
+            return False
+        now = time.thread_time()
+        if stack:
+            outer = stack[-1]
+            self.seconds[outer[0]] += now - outer[1]
+        stack.append([part, now])
+        self.counts[part] += counted
+        return True
+
+    def _leave(self) -> None:
+        """Stop timing this thread's innermost part, resuming the one it was called in."""
+        stack = self._stack()
+        part, since = stack.pop()
+        now = time.thread_time()
+        self.seconds[part] += now - since
+        if stack:
+            stack[-1][1] = now
+
+    def collector(self, phase: str, info: dict[str, int]) -> None:
+        """The garbage collector's callback: times a collection as its generation's part."""
+        if phase == "start":
+            self._enter(COLLECTOR[info["generation"]], counted=True)
+        elif self._stack() and self._stack()[-1][0] == COLLECTOR[info["generation"]]:
+            self._leave()
+
+
+def _subclasses(kind: type) -> list[type]:
+    """Every class deriving from `kind`, at any depth (those defined by now)."""
+    found = []
+    for sub in kind.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+class _Steps:
+    """Awaits `coroutine`, timing each step it runs (from being resumed to its next wait) as
+    `part`, and counting it once: not the time it waits, when others run."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], split: CpuSplit, part: str) -> None:
+        self.coroutine, self.split, self.part = coroutine, split, part
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        sent: Any = None
+        thrown: BaseException | None = None
+        counted = True
+        while True:
+            entered = self.split._enter(self.part, counted=counted)
+            counted = False
+            try:
+                step = self.coroutine.send(sent) if thrown is None else self.coroutine.throw(thrown)
+            except StopIteration as done:
+                return done.value
+            finally:
+                if entered:
+                    self.split._leave()
+            try:
+                sent, thrown = (yield step), None
+            except GeneratorExit:
+                self.coroutine.close()
+                raise
+            except BaseException as error:  # noqa: BLE001  (a cancellation among them: the coroutine's to handle)
+                sent, thrown = None, error
+
+
 # -- measuring ------------------------------------------------------------------------------
 
 
@@ -263,13 +470,25 @@ def first_paints(schedule: Schedule, frames: list[tuple[float, int]]) -> list[fl
 
 
 async def measure(
-    name: str, rate: float, count: int, size: tuple[int, int], profiler: cProfile.Profile | None = None
+    name: str,
+    rate: float,
+    count: int,
+    size: tuple[int, int],
+    profiler: cProfile.Profile | None = None,
+    *,
+    together: bool = False,
+    split: CpuSplit | None = None,
 ) -> dict:
+    """One run of app `name` (`TARGETS`) at `rate`, `count` chunks: its figures (see the docstring
+    at the top). `together` (a concurrent pair): once the app is up, wait for the parent's go.
+    `split`: timed from the first chunk to the done frame, as the CPU is."""
     schedule = Schedule(rate, reply_chunks(count))
     target = TARGETS[name](schedule)
     app = target.app
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        if together:
+            await asyncio.to_thread(concurrent_runs.wait_for_go)  # (the app's loop runs on meanwhile)
         probe = FrameProbe(app, target.prompt())
         frames: list[tuple[float, int]] = []  # (time, characters shown) of each frame
         counted = app._display
@@ -283,14 +502,19 @@ async def measure(
         app._display = display  # type: ignore[method-assign]
         stop = asyncio.Event()
         keys = asyncio.create_task(probe.press_keys(stop))
-        cpu_before = time.process_time()
+        cpu_before, waited_before = time.process_time(), concurrent_runs.core_wait()
         if profiler is not None:
             profiler.enable()
+        if split is not None:
+            split.on = True
         await target.stream()
         await wait_for_frame(app, probe, time.perf_counter())
+        if split is not None:
+            split.on = False
         if profiler is not None:
             profiler.disable()
         cpu = time.process_time() - cpu_before
+        waited = concurrent_runs.core_wait() - waited_before
         wall = probe.last_frame - schedule.arrived[0]
         frame_count = sum(1 for at, _ in frames if at >= schedule.arrived[0])
         stop.set()
@@ -303,6 +527,9 @@ async def measure(
         "frames": frame_count,
         "keys": probe.latencies,
         "paints": first_paints(schedule, frames),
+        "wait": waited / wall,
+        "cores": concurrent_runs.usable_cores(),
+        "split": None if split is None else split.figures(cpu),
     }
 
 
@@ -368,13 +595,10 @@ def fixed(args: argparse.Namespace, rate: float, size: tuple[int, int]) -> int:
         return 0
     print(f"stream_rate --fixed: ours, {count} chunks, {args.fixed} per frame, {size[0]}x{size[1]}, one process per run")
     print(f"{'cpu ms':>8}{'per frame':>10}{'layouts':>9}{'layout ms':>10}{'frames':>8}{'frame ms':>10}{'rows':>8}")
-    command = [sys.executable, __file__, "--run", "ours", "--fixed", str(args.fixed), "--rates", str(rate)]
+    command = [__file__, "--run", "ours", "--fixed", str(args.fixed), "--rates", str(rate)]
     command += ["--seconds", str(args.seconds), "--size", args.size]
     for _ in range(args.repeat):
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"--fixed failed:\n{done.stderr[-4000:]}")
-        run = json.loads(done.stdout.strip().splitlines()[-1])
+        run = concurrent_runs.run_alone(command, "--fixed")
         print(
             f"{run['cpu_ms']:>8.0f}{run['cpu_ms'] / max(1, run['frames']):>10.2f}{run['layouts']:>9}"
             f"{run['layout_ms']:>10.0f}{run['frames']:>8}{run['frame_ms']:>10.0f}{run['rows']:>8}",
@@ -383,15 +607,47 @@ def fixed(args: argparse.Namespace, rate: float, size: tuple[int, int]) -> int:
     return 0
 
 
-def run_in_child(name: str, rate: float, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--run", name, "--rates", str(rate), "--seconds", str(args.seconds)]
-    command += ["--size", args.size]
-    if args.latency is not None:
-        command += ["--latency", str(args.latency)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{name} at {rate}/s failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def child_command(name: str, rate: float, args: argparse.Namespace) -> list[str]:
+    """The command line of a child making one run of app `name` at `rate` (its placement aside)."""
+    command = [__file__, "--run", name, "--rates", str(rate), "--seconds", str(args.seconds), "--size", args.size]
+    command += [] if args.latency is None else ["--latency", str(args.latency)]
+    return command + (["--split"] if args.split else [])
+
+
+SIDES = {False: "static", True: "ours"}
+"""The apps of a pair by side: static the baseline, ours the other."""
+
+
+def measure_all(args: argparse.Namespace, apps: list[str], rates: list[float], arrangement: str, cores: tuple[int, int] | None) -> dict[tuple[str, float], list[dict]]:
+    """Every run, by app and rate, `args.repeat` of each: ours and static as pairs made as
+    `arrangement` says (`concurrent_runs`; each pair printed), any other app by itself just after
+    its rate's pair (mdstream has no goal: no pair of its own)."""
+    runs: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    pairing = "ours" in apps and "static" in apps
+    name = lambda placement: SIDES[placement.side]
+    for rate in rates:
+        command = lambda placement, rate=rate: child_command(name(placement), rate, args)
+        called = lambda placement, rate=rate: f"{name(placement)} at {rate:g}/s"
+        if pairing:
+            print(f"at {rate:g}/s, ours and static in pairs ({concurrent_runs.described(arrangement, cores)}):", flush=True)
+        for number, pair in enumerate(concurrent_runs.pair_plan(args.repeat, arrangement, cores), 1):
+            if pairing:
+                done = concurrent_runs.run_pair(pair, command, called)
+                static, ours = done[False], done[True]
+                runs["static", rate].append(static)
+                runs["ours", rate].append(ours)
+                print(f"  pair {number} ({concurrent_runs.how_made(pair, name, static.get('apart'))}): CPU ms/chunk static"
+                      f" {per_chunk(static):.2f}, ours {per_chunk(ours):.2f}: {per_chunk(ours) / per_chunk(static):.2f}x;"
+                      f" the loop waited for its core {static['wait']:.0%}/{ours['wait']:.0%} of the time", flush=True)  # fmt: skip
+            for app in apps:
+                if not (pairing and app in SIDES.values()):
+                    runs[app, rate].append(concurrent_runs.run_alone(child_command(app, rate, args), f"{app} at {rate:g}/s"))
+    return runs
+
+
+def per_chunk(run: dict) -> float:
+    """A run's CPU milliseconds per chunk."""
+    return run["cpu"] * 1000 / run["chunks"]
 
 
 @dataclass
@@ -406,7 +662,7 @@ class Row:
 def combine(runs: list[dict]) -> Row:
     return Row(
         statistics.median(run["cpu"] / run["wall"] for run in runs),
-        statistics.median(run["cpu"] * 1000 / run["chunks"] for run in runs),
+        statistics.median(map(per_chunk, runs)),
         statistics.median(run["frames"] / run["wall"] for run in runs),
         [value for run in runs for value in run["keys"]],
         [value for run in runs for value in run["paints"]],
@@ -415,6 +671,55 @@ def combine(runs: list[dict]) -> Row:
 
 def ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 1000:.1f}"
+
+
+def split_report(runs: dict[tuple[str, float], list[dict]]) -> None:
+    """Print where the CPU went (`CpuSplit`), for each app and rate measured with it: each part as
+    CPU ms per 8 s of streaming, share of the runs' CPU and count per run, the runs summed (so the
+    parts and the rest add up to the total)."""
+    columns = [(key, measured) for key, measured in runs.items() if measured[0].get("split")]
+    if not columns:
+        return
+    print()
+    print("where the CPU goes (--split; the runs of each summed: CPU ms per 8 s of streaming, share of the CPU, count per run):")
+    print(f"{'':<17}" + "".join(f"{f'{app} {rate:g}/s':>26}" for (app, rate), _ in columns))
+    for part in (*PARTS, "rest", "total"):
+        cells = []
+        for _, measured in columns:
+            wall, cpu = sum(run["wall"] for run in measured), sum(run["cpu"] for run in measured)
+            seconds = cpu if part == "total" else sum(run["split"][part][0] for run in measured)
+            count = 0 if part in ("rest", "total") else sum(run["split"][part][1] for run in measured) / len(measured)
+            cells.append(f"{seconds / wall * 8000:>9,.0f} ms{seconds / cpu:>6.0%}{'' if part in ('rest', 'total') else f'{count:>8,.0f}':>8}")
+        print(f"{part:<17}" + "".join(f"{cell:>26}" for cell in cells))
+
+
+def goals_report(runs: dict[tuple[str, float], list[dict]], rows: dict[tuple[str, float], Row], rates: list[float]) -> None:
+    """Print issue 15's goals: ours's CPU ms per chunk over static's, the median of the per-pair
+    ratios with its interval and verdict (`saving.paired`; no verdict at a rate with no goal), then
+    paint and key p90 at each rate."""
+    from saving import (
+        paired,  # (the parent only: the children need none of saving's imports)
+    )
+
+    for rate in rates:
+        if runs.get(("ours", rate)) and runs.get(("static", rate)):
+            statics, ours = [per_chunk(run) for run in runs["static", rate]], [per_chunk(run) for run in runs["ours", rate]]
+            goal = GOALS.get(rate)
+            print(f"goal: ours CPU ms/chunk at {rate:g}/s {'(no goal)' if goal is None else f'<= {goal}x static'}:")
+            paired("ours / static", "{:.2f} ms".format, statics, ours, lower_is_better=True, target=goal, sides=("static", "ours"))
+            waited = statistics.median(run["wait"] for run in runs["static", rate] + runs["ours", rate])
+            if waited > BUSY_WAIT:
+                print(f"  (read on a busy machine: the runs' loops waited for their cores {waited:.0%} of the time (median):"
+                      " a starved run makes fewer frames, and its paced CPU per chunk follows them)")  # fmt: skip
+    for rate in rates:
+        row = rows["ours", rate]
+        paint, key = quantile(row.paints, 0.9), quantile(row.keys, 0.9)
+        paint_met = paint is not None and paint <= PAINT_GOAL
+        key_met = key is not None and key < KEY_GOAL
+        print(
+            f"goal at {rate:g}/s: paint p90 <= 50 ms: {ms(paint)} {'met' if paint_met else 'NOT met'};"
+            f" key p90 < 50 ms: {ms(key)} {'met' if key_met else 'NOT met'}"
+        )
 
 
 def profile(spec: str, args: argparse.Namespace, size: tuple[int, int]) -> int:
@@ -430,20 +735,32 @@ def profile(spec: str, args: argparse.Namespace, size: tuple[int, int]) -> int:
     return 0
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (a child's hidden options among it)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rates", default="25,50,200", help="comma-separated chunks per second")
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds of streaming per run (rate x seconds chunks)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per app and rate (medians; keys and paints pooled)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per app and rate: pairs of ours and static (medians; keys and paints pooled)")
     parser.add_argument("--size", default="120x40", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("--apps", default="ours,static,mdstream", help="comma-separated: ours, static, mdstream")
+    parser.add_argument("--pairs-made", choices=concurrent_runs.ARRANGEMENTS, help="how a pair of ours and static is made:"
+                        " at once unpinned (the default with two usable cores), at once each pinned to its own core, or one"
+                        " after the other (the default with fewer)")  # fmt: skip
+    parser.add_argument("--split", action="store_true", help="where the CPU goes: layout frames, other frames, flushes, the collector (see above)")
     parser.add_argument("--profile", metavar="APP:RATE", help="profile one run (cProfile) instead")
     parser.add_argument("--fixed", type=int, metavar="N", help="ours doing fixed work, N chunks per frame (see above)")
     parser.add_argument(
         "--latency", type=float, metavar="S", help="ours's frame budget in seconds (StreamingMarkdown.LATENCY), to compare pacings"
     )
     parser.add_argument("--run", choices=tuple(TARGETS), help=argparse.SUPPRESS)
+    concurrent_runs.add_child_options(parser)
+    return parser
+
+
+def main() -> int:
+    parser = build_parser()
     args = parser.parse_args()
+    concurrent_runs.take_core(args.core)  # (a child of a pinned pair) before any thread starts: they all inherit it
     if args.latency is not None:
         StreamingMarkdown.LATENCY = args.latency
     rates = [float(part) for part in args.rates.split(",") if part.strip()]
@@ -454,26 +771,33 @@ def main() -> int:
     if args.fixed:
         return fixed(args, rates[0], size)
     if args.run:  # a child: one measurement, printed as JSON
-        rate = rates[0]
-        print(json.dumps(asyncio.run(measure(args.run, rate, int(rate * args.seconds), size))))
+        rate, split = rates[0], CpuSplit() if args.split else None
+        if split is not None:
+            split.install()
+        print(json.dumps(asyncio.run(measure(args.run, rate, int(rate * args.seconds), size, together=args.together, split=split))))
         return 0
 
+    cores = concurrent_runs.two_cores(os.sched_getaffinity(0))
+    try:
+        arrangement = concurrent_runs.arrangement(args.pairs_made, cores, "together")
+    except ValueError as error:
+        parser.error(str(error))
     apps = [name for name in args.apps.split(",") if name]
     print(
         f"stream_rate: {size[0]}x{size[1]}, {args.seconds:g} s of chunks per run, {args.repeat} run(s) each, one"
         f" process per run; python {sys.version.split()[0]}, textual {textual_version}"
     )
     print()
+    runs = measure_all(args, apps, rates, arrangement, cores)
+    print()
     print(
         f"{'app':<9}{'rate/s':>7}{'chunks':>7}{'cpu':>6}{'ms/chunk':>9}{'fps':>6}{'key p50':>9}{'key p90':>9}"
         f"{'paint p50':>11}{'paint p90':>11}{'x static':>10}"
     )
-    rows: dict[tuple[str, float], Row] = {}
+    rows = {(name, rate): combine(runs[name, rate]) for rate in rates for name in apps}
     for rate in rates:
         for name in apps:
-            row = combine([run_in_child(name, rate, args) for _ in range(args.repeat)])
-            rows[name, rate] = row
-            base = rows.get(("static", rate))
+            row, base = rows[name, rate], rows.get(("static", rate))
             ratio = f"{row.ms_per_chunk / base.ms_per_chunk:.2f}x" if base else "-"
             print(
                 f"{name:<9}{rate:>7g}{int(rate * args.seconds):>7}{row.cpu_share:>6.2f}{row.ms_per_chunk:>9.2f}"
@@ -482,22 +806,11 @@ def main() -> int:
                 flush=True,
             )
     print()
-    print("times in ms; cpu: share of one core; x static: CPU ms per chunk over static's at the same rate")
-    if "ours" not in apps:
-        return 0
-    for rate, limit in GOALS.items():
-        if ("ours", rate) in rows and ("static", rate) in rows:
-            ratio = rows["ours", rate].ms_per_chunk / rows["static", rate].ms_per_chunk
-            print(f"goal: ours CPU ms/chunk at {rate}/s <= {limit}x static: {ratio:.2f}x  {'met' if ratio <= limit else 'NOT met'}")
-    for rate in rates:
-        row = rows["ours", rate]
-        paint, key = quantile(row.paints, 0.9), quantile(row.keys, 0.9)
-        paint_met = paint is not None and paint <= PAINT_GOAL
-        key_met = key is not None and key < KEY_GOAL
-        print(
-            f"goal at {rate:g}/s: paint p90 <= 50 ms: {ms(paint)} {'met' if paint_met else 'NOT met'};"
-            f" key p90 < 50 ms: {ms(key)} {'met' if key_met else 'NOT met'}"
-        )
+    print("times in ms; cpu: share of one core; x static: median CPU ms per chunk over static's median at the same rate")
+    split_report({(name, rate): runs[name, rate] for rate in rates for name in apps})
+    if "ours" in apps:
+        print()
+        goals_report(runs, rows, rates)
     return 0
 
 

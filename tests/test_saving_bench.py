@@ -1,27 +1,41 @@
-"""bench/saving.py: the interval of a median of per-pair ratios, the verdict it gives, and how pairs are run."""
+"""bench/saving.py: the interval of a median of per-pair ratios, the verdict it gives, and how pairs
+are run (bench/concurrent_runs.py, which makes them)."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "saving.py"
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def bench_module(name: str) -> Iterator[ModuleType]:
+    """The bench script `name` imported as the scripts import each other (their folder on the path),
+    for as long as the generator is not resumed; then the path and the modules as they were."""
+    before = set(sys.modules)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(BENCH))
+        yield importlib.import_module(name)
+    for added in set(sys.modules) - before:
+        if getattr(sys.modules[added], "__file__", None) and Path(sys.modules[added].__file__).parent == BENCH:
+            del sys.modules[added]
 
 
 @pytest.fixture(scope="module")
-def saving():
-    spec = importlib.util.spec_from_file_location("bench_saving", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_saving"] = module  # (dataclasses look their module up by name)
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules["bench_saving"]
+def saving() -> Iterator[ModuleType]:
+    yield from bench_module("saving")
+
+
+@pytest.fixture(scope="module")
+def concurrent_runs() -> Iterator[ModuleType]:
+    yield from bench_module("concurrent_runs")
 
 
 def coverage(n: int, k: int) -> float:
@@ -91,9 +105,9 @@ def saving_off(slot) -> tuple:
     return (slot.side, slot.core, slot.together)
 
 
-def test_concurrent_pairs_run_on_the_two_lowest_usable_cores(saving) -> None:
-    assert saving.two_cores({7, 3, 5}) == (3, 5)
-    assert saving.two_cores({4}) is None
+def test_concurrent_pairs_run_on_the_two_lowest_usable_cores(concurrent_runs) -> None:
+    assert concurrent_runs.two_cores({7, 3, 5}) == (3, 5)
+    assert concurrent_runs.two_cores({4}) is None
 
 
 def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, capsys) -> None:
@@ -112,9 +126,9 @@ def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, capsy
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a concurrent pair needs two cores")
 @pytest.mark.parametrize("arrangement", ["pinned", "together"])
-def test_a_concurrent_pair_runs_each_side_where_planned_and_checks_its_saving(saving, arrangement: str) -> None:
+def test_a_concurrent_pair_runs_each_side_where_planned_and_checks_its_saving(saving, concurrent_runs, arrangement: str) -> None:
     usable = sorted(os.sched_getaffinity(0))
-    cores = saving.two_cores(set(usable))
+    cores = concurrent_runs.two_cores(set(usable))
     pair = saving.pair_plan(2, arrangement, cores)[1]  # (pinned: the swapped one)
     runs = saving.run_pair(pair, 1_000, 128)  # (raises when a run's saving or flushes are not as planned)
     if arrangement == "pinned":

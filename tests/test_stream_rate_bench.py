@@ -1,0 +1,194 @@
+"""bench/stream_rate.py: its pairs of ours and static, the goal ratio's interval and verdict, and
+where a run's CPU goes (`--split`)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from tests.test_saving_bench import bench_module
+
+
+@pytest.fixture(scope="module")
+def stream_rate() -> Iterator[ModuleType]:
+    yield from bench_module("stream_rate")
+
+
+@pytest.fixture
+def concurrent_runs(stream_rate) -> ModuleType:
+    """The module that makes the pairs, as stream_rate uses it."""
+    return stream_rate.concurrent_runs
+
+
+def test_pairs_are_made_together_with_two_cores_and_one_after_the_other_without(concurrent_runs) -> None:
+    assert concurrent_runs.arrangement(None, (0, 1), "together") == "together"
+    assert concurrent_runs.arrangement(None, None, "together") == "sequential"
+    assert concurrent_runs.arrangement("pinned", (0, 1), "together") == "pinned"
+    with pytest.raises(ValueError, match="two usable cores"):
+        concurrent_runs.arrangement("pinned", None, "together")
+
+
+def test_each_pair_holds_static_as_the_baseline_and_ours_as_the_other(stream_rate, concurrent_runs) -> None:
+    plan = concurrent_runs.pair_plan(4, "together", (0, 1))
+    assert [[stream_rate.SIDES[placement.side] for placement in pair] for pair in plan] == [["static", "ours"]] * 4
+    assert {(placement.core, placement.together) for pair in plan for placement in pair} == {(None, True)}
+    sequential = concurrent_runs.pair_plan(4, "sequential", (0, 1))
+    assert [[stream_rate.SIDES[placement.side] for placement in pair] for pair in sequential] == [["static", "ours"], ["ours", "static"]] * 2
+
+
+def test_how_a_pair_was_made_is_said_with_the_apps_names(stream_rate, concurrent_runs) -> None:
+    name = lambda placement: stream_rate.SIDES[placement.side]
+    pinned, together, sequential = (concurrent_runs.pair_plan(2, arrangement, (0, 1))[1] for arrangement in ("pinned", "together", "sequential"))
+    assert concurrent_runs.how_made(pinned, name, 0.04) == "static on core 1, ours on core 0, ended 0.04 s apart"
+    assert concurrent_runs.how_made(together, name, 0.1) == "static and ours at once, unpinned, ended 0.10 s apart"
+    assert concurrent_runs.how_made(sequential, name, None) == "ours first"
+
+
+def test_the_command_line_parses_and_a_child_gets_its_run_and_placement(stream_rate) -> None:
+    parser = stream_rate.build_parser()
+    args = parser.parse_args(["--rates", "50,200", "--apps", "ours,static", "--seconds", "8", "--repeat", "5", "--split", "--pairs-made", "pinned"])
+    assert (args.rates, args.apps, args.seconds, args.repeat, args.split, args.pairs_made) == ("50,200", "ours,static", 8.0, 5, True, "pinned")
+    argv = stream_rate.child_command("ours", 200.0, args)[1:] + ["--core", "1", "--together"]  # (as `concurrent_runs.start` adds them)
+    run = parser.parse_args(argv)
+    assert (run.run, run.rates, run.seconds, run.split, run.core, run.together) == ("ours", "200.0", 8.0, True, 1, True)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--pairs-made", "interleaved"])
+
+
+def made_up_runs(ratios: list[float], static_ms: float = 4.0, wait: float = 0.0) -> tuple[list[dict], list[dict]]:
+    """Static's and ours's runs of pairs whose CPU ms per chunk ratios are `ratios`, their loops
+    waiting for their cores `wait` of the time."""
+    run = lambda ms: {"cpu": ms * 100 / 1000, "chunks": 100, "wall": 2.0, "frames": 60, "keys": [0.01], "paints": [0.02], "wait": wait}
+    return [run(static_ms) for _ in ratios], [run(static_ms * ratio) for ratio in ratios]
+
+
+def test_the_goal_is_the_median_of_the_per_pair_ratios_with_its_interval_and_verdict(stream_rate, capsys) -> None:
+    runs = {}
+    for rate, ratios in ((25.0, [0.9, 1.0, 1.1, 1.2, 0.8]), (50.0, [0.30, 0.32, 0.35, 0.31, 0.38]),
+                         (200.0, [0.62, 0.55, 0.58, 0.70, 0.51]), (400.0, [0.3, 0.6, 0.45, 0.5, 0.4])):  # fmt: skip
+        runs["static", rate], runs["ours", rate] = made_up_runs(ratios)
+    stream_rate.GOALS[400.0] = 0.5  # (a rate whose pairs straddle the goal)
+    try:
+        rows = {key: stream_rate.combine(measured) for key, measured in runs.items()}
+        stream_rate.goals_report(runs, rows, [25.0, 50.0, 200.0, 400.0])
+    finally:
+        del stream_rate.GOALS[400.0]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:8] == [
+        "goal: ours CPU ms/chunk at 25/s (no goal):",
+        "  ours / static    1.000x, median of the pairs (90% interval 0.800-1.200); medians static 4.00 ms, ours 4.00 ms: 1.000x",
+        "goal: ours CPU ms/chunk at 50/s <= 0.4x static:",
+        "  ours / static    0.320x, median of the pairs (90% interval 0.300-0.380); target 0.4x: met; medians static 4.00 ms, ours 1.28 ms: 0.320x",
+        "goal: ours CPU ms/chunk at 200/s <= 0.5x static:",
+        "  ours / static    0.580x, median of the pairs (90% interval 0.510-0.700); target 0.5x: MISSED; medians static 4.00 ms, ours 2.32 ms: 0.580x",
+        "goal: ours CPU ms/chunk at 400/s <= 0.5x static:",
+        ("  ours / static    0.450x, median of the pairs (90% interval 0.300-0.600); target 0.5x: not resolved (the interval holds it: these pairs cannot tell)"
+        "; medians static 4.00 ms, ours 1.80 ms: 0.450x"),
+    ]
+
+
+def test_a_ratio_read_while_the_runs_waited_for_their_cores_is_flagged(stream_rate, capsys) -> None:
+    runs: dict[tuple[str, float], list[dict]] = {}
+    runs["static", 50.0], runs["ours", 50.0] = made_up_runs([0.5, 0.6, 0.55], wait=0.04)
+    runs["static", 200.0], runs["ours", 200.0] = made_up_runs([1.0, 1.1, 1.05], wait=0.3)
+    stream_rate.goals_report(runs, {key: stream_rate.combine(measured) for key, measured in runs.items()}, [50.0, 200.0])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if "busy machine" in line] == [
+        ("  (read on a busy machine: the runs' loops waited for their cores 30% of the time (median): a starved run makes"
+        " fewer frames, and its paced CPU per chunk follows them)")
+    ]
+    assert lines.index(next(line for line in lines if "busy machine" in line)) == 4  # under the 200/s verdict
+
+
+class FakeScreen:
+    """Methods standing in for a screen's and a reply's, each doing a fixed amount of work."""
+
+    def __init__(self, split) -> None:
+        self.split = split
+        self.woken = asyncio.Event()
+
+    def layout(self, work: int) -> None:
+        sum(range(work))
+        self.frame(work)  # a layout renders its frame: the layout's
+
+    def frame(self, work: int) -> None:
+        sum(range(work))
+
+    def flush_sync(self, work: int) -> None:
+        self.layout(work)  # (a layout inside a flush is the layout's)
+
+    async def flush(self) -> None:
+        await self.woken.wait()  # (the time it waits is not the flush's)
+        sum(range(10))
+
+    async def busy(self, work: int) -> None:
+        self.layout(work)
+        self.woken.set()
+
+
+class OtherScreen(FakeScreen):
+    """A subclass overriding a hooked method and calling the base's: one call."""
+
+    def layout(self, work: int) -> None:
+        super().layout(work)
+
+
+def test_the_split_takes_nested_parts_apart_counts_each_once_and_leaves_out_awaits(stream_rate) -> None:
+    split = stream_rate.CpuSplit()
+    hooks = ((FakeScreen, "layout", stream_rate.LAYOUT_FRAMES), (FakeScreen, "frame", stream_rate.OTHER_FRAMES),
+             (FakeScreen, "flush_sync", stream_rate.FLUSHES), (FakeScreen, "flush", stream_rate.FLUSHES))  # fmt: skip
+    split.install(hooks)
+    try:
+        assert "layout" in vars(OtherScreen) and vars(OtherScreen)["layout"].__wrapped__  # (the override hooked too)
+        screen = OtherScreen(split)
+        screen.layout(10)  # off: not counted
+        split.on = True
+        screen.layout(10_000)
+        screen.frame(10)
+        screen.flush_sync(2_000_000)
+
+        async def flush_while_busy() -> None:
+            flushing = asyncio.ensure_future(screen.flush())
+            await asyncio.sleep(0)  # (the flush is now waiting)
+            await screen.busy(2_000_000)
+            await flushing
+
+        asyncio.run(flush_while_busy())
+        gc.collect()
+        split.on = False
+        screen.layout(10)
+    finally:
+        gc.callbacks.remove(split.collector)
+    counts = split.counts
+    assert (counts["layout frames"], counts["other frames"], counts["flushes"]) == (3, 1, 2)
+    assert counts["collector gen 2"] >= 1  # (gc.collect's, and any the interpreter made meanwhile)
+    seconds = split.seconds
+    assert seconds["layout frames"] > 0 and seconds["collector gen 2"] > 0
+    # The flushes did almost nothing themselves: the layout inside one (2x 2,000,000 additions) and
+    # the busy layout another awaited (2x 2,000,000) are the layouts'.
+    assert seconds["flushes"] < seconds["layout frames"] / 10
+    figures = split.figures(cpu=sum(seconds.values()) + 0.5)
+    assert figures["rest"] == pytest.approx((0.5, 0))
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a concurrent pair needs two cores")
+def test_a_pinned_pair_of_tiny_real_runs_splits_each_runs_cpu_into_parts_and_a_rest(stream_rate, concurrent_runs, capsys) -> None:
+    args = stream_rate.build_parser().parse_args(["--rates", "50", "--seconds", "0.4", "--repeat", "1", "--apps", "ours,static", "--split"])
+    cores = concurrent_runs.two_cores(os.sched_getaffinity(0))
+    runs = stream_rate.measure_all(args, ["ours", "static"], [50.0], "pinned", cores)
+    static, ours = runs["static", 50.0][0], runs["ours", 50.0][0]
+    assert (static["cores"], ours["cores"]) == ([cores[0]], [cores[1]])
+    assert static["apart"] == ours["apart"] >= 0
+    assert "pair 1 (static on core" in capsys.readouterr().out
+    for run in (static, ours):
+        assert run["chunks"] == 20
+        parts = {part: seconds for part, (seconds, _) in run["split"].items()}
+        assert all(seconds >= 0 for seconds in parts.values())  # the rest too: the parts never overlap
+        assert sum(parts.values()) == pytest.approx(run["cpu"])
+        assert run["split"]["layout frames"][1] > 0 and run["split"]["other frames"][1] > 0
+    assert ours["split"]["flushes"][1] > 0 and static["split"]["flushes"] == [0.0, 0]
