@@ -73,7 +73,7 @@ can see on this machine at the time.
 
 Figures, per mode: per pair, both runs' chunks/s and key p90; then for chunks/s and key latency p90
 the median of the per-pair on/off ratios with an interval that holds the true median at least 90%
-of the time whatever the runs' distribution (order statistics: `median_interval`), and the verdict
+of the time whatever the runs' distribution (order statistics: `paired_ratio.median_interval`), and the verdict
 against 1.05x: met when the interval's top is within it, MISSED when its bottom is above it, else
 not resolved (the machine's noise is larger than the difference the target is about: more pairs,
 or a quieter machine, narrow the interval); the medians of each mode. Exit code 0 when every
@@ -86,7 +86,7 @@ own CPU makes (what it adds to the event loop per chunk, from the magnifier belo
 adds on other threads, from these runs, over the CPU a chunk costs with saving off): steady where
 the wall clock is not. Also the frames drawn, the full garbage collections and the app's pacing.
 
-The magnifier: the tool loop alone. The demo provider (no delay: it still hands the event loop
+The magnifier: the tool loop alone (`saving_magnifier`). The demo provider (no delay: it still hands the event loop
 back once per chunk, as a network stream does) streams `--chunks` chunks of a long Markdown reply
 through the tool loop's turn, with no display and no output, once with the recorder attached (a
 real SQLite file in a temporary folder) and once without, in turn, `--repeat` pairs (0: none).
@@ -109,235 +109,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
-import math
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import concurrent_runs  # (this script's folder is on the path when it runs)
+import saving_magnifier
 from concurrent_runs import ARRANGEMENTS, Placement
+from paired_ratio import Verdict, median_interval, paired, slowdowns
 
 from tui_chat.chunks import ReplyStatus, Role
-from tui_chat.conversation import Conversation
 from tui_chat.providers.demo import DemoProvider, long_markdown
-from tui_chat.providers.registry import ProviderSettings
-from tui_chat.store.history import Store, open_store
+from tui_chat.store.history import open_store
 from tui_chat.store.reads import list_chats, load_chat
-from tui_chat.store.recorder import ChatSettings, Recorder
-from tui_chat.tools.loop import ToolLoop
-from tui_chat.tools.registry import ToolRegistry
-from tui_chat.tools.workspace import Workspace
 
 TARGET = 1.05
-KEY_EVERY = 0.002
-"""Seconds between two keys of the input thread."""
-WRITER_THREAD = "tui-chat store writer"
 TUI_SIZE = (120, 40)
 """The headless terminal of the tui-chat runs (as `stream_render`'s)."""
-
-
-@dataclass
-class Run:
-    """One reply streamed: the figures of that run."""
-
-    rate: float
-    """Chunks per second."""
-    key_p90_ms: float
-    slowest_key_ms: float
-    loop_cpu_us: float
-    """The event loop thread's CPU per chunk, microseconds."""
-    writer_cpu_ms: float
-    """The writer thread's CPU while the reply streamed."""
-    tail_cpu_ms: float
-    """The writer thread's CPU from the reply's end until everything was committed."""
-    collections: list[int] = field(default_factory=lambda: [0, 0, 0])
-    """Garbage collections during the run and until its writes were committed (on any thread), by generation."""
-    gc_ms: float = 0.0
-
-
-class GcWatch:
-    """Counts the collections and the time they take while `active`."""
-
-    def __init__(self) -> None:
-        self.active: Run | None = None
-        self._started = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if self.active is None:
-            return
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.active.collections[info["generation"]] += 1
-            self.active.gc_ms += (time.perf_counter() - self._started) * 1000
-
-
-def _writer_cpu() -> Callable[[], float]:
-    """A clock of the store writer thread's CPU seconds."""
-    writer = next(t for t in threading.enumerate() if t.name == WRITER_THREAD)
-    clock = time.pthread_getcpuclockid(writer.ident)  # type: ignore[arg-type]
-    return lambda: time.clock_gettime(clock)
-
-
-async def _stream(folder: Path, chunks: int, recorder: Recorder | None, run: Run, writer_cpu: Callable[[], float]) -> None:
-    """Stream one reply through a turn, filling in `run`'s rate, keys and CPU."""
-    provider = DemoProvider(ProviderSettings(options={"speed": 0, "reply_chunks": chunks}))
-    loop = ToolLoop(Conversation(provider), ToolRegistry([], workspace=Workspace(folder)), recorder=recorder)
-    events = asyncio.get_running_loop()
-    keys: list[float] = []
-    done = threading.Event()
-
-    def press() -> None:  # the terminal's input thread
-        while not done.wait(KEY_EVERY):
-            sent = time.perf_counter()
-            events.call_soon_threadsafe(lambda sent=sent: keys.append(time.perf_counter() - sent))
-
-    presser = threading.Thread(target=press)
-    count = 0
-    writer_start = writer_cpu()
-    cpu_start = time.thread_time()
-    start = time.perf_counter()
-    presser.start()
-    async for _ in loop.send("stream"):
-        count += 1
-    elapsed = time.perf_counter() - start
-    cpu = time.thread_time() - cpu_start
-    run.writer_cpu_ms = (writer_cpu() - writer_start) * 1000
-    done.set()
-    presser.join()
-    run.rate = count / elapsed
-    run.loop_cpu_us = cpu / count * 1e6
-    run.key_p90_ms = statistics.quantiles(keys, n=10)[-1] * 1000
-    run.slowest_key_ms = max(keys) * 1000
-
-
-def measure(store: Store, folder: Path, chunks: int, repeat: int) -> dict[bool, list[Run]]:
-    """`repeat` runs with saving off and on, in turn: off-on, then on-off (each mode follows each
-    mode alike: a run after one that saved starts while the machine still writes that run's pages
-    back to the disk, which slows whichever mode comes next)."""
-    runs: dict[bool, list[Run]] = {False: [], True: []}
-    writer_cpu = _writer_cpu()
-    watch = GcWatch()
-    for pair in range(repeat):
-        for saving in (False, True) if pair % 2 == 0 else (True, False):
-            recorder = Recorder(store, lambda: ChatSettings("demo", "demo")) if saving else None
-            run = Run(0, 0, 0, 0, 0, 0)
-            watch.active = run
-            asyncio.run(_stream(folder, chunks, recorder, run, writer_cpu))
-            tail_start = writer_cpu()
-            store.run(lambda conn: None).result()  # what the run wrote is committed before the next starts
-            run.tail_cpu_ms = (writer_cpu() - tail_start) * 1000
-            watch.active = None
-            runs[saving].append(run)
-    return runs
-
-
-CONFIDENCE = 0.90
-"""How sure the interval of a median of per-pair ratios is (see `median_interval`)."""
-
-
-def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """An interval holding the true median of what `values` are samples of, at least `confidence`
-    of the time, whatever their distribution: from the k-th smallest to the k-th largest value,
-    with k the largest for which fewer than k of n values fall below the median with a chance of at
-    most (1 - confidence) / 2 (each falls below it with a chance of one half). With too few values
-    for that, the smallest and the largest."""
-    ordered = sorted(values)
-    n, k, below = len(ordered), 1, 0.0
-    while k < (n + 1) // 2:
-        below += math.comb(n, k - 1) / 2**n  # the chance that fewer than k fall below the median
-        if below + math.comb(n, k) / 2**n > (1 - confidence) / 2:
-            break
-        k += 1
-    return ordered[k - 1], ordered[n - k]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Where a median slowdown stands against its target: met when even its interval's top is
-    within the target, missed when even its bottom is above it, else not resolved by these pairs
-    (the machine's noise is larger than the difference the target is about)."""
-
-    slowdown: float
-    low: float
-    high: float
-    target: float
-
-    @property
-    def met(self) -> bool:
-        return self.high <= self.target
-
-    @property
-    def missed(self) -> bool:
-        return self.low > self.target
-
-    def __str__(self) -> str:
-        if self.met:
-            return f"target {self.target}x: met"
-        if self.missed:
-            return f"target {self.target}x: MISSED"
-        return f"target {self.target}x: not resolved (the interval holds it: these pairs cannot tell)"
-
-
-def slowdowns(off_runs: list[float], on_runs: list[float], *, lower_is_better: bool) -> list[float]:
-    """The per-pair slowdowns of the on runs against the off runs (above 1: on is worse)."""
-    slower = (lambda off, on: on / off) if lower_is_better else (lambda off, on: off / on)
-    return [slower(off, on) for off, on in zip(off_runs, on_runs, strict=True)]
-
-
-def paired(name: str, shown: Callable[[float], str], off_runs: list[float], on_runs: list[float], *,
-           lower_is_better: bool, target: float | None, sides: tuple[str, str] = ("off", "on")) -> Verdict | None:
-    """Print one figure of paired runs (the i-th off run and the i-th on run were next to each other
-    in time): the median of the per-pair on/off slowdowns with its interval (`median_interval`),
-    the verdict against `target` (None: no target), and the medians of each mode (named `sides`);
-    returns the verdict."""
-    pairs = slowdowns(off_runs, on_runs, lower_is_better=lower_is_better)
-    slowdown = statistics.median(pairs)
-    low, high = median_interval(pairs)
-    verdict = None if target is None else Verdict(slowdown, low, high, target)
-    off, on = statistics.median(off_runs), statistics.median(on_runs)
-    medians = slowdowns([off], [on], lower_is_better=lower_is_better)[0]
-    print(f"  {name:<16} {slowdown:.3f}x, median of the pairs ({CONFIDENCE:.0%} interval {low:.3f}-{high:.3f});"
-          f"{'' if verdict is None else f' {verdict};'} medians {sides[0]} {shown(off)}, {sides[1]} {shown(on)}: {medians:.3f}x")  # fmt: skip
-    return verdict
-
-
-def report(runs: dict[bool, list[Run]], chunks: int) -> float:
-    """Print the tool loop's figures (a magnifier: no target); returns what saving adds to the
-    event loop's CPU per chunk (microseconds, the difference of the medians)."""
-    off_runs, on_runs = runs[False], runs[True]
-    print(f"the tool loop alone: a magnifier of the per-chunk cost, no target ({chunks:,} chunks, saving off and on"
-          f" in turn, {len(on_runs)} pairs of runs, no display):")  # fmt: skip
-    for name, shown, value, lower_is_better in (
-        ("chunks/s", "{:,.0f}".format, lambda r: r.rate, False),
-        ("key latency p90", "{:.3f} ms".format, lambda r: r.key_p90_ms, True),
-    ):
-        paired(name, shown, [value(r) for r in off_runs], [value(r) for r in on_runs],
-               lower_is_better=lower_is_better, target=None)  # fmt: skip
-    median = lambda saving, value: statistics.median(map(value, runs[saving]))
-    print(f"  {'slowest key':<16} median off {median(False, lambda r: r.slowest_key_ms):.3f} ms,"
-          f" on {median(True, lambda r: r.slowest_key_ms):.3f} ms")  # fmt: skip
-    print("  where it goes (medians per run, off / on):")
-    print(f"    event loop CPU     {median(False, lambda r: r.loop_cpu_us):.3f} / {median(True, lambda r: r.loop_cpu_us):.3f} us per chunk")
-    print(f"    writer CPU         {median(False, lambda r: r.writer_cpu_ms):.2f} / {median(True, lambda r: r.writer_cpu_ms):.2f} ms while streaming,"
-          f" {median(False, lambda r: r.tail_cpu_ms):.2f} / {median(True, lambda r: r.tail_cpu_ms):.2f} ms after the reply")  # fmt: skip
-    for generation in range(3):
-        count = lambda r, generation=generation: r.collections[generation]
-        print(f"    gc generation {generation}    {median(False, count):.0f} / {median(True, count):.0f} collections")
-    print(f"    gc time            {median(False, lambda r: r.gc_ms):.2f} / {median(True, lambda r: r.gc_ms):.2f} ms")
-    return median(True, lambda r: r.loop_cpu_us) - median(False, lambda r: r.loop_cpu_us)
 
 
 # -- the target: tui-chat itself ----------------------------------------------------------
@@ -675,10 +472,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="tui-chat-bench-") as folder:
             store = open_store(Path(folder) / "saving.db", flush_interval=args.flush_interval)
             try:
-                runs = measure(store, Path(folder), args.chunks, args.repeat)
+                runs = saving_magnifier.measure(store, Path(folder), args.chunks, args.repeat)
             finally:
                 store.close()
-        loop_cost_us = report(runs, args.chunks)
+        loop_cost_us = saving_magnifier.report(runs, args.chunks)
         print()
     verdicts: list[Verdict] = []
     made = concurrent_runs.described(arrangement, cores)

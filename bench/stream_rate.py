@@ -59,16 +59,15 @@ What concurrency may bias:
 
 Then the goals of issue 15, ours against static: CPU ms per chunk at 50/s at most 0.4x, at 200/s at
 most 0.5x: the median of the per-pair ratios with an interval that holds the true median at least
-90% of the time whatever the runs' distribution (order statistics: `saving.median_interval`), and
-the verdict (met: the whole interval within the goal; MISSED: all of it above; else not resolved
-by these pairs; `saving.Verdict`); at a rate with no goal the ratio and interval alone; flagged as
-read on a busy machine when the runs' loops waited for their cores more than 5% of the time
-(`BUSY_WAIT`). Paint p90
-at most 50 ms and key p90 under 50 ms at every rate. The table before them gives, per app and
-rate, the median of the runs' figures (keys and paints pooled).
+90% of the time whatever the runs' distribution (order statistics: `paired_ratio.median_interval`),
+and the verdict (met: the whole interval within the goal; MISSED: all of it above; else not
+resolved by these pairs; `paired_ratio.Verdict`); at a rate with no goal the ratio and interval
+alone; flagged as read on a busy machine when the runs' loops waited for their cores more than 5%
+of the time (`BUSY_WAIT`). Paint p90 at most 50 ms and key p90 under 50 ms at every rate. The
+table before them gives, per app and rate, the median of the runs' figures (keys and paints pooled).
 
 --split: where the CPU of each run goes, measured inside the child by hooks on Textual's and our
-classes (installed in the child only, in both runs of a pair alike; see `CpuSplit`): layout frames
+classes (installed in the child only, in both runs of a pair alike; see `cpu_split`): layout frames
 (`Screen._refresh_layout`, with the frame it renders), other frames (the screen's frame refresh
 outside a layout), flushes (`StreamingMarkdown._flush`, its synchronous steps only), the
 collector per generation, and the rest (the run's CPU less those). Printed under the table, the
@@ -94,35 +93,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import functools
-import gc
 import io
 import json
 import os
 import pstats
 import statistics
 import sys
-import threading
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import concurrent_runs
-from rich.text import Text
-from stream_render import FrameProbe, HarnessApp, ours_app, wait_for_frame
+from cpu_split import CpuSplit, split_report
+from paced_apps import TARGETS, Schedule, ours_target, reply_chunks
+from paired_ratio import paired
+from stream_render import FrameProbe, wait_for_frame
 from textual import __version__ as textual_version
 from textual.app import App
-from textual.screen import Screen
-from textual.widgets import Markdown, Static, TextArea
 
-from tui_chat.chunks import Done, FinishReason, TextDelta
-from tui_chat.providers import demo as demo_module
-from tui_chat.providers.demo import split_tokens
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 GOALS = {50: 0.4, 200: 0.5}
@@ -134,316 +126,6 @@ BUSY_WAIT = 0.05
 the goal's ratio is flagged as read on a busy machine: a starved run makes fewer frames, and its
 paced CPU per chunk follows its frame rate (seen: 1.08x at 200/s with the loops waiting 21-51%,
 0.78x minutes later at 0-1%)."""
-
-
-def realistic_reply() -> str:
-    """One section of a typical coding answer: prose, a code fence, lists and a table."""
-    return (
-        "## Reading the log file\n\n"
-        "The function below reads a **log file** line by line and counts the `ERROR` entries per "
-        "hour. It streams the file, so memory stays flat even for files of several gigabytes, and "
-        "it skips lines it cannot parse instead of failing on them.\n\n"
-        "```python\nimport re\nfrom collections import Counter\nfrom pathlib import Path\n\n"
-        'LINE = re.compile(r"^(\\d{4}-\\d{2}-\\d{2}T\\d{2}):\\d{2}:\\d{2} (\\w+) (.*)$")\n\n\n'
-        "def errors_per_hour(path: Path) -> Counter[str]:\n"
-        '    """Count ERROR lines per hour in the log at `path`."""\n'
-        "    counts: Counter[str] = Counter()\n"
-        "    with path.open(encoding=\"utf-8\", errors=\"replace\") as log:\n"
-        "        for line in log:\n"
-        "            match = LINE.match(line)\n"
-        '            if match and match.group(2) == "ERROR":\n'
-        "                counts[match.group(1)] += 1\n"
-        "    return counts\n```\n\n"
-        "How it works:\n\n"
-        "1. The regular expression takes the timestamp up to the hour, the level and the message.\n"
-        "2. `Counter` adds the hours up; a missing hour simply counts as zero.\n"
-        "3. Lines that do not match (stack traces, blank lines) are skipped:\n"
-        "   - a stack trace belongs to the ERROR line above it,\n"
-        "   - so it is already counted once.\n\n"
-        "| approach | memory | speed on 2 GB | notes |\n"
-        "| --- | ---: | ---: | --- |\n"
-        "| read whole file | 2.1 GB | 14 s | simple, but fails on small machines |\n"
-        "| line by line (above) | 12 MB | 17 s | the safe default |\n"
-        "| `mmap` and `re.finditer` | 40 MB | 9 s | fastest, harder to read |\n\n"
-        "> **Tip:** run it with `python -X utf8` on Windows, where the default encoding differs.\n\n"
-        "If you need the counts per *minute* instead, change the first group of the pattern to end "
-        "after the minutes; everything else stays the same.\n\n"
-    )
-
-
-def reply_chunks(count: int) -> list[str]:
-    """`count` word-sized chunks of the realistic reply, repeated as often as needed."""
-    section = split_tokens(realistic_reply())
-    chunks: list[str] = []
-    while len(chunks) < count:
-        chunks.extend(section)
-    return chunks[:count]
-
-
-@dataclass
-class Schedule:
-    """When each chunk is due and when it arrived (handed to the app), and how much text it completes."""
-
-    rate: float
-    chunks: list[str]
-    start: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.arrived: list[float] = []
-        ends, total = [], 0
-        for chunk in self.chunks:
-            total += len(chunk)
-            ends.append(total)
-        self.ends = ends
-
-    async def paced(self) -> AsyncIterator[str]:
-        """The chunks, chunk i at start + i / rate (starting now)."""
-        self.start = time.perf_counter()
-        for index, chunk in enumerate(self.chunks):
-            delay = self.start + index / self.rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                await asyncio.sleep(0)  # a network stream hands the loop back per chunk too
-            self.arrived.append(time.perf_counter())
-            yield chunk
-
-
-# -- the apps -------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    app: App
-    stream: Callable[[], asyncio.Future | object]
-    shown: Callable[[], int]
-    """How many characters of the reply the app has put into its widgets (what a frame now shows)."""
-    prompt: Callable[[], TextArea]
-
-
-def ours_target(schedule: Schedule) -> Target:
-    async def paced_stream(self, request) -> AsyncIterator:  # the demo provider, on the schedule
-        async for chunk in schedule.paced():
-            yield TextDelta(chunk)
-        yield Done(FinishReason.STOP)
-
-    demo_module.DemoProvider.stream = paced_stream  # type: ignore[method-assign]
-    under_test = ours_app(1)
-    app = under_test.app
-
-    replies: list[StreamingMarkdown] = []
-
-    def shown() -> int:
-        # Called for every frame: the reply is looked up once (a query walks the whole DOM, and its
-        # cost, ~1 ms a frame, was counted as the app's).
-        if not replies:
-            bodies = app.query(StreamingMarkdown)
-            if not bodies:
-                return 0
-            replies.append(bodies.last())
-        return replies[0].shown_chars
-
-    return Target(app, lambda: under_test.stream(app), shown, lambda: under_test.prompt(app))
-
-
-def static_target(schedule: Schedule) -> Target:
-    static = Static()
-    app = HarnessApp(static)
-    text: list[str] = []
-
-    async def stream() -> None:
-        async def feed() -> None:
-            async for chunk in schedule.paced():
-                text.append(chunk)
-                static.update(Text("".join(text)))
-
-        await app.run_worker(feed()).wait()
-
-    return Target(app, stream, lambda: sum(map(len, text)), lambda: app.query_one("#prompt", TextArea))
-
-
-class CountingMarkdown(Markdown):
-    """A Markdown that counts the characters whose `append` has returned (their blocks mounted)."""
-
-    shown_chars = 0
-
-    async def append(self, markdown: str) -> None:  # type: ignore[override]
-        await super().append(markdown)
-        self.shown_chars += len(markdown)
-
-
-def mdstream_target(schedule: Schedule) -> Target:
-    markdown = CountingMarkdown()
-    app = HarnessApp(markdown)
-
-    async def stream() -> None:
-        async def feed() -> None:
-            markdown_stream = Markdown.get_stream(markdown)
-            async for chunk in schedule.paced():
-                await markdown_stream.write(chunk)
-            await markdown_stream.stop()
-
-        await app.run_worker(feed()).wait()
-
-    return Target(app, stream, lambda: markdown.shown_chars, lambda: app.query_one("#prompt", TextArea))
-
-
-TARGETS = {"ours": ours_target, "static": static_target, "mdstream": mdstream_target}
-
-
-# -- where the CPU goes (--split) -----------------------------------------------------------
-
-
-LAYOUT_FRAMES, OTHER_FRAMES, FLUSHES = "layout frames", "other frames", "flushes"
-COLLECTOR = tuple(f"collector gen {generation}" for generation in range(3))
-PARTS = (LAYOUT_FRAMES, OTHER_FRAMES, FLUSHES, *COLLECTOR)
-"""The parts of a run's CPU `CpuSplit` takes apart (the rest is what none of them took)."""
-JOINS = {OTHER_FRAMES: LAYOUT_FRAMES}
-"""A part that, called inside the other, is that other's: the frame a layout renders is the layout's."""
-HOOKS = (
-    (Screen, "_refresh_layout", LAYOUT_FRAMES),
-    (Screen, "_on_timer_update", OTHER_FRAMES),
-    (Screen, "_compositor_refresh", OTHER_FRAMES),
-    (StreamingMarkdown, "_flush", FLUSHES),
-)
-"""The methods `CpuSplit` times: (class, name, part)."""
-
-
-class CpuSplit:
-    """Where a run's CPU goes, without cProfile (which slows every call, the cheap ones most):
-    hooks on the classes (so every instance alike, made before or after), installed in the child
-    only, never in the app's code, time these parts with the CPU clock of the thread they run on,
-    while `on`:
-
-      layout frames  `Screen._refresh_layout` (the reflow and the frame it renders)
-      other frames   the screen's frame refresh outside a layout (`Screen._on_timer_update`,
-                     `Screen._compositor_refresh`)
-      flushes        `StreamingMarkdown._flush`, its synchronous steps only: while it awaits (a
-                     mount, the lock) the time is whoever's runs meanwhile
-      collector      the garbage collector (`gc.callbacks`), by generation
-
-    Each hook wraps the method on the class named and on every subclass defining its own (a mixin's
-    override calling the base's counts once). Parts exclude each other: a part called inside
-    another is taken out of it (the collector always), except a frame refresh inside a layout,
-    which is the layout's (`JOINS`), and a part inside itself. So the parts never add up to more
-    than the CPU they ran on: the rest is the run's CPU (`time.process_time`) less their sum.
-    Counts: the calls not inside another of the same part (for the collector, collections)."""
-
-    def __init__(self) -> None:
-        self.on = False
-        self.seconds = dict.fromkeys(PARTS, 0.0)
-        self.counts = dict.fromkeys(PARTS, 0)
-        self._threads = threading.local()  # per thread: the stack of parts running, innermost last
-
-    def install(self, hooks: tuple[tuple[type, str, str], ...] = HOOKS) -> None:
-        """Put the hooks in place, and `collector` among the collector's callbacks (for good: in a
-        child that makes one run)."""
-        for base, name, part in hooks:
-            self._hook(base, name, part)
-        gc.callbacks.append(self.collector)
-
-    def figures(self, cpu: float) -> dict[str, tuple[float, int]]:
-        """Each part's CPU seconds and count, and the rest of `cpu` (the run's CPU seconds)."""
-        return {part: (self.seconds[part], self.counts[part]) for part in PARTS} | {"rest": (cpu - sum(self.seconds.values()), 0)}
-
-    def _hook(self, base: type, name: str, part: str) -> None:
-        for kind in (base, *_subclasses(base)):
-            if name in vars(kind):
-                method = vars(kind)[name]
-                setattr(kind, name, self._stepped(method, part) if asyncio.iscoroutinefunction(method) else self._timed(method, part))
-
-    def _timed(self, method: Callable[..., Any], part: str) -> Callable[..., Any]:
-        @functools.wraps(method)  # (Textual counts a callback's parameters through its signature)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            entered = self._enter(part, counted=True)
-            try:
-                return method(*args, **kwargs)
-            finally:
-                if entered:
-                    self._leave()
-
-        return timed
-
-    def _stepped(self, method: Callable[..., Coroutine[Any, Any, Any]], part: str) -> Callable[..., Coroutine[Any, Any, Any]]:
-        @functools.wraps(method)
-        async def stepped(*args: Any, **kwargs: Any) -> Any:
-            return await _Steps(method(*args, **kwargs), self, part)
-
-        return stepped
-
-    def _stack(self) -> list[list[Any]]:
-        stack = getattr(self._threads, "stack", None)
-        if stack is None:
-            stack = self._threads.stack = []
-        return stack
-
-    def _enter(self, part: str, *, counted: bool) -> bool:
-        """Start timing `part` on this thread, pausing the part it is called in; False (nothing to
-        leave) when off, or when it belongs to the part it is called in."""
-        stack = self._stack()
-        if not self.on or (stack and stack[-1][0] in (part, JOINS.get(part))):
-            return False
-        now = time.thread_time()
-        if stack:
-            outer = stack[-1]
-            self.seconds[outer[0]] += now - outer[1]
-        stack.append([part, now])
-        self.counts[part] += counted
-        return True
-
-    def _leave(self) -> None:
-        """Stop timing this thread's innermost part, resuming the one it was called in."""
-        stack = self._stack()
-        part, since = stack.pop()
-        now = time.thread_time()
-        self.seconds[part] += now - since
-        if stack:
-            stack[-1][1] = now
-
-    def collector(self, phase: str, info: dict[str, int]) -> None:
-        """The garbage collector's callback: times a collection as its generation's part."""
-        if phase == "start":
-            self._enter(COLLECTOR[info["generation"]], counted=True)
-        elif self._stack() and self._stack()[-1][0] == COLLECTOR[info["generation"]]:
-            self._leave()
-
-
-def _subclasses(kind: type) -> list[type]:
-    """Every class deriving from `kind`, at any depth (those defined by now)."""
-    found = []
-    for sub in kind.__subclasses__():
-        found += [sub, *_subclasses(sub)]
-    return found
-
-
-class _Steps:
-    """Awaits `coroutine`, timing each step it runs (from being resumed to its next wait) as
-    `part`, and counting it once: not the time it waits, when others run."""
-
-    def __init__(self, coroutine: Coroutine[Any, Any, Any], split: CpuSplit, part: str) -> None:
-        self.coroutine, self.split, self.part = coroutine, split, part
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        sent: Any = None
-        thrown: BaseException | None = None
-        counted = True
-        while True:
-            entered = self.split._enter(self.part, counted=counted)
-            counted = False
-            try:
-                step = self.coroutine.send(sent) if thrown is None else self.coroutine.throw(thrown)
-            except StopIteration as done:
-                return done.value
-            finally:
-                if entered:
-                    self.split._leave()
-            try:
-                sent, thrown = (yield step), None
-            except GeneratorExit:
-                self.coroutine.close()
-                raise
-            except BaseException as error:  # noqa: BLE001  (a cancellation among them: the coroutine's to handle)
-                sent, thrown = None, error
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -673,34 +355,10 @@ def ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 1000:.1f}"
 
 
-def split_report(runs: dict[tuple[str, float], list[dict]]) -> None:
-    """Print where the CPU went (`CpuSplit`), for each app and rate measured with it: each part as
-    CPU ms per 8 s of streaming, share of the runs' CPU and count per run, the runs summed (so the
-    parts and the rest add up to the total)."""
-    columns = [(key, measured) for key, measured in runs.items() if measured[0].get("split")]
-    if not columns:
-        return
-    print()
-    print("where the CPU goes (--split; the runs of each summed: CPU ms per 8 s of streaming, share of the CPU, count per run):")
-    print(f"{'':<17}" + "".join(f"{f'{app} {rate:g}/s':>26}" for (app, rate), _ in columns))
-    for part in (*PARTS, "rest", "total"):
-        cells = []
-        for _, measured in columns:
-            wall, cpu = sum(run["wall"] for run in measured), sum(run["cpu"] for run in measured)
-            seconds = cpu if part == "total" else sum(run["split"][part][0] for run in measured)
-            count = 0 if part in ("rest", "total") else sum(run["split"][part][1] for run in measured) / len(measured)
-            cells.append(f"{seconds / wall * 8000:>9,.0f} ms{seconds / cpu:>6.0%}{'' if part in ('rest', 'total') else f'{count:>8,.0f}':>8}")
-        print(f"{part:<17}" + "".join(f"{cell:>26}" for cell in cells))
-
-
 def goals_report(runs: dict[tuple[str, float], list[dict]], rows: dict[tuple[str, float], Row], rates: list[float]) -> None:
     """Print issue 15's goals: ours's CPU ms per chunk over static's, the median of the per-pair
-    ratios with its interval and verdict (`saving.paired`; no verdict at a rate with no goal), then
+    ratios with its interval and verdict (`paired_ratio.paired`; no verdict at a rate with no goal), then
     paint and key p90 at each rate."""
-    from saving import (
-        paired,  # (the parent only: the children need none of saving's imports)
-    )
-
     for rate in rates:
         if runs.get(("ours", rate)) and runs.get(("static", rate)):
             statics, ours = [per_chunk(run) for run in runs["static", rate]], [per_chunk(run) for run in runs["ours", rate]]

@@ -1,10 +1,9 @@
-"""bench/saving.py: the interval of a median of per-pair ratios, the verdict it gives, and how pairs
-are run (bench/concurrent_runs.py, which makes them)."""
+"""bench/saving.py: how its pairs are planned, run and reported (bench/concurrent_runs.py makes
+them; the ratio's interval and verdict are tests/test_paired_ratio_bench.py's)."""
 
 from __future__ import annotations
 
 import importlib
-import math
 import os
 import sys
 from collections.abc import Iterator
@@ -34,40 +33,13 @@ def saving() -> Iterator[ModuleType]:
 
 
 @pytest.fixture(scope="module")
+def paired_ratio() -> Iterator[ModuleType]:
+    yield from bench_module("paired_ratio")
+
+
+@pytest.fixture(scope="module")
 def concurrent_runs() -> Iterator[ModuleType]:
     yield from bench_module("concurrent_runs")
-
-
-def coverage(n: int, k: int) -> float:
-    """The chance that the k-th smallest and the k-th largest of n samples hold the true median:
-    not if fewer than k samples fall below it, nor fewer than k above it."""
-    return 1 - 2 * sum(math.comb(n, i) for i in range(k)) / 2**n
-
-
-@pytest.mark.parametrize("n", range(1, 41))
-def test_median_interval_is_the_tightest_that_holds_the_median_often_enough(saving, n: int) -> None:
-    values = [float(rank) for rank in range(n, 0, -1)]  # any order: ranks 1..n
-    low, high = saving.median_interval(values, 0.90)
-    k = int(low)
-    assert high == n + 1 - k  # as many values above it as below
-    if coverage(n, 1) >= 0.90:
-        assert coverage(n, k) >= 0.90
-        assert k + 1 > (n + 1) // 2 or coverage(n, k + 1) < 0.90
-    else:  # too few pairs for that: the whole range
-        assert (low, high) == (1, n)
-
-
-def test_median_interval_of_a_few_pairs(saving) -> None:
-    assert saving.median_interval([1.2, 0.9, 1.0, 1.1, 1.3, 0.8, 1.05, 0.95, 1.15, 1.0]) == (0.9, 1.2)
-
-
-def test_verdict_is_met_only_when_the_whole_interval_is_within_the_target(saving) -> None:
-    met = saving.Verdict(1.01, 0.98, 1.04, 1.05)
-    missed = saving.Verdict(1.12, 1.07, 1.20, 1.05)
-    unresolved = saving.Verdict(1.01, 0.90, 1.12, 1.05)
-    assert (met.met, met.missed) == (True, False) and str(met).endswith("met")
-    assert (missed.met, missed.missed) == (False, True) and "MISSED" in str(missed)
-    assert (unresolved.met, unresolved.missed) == (False, False) and "not resolved" in str(unresolved)
 
 
 def test_ranks_share_ties(saving) -> None:
@@ -110,7 +82,7 @@ def test_concurrent_pairs_run_on_the_two_lowest_usable_cores(concurrent_runs) ->
     assert concurrent_runs.two_cores({4}) is None
 
 
-def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, capsys) -> None:
+def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, paired_ratio, capsys) -> None:
     # Core 1 is 10% faster: the run on it wins whichever side it is.
     run = lambda core, rate: {"core": core, "rate": rate, "key_p90_ms": 100 / rate}
     runs = {False: [run(0, 10.0), run(1, 11.0)] * 2, True: [run(1, 11.0), run(0, 10.0)] * 2}
@@ -120,8 +92,8 @@ def test_the_slowdowns_by_core_show_a_faster_core_the_swap_cancels(saving, capsy
         "    A/A chunks/s by core: 0.909x with off on core 0 (2 pairs), 1.100x with off on core 1 (2 pairs)",
         "    A/A key latency p90 by core: 0.909x with off on core 0 (2 pairs), 1.100x with off on core 1 (2 pairs)",
     ]
-    rates = saving.slowdowns([r["rate"] for r in runs[False]], [r["rate"] for r in runs[True]], lower_is_better=False)
-    assert saving.median_interval(rates)[0] < 1 < saving.median_interval(rates)[1]
+    rates = paired_ratio.slowdowns([r["rate"] for r in runs[False]], [r["rate"] for r in runs[True]], lower_is_better=False)
+    assert paired_ratio.median_interval(rates)[0] < 1 < paired_ratio.median_interval(rates)[1]
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a concurrent pair needs two cores")
