@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 
 from tui_chat.providers.registry import PROVIDERS
 
@@ -50,3 +54,46 @@ def no_full_collection() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+SETTLE_ROUNDS = 50
+"""The most pauses `settled` waits through (a screen with a ticking clock or meter never stays quiet)."""
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    """Wait until the screen has drawn every change asked for, with every layout they asked for (a
+    layout's resizes may ask for another): two frames in a row after which nothing is pending, or
+    SETTLE_ROUNDS frames, whichever comes first."""
+    quiet = 0
+    for _ in range(SETTLE_ROUNDS):
+        await pilot.pause()
+        screen = pilot.app.screen
+        await screen.wait_for_refresh()
+        pending = screen._layout_required or screen._repaint_required or bool(screen._dirty_widgets)
+        quiet = 0 if pending else quiet + 1
+        if quiet == 2:
+            return
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """pytest-textual-snapshot's `snap_compare`, taking its picture only once the screen has settled
+    after `run_before` (`settled`): the suite runs on every core, and a loaded machine must not catch
+    a layout half done (the plugin's own pauses are a fixed few)."""
+
+    def compare(
+        app: App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
+    ) -> bool:
+        async def run_then_settle(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                result = run_before(pilot)
+                if inspect.isawaitable(result):
+                    await result
+            await settled(pilot)
+
+        return snap_compare(app, press, terminal_size, run_then_settle)
+
+    return compare
