@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.test_saving_bench import bench_module
+from tests.bench_scripts import bench_module
 
 
 @pytest.fixture(scope="module")
