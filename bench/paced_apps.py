@@ -1,7 +1,7 @@
 """What `stream_rate.py` streams and to whom: a realistic reply cut into word-sized chunks, the
 schedule that hands them over at a fixed rate, and the apps that take them (ours, a bare `Static`
-app, a bare `MarkdownStream` app), each with what it has shown so far (see `stream_rate`'s
-docstring for what each app does with a chunk)."""
+app, a bare `MarkdownStream` app, and two references: Textual's `Log` and a bare frame), each with
+what it has shown so far (see `stream_rate`'s docstring for what each app does with a chunk)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from stream_render import HarnessApp, ours_app
 from textual.app import App
-from textual.widgets import Markdown, Static, TextArea
+from textual.widgets import Log, Markdown, Static, TextArea
 
 from tui_chat.chunks import Done, FinishReason, TextDelta
 from tui_chat.providers import demo as demo_module
@@ -173,4 +173,46 @@ def mdstream_target(schedule: Schedule) -> Target:
     return Target(app, stream, lambda: markdown.shown_chars, lambda: app.query_one("#prompt", TextArea))
 
 
-TARGETS = {"ours": ours_target, "static": static_target, "mdstream": mdstream_target}
+def log_target(schedule: Schedule) -> Target:
+    """Textual's own `Log`, each chunk written to its last line: lines only (no wrapping, no Markdown,
+    no layout as it grows), Textual's cheapest widget for streamed text."""
+    log = Log(auto_scroll=True)
+    app = HarnessApp(log)
+    shown = [0]
+
+    async def stream() -> None:
+        async def feed() -> None:
+            async for chunk in schedule.paced():
+                log.write(chunk)
+                shown[0] += len(chunk)
+
+        await app.run_worker(feed()).wait()
+
+    return Target(app, stream, lambda: shown[0], lambda: app.query_one("#prompt", TextArea))
+
+
+def frame_target(schedule: Schedule) -> Target:
+    """No text at all: a one-line count of the chunks, repainted with each (no layout): what a frame
+    per chunk costs at the least, with the sender and the keys every app has."""
+    counter = Static("0")
+    app = HarnessApp(counter)
+    shown = [0]
+
+    async def stream() -> None:
+        async def feed() -> None:
+            async for chunk in schedule.paced():
+                shown[0] += len(chunk)
+                counter.update(f"{shown[0]:,} characters", layout=False)
+
+        await app.run_worker(feed()).wait()
+
+    return Target(app, stream, lambda: shown[0], lambda: app.query_one("#prompt", TextArea))
+
+
+TARGETS = {
+    "ours": ours_target,
+    "static": static_target,
+    "mdstream": mdstream_target,
+    "log": log_target,
+    "frame": frame_target,
+}

@@ -17,6 +17,11 @@ process (this script with --run), headless, at --size:
             chunk `static.update(Text(whole text so far))` (plain text, no Markdown).
   mdstream  the same bare app with one `Markdown` fed through `Markdown.get_stream` (each chunk
             `await stream.write(chunk)`).
+  log       (a reference, not in the default --apps) the same bare app with Textual's own `Log`,
+            each chunk written to its last line: no wrapping, no Markdown, no layout as it grows.
+  frame     (a reference, likewise) the same bare app showing only a one-line count, repainted
+            per chunk without a layout: what a frame per chunk costs at the least. Together, log
+            and frame say where a goal lies against Textual itself.
 
 Figures, per app and rate (the window is from the first chunk's arrival to the frame that shows
 the finished reply):
@@ -43,7 +48,7 @@ both cores; "pinned", at once, each pinned to its own core, swapped every pair; 
 default with fewer cores), one after the other, taking turns at which goes first. Each pair is
 printed: how it was made, both runs' CPU ms per chunk and their ratio, and the share of the time
 each run's event loop waited for its core (Linux's schedstat). mdstream (no goal) runs by itself
-just after each pair: its "x static" is a ratio of medians, with the drift in it.
+just after each pair, as do log and frame: their "x static" is a ratio of medians, with the drift in it.
 What concurrency may bias:
   - the two runs share the L3 cache and the memory bandwidth: each slows the other, by how much
     depends on how much memory each touches (ours holds a far larger DOM and parses Markdown), so
@@ -303,7 +308,7 @@ SIDES = {False: "static", True: "ours"}
 def measure_all(args: argparse.Namespace, apps: list[str], rates: list[float], arrangement: str, cores: tuple[int, int] | None) -> dict[tuple[str, float], list[dict]]:
     """Every run, by app and rate, `args.repeat` of each: ours and static as pairs made as
     `arrangement` says (`concurrent_runs`; each pair printed), any other app by itself just after
-    its rate's pair (mdstream has no goal: no pair of its own)."""
+    its rate's pair (mdstream, log and frame have no goal: no pair of their own)."""
     runs: dict[tuple[str, float], list[dict]] = defaultdict(list)
     pairing = "ours" in apps and "static" in apps
     name = lambda placement: SIDES[placement.side]
@@ -400,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds of streaming per run (rate x seconds chunks)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per app and rate: pairs of ours and static (medians; keys and paints pooled)")
     parser.add_argument("--size", default="120x40", help="terminal size, WIDTHxHEIGHT")
-    parser.add_argument("--apps", default="ours,static,mdstream", help="comma-separated: ours, static, mdstream")
+    parser.add_argument("--apps", default="ours,static,mdstream", help="comma-separated: ours, static, mdstream, log, frame")
     parser.add_argument("--pairs-made", choices=concurrent_runs.ARRANGEMENTS, help="how a pair of ours and static is made:"
                         " at once unpinned (the default with two usable cores), at once each pinned to its own core, or one"
                         " after the other (the default with fewer)")  # fmt: skip

@@ -119,3 +119,27 @@ def test_a_pinned_pair_of_tiny_real_runs_splits_each_runs_cpu_into_parts_and_a_r
         assert sum(parts.values()) == pytest.approx(run["cpu"])
         assert run["split"]["layout frames"][1] > 0 and run["split"]["other frames"][1] > 0
     assert ours["split"]["flushes"][1] > 0 and static["split"]["flushes"] == [0.0, 0]
+
+
+@pytest.mark.parametrize("name", ["log", "frame"])
+async def test_a_reference_app_is_measured_like_the_others_and_paints_every_chunk(stream_rate, name: str) -> None:
+    run = await stream_rate.measure(name, 50.0, 10, (60, 12))
+    assert run["chunks"] == 10 and run["frames"] > 0
+    assert len(run["paints"]) == 10  # each chunk reached a frame that shows it
+
+
+async def test_the_log_reference_writes_the_chunks_as_lines_and_the_frame_reference_only_counts(stream_rate) -> None:
+    from textual.widgets import Log, Static
+
+    chunks = ["Hello, ", "world\nsecond", " line"]
+    log = stream_rate.TARGETS["log"](stream_rate.Schedule(1000.0, chunks))
+    async with log.app.run_test(size=(40, 10)) as pilot:
+        await log.stream()
+        await pilot.pause()
+        assert log.app.query_one(Log).lines == ["Hello, world", "second line"]
+        assert log.shown() == len("".join(chunks))
+    frame = stream_rate.TARGETS["frame"](stream_rate.Schedule(1000.0, chunks))
+    async with frame.app.run_test(size=(40, 10)) as pilot:
+        await frame.stream()
+        await pilot.pause()
+        assert str(frame.app.query_one("#log Static", Static).render()) == f"{len(''.join(chunks))} characters"
