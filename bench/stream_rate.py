@@ -89,8 +89,10 @@ per chunk then follows the frame rate.) Prints the app's CPU ms in all and per f
 (full reflows) and frames, the CPU of those two parts, and the screen rows the frames drew again
 (a frame of the whole screen counts all its rows); with --repeat, each run's figures.
 
---latency S sets ours's frame budget (`StreamingMarkdown.LATENCY`, how long a chunk may wait for the
-flush that shows it) for every run, to compare pacings: frames and CPU against paint p90.
+--latency S fixes ours's frame budget (`StreamingMarkdown.LATENCY`, how long a chunk may wait for
+the flush that shows it; by default it adapts to a paint goal) for every run, and --paint-goal S
+sets the goal it adapts to (`StreamingMarkdown.PAINT_GOAL`), to compare pacings: frames and CPU
+against paint p90.
 """
 
 from __future__ import annotations
@@ -298,6 +300,7 @@ def child_command(name: str, rate: float, args: argparse.Namespace) -> list[str]
     """The command line of a child making one run of app `name` at `rate` (its placement aside)."""
     command = [__file__, "--run", name, "--rates", str(rate), "--seconds", str(args.seconds), "--size", args.size]
     command += [] if args.latency is None else ["--latency", str(args.latency)]
+    command += [] if args.paint_goal is None else ["--paint-goal", str(args.paint_goal)]
     return command + (["--split"] if args.split else [])
 
 
@@ -413,7 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="APP:RATE", help="profile one run (cProfile) instead")
     parser.add_argument("--fixed", type=int, metavar="N", help="ours doing fixed work, N chunks per frame (see above)")
     parser.add_argument(
-        "--latency", type=float, metavar="S", help="ours's frame budget in seconds (StreamingMarkdown.LATENCY), to compare pacings"
+        "--latency", type=float, metavar="S", help="fix ours's frame budget in seconds (StreamingMarkdown.LATENCY), to compare pacings"
+    )
+    parser.add_argument(
+        "--paint-goal", type=float, metavar="S", help="the paint p90 ours's frame budget adapts to (StreamingMarkdown.PAINT_GOAL)"
     )
     parser.add_argument("--run", choices=tuple(TARGETS), help=argparse.SUPPRESS)
     concurrent_runs.add_child_options(parser)
@@ -425,7 +431,9 @@ def main() -> int:
     args = parser.parse_args()
     concurrent_runs.take_core(args.core)  # (a child of a pinned pair) before any thread starts: they all inherit it
     if args.latency is not None:
-        StreamingMarkdown.LATENCY = args.latency
+        StreamingMarkdown.LATENCY, StreamingMarkdown.PAINT_GOAL = args.latency, None
+    if args.paint_goal is not None:
+        StreamingMarkdown.PAINT_GOAL = args.paint_goal
     rates = [float(part) for part in args.rates.split(",") if part.strip()]
     width, height = (int(part) for part in args.size.lower().split("x"))
     size = (width, height)

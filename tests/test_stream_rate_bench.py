@@ -58,6 +58,13 @@ def test_the_command_line_parses_and_a_child_gets_its_run_and_placement(stream_r
         parser.parse_args(["--pairs-made", "interleaved"])
 
 
+def test_a_child_gets_the_pacing_asked_for(stream_rate) -> None:
+    parser = stream_rate.build_parser()
+    args = parser.parse_args(["--latency", "0.03", "--paint-goal", "0.04"])
+    run = parser.parse_args(stream_rate.child_command("ours", 50.0, args)[1:])
+    assert (run.latency, run.paint_goal) == (0.03, 0.04)
+
+
 def made_up_runs(ratios: list[float], static_ms: float = 4.0, wait: float = 0.0) -> tuple[list[dict], list[dict]]:
     """Static's and ours's runs of pairs whose CPU ms per chunk ratios are `ratios`, their loops
     waiting for their cores `wait` of the time."""

@@ -7,31 +7,35 @@ import pytest
 from tui_chat.ui.widgets.markdown.pacing import FrameBudget
 
 
-def stream(budget: FrameBudget, arrivals: list[float]) -> list[float]:
+def stream(budget: FrameBudget, arrivals: list[float], paint_lag: float = 0.0) -> list[float]:
     """Feed the arrivals, flushing when the budget says (as `StreamingMarkdown` does); the flush times.
 
     The first arrival after a flush sets a timer for arrival + delay; a later arrival for which the
     delay is 0 flushes at once, taking itself on (the timer is dropped). A timer runs before an
-    arrival that comes after it, and takes on every chunk that arrived before it.
+    arrival that comes after it, and takes on every chunk that arrived before it. The frame showing
+    a flush ends `paint_lag` after it.
     """
     flushes: list[float] = []
     timer: float | None = None
+
+    def flush(at: float) -> None:
+        budget.flushed()
+        flushes.append(at)
+        budget.painted(at + paint_lag)
+
     for now in arrivals:
         if timer is not None and timer < now:
-            budget.flushed()
-            flushes.append(timer)
+            flush(timer)
             timer = None
         budget.arrived(now)
         delay = budget.delay(now)
         if not delay:
-            budget.flushed()
-            flushes.append(now)
+            flush(now)
             timer = None
         elif timer is None:
             timer = now + delay
     if timer is not None:
-        budget.flushed()
-        flushes.append(timer)
+        flush(timer)
     return flushes
 
 
@@ -100,3 +104,47 @@ def test_arrivals_at_the_same_instant_wait_for_the_budget() -> None:
     budget.flushed()
     budget.arrived(3.0)  # a clock's resolution: two chunks, no time between them
     assert budget.delay(3.0) == pytest.approx(0.030)
+
+
+def adapting(latency: float = 0.030) -> FrameBudget:
+    return FrameBudget(latency=latency, paint_goal=0.045, bounds=(0.010, 0.050))
+
+
+def p90(values: list[float]) -> float:
+    return sorted(values)[int(0.9 * len(values)) - 1]
+
+
+def test_where_frames_are_quick_the_budget_grows_and_50_chunks_a_second_are_painted_three_at_a_time() -> None:
+    budget = adapting()
+    arrivals = steady(50, 400)
+    flushes = stream(budget, arrivals, paint_lag=0.003)
+    assert budget.latency == pytest.approx(0.050)  # grown to its most
+    settled = [flush for flush in flushes if flush > arrivals[100]]
+    assert len(settled) <= len(arrivals[101:]) / 3 + 2  # three chunks a flush, not two
+    paints = [wait + 0.003 for wait in waits(arrivals[101:-1], flushes)]
+    assert p90(paints) <= 0.045
+
+
+def test_where_frames_are_slow_the_budget_shrinks_until_chunks_are_painted_within_the_goal() -> None:
+    budget = adapting(latency=0.050)
+    arrivals = steady(200, 1600)
+    flushes = stream(budget, arrivals, paint_lag=0.020)
+    assert budget.latency < 0.030
+    paints = [wait + 0.020 for wait in waits(arrivals[800:-1], flushes)]
+    assert p90(paints) <= 0.045 + 0.005  # within the goal, give or take a batch's step of 5 ms
+    assert len(flushes) < len(arrivals) / 3  # still in batches
+
+
+def test_text_flushed_while_behind_does_not_move_the_budget() -> None:
+    budget = adapting()
+    for index in range(100):
+        budget.arrived(10.0 + index * 0.005)
+        budget.flushed(timed=False)  # a backlog: its text waited for the backlog, not the budget
+        budget.painted(10.5 + index * 0.005)
+    assert budget.latency == 0.030
+
+
+def test_without_a_paint_goal_the_budget_stays() -> None:
+    budget = FrameBudget(latency=0.030)
+    stream(budget, steady(50, 200), paint_lag=0.100)
+    assert budget.latency == 0.030

@@ -5,6 +5,7 @@ text, and text growing in a list or a table is shown without building it again."
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import ClassVar
 
 import pytest
@@ -15,6 +16,7 @@ from textual.widgets import Input
 from tui_chat.ui.widgets.markdown.pacing import FrameBudget
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
+from .test_textual_internals import wait_until
 from .test_streaming_markdown import Harness, ReferenceMarkdown, plain_lines, region_lines, without_room
 
 
@@ -22,6 +24,7 @@ class SlowBudget(StreamingMarkdown):
     """A reply whose frame budget is an hour: any text it shows before then did not wait for it."""
 
     LATENCY: ClassVar[float] = 3600.0
+    PAINT_GOAL: ClassVar[float | None] = None  # it stays an hour
 
 
 class PromptHarness(Harness):
@@ -184,3 +187,16 @@ async def test_an_arrival_that_makes_the_budget_due_is_flushed_with_the_waiting_
         await pilot.pause()
         assert "Hello big world" in "\n".join(plain_lines(app, reply))
         await reply.finish()
+
+
+async def test_the_frame_budget_is_told_when_each_chunk_it_held_was_painted() -> None:
+    reply = StreamingMarkdown()
+    app = PromptHarness(reply)
+    async with app.run_test(size=(60, 12)) as pilot:
+        await pilot.pause()
+        appended = time.perf_counter()
+        reply.append("Hello")
+        await wait_until(pilot, lambda: bool(reply._frames._paints))
+        paints = list(reply._frames._paints)
+        assert len(paints) == 1 and 0 < paints[0] < time.perf_counter() - appended
+        assert "Hello" in "\n".join(plain_lines(app, reply))

@@ -20,6 +20,7 @@ class ShortBudget(StreamingMarkdown):
     """A reply whose budget runs out soon after text arrives (a chunk held has nothing to join)."""
 
     LATENCY: ClassVar[float] = 0.05
+    PAINT_GOAL: ClassVar[float | None] = None
 
 
 class CountingReply(StreamingMarkdown):

@@ -5,8 +5,8 @@ Pure bookkeeping, no Textual. Text appended between flushes waits in `PendingTex
 - `FrameBudget` paces flushes to the arrival rate while the screen keeps up: text arriving after a
   quiet spell (the first chunk of a reply, a slow stream) is painted at once; text arriving faster
   is painted in batches, each flushed on the arrival after which waiting for the next chunk would
-  pass the latency budget. Each paint may be a layout of the screen: fewer of them is most of the
-  CPU saved.
+  pass the latency budget, which adapts so that chunks are painted within a goal (p90). Each paint
+  may be a layout of the screen: fewer of them is most of the CPU saved.
 - `FlushPacer`: when text comes faster than it can be shown, a flush takes on at most a *budget*
   of characters, adapted so that a flush takes about its target time, and the next flush waits
   until the layout the last one caused has had `layout_ratio` times its own cost of free loop
@@ -164,6 +164,14 @@ class FlushPacer:
         self.next_flush_at = now + self.layout_ratio * cost
 
 
+PAINT_WINDOW = 64
+"""How many of the latest chunks' paint times the frame budget adapts to."""
+ADAPT_EVERY = 16
+"""The frame budget adapts once this many more chunks have been painted."""
+ADAPT_GAIN = 0.5
+"""The share of the paint p90's distance from its goal that one adaptation moves the budget by."""
+
+
 @dataclass(slots=True)
 class FrameBudget:
     """When pending streamed text should be flushed, given when text arrives.
@@ -171,19 +179,33 @@ class FrameBudget:
     Each chunk may wait up to `latency` for the flush that shows it. Text is held while the next
     chunk is expected soon enough to join it within that budget, and flushed on the arrival after
     which it would not be: at 50 chunks/s and 30 ms, every second chunk, on its arrival (the first
-    waited 20 ms, the second none); at 200/s every sixth or so. A flush falls *on* an arrival,
-    triggered by it, never on a timer racing it: a timer that fired just before the chunk it was
-    set for left that chunk to wait a whole interval more (the chunk's wait p90 was the whole
-    budget). A timer only backs the budget up for text after which nothing comes.
+    waited 20 ms, the second none); at 50 ms every third; at 200/s and 30 ms every sixth or so. A
+    flush falls *on* an arrival, triggered by it, never on a timer racing it: a timer that fired
+    just before the chunk it was set for left that chunk to wait a whole interval more (the
+    chunk's wait p90 was the whole budget). A timer only backs the budget up for text after which
+    nothing comes.
 
-    All times are `time.perf_counter()` seconds, passed in (a fake clock in tests). The budget
-    does not shrink when paints are slow: painting more often would only make them slower.
+    With a `paint_goal`, the budget adapts to what painting costs here: each chunk's first paint
+    (its wait, then the flush and the frame that show it; see `painted`) is timed, and every
+    ADAPT_EVERY chunks the budget moves by ADAPT_GAIN of the distance between the goal and the 90th
+    percentile of the last PAINT_WINDOW paints, within `bounds`. Where frames are quick the budget
+    grows and the reply is painted less often (fewer flushes, frames and layouts: the CPU a reply
+    costs at model speeds); where they are slow (a layout in most flushes, a loaded machine) it
+    shrinks, so that chunks still show within the goal. Text that came while the reply was behind
+    or catching up is not timed: it waited for a backlog, not for the budget.
+
+    All times are `time.perf_counter()` seconds, passed in (a fake clock in tests).
     """
 
     latency: float = 0.030
-    """The longest a piece of text should wait for the flush that takes it on. (40 ms was measured
-    at 50 chunks/s: ~16% less CPU, but a chunk's first paint p90 61-90 ms against 48-51 at 30 ms,
-    over the 50 ms goal: `bench/stream_rate.py --latency`.)"""
+    """The longest a piece of text should wait for the flush that takes it on: where an adapting
+    budget starts, and where a budget without a `paint_goal` stays."""
+    paint_goal: float | None = None
+    """The 90th percentile of a chunk's first paint (arrival to the end of the frame showing it)
+    that `latency` adapts to; None: `latency` stays as it is."""
+    bounds: tuple[float, float] = (0.010, 0.050)
+    """The least and the most an adapting `latency` may become. (At 50 chunks/s the budget holds
+    three chunks from 45 ms on: the most leaves it a margin over that, as the gap jitters.)"""
     smoothing: float = 0.25
     """Weight of the newest sample in the running average of the arrival gap."""
     spare: float = 0.25
@@ -194,6 +216,14 @@ class FrameBudget:
     last_arrival: float = -math.inf
     oldest: float | None = None
     """When the oldest text not flushed yet arrived (None: none is waiting)."""
+    _waiting: list[float] = field(default_factory=list)
+    """When each piece of text not flushed yet arrived."""
+    _unpainted: list[float] = field(default_factory=list)
+    """When each piece of flushed text not painted yet arrived (timed ones only)."""
+    _paints: deque[float] = field(default_factory=lambda: deque(maxlen=PAINT_WINDOW))
+    """The latest chunks' first paints, in seconds."""
+    _new_paints: int = 0
+    """Paints since the budget last adapted."""
 
     def arrived(self, now: float) -> None:
         """Text arrived at `now`."""
@@ -203,6 +233,7 @@ class FrameBudget:
         self.last_arrival = now
         if self.oldest is None:
             self.oldest = now
+        self._waiting.append(now)
 
     def delay(self, now: float) -> float:
         """Seconds from `now` until the waiting text should be flushed (0: at once).
@@ -219,7 +250,27 @@ class FrameBudget:
             return 0.0
         return deadline - now
 
-    def flushed(self) -> None:
+    def flushed(self, *, timed: bool = True) -> None:
         """A flush started, taking on the text that was waiting (what a flush limited by its size
-        leaves is flushed as when behind, without the budget)."""
+        leaves is flushed as when behind, without the budget). `timed`: the flush was made by the
+        budget, so the paint of its text says how the budget does (not so while behind)."""
         self.oldest = None
+        if timed and self.paint_goal is not None:
+            self._unpainted += self._waiting
+        self._waiting.clear()
+
+    def painted(self, now: float) -> None:
+        """The frame showing every flush so far ended at `now`: time their chunks' first paints,
+        and adapt the budget to them (see the class's docstring)."""
+        if not self._unpainted or self.paint_goal is None:
+            return
+        self._paints.extend(now - arrival for arrival in self._unpainted)
+        self._new_paints += len(self._unpainted)
+        self._unpainted.clear()
+        if self._new_paints < ADAPT_EVERY:
+            return
+        self._new_paints = 0
+        paints = sorted(self._paints)
+        p90 = paints[math.ceil(0.9 * len(paints)) - 1]
+        least, most = self.bounds
+        self.latency = min(most, max(least, self.latency + ADAPT_GAIN * (self.paint_goal - p90)))
