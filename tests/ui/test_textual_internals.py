@@ -124,6 +124,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_on_idle": Screen,
         "_compositor_refresh": Screen,
         "_get_renders": Compositor,
+        "_arrange_root": Compositor,
         "_render_content": Widget,
         "_get_style": Widget,
         "_wrap_and_format": Content,

@@ -22,6 +22,8 @@ from textual.timer import Timer
 from textual.widget import Widget, _RenderCache
 from textual.widgets import Static
 
+from ._textual_reflow import Splicing
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -37,7 +39,7 @@ MAX_REGIONS = 8
 that moved much): matching each widget against each region would cost more than it saves."""
 
 
-class _ChangesCompositor(Compositor):
+class _ChangesCompositor(Splicing, Compositor):
     """Textual's compositor, redrawing for a partial update only what changed and what shows it.
 
     - Textual renders, for an update of any part of the screen, every widget whose clip (for a

@@ -126,6 +126,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
     {
         "_app",
         "_apply_link_style",
+        "_arrange_root",
         "_bindings_ready",
         "_blocks",
         "_batch_count",

@@ -39,6 +39,7 @@ from ...errors import TuiChatError
 from ...safe_text import clean
 from .._textual_frames import RedrawsOnlyChanges, RepaintsWithFrames
 from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout, PlainCallbacks, QuickDispatch
+from .._textual_reflow import ReflowsWithin
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
@@ -71,6 +72,7 @@ class ChatScreen(
     RedrawsOnlyChanges,
     FocusedAtOnce,
     PaintBeforeLayout,
+    ReflowsWithin,
     LayoutOnce,
     ChatVoice,
 ):

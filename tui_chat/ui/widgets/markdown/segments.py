@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 from fractions import Fraction
-from typing import Protocol, Self
+from typing import ClassVar, Protocol, Self
 
 from textual import events
 from textual.box_model import BoxModel
@@ -60,6 +60,10 @@ class Segment(AlikeLines, Markdown):
     A `Markdown` so that every `Markdown > Block` style rule applies to its blocks as it would
     in a plain Markdown; its own box adds nothing (no padding, margin or border).
     """
+
+    REFLOWS_ALONE: ClassVar[bool] = True
+    """A layout for a change inside it is of it alone while its box stays (`_textual_reflow`): the
+    last segment takes the rows below the reply's text, so a block added to it leaves its box."""
 
     def __init__(self, owner: SegmentOwner) -> None:
         super().__init__(None, open_links=False)

@@ -117,6 +117,7 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
     frame budget decides): "timer" (1/60 s later, the default) or "refresh" (after the next screen
     refresh). Both coalesce every append of one frame into one update; on the benchmark the timer
     gave fewer frames and more throughput for the same key latency."""
+    REFLOWS_ALONE: ClassVar[bool] = True  # a layout for a change inside is of it alone while its box stays (_textual_reflow)
     LATENCY: ClassVar[float] = 0.030
     """Seconds a streamed chunk may wait for the flush that shows it (the frame budget) at first:
     chunks that come faster are painted in batches within it. It adapts to PAINT_GOAL."""

@@ -1,0 +1,144 @@
+"""A layout for a change inside a streaming reply lays out only the reply, or the segment of blocks
+that changed: every such layout makes the very map Textual's walk of the whole screen makes, and a
+layout also asked for outside it is of the whole screen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from textual._compositor import Compositor
+from textual.pilot import Pilot
+
+from tui_chat.chunks import Chunk, Done, FinishReason, TextDelta
+from tui_chat.providers.demo import DemoProvider, split_tokens
+from tui_chat.ui import _textual_reflow as reflow
+from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
+from tui_chat.ui.widgets.prompt_input import PromptInput
+
+from .conftest import SIZE, make_app
+from .test_chat_screen import type_and_send, wait_for
+
+SECTION = """## Counting errors
+
+The function below counts the `ERROR` lines of a log, hour by hour, and skips what it cannot parse.
+
+```python
+def errors_per_hour(path):
+    counts = {}
+    for line in open(path):
+        if " ERROR " in line:
+            hour = line[:13]
+            counts[hour] = counts.get(hour, 0) + 1
+    return counts
+```
+
+How it works:
+
+1. Each line is read once.
+2. The hour is the first 13 characters:
+   - the date,
+   - and the hour itself.
+
+| approach | memory | speed |
+| --- | ---: | ---: |
+| whole file | 2.1 GB | 14 s |
+| line by line | 12 MB | 17 s |
+
+> **Tip:** run it with `python -X utf8` on Windows.
+
+"""
+
+
+class Gate:
+    """Chunks handed to the reply one permit at a time, so that a test decides when text arrives."""
+
+    def __init__(self, text: str) -> None:
+        self.chunks = split_tokens(text)
+        self.permits: asyncio.Queue[int] = asyncio.Queue()
+        self.sent = 0
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Have the demo provider stream these chunks."""
+        gate = self
+
+        async def stream(provider: DemoProvider, request: object) -> AsyncIterator[Chunk]:
+            for chunk in gate.chunks:
+                await gate.permits.get()
+                gate.sent += 1
+                yield TextDelta(chunk)
+            yield Done(FinishReason.STOP)
+
+        monkeypatch.setattr(DemoProvider, "stream", stream)
+
+    async def let_through(self, pilot: Pilot[None], count: int) -> None:
+        """Let `count` more chunks through, then let the app show them."""
+        target = min(len(self.chunks), self.sent + count)
+        for _ in range(count):
+            self.permits.put_nowait(1)
+        await wait_for(pilot, lambda: self.sent >= target)
+        await pilot.pause()
+
+
+@pytest.fixture
+def splices(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every layout of part of the screen, checked against Textual's whole walk as it is made: the
+    kind of widget each was of."""
+    made: list[str] = []
+    splice = reflow.spliced_map
+
+    def checked(compositor: Compositor, within: reflow.Widget) -> tuple[reflow.CompositorMap, set[reflow.Widget]] | None:
+        spliced = splice(compositor, within)
+        if spliced is not None:
+            whole = Compositor._arrange_root(compositor, compositor.root, compositor.size, visible_only=False)
+            assert spliced == whole, f"a layout of {within!r} alone differs from the whole screen's"
+            made.append(type(within).__name__)
+        return spliced
+
+    monkeypatch.setattr(reflow, "spliced_map", checked)
+    return made
+
+
+async def test_a_streaming_reply_is_laid_out_by_itself_as_the_whole_screen_would_be(
+    monkeypatch: pytest.MonkeyPatch, splices: list[str]
+) -> None:
+    gate = Gate(SECTION * 3)
+    gate.install(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "count the errors")
+        while gate.sent < len(gate.chunks):
+            await gate.let_through(pilot, 3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        reply = app.query_one(StreamingMarkdown)
+        assert reply.finished and reply.source == SECTION * 3
+    assert splices.count("Segment") > 10  # blocks added to the last segment: the most common layout
+    assert len(splices) > 20
+
+
+async def test_a_layout_asked_for_outside_the_reply_too_is_of_the_whole_screen(
+    monkeypatch: pytest.MonkeyPatch, splices: list[str]
+) -> None:
+    gate = Gate(SECTION * 2)
+    gate.install(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "count the errors")
+        for _ in range(15):
+            await gate.let_through(pilot, 3)
+        prompt = app.query_one(PromptInput)
+        height = prompt.region.height
+        before = len(splices)
+        reply = app.query_one(StreamingMarkdown)
+        prompt.insert("a question\nover\nfive\nlines\nof text")  # the prompt grows: a layout outside the reply
+        reply.append("\n\nA paragraph of its own.\n\n")  # and a block is added to the reply, for the same frame
+        await reply.wait_flushed()
+        await pilot.pause()
+        assert prompt.region.height == 5 > height  # five lines
+        assert len(splices) == before  # the whole screen was laid out (a layout of the reply alone fails the check)
+        while gate.sent < len(gate.chunks):
+            await gate.let_through(pilot, 3)
+        await app.workers.wait_for_complete()
+    assert len(splices) > before + 10  # the reply alone again, once only it changes
