@@ -705,6 +705,60 @@ async def test_a_text_rendering_changed_lines_draws_what_textual_draws_and_rende
         assert region_lines(app, changed) == region_lines(app, textual)
 
 
+class TwoTextsInBoxes(frames.RedrawsOnlyChanges, Screen[None]):
+    """The texts of `TwoTexts` in boxes taller than their text, which grows within them, on a screen
+    that redraws only what changed."""
+
+    DEFAULT_CSS = "TwoTextsInBoxes Static { width: 30; height: 14; margin-bottom: 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="textual")
+        yield ChangedLinesText(id="changed")
+
+
+async def test_text_shown_in_place_repaints_only_the_rows_whose_line_changed_and_the_terminal_shows_a_full_render() -> None:
+    app = ScreenApp(TwoTextsInBoxes())
+    async with app.run_test(size=(40, 32)) as pilot:
+        await pilot.pause()
+        textual, changed = app.screen.query_one("#textual", Static), app.screen.query_one("#changed", ChangedLinesText)
+        await pilot.pause()
+        terminal = Terminal(app)
+        display = app._display
+
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if update is not None:
+                terminal.write(update)
+
+        app._display = displayed  # type: ignore[method-assign]
+        rows: list[int] = []
+        render_lines = changed.render_lines
+
+        def counted(crop):  # type: ignore[no-untyped-def]
+            rows.append(crop.height)
+            return render_lines(crop)
+
+        changed.render_lines = counted  # type: ignore[method-assign]
+        painted: list[int] = []
+        for words in range(1, 40, 2):
+            rows.clear()
+            textual.update(_text(words), layout=False)
+            changed.show_changed(_text(words))
+            await app.screen.wait_for_refresh()
+            await pilot.pause()
+            painted.append(sum(rows))  # (before the checks below, which render the whole screen)
+            assert region_lines(app, changed) == region_lines(app, textual), words
+            assert terminal.matches_a_full_render(), words
+        assert 1 <= min(painted) and max(painted) <= 3, painted  # the line or two it grew in, of 14 rows
+        changed.styles.width = textual.styles.width = 24  # a new width, and text grown in the same frame
+        changed.show_changed(_text(40))
+        textual.update(_text(40), layout=False)
+        await app.screen.wait_for_refresh()
+        await pilot.pause()
+        assert region_lines(app, changed) == region_lines(app, textual)
+        assert terminal.matches_a_full_render()
+
+
 class NotingScreen(Screen[None]):
     """A screen noting each call Textual is handed to run after its refresh."""
 

@@ -321,6 +321,10 @@ class RendersChangedLines(_StaticMixin):
     cover (a content that is not `Content`, a selection, content aligned other than to the top
     left) is left to Textual.
 
+    Textual also paints a changed widget whole again: every row styled (background, padding,
+    filters) and sent to the terminal. Content shown with `show_changed`, which leaves the widget's
+    size as it is (text grown within the rows it has), repaints only the rows whose line changed.
+
     A mixin, put before the widget class.
     """
 
@@ -328,25 +332,41 @@ class RendersChangedLines(_StaticMixin):
     """Each line rendered last time (its text, styles and place) -> its strip."""
     _line_strips_for: tuple[object, ...] | None = None
     """What every strip in `_line_strips` was rendered with (width, style, link style)."""
+    _wrapped: tuple[object, tuple[object, ...], list[Any]] | None = None
+    """The last content `show_changed` wrapped, what with, and its lines (for the render to take)."""
+    _repaint_rows: tuple[Region, ...] | None = None
+    """While `show_changed` shows a content: the rows to repaint, the only ones whose line changed."""
 
-    def _render_content(self) -> None:
-        visual = self._render()
-        styles = self.styles
-        if (
-            not isinstance(visual, Content)
-            or self.text_selection is not None
-            or self.screen._selecting
-            or styles.content_align != ("left", "top")
-        ):
-            self._line_strips = None
-            super()._render_content()
-            return
-        width, height = self.size
-        style = self.visual_style
+    def show_changed(self, content: Content) -> None:
+        """Show `content`, which leaves this widget's size as it is: repaint only the rows whose line
+        changed (all of it if that is not known: the first content, a new width or style)."""
+        self._repaint_rows = self._changed_rows(content)
+        try:
+            self.update(content, layout=False)
+        finally:
+            self._repaint_rows = None
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Any:
+        rows = self._repaint_rows
+        if rows and not regions and not layout and not recompose:
+            regions = rows
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _settings(self) -> tuple[object, ...] | None:
+        """What the lines are rendered with (None: lines are left to Textual, see the class docstring)."""
+        if self.text_selection is not None or self.screen._selecting or self.styles.content_align != ("left", "top"):
+            return None
         link_style = self.link_style if self.auto_links and not self.is_container else None
-        settings = (width, style, link_style)
-        previous = self._line_strips if self._line_strips_for == settings else None
-        get_rule = styles.get_rule
+        return (self.size.width, self.visual_style, link_style)
+
+    def _lines(self, visual: Content, settings: tuple[object, ...]) -> list[Any]:
+        """`visual` wrapped as Textual wraps it, to the widget's height (taken from `show_changed`'s
+        wrapping when it is that content, so that it is wrapped once)."""
+        wrapped = self._wrapped
+        if wrapped is not None and wrapped[0] is visual and wrapped[1] == settings:
+            return wrapped[2]
+        width, height = self.size
+        get_rule = self.styles.get_rule
         lines = (
             visual._wrap_and_format(
                 width,
@@ -360,11 +380,45 @@ class RendersChangedLines(_StaticMixin):
             if width
             else []
         )
+        self._wrapped = (visual, settings, lines)
+        return lines
+
+    @staticmethod
+    def _key(line: Any) -> tuple[object, ...]:
+        content = line.content
+        return (content.plain, tuple(content.spans), line.x, line.y, line.align, line.line_end)
+
+    def _changed_rows(self, content: Content) -> tuple[Region, ...] | None:
+        """The rows whose line showing `content` changes, as regions of the content area (None: not known)."""
+        settings = self._settings()
+        previous = self._line_strips
+        if settings is None or previous is None or self._line_strips_for != settings:
+            return None
+        lines = self._lines(content, settings)
+        changed = [y for y, line in enumerate(lines) if self._key(line) not in previous]
+        changed += range(len(lines), len(previous))  # rows whose line is gone
+        width = settings[0]
+        regions: list[Region] = []
+        for y in changed:
+            if regions and regions[-1].bottom == y:
+                regions[-1] = regions[-1]._replace(height=regions[-1].height + 1)
+            else:
+                regions.append(Region(0, y, width, 1))
+        return tuple(regions) or None
+
+    def _render_content(self) -> None:
+        visual = self._render()
+        settings = self._settings() if isinstance(visual, Content) else None
+        if settings is None:
+            self._line_strips = None
+            super()._render_content()
+            return
+        style, link_style = settings[1], settings[2]
+        previous = self._line_strips if self._line_strips_for == settings else None
         rendered: dict[tuple[object, ...], Strip] = {}
         strips: list[Strip] = []
-        for line in lines:
-            content = line.content
-            key = (content.plain, tuple(content.spans), line.x, line.y, line.align, line.line_end)
+        for line in self._lines(visual, settings):
+            key = self._key(line)
             strip = rendered.get(key) or (previous.get(key) if previous else None)
             if strip is None:
                 strip = Strip(*line.to_strip(style))

@@ -20,13 +20,27 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ..._textual_frames import RendersChangedLines
+
 __all__ = ["GrowingBlock", "inner_size", "show_grown"]
 
 
 def show_grown(widget: Static, content: Content, *, layout: bool = False) -> None:
     """Show `content` in `widget`, laying the screen out again only if the widget's size changes
     (or `layout`: the caller knows of another size that does)."""
-    widget.update(content, layout=layout or _resizes(widget, content))
+    if layout or _resizes(widget, content):
+        widget.update(content, layout=True)
+    else:
+        _show_in_place(widget, content)
+
+
+def _show_in_place(widget: Static, content: Content) -> None:
+    """Show `content` in `widget`, whose size it leaves as it is: a widget that renders only its
+    changed lines repaints only their rows."""
+    if isinstance(widget, RendersChangedLines):
+        widget.show_changed(content)
+    else:
+        widget.update(content, layout=False)
 
 
 def inner_size(widget: Widget) -> Size:
@@ -107,7 +121,7 @@ class GrowingBlock:
         if fits:
             if held:
                 self.extra = height - needed
-            widget.update(content, layout=False)  # fills rows it already has
+            _show_in_place(widget, content)  # fills rows it already has
             return
         if not held:
             self.release()
