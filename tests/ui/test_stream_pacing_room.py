@@ -66,33 +66,33 @@ def text_lines(app: App[None], log: ChatLog) -> list[str]:
     return ["".join(text for text, _ in line)[:-2] for line in region_lines(app, log)]  # its last: a margin
 
 
-def test_the_room_grows_by_a_third_of_the_view_and_never_shrinks_while_open() -> None:
+def test_the_room_grows_by_half_the_view_and_never_shrinks_while_open() -> None:
     room = Room()
-    assert room.height(1, 30) == 10 and room.height(10, 30) == 10
-    assert room.height(11, 30) == 20
-    assert room.height(4, 30) == 20  # text that parses shorter for a moment: nothing jumps back
-    assert room.height(2, 30) == 20 and Room().height(1, 6) == MIN_STEP
+    assert room.height(1, 30) == 15 and room.height(15, 30) == 15
+    assert room.height(16, 30) == 30
+    assert room.height(4, 30) == 30  # text that parses shorter for a moment: nothing jumps back
+    assert room.height(2, 30) == 30 and Room().height(1, 6) == MIN_STEP
     room.release()
     assert room.height(4, 30) == 4
 
 
 def test_the_room_is_at_most_a_step_of_the_log_it_is_in_once_the_log_is_resized() -> None:
     room = Room()
-    assert room.height(1, 60) == 20
+    assert room.height(1, 60) == 30
     assert room.height(1, 15) == 1 + Room.step(15) - 1  # no taller than a step of the smaller log
-    assert room.height(6, 15) == 10 and room.height(6, 90) == 10  # a taller log: room enough already
+    assert room.height(9, 15) == 15 and room.height(9, 90) == 15  # the log, then a taller log: room enough already
 
 
 def test_the_room_makes_a_reply_whose_text_fits_the_log_no_taller_than_the_log() -> None:
     """A step past the log's height would scroll the top of text that fits the log out of view,
     under blank rows: the room then ends at the log's bottom, and grows by steps again past it."""
     room = Room()
-    assert room.height(34, 50) == 34  # two steps of 17
-    assert room.height(35, 50) == 50  # a third step would be 51 rows, in a log of 50
-    assert room.height(50, 50) == 50
-    assert room.height(51, 50) == 67  # the text is past the log: a step of room below it
+    assert room.height(23, 45) == 23  # a step of 23
+    assert room.height(24, 45) == 45  # a second step would be 46 rows, in a log of 45
+    assert room.height(45, 45) == 45
+    assert room.height(46, 45) == 68  # the text is past the log: a step of room below it
     resized = Room()
-    assert resized.height(1, 60) == 20
+    assert resized.height(1, 60) == 30
     assert resized.height(14, 15) == 15  # cut to a step of the new log, and to the log itself
 
 
@@ -103,14 +103,18 @@ async def test_a_new_line_inside_the_room_lays_nothing_out_and_scrolls_nothing()
         reply = await log.add_reply()
         await shown(pilot, reply, EARLIER + "```\ncode line 0\ncode line 1\n")
         await shown(pilot, reply, "code line 2\n")  # a line past its height: the fence takes the room's rows
+        last = 2
+        while len(reply.body.room_rows) < 3 and last < 30:  # (until a step of room is below the text)
+            last += 1
+            await shown(pilot, reply, f"code line {last}\n")
         spare = len(reply.body.room_rows)
         assert spare >= 3 and log.max_scroll_y > 0
-        for n in range(3, spare + 3):
+        for n in range(last + 1, last + 1 + spare):
             before = (app.layouts, log.scroll_y, log.virtual_size)
             await shown(pilot, reply, f"code line {n}\n")
             assert f"code line {n}" in "\n".join("".join(t for t, _ in line) for line in region_lines(app, log))
             assert (app.layouts, log.scroll_y, log.virtual_size) == before, n
-        await shown(pilot, reply, "".join(f"code line {n}\n" for n in range(spare + 3, spare + 6)))
+        await shown(pilot, reply, "".join(f"code line {n}\n" for n in range(last + 1 + spare, last + 4 + spare)))
         assert log.scroll_y > before[1]  # past the room: the log moves, a step at once
         await reply.finish(ReplyStatus.COMPLETE)
 
@@ -251,7 +255,7 @@ async def test_a_streaming_reply_whose_text_fits_the_log_is_shown_whole_at_every
 
 
 async def test_a_terminal_made_shorter_while_the_reply_streams_still_shows_its_text() -> None:
-    """The room was a third of the taller log: it shrinks to at most a step of the new one, and the
+    """The room was half the taller log: it shrinks to at most a step of the new one, and the
     text stays in view (it was scrolled out of view, under blank rows)."""
     app = LogApp()
     async with app.run_test(size=(60, 60)) as pilot:

@@ -26,8 +26,8 @@ How it stays fast:
   top-level block, so it stays whole in the tail until closed: the inline text of the tail's
   blocks that did not change since the last flush is not parsed again (`parsing`), and a growing
   fence's code is lexed again from its last line or two where that is sound (`highlighting`).
-- While it streams, the reply keeps *room ahead* (`room`): blank rows below its text, a third of
-  the log at a time, which the growing block takes into its own box (`growing`). A new line fills
+- While it streams, the reply keeps *room ahead* (`room`): blank rows below its text, half the
+  log at a time, which the growing block takes into its own box (`growing`). A new line fills
   rows already laid out: nothing else moves, the log does not scroll, and the frame redraws that
   block alone; the log moves up a step when the room is used up. The room goes when it ends.
 - Blocks live in *segments* of about SEGMENT_BLOCKS blocks (`segments`), laid out exactly as if
