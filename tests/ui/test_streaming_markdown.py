@@ -476,7 +476,9 @@ async def test_a_link_reference_defined_later_applies_to_the_blocks_before_it() 
     assert ours == await reference_pages(text, (60, 12))
 
 
-async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_with_every_word() -> None:
+async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_with_every_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The text has all come and `finish` waits for the backlog when Esc cancels the waiting worker.
 
     The reply ends at once, the text still waiting parked unbuilt: it holds every word, so it is
@@ -485,6 +487,10 @@ async def test_esc_while_a_finished_reply_is_still_being_shown_ends_it_at_once_w
     from tui_chat.chunks import ReplyStatus
     from tui_chat.ui.widgets.message import AssistantMessage
 
+    # Flushes take on at most 4 KB: a backlog is still being shown when Esc comes, however fast
+    # the flushes (their budget doubles while they are quick: on a fast run the whole reply was
+    # shown between two of the test's looks at the flush count).
+    monkeypatch.setattr(StreamingMarkdown, "BUDGET_MAX", 4096)
     text = huge_reply(600)
     message = AssistantMessage()
     app = Harness(message)

@@ -13,7 +13,7 @@ from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
 from .test_markdown_splicing import NESTED
-from .test_textual_frames_relayout import _running
+from .test_textual_internals import running_with_terminal
 
 
 class ReplyScreen(frames.RedrawsOnlyChanges, Screen[None]):
@@ -33,7 +33,7 @@ class ReplyScreen(frames.RedrawsOnlyChanges, Screen[None]):
 
 async def test_nested_lists_streamed_in_show_on_the_terminal_what_a_full_render_does() -> None:
     screen = ReplyScreen()
-    async with _running(screen) as (app, pilot, terminal):  # type: ignore[arg-type]
+    async with running_with_terminal(screen) as (app, pilot, terminal):
         pieces = [piece for piece in NESTED.replace("\n", "\n\0").replace(" ", " \0").split("\0") if piece]
         for piece in pieces:
             screen.reply.append(piece)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from functools import partial
 
 from textual.app import App
 from textual.containers import VerticalScroll
-from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import Static
 
 from tui_chat.ui import _textual_frames as frames
 
-from .test_textual_internals import LogScreen, ScreenApp, Terminal, _frame_after
+from .test_textual_internals import LogScreen, _frame_after, running_with_terminal
 
 
 class ArrangedLogScreen(frames.RedrawsOnlyChanges, LogScreen):
@@ -43,22 +40,6 @@ class ArrangedLogScreen(frames.RedrawsOnlyChanges, LogScreen):
         compositor.reflow = laid_out  # type: ignore[method-assign]
 
 
-@asynccontextmanager
-async def _running(screen: LogScreen) -> AsyncIterator[tuple[App[None], Pilot[None], Terminal]]:
-    """An app showing `screen`, and a terminal rebuilt from every update it writes once it is shown."""
-    app = ScreenApp(screen)
-    async with app.run_test(size=(40, 12)) as pilot:
-        await pilot.pause()
-        terminal = Terminal(app)
-        display = app._display
-
-        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
-            display(on, update)
-            if update is not None:
-                terminal.write(update)
-
-        app._display = displayed  # type: ignore[method-assign]
-        yield app, pilot, terminal
 
 
 async def _after_frame(app: App[None], pilot, change: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +52,7 @@ async def test_a_layout_after_a_scroll_arranges_the_screen_once_a_layout_and_the
     """A scroll leaves Textual's map of all widgets stale; each layout after it builds a new one, and
     Textual built it a second time for the first widget asked where it is. Once a layout here."""
     screen = ArrangedLogScreen()
-    async with _running(screen) as (app, pilot, terminal):
+    async with running_with_terminal(screen) as (app, pilot, terminal):
         log = screen.query_one(VerticalScroll)
         for n in range(3):
             await _after_frame(app, pilot, lambda n=n: log.scroll_to(y=3 + n, animate=False, immediate=True))
@@ -88,7 +69,7 @@ async def test_a_layout_that_moves_the_log_s_texts_shows_on_the_terminal_what_a_
     """A text near the top of the log grows (as a streamed block does when the room steps): every
     text under it moves down a line or two; each frame, the terminal shows what a full render does."""
     screen = ArrangedLogScreen()
-    async with _running(screen) as (app, pilot, terminal):
+    async with running_with_terminal(screen) as (app, pilot, terminal):
         log = screen.query_one(VerticalScroll)
         await _after_frame(app, pilot, lambda: log.scroll_to(y=2, animate=False, immediate=True))
         grown = screen.query_one("#text2", Static)
@@ -111,7 +92,7 @@ async def test_a_layout_draws_the_widgets_it_moved_not_those_in_place_and_the_te
     again; here the texts above the grown one (in place) are not drawn, those under it (moved) are."""
     seen = {}
     for screen in (PlainLogScreen(), ArrangedLogScreen()):
-        async with _running(screen) as (app, pilot, terminal):
+        async with running_with_terminal(screen) as (app, pilot, terminal):
             grown = screen.query_one("#text2", Static)
             seen[type(screen)] = []
             for lines in (3, 4):

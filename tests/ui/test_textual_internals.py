@@ -552,6 +552,26 @@ class Terminal:
         return self.cells == self._rows(self.app.screen._compositor.render_strips())
 
 
+@asynccontextmanager
+async def running_with_terminal(
+    screen: Screen[None], size: tuple[int, int] = (40, 12)
+) -> AsyncIterator[tuple[App[None], Pilot[None], Terminal]]:
+    """An app showing `screen`, and a terminal rebuilt from every update it writes once it is shown."""
+    app = ScreenApp(screen)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        terminal = Terminal(app)
+        display = app._display
+
+        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
+            display(on, update)
+            if update is not None:
+                terminal.write(update)
+
+        app._display = displayed  # type: ignore[method-assign]
+        yield app, pilot, terminal
+
+
 async def test_one_frame_of_changes_far_apart_renders_only_them_and_the_terminal_shows_a_full_render() -> None:
     """A text in the log and the line under it change in one frame: Textual renders every widget
     between them (the box around both), `RedrawsOnlyChanges` the two alone; a terminal rebuilt from its updates shows what a full render does, each frame."""
@@ -717,20 +737,8 @@ class TwoTextsInBoxes(frames.RedrawsOnlyChanges, Screen[None]):
 
 
 async def test_text_shown_in_place_repaints_only_the_rows_whose_line_changed_and_the_terminal_shows_a_full_render() -> None:
-    app = ScreenApp(TwoTextsInBoxes())
-    async with app.run_test(size=(40, 32)) as pilot:
-        await pilot.pause()
+    async with running_with_terminal(TwoTextsInBoxes(), (40, 32)) as (app, pilot, terminal):
         textual, changed = app.screen.query_one("#textual", Static), app.screen.query_one("#changed", ChangedLinesText)
-        await pilot.pause()
-        terminal = Terminal(app)
-        display = app._display
-
-        def displayed(on: Screen[None], update) -> None:  # type: ignore[no-untyped-def]
-            display(on, update)
-            if update is not None:
-                terminal.write(update)
-
-        app._display = displayed  # type: ignore[method-assign]
         rows: list[int] = []
         render_lines = changed.render_lines
 

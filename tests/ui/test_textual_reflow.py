@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from textual._compositor import Compositor
@@ -14,6 +15,7 @@ from textual.pilot import Pilot
 from tui_chat.chunks import Chunk, Done, FinishReason, TextDelta
 from tui_chat.providers.demo import DemoProvider, split_tokens
 from tui_chat.ui import _textual_reflow as reflow
+from tui_chat.ui.app import TuiChatApp
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 from tui_chat.ui.widgets.prompt_input import PromptInput
 
@@ -81,6 +83,17 @@ class Gate:
         await pilot.pause()
 
 
+@asynccontextmanager
+async def replying(monkeypatch: pytest.MonkeyPatch, text: str) -> AsyncIterator[tuple[TuiChatApp, Pilot[None], Gate]]:
+    """The app asked a question, its reply to stream `text` through a gate (no chunk let through yet)."""
+    gate = Gate(text)
+    gate.install(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "count the errors")
+        yield app, pilot, gate
+
+
 @pytest.fixture
 def splices(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every layout of part of the screen, checked against Textual's whole walk as it is made: the
@@ -103,11 +116,7 @@ def splices(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_streaming_reply_is_laid_out_by_itself_as_the_whole_screen_would_be(
     monkeypatch: pytest.MonkeyPatch, splices: list[str]
 ) -> None:
-    gate = Gate(SECTION * 3)
-    gate.install(monkeypatch)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await type_and_send(pilot, "count the errors")
+    async with replying(monkeypatch, SECTION * 3) as (app, pilot, gate):
         while gate.sent < len(gate.chunks):
             await gate.let_through(pilot, 3)
         await app.workers.wait_for_complete()
@@ -121,11 +130,7 @@ async def test_a_streaming_reply_is_laid_out_by_itself_as_the_whole_screen_would
 async def test_a_layout_asked_for_outside_the_reply_too_is_of_the_whole_screen(
     monkeypatch: pytest.MonkeyPatch, splices: list[str]
 ) -> None:
-    gate = Gate(SECTION * 2)
-    gate.install(monkeypatch)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await type_and_send(pilot, "count the errors")
+    async with replying(monkeypatch, SECTION * 2) as (app, pilot, gate):
         for _ in range(15):
             await gate.let_through(pilot, 3)
         prompt = app.query_one(PromptInput)
