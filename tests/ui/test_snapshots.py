@@ -12,7 +12,7 @@ from tui_chat.providers.demo import compose_reply, split_tokens
 from tui_chat.ui.widgets.chat_log import ChatLog
 from tui_chat.ui.widgets.prompt_input import PromptInput
 
-from .conftest import SIZE, make_app
+from .conftest import SIZE, make_app, screen_text
 from .test_chat_screen import wait_for
 
 
@@ -41,6 +41,8 @@ def test_mid_stream(snap_compare) -> None:
         await wait_for(pilot, lambda: bool(log.replies) and log.replies[-1].text == expected)
         body = log.replies[-1].body  # received is not shown: wait until the frame budget has let it all through
         await wait_for(pilot, lambda: body.shown_chars == len(expected))
+        # The status line shows the count every few ticks: wait until it shows the last of it.
+        await wait_for(pilot, lambda: f"streaming {len(expected):,} chars" in screen_text(pilot.app))
         await pilot.pause()
 
     assert snap_compare(make_app(hold_after_chunks=held), terminal_size=SIZE, run_before=run_before)

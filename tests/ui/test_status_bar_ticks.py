@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui.widgets import status_bar
-from tui_chat.ui.widgets.status_bar import SPINNER, STREAMING_TICK, StatusBar
+from tui_chat.ui.widgets.status_bar import SPINNER, STREAMING_TICKS, StatusBar
 
 from .test_textual_internals import _watch_frames, wait_until
 
@@ -82,13 +82,12 @@ async def test_while_text_streams_the_clock_makes_no_frame_of_its_own_and_shows_
         assert "streaming 5 chars" in line and "1.5 s" in line
 
 
-async def test_while_text_streams_the_line_is_repainted_once_a_streaming_tick_not_every_tick(
+async def test_while_text_streams_the_line_is_repainted_every_few_ticks_the_first_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(status_bar, "TICK", 3600.0)  # no tick but the ones made here, no frame of its own
     async with _status_running() as (screen, pilot, clock, status):
         status.begin()
-        status.text_received("hello")
         await pilot.pause()
 
         def asks() -> bool:
@@ -97,15 +96,13 @@ async def test_while_text_streams_the_line_is_repainted_once_a_streaming_tick_no
             status._tick()
             return status in (screen._with_next_frame or {})
 
-        assert asks()
-        clock.now += STREAMING_TICK * 0.9
-        assert not asks()
-        clock.now += STREAMING_TICK * 0.2
-        assert asks()
-        status.end("done")  # the spinner and the rest keep the fast tick
+        assert asks()  # waiting for the first token: every tick (the spinner)
+        status.text_received("hello")
+        assert asks()  # the first tick once text streams
+        assert [asks() for _ in range(2 * STREAMING_TICKS)] == ([False] * (STREAMING_TICKS - 1) + [True]) * 2
+        status.end("done")
         status.begin()
-        clock.now += 0.01
-        assert asks() and asks()
+        assert asks() and asks()  # waiting again: every tick
 
 
 async def test_while_the_first_token_is_awaited_the_spinner_moves_on_its_own() -> None:

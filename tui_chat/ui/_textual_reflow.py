@@ -127,7 +127,10 @@ class ReflowsWithin(_ScreenMixin):
         compositor = self._compositor
         within = None if size is not None or scroll else self._laid_out_within()
         self._asked, self._asked_whole = None, False
-        compositor.within = within
+        if within is None:
+            super()._refresh_layout(size, scroll)
+            return
+        compositor.within = within  # (a `Splicing` compositor: `_laid_out_within` found one)
         try:
             super()._refresh_layout(size, scroll)
         finally:

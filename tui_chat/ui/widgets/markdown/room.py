@@ -34,7 +34,7 @@ MIN_STEP = 3
 """The fewest rows the room grows by."""
 STEP_SHARE = 2
 """The room grows by the log's height over this: half the log, as a pager's half-page scroll. (A
-third moved the text half as far but 1.5 times as often: each step is a layout and a repaint of the
+third moved the text two thirds as far but 1.5 times as often: each step is a layout and a repaint of the
 whole log, about 6% of the CPU a reply cost at 200 chunks/s.)"""
 
 
