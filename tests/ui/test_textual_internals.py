@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.content import Content
-from textual.widgets import Footer, Input, Markdown, Static
+from textual.widgets import Footer, Input, Markdown, Static, TextArea
 
 from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui import _textual_internals as internals
@@ -152,6 +152,12 @@ def test_the_private_names_relied_on_still_exist() -> None:
         internals.MarkdownFence.compose
     )
     assert hasattr(Footer, "_bindings_ready")  # a reactive: Footer.compose waits for it
+    # `_textual_text_area.ThemeAppliedOnChange`: what TextArea renders with, and what its theme reads.
+    text_area = TextArea()
+    assert {"_theme", "_component_styles"} <= set(vars(text_area))
+    assert isinstance(text_area.styles._cache_key, int)
+    render_body = [line.strip() for line in inspect.getsource(TextArea.render_lines).splitlines()[1:]]
+    assert render_body == ["theme = self._theme", "if theme:", "theme.apply_css(self)", "return super().render_lines(crop)"]
     # The blocks a block built from tokens holds until composed (`_textual_blocks.inner_blocks`).
     assert "self._blocks: list[MarkdownBlock] = []" in inspect.getsource(internals.MarkdownBlock.__init__)
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)
@@ -161,6 +167,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     covered = set(classes) | {"_no_default_action", "_decorated_handlers", "_driver", "_markdown", "_table_of_contents", "_bindings_ready", "_app", "_debug", "_writer_thread"}
     covered |= {"_layout_required", "_layout_updates", "_compositor", "_dirty_widgets", "_layout_widgets"}
     covered |= {"_repaint_required", "_batch_count", "_full_map", "_full_map_invalidated", "_dirty_regions", "_render_cache", "_selecting"}
+    covered |= {"_theme", "_component_styles", "_cache_key"}
     # Set on block widgets as they are built or updated; read by this module only.
     instance_only = {"_token", "_inline_token", "_highlighted_code", "_headers", "_rows", "_nodes", "_content", "_blocks"}
     assert internals.PRIVATE_ATTRIBUTES == covered | instance_only

@@ -15,8 +15,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from .._textual_text_area import ThemeAppliedOnChange
 
-class PromptInput(TextArea):
+
+class PromptInput(ThemeAppliedOnChange, TextArea):
     """A TextArea that submits on Enter and keeps a history of sent prompts."""
 
     DEFAULT_CSS = """
