@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.css.styles import Styles
 from textual.driver import Driver
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.screen import Screen
@@ -772,6 +773,38 @@ async def test_text_shown_in_place_repaints_only_the_rows_whose_line_changed_and
         await pilot.pause()
         assert region_lines(app, changed) == region_lines(app, textual)
         assert terminal.matches_a_full_render()
+
+
+@pytest.mark.parametrize("rule", [None, ("line_pad", 2), ("text_wrap", "nowrap"), ("text_overflow", "ellipsis")])
+async def test_a_texts_wrapped_height_is_textuals_and_showing_it_wraps_it_no_more(
+    rule: tuple[str, object] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = TwoTexts()
+    async with app.run_test(size=(40, 30)) as pilot:
+        changed = app.query_one("#changed", ChangedLinesText)
+        if rule is not None:
+            setattr(changed.styles, *rule)
+        changed.update(_text(1))
+        await pilot.pause()
+        wraps: list[int] = []
+        wrap = Content._wrap_and_format
+
+        def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            wraps.append(len(self.plain))
+            return wrap(self, *args, **kwargs)
+
+        monkeypatch.setattr(Content, "_wrap_and_format", counted)
+        width = changed.size.width
+        for words in (1, 5, 12, 30, 31, 40):
+            content = _text(words) + Content("x" * (words % 7) * 9)  # and a word longer than the line
+            wraps.clear()
+            height = changed.wrapped_height(content, width)
+            changed.show_changed(content)
+            changed.render_lines(Region(0, 0, width, changed.size.height))
+            assert wraps == [len(content.plain)], words  # wrapped once, for all three
+            assert height == content.get_height(changed.styles, width), words
+        for narrower in (width - 1, 7):  # not the width it shows at: counted by Textual
+            assert changed.wrapped_height(_text(12), narrower) == _text(12).get_height(changed.styles, narrower)
 
 
 class NotingScreen(Screen[None]):

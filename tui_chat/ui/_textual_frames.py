@@ -332,8 +332,9 @@ class RendersChangedLines(_StaticMixin):
     """Each line rendered last time (its text, styles and place) -> its strip."""
     _line_strips_for: tuple[object, ...] | None = None
     """What every strip in `_line_strips` was rendered with (width, style, link style)."""
-    _wrapped: tuple[object, tuple[object, ...], list[Any]] | None = None
-    """The last content `show_changed` wrapped, what with, and its lines (for the render to take)."""
+    _wrapped: tuple[object, tuple[object, ...], list[Any], list[tuple[object, ...]]] | None = None
+    """The last content wrapped, what with, all its lines and their keys (see `_key`): a grown
+    content is wrapped once, for its height (`wrapped_height`), its changed rows and its render."""
     _repaint_rows: tuple[Region, ...] | None = None
     """While `show_changed` shows a content: the rows to repaint, the only ones whose line changed."""
 
@@ -345,6 +346,14 @@ class RendersChangedLines(_StaticMixin):
             self.update(content, layout=False)
         finally:
             self._repaint_rows = None
+
+    def wrapped_height(self, content: Content, width: int) -> int:
+        """How many lines `content` takes at content width `width` (as `Content.get_height` counts
+        them), wrapped as it will be shown, so that showing it wraps it no more."""
+        settings = self._settings()
+        if settings is None or settings[0] != width:
+            return content.get_height(self.styles, width)
+        return len(self._wrap(content, settings)[0])
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Any:
         rows = self._repaint_rows
@@ -359,13 +368,14 @@ class RendersChangedLines(_StaticMixin):
         link_style = self.link_style if self.auto_links and not self.is_container else None
         return (self.size.width, self.visual_style, link_style)
 
-    def _lines(self, visual: Content, settings: tuple[object, ...]) -> list[Any]:
-        """`visual` wrapped as Textual wraps it, to the widget's height (taken from `show_changed`'s
-        wrapping when it is that content, so that it is wrapped once)."""
+    def _wrap(self, visual: Content, settings: tuple[object, ...]) -> tuple[list[Any], list[tuple[object, ...]]]:
+        """`visual` wrapped as Textual wraps it, every line, and each line's key (wrapped once per
+        content and settings)."""
         wrapped = self._wrapped
         if wrapped is not None and wrapped[0] is visual and wrapped[1] == settings:
-            return wrapped[2]
-        width, height = self.size
+            return wrapped[2], wrapped[3]
+        width = settings[0]
+        assert isinstance(width, int)
         get_rule = self.styles.get_rule
         lines = (
             visual._wrap_and_format(
@@ -376,12 +386,19 @@ class RendersChangedLines(_StaticMixin):
                 line_pad=get_rule("line_pad", 0),
                 tab_size=8,
                 get_style=self._get_style,
-            )[:height]
+            )
             if width
             else []
         )
-        self._wrapped = (visual, settings, lines)
-        return lines
+        keys = [self._key(line) for line in lines]
+        self._wrapped = (visual, settings, lines, keys)
+        return lines, keys
+
+    def _lines(self, visual: Content, settings: tuple[object, ...]) -> tuple[list[Any], list[tuple[object, ...]]]:
+        """The lines `visual` shows in this widget's height, and their keys."""
+        lines, keys = self._wrap(visual, settings)
+        height = self.size.height
+        return lines[:height], keys[:height]
 
     @staticmethod
     def _key(line: Any) -> tuple[object, ...]:
@@ -394,8 +411,8 @@ class RendersChangedLines(_StaticMixin):
         previous = self._line_strips
         if settings is None or previous is None or self._line_strips_for != settings:
             return None
-        lines = self._lines(content, settings)
-        changed = [y for y, line in enumerate(lines) if self._key(line) not in previous]
+        lines, keys = self._lines(content, settings)
+        changed = [y for y, key in enumerate(keys) if key not in previous]
         changed += range(len(lines), len(previous))  # rows whose line is gone
         width = settings[0]
         regions: list[Region] = []
@@ -417,8 +434,7 @@ class RendersChangedLines(_StaticMixin):
         previous = self._line_strips if self._line_strips_for == settings else None
         rendered: dict[tuple[object, ...], Strip] = {}
         strips: list[Strip] = []
-        for line in self._lines(visual, settings):
-            key = self._key(line)
+        for line, key in zip(*self._lines(visual, settings)):
             strip = rendered.get(key) or (previous.get(key) if previous else None)
             if strip is None:
                 strip = Strip(*line.to_strip(style))

@@ -57,10 +57,17 @@ def _resizes(widget: Static, content: Content) -> bool:
     parent = widget.parent
     if not width or not height or not isinstance(parent, Widget):
         return True  # not laid out yet
-    styles = widget.styles
-    if content.get_height(styles, width) != height:
+    if _height(widget, content, width) != height:
         return True
     return _widens(widget, content)
+
+
+def _height(widget: Static, content: Content, width: int) -> int:
+    """How many lines `content` takes in `widget` at content width `width` (a widget that renders
+    only its changed lines wraps it once, for this and to show it)."""
+    if isinstance(widget, RendersChangedLines):
+        return widget.wrapped_height(content, width)
+    return content.get_height(widget.styles, width)
 
 
 def _widens(widget: Static, content: Content) -> bool:
@@ -113,7 +120,7 @@ class GrowingBlock:
         held = widget is self.widget
         styles = widget.styles
         wide = _width_for(widget, content, width)
-        needed = content.get_height(styles, wide)
+        needed = _height(widget, content, wide)
         if held:
             fits = needed <= height and wide == width
         else:
