@@ -16,6 +16,7 @@ from tui_chat.chunks import Chunk, Done, FinishReason, TextDelta
 from tui_chat.providers.demo import DemoProvider, split_tokens
 from tui_chat.ui import _textual_reflow as reflow
 from tui_chat.ui.app import TuiChatApp
+from tui_chat.ui.screens.chat import ChatScreen
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 from tui_chat.ui.widgets.prompt_input import PromptInput
 
@@ -147,3 +148,31 @@ async def test_a_layout_asked_for_outside_the_reply_too_is_of_the_whole_screen(
             await gate.let_through(pilot, 3)
         await app.workers.wait_for_complete()
     assert len(splices) > before + 10  # the reply alone again, once only it changes
+
+
+async def test_after_each_layout_of_the_reply_alone_every_widget_on_the_map_has_the_size_of_its_place(
+    monkeypatch: pytest.MonkeyPatch, splices: list[str]
+) -> None:
+    """After a layout of one widget alone the screen tells only the widgets it arranged their sizes
+    (`Splicing.layers`): every other one was told its place before, and it has not moved."""
+    told_wrong: list[str] = []
+    refresh_layout = ChatScreen._refresh_layout
+
+    def checked(screen: ChatScreen, size: object = None, scroll: bool = False) -> None:
+        refresh_layout(screen, size, scroll)  # type: ignore[arg-type]
+        compositor = screen._compositor
+        if compositor._full_map_invalidated:
+            return  # a scroll: Textual tells only the widgets it brought into view
+        for widget, place in compositor._full_map.items():
+            told = (widget._size, widget._container_size)  # (a scrolling widget may set its virtual size itself)
+            if told != (place.region.size, place.container_size):
+                told_wrong.append(f"{widget!r}: {told} for {place}")
+
+    monkeypatch.setattr(ChatScreen, "_refresh_layout", checked)
+    async with replying(monkeypatch, SECTION * 2) as (app, pilot, gate):
+        while gate.sent < len(gate.chunks):
+            await gate.let_through(pilot, 3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert len(splices) > 10
+    assert told_wrong == []

@@ -8,7 +8,8 @@ list's new item or a table's new row moves nothing outside it. For such a layout
 checks that the widget's place in its parent is unchanged, and has the compositor walk that widget
 alone with Textual's own walk (`_arrange_root`, the widget as its root) and splice the places it
 finds into the screen's map (`spliced_map`). Textual then compares the new map with the old as after
-any layout (what moved, what to draw again, which widgets were shown, hidden or resized).
+any layout (what moved, what to draw again, which widgets were shown, hidden or resized), and tells
+the widgets of that part alone their sizes (`Splicing.layers`).
 
 It is a layout of the widget alone only when nothing outside it can have changed: every widget that
 asked for the layout since the last one (each `messages.Layout` posted to the screen, seen as it is
@@ -184,15 +185,44 @@ def _keeps_its_place(compositor: Compositor, widget: Widget) -> bool:
 
 class Splicing:
     """A compositor that lays out only `within`, when set, splicing its part into the map it has
-    (`spliced_map`); the whole screen when that cannot be done. A mixin, put before `Compositor`."""
+    (`spliced_map`); the whole screen when that cannot be done. A mixin, put before `Compositor`.
+
+    After such a layout the screen tells only the widgets of that part their sizes (`layers`).
+    """
 
     within: Widget | None = None
     """The widget the next layout is for alone (set by `ReflowsWithin` for one layout)."""
+    _spliced_layers: list[tuple[Widget, MapGeometry]] | None = None
+    """After a layout of `within` alone, until read: the places of the widgets it arranged, in
+    layer order (see `layers`)."""
+
+    @property
+    def layers(self) -> list[tuple[Widget, MapGeometry]]:
+        """Textual's widgets and places in layer order; after a layout of one widget alone, the
+        widgets it arranged only.
+
+        The screen reads this once after each layout, for nothing but to tell each widget its size
+        (`Screen._refresh_layout`): Textual sorts every widget of the map for it and calls each
+        one, every layout. After a layout of one widget alone every other widget's place is the
+        one it had, and was told, before.
+        """
+        spliced, self._spliced_layers = self._spliced_layers, None
+        return super().layers if spliced is None else spliced  # type: ignore[misc]
 
     def _arrange_root(self, root: Widget, size: Size, visible_only: bool = True) -> tuple[CompositorMap, set[Widget]]:
         within, self.within = self.within, None
+        self._spliced_layers = None
         if within is not None and not visible_only:
             spliced = spliced_map(self, within)  # type: ignore[arg-type]
             if spliced is not None:
+                self._spliced_layers = _layers_within(spliced[0], within)
                 return spliced
         return super()._arrange_root(root, size, visible_only)  # type: ignore[misc]
+
+
+def _layers_within(new_map: CompositorMap, within: Widget) -> list[tuple[Widget, MapGeometry]]:
+    """`within` and the widgets placed inside it, from front to back (as `Compositor.layers` orders them)."""
+    order = new_map[within].order
+    depth = len(order)
+    inside = [(widget, place) for widget, place in new_map.items() if place.order[:depth] == order]
+    return sorted(inside, key=lambda item: item[1].order, reverse=True)
