@@ -21,6 +21,7 @@ from textual.driver import Driver
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
+from textual.style import Style as TextualStyle
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.content import Content
@@ -729,6 +730,26 @@ async def test_a_text_rendering_changed_lines_draws_what_textual_draws_and_rende
         await pilot.pause()
         assert region_lines(app, changed) == region_lines(app, textual)
         textual.styles.width = changed.styles.width = 25  # a new width: wrapped again
+        await pilot.pause()
+        assert region_lines(app, changed) == region_lines(app, textual)
+
+
+async def test_a_text_rendering_changed_lines_styles_a_link_as_textual_does_from_the_flush_it_appears_in() -> None:
+    app = TwoTexts()
+    async with app.run_test(size=(40, 30)) as pilot:
+        textual, changed = app.query_one("#textual", Static), app.query_one("#changed", ChangedLinesText)
+        for words in range(1, 30, 4):
+            content = _text(words)
+            if words > 12:  # a clickable link (what a Markdown link is) appears, on the third line
+                content = content.stylize(TextualStyle.from_meta({"@click": "bell()"}), 75, 95)
+            for widget in (textual, changed):
+                widget.update(content)
+            await pilot.pause()
+            lines = region_lines(app, changed)
+            assert lines == region_lines(app, textual), words
+        link_runs = [style for text, style in lines[2] if "word1" in text and "underline" in style]
+        assert link_runs, lines[2]  # (the link is styled: a test that would see a missed link style)
+        textual.styles.link_style = changed.styles.link_style = "bold"  # a new link style: its lines again
         await pilot.pause()
         assert region_lines(app, changed) == region_lines(app, textual)
 

@@ -300,6 +300,16 @@ class RepaintsWithFrames(_ScreenMixin):
         super()._on_timer_update()
 
 
+def _has_link(content: Content) -> bool:
+    """Whether a span of `content` may be a link: a style with "@click" in its meta, the only
+    segments Textual's link style styles (a style given as text is taken to be one if it says so)."""
+    for span in content.spans:
+        style = span.style
+        if "@click" in style if isinstance(style, str) else "@click" in style.meta:
+            return True
+    return False
+
+
 def repaint_with_next_frame(widget: Widget, within: float) -> None:
     """Repaint `widget` with its screen's next frame, or in `within` seconds if none comes by then
     (at once, as `refresh` does, on a screen that is not a `RepaintsWithFrames`)."""
@@ -350,7 +360,7 @@ class RendersChangedLines(_StaticMixin):
     def wrapped_height(self, content: Content, width: int) -> int:
         """How many lines `content` takes at content width `width` (as `Content.get_height` counts
         them), wrapped as it will be shown, so that showing it wraps it no more."""
-        settings = self._settings()
+        settings = self._settings(content)
         if settings is None or settings[0] != width:
             return content.get_height(self.styles, width)
         return len(self._wrap(content, settings)[0])
@@ -361,12 +371,15 @@ class RendersChangedLines(_StaticMixin):
             regions = rows
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
-    def _settings(self) -> tuple[object, ...] | None:
-        """What the lines are rendered with (None: lines are left to Textual, see the class docstring)."""
-        if self.text_selection is not None or self.screen._selecting or self.styles.content_align != ("left", "top"):
+    def _settings(self, content: Content) -> tuple[object, ...] | None:
+        """What the lines of `content` are rendered with (None: they are left to Textual, see the class
+        docstring). The link style is read only for a content with a link: it styles nothing else, and
+        reading it walks every ancestor (about half the cost of a grown paragraph's changed rows)."""
+        screen = self.screen
+        if screen._selecting or screen.selections.get(self) is not None or self.styles.content_align != ("left", "top"):
             return None
-        link_style = self.link_style if self.auto_links and not self.is_container else None
-        return (self.size.width, self.visual_style, link_style)
+        links = self.auto_links and not self.is_container and _has_link(content)
+        return (self.size.width, self.visual_style, self.link_style if links else None)
 
     def _wrap(self, visual: Content, settings: tuple[object, ...]) -> tuple[list[Any], list[tuple[object, ...]]]:
         """`visual` wrapped as Textual wraps it, every line, and each line's key (wrapped once per
@@ -407,7 +420,7 @@ class RendersChangedLines(_StaticMixin):
 
     def _changed_rows(self, content: Content) -> tuple[Region, ...] | None:
         """The rows whose line showing `content` changes, as regions of the content area (None: not known)."""
-        settings = self._settings()
+        settings = self._settings(content)
         previous = self._line_strips
         if settings is None or previous is None or self._line_strips_for != settings:
             return None
@@ -425,7 +438,7 @@ class RendersChangedLines(_StaticMixin):
 
     def _render_content(self) -> None:
         visual = self._render()
-        settings = self._settings() if isinstance(visual, Content) else None
+        settings = self._settings(visual) if isinstance(visual, Content) else None
         if settings is None:
             self._line_strips = None
             super()._render_content()
