@@ -374,7 +374,8 @@ class RendersChangedLines(_StaticMixin):
     def _settings(self, content: Content) -> tuple[object, ...] | None:
         """What the lines of `content` are rendered with (None: they are left to Textual, see the class
         docstring). The link style is read only for a content with a link: it styles nothing else, and
-        reading it walks every ancestor (about half the cost of a grown paragraph's changed rows)."""
+        reading it walks every ancestor's background (over half of what this took, on each flush and
+        render of a grown text)."""
         screen = self.screen
         if screen._selecting or screen.selections.get(self) is not None or self.styles.content_align != ("left", "top"):
             return None
