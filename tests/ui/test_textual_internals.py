@@ -290,6 +290,43 @@ async def test_a_screen_laid_out_once_lays_out_once_for_a_growing_text_and_draws
 
 
 
+class SidewaysApp(ScreenApp):
+    """The counted log, with the look of a code fence: a sideways scrollbar always there, `SIZE` rows tall."""
+
+    SIZE = 0
+
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__(screen)
+        self.stylesheet.add_source(f".fence {{ overflow: scroll hidden; scrollbar-size-horizontal: {self.SIZE}; height: auto; }}")
+
+
+class RoomySidewaysApp(SidewaysApp):
+    SIZE = 1
+
+
+@pytest.mark.parametrize("app_kind", [SidewaysApp, RoomySidewaysApp])
+async def test_a_new_widget_is_laid_out_again_only_if_its_scrollbar_takes_room(app_kind: type[SidewaysApp]) -> None:
+    """A code fence's sideways scrollbar is always there and takes no row: its gutter is as it was,
+    so a new fence asks for no second layout. A scrollbar that takes a row keeps Textual's second
+    layout. Either way the screen shows what Textual's shows."""
+    counts, drawn = {}, {}
+    for screen in (CountedScreen(), LayoutOnceScreen()):
+        app = app_kind(screen)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            before = screen.layouts
+            await screen.query_one(VerticalScroll).mount(Static("def f(): pass", classes="fence"))
+            for _ in range(4):  # a layout asked for by the one before it runs at the next of these
+                await pilot.pause()
+            counts[type(screen)] = screen.layouts - before
+            drawn[type(screen)] = region_lines(app, screen)
+    assert drawn[LayoutOnceScreen] == drawn[CountedScreen]
+    if app_kind.SIZE:
+        assert counts[LayoutOnceScreen] == counts[CountedScreen] == 2
+    else:
+        assert counts == {CountedScreen: 2, LayoutOnceScreen: 1}
+
+
 class LayoutOnceElsewhereScreen(internals.LayoutOnce, CountedScreen):
     """`LayoutOnce` for widgets inside a kind this screen does not hold: Textual's layouts stay."""
 
