@@ -9,12 +9,12 @@ at start-up (the first screen needs no Markdown).
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Label, Static
+from textual.widgets import Label
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownParagraph
 
 from ._textual_frames import RendersChangedLines
 
-__all__ = ["StreamedFence", "StreamedParagraph", "growing_part", "inner_blocks"]
+__all__ = ["StreamedFence", "StreamedParagraph", "inner_blocks"]
 
 
 class StreamedParagraph(RendersChangedLines, MarkdownParagraph):
@@ -37,13 +37,3 @@ def inner_blocks(block: MarkdownBlock) -> list[MarkdownBlock]:
     """The blocks a block built from tokens holds until its `compose` takes them: a list's items
     (each composed into a row of its bullet and a column of its blocks), an item's blocks."""
     return block._blocks
-
-
-def growing_part(block: MarkdownBlock) -> Static | None:
-    """The widget a streamed block grows in: a paragraph itself, a composed fence's code; None for
-    any other block."""
-    if isinstance(block, StreamedParagraph):
-        return block
-    if isinstance(block, StreamedFence):
-        return next(iter(block.query_children(CodeLines)), None)
-    return None

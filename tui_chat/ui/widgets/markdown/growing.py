@@ -6,9 +6,8 @@ widget is painted again, and nothing else on screen is arranged, measured or ren
 reply streams with room ahead (`room`), the growing widget takes the room's blank rows below it
 into its own box (a minimum height, `GrowingBlock`), so that the lines after it fill rows it
 already has: each is a repaint of that one widget, and only a line past the room costs a layout.
-A paragraph or fence mounted last takes them in the layout that places it (`GrowingBlock.hold_new`),
-so that its second line is not a second layout. Its rows are handed back (the minimum height
-dropped) as soon as another block grows, and when the reply ends.
+Its rows are handed back (the minimum height dropped) as soon as another block grows, and when
+the reply ends.
 """
 
 from __future__ import annotations
@@ -119,6 +118,7 @@ class GrowingBlock:
             widget.update(content, layout=True)  # not laid out yet
             return
         held = widget is self.widget
+        styles = widget.styles
         wide = _width_for(widget, content, width)
         needed = _height(widget, content, wide)
         if held:
@@ -132,37 +132,17 @@ class GrowingBlock:
             return
         if not held:
             self.release()
-        shown = widget.visual.get_height(widget.styles, width) if held else height
+        shown = widget.visual.get_height(styles, width) if held else height
         rows = shown + spare
         if needed > rows:
             rows += growth(needed - rows)  # the rows the room grows by to hold it
-        self._take(widget, needed, rows, inner_size(widget.parent).width)
-        widget.update(content, layout=True)  # a layout, once
-
-    def hold_new(self, top: Widget, widget: Static, rows_for: Callable[[int], int]) -> None:
-        """`widget` (the paragraph or code of a block just mounted at the end of `top`'s text, not laid
-        out yet) takes the rows below the text in the layout that places it: the room's rows, with
-        `top` `rows_for(its text's height)` tall. Measured by arranging `top` as that layout will
-        (Textual keeps the arrangements, so it does not arrange them twice).
-        """
-        width = inner_size(top).width
-        height = top.arrange(Size(width, 0)).total_region.height
-        spare = rows_for(height) - height
-        place = _place(top, widget, width) if spare > 0 else None
-        if place is not None:
-            container_width, needed = place
-            self.release()
-            self._take(widget, needed, needed + spare, container_width)
-
-    def _take(self, widget: Static, needed: int, rows: int, container_width: int) -> None:
-        """Hold `rows` rows in `widget`, whose content takes `needed`; as wide as its container
-        (`container_width`) if its width follows its content."""
         self.widget = widget
         self.extra = rows - needed
-        styles = widget.styles
-        styles.min_height = rows + styles.gutter.height
-        if styles.width is not None and styles.width.is_auto:
-            styles.min_width = container_width
+        styles.min_height = rows + styles.gutter.height  # a layout, once
+        parent = widget.parent
+        if styles.width is not None and styles.width.is_auto and isinstance(parent, Widget):
+            styles.min_width = inner_size(parent).width
+        widget.update(content, layout=True)
 
     def release(self) -> None:
         """Hand the rows back: the widget is as tall as its text again."""
@@ -170,26 +150,3 @@ class GrowingBlock:
         if widget is not None and widget.is_attached:
             widget.styles.min_height = None
             widget.styles.min_width = None
-
-
-def _place(top: Widget, widget: Widget, width: int) -> tuple[int, int] | None:
-    """The content width of `widget`'s container and `widget`'s content height, as `top` arranged at
-    content width `width` and no height places it (each container on the way arranged likewise);
-    None if it is not placed (not displayed, or not inside `top`)."""
-    chain: list[Widget] = []
-    node: object = widget
-    while node is not top:
-        if not isinstance(node, Widget):
-            return None
-        chain.append(node)
-        node = node.parent
-    container, container_width = top, width
-    for child in reversed(chain):
-        region = next((placement.region for placement in container.arrange(Size(container_width, 0)).placements if placement.widget is child), None)
-        if region is None:
-            return None
-        gutter = child.styles.gutter
-        if child is widget:
-            return container_width, region.height - gutter.height
-        container, container_width = child, region.width - gutter.width
-    return None

@@ -63,8 +63,6 @@ class Reconciling(ListSplicing, MarkdownPart):
 
         def release_growing(self) -> None: ...
 
-        def hold_room(self, block: MarkdownBlock) -> None: ...
-
     async def _reconcile(
         self, tokens: list[Token], groups: list[Group], shown: list[Shown], line_base: int
     ) -> list[Shown]:
@@ -122,8 +120,6 @@ class Reconciling(ListSplicing, MarkdownPart):
                 for widget in removed:
                     await widget.remove()
                 await self._mount_entries(new_entries)
-                if new_entries and result[-1] is new_entries[-1] and result[-1].widget is not None:
-                    self.hold_room(result[-1].widget)  # the block that grows next, in the layout that places it
         return result
 
     def _update_in_place(

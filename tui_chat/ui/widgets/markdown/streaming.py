@@ -69,7 +69,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from ....safe_text import clean
-from ..._textual_blocks import StreamedFence, StreamedParagraph, growing_part
+from ..._textual_blocks import StreamedFence, StreamedParagraph
 from ..._textual_internals import (
     AlikeLines,
     MarkdownBlock,
@@ -373,11 +373,6 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
     def release_growing(self) -> None:
         """The block that grew is done growing (another grows now, or the reply ended)."""
         self._growing.release()
-
-    def hold_room(self, block: MarkdownBlock) -> None:
-        """`block`, just mounted last, grows next: if a paragraph or fence, it takes the room's rows now."""
-        if self._room.open and self._room.rows and (widget := growing_part(block)) is not None:
-            self._growing.hold_new(self, widget, self._room.rows_for)
 
     async def _on_mount(self, event: events.Mount) -> None:
         # Markdown's own mount handler would `update` with the initial text; we build our blocks.
