@@ -384,10 +384,10 @@ class LayoutOnce(_ScreenMixin):
     reply cost). Those requests are dropped here, as the layout that made them already holds what
     they ask for: a request made during the layout by a widget it placed before, and any request
     still pending from a widget it placed for the first time (it was measured as it is now). A
-    widget whose scrollbars' gutter changed keeps its request (a scrollbar came or went; a new
-    widget with a scrollbar that takes room always does: not a code fence's, which takes none), and
-    so does a widget placed before that asked before the layout (the
-    arrangement around it may be cached from before its change).
+    widget whose scrollbars came or went keeps its request (its gutter changed; a new widget with
+    a scrollbar that takes room always does: not a code fence's, which takes none), and so does a
+    widget placed before that asked before the layout (the arrangement around it may be cached from
+    before its change).
 
     Only widgets of (or inside) the kinds in `LAYOUT_ONCE_WITHIN` are treated so (all, when it is
     empty): where text grows, and nowhere it does not pay (a footer rebuilding its keys was seen,
@@ -405,7 +405,7 @@ class LayoutOnce(_ScreenMixin):
     def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
         placed = self._compositor.widgets
         before = {
-            widget: (widget._layout_updates, widget.scrollbar_gutter)
+            widget: (widget._layout_updates, widget.scrollbars_enabled)
             for widget in placed
             if not widget._layout_required
         }
@@ -414,8 +414,8 @@ class LayoutOnce(_ScreenMixin):
             if not widget._layout_required or not self._lays_out_once(widget):
                 continue
             if widget in before:
-                updates, gutter = before[widget]
-                if widget._layout_updates == updates + 1 and widget.scrollbar_gutter == gutter:
+                updates, scrollbars = before[widget]
+                if widget._layout_updates == updates + 1 and widget.scrollbars_enabled == scrollbars:
                     widget._layout_required = False
                     widget._layout_updates = updates
             elif widget not in placed and not any(widget.scrollbar_gutter):
