@@ -17,6 +17,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.css.styles import Styles
+from textual.dom import DOMNode
 from textual.driver import Driver
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -160,6 +161,11 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert isinstance(text_area.styles._cache_key, int)
     render_body = [line.strip() for line in inspect.getsource(TextArea.render_lines).splitlines()[1:]]
     assert render_body == ["theme = self._theme", "if theme:", "theme.apply_css(self)", "return super().render_lines(crop)"]
+    # `_textual_frames.BackgroundKnown`: Textual's blend of backgrounds reads only the styles of the
+    # node and its ancestors (what `styles_key` keeps it against).
+    blend = inspect.getsource(DOMNode.background_colors.fget)  # type: ignore[attr-defined]
+    assert "for node in reversed(self.ancestors_with_self):" in blend and "styles = node.styles" in blend
+    assert "self." not in blend.replace("self.ancestors_with_self", "")
     # The blocks a block built from tokens holds until composed (`_textual_blocks.inner_blocks`).
     assert "self._blocks: list[MarkdownBlock] = []" in inspect.getsource(internals.MarkdownBlock.__init__)
     driver_init = inspect.getsource(LinuxDriver.__init__) + inspect.getsource(Driver.__init__)

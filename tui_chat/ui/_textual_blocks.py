@@ -12,16 +12,16 @@ from textual.app import ComposeResult
 from textual.widgets import Label
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownParagraph
 
-from ._textual_frames import RendersChangedLines
+from ._textual_frames import BackgroundKnown, RendersChangedLines
 
 __all__ = ["StreamedFence", "StreamedParagraph", "inner_blocks"]
 
 
-class StreamedParagraph(RendersChangedLines, MarkdownParagraph):
+class StreamedParagraph(BackgroundKnown, RendersChangedLines, MarkdownParagraph):
     """A paragraph that, as it grows, renders again only its lines that changed."""
 
 
-class CodeLines(RendersChangedLines, Label):
+class CodeLines(BackgroundKnown, RendersChangedLines, Label):
     """A code fence's code that, as it grows, renders again only its lines that changed."""
 
 

@@ -19,6 +19,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ._textual_frames import styles_key
+
 if TYPE_CHECKING:
     from textual.widgets import TextArea
 
@@ -52,6 +54,6 @@ class ThemeAppliedOnChange(_TextAreaMixin):
         return (
             self._theme,
             self.app.current_theme,
-            tuple(node.styles._cache_key for node in self.ancestors_with_self),
+            styles_key(self),
             tuple(self._component_styles.values()),
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 from markdown_it import MarkdownIt
 from textual.geometry import Region
 
+from ..._textual_frames import inner_size
 from .blocks import line_offsets, new_block_parser, settled_start, top_level_groups
 from .part import MarkdownPart
 from .segments import Segment
@@ -49,7 +50,7 @@ class CatchingUp(MarkdownPart):
     block_parsed_chars: int
 
     def _catch_up_threshold(self) -> int:
-        width = self.size.width or self.app.size.width
+        width = inner_size(self).width or self.app.size.width
         return int(self.CATCHUP_SCREENS * max(width, 1) * max(self.app.size.height, 1))
 
     async def _start_catch_up(self) -> None:

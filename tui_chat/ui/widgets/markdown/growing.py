@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.content import Content
-from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ..._textual_frames import RendersChangedLines
+from ..._textual_frames import RendersChangedLines, inner_size
 
 __all__ = ["GrowingBlock", "inner_size", "show_grown"]
 
@@ -41,14 +40,6 @@ def _show_in_place(widget: Static, content: Content) -> None:
         widget.show_changed(content)
     else:
         widget.update(content, layout=False)
-
-
-def inner_size(widget: Widget) -> Size:
-    """The size of `widget`'s content area as last laid out: its `content_size`, without looking its
-    region up on the screen (which, asked during a layout, maps the whole screen again)."""
-    width, height = widget.outer_size
-    gutter = widget.styles.gutter
-    return Size(max(0, width - gutter.width), max(0, height - gutter.height))
 
 
 def _resizes(widget: Static, content: Content) -> bool:

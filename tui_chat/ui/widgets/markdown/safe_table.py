@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.geometry import Size
 
+from ..._textual_frames import BackgroundKnown
 from ..._textual_internals import (
     MarkdownTable,
     MarkdownTableCellContents,
@@ -49,13 +50,16 @@ def tooltip(cell: Content) -> Content:
     return Content(cell.plain)
 
 
+class TableCell(BackgroundKnown, MarkdownTableCellContents):
+    """A cell of a table, as Textual's; its background blended once, not on each render (a table
+    has many cells, and each is drawn again when the table grows)."""
+
+
 def _cell(cell: Content, row: int, column: int) -> MarkdownTableCellContents:
     """The widget of a cell, as Textual's table makes it (`row` 0: a header), with a plain-text tooltip."""
     if not row:
-        return MarkdownTableCellContents(cell, classes="header").with_tooltip(tooltip(cell))
-    return MarkdownTableCellContents(cell, classes=f"row{row} cell", name=f"cell{row}.{column}").with_tooltip(
-        tooltip(cell)
-    )
+        return TableCell(cell, classes="header").with_tooltip(tooltip(cell))
+    return TableCell(cell, classes=f"row{row} cell", name=f"cell{row}.{column}").with_tooltip(tooltip(cell))
 
 
 class _SafeTableContent(MarkdownTableContent):
