@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from textual.widget import Widget, _RenderCache
 from textual.widgets import Static
 
 from ._textual_reflow import Splicing
+from ._textual_wrap import line_key, wrap_grown
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -362,7 +363,7 @@ class RendersChangedLines(_StaticMixin):
     _line_strips_for: tuple[object, ...] | None = None
     """What every strip in `_line_strips` was rendered with (width, style, link style)."""
     _wrapped: tuple[object, tuple[object, ...], list[Any], list[tuple[object, ...]]] | None = None
-    """The last content wrapped, what with, all its lines and their keys (see `_key`): a grown
+    """The last content wrapped, what with, all its lines and their keys (see `line_key`): a grown
     content is wrapped once, for its height (`wrapped_height`), its changed rows and its render."""
     _repaint_rows: tuple[Region, ...] | None = None
     """While `show_changed` shows a content: the rows to repaint, the only ones whose line changed."""
@@ -403,29 +404,35 @@ class RendersChangedLines(_StaticMixin):
 
     def _wrap(self, visual: Content, settings: tuple[object, ...]) -> tuple[list[Any], list[tuple[object, ...]]]:
         """`visual` wrapped as Textual wraps it, every line, and each line's key (wrapped once per
-        content and settings)."""
+        content and settings; a content that grew at its end, from its last line on: `wrap_grown`)."""
         wrapped = self._wrapped
-        if wrapped is not None and wrapped[0] is visual and wrapped[1] == settings:
-            return wrapped[2], wrapped[3]
-        width = settings[0]
-        assert isinstance(width, int)
-        get_rule = self.styles.get_rule
-        lines = (
-            visual._wrap_and_format(
-                width,
-                align=get_rule("text_align", "left"),
-                overflow=get_rule("text_overflow", "fold"),
-                no_wrap=get_rule("text_wrap", "wrap") == "nowrap",
-                line_pad=get_rule("line_pad", 0),
-                tab_size=8,
-                get_style=self._get_style,
-            )
-            if width
-            else []
-        )
-        keys = [self._key(line) for line in lines]
+        if wrapped is not None and wrapped[1] == settings:
+            if wrapped[0] is visual:
+                return wrapped[2], wrapped[3]
+            lines, keys = wrap_grown(wrapped[0], wrapped[2], wrapped[3], visual, self._wrapper(settings))
+        else:
+            lines = self._wrapper(settings)(visual)
+            keys = [line_key(line) for line in lines]
         self._wrapped = (visual, settings, lines, keys)
         return lines, keys
+
+    def _wrapper(self, settings: tuple[object, ...]) -> Callable[[Content], list[Any]]:
+        """A content's lines as Textual wraps and formats them in this widget with `settings`."""
+        width = settings[0]
+        assert isinstance(width, int)
+        if not width:
+            return lambda visual: []
+        get_rule = self.styles.get_rule
+        return partial(
+            Content._wrap_and_format,
+            width=width,
+            align=get_rule("text_align", "left"),
+            overflow=get_rule("text_overflow", "fold"),
+            no_wrap=get_rule("text_wrap", "wrap") == "nowrap",
+            line_pad=get_rule("line_pad", 0),
+            tab_size=8,
+            get_style=self._get_style,
+        )
 
     def _lines(self, visual: Content, settings: tuple[object, ...]) -> tuple[list[Any], list[tuple[object, ...]]]:
         """The lines `visual` shows in this widget's height, and their keys."""
@@ -433,10 +440,6 @@ class RendersChangedLines(_StaticMixin):
         height = inner_size(self).height
         return lines[:height], keys[:height]
 
-    @staticmethod
-    def _key(line: Any) -> tuple[object, ...]:
-        content = line.content
-        return (content.plain, tuple(content.spans), line.x, line.y, line.align, line.line_end)
 
     def _changed_rows(self, content: Content) -> tuple[Region, ...] | None:
         """The rows whose line showing `content` changes, as regions of the content area (None: not known)."""
