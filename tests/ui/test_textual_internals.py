@@ -30,6 +30,7 @@ from textual.widgets import Footer, Input, Markdown, Static, TextArea
 
 from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui import _textual_internals as internals
+from tui_chat.ui._textual_reflow import LayoutOnce
 
 from .test_streaming_markdown import plain_lines, region_lines
 
@@ -254,7 +255,7 @@ class CountedScreen(Screen[None]):
         super()._refresh_layout(*args, **kwargs)
 
 
-class LayoutOnceScreen(internals.LayoutOnce, CountedScreen):
+class LayoutOnceScreen(LayoutOnce, CountedScreen):
     """The same screen, laid out by `LayoutOnce`."""
 
 
@@ -326,7 +327,7 @@ class PlainAsks(AsksAfterPlacing):
     """Textual's layout."""
 
 
-class OnceAsks(AsksAfterPlacing, internals.LayoutOnce, CountedScreen):
+class OnceAsks(AsksAfterPlacing, LayoutOnce, CountedScreen):
     """`LayoutOnce`'s, its requests judged before this screen notes them."""
 
 
@@ -353,7 +354,7 @@ async def test_a_new_widget_asks_for_another_layout_only_if_its_scrollbar_takes_
     assert asks[OnceAsks] is bool(app_kind.SIZE)
 
 
-class LayoutOnceElsewhereScreen(internals.LayoutOnce, CountedScreen):
+class LayoutOnceElsewhereScreen(LayoutOnce, CountedScreen):
     """`LayoutOnce` for widgets inside a kind this screen does not hold: Textual's layouts stay."""
 
     LAYOUT_ONCE_WITHIN = (Markdown,)
@@ -389,7 +390,7 @@ class NotedScreen(CountedScreen):
         yield Note()
 
 
-class PaintFirstScreen(internals.PaintBeforeLayout, internals.LayoutOnce, NotedScreen):
+class PaintFirstScreen(internals.PaintBeforeLayout, LayoutOnce, NotedScreen):
     """The same, painting what needs no layout first."""
 
 

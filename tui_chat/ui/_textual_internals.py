@@ -22,7 +22,7 @@ What tui-chat needs that Textual keeps private:
 - how Textual draws a container's own lines (`AlikeLines`): background and side edges, the same
   on every line when it has no top or bottom edge;
 - how a message pump finds its handlers (`QuickDispatch`);
-- how a screen lays itself out (`LayoutOnce`): which widgets ask for a layout while it runs;
+- how a screen lays itself out (`_textual_reflow.LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`, `PlainCallbacks`).
@@ -34,13 +34,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from textual._context import active_message_pump
 from textual._parser import ParseError, Peek1, Read1, TokenCallback
 from textual._xterm_parser import XTermParser
 from textual.content import Content
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
@@ -71,7 +71,6 @@ __all__ = [
     "AlikeLines",
     "CollapsibleTitle",
     "FocusedAtOnce",
-    "LayoutOnce",
     "PaintBeforeLayout",
     "PlainCallbacks",
     "QuickDispatch",
@@ -373,54 +372,6 @@ def _named_handlers(kind: type, method_name: str, message_kind: type) -> tuple[t
         if method is not None and not getattr(method, "_textual_on", None):
             found.append((cls, method))
     return tuple(found)
-
-
-class LayoutOnce(_ScreenMixin):
-    """A screen that lays out once for a change, where Textual lays out twice.
-
-    In a layout Textual records each widget's new size as its `virtual_size`, a reactive that asks
-    for a layout of that widget: every widget that grew (a streaming paragraph, the reply and the
-    log around it) asked for the next frame to lay the screen out again, which found nothing to
-    move but re-arranged and re-measured all it had just done (a quarter of the CPU a streamed
-    reply cost). Those requests are dropped here, as the layout that made them already holds what
-    they ask for: a request made during the layout by a widget it placed before, and any request
-    still pending from a widget it placed for the first time (it was measured as it is now). A
-    widget whose scrollbars came or went keeps its request (its gutter changed; a new widget with
-    a scrollbar that takes room always does: not a code fence's, which takes none), and so does a
-    widget placed before that asked before the layout (the arrangement around it may be cached from
-    before its change).
-
-    Only widgets of (or inside) the kinds in `LAYOUT_ONCE_WITHIN` are treated so (all, when it is
-    empty): where text grows, and nowhere it does not pay (a footer rebuilding its keys was seen,
-    rarely, laid out 2 cells off with it).
-
-    A mixin, put before the screen class.
-    """
-
-    LAYOUT_ONCE_WITHIN: ClassVar[tuple[type[Widget], ...]] = ()
-
-    def _lays_out_once(self, widget: Widget) -> bool:
-        kinds = self.LAYOUT_ONCE_WITHIN
-        return not kinds or any(isinstance(node, kinds) for node in widget.ancestors_with_self)
-
-    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
-        placed = self._compositor.widgets
-        before = {
-            widget: (widget._layout_updates, widget.scrollbars_enabled)
-            for widget in placed
-            if not widget._layout_required
-        }
-        super()._refresh_layout(size, scroll)
-        for widget in self._compositor.widgets:
-            if not widget._layout_required or not self._lays_out_once(widget):
-                continue
-            if widget in before:
-                updates, scrollbars = before[widget]
-                if widget._layout_updates == updates + 1 and widget.scrollbars_enabled == scrollbars:
-                    widget._layout_required = False
-                    widget._layout_updates = updates
-            elif widget not in placed and not any(widget.scrollbar_gutter):
-                widget._layout_required = False
 
 
 class PaintBeforeLayout(_ScreenMixin):

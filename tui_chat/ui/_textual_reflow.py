@@ -20,7 +20,7 @@ parent, arranged again, places it where it was, as large. Otherwise the whole sc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import messages
 from textual.geometry import Size
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 else:
     _ScreenMixin = object
 
-__all__ = ["ReflowsWithin", "Splicing", "spliced_map"]
+__all__ = ["LayoutOnce", "ReflowsWithin", "Splicing", "spliced_map"]
 
 CompositorMap = dict[Widget, "MapGeometry"]
 
@@ -226,3 +226,56 @@ def _layers_within(new_map: CompositorMap, within: Widget) -> list[tuple[Widget,
     depth = len(order)
     inside = [(widget, place) for widget, place in new_map.items() if place.order[:depth] == order]
     return sorted(inside, key=lambda item: item[1].order, reverse=True)
+
+
+class LayoutOnce(_ScreenMixin):
+    """A screen that lays out once for a change, where Textual lays out twice.
+
+    In a layout Textual records each widget's new size as its `virtual_size`, a reactive that asks
+    for a layout of that widget: every widget that grew (a streaming paragraph, the reply and the
+    log around it) asked for the next frame to lay the screen out again, which found nothing to
+    move but re-arranged and re-measured all it had just done (a quarter of the CPU a streamed
+    reply cost). Those requests are dropped here, as the layout that made them already holds what
+    they ask for: a request made during the layout by a widget it placed before, and any request
+    still pending from a widget it placed for the first time (it was measured as it is now). A
+    widget whose scrollbars came or went keeps its request (its gutter changed; a new widget with
+    a scrollbar that takes room always does: not a code fence's, which takes none), and so does a
+    widget placed before that asked before the layout (the arrangement around it may be cached from
+    before its change).
+
+    Only widgets of (or inside) the kinds in `LAYOUT_ONCE_WITHIN` are treated so (all, when it is
+    empty): where text grows, and nowhere it does not pay (a footer rebuilding its keys was seen,
+    rarely, laid out 2 cells off with it).
+
+    A mixin, put before the screen class.
+    """
+
+    LAYOUT_ONCE_WITHIN: ClassVar[tuple[type[Widget], ...]] = ()
+
+    def _lays_out_once(self, widget: Widget) -> bool:
+        kinds = self.LAYOUT_ONCE_WITHIN
+        return not kinds or any(isinstance(node, kinds) for node in widget.ancestors_with_self)
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        compositor = self._compositor
+        placed = compositor.widgets
+        # A layout of one widget alone (`Splicing.within`) places and sizes only it and what it holds:
+        # the rest keep their sizes and requests.
+        within = compositor.within if isinstance(compositor, Splicing) else None
+        before = {
+            widget: (widget._layout_updates, widget.scrollbars_enabled)
+            for widget in (placed if within is None else within.walk_children(with_self=True))
+            if not widget._layout_required and widget in placed
+        }
+        super()._refresh_layout(size, scroll)
+        placed_now = compositor.widgets
+        for widget in placed_now if within is None else within.walk_children(with_self=True):
+            if not widget._layout_required or widget not in placed_now or not self._lays_out_once(widget):
+                continue
+            if widget in before:
+                updates, scrollbars = before[widget]
+                if widget._layout_updates == updates + 1 and widget.scrollbars_enabled == scrollbars:
+                    widget._layout_required = False
+                    widget._layout_updates = updates
+            elif widget not in placed and not any(widget.scrollbar_gutter):
+                widget._layout_required = False

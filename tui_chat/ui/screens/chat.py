@@ -38,8 +38,8 @@ from ...chunks import (
 from ...errors import TuiChatError
 from ...safe_text import clean
 from .._textual_frames import RedrawsOnlyChanges, RepaintsWithFrames
-from .._textual_internals import FocusedAtOnce, LayoutOnce, PaintBeforeLayout, PlainCallbacks, QuickDispatch
-from .._textual_reflow import ReflowsWithin
+from .._textual_internals import FocusedAtOnce, PaintBeforeLayout, PlainCallbacks, QuickDispatch
+from .._textual_reflow import LayoutOnce, ReflowsWithin
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
 from ..widgets.key_footer import KeyFooter
