@@ -162,7 +162,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
     assert isinstance(text_area.styles._cache_key, int)
     render_body = [line.strip() for line in inspect.getsource(TextArea.render_lines).splitlines()[1:]]
     assert render_body == ["theme = self._theme", "if theme:", "theme.apply_css(self)", "return super().render_lines(crop)"]
-    # `_textual_frames.BackgroundKnown`: Textual's blend of backgrounds reads only the styles of the
+    # `_textual_frames.AncestryKept`: Textual's blend of backgrounds reads only the styles of the
     # node and its ancestors (what `styles_key` keeps it against).
     blend = inspect.getsource(DOMNode.background_colors.fget)  # type: ignore[attr-defined]
     assert "for node in reversed(self.ancestors_with_self):" in blend and "styles = node.styles" in blend

@@ -12,16 +12,16 @@ from textual.app import ComposeResult
 from textual.widgets import Label
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownParagraph
 
-from ._textual_frames import BackgroundKnown, RendersChangedLines
+from ._textual_frames import AncestryKept, RendersChangedLines
 
 __all__ = ["StreamedFence", "StreamedParagraph", "inner_blocks"]
 
 
-class StreamedParagraph(BackgroundKnown, RendersChangedLines, MarkdownParagraph):
+class StreamedParagraph(AncestryKept, RendersChangedLines, MarkdownParagraph):
     """A paragraph that, as it grows, renders again only its lines that changed."""
 
 
-class CodeLines(BackgroundKnown, RendersChangedLines, Label):
+class CodeLines(AncestryKept, RendersChangedLines, Label):
     """A code fence's code that, as it grows, renders again only its lines that changed."""
 
 

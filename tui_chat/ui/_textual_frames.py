@@ -6,7 +6,8 @@
   clock, a counter) rides on the next frame the screen makes anyway, or gets its own frame when
   none comes within a given time.
 - `RendersChangedLines`: a text widget whose content grew renders again only its lines that changed.
-- `BackgroundKnown`: a widget blends its ancestors' backgrounds again only when one may have changed.
+- `AncestryKept`: a widget looks its screen up again only when its parent changed, and blends its
+  ancestors' backgrounds again only when one may have changed.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ else:
     _ScreenMixin = _StaticMixin = _WidgetMixin = object
 
 __all__ = [
-    "BackgroundKnown",
+    "AncestryKept",
     "RedrawsOnlyChanges", "RendersChangedLines", "RepaintsWithFrames", "inner_size",
     "repaint_with_next_frame",
     "styles_key",
@@ -492,21 +493,35 @@ def styles_key(widget: Widget) -> tuple[object, ...]:
     return (*nodes, *[node.styles._cache_key for node in nodes])
 
 
-class BackgroundKnown(_WidgetMixin):
-    """A widget that blends its ancestors' backgrounds again only when one of their styles changed.
+class AncestryKept(_WidgetMixin):
+    """A widget that keeps what it works out from its ancestors for every render: its screen, while its
+    parent is the one it had, and the blend of their backgrounds, while none of their styles changed.
 
-    Textual renders a widget over the backgrounds of all its ancestors, blended (`background_colors`),
-    and blends them again on every render: for a block of a streamed reply, a dozen levels deep, about
-    25 microseconds of each render of it and of each of its link styles, which make up most of
-    a frame while text streams. What the blend reads (each node's background, tint and opacity)
-    is in its styles, so it is kept against `styles_key`.
+    Textual walks up from a widget to its screen for each look-up of its place (its size, its region:
+    several for each render), and blends the backgrounds of all its ancestors on every render
+    (`background_colors`). For a block of a streamed reply, a dozen levels deep, those were about 5
+    and 25 microseconds a time, over a frame's worth of walks for each frame while text streams.
+    A widget stays on its screen while its parent does (Textual detaches every widget it removes,
+    the innermost first, and moves none to another parent), and what the blend reads (each node's
+    background, tint and opacity) is in its styles, kept against `styles_key`.
 
     A mixin, put before the widget class.
     """
 
+    _screen_under: tuple[object, Screen[Any]] | None = None
+    """The parent this widget had when its screen was last looked up, and that screen."""
     _background_for: tuple[object, ...] | None = None
     """The `styles_key` the kept colours were blended for."""
     _background: tuple[Color, Color] = (Color(0, 0, 0, 0), Color(0, 0, 0, 0))
+
+    @property
+    def screen(self) -> Screen[Any]:
+        parent, kept = self._parent, self._screen_under
+        if kept is not None and kept[0] is parent:
+            return kept[1]
+        screen = DOMNode.screen.fget(self)  # type: ignore[attr-defined]  # raises NoScreen if none
+        self._screen_under = (parent, screen)
+        return screen
 
     @property
     def background_colors(self) -> tuple[Color, Color]:

@@ -15,11 +15,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from .._textual_frames import BackgroundKnown
+from .._textual_frames import AncestryKept
 from .._textual_text_area import ThemeAppliedOnChange
 
 
-class PromptInput(BackgroundKnown, ThemeAppliedOnChange, TextArea):
+class PromptInput(AncestryKept, ThemeAppliedOnChange, TextArea):
     """A TextArea that submits on Enter and keeps a history of sent prompts."""
 
     DEFAULT_CSS = """

@@ -17,7 +17,7 @@ from typing import Callable
 from rich.text import Text
 from textual.widget import Widget
 
-from .._textual_frames import BackgroundKnown, repaint_with_next_frame
+from .._textual_frames import AncestryKept, repaint_with_next_frame
 
 UNSAVED_MARK = "not saved"
 """Shown before the reply's state while nothing of the chat is saved (incognito, or saving failed)."""
@@ -68,7 +68,7 @@ class ReplyStats:
             self.paused_at = None
 
 
-class StatusBar(BackgroundKnown, Widget):
+class StatusBar(AncestryKept, Widget):
     """Shows where the chat goes and how the current reply is doing."""
 
     DEFAULT_CSS = """

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.geometry import Size
 
-from ..._textual_frames import BackgroundKnown
+from ..._textual_frames import AncestryKept
 from ..._textual_internals import (
     MarkdownTable,
     MarkdownTableCellContents,
@@ -50,7 +50,7 @@ def tooltip(cell: Content) -> Content:
     return Content(cell.plain)
 
 
-class TableCell(BackgroundKnown, MarkdownTableCellContents):
+class TableCell(AncestryKept, MarkdownTableCellContents):
     """A cell of a table, as Textual's; its background blended once, not on each render (a table
     has many cells, and each is drawn again when the table grows)."""
 

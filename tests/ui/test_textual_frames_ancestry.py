@@ -1,17 +1,20 @@
-"""`BackgroundKnown`: a widget blends its ancestors' backgrounds only when one of their styles
-changed, and draws exactly as Textual draws it through every kind of change to them."""
+"""`AncestryKept`: a widget looks its screen up only when its parent changed and blends its ancestors'
+backgrounds only when one of their styles changed, and draws exactly as Textual draws it through
+every kind of change to them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
+from textual.css.query import NoMatches
+from textual.dom import NoScreen
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.widgets import Static
 
-from tui_chat.ui._textual_frames import BackgroundKnown
+from tui_chat.ui._textual_frames import AncestryKept
 
 from .test_streaming_markdown import region_lines
 
@@ -23,7 +26,7 @@ Static { height: 2; background: $primary 30%; }
 """
 
 
-class Known(BackgroundKnown, Static):
+class Known(AncestryKept, Static):
     """The mixin on Textual's Static."""
 
 
@@ -119,3 +122,36 @@ async def test_it_blends_once_while_nothing_changes(monkeypatch: pytest.MonkeyPa
         await pilot.pause()
         await app.screen.wait_for_refresh()
         assert blends == 1
+
+
+async def test_it_looks_its_screen_up_once_while_its_parent_stays_and_has_none_once_removed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = Nested(Known)
+    async with app.run_test(size=(30, 4)) as pilot:
+        text = app.query_one("#text", Known)
+        await pilot.pause()
+        assert text.screen is app.screen
+        walks = 0
+        walk = DOMNode.screen.fget  # type: ignore[attr-defined]
+
+        def counted(node: DOMNode) -> object:
+            nonlocal walks
+            walks += node is text
+            return walk(node)
+
+        monkeypatch.setattr(DOMNode, "screen", property(counted))
+        for word in ("more", "text"):
+            text.update(word)
+            await app.screen.wait_for_refresh()
+        assert text.region.height == 2 and walks == 0  # (its region: a look-up on its screen)
+        inner = app.query_one("#inner")
+        await inner.remove()  # the block goes with its container: both detached
+        with pytest.raises(NoScreen):
+            _ = text.screen
+        with pytest.raises(NoMatches):
+            app.query_one("#text")
+        monkeypatch.undo()
+        moved = Known("again")
+        await app.query_one("#outer").mount(moved)
+        assert moved.screen is app.screen
