@@ -48,7 +48,7 @@ def test_a_growing_list_parses_again_only_its_last_item_text() -> None:
     assert parser.inline_parsed_chars == sum(len(line) - len("- \n") for line in lines)  # each item's text once
 
 
-WORD = ["text", "Émile", "*em*", "`code`", "**b**", "__u", "~~s~~", "``x", "[a](b)", "x|y", "**", "1.", "-", "#", ">", "```", "~~~", "===", "[r]:", "*", "_"]
+WORD = ["text", "Émile", "*em*", "`code`", "**b**", "__u", "~~s~~", "``x", "[a](b)", "x|y", "**", "1.", "-", "#", ">", "```", "~~~", "===", "[r]:", "*", "_", "a\rb"]
 BLOCKS = [
     "A paragraph of {words}\nthat goes {words}",
     "# Heading {words}",

@@ -81,7 +81,8 @@ _SETTLED_TEXT = re.compile(r"[`*_~]*[^\W\d_]")
 list item, marks alone a rule; a line that starts a fence is not a paragraph's)."""
 
 _GROWN_OUT_OF_BLOCKS = ("\n", "\r", "\0")
-"""Appended text that may change the blocks: a new line, and what markdown-it normalizes."""
+"""What may change the blocks in the last line: a new line, and what markdown-it normalizes (a carriage
+return is a new line to it)."""
 
 
 def grown_blocks(old: str, tokens: list[Token], text: str) -> list[Token] | None:
@@ -97,7 +98,8 @@ def grown_blocks(old: str, tokens: list[Token], text: str) -> list[Token] | None
     the fence). Checked against markdown-it's own parse of random streams in the tests.
     """
     added = text[len(old) :]
-    if not added or not text.startswith(old) or any(mark in added for mark in _GROWN_OUT_OF_BLOCKS):
+    line_start = old.rfind("\n") + 1
+    if not added or not text.startswith(old) or any(mark in text[line_start:] for mark in _GROWN_OUT_OF_BLOCKS):
         return None
     index = len(tokens) - 1
     while index >= 0 and tokens[index].nesting == -1:
@@ -105,7 +107,6 @@ def grown_blocks(old: str, tokens: list[Token], text: str) -> list[Token] | None
     if index < 0:
         return None
     leaf = tokens[index]
-    line_start = old.rfind("\n") + 1
     line = old[line_start:]
     last_line = old.count("\n", 0, line_start)
     if leaf.map is None or leaf.map[1] != last_line + 1 or not line.strip():
