@@ -26,7 +26,7 @@ from textual.style import Style as TextualStyle
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.content import Content
-from textual.widgets import Footer, Input, Markdown, Static, TextArea
+from textual.widgets import Footer, Input, Markdown, Static, TextArea, Tooltip
 
 from tui_chat.ui import _textual_frames as frames
 from tui_chat.ui import _textual_internals as internals
@@ -134,6 +134,7 @@ def test_the_private_names_relied_on_still_exist() -> None:
         "_wrap_and_format": Content,
         "_apply_link_style": Strip,
         "_get_dispatch_methods": Widget,
+        "_clear_tooltip": Screen,
     }
     for name, owner in classes.items():
         assert callable(getattr(owner, name, None)), f"{owner.__name__}.{name}"
@@ -991,3 +992,49 @@ def test_a_quick_dispatch_finds_the_handlers_textual_finds_in_the_same_order_and
             found.append(widget.handled)
         assert found[0] == found[1]
         assert found[0]
+
+
+class QuietTooltipScreen(internals.TooltipClearedQuietly, Screen[None]):
+    """A screen clearing its tooltip as `TooltipClearedQuietly` does."""
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="typed")
+
+
+class TooltipApp(App[None]):
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self.first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first)
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+async def test_a_key_clears_a_shown_tooltip_and_looks_for_none_by_an_error(quiet: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Plain(Screen[None]):
+        def compose(self) -> ComposeResult:
+            yield Input(id="typed")
+
+    screen = QuietTooltipScreen() if quiet else Plain()
+    app = TooltipApp(screen)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        screen.query_one("#typed").focus()
+        lookups = 0
+        look_up = Widget.get_child_by_type
+
+        def counted(self: Widget, kind: type) -> object:
+            nonlocal lookups
+            lookups += 1
+            return look_up(self, kind)
+
+        monkeypatch.setattr(Widget, "get_child_by_type", counted)
+        await pilot.press("a")
+        assert lookups == (0 if quiet else 1)  # Textual's raises NoMatches, its message every child's repr
+        tooltip = Tooltip("tip")
+        await screen.mount(tooltip)
+        tooltip.display = True
+        await pilot.press("b")
+        assert tooltip.display is False
+        assert screen.query_one("#typed", Input).value == "ab"

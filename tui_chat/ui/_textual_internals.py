@@ -25,7 +25,8 @@ What tui-chat needs that Textual keeps private:
 - how a screen lays itself out (`_textual_reflow.LayoutOnce`): which widgets ask for a layout while it runs;
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
-- a screen's queue of calls for after its next refresh (`after_own_screen_refresh`, `PlainCallbacks`).
+- a screen's queue of calls for after its next refresh (`after_own_screen_refresh`, `PlainCallbacks`);
+- how a screen clears its tooltip on each key (`TooltipClearedQuietly`).
 - a TextArea's theme object and component styles, and a node's count of style changes (`_textual_text_area`,
   and `_textual_frames.styles_key`).
 """
@@ -44,7 +45,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Static, Tooltip
 from textual.widgets._collapsible import CollapsibleTitle
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ __all__ = [
     "PaintBeforeLayout",
     "PlainCallbacks",
     "QuickDispatch",
+    "TooltipClearedQuietly",
     "MarkdownBlock",
     "MarkdownFence",
     "MarkdownTable",
@@ -133,6 +135,7 @@ PRIVATE_ATTRIBUTES: Final = frozenset(
         "_batch_count",
         "_cache_key",
         "_clear_arrangement_cache",
+        "_clear_tooltip",
         "_compositor",
         "_compositor_refresh",
         "_component_styles",
@@ -487,6 +490,21 @@ class PlainCallbacks(_ScreenMixin):
         if isinstance(callback, partial) and not callback.args and not callback.keywords:
             callback = callback.func
         super()._invoke_later(callback, sender)
+
+
+class TooltipClearedQuietly(_ScreenMixin):
+    """A screen that clears its tooltip, on each key, without building an error message.
+
+    Textual looks the tooltip up among the screen's children and, when it has none (nearly always),
+    raises `NoMatches` with a message holding the repr of every child of the screen: some 90
+    microseconds of each key pressed on the chat screen. Here the lookup finds no tooltip first.
+
+    A mixin, put before the screen class.
+    """
+
+    def _clear_tooltip(self) -> None:
+        if any(type(child) is Tooltip for child in self._nodes):  # as Textual finds it: this class exactly
+            super()._clear_tooltip()
 
 
 def after_own_screen_refresh(widget: Widget, callback: Callable[[], object]) -> None:

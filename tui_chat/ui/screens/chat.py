@@ -38,7 +38,7 @@ from ...chunks import (
 from ...errors import TuiChatError
 from ...safe_text import clean
 from .._textual_frames import RedrawsOnlyChanges, RepaintsWithFrames
-from .._textual_internals import FocusedAtOnce, PaintBeforeLayout, PlainCallbacks, QuickDispatch
+from .._textual_internals import FocusedAtOnce, PaintBeforeLayout, PlainCallbacks, QuickDispatch, TooltipClearedQuietly
 from .._textual_reflow import LayoutOnce, ReflowsWithin
 from ..widgets.audio_meter import AudioMeter
 from ..widgets.chat_log import ChatLog
@@ -68,6 +68,7 @@ NOT_SAVED = "saving failed: this chat is not saved"
 class ChatScreen(
     QuickDispatch,
     PlainCallbacks,
+    TooltipClearedQuietly,
     RepaintsWithFrames,
     RedrawsOnlyChanges,
     FocusedAtOnce,
