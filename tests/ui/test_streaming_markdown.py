@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterable
 
 import pytest
@@ -610,6 +611,34 @@ class FakeClock:
         return self.now
 
 
+class FakeTimers:
+    """Flush timers on a `FakeClock`: each fires when the test's clock has passed its time (`fire_due`),
+    not when the machine's has (a loaded machine fired a real one between two pieces the test's clock
+    put a millisecond apart)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.pending: list[tuple[float, asyncio.TimerHandle]] = []
+
+    def flush_after(self, widget: StreamingMarkdown, delay: float) -> asyncio.TimerHandle | None:
+        """`StreamingMarkdown._flush_after` on the fake clock."""
+        if delay <= 0.001:
+            widget._post_flush()
+            return None
+        handle = asyncio.TimerHandle(math.inf, widget._post_flush, (), asyncio.get_running_loop())
+        self.pending.append((self.clock.now + delay, handle))
+        return handle
+
+    def fire_due(self, *, everything: bool = False) -> None:
+        """Run the timers whose time has come (or all of them)."""
+        now = math.inf if everything else self.clock.now
+        due = [handle for when, handle in self.pending if when <= now]
+        self.pending = [(when, handle) for when, handle in self.pending if when > now]
+        for handle in due:
+            if not handle.cancelled():
+                handle._run()
+
+
 class CatchUpRecord(StreamingMarkdown):
     """A reply that records at which of its flushes each catch-up started and ended."""
 
@@ -639,6 +668,8 @@ async def test_a_zero_delay_backlog_takes_one_path_whichever_order_the_first_flu
     """
     clock = FakeClock()
     monkeypatch.setattr("tui_chat.ui.widgets.markdown.streaming.time", clock)
+    timers = FakeTimers(clock)
+    monkeypatch.setattr(CatchUpRecord, "_flush_after", lambda widget, delay: timers.flush_after(widget, delay))
     pieces = list(chunks_of("".join(long_markdown(3000))[:12_000], 100))
     size = (80, 24)
     widget = CatchUpRecord()
@@ -654,9 +685,14 @@ async def test_a_zero_delay_backlog_takes_one_path_whichever_order_the_first_flu
         await widget._flush()  # the second flush: now, whatever its timer says
         for piece in pieces[early:]:
             clock.now += 0.001
+            timers.fire_due()
             widget.append(piece)
             await asyncio.sleep(0)
         clock.now += 0.001
+        timers.fire_due()
+        # The backlog has all come: what is left is shown on the loop's own timers, as in the app.
+        monkeypatch.setattr(CatchUpRecord, "_flush_after", StreamingMarkdown._flush_after)
+        timers.fire_due(everything=True)
         await widget.finish()
         await pilot.pause()
         final = await pages(app, pilot)
