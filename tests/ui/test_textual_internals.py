@@ -1001,15 +1001,6 @@ class QuietTooltipScreen(internals.TooltipClearedQuietly, Screen[None]):
         yield Input(id="typed")
 
 
-class TooltipApp(App[None]):
-    def __init__(self, screen: Screen[None]) -> None:
-        super().__init__()
-        self.first = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.first)
-
-
 @pytest.mark.parametrize("quiet", [True, False])
 async def test_a_key_clears_a_shown_tooltip_and_looks_for_none_by_an_error(quiet: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     class Plain(Screen[None]):
@@ -1017,7 +1008,7 @@ async def test_a_key_clears_a_shown_tooltip_and_looks_for_none_by_an_error(quiet
             yield Input(id="typed")
 
     screen = QuietTooltipScreen() if quiet else Plain()
-    app = TooltipApp(screen)
+    app = ScreenApp(screen)
     async with app.run_test() as pilot:
         await pilot.pause()
         screen.query_one("#typed").focus()
