@@ -40,7 +40,10 @@ else:
 
 __all__ = [
     "AncestryKept",
-    "RedrawsOnlyChanges", "RendersChangedLines", "RepaintsWithFrames", "inner_size",
+    "RedrawsOnlyChanges",
+    "RendersChangedLines",
+    "RepaintsWithFrames",
+    "inner_size",
     "repaint_with_next_frame",
     "styles_key",
 ]

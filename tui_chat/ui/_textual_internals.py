@@ -26,7 +26,7 @@ What tui-chat needs that Textual keeps private:
 - how a screen makes a frame (`PaintBeforeLayout`, `FocusedAtOnce`): which widgets changed, which
   asked for a layout, and when the frame is made;
 - a screen's queue of calls for after its next refresh (`after_own_screen_refresh`, `PlainCallbacks`);
-- how a screen clears its tooltip on each key (`TooltipClearedQuietly`).
+- how a screen clears its tooltip on each key (`TooltipClearedQuietly`);
 - a TextArea's theme object and component styles, and a node's count of style changes (`_textual_text_area`,
   and `_textual_frames.styles_key`).
 """
