@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets import TextArea
 
 from tui_chat.chunks import ReplyStatus, Role
 from tui_chat.config import load_config
@@ -67,6 +69,19 @@ async def test_shift_enter_and_ctrl_j_add_lines_instead_of_sending() -> None:
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         assert [m.text for m in app.query(UserMessage)] == ["a\nb\nc"]
+
+
+async def test_typing_posts_no_text_area_messages_nobody_listens_for() -> None:
+    # Textual's TextArea posts Changed and SelectionChanged on every key, each dispatched to the
+    # box, the screen and the app; nothing in the app handles them.
+    posted: list[type] = []
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=lambda message: posted.append(type(message))) as pilot:
+        await pilot.press("h", "i", "left", "backspace")
+        assert app.query_one(PromptInput).text == "i"
+        assert PromptInput.Changed is TextArea.Changed and PromptInput.SelectionChanged is TextArea.SelectionChanged
+        assert events.Key in posted  # the hook sees what is posted
+        assert TextArea.Changed not in posted and TextArea.SelectionChanged not in posted
 
 
 async def test_up_recalls_previous_prompts_and_down_restores_the_draft() -> None:
