@@ -215,7 +215,9 @@ def block_showing(root: MarkdownBlock, inline: Token) -> MarkdownBlock | None:
     """The block widget in `root` (itself or one inside it) whose text was built from `inline`."""
     from textual.widgets._markdown import MarkdownBlock
 
-    for block in (root, *root.query(MarkdownBlock)):
+    # A walk by class, not a CSS query: the query matched a selector against each node, several
+    # times a second for the growing item of a streamed list.
+    for block in root.walk_children(MarkdownBlock, with_self=True):
         if block._inline_token is inline:
             return block
     return None
