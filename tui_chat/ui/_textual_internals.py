@@ -239,7 +239,8 @@ def update_fence(widget: MarkdownFence, token: Token, app: App[Any]) -> tuple[St
     content = growing_highlight(widget).highlight(code, token.info, theme)  # what `widget.highlight` gives
     widget._highlighted_code = content
     widget._content = content
-    label = next(widget.query("#code-content").results(Static), None)  # the label its `compose` made
+    # The label its `compose` made, found by a walk rather than a CSS query (once per flush).
+    label = next((node for node in widget.walk_children(Static) if node.id == "code-content"), None)
     return None if label is None else (label, content)
 
 

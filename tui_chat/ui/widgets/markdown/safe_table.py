@@ -102,11 +102,13 @@ class SafeTable(MarkdownTable):
         The widgets of new rows, and of rows that go, are the returned splice's, to mount and remove
         with the rest of the flush's change; None if the table does not have the cells it was told.
         """
-        composed = list(self.query_children(_SafeTableContent))
+        # The children by class, not by a CSS query: a query matched a selector against each cell,
+        # on every flush while the table streams.
+        composed = [child for child in self.children if isinstance(child, _SafeTableContent)]
         if not composed:
             return None  # not composed yet
         [content] = composed
-        cells = list(content.query_children(MarkdownTableCellContents))
+        cells = [child for child in content.children if isinstance(child, MarkdownTableCellContents)]
         columns = len(content.headers)
         if not columns or len(cells) != columns * (len(content.rows) + 1) or max(changed, default=0) >= len(cells):
             return None
