@@ -106,3 +106,22 @@ async def test_a_layout_draws_the_widgets_it_moved_not_those_in_place_and_the_te
         assert {"text0", "text1", "text2", "text3"} <= drawn_by_textual  # the defect: those in place drawn too
         assert {"text2", "text3"} <= drawn
         assert not {"text0", "text1"} & drawn
+
+
+async def test_a_layout_for_a_mounted_widget_draws_what_it_moved_not_those_in_place() -> None:
+    """A widget mounted into the log (a streamed block, an item of a streamed list) asks to be drawn
+    before any layout has placed it, and Textual marks its map of every widget stale for that, then
+    builds it again for the first look-up of a place: what the screen showed was lost, and the layout
+    that showed the widget drew every other widget in view again. The texts above it are in place."""
+    screen = ArrangedLogScreen()
+    async with running_with_terminal(screen) as (app, pilot, terminal):
+        log = screen.query_one(VerticalScroll)
+        for after, moved, in_place in (("#text1", {"text2", "text3"}, {"text0", "text1"}), ("#text0", {"text1"}, {"text0"})):
+            drawn, _ = await _frame_after(app, pilot, partial(log.mount, Static(f"new after {after}"), after=after))
+            assert terminal.matches_a_full_render()
+            assert moved <= drawn
+            assert not in_place & drawn
+        drawn, _ = await _frame_after(app, pilot, partial(log.mount, Static("at the end")))  # below the view
+        assert terminal.matches_a_full_render()
+        assert not drawn & {"text0", "text1", "text2"}
+

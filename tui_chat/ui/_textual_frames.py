@@ -88,11 +88,18 @@ class _ChangesCompositor(Splicing, Compositor):
       reply, the log's content), and Textual draws again every widget in it, of which most are
       where they were and as they were. A widget the terminal shows in place (its place unchanged,
       nothing to repaint, nothing but the containers it is in moved over it) is not drawn: its
-      cells are left as the terminal shows them (`_in_place`, `_Kept`).
+      cells are left as the terminal shows them (`_in_place`, `_Kept`). Where they were is the map
+      of the last layout or scroll (`_on_screen`), not Textual's map of every widget, which a newly
+      mounted widget makes stale before the layout that places it.
     """
 
     _updating: tuple[Region, ...] = ()
     """The regions the partial update being rendered is for (none outside one)."""
+    _on_screen: dict[Widget, Any] | None = None
+    """Where the last layout or scroll put the widgets (what the screen shows once it is drawn).
+    Textual's own map of every widget is no such record: it is marked stale when a widget it does not
+    hold asks to be drawn (one just mounted), and built again, as the widgets are by then, by the
+    first look-up of a place after that, before the layout that shows them."""
     _before: dict[Widget, Any] | None = None
     """Where the widgets the screen shows are, if a layout since the last frame knows it (else None)."""
     _keeping = False
@@ -114,12 +121,12 @@ class _ChangesCompositor(Splicing, Compositor):
 
     def reflow(self, parent: Widget, size: Size) -> Any:
         old_map = self._full_map
-        on_screen = self._visible_map if self._full_map_invalidated else old_map
+        on_screen = self._on_screen
         dirty = self._dirty_regions
         before = set(dirty)
         result = super().reflow(parent, size)
         self._full_map_invalidated = False  # the map just built is of every widget, as they are now
-        new_map = self._full_map
+        new_map = self._on_screen = self._full_map
         self._note_moves(on_screen, new_map)
         if size.region in dirty:
             return result
@@ -137,7 +144,9 @@ class _ChangesCompositor(Splicing, Compositor):
     def reflow_visible(self, parent: Widget, size: Size) -> set[Widget]:
         if self._before is not None:
             self._before = {}  # a scroll after a layout not yet drawn: none is known to be in place
-        return super().reflow_visible(parent, size)
+        exposed = super().reflow_visible(parent, size)
+        self._on_screen = self._visible_map  # the widgets in view, where the scroll put them
+        return exposed
 
     def _note_moves(self, on_screen: dict[Widget, Any] | None, new_map: dict[Widget, Any]) -> None:
         """Note which widgets a layout moved away from what the screen shows (`on_screen`; None: not
