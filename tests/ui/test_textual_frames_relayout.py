@@ -109,10 +109,11 @@ async def test_a_layout_draws_the_widgets_it_moved_not_those_in_place_and_the_te
 
 
 async def test_a_layout_for_a_mounted_widget_draws_what_it_moved_not_those_in_place() -> None:
-    """A widget mounted into the log (a streamed block, an item of a streamed list) asks to be drawn
-    before any layout has placed it, and Textual marks its map of every widget stale for that, then
-    builds it again for the first look-up of a place: what the screen showed was lost, and the layout
-    that showed the widget drew every other widget in view again. The texts above it are in place."""
+    """A widget mounted into the log (a streamed block, an item of a streamed list) can ask to be
+    drawn before any layout has placed it, and Textual then marks its map of every widget stale:
+    judged against that map, the layout for a widget mounted below the view drew every text in view
+    again. Judged against where the last layout put them, the texts above a mount are in place
+    (mounts in view, and one below it)."""
     screen = ArrangedLogScreen()
     async with running_with_terminal(screen) as (app, pilot, terminal):
         log = screen.query_one(VerticalScroll)
