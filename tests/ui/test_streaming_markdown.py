@@ -10,6 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Tooltip
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownTableCellContents
@@ -92,13 +93,23 @@ def chunks_of(text: str, size: int) -> Iterable[str]:
 
 
 def region_lines(app: App, widget: Widget) -> list[tuple]:
-    """The screen inside `widget`'s region: every line as (text, style) runs."""
+    """The screen inside `widget`'s region: every line as (text, style) runs, each run as long as
+    the cells it covers look alike (where one widget's text ends and the next one's starts, or
+    where one widget draws what several would, is not on the screen)."""
     region = widget.region
     strips = app.screen._compositor.render_strips()[region.y : region.bottom]
-    return [
-        tuple((segment.text, str(segment.style)) for segment in strip.crop(region.x, region.right).simplify())
-        for strip in strips
-    ]
+    return [_runs(strip.crop(region.x, region.right)) for strip in strips]
+
+
+def _runs(strip: Strip) -> tuple[tuple[str, str], ...]:
+    runs: list[tuple[str, str]] = []
+    for segment in strip:
+        style = str(segment.style)
+        if runs and runs[-1][1] == style:
+            runs[-1] = (runs[-1][0] + segment.text, style)
+        else:
+            runs.append((segment.text, style))
+    return tuple(runs)
 
 
 def without_room(app: App, reply: StreamingMarkdown) -> list[tuple]:
@@ -521,9 +532,9 @@ class SideBySide:
     """A reply streaming in one app and a plain Markdown of the same text in another, compared at
     every step (`grow`)."""
 
-    def __init__(self, size: tuple[int, int]) -> None:
+    def __init__(self, size: tuple[int, int], reply: StreamingMarkdown | None = None) -> None:
         self.size = size
-        self.reply = StreamingMarkdown()
+        self.reply = reply or StreamingMarkdown()
         self.app = Harness(self.reply)
         self.reference = ReferenceMarkdown()
         self.reference_app = Harness(self.reference)
