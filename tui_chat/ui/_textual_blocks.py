@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Label
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownParagraph
+from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownList, MarkdownParagraph
 
 from ._textual_frames import AncestryKept, RendersChangedLines
 
-__all__ = ["StreamedFence", "StreamedParagraph", "inner_blocks"]
+__all__ = ["MarkdownList", "StreamedFence", "StreamedParagraph", "inner_blocks"]
 
 
 class StreamedParagraph(AncestryKept, RendersChangedLines, MarkdownParagraph):

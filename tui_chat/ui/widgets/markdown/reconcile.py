@@ -26,6 +26,7 @@ from ..._textual_internals import (
     update_paragraph,
 )
 from .blocks import Group, changed_cells, signature
+from .list_lines import ListLines, shown_as_lines
 from .lists import ListSplicing
 from .part import MarkdownPart
 from .safe_table import SafeTable
@@ -55,6 +56,7 @@ class Reconciling(ListSplicing, MarkdownPart):
     """The reconciling part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     SEGMENT_BLOCKS: ClassVar[int]
+    LIST_LINES: ClassVar[bool]
     _segments: list[Segment]
     _sync_time: float
     blocks_built: int
@@ -64,13 +66,14 @@ class Reconciling(ListSplicing, MarkdownPart):
         def release_growing(self) -> None: ...
 
     async def _reconcile(
-        self, tokens: list[Token], groups: list[Group], shown: list[Shown], line_base: int
+        self, tokens: list[Token], groups: list[Group], shown: list[Shown], line_base: int, *, streaming: bool = False
     ) -> list[Shown]:
         """Make the last blocks on screen (`shown`) match `groups`; return what is shown after.
 
         Blocks with the same first line and signature are kept as they are; a changed paragraph
         or fence is updated in place; from the first other change on, the old widgets are removed
-        and new ones mounted at the end.
+        and new ones mounted at the end. While `streaming`, a new list of paragraphs and lists is
+        shown by a `ListLines` (`list_lines`), which stays.
         """
         started = time.perf_counter()
         signatures = [signature(tokens, group) for group in groups]
@@ -89,11 +92,15 @@ class Reconciling(ListSplicing, MarkdownPart):
             group = groups[index]
             old = shown[index] if index < len(shown) else None
             block_tokens = tokens[group.first : group.stop]
+            as_lines = streaming and self.LIST_LINES and shown_as_lines(block_tokens)
             if replace_from is None and old is not None:
-                if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base, splices):
+                if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base, splices, as_lines):
                     result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment, block_tokens))
                     continue
-            blocks = markdown_blocks(self, block_tokens)
+            if as_lines:
+                blocks: list[MarkdownBlock] = [ListLines(self, block_tokens)]
+            else:
+                blocks = markdown_blocks(self, block_tokens)
             self.blocks_built += len(blocks)
             block = blocks[0] if blocks else None
             if block is not None:
@@ -123,19 +130,25 @@ class Reconciling(ListSplicing, MarkdownPart):
         return result
 
     def _update_in_place(
-        self, old: Shown, tokens: list[Token], group: Group, line_base: int, splices: list[Splice]
+        self, old: Shown, tokens: list[Token], group: Group, line_base: int, splices: list[Splice], as_lines: bool
     ) -> bool:
         """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
-        A grown paragraph, heading or code fence is updated; in a table, the cells whose text
-        changed, and new rows are added to `splices`; in any other block, a paragraph whose text is
-        all that changed, or a list spliced (`lists`). Does what building a new block would,
-        without building what it keeps.
+        A grown paragraph, heading or code fence is updated, and so is a list shown as lines that still
+        is a list of paragraphs and lists; in a table, the cells whose text changed, and new rows are
+        added to `splices`; in any other block, a paragraph whose text is all that changed, or a list
+        spliced (`lists`), unless it is to be shown as lines (`as_lines`: a line of it that parsed for
+        a moment as another block, a heading's underline, is past). Does what building a new block
+        would, without building what it keeps.
         """
         widget = old.widget
         assert widget is not None
         token = tokens[0]
-        if token.type in ("paragraph_open", "heading_open") and len(tokens) == 3:
+        if isinstance(widget, ListLines):
+            if not shown_as_lines(tokens):
+                return False
+            self.show_grown(widget, widget.draw(tokens))
+        elif token.type in ("paragraph_open", "heading_open") and len(tokens) == 3:
             # A paragraph or heading: one widget showing one inline text (a heading's class is by its tag).
             if type(widget) is not self.get_block_class(token.tag if token.type == "heading_open" else token.type):
                 return False
@@ -152,7 +165,7 @@ class Reconciling(ListSplicing, MarkdownPart):
                 return False
             if splice.removed or splice.added:
                 splices.append(splice)
-        elif not self._grow_block(widget, old.tokens, tokens, splices):
+        elif as_lines or not self._grow_block(widget, old.tokens, tokens, splices):
             return False
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True

@@ -19,8 +19,8 @@ How it stays fast:
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
   blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
-  that grew inside a list or quote; other changed blocks are replaced. Text that grows within
-  its last line repaints only its own widget, without a layout of the screen. A block is frozen
+  that grew inside a list or quote, or a list as lines (`list_lines`); others are replaced. Text
+  that grows within its last line repaints only its widget, without a layout. A block is frozen
   once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
   is never touched again and its text is never parsed again. An open code fence or a list is one
   top-level block, so it stays whole in the tail until closed: the inline text of the tail's
@@ -41,9 +41,9 @@ How it stays fast:
   block-level parse only and parked unbuilt with an estimated height; rendering a backlog of
   megabytes builds one screenful. A flood (`pacing.FlushPacer.flooded`) is more than
   CATCHUP_SCREENS screens of text waiting or about to come (at the rate it comes), or text waiting
-  longer than flushes take to show it; judged so, a zero-delay backlog takes one path whichever
-  of its first flushes and arrivals runs first, and stays caught up until it ends. (A reply up to EXACT_CHARS long is
-  measured everywhere, so that even its scrollbar is exact.)
+  longer than flushes take to show it; judged so, a zero-delay backlog takes one path whichever of
+  its first flushes and arrivals runs first, and stays caught up until it ends (EXACT_CHARS long:
+  measured exactly everywhere, even its scrollbar).
 - `finish` shows the rest and parses the tail in full (`finishing`), so the final screen is what
   `Markdown(full_text)` shows. `finish(cancelled=True)` (Esc) does not wait for a backlog: the
   reply ends at once, the text still waiting parked unbuilt (nothing that arrived is lost).
@@ -139,8 +139,8 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
     BUDGET_START: ClassVar[int] = 1024
     BUDGET_MIN: ClassVar[int] = 256
     BUDGET_MAX: ClassVar[int] = 1 << 20
-    SEGMENT_BLOCKS: ClassVar[int] = 8
-    """Top-level blocks per segment."""
+    LIST_LINES: ClassVar[bool] = True  # False: lists of paragraphs too are Textual's widgets, spliced (`lists`)
+    SEGMENT_BLOCKS: ClassVar[int] = 8  # top-level blocks per segment
     PARK_SCREENS: ClassVar[float] = 1.0
     """A finished segment further than this many screen heights from the screen is parked."""
     CATCHUP_SCREENS: ClassVar[float] = 1.0
@@ -557,7 +557,7 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
         groups = top_level_groups(tokens)
         settled = settled_start(groups, self._tail.count("\n"))
         self._sync_time += time.perf_counter() - started
-        self._tail_shown = await self._reconcile(tokens, groups, self._tail_shown, self._tail_line)
+        self._tail_shown = await self._reconcile(tokens, groups, self._tail_shown, self._tail_line, streaming=True)
         self._freeze(settled)
 
     def _freeze(self, settled: int) -> None:
