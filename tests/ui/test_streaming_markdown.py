@@ -10,10 +10,15 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Tooltip
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence, MarkdownTableCellContents
+from textual.widgets._markdown import (
+    MarkdownBlock,
+    MarkdownFence,
+    MarkdownTableCellContents,
+)
 
 from tui_chat.providers.demo import long_markdown
 from tui_chat.ui.widgets.markdown.blocks import new_parser, top_level_groups
@@ -563,25 +568,30 @@ class SideBySide:
         assert without_room(self.app, self.reply) == region_lines(self.reference_app, self.reference), repr(self.text)
 
 
+class LayoutCount:
+    """How many times a screen was laid out since this was made."""
+
+    def __init__(self, screen: Screen) -> None:
+        self.count = 0
+        lay_out = screen._refresh_layout
+
+        def counted(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            self.count += 1
+            lay_out(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+
+
 async def test_a_table_cell_growing_within_its_column_is_repainted_without_a_layout() -> None:
     """A streamed table grows cell by cell: a cell whose text still fits its column (not its widest)
     changes no size, so nothing on the screen is laid out again; one that widens its column is."""
     async with SideBySide((60, 20)) as both:
-        screen = both.app.screen
-        layouts = 0
-        lay_out = screen._refresh_layout
-
-        def counted(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            nonlocal layouts
-            layouts += 1
-            lay_out(*args, **kwargs)
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCount(both.app.screen)
         table = "| a much wider header | size |\n| --- | ---: |\n| lo"
         for piece, lays_out in ((table, True), ("g", False), (" file", False), (" name that is much longer", True)):
-            before = layouts
+            before = layouts.count
             await both.grow(piece)
-            assert (layouts > before) is lays_out, repr(piece)
+            assert (layouts.count > before) is lays_out, repr(piece)
 
 
 async def test_a_growing_heading_is_updated_in_its_widget_and_looks_as_a_plain_markdown_at_every_step() -> None:
