@@ -1,7 +1,8 @@
 """A streamed list that gains items and a table that gains rows: the new ones are added to the
 block on screen (`splice`), which is never built again, and the screen is a plain Markdown's at
-every step. (A streamed list of paragraphs and lists is shown as lines, `list_lines`: the lists here
-are shown by Textual's widgets, as a list holding code is, to test the splicing.)"""
+every step. (A streamed list of paragraphs and lists, and a table that fits, are drawn as lines,
+`list_lines` and `table_lines`: here they are Textual's widgets, as a list holding code and a wide
+table are, to test the splicing.)"""
 
 from __future__ import annotations
 
@@ -12,13 +13,7 @@ from tui_chat.ui._textual_internals import MarkdownTableCellContents
 from tui_chat.ui.widgets.markdown.safe_table import SafeTable
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
 
-from .test_streaming_markdown import SideBySide
-
-
-class SplicedLists(StreamingMarkdown):
-    """A reply whose lists are shown by Textual's widgets while they stream, spliced, never as lines."""
-
-    LIST_LINES = False
+from .test_streaming_markdown import SideBySide, TextualBlocks
 
 
 def top_block(both: SideBySide) -> Widget:
@@ -40,7 +35,7 @@ LIST_PIECES = (
 
 
 async def test_a_list_keeps_its_widget_and_its_first_items_as_items_stream_in() -> None:
-    async with SideBySide((60, 30), SplicedLists()) as both:
+    async with SideBySide((60, 30), TextualBlocks()) as both:
         for piece in LIST_PIECES[:3]:
             await both.grow(piece)
         block = top_block(both)
@@ -54,7 +49,7 @@ async def test_a_list_keeps_its_widget_and_its_first_items_as_items_stream_in() 
 
 async def test_a_list_is_built_again_when_every_item_changes() -> None:
     """Ten items widen every number; a blank line between items makes every item a paragraph."""
-    async with SideBySide((60, 30), SplicedLists()) as both:
+    async with SideBySide((60, 30), TextualBlocks()) as both:
         await both.grow("".join(f"{n}. item\n" for n in range(1, 10)))
         block = top_block(both)
         await both.grow("10. item")
@@ -76,7 +71,7 @@ TABLE_PIECES = (
 
 
 async def test_a_table_keeps_its_widget_and_its_cells_as_rows_stream_in() -> None:
-    async with SideBySide((70, 30)) as both:
+    async with SideBySide((70, 30), TextualBlocks()) as both:
         for piece in TABLE_PIECES[:2]:
             await both.grow(piece)
         table = top_block(both)
@@ -90,7 +85,7 @@ async def test_a_table_keeps_its_widget_and_its_cells_as_rows_stream_in() -> Non
 
 
 async def test_rows_and_a_wider_cell_in_one_flush_show_as_a_plain_markdown() -> None:
-    async with SideBySide((60, 20)) as both:
+    async with SideBySide((60, 20), TextualBlocks()) as both:
         await both.grow("| a | b |\n| - | - |\n| 1 | 2 |\n| 3")
         table = top_block(both)
         await both.grow(" and a much wider cell | 4 |\n| 5 | 6 |\n\nAfter.")
@@ -106,7 +101,7 @@ def item_rows(block: Widget) -> list[Widget]:
 async def test_an_item_that_gains_its_text_keeps_its_widgets() -> None:
     """A new item comes first as its number alone ("2."), then its text: the item's bullet and
     column are kept, and only the text's block is mounted into it (the item was built twice)."""
-    async with SideBySide((60, 30), SplicedLists()) as both:
+    async with SideBySide((60, 30), TextualBlocks()) as both:
         await both.grow("1. The first step.\n2.")
         block = top_block(both)
         second = item_rows(block)[1]
@@ -119,7 +114,7 @@ async def test_an_item_that_gains_its_text_keeps_its_widgets() -> None:
 async def test_an_item_that_gains_a_nested_list_and_its_items_keeps_its_widgets() -> None:
     """A nested list grows inside the last item as the outer list does: the outer items, the nested
     list and its first items are kept while its items come (first as a bare "-", then their text)."""
-    async with SideBySide((60, 30), SplicedLists()) as both:
+    async with SideBySide((60, 30), TextualBlocks()) as both:
         await both.grow("1. One.\n2. Lines that do not match are skipped:\n   - a stack")
         block = top_block(both)
         second = item_rows(block)[1]
@@ -137,7 +132,7 @@ async def test_an_item_that_gains_a_nested_list_and_its_items_keeps_its_widgets(
 async def test_a_list_gaining_items_composes_only_the_rows_of_its_new_items() -> None:
     """The items a list keeps are not composed again to be thrown away (each item's bullet, row and
     column were made again for every new item)."""
-    async with SideBySide((60, 30), SplicedLists()) as both:
+    async with SideBySide((60, 30), TextualBlocks()) as both:
         await both.grow("".join(f"{n}. item {n}\n" for n in range(1, 7)))
         block = top_block(both)
         made: list[str] = []
@@ -181,7 +176,7 @@ NESTED = (
 )
 
 
-@pytest.mark.parametrize("reply", [SplicedLists, StreamingMarkdown], ids=["spliced", "as-lines"])
+@pytest.mark.parametrize("reply", [TextualBlocks, StreamingMarkdown], ids=["spliced", "as-lines"])
 async def test_nested_lists_streamed_word_by_word_look_as_a_plain_markdown_at_every_step(reply: type[StreamingMarkdown]) -> None:
     """Items that grow, gain nested lists, and nested items, at every depth and both kinds: each
     step, spliced or as lines (bullets by depth, numbers from the list's first, whatever the others

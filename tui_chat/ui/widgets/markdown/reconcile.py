@@ -11,6 +11,7 @@ one screen update, opening new segments as they fill up.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -27,6 +28,7 @@ from ..._textual_internals import (
 )
 from .blocks import Group, changed_cells, signature
 from .list_lines import ListLines, shown_as_lines
+from .table_lines import TableLines, shown_as_table_lines
 from .lists import ListSplicing
 from .part import MarkdownPart
 from .safe_table import SafeTable
@@ -56,8 +58,10 @@ class Reconciling(ListSplicing, MarkdownPart):
     """The reconciling part of `StreamingMarkdown` (a mixin: the state is the widget's)."""
 
     SEGMENT_BLOCKS: ClassVar[int]
-    LIST_LINES: ClassVar[bool]
+    AS_LINES: ClassVar[bool]
     _segments: list[Segment]
+    _tail_shown: list[Shown]
+    _stream_lock: asyncio.Lock
     _sync_time: float
     blocks_built: int
 
@@ -73,7 +77,8 @@ class Reconciling(ListSplicing, MarkdownPart):
         Blocks with the same first line and signature are kept as they are; a changed paragraph
         or fence is updated in place; from the first other change on, the old widgets are removed
         and new ones mounted at the end. While `streaming`, a new list of paragraphs and lists is
-        shown by a `ListLines` (`list_lines`), which stays.
+        shown by a `ListLines` (`list_lines`), a new table that fits the reply by a `TableLines`
+        (`table_lines`); either stays while it is such a block.
         """
         started = time.perf_counter()
         signatures = [signature(tokens, group) for group in groups]
@@ -92,13 +97,15 @@ class Reconciling(ListSplicing, MarkdownPart):
             group = groups[index]
             old = shown[index] if index < len(shown) else None
             block_tokens = tokens[group.first : group.stop]
-            as_lines = streaming and self.LIST_LINES and shown_as_lines(block_tokens)
+            as_lines = streaming and self.AS_LINES and shown_as_lines(block_tokens)
             if replace_from is None and old is not None:
                 if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base, splices, as_lines):
                     result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment, block_tokens))
                     continue
             if as_lines:
                 blocks: list[MarkdownBlock] = [ListLines(self, block_tokens)]
+            elif streaming and self.AS_LINES and (table := self._table_lines(block_tokens)) is not None:
+                blocks = [table]
             else:
                 blocks = markdown_blocks(self, block_tokens)
             self.blocks_built += len(blocks)
@@ -135,7 +142,7 @@ class Reconciling(ListSplicing, MarkdownPart):
         """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
         A grown paragraph, heading or code fence is updated, and so is a list shown as lines that still
-        is a list of paragraphs and lists; in a table, the cells whose text changed, and new rows are
+        is a list of paragraphs and lists, and a table shown as lines that still fits; in a table, the cells whose text changed, and new rows are
         added to `splices`; in any other block, a paragraph whose text is all that changed, or a list
         spliced (`lists`), unless it is to be shown as lines (`as_lines`: a line of it that parsed for
         a moment as another block, a heading's underline, is past). Does what building a new block
@@ -148,6 +155,13 @@ class Reconciling(ListSplicing, MarkdownPart):
             if not shown_as_lines(tokens):
                 return False
             self.show_grown(widget, widget.draw(tokens))
+        elif isinstance(widget, TableLines):
+            if not shown_as_table_lines(tokens):
+                return False
+            content = widget.draw(tokens)
+            if not widget.fits(self.content_size.width):
+                return False  # Textual's table, which shrinks its columns, takes its place
+            self.show_grown(widget, content)
         elif token.type in ("paragraph_open", "heading_open") and len(tokens) == 3:
             # A paragraph or heading: one widget showing one inline text (a heading's class is by its tag).
             if type(widget) is not self.get_block_class(token.tag if token.type == "heading_open" else token.type):
@@ -169,6 +183,32 @@ class Reconciling(ListSplicing, MarkdownPart):
             return False
         widget.source_range = (group.start + line_base, group.end + line_base)
         return True
+
+    async def _refit_tables(self) -> None:
+        """The reply got narrower: a table shown as lines that no longer fits becomes Textual's table,
+        which shrinks its columns and wraps its cells."""
+        async with self._stream_lock:  # not while a flush changes the blocks
+            for segment in self._segments:
+                await self._refit_tables_in(segment)
+
+    async def _refit_tables_in(self, segment: Segment) -> None:
+        for widget in list(segment.children):
+            if isinstance(widget, TableLines) and not widget.fits(self.content_size.width):
+                [table] = markdown_blocks(self, widget.tokens)
+                table.source_range = widget.source_range
+                for entry in self._tail_shown:
+                    if entry.widget is widget:
+                        entry.widget = table
+                with self.app.batch_update():
+                    await segment.mount(table, before=widget)
+                    await widget.remove()
+
+    def _table_lines(self, tokens: list[Token]) -> TableLines | None:
+        """The table `tokens` as lines, if it fits the reply (`table_lines`); else None."""
+        if not shown_as_table_lines(tokens):
+            return None
+        table = TableLines(self, tokens)
+        return table if table.fits(self.content_size.width) else None
 
     def _splice_table(self, widget: SafeTable, old: list[Token], new: list[Token]) -> Splice | None:
         """A table whose header is as it was: its changed cells shown, new rows to mount (`Splice`)."""

@@ -18,9 +18,9 @@ How it stays fast:
   more text waits for it than one flush takes on, the flush runs as when behind, without waiting.
 - The text is kept as *frozen* top-level blocks followed by a short *tail*. A flush parses only
   the tail (from the start of the last top-level block or two) and rebuilds only the tail's
-  blocks: a growing paragraph or code fence is updated in place, and so is the one paragraph
-  that grew inside a list or quote, or a list as lines (`list_lines`); others are replaced. Text
-  that grows within its last line repaints only its widget, without a layout. A block is frozen
+  blocks: a growing paragraph or fence is updated in place, and so is the paragraph that grew in
+  a list or quote, or a list or table drawn as lines (`list_lines`, `table_lines`); others are
+  replaced. Text grown within its last line repaints its widget alone. A block is frozen
   once the start of a later top-level block is settled (see `blocks.settled_start`): its widget
   is never touched again and its text is never parsed again. An open code fence or a list is one
   top-level block, so it stays whole in the tail until closed: the inline text of the tail's
@@ -113,19 +113,16 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
     """
 
     FLUSH_MODE: ClassVar[FlushMode] = "timer"
-    """When a flush runs after an append while text comes faster than it is shown (otherwise the
-    frame budget decides): "timer" (1/60 s later, the default) or "refresh" (after the next screen
-    refresh). Both coalesce every append of one frame into one update; on the benchmark the timer
-    gave fewer frames and more throughput for the same key latency."""
+    """When a flush runs after an append while text comes faster than shown (else the frame budget
+    decides): "timer" (1/60 s later: fewer frames, more throughput on the benchmark) or "refresh"."""
     REFLOWS_ALONE: ClassVar[bool] = True  # a layout for a change inside is of it alone while its box stays (_textual_reflow)
     LATENCY: ClassVar[float] = 0.030
     """Seconds a streamed chunk may wait for the flush that shows it (the frame budget) at first:
     chunks that come faster are painted in batches within it. It adapts to PAINT_GOAL."""
     PAINT_GOAL: ClassVar[float | None] = 0.045
     """The 90th percentile of a chunk's first paint (its arrival to the end of the frame that shows
-    it) the frame budget adapts to (`pacing.FrameBudget`), within LATENCY_BOUNDS; None: the budget
-    stays at LATENCY. bench/stream_rate.py measures the first paint against 50 ms p90 (from before
-    the chunk reaches the widget): this goal leaves a margin under it."""
+    it) the frame budget adapts to (`pacing.FrameBudget`) within LATENCY_BOUNDS (None: LATENCY stays),
+    with a margin under bench/stream_rate.py's 50 ms p90 (measured from before the widget)."""
     LATENCY_BOUNDS: ClassVar[tuple[float, float]] = (0.010, 0.050)
     LAYOUT_RATIO: ClassVar[float] = 1.0
     """After a flush, the next one waits this many times as long as the refresh it caused took."""
@@ -139,7 +136,7 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
     BUDGET_START: ClassVar[int] = 1024
     BUDGET_MIN: ClassVar[int] = 256
     BUDGET_MAX: ClassVar[int] = 1 << 20
-    LIST_LINES: ClassVar[bool] = True  # False: lists of paragraphs too are Textual's widgets, spliced (`lists`)
+    AS_LINES: ClassVar[bool] = True  # lists and tables as lines (`list_lines`, `table_lines`); False: Textual's
     SEGMENT_BLOCKS: ClassVar[int] = 8  # top-level blocks per segment
     PARK_SCREENS: ClassVar[float] = 1.0
     """A finished segment further than this many screen heights from the screen is parked."""
@@ -354,16 +351,17 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
                 return inner_size(node).height or viewport.height
         return viewport.height
 
-    def release_room(self) -> None:
-        """The reply ended: make it as tall as its text again."""
+    def release_room(self) -> None:  # the reply ended: as tall as its text again
         self.release_growing()
         if self._room.open:
             self._room.release()
             self.refresh(layout=True)
 
     def show_grown(self, widget: Static, content: Content) -> None:
-        """Show a block's grown `content` in `widget`; while the room is open, into its rows."""
-        if not self._room.open:
+        """Show a block's grown `content` in `widget`; while the room is open, into its rows (unless
+        the widget has a background, which they would show: a table's, in a light theme)."""
+        if not self._room.open or widget.styles.background.a:
+            self.release_growing()  # (as `GrowingBlock.show` does for a block it does not hold)
             show_grown(widget, content)
             return
         # The blank rows below the text: the room's, less what the blocks' boxes take beyond their text.
@@ -389,6 +387,8 @@ class StreamingMarkdown(QuickDispatch, CatchingUp, Parking, Finishing, Reconcili
     def _on_resize(self, event: events.Resize) -> None:
         width = self.size.width
         if width != self._width:
+            if width < self._width:
+                self.call_later(self._refit_tables)
             self._width = width
             self.release_growing()  # it may hold the old width (code, as wide as its container was)
             # Parked heights were for another width: estimate them at this one. A segment in view
