@@ -1,8 +1,10 @@
 """A streamed list of paragraphs and lists is one widget of lines (`ListLines`): it looks as Textual's
 list widgets do, cell by cell, at every step and once finished, grows without a layout, and its
-selected text reads as the list's paragraphs."""
+selected text reads as the list's paragraphs; random lists and tables (`TableLines`) look right too."""
 
 from __future__ import annotations
+
+import random
 
 import pytest
 from textual.selection import Selection
@@ -10,6 +12,7 @@ from textual.widgets._markdown import MarkdownList, MarkdownOrderedList
 
 from tui_chat.ui.widgets.markdown.list_lines import ListLines
 from tui_chat.ui.widgets.markdown.streaming import StreamingMarkdown
+from tui_chat.ui.widgets.markdown.table_lines import TableLines
 
 from .test_streaming_markdown import (
     Harness,
@@ -149,3 +152,50 @@ async def test_a_finished_list_drawn_as_lines_follows_a_resize() -> None:
         await pilot.pause()
         assert any(isinstance(block, ListLines) for block in top_blocks(reply))
         assert await pages(app, pilot) == await reference_pages(LISTS, (31, 40))
+
+
+WORDS = "alpha beta gamma `code` **bold** *em* ~~gone~~ [link](http://x.y) longerwordthanmost x 12 naïve 日本 🙂".split()
+
+
+def random_text(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 14)))
+
+
+def random_list(rng: random.Random, depth: int = 0, indent: str = "") -> str:
+    lines = []
+    ordered, start = rng.random() < 0.5, rng.choice([1, 3, 9, 99])
+    for index in range(rng.randint(1, 4)):
+        marker = f"{start + index}. " if ordered else rng.choice("-*+") + " "
+        lines.append(indent + marker + random_text(rng))
+        inside = indent + " " * len(marker)
+        if rng.random() < 0.2:
+            lines += ["", inside + random_text(rng)]  # a second paragraph: a loose list
+        if depth < 3 and rng.random() < 0.3:
+            lines.append(random_list(rng, depth + 1, inside))
+    return "\n".join(lines)
+
+
+def random_table(rng: random.Random) -> str:
+    """A table of 1-4 columns of at most 8 characters a cell: it fits a reply 46 columns wide."""
+    columns = rng.randint(1, 4)
+    rows = [[random_text(rng)[:8] or "head" for _ in range(columns)], [rng.choice(["---", "---:", ":---"]) for _ in range(columns)]]
+    rows += [[random_text(rng)[:8] for _ in range(columns)] for _ in range(rng.randint(0, 4))]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_random_lists_and_tables_look_as_a_plain_markdown_at_every_step(seed: int) -> None:
+    """Lists (both kinds, any start, loose or tight, nested three deep) and tables, of styled, wide
+    and double-width text, streamed in pieces of random size: drawn as lines, at every step the
+    screen is a plain Markdown's. (Seeded: the same documents every run.)"""
+    rng = random.Random(seed)
+    blocks = [rng.choice([random_list, random_list, random_table])(rng) for _ in range(3)]
+    text = ("\n\n".join(blocks) + "\n")[:800]
+    async with SideBySide((rng.choice([50, 70, 90]), 50)) as both:
+        position = 0
+        while position < len(text):
+            size = rng.randint(4, 20)
+            await both.grow(text[position : position + size])
+            position += size
+        # (A loose item's paragraph indented past its item's text is code: that list is Textual's.)
+        assert {type(block) for block in top_blocks(both.reply)} & {ListLines, TableLines}
