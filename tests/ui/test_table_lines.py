@@ -9,7 +9,13 @@ import pytest
 from tui_chat.ui.widgets.markdown.safe_table import SafeTable
 from tui_chat.ui.widgets.markdown.table_lines import TableLines
 
-from .test_streaming_markdown import LayoutCount, SideBySide, chunks_of, pages, reference_pages
+from .test_streaming_markdown import (
+    LayoutCount,
+    SideBySide,
+    chunks_of,
+    pages,
+    reference_pages,
+)
 
 TABLE = """Figures:
 

@@ -145,19 +145,19 @@ class ListLines(AncestryKept, RendersChangedLines, MarkdownList):
         """The width the list was last drawn at, its lines joined, and its lines."""
         self._paragraphs: dict[tuple[str, int], list[_Line]] = {}
         """Each paragraph drawn last time (its text and width) -> its lines."""
-        self._take(tokens)
+        self._tree = _List(ordered=False)
+        if self.draw(tokens) is None:  # (draws nothing before it is mounted)
+            raise ValueError("a list of paragraphs and lists was expected (`shown_as_lines`)")
 
-    def draw(self, tokens: list[Token]) -> Content:
-        """Take the list's new `tokens` (`shown_as_lines`); the lines it shows now, for `show_grown`."""
-        self._take(tokens)
-        return self.render()
-
-    def _take(self, tokens: list[Token]) -> None:
+    def draw(self, tokens: list[Token]) -> Content | None:
+        """Take the list's new `tokens`; the lines it shows now, for `show_grown`. None (and nothing
+        taken) if they are no longer a list of paragraphs and lists."""
         tree = _tree(tokens, self._bullets)
         if tree is None:
-            raise ValueError("a list of paragraphs and lists was expected")
+            return None
         self._tree = tree
         self._drawn = None
+        return self.render()
 
     def render(self) -> Content:
         """The list's lines at this widget's width (before its first layout: its container's)."""

@@ -4,7 +4,8 @@ Blocks with the same first line and token signature are kept as they are; a grow
 heading or code fence is updated in place, and so is a block in which only one paragraph grew
 (the last item of a list, a quote): only that paragraph's widget changes. A table keeps its
 widget while its cells fill in and rows are added (only the new rows' cells are mounted), and so
-does a list that gains items or whose last item grows, at any depth (`lists`).
+does a list that gains items or whose last item grows, at any depth (`lists`); a list of paragraphs
+and lists, or a table that fits, streams as one widget of lines (`list_lines`, `table_lines`).
 From the first other change on, the old widgets are removed and new ones mounted at the end, in
 one screen update, opening new segments as they fill up.
 """
@@ -28,12 +29,12 @@ from ..._textual_internals import (
 )
 from .blocks import Group, changed_cells, signature
 from .list_lines import ListLines, shown_as_lines
-from .table_lines import TableLines, shown_as_table_lines
 from .lists import ListSplicing
 from .part import MarkdownPart
 from .safe_table import SafeTable
 from .segments import Segment
 from .splice import Splice
+from .table_lines import TableLines, shown_as_table_lines
 
 __all__ = ["Reconciling", "Shown"]
 
@@ -97,14 +98,15 @@ class Reconciling(ListSplicing, MarkdownPart):
             group = groups[index]
             old = shown[index] if index < len(shown) else None
             block_tokens = tokens[group.first : group.stop]
-            as_lines = streaming and self.AS_LINES and shown_as_lines(block_tokens)
+            lines_wanted = streaming and self.AS_LINES
+            as_lines = lines_wanted and shown_as_lines(block_tokens)
             if replace_from is None and old is not None:
                 if old.widget is not None and self._update_in_place(old, block_tokens, group, line_base, splices, as_lines):
                     result.append(Shown(group.start, group.end, signatures[index], old.widget, old.segment, block_tokens))
                     continue
             if as_lines:
                 blocks: list[MarkdownBlock] = [ListLines(self, block_tokens)]
-            elif streaming and self.AS_LINES and (table := self._table_lines(block_tokens)) is not None:
+            elif lines_wanted and (table := self._table_lines(block_tokens)) is not None:
                 blocks = [table]
             else:
                 blocks = markdown_blocks(self, block_tokens)
@@ -141,26 +143,26 @@ class Reconciling(ListSplicing, MarkdownPart):
     ) -> bool:
         """Show a block's new `tokens` in its widget, changing as little as it can; False if it cannot.
 
-        A grown paragraph, heading or code fence is updated, and so is a list shown as lines that still
-        is a list of paragraphs and lists, and a table shown as lines that still fits; in a table, the cells whose text changed, and new rows are
-        added to `splices`; in any other block, a paragraph whose text is all that changed, or a list
-        spliced (`lists`), unless it is to be shown as lines (`as_lines`: a line of it that parsed for
-        a moment as another block, a heading's underline, is past). Does what building a new block
-        would, without building what it keeps.
+        A grown paragraph, heading or code fence is updated, and so is a list drawn as lines that is
+        still a list of paragraphs and lists, and a table drawn as lines that still fits; in a table,
+        the cells whose text changed, and new rows are added to `splices`; in any other block, a
+        paragraph whose text is all that changed, or a list spliced (`lists`), unless it is to be
+        drawn as lines (`as_lines`: a line of it that parsed for a moment as another block, a
+        heading's underline, is past). Does what building a new block would, without building what
+        it keeps.
         """
         widget = old.widget
         assert widget is not None
         token = tokens[0]
         if isinstance(widget, ListLines):
-            if not shown_as_lines(tokens):
-                return False
-            self.show_grown(widget, widget.draw(tokens))
-        elif isinstance(widget, TableLines):
-            if not shown_as_table_lines(tokens):
-                return False
             content = widget.draw(tokens)
-            if not widget.fits(self.content_size.width):
-                return False  # Textual's table, which shrinks its columns, takes its place
+            if content is None:
+                return False
+            self.show_grown(widget, content)
+        elif isinstance(widget, TableLines):
+            content = widget.draw(tokens)
+            if content is None or not widget.fits(self.content_size.width):
+                return False  # Textual's table (which shrinks its columns, if it must) takes its place
             self.show_grown(widget, content)
         elif token.type in ("paragraph_open", "heading_open") and len(tokens) == 3:
             # A paragraph or heading: one widget showing one inline text (a heading's class is by its tag).

@@ -81,21 +81,22 @@ class TableLines(AncestryKept, RendersChangedLines, SafeTable):
         """The cells' contents, row by row (the header first)."""
         self._drawn_lines: Content | None = None
         """The lines drawn for them (None: not yet)."""
-        self._take(tokens)
+        if not self._take(tokens):
+            raise ValueError("a table with rows as wide as its header was expected (`shown_as_table_lines`)")
 
     def compose(self) -> ComposeResult:
         yield from ()
 
-    def draw(self, tokens: list[Token]) -> Content:
-        """Take the table's new `tokens` (`shown_as_table_lines`); the lines it shows now, for `show_grown`."""
-        self._take(tokens)
-        return self.render()
+    def draw(self, tokens: list[Token]) -> Content | None:
+        """Take the table's new `tokens`; the lines it shows now, for `show_grown`. None (and nothing
+        taken) if a row of them is not as wide as the header."""
+        return self.render() if self._take(tokens) else None
 
-    def _take(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
+    def _take(self, tokens: list[Token]) -> bool:
         rows = _cells(tokens)
         if rows is None:
-            raise ValueError("a table with rows as wide as its header was expected")
+            return False
+        self.tokens = tokens
         contents: dict[str, Content] = {}
         for row in rows:
             for token in row:
@@ -104,6 +105,7 @@ class TableLines(AncestryKept, RendersChangedLines, SafeTable):
         self._cell_contents = contents
         self._cell_rows = [[contents[token.content] for token in row] for row in rows]
         self._drawn_lines = None
+        return True
 
     def render(self) -> Content:
         if self._drawn_lines is None:
